@@ -1,1 +1,50 @@
-fn main(){}
+//! The `rollout` binary: parse arguments, run one command, print its result, map it to an exit code.
+//!
+//! All work happens in the library; this file owns only printing and exit codes
+//! (0 clean, 1 findings, 2 usage or input error). A closed stdout (broken pipe) is a clean exit.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = commands::run(cli.command);
+    let code = match result {
+        Ok(out) => {
+            if let Err(e) = write_all(&out.stdout, &out.stderr) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("error: cannot write output: {e}");
+                    return ExitCode::from(rollout::exit::USAGE_OR_INPUT_ERROR as u8);
+                }
+            }
+            out.outcome.code()
+        }
+        Err(err) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("error: {err}");
+            let mut source = std::error::Error::source(&*err);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            rollout::exit::USAGE_OR_INPUT_ERROR
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn write_all(stdout: &str, stderr: &str) -> std::io::Result<()> {
+    if !stderr.is_empty() {
+        let mut err = std::io::stderr().lock();
+        err.write_all(stderr.as_bytes())?;
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(stdout.as_bytes())?;
+    out.flush()
+}
