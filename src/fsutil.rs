@@ -21,7 +21,11 @@ pub struct FsError {
 
 impl FsError {
     fn new(action: &'static str, path: &Path, source: std::io::Error) -> Self {
-        FsError { action, path: path.to_path_buf(), source }
+        FsError {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -62,9 +66,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<WriteResult, FsError> {
         .prefix(".rollout-")
         .tempfile_in(&dir)
         .map_err(|e| FsError::new("cannot create temp file in", &dir, e))?;
-    tmp.write_all(bytes).map_err(|e| FsError::new("cannot write", tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| FsError::new("cannot write", path, e))?;
-    tmp.persist(path).map_err(|e| FsError::new("cannot rename into", path, e.error))?;
+    tmp.write_all(bytes)
+        .map_err(|e| FsError::new("cannot write", tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| FsError::new("cannot write", path, e))?;
+    tmp.persist(path)
+        .map_err(|e| FsError::new("cannot rename into", path, e.error))?;
     Ok(WriteResult::Written)
 }
 

@@ -7,4 +7,6 @@
 
 pub mod exit;
 pub mod fsutil;
+pub mod resource;
 pub mod secret;
+pub mod yaml;

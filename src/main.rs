@@ -17,11 +17,11 @@ fn main() -> ExitCode {
     let result = commands::run(cli.command);
     let code = match result {
         Ok(out) => {
-            if let Err(e) = write_all(&out.stdout, &out.stderr) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    eprintln!("error: cannot write output: {e}");
-                    return ExitCode::from(rollout::exit::USAGE_OR_INPUT_ERROR as u8);
-                }
+            if let Err(e) = write_all(&out.stdout, &out.stderr)
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                eprintln!("error: cannot write output: {e}");
+                return ExitCode::from(rollout::exit::USAGE_OR_INPUT_ERROR as u8);
             }
             out.outcome.code()
         }

@@ -1,0 +1,241 @@
+//! The spine every stage shares: a Kubernetes resource (parsed document + identity + origin) and the
+//! ordered list of them.
+//!
+//! Owns identity (group/version/kind, namespace, name) and where a resource came from. Does no I/O
+//! and knows no kustomize semantics.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::yaml::{self, Locations, Pos, YamlError};
+
+/// Group/version/kind of a resource. The core group is the empty string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Gvk {
+    /// API group (`apps`), empty for the core group.
+    pub group: String,
+    /// API version (`v1`).
+    pub version: String,
+    /// Kind (`Deployment`).
+    pub kind: String,
+}
+
+impl Gvk {
+    /// Splits an `apiVersion` (`apps/v1` or `v1`) and a kind.
+    pub fn from_api_version(api_version: &str, kind: &str) -> Self {
+        let (group, version) = match api_version.split_once('/') {
+            Some((g, v)) => (g.to_string(), v.to_string()),
+            None => (String::new(), api_version.to_string()),
+        };
+        Gvk {
+            group,
+            version,
+            kind: kind.to_string(),
+        }
+    }
+
+    /// The `apiVersion` string (`apps/v1`, `v1`).
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+}
+
+impl fmt::Display for Gvk {
+    /// `group.version.Kind` as in `kubectl diff` headers; `version.Kind` for the core group.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.group.is_empty() {
+            write!(f, "{}.{}", self.version, self.kind)
+        } else {
+            write!(f, "{}.{}.{}", self.group, self.version, self.kind)
+        }
+    }
+}
+
+/// The identity of a resource: its GVK, namespace (empty when cluster-scoped or unset) and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ResourceId {
+    /// Group/version/kind.
+    pub gvk: Gvk,
+    /// `metadata.namespace`, empty when absent.
+    pub namespace: String,
+    /// `metadata.name` (or `generateName` when there is no name).
+    pub name: String,
+}
+
+impl fmt::Display for ResourceId {
+    /// `group.version.Kind.namespace.name`, the header `rollout diff` prints.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.gvk, self.namespace, self.name)
+    }
+}
+
+/// Where a resource was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// The file (as given by the caller, not canonicalised).
+    pub file: PathBuf,
+    /// Index of the document within the file.
+    pub document: usize,
+    /// Positions of the document's nodes, when the resource came from YAML text.
+    pub locations: Option<Arc<Locations>>,
+    /// Where the document starts.
+    pub start: Pos,
+}
+
+impl Origin {
+    /// `file:line:col` for the node at `pointer` (or the nearest ancestor), else the document start.
+    pub fn describe(&self, pointer: &str) -> String {
+        let pos = self
+            .locations
+            .as_ref()
+            .and_then(|l| l.nearest(pointer))
+            .unwrap_or(self.start);
+        format!("{}:{}", self.file.display(), pos)
+    }
+}
+
+/// A Kubernetes object: the parsed document and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// The document as a JSON value (a mapping).
+    pub value: Value,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    cur.as_str()
+}
+
+impl Resource {
+    /// Wraps a value with an origin.
+    pub fn new(value: Value, origin: Origin) -> Self {
+        Resource { value, origin }
+    }
+
+    /// `apiVersion`, empty when absent.
+    pub fn api_version(&self) -> &str {
+        str_at(&self.value, &["apiVersion"]).unwrap_or("")
+    }
+
+    /// `kind`, empty when absent.
+    pub fn kind(&self) -> &str {
+        str_at(&self.value, &["kind"]).unwrap_or("")
+    }
+
+    /// `metadata.name` (falling back to `metadata.generateName`), empty when absent.
+    pub fn name(&self) -> &str {
+        str_at(&self.value, &["metadata", "name"])
+            .or_else(|| str_at(&self.value, &["metadata", "generateName"]))
+            .unwrap_or("")
+    }
+
+    /// `metadata.namespace`, empty when absent.
+    pub fn namespace(&self) -> &str {
+        str_at(&self.value, &["metadata", "namespace"]).unwrap_or("")
+    }
+
+    /// Group/version/kind.
+    pub fn gvk(&self) -> Gvk {
+        Gvk::from_api_version(self.api_version(), self.kind())
+    }
+
+    /// The full identity.
+    pub fn id(&self) -> ResourceId {
+        ResourceId {
+            gvk: self.gvk(),
+            namespace: self.namespace().to_string(),
+            name: self.name().to_string(),
+        }
+    }
+}
+
+/// An ordered list of resources: what every stage consumes and produces.
+pub type ResourceList = Vec<Resource>;
+
+/// A YAML stream that could not be read as resources.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{source}", file.display())]
+pub struct LoadError {
+    /// The file.
+    pub file: PathBuf,
+    /// What was wrong, with line and column.
+    #[source]
+    pub source: YamlError,
+}
+
+/// Parses a multi-document YAML text into resources, dropping empty documents. A `kind: List`
+/// document is expanded into its `items` (as `kubectl get -o yaml` writes them).
+///
+/// # Errors
+/// When the text is not valid YAML (with file, line and column).
+pub fn parse_resources(text: &str, file: &Path) -> Result<ResourceList, LoadError> {
+    let docs = yaml::parse_stream(text).map_err(|source| LoadError {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::with_capacity(docs.len());
+    for doc in docs {
+        if doc.value.is_null() {
+            continue;
+        }
+        let origin = Origin {
+            file: file.to_path_buf(),
+            document: doc.index,
+            locations: Some(Arc::new(doc.locations)),
+            start: doc.start,
+        };
+        let is_list = doc
+            .value
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k == "List" || k.ends_with("List"))
+            && doc.value.get("items").is_some_and(Value::is_array);
+        if is_list {
+            if let Some(Value::Array(items)) = doc.value.get("items") {
+                for item in items {
+                    out.push(Resource::new(item.clone(), origin.clone()));
+                }
+            }
+        } else {
+            out.push(Resource::new(doc.value, origin));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_and_origin() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: auth\n  namespace: media\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: auth}\n";
+        let list = parse_resources(text, Path::new("a.yaml")).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].id().to_string(), "apps.v1.Deployment.media.auth");
+        assert_eq!(list[1].id().to_string(), "v1.Service..auth");
+        assert_eq!(list[0].origin.describe("/metadata/namespace"), "a.yaml:5:3");
+        assert_eq!(list[0].origin.describe("/spec/missing"), "a.yaml:1:1");
+    }
+
+    #[test]
+    fn bad_yaml_names_file_and_line() {
+        let err = parse_resources("a: 1\na: 2\n", Path::new("x.yaml")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.yaml:2:1: duplicate key \"a\" (first at line 1)"
+        );
+    }
+}

@@ -1,0 +1,1229 @@
+//! YAML at the edges: parsing multi-document streams into JSON values with source positions, and
+//! emitting values in the exact style `kubectl kustomize` prints (go-yaml v2 via `sigs.k8s.io/yaml`).
+//!
+//! Owns scalar resolution (what a plain `1`, `true`, `~` become) and the output style. Does no file
+//! I/O: callers pass text in and get text out.
+
+use std::collections::HashMap;
+
+use granit_parser::{Event, Parser, ScalarStyle, Span};
+use serde_json::{Map, Number, Value};
+
+/// A 1-based line and column in a source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+}
+
+impl std::fmt::Display for Pos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// Where each node of a document starts, keyed by JSON pointer (`""` is the document root,
+/// `/spec/template/spec/containers/0/env`). Keys of mappings are recorded under the pointer of their
+/// value with [`Locations::key`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Locations {
+    nodes: HashMap<String, Pos>,
+    keys: HashMap<String, Pos>,
+}
+
+impl Locations {
+    /// Position of the node at `pointer`, if it came from the source.
+    pub fn node(&self, pointer: &str) -> Option<Pos> {
+        self.nodes.get(pointer).copied()
+    }
+
+    /// Position of the mapping key whose value is at `pointer`.
+    pub fn key(&self, pointer: &str) -> Option<Pos> {
+        self.keys.get(pointer).copied()
+    }
+
+    /// Best position for `pointer`: the key that introduces it, else the node, else the nearest
+    /// ancestor that has one.
+    pub fn nearest(&self, pointer: &str) -> Option<Pos> {
+        let mut p = pointer;
+        loop {
+            if let Some(pos) = self.key(p).or_else(|| self.node(p)) {
+                return Some(pos);
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return None,
+            }
+        }
+    }
+}
+
+/// One document of a YAML stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The document's content as a JSON value (`Null` for an empty document).
+    pub value: Value,
+    /// Positions of the document's nodes.
+    pub locations: Locations,
+    /// Index of the document in the stream (0-based, counting empty documents).
+    pub index: usize,
+    /// Where the document's content starts.
+    pub start: Pos,
+}
+
+/// A YAML text that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum YamlError {
+    /// The text is not well-formed YAML.
+    #[error("{pos}: invalid YAML: {message}")]
+    Syntax {
+        /// Where the parser stopped.
+        pos: Pos,
+        /// The parser's message.
+        message: String,
+    },
+    /// A mapping holds the same key twice (kubeconform -strict and the API server reject this).
+    #[error("{pos}: duplicate key {key:?} (first at line {first_line})")]
+    DuplicateKey {
+        /// The repeated key.
+        key: String,
+        /// The second occurrence.
+        pos: Pos,
+        /// Line of the first occurrence.
+        first_line: usize,
+    },
+    /// A mapping key that is not a scalar (`? [a, b]: c`): JSON has no such keys.
+    #[error("{pos}: mapping keys must be scalars")]
+    ComplexKey {
+        /// Where the key starts.
+        pos: Pos,
+    },
+    /// An alias to an anchor that was not defined before it.
+    #[error("{pos}: unknown alias")]
+    UnknownAlias {
+        /// Where the alias is.
+        pos: Pos,
+    },
+}
+
+impl YamlError {
+    /// The position the error points at.
+    pub fn pos(&self) -> Pos {
+        match self {
+            YamlError::Syntax { pos, .. }
+            | YamlError::DuplicateKey { pos, .. }
+            | YamlError::ComplexKey { pos }
+            | YamlError::UnknownAlias { pos } => *pos,
+        }
+    }
+}
+
+fn pos_of(span: &Span) -> Pos {
+    Pos {
+        line: span.start.line(),
+        col: span.start.col() + 1,
+    }
+}
+
+/// Parses a multi-document YAML stream. Empty documents (a lone `---`) are kept as `Value::Null` so
+/// document indexes match the source; callers drop them where kustomize does.
+///
+/// # Errors
+/// Malformed YAML, a duplicate key, a non-scalar key or an unknown alias, with its position.
+pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    let mut docs = Vec::new();
+    while let Some(ev) = parser.next_event() {
+        let (event, span) = ev.map_err(|e| YamlError::Syntax {
+            pos: Pos {
+                line: e.marker().line(),
+                col: e.marker().col() + 1,
+            },
+            message: e.info(),
+        })?;
+        match event {
+            Event::StreamStart | Event::StreamEnd => {}
+            Event::DocumentStart(..) => {
+                builder = Builder::default();
+                builder.doc_start = pos_of(&span);
+            }
+            Event::DocumentEnd => {
+                let index = docs.len();
+                let b = std::mem::take(&mut builder);
+                docs.push(Document {
+                    value: b.root.unwrap_or(Value::Null),
+                    locations: b.locations,
+                    index,
+                    start: b.doc_start,
+                });
+            }
+            other => builder.event(other, &span)?,
+        }
+    }
+    Ok(docs)
+}
+
+/// Parses a text that must hold exactly one document (a spec, a kustomization).
+///
+/// # Errors
+/// As [`parse_stream`].
+pub fn parse_document(text: &str) -> Result<Document, YamlError> {
+    let mut docs = parse_stream(text)?;
+    docs.retain(|d| !d.value.is_null());
+    Ok(docs.into_iter().next().unwrap_or(Document {
+        value: Value::Null,
+        locations: Locations::default(),
+        index: 0,
+        start: Pos { line: 1, col: 1 },
+    }))
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        pointer: String,
+        anchor: usize,
+    },
+    Map {
+        map: Map<String, Value>,
+        pointer: String,
+        anchor: usize,
+        key: Option<(String, Pos)>,
+        key_lines: HashMap<String, usize>,
+        merge_pending: bool,
+    },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Value>,
+    locations: Locations,
+    anchors: HashMap<usize, Value>,
+    doc_start: Pos,
+}
+
+fn escape_pointer_token(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+impl Builder {
+    /// The pointer the next node will have, or `None` when the next scalar is a mapping key.
+    fn next_pointer(&self) -> Option<String> {
+        match self.stack.last() {
+            None => Some(String::new()),
+            Some(Frame::Seq { items, pointer, .. }) => Some(format!("{pointer}/{}", items.len())),
+            Some(Frame::Map {
+                key: Some((k, _)),
+                pointer,
+                ..
+            }) => Some(format!("{pointer}/{}", escape_pointer_token(k))),
+            Some(Frame::Map { key: None, .. }) => None,
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, span: &Span) -> Result<(), YamlError> {
+        let pos = pos_of(span);
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let tag_suffix = tag.as_ref().map(|t| t.suffix().to_string());
+                match self.next_pointer() {
+                    None => {
+                        // A mapping key.
+                        if let Some(Frame::Map {
+                            key,
+                            key_lines,
+                            merge_pending,
+                            ..
+                        }) = self.stack.last_mut()
+                        {
+                            if text == "<<" && style == ScalarStyle::Plain {
+                                *merge_pending = true;
+                                *key = Some((text.to_string(), pos));
+                                return Ok(());
+                            }
+                            if let Some(first) = key_lines.get(text.as_ref()) {
+                                return Err(YamlError::DuplicateKey {
+                                    key: text.to_string(),
+                                    pos,
+                                    first_line: *first,
+                                });
+                            }
+                            key_lines.insert(text.to_string(), pos.line);
+                            *key = Some((text.to_string(), pos));
+                        }
+                        Ok(())
+                    }
+                    Some(pointer) => {
+                        let value = resolve_scalar(&text, style, tag_suffix.as_deref());
+                        self.locations.nodes.insert(pointer, pos);
+                        if anchor != 0 {
+                            self.anchors.insert(anchor, value.clone());
+                        }
+                        self.finish_node(value)
+                    }
+                }
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                let pointer = self.start_collection(pos)?;
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    pointer,
+                    anchor,
+                });
+                Ok(())
+            }
+            Event::MappingStart(_, anchor, _) => {
+                let pointer = self.start_collection(pos)?;
+                self.stack.push(Frame::Map {
+                    map: Map::new(),
+                    pointer,
+                    anchor,
+                    key: None,
+                    key_lines: HashMap::new(),
+                    merge_pending: false,
+                });
+                Ok(())
+            }
+            Event::SequenceEnd => match self.stack.pop() {
+                Some(Frame::Seq { items, anchor, .. }) => {
+                    let v = Value::Array(items);
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, v.clone());
+                    }
+                    self.finish_node(v)
+                }
+                _ => Err(YamlError::Syntax {
+                    pos,
+                    message: "unbalanced sequence".into(),
+                }),
+            },
+            Event::MappingEnd => match self.stack.pop() {
+                Some(Frame::Map { map, anchor, .. }) => {
+                    let v = Value::Object(map);
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, v.clone());
+                    }
+                    self.finish_node(v)
+                }
+                _ => Err(YamlError::Syntax {
+                    pos,
+                    message: "unbalanced mapping".into(),
+                }),
+            },
+            Event::Alias(id) => {
+                let value = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or(YamlError::UnknownAlias { pos })?;
+                if self.next_pointer().is_none() {
+                    return Err(YamlError::ComplexKey { pos });
+                }
+                self.finish_node(value)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn start_collection(&mut self, pos: Pos) -> Result<String, YamlError> {
+        let pointer = self.next_pointer().ok_or(YamlError::ComplexKey { pos })?;
+        self.locations.nodes.insert(pointer.clone(), pos);
+        Ok(pointer)
+    }
+
+    fn finish_node(&mut self, value: Value) -> Result<(), YamlError> {
+        match self.stack.last_mut() {
+            None => {
+                self.root = Some(value);
+            }
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Map {
+                map,
+                key,
+                pointer,
+                merge_pending,
+                ..
+            }) => {
+                if let Some((k, kpos)) = key.take() {
+                    if *merge_pending {
+                        *merge_pending = false;
+                        merge_into(map, value);
+                    } else {
+                        self.locations
+                            .keys
+                            .insert(format!("{pointer}/{}", escape_pointer_token(&k)), kpos);
+                        map.insert(k, value);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// YAML merge key (`<<: *base`): keys already present win.
+fn merge_into(map: &mut Map<String, Value>, value: Value) {
+    let sources = match value {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    for src in sources {
+        if let Value::Object(m) = src {
+            for (k, v) in m {
+                map.entry(k).or_insert(v);
+            }
+        }
+    }
+}
+
+/// Resolves a scalar the way kustomize's reader (go-yaml v3) does when it decodes into plain values:
+/// only plain scalars are typed; `true`/`True`/`TRUE`, `~`/`null`, ints (decimal, `0x`, `0o`, `0b`,
+/// and legacy `0755` octal), floats; everything else (including `yes`, `on`) is a string.
+pub fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
+    match tag {
+        Some("str") => return Value::String(text.to_string()),
+        Some("null") => return Value::Null,
+        Some("bool") | Some("int") | Some("float") => {}
+        _ if style != ScalarStyle::Plain => return Value::String(text.to_string()),
+        _ => {}
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Some(n) = parse_int(text) {
+        return Value::Number(n);
+    }
+    if is_yaml_float(text)
+        && let Ok(f) = text.replace('_', "").parse::<f64>()
+        && let Some(n) = Number::from_f64(f)
+    {
+        return Value::Number(n);
+    }
+    Value::String(text.to_string())
+}
+
+fn parse_int(text: &str) -> Option<Number> {
+    let plain = text.replace('_', "");
+    let (neg, body) = match plain.as_bytes().first()? {
+        b'-' => (true, &plain[1..]),
+        b'+' => (false, &plain[1..]),
+        _ => (false, plain.as_str()),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let (radix, digits) =
+        if let Some(d) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, d)
+        } else if let Some(d) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, d)
+        } else if let Some(d) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, d)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    if neg {
+        if magnitude <= i64::MAX as u64 + 1 {
+            Some(Number::from((magnitude as i128).wrapping_neg() as i64))
+        } else {
+            None
+        }
+    } else {
+        Some(Number::from(magnitude))
+    }
+}
+
+fn is_yaml_float(text: &str) -> bool {
+    // go-yaml's yamlStyleFloat: ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
+    let s = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mantissa_ok = if let Some(frac) = mantissa.strip_prefix('.') {
+        !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit())
+    } else {
+        let (int, frac) = match mantissa.find('.') {
+            Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+            None => (mantissa, ""),
+        };
+        !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+    };
+    let exp_ok = match exp {
+        None => true,
+        Some(e) => {
+            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+            !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+        }
+    };
+    mantissa_ok && exp_ok
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emitting
+// ---------------------------------------------------------------------------------------------
+
+const BEST_WIDTH: usize = 80;
+
+/// Emits one document in `kubectl kustomize`'s style: keys sorted, two-space indent, sequences
+/// not indented under their key, go-yaml v2 quoting and line folding. Ends with a newline.
+pub fn emit(value: &Value) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(m) if !m.is_empty() => emit_map(&mut out, m, 0),
+        Value::Array(a) if !a.is_empty() => emit_seq(&mut out, a, 0),
+        other => {
+            out.push_str(&scalar_inline(
+                other,
+                Col {
+                    start: 0,
+                    indent: 0,
+                },
+                false,
+            ));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Emits several documents separated by `---` lines, as `kubectl kustomize` prints a build.
+pub fn emit_stream<'a>(values: impl IntoIterator<Item = &'a Value>) -> String {
+    let mut out = String::new();
+    for (i, v) in values.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&emit(v));
+    }
+    out
+}
+
+fn sorted(m: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<_> = m.iter().collect();
+    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    entries
+}
+
+/// Emits a non-empty mapping whose keys start at column `indent`. The first key is written at the
+/// current position (the caller has already indented or written `- `).
+fn emit_map(out: &mut String, m: &Map<String, Value>, indent: usize) {
+    for (i, (k, v)) in sorted(m).into_iter().enumerate() {
+        if i > 0 {
+            push_indent(out, indent);
+        }
+        out.push_str(&scalar_string(
+            k,
+            Col {
+                start: indent,
+                indent,
+            },
+            true,
+        ));
+        out.push(':');
+        match v {
+            Value::Object(child) if !child.is_empty() => {
+                out.push('\n');
+                push_indent(out, indent + 2);
+                emit_map(out, child, indent + 2);
+            }
+            Value::Array(items) if !items.is_empty() => {
+                out.push('\n');
+                push_indent(out, indent);
+                emit_seq(out, items, indent);
+            }
+            scalar => {
+                out.push(' ');
+                let at = Col {
+                    start: current_column(out),
+                    indent: indent + 2,
+                };
+                out.push_str(&scalar_inline(scalar, at, false));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// Emits a non-empty sequence whose `- ` markers stand at column `indent`; the first marker is
+/// written at the current position.
+fn emit_seq(out: &mut String, items: &[Value], indent: usize) {
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            push_indent(out, indent);
+        }
+        out.push_str("- ");
+        match v {
+            Value::Object(child) if !child.is_empty() => emit_map(out, child, indent + 2),
+            Value::Array(inner) if !inner.is_empty() => emit_seq(out, inner, indent + 2),
+            scalar => {
+                let at = Col {
+                    start: indent + 2,
+                    indent: indent + 2,
+                };
+                out.push_str(&scalar_inline(scalar, at, false));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn current_column(out: &str) -> usize {
+    let line_start = out.rfind('\n').map_or(0, |i| i + 1);
+    out[line_start..].chars().count()
+}
+
+fn push_indent(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// A scalar (or empty collection) as it appears after `key: ` or `- `.
+fn scalar_inline(v: &Value, at: Col, is_key: bool) -> String {
+    match v {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => format_number(n),
+        Value::String(s) => scalar_string(s, at, is_key),
+        Value::Array(_) => "[]".to_string(),
+        Value::Object(_) => "{}".to_string(),
+    }
+}
+
+/// Formats a number as Go's `strconv.FormatFloat(f, 'g', -1, 64)` for floats, plainly for ints.
+pub fn format_number(n: &Number) -> String {
+    if let Some(i) = n.as_i64() {
+        return i.to_string();
+    }
+    if let Some(u) = n.as_u64() {
+        return u.to_string();
+    }
+    // kustomize prints through JSON: Go's encoder writes an integral float below 1e21 without a
+    // fraction, which go-yaml then reads back as an int.
+    let f = n.as_f64().unwrap_or(0.0);
+    if f.fract() == 0.0 && f.abs() < 1e21 {
+        return integral_float(f);
+    }
+    format_go_float(f)
+}
+
+fn integral_float(f: f64) -> String {
+    let e = format!("{:e}", f);
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: usize = exp.parse().unwrap_or(0);
+    let sign = if mant.starts_with('-') { "-" } else { "" };
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let zeros = (exp + 1).saturating_sub(digits.len());
+    format!("{sign}{digits}{}", "0".repeat(zeros))
+}
+
+fn format_go_float(f: f64) -> String {
+    if f == 0.0 {
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    // Shortest round-trip digits via Rust's `{:e}` formatting, then Go's %g layout rules.
+    let e = format!("{:e}", f);
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let neg = mant.starts_with('-');
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let sign = if neg { "-" } else { "" };
+    if !(-4..6).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        let m = if rest.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{rest}")
+        };
+        let es = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{m}e{es}{:02}", exp.abs());
+    }
+    let nd = digits.len() as i32;
+    if exp >= 0 {
+        let int_len = exp + 1;
+        if nd <= int_len {
+            format!("{sign}{digits}{}", "0".repeat((int_len - nd) as usize))
+        } else {
+            let (a, b) = digits.split_at(int_len as usize);
+            format!("{sign}{a}.{b}")
+        }
+    } else {
+        format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize))
+    }
+}
+
+/// Would go-yaml v2 read this plain text back as something other than a string?
+fn resolves_to_non_string(s: &str) -> bool {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return true,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
+        | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => {
+            return true;
+        }
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF"
+        | "-.inf" | "-.Inf" | "-.INF" | "<<" => return true,
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return false;
+    }
+    parse_int(s).is_some() || is_yaml_float(s) || is_base60_float(s) || is_timestamp(s)
+}
+
+fn is_base60_float(s: &str) -> bool {
+    // ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (main, _frac) = match s.find('.') {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    if let Some(f) = _frac
+        && !f.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    {
+        return false;
+    }
+    let mut parts = main.split(':');
+    let head = parts.next().unwrap_or("");
+    if head.is_empty()
+        || !head.as_bytes()[0].is_ascii_digit()
+        || !head.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    {
+        return false;
+    }
+    let mut n = 0;
+    for p in parts {
+        n += 1;
+        let ok = match p.len() {
+            1 => p.as_bytes()[0].is_ascii_digit(),
+            2 => (b'0'..=b'5').contains(&p.as_bytes()[0]) && p.as_bytes()[1].is_ascii_digit(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    n > 0
+}
+
+fn is_timestamp(s: &str) -> bool {
+    // go-yaml accepts "2006-1-2" with optional time parts; a date prefix YYYY-M-D is what matters.
+    let b = s.as_bytes();
+    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let rest = &s[5..];
+    let mut it = rest.splitn(2, '-');
+    let m = it.next().unwrap_or("");
+    let d_and_more = it.next().unwrap_or("");
+    let d: String = d_and_more
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let ok_md = (1..=2).contains(&m.len())
+        && m.bytes().all(|c| c.is_ascii_digit())
+        && (1..=2).contains(&d.len());
+    if !ok_md {
+        return false;
+    }
+    let tail = &d_and_more[d.len()..];
+    tail.is_empty() || tail.starts_with(['T', 't', ' ', '\t'])
+}
+
+struct Analysis {
+    multiline: bool,
+    block_plain_allowed: bool,
+    single_quoted_allowed: bool,
+    block_allowed: bool,
+}
+
+fn is_printable(c: char) -> bool {
+    matches!(c, '\n' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+        && c != '\u{FEFF}'
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn is_blank_or_end(c: Option<char>) -> bool {
+    match c {
+        None => true,
+        Some(c) => c == ' ' || c == '\t' || is_break(c) || c == '\0',
+    }
+}
+
+/// libyaml's `yaml_emitter_analyze_scalar`, block context only (we never emit flow collections
+/// with content).
+fn analyze(s: &str) -> Analysis {
+    if s.is_empty() {
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut block_indicators = false;
+    let mut flow_indicators = false;
+    if s.starts_with("---") || s.starts_with("...") {
+        block_indicators = true;
+        flow_indicators = true;
+    }
+    let _ = flow_indicators;
+    let (mut line_breaks, mut special) = (false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
+    let (mut break_space, mut space_break) = (false, false);
+    let (mut prev_space, mut prev_break) = (false, false);
+    let mut preceded_by_ws = true;
+    let mut followed_by_ws = is_blank_or_end(chars.get(1).copied());
+    let n = chars.len();
+    for i in 0..n {
+        let c = chars[i];
+        let indicator = if i == 0 {
+            matches!(
+                c,
+                '#' | ','
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | '&'
+                    | '*'
+                    | '!'
+                    | '|'
+                    | '>'
+                    | '\''
+                    | '"'
+                    | '%'
+                    | '@'
+                    | '`'
+            ) || (matches!(c, '?' | ':' | '-') && followed_by_ws)
+        } else {
+            (c == ':' && followed_by_ws) || (c == '#' && preceded_by_ws)
+        };
+        if indicator {
+            block_indicators = true;
+        }
+        if !is_printable(c) {
+            special = true;
+        }
+        if is_break(c) {
+            line_breaks = true;
+        }
+        if c == ' ' {
+            if i == 0 {
+                leading_space = true;
+            }
+            if i == n - 1 {
+                trailing_space = true;
+            }
+            if prev_break {
+                break_space = true;
+            }
+            prev_space = true;
+            prev_break = false;
+        } else if is_break(c) {
+            if i == 0 {
+                leading_break = true;
+            }
+            if i == n - 1 {
+                trailing_break = true;
+            }
+            if prev_space {
+                space_break = true;
+            }
+            prev_break = true;
+            prev_space = false;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_by_ws = is_blank_or_end(Some(c));
+        followed_by_ws = is_blank_or_end(chars.get(i + 2).copied());
+    }
+    let mut a = Analysis {
+        multiline: line_breaks,
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.block_plain_allowed = false;
+    }
+    if trailing_space {
+        a.block_allowed = false;
+    }
+    if break_space {
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
+    }
+    if space_break || special {
+        a.block_plain_allowed = false;
+        a.single_quoted_allowed = false;
+        a.block_allowed = false;
+    }
+    if line_breaks {
+        a.block_plain_allowed = false;
+    }
+    if block_indicators {
+        a.block_plain_allowed = false;
+    }
+    a
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+fn choose_style(s: &str, is_key: bool) -> Style {
+    let a = analyze(s);
+    let mut style = if a.multiline {
+        Style::Literal
+    } else if !resolves_to_non_string(s) {
+        Style::Plain
+    } else {
+        Style::Double
+    };
+    if style == Style::Plain && (!a.block_plain_allowed || (s.is_empty() && is_key)) {
+        style = Style::Single;
+    }
+    if style == Style::Single && !a.single_quoted_allowed {
+        style = Style::Double;
+    }
+    if style == Style::Literal && (!a.block_allowed || is_key) {
+        style = Style::Double;
+    }
+    style
+}
+
+/// Where a scalar starts on its line and where its continuation lines start.
+#[derive(Clone, Copy)]
+struct Col {
+    /// 0-based column of the scalar's first character.
+    start: usize,
+    /// Column of continuation lines (folded text, literal block content).
+    indent: usize,
+}
+
+/// A string scalar in go-yaml v2 style.
+fn scalar_string(s: &str, at: Col, is_key: bool) -> String {
+    match choose_style(s, is_key) {
+        Style::Plain => fold_plain(s, at, is_key),
+        Style::Single => write_single(s, at, is_key),
+        Style::Double => write_double(s, at, is_key),
+        Style::Literal => write_literal(s, at.indent),
+    }
+}
+
+fn fold_plain(s: &str, at: Col, is_key: bool) -> String {
+    if is_key {
+        return s.to_string();
+    }
+    fold_words(s, at, FoldKind::Plain)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FoldKind {
+    Plain,
+    Single,
+}
+
+/// Breaks at a single space once the column passes 80, as libyaml does for plain and single-quoted
+/// scalars (a run of spaces is never broken).
+fn fold_words(s: &str, at: Col, kind: FoldKind) -> String {
+    let indent = at.indent;
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut column = at.start;
+    if kind == FoldKind::Single {
+        column += 1;
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let next_is_space = chars.get(i + 1) == Some(&' ');
+            let allowed = kind == FoldKind::Plain || (i != 0 && i != chars.len() - 1);
+            if allowed && !spaces && column > BEST_WIDTH && !next_is_space {
+                out.push('\n');
+                push_indent(&mut out, indent);
+                column = indent;
+            } else {
+                out.push(' ');
+                column += 1;
+            }
+            spaces = true;
+        } else {
+            out.push(c);
+            column += 1;
+            spaces = false;
+        }
+    }
+    out
+}
+
+fn write_single(s: &str, at: Col, is_key: bool) -> String {
+    let body = if is_key {
+        s.to_string()
+    } else {
+        fold_words(s, at, FoldKind::Single)
+    };
+    format!("'{}'", body.replace('\'', "''"))
+}
+
+fn write_double(s: &str, at: Col, is_key: bool) -> String {
+    let indent = at.indent;
+    let mut out = String::from("\"");
+    let mut column = at.start + 1;
+    let chars: Vec<char> = s.chars().collect();
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        let escaped: Option<String> =
+            if !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\' {
+                Some(match c {
+                    '\0' => "\\0".into(),
+                    '\u{7}' => "\\a".into(),
+                    '\u{8}' => "\\b".into(),
+                    '\t' => "\\t".into(),
+                    '\n' => "\\n".into(),
+                    '\u{B}' => "\\v".into(),
+                    '\u{C}' => "\\f".into(),
+                    '\r' => "\\r".into(),
+                    '\u{1B}' => "\\e".into(),
+                    '"' => "\\\"".into(),
+                    '\\' => "\\\\".into(),
+                    '\u{85}' => "\\N".into(),
+                    '\u{A0}' => "\\_".into(),
+                    '\u{2028}' => "\\L".into(),
+                    '\u{2029}' => "\\P".into(),
+                    c if (c as u32) <= 0xFF => format!("\\x{:02X}", c as u32),
+                    c if (c as u32) <= 0xFFFF => format!("\\u{:04X}", c as u32),
+                    c => format!("\\U{:08X}", c as u32),
+                })
+            } else {
+                None
+            };
+        if let Some(e) = escaped {
+            column += e.chars().count();
+            out.push_str(&e);
+            spaces = false;
+        } else if c == ' ' {
+            if !is_key && !spaces && column > BEST_WIDTH && i != 0 && i != chars.len() - 1 {
+                out.push('\n');
+                push_indent(&mut out, indent);
+                column = indent;
+                if chars.get(i + 1) == Some(&' ') {
+                    out.push('\\');
+                    column += 1;
+                }
+            } else {
+                out.push(' ');
+                column += 1;
+            }
+            spaces = true;
+        } else {
+            out.push(c);
+            column += 1;
+            spaces = false;
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn write_literal(s: &str, indent: usize) -> String {
+    let mut out = String::from("|");
+    let first = s.chars().next();
+    if first == Some(' ') || first.is_some_and(is_break) {
+        out.push('2');
+    }
+    let trailing = s.chars().rev().take_while(|&c| c == '\n').count();
+    if trailing == 0 {
+        out.push('-');
+    } else if trailing >= 2 || s.chars().count() == 1 {
+        out.push('+');
+    }
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            push_indent(&mut out, indent);
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_documents_with_positions() {
+        let text = "a: 1\nb:\n  - x\n  - {c: d}\n---\n---\nkind: K\n";
+        let docs = parse_stream(text).unwrap();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0].value, json!({"a": 1, "b": ["x", {"c": "d"}]}));
+        assert_eq!(
+            docs[0].locations.node("/b/1/c"),
+            Some(Pos { line: 4, col: 9 })
+        );
+        assert_eq!(docs[0].locations.key("/b"), Some(Pos { line: 2, col: 1 }));
+        assert!(docs[1].value.is_null());
+        assert_eq!(docs[2].value, json!({"kind": "K"}));
+        assert_eq!(
+            docs[2].locations.node("/kind"),
+            Some(Pos { line: 7, col: 7 })
+        );
+    }
+
+    #[test]
+    fn scalars_resolve_as_kustomize_reads_them() {
+        let docs = parse_stream("a: yes\nb: 'true'\nc: TRUE\nd: ~\ne: 0x1F\nf: 0755\ng: 1.5\nh: 1e3\ni: \"8080\"\nj: on\nk: -3\n").unwrap();
+        assert_eq!(
+            docs[0].value,
+            json!({"a": "yes", "b": "true", "c": true, "d": null, "e": 31, "f": 493, "g": 1.5, "h": 1000.0, "i": "8080", "j": "on", "k": -3})
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_and_bad_yaml_are_errors_with_positions() {
+        let err = parse_stream("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(
+            err,
+            YamlError::DuplicateKey {
+                key: "a".into(),
+                pos: Pos { line: 3, col: 1 },
+                first_line: 1
+            }
+        );
+        let err = parse_stream("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(matches!(err, YamlError::Syntax { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn anchors_and_merge_keys_expand() {
+        let docs = parse_stream("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n").unwrap();
+        assert_eq!(docs[0].value["other"], json!({"x": 1, "y": 3}));
+    }
+
+    #[test]
+    fn emits_in_kubectl_style() {
+        let v = json!({
+            "kind": "Deployment",
+            "metadata": {"name": "auth", "labels": {}},
+            "spec": {"template": {"spec": {"containers": [
+                {"name": "auth", "env": [{"name": "A", "value": "1"}], "args": ["--x", "y: z"]}
+            ]}}},
+            "items": [["a", "b"], []],
+            "n": null, "t": true, "f": 0.5, "big": 1000000.0,
+        });
+        let expected = "\
+big: 1000000
+f: 0.5
+items:
+- - a
+  - b
+- []
+kind: Deployment
+metadata:
+  labels: {}
+  name: auth
+\"n\": null
+spec:
+  template:
+    spec:
+      containers:
+      - args:
+        - --x
+        - 'y: z'
+        env:
+        - name: A
+          value: \"1\"
+        name: auth
+t: true
+";
+        assert_eq!(emit(&v), expected);
+    }
+
+    #[test]
+    fn string_styles_follow_go_yaml_v2() {
+        let cases = [
+            ("plain", "plain"),
+            ("", "\"\""),
+            ("yes", "\"yes\""),
+            ("on", "\"on\""),
+            ("1.0", "\"1.0\""),
+            ("0755", "\"0755\""),
+            ("1:20", "\"1:20\""),
+            ("2024-01-02", "\"2024-01-02\""),
+            ("null", "\"null\""),
+            ("a: b", "'a: b'"),
+            ("#x", "'#x'"),
+            ("*", "'*'"),
+            ("- x", "'- x'"),
+            ("it's", "it's"),
+            (" lead", "' lead'"),
+            ("tab\there", "\"tab\\there\""),
+            ("line1\nline2\n", "|\n  line1\n  line2"),
+            ("line1\nline2", "|-\n  line1\n  line2"),
+            ("x\n\n", "|+\n  x\n"),
+            ("a \nb", "\"a \\nb\""),
+            ("ünïcode", "ünïcode"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                scalar_string(
+                    input,
+                    Col {
+                        start: 5,
+                        indent: 2
+                    },
+                    false
+                ),
+                want,
+                "input {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn go_float_formatting() {
+        for (f, want) in [
+            (1.5, "1.5"),
+            (1e6, "1e+06"),
+            (100000.0, "100000"),
+            (1e-5, "1e-05"),
+            (0.0001, "0.0001"),
+            (1e21, "1e+21"),
+            (1234567.5, "1.2345675e+06"),
+        ] {
+            assert_eq!(format_go_float(f), want, "{f}");
+        }
+    }
+}
