@@ -6,7 +6,9 @@
 #![forbid(unsafe_code)]
 
 pub mod exit;
+pub mod finding;
 pub mod fsutil;
 pub mod resource;
+pub mod schema;
 pub mod secret;
 pub mod yaml;

@@ -1,0 +1,768 @@
+//! Grafana dashboards (classic JSON model): the JSON Schema and the lint rules Grafana's own loader implies.
+//!
+//! Owns what makes a dashboard file acceptable before it is pushed: structure (schema), a title, unique
+//! panel ids (nested panels of collapsed rows and legacy `rows` included), panels inside the 24-column
+//! grid, a type on every panel, and datasource references that resolve. Does no I/O and knows no file
+//! names: callers pass parsed JSON and render the [`Finding`]s.
+//!
+//! Strict on structure, tolerant where Grafana is: unknown fields, old `schemaVersion`s, legacy `rows` and
+//! string datasources are accepted (the last two with a warning where Grafana would migrate them).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+use serde_json::Value;
+
+use crate::finding::{Finding, pointer_push};
+
+/// The JSON Schema (draft-07) for the classic dashboard model, as text.
+pub const SCHEMA_JSON: &str = include_str!("grafana-dashboard.schema.json");
+
+/// The number of columns in Grafana's dashboard grid.
+pub const GRID_COLUMNS: i64 = 24;
+
+/// Datasource names and uids Grafana provides itself (no template variable or declaration needed).
+pub const BUILTIN_DATASOURCES: &[&str] = &[
+    "-- Grafana --",
+    "-- Mixed --",
+    "-- Dashboard --",
+    "grafana",
+    "dashboard",
+    "mixed",
+];
+
+/// The schemaVersion below which Grafana migrates legacy `rows` into `panels` with `gridPos`.
+pub const GRID_LAYOUT_SCHEMA_VERSION: i64 = 16;
+
+static SCHEMA: LazyLock<Result<Value, String>> =
+    LazyLock::new(|| serde_json::from_str(SCHEMA_JSON).map_err(|e| e.to_string()));
+
+static VALIDATOR: LazyLock<Result<jsonschema::Validator, String>> = LazyLock::new(|| {
+    let schema = SCHEMA.as_ref().map_err(Clone::clone)?;
+    jsonschema::draft7::new(schema).map_err(|e| e.to_string())
+});
+
+/// The dashboard JSON Schema as a value (for `rollout schema grafana-dashboard`).
+///
+/// # Errors
+/// Only if the embedded schema text were not JSON, which a unit test rules out.
+pub fn schema() -> Result<&'static Value, String> {
+    SCHEMA.as_ref().map_err(Clone::clone)
+}
+
+/// What the caller knows beyond the dashboard itself.
+#[derive(Debug, Clone, Default)]
+pub struct LintOptions {
+    /// Datasource uids declared for the target Grafana (e.g. provisioned ones); references to them resolve.
+    pub datasource_uids: Vec<String>,
+}
+
+/// Checks a parsed dashboard against the schema and the lint rules; returns every finding, errors and
+/// warnings, in document order per rule.
+pub fn check_dashboard(dashboard: &Value, options: &LintOptions) -> Vec<Finding> {
+    let mut findings = schema_findings(dashboard);
+    let Some(root) = dashboard.as_object() else {
+        return findings;
+    };
+    let ctx = Context::new(dashboard, options);
+    lint_title(root, &mut findings);
+    lint_uid(root, &mut findings);
+    lint_schema_version(root, &mut findings);
+    lint_variables(dashboard, &mut findings);
+    let panels = collect_panels(dashboard);
+    lint_panels(&panels, &mut findings);
+    lint_datasources(dashboard, &panels, &ctx, &mut findings);
+    findings
+}
+
+/// Checks a dashboard given as JSON text. A parse error is a single `json-invalid` finding whose message
+/// carries line and column.
+pub fn check_dashboard_text(text: &str, options: &LintOptions) -> Vec<Finding> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => check_dashboard(&v, options),
+        Err(e) => vec![Finding::error(
+            "json-invalid",
+            "",
+            format!(
+                "invalid JSON at line {} column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        )],
+    }
+}
+
+fn schema_findings(dashboard: &Value) -> Vec<Finding> {
+    match VALIDATOR.as_ref() {
+        Ok(v) => v
+            .iter_errors(dashboard)
+            .map(|e| {
+                Finding::error(
+                    "schema-violation",
+                    e.instance_path().to_string(),
+                    e.to_string(),
+                )
+            })
+            .collect(),
+        Err(e) => vec![Finding::error(
+            "internal-error",
+            "",
+            format!("built-in dashboard schema does not compile ({e}); please report a bug"),
+        )],
+    }
+}
+
+fn lint_title(root: &serde_json::Map<String, Value>, findings: &mut Vec<Finding>) {
+    match root.get("title") {
+        None => findings.push(Finding::error(
+            "dashboard-title-missing",
+            "",
+            "dashboard has no title",
+        )),
+        Some(Value::String(s)) if s.trim().is_empty() => findings.push(Finding::error(
+            "dashboard-title-missing",
+            "/title",
+            "dashboard title is empty",
+        )),
+        _ => {}
+    }
+}
+
+fn lint_uid(root: &serde_json::Map<String, Value>, findings: &mut Vec<Finding>) {
+    match root.get("uid") {
+        None | Some(Value::Null) => findings.push(Finding::warning(
+            "dashboard-uid-missing",
+            "",
+            "dashboard has no uid: Grafana assigns a random one, so each push creates a new dashboard",
+        )),
+        Some(Value::String(uid)) => {
+            if uid.chars().count() > 40 {
+                findings.push(Finding::error(
+                    "dashboard-uid-invalid",
+                    "/uid",
+                    format!("uid {uid:?} is longer than Grafana's 40 characters"),
+                ));
+            } else if uid.is_empty()
+                || !uid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                findings.push(Finding::error(
+                    "dashboard-uid-invalid",
+                    "/uid",
+                    format!("uid {uid:?} may only hold letters, digits, '-' and '_'"),
+                ));
+            }
+        }
+        Some(_) => {} // the schema reports the type
+    }
+    if let Some(id) = root.get("id")
+        && !id.is_null()
+    {
+        findings.push(Finding::warning(
+            "dashboard-id-set",
+            "/id",
+            format!("dashboard id {id} belongs to one Grafana instance; use null and a uid"),
+        ));
+    }
+}
+
+fn lint_schema_version(root: &serde_json::Map<String, Value>, findings: &mut Vec<Finding>) {
+    let version = root.get("schemaVersion").and_then(Value::as_i64);
+    if !root.contains_key("schemaVersion") {
+        findings.push(Finding::warning(
+            "schema-version-missing",
+            "",
+            "dashboard has no schemaVersion: Grafana treats it as 0 and migrates every field",
+        ));
+    }
+    let legacy_rows = root
+        .get("rows")
+        .and_then(Value::as_array)
+        .is_some_and(|r| !r.is_empty());
+    if legacy_rows {
+        let v = version.unwrap_or(0);
+        let message = if v >= GRID_LAYOUT_SCHEMA_VERSION {
+            format!(
+                "legacy rows with schemaVersion {v}: Grafana ignores rows from schemaVersion 16 on"
+            )
+        } else {
+            format!("legacy rows (schemaVersion {v}) are migrated to panels with gridPos on load")
+        };
+        findings.push(Finding::warning("legacy-rows", "/rows", message));
+    }
+}
+
+fn lint_variables(dashboard: &Value, findings: &mut Vec<Finding>) {
+    let Some(list) = dashboard
+        .pointer("/templating/list")
+        .and_then(Value::as_array)
+    else {
+        return;
+    };
+    let mut seen = BTreeMap::new();
+    for (i, var) in list.iter().enumerate() {
+        let Some(name) = var.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let ptr = format!("/templating/list/{i}/name");
+        if let Some(first) = seen.insert(name.to_string(), i) {
+            findings.push(Finding::error(
+                "variable-name-duplicate",
+                ptr,
+                format!("template variable {name:?} is also defined at /templating/list/{first}"),
+            ));
+        }
+    }
+}
+
+/// A panel found anywhere in the dashboard, with its JSON pointer.
+struct PanelAt<'a> {
+    pointer: String,
+    panel: &'a Value,
+    /// Laid out by `gridPos` (top-level `panels` and rows' nested `panels`), not legacy `rows[].panels`.
+    in_grid: bool,
+}
+
+fn collect_panels(dashboard: &Value) -> Vec<PanelAt<'_>> {
+    fn walk<'a>(list: &'a Value, base: String, in_grid: bool, out: &mut Vec<PanelAt<'a>>) {
+        let Some(items) = list.as_array() else { return };
+        for (i, p) in items.iter().enumerate() {
+            let pointer = format!("{base}/{i}");
+            if let Some(nested) = p.get("panels") {
+                walk(nested, format!("{pointer}/panels"), in_grid, out);
+            }
+            out.push(PanelAt {
+                pointer,
+                panel: p,
+                in_grid,
+            });
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(panels) = dashboard.get("panels") {
+        walk(panels, "/panels".into(), true, &mut out);
+    }
+    if let Some(rows) = dashboard.get("rows").and_then(Value::as_array) {
+        for (r, row) in rows.iter().enumerate() {
+            if let Some(panels) = row.get("panels") {
+                walk(panels, format!("/rows/{r}/panels"), false, &mut out);
+            }
+        }
+    }
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    out
+}
+
+fn lint_panels(panels: &[PanelAt<'_>], findings: &mut Vec<Finding>) {
+    let mut ids: BTreeMap<i64, &str> = BTreeMap::new();
+    for PanelAt {
+        pointer,
+        panel,
+        in_grid,
+    } in panels
+    {
+        if !panel.is_object() {
+            continue; // the schema reports it
+        }
+        match panel.get("id") {
+            None | Some(Value::Null) => findings.push(Finding::warning(
+                "panel-id-missing",
+                pointer.clone(),
+                "panel has no id: Grafana assigns one on load, so links to it are unstable",
+            )),
+            Some(v) => {
+                if let Some(id) = v.as_i64() {
+                    if let Some(first) = ids.get(&id) {
+                        findings.push(Finding::error(
+                            "panel-id-duplicate",
+                            pointer_push(pointer, "id"),
+                            format!("panel id {id} is also used by the panel at {first}"),
+                        ));
+                    } else {
+                        ids.insert(id, pointer);
+                    }
+                }
+            }
+        }
+        match panel.get("type") {
+            None => findings.push(Finding::error(
+                "panel-type-missing",
+                pointer.clone(),
+                format!("panel {} has no type", panel_name(panel)),
+            )),
+            Some(Value::String(t)) if t.trim().is_empty() => findings.push(Finding::error(
+                "panel-type-missing",
+                pointer_push(pointer, "type"),
+                format!("panel {} has an empty type", panel_name(panel)),
+            )),
+            _ => {}
+        }
+        if *in_grid {
+            lint_grid_pos(pointer, panel, findings);
+        }
+    }
+}
+
+fn panel_name(panel: &Value) -> String {
+    match (
+        panel.get("id").and_then(Value::as_i64),
+        panel.get("title").and_then(Value::as_str),
+    ) {
+        (Some(id), Some(t)) => format!("{id} ({t:?})"),
+        (Some(id), None) => id.to_string(),
+        (None, Some(t)) => format!("{t:?}"),
+        (None, None) => "without id or title".to_string(),
+    }
+}
+
+fn lint_grid_pos(pointer: &str, panel: &Value, findings: &mut Vec<Finding>) {
+    let Some(pos) = panel.get("gridPos") else {
+        findings.push(Finding::warning(
+            "gridpos-missing",
+            pointer.to_string(),
+            format!(
+                "panel {} has no gridPos: Grafana places it at 0,0 with size 12x8",
+                panel_name(panel)
+            ),
+        ));
+        return;
+    };
+    let get = |k: &str| pos.get(k).and_then(Value::as_i64);
+    let (Some(x), Some(y), Some(w), Some(h)) = (get("x"), get("y"), get("w"), get("h")) else {
+        return; // the schema reports missing or non-integer fields
+    };
+    let at = pointer_push(pointer, "gridPos");
+    let name = panel_name(panel);
+    if x < 0 || y < 0 {
+        findings.push(Finding::error(
+            "gridpos-out-of-grid",
+            at.clone(),
+            format!("panel {name} has a negative position x={x} y={y}"),
+        ));
+    }
+    if w < 1 || h < 1 {
+        findings.push(Finding::error(
+            "gridpos-out-of-grid",
+            at.clone(),
+            format!("panel {name} has size w={w} h={h}; both must be at least 1"),
+        ));
+    }
+    if w > GRID_COLUMNS || x.saturating_add(w) > GRID_COLUMNS {
+        findings.push(Finding::error(
+            "gridpos-out-of-grid",
+            at,
+            format!(
+                "panel {name} spans columns {x}..{} beyond the {GRID_COLUMNS}-column grid",
+                x.saturating_add(w)
+            ),
+        ));
+    }
+}
+
+/// What datasource references may resolve to.
+struct Context {
+    /// Template variables of type `datasource`.
+    datasource_vars: BTreeSet<String>,
+    /// Every other template variable (a reference to one is suspicious but may work).
+    other_vars: BTreeSet<String>,
+    /// `__inputs` names (`${DS_PROMETHEUS}` in dashboards exported for sharing).
+    inputs: BTreeSet<String>,
+    declared_uids: BTreeSet<String>,
+}
+
+impl Context {
+    fn new(dashboard: &Value, options: &LintOptions) -> Self {
+        let mut datasource_vars = BTreeSet::new();
+        let mut other_vars = BTreeSet::new();
+        for var in dashboard
+            .pointer("/templating/list")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = var.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            if var.get("type").and_then(Value::as_str) == Some("datasource") {
+                datasource_vars.insert(name.to_string());
+            } else {
+                other_vars.insert(name.to_string());
+            }
+        }
+        let inputs = dashboard
+            .get("__inputs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i.get("name").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        Context {
+            datasource_vars,
+            other_vars,
+            inputs,
+            declared_uids: options.datasource_uids.iter().cloned().collect(),
+        }
+    }
+}
+
+/// `$name`, `${name}`, `${name:fmt}` or `[[name]]` → `name`.
+fn variable_name(s: &str) -> Option<&str> {
+    let s = s.trim();
+    let inner = if let Some(rest) = s.strip_prefix("${") {
+        let body = rest.strip_suffix('}')?;
+        body.split(':').next()?
+    } else if let Some(rest) = s.strip_prefix("[[") {
+        rest.strip_suffix("]]")?.split(':').next()?
+    } else {
+        s.strip_prefix('$')?
+    };
+    let valid = !inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some(inner)
+}
+
+fn lint_datasources(
+    dashboard: &Value,
+    panels: &[PanelAt<'_>],
+    ctx: &Context,
+    findings: &mut Vec<Finding>,
+) {
+    let mut refs: Vec<(String, &Value)> = Vec::new();
+    for PanelAt { pointer, panel, .. } in panels {
+        if let Some(ds) = panel.get("datasource") {
+            refs.push((pointer_push(pointer, "datasource"), ds));
+        }
+        for (t, target) in panel
+            .get("targets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Some(ds) = target.get("datasource") {
+                refs.push((format!("{pointer}/targets/{t}/datasource"), ds));
+            }
+        }
+    }
+    for (i, var) in dashboard
+        .pointer("/templating/list")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Some(ds) = var.get("datasource") {
+            refs.push((format!("/templating/list/{i}/datasource"), ds));
+        }
+    }
+    for (i, ann) in dashboard
+        .pointer("/annotations/list")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if let Some(ds) = ann.get("datasource") {
+            refs.push((format!("/annotations/list/{i}/datasource"), ds));
+        }
+    }
+    for (pointer, ds) in refs {
+        check_datasource_ref(&pointer, ds, ctx, findings);
+    }
+}
+
+fn check_datasource_ref(pointer: &str, ds: &Value, ctx: &Context, findings: &mut Vec<Finding>) {
+    match ds {
+        Value::Null => {} // the default datasource
+        Value::String(s) => check_datasource_string(pointer, s, false, ctx, findings),
+        Value::Object(o) => match o.get("uid") {
+            Some(Value::String(uid)) => {
+                check_datasource_string(&pointer_push(pointer, "uid"), uid, true, ctx, findings)
+            }
+            None | Some(Value::Null) => {} // type only: the default datasource of that type
+            Some(_) => {}                  // the schema reports the type
+        },
+        _ => {} // the schema reports the type
+    }
+}
+
+fn check_datasource_string(
+    pointer: &str,
+    s: &str,
+    is_uid: bool,
+    ctx: &Context,
+    findings: &mut Vec<Finding>,
+) {
+    if BUILTIN_DATASOURCES.contains(&s) || ctx.declared_uids.contains(s) {
+        return;
+    }
+    if let Some(name) = variable_name(s) {
+        if ctx.datasource_vars.contains(name) || ctx.inputs.contains(name) {
+            return;
+        }
+        if ctx.other_vars.contains(name) {
+            findings.push(Finding::warning(
+                "datasource-variable-type",
+                pointer.to_string(),
+                format!("datasource {s:?} refers to template variable {name:?}, which is not of type datasource"),
+            ));
+            return;
+        }
+        findings.push(Finding::error(
+            "datasource-unresolved",
+            pointer.to_string(),
+            format!(
+                "datasource {s:?} refers to no template variable or __inputs entry named {name:?}"
+            ),
+        ));
+        return;
+    }
+    if is_uid {
+        findings.push(Finding::error(
+            "datasource-unresolved",
+            pointer.to_string(),
+            format!("datasource uid {s:?} is not a template variable, a built-in or a declared uid; use \"${{datasource}}\""),
+        ));
+    } else {
+        findings.push(Finding::warning(
+            "datasource-by-name",
+            pointer.to_string(),
+            format!("datasource referenced by name {s:?}: it resolves only on a Grafana with that name; use a template variable"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn codes(v: &Value) -> Vec<(&'static str, String)> {
+        check_dashboard(v, &LintOptions::default())
+            .into_iter()
+            .map(|f| (f.code, f.pointer))
+            .collect()
+    }
+
+    fn minimal() -> Value {
+        json!({
+            "title": "t", "uid": "abc", "schemaVersion": 39,
+            "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]},
+            "panels": [
+                {"id": 1, "type": "timeseries", "title": "a", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+                 "datasource": {"type": "prometheus", "uid": "${datasource}"},
+                 "targets": [{"refId": "A", "expr": "up", "datasource": {"type": "prometheus", "uid": "$datasource"}}]}
+            ]
+        })
+    }
+
+    #[test]
+    fn embedded_schema_parses_and_compiles() {
+        assert!(schema().is_ok());
+        assert!(VALIDATOR.is_ok());
+    }
+
+    #[test]
+    fn minimal_dashboard_is_clean() {
+        assert_eq!(codes(&minimal()), vec![]);
+    }
+
+    /// (name, pointer to set, value, expected (code, pointer) pairs)
+    type Case = (
+        &'static str,
+        &'static str,
+        Value,
+        Vec<(&'static str, &'static str)>,
+    );
+
+    #[test]
+    fn table_of_rule_violations() {
+        // (name, pointer to set, value, expected (code, pointer))
+        let cases: Vec<Case> = vec![
+            (
+                "title missing",
+                "/title",
+                Value::Null,
+                vec![("schema-violation", "/title")],
+            ),
+            (
+                "title empty",
+                "/title",
+                json!(" "),
+                vec![("dashboard-title-missing", "/title")],
+            ),
+            (
+                "uid too long",
+                "/uid",
+                json!("x".repeat(41)),
+                vec![("dashboard-uid-invalid", "/uid")],
+            ),
+            (
+                "uid bad char",
+                "/uid",
+                json!("a b"),
+                vec![("dashboard-uid-invalid", "/uid")],
+            ),
+            (
+                "x+w beyond 24",
+                "/panels/0/gridPos/x",
+                json!(13),
+                vec![("gridpos-out-of-grid", "/panels/0/gridPos")],
+            ),
+            (
+                "negative y",
+                "/panels/0/gridPos/y",
+                json!(-1),
+                vec![("gridpos-out-of-grid", "/panels/0/gridPos")],
+            ),
+            (
+                "zero width",
+                "/panels/0/gridPos/w",
+                json!(0),
+                vec![("gridpos-out-of-grid", "/panels/0/gridPos")],
+            ),
+            (
+                "gridPos string",
+                "/panels/0/gridPos/h",
+                json!("8"),
+                vec![("schema-violation", "/panels/0/gridPos/h")],
+            ),
+            (
+                "unknown uid",
+                "/panels/0/datasource/uid",
+                json!("P1809F7CD0C75ACF3"),
+                vec![("datasource-unresolved", "/panels/0/datasource/uid")],
+            ),
+            (
+                "unknown variable",
+                "/panels/0/targets/0/datasource/uid",
+                json!("${ds}"),
+                vec![(
+                    "datasource-unresolved",
+                    "/panels/0/targets/0/datasource/uid",
+                )],
+            ),
+            (
+                "legacy name",
+                "/panels/0/datasource",
+                json!("Prometheus"),
+                vec![("datasource-by-name", "/panels/0/datasource")],
+            ),
+            (
+                "built-in",
+                "/panels/0/datasource",
+                json!("-- Grafana --"),
+                vec![],
+            ),
+            (
+                "default datasource",
+                "/panels/0/datasource",
+                Value::Null,
+                vec![],
+            ),
+            (
+                "panels not an array",
+                "/panels",
+                json!({}),
+                vec![("schema-violation", "/panels")],
+            ),
+        ];
+        for (name, ptr, value, expected) in cases {
+            let mut d = minimal();
+            if value.is_null() && ptr == "/title" {
+                d.as_object_mut().unwrap().remove("title");
+            } else {
+                *d.pointer_mut(ptr)
+                    .unwrap_or_else(|| panic!("{name}: no {ptr}")) = value;
+            }
+            let got = codes(&d);
+            let got: Vec<(&str, &str)> = got.iter().map(|(c, p)| (*c, p.as_str())).collect();
+            if name == "title missing" {
+                assert!(
+                    got.contains(&("dashboard-title-missing", "")),
+                    "{name}: {got:?}"
+                );
+                continue;
+            }
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn duplicate_ids_are_found_inside_collapsed_rows_and_legacy_rows() {
+        let mut d = minimal();
+        d["panels"].as_array_mut().unwrap().push(json!({
+            "id": 2, "type": "row", "title": "r", "collapsed": true, "gridPos": {"x": 0, "y": 8, "w": 24, "h": 1},
+            "panels": [{"id": 1, "type": "stat", "gridPos": {"x": 0, "y": 9, "w": 6, "h": 4}}]
+        }));
+        d["rows"] = json!([{"panels": [{"id": 2, "type": "graph", "span": 12}]}]);
+        let got = codes(&d);
+        assert!(
+            got.contains(&("panel-id-duplicate", "/panels/1/panels/0/id".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("panel-id-duplicate", "/rows/0/panels/0/id".into())),
+            "{got:?}"
+        );
+        assert!(got.contains(&("legacy-rows", "/rows".into())), "{got:?}");
+        // legacy-row panels have no gridPos, and that is fine
+        assert!(!got.iter().any(|(c, _)| *c == "gridpos-missing"), "{got:?}");
+    }
+
+    #[test]
+    fn panel_without_type_and_variable_references() {
+        let mut d = minimal();
+        d["panels"][0].as_object_mut().unwrap().remove("type");
+        d["templating"]["list"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "ns", "type": "custom"}));
+        d["panels"][0]["datasource"] = json!("$ns");
+        let got = codes(&d);
+        assert!(
+            got.contains(&("panel-type-missing", "/panels/0".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("datasource-variable-type", "/panels/0/datasource".into())),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn declared_uids_and_inputs_resolve() {
+        let mut d = minimal();
+        d["panels"][0]["datasource"]["uid"] = json!("prom-staging");
+        let opts = LintOptions {
+            datasource_uids: vec!["prom-staging".into()],
+        };
+        assert_eq!(check_dashboard(&d, &opts), vec![]);
+        d["__inputs"] =
+            json!([{"name": "DS_PROM", "type": "datasource", "pluginId": "prometheus"}]);
+        d["panels"][0]["datasource"] = json!("${DS_PROM}");
+        assert_eq!(check_dashboard(&d, &LintOptions::default()), vec![]);
+    }
+
+    #[test]
+    fn variable_name_forms() {
+        assert_eq!(variable_name("$datasource"), Some("datasource"));
+        assert_eq!(variable_name("${datasource}"), Some("datasource"));
+        assert_eq!(variable_name("${datasource:raw}"), Some("datasource"));
+        assert_eq!(variable_name("[[ds]]"), Some("ds"));
+        assert_eq!(variable_name("Prometheus"), None);
+        assert_eq!(variable_name("${}"), None);
+    }
+
+    #[test]
+    fn invalid_json_names_line_and_column() {
+        let f = check_dashboard_text("{\n  \"title\": }", &LintOptions::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].code, "json-invalid");
+        assert!(f[0].message.contains("line 2 column"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn non_object_dashboard_is_a_schema_error_not_a_panic() {
+        let got = codes(&json!([1, 2]));
+        assert_eq!(got, vec![("schema-violation", String::new())]);
+    }
+}
