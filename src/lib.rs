@@ -12,3 +12,4 @@ pub mod resource;
 pub mod schema;
 pub mod secret;
 pub mod yaml;
+pub mod clients;

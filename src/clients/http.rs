@@ -1,0 +1,313 @@
+//! The request value every API client builds, the response it parses, and the one reqwest executor.
+//!
+//! Owns the HTTP edge: joining a base URL with a path and query, sending with rustls (ring provider),
+//! and recording each exchange for evidence without headers (the bearer token never leaves [`Secret`]).
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::secret::Secret;
+
+/// An HTTP method used by the clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    /// `"GET"`, `"POST"` or `"DELETE"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// A request, built by a pure function and sent by [`Executor::send`]. `Debug` shows the token as `***`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub method: Method,
+    /// Path below the base URL, starting with `/`, already percent-encoded where needed.
+    pub path: String,
+    /// Query pairs in order (repeated keys allowed, e.g. Alertmanager's `filter`).
+    pub query: Vec<(String, String)>,
+    /// `Authorization: Bearer` value, if any.
+    pub bearer: Option<Secret>,
+    /// JSON body, if any (sent with `Content-Type: application/json`).
+    pub body: Option<Value>,
+}
+
+impl Request {
+    /// A request with no query, token or body.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Request { method, path: path.into(), query: Vec::new(), bearer: None, body: None }
+    }
+
+    /// The path and query as they go on the wire, e.g. `/api/v2/alerts?filter=a%3D%22b%22`.
+    pub fn path_and_query(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        let q = reqwest::Url::parse("http://x/")
+            .map(|mut u| {
+                u.query_pairs_mut().extend_pairs(self.query.iter());
+                u.query().unwrap_or_default().to_string()
+            })
+            .unwrap_or_default();
+        format!("{}?{q}", self.path)
+    }
+
+    /// The full URL: `base` (any path prefix kept, trailing `/` ignored) + path + query.
+    ///
+    /// # Errors
+    /// When `base` is not an absolute http(s) URL.
+    pub fn url(&self, base: &str) -> Result<reqwest::Url, HttpError> {
+        let parsed = parse_base(base)?;
+        let joined = format!("{}{}", parsed.as_str().trim_end_matches('/'), self.path_and_query());
+        reqwest::Url::parse(&joined)
+            .map_err(|e| HttpError::InvalidUrl { url: base.to_string(), reason: e.to_string() })
+    }
+}
+
+/// Checks that `base` is an absolute http or https URL.
+///
+/// # Errors
+/// When it is not.
+pub fn parse_base(base: &str) -> Result<reqwest::Url, HttpError> {
+    let url = reqwest::Url::parse(base)
+        .map_err(|e| HttpError::InvalidUrl { url: base.to_string(), reason: e.to_string() })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(HttpError::InvalidUrl {
+            url: base.to_string(),
+            reason: format!("scheme {:?} is not http or https", url.scheme()),
+        });
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(HttpError::InvalidUrl {
+            url: base.to_string(),
+            reason: "a base URL takes no query or fragment".into(),
+        });
+    }
+    Ok(url)
+}
+
+/// A response: status code and body text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Response {
+    /// The body as JSON, or as a JSON string holding the text when it is not JSON (or `null` when empty).
+    pub fn body_json(&self) -> Value {
+        if self.body.trim().is_empty() {
+            return Value::Null;
+        }
+        serde_json::from_str(&self.body).unwrap_or_else(|_| Value::String(self.body.clone()))
+    }
+
+    /// The server's error message: a JSON string body, an object's `message` (or `error`), else the text.
+    pub fn error_message(&self) -> String {
+        match self.body_json() {
+            Value::String(s) => s.trim().to_string(),
+            Value::Object(o) => o
+                .get("message")
+                .or_else(|| o.get("error"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| Value::Object(o).to_string()),
+            Value::Null => String::from("(empty body)"),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// One request and its response as recorded in evidence: no headers, so no token.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    /// When the request was sent (RFC 3339, UTC).
+    pub at: String,
+    pub method: Method,
+    /// Path and query, without the base URL.
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<Value>,
+    /// HTTP status, or `None` when no response came (connection refused, timeout).
+    pub status: Option<u16>,
+    /// Response body (JSON where it parsed), or the transport error.
+    pub response_body: Value,
+}
+
+/// Transport-level failures. HTTP error statuses are not errors here: API parsers judge them.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The base URL is not usable.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+    /// No response: connection refused, DNS, TLS or timeout.
+    #[error("{method} {url}: no response ({reason})")]
+    Unreachable { method: &'static str, url: String, reason: String },
+}
+
+/// Installs rustls' ring crypto provider once per process (a second install is a no-op).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Sends [`Request`]s to one base URL with reqwest, and records each exchange.
+#[derive(Debug)]
+pub struct Executor {
+    client: reqwest::Client,
+    base: String,
+    /// Every exchange sent so far, in order.
+    pub exchanges: Vec<Exchange>,
+}
+
+impl Executor {
+    /// An executor for `base` with a per-request timeout.
+    ///
+    /// # Errors
+    /// When `base` is not an http(s) URL or the client cannot be built.
+    pub fn new(base: &str, timeout: Duration) -> Result<Self, HttpError> {
+        parse_base(base)?;
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .user_agent(concat!("rollout/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(HttpError::Client)?;
+        Ok(Executor { client, base: base.to_string(), exchanges: Vec::new() })
+    }
+
+    /// The base URL this executor sends to.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends one request and records the exchange (also when no response came).
+    ///
+    /// # Errors
+    /// [`HttpError::Unreachable`] when no HTTP response arrives; any status code is `Ok`.
+    pub async fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
+        let url = req.url(&self.base)?;
+        let at = now_rfc3339();
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self.client.request(method, url.clone()).header("Accept", "application/json");
+        if let Some(token) = &req.bearer {
+            builder = builder.bearer_auth(token.expose());
+        }
+        if let Some(body) = &req.body {
+            builder = builder.json(body);
+        }
+        let record = |status: Option<u16>, response_body: Value| Exchange {
+            at: at.clone(),
+            method: req.method,
+            path: req.path_and_query(),
+            request_body: req.body.clone(),
+            status,
+            response_body,
+        };
+        let result = async {
+            let resp = builder.send().await?;
+            let status = resp.status().as_u16();
+            let body = resp.text().await?;
+            Ok::<_, reqwest::Error>(Response { status, body })
+        }
+        .await;
+        match result {
+            Ok(resp) => {
+                self.exchanges.push(record(Some(resp.status), resp.body_json()));
+                Ok(resp)
+            }
+            Err(e) => {
+                let reason = describe_transport_error(&e);
+                self.exchanges.push(record(None, Value::String(format!("no response: {reason}"))));
+                Err(HttpError::Unreachable { method: req.method.as_str(), url: url.to_string(), reason })
+            }
+        }
+    }
+}
+
+fn describe_transport_error(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut deepest = None;
+    while let Some(s) = source {
+        deepest = Some(s.to_string());
+        source = s.source();
+    }
+    match deepest {
+        Some(d) => format!("{kind}: {d}"),
+        None => kind.to_string(),
+    }
+}
+
+/// The current time as RFC 3339 UTC with second precision.
+pub fn now_rfc3339() -> String {
+    format_time(jiff::Timestamp::now())
+}
+
+/// A timestamp as RFC 3339 UTC with second precision (`2026-11-27T10:00:00Z`).
+pub fn format_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_keeps_base_path_prefix_and_encodes_query() {
+        let mut r = Request::new(Method::Get, "/api/v2/alerts");
+        r.query = vec![("filter".into(), "env=\"staging\"".into()), ("active".into(), "true".into())];
+        let url = r.url("https://am.example/prefix/").unwrap();
+        assert_eq!(url.as_str(), "https://am.example/prefix/api/v2/alerts?filter=env%3D%22staging%22&active=true");
+        assert_eq!(r.path_and_query(), "/api/v2/alerts?filter=env%3D%22staging%22&active=true");
+    }
+
+    #[test]
+    fn bad_base_urls_are_errors() {
+        for bad in ["grafana.local", "ftp://x", "http://x/?a=1", ""] {
+            assert!(parse_base(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_of_a_request_hides_the_token() {
+        let mut r = Request::new(Method::Post, "/api/dashboards/db");
+        r.bearer = Some(Secret::new("glsa_supersecret"));
+        assert!(!format!("{r:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn error_message_forms() {
+        let r = |body: &str| Response { status: 400, body: body.into() }.error_message();
+        assert_eq!(r("\"at least one label pair required\"\n"), "at least one label pair required");
+        assert_eq!(r(r#"{"code":602,"message":"labels in body is required"}"#), "labels in body is required");
+        assert_eq!(r("plain text"), "plain text");
+        assert_eq!(r(""), "(empty body)");
+    }
+}
