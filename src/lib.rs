@@ -5,6 +5,10 @@
 //! and the renderers it calls.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
+pub mod clients;
+pub mod dashboards;
+pub mod evidence;
 pub mod exit;
 pub mod finding;
 pub mod fsutil;
@@ -12,4 +16,3 @@ pub mod resource;
 pub mod schema;
 pub mod secret;
 pub mod yaml;
-pub mod clients;

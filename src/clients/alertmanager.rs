@@ -92,7 +92,11 @@ pub struct AlertStatus {
 pub enum AlertmanagerError {
     /// An error status, with the server's message.
     #[error("alertmanager rejected {what} ({status}): {message}")]
-    Rejected { what: &'static str, status: u16, message: String },
+    Rejected {
+        what: &'static str,
+        status: u16,
+        message: String,
+    },
     /// A success status with a body that is not what the API documents.
     #[error("alertmanager answered {what} with an unexpected body: {message}")]
     BadBody { what: &'static str, message: String },
@@ -102,11 +106,18 @@ fn expect_status(what: &'static str, resp: &Response, ok: u16) -> Result<(), Ale
     if resp.status == ok {
         Ok(())
     } else {
-        Err(AlertmanagerError::Rejected { what, status: resp.status, message: resp.error_message() })
+        Err(AlertmanagerError::Rejected {
+            what,
+            status: resp.status,
+            message: resp.error_message(),
+        })
     }
 }
 
-fn parse_body<T: for<'de> Deserialize<'de>>(what: &'static str, resp: &Response) -> Result<T, AlertmanagerError> {
+fn parse_body<T: for<'de> Deserialize<'de>>(
+    what: &'static str,
+    resp: &Response,
+) -> Result<T, AlertmanagerError> {
     expect_status(what, resp, 200)?;
     serde_json::from_str(&resp.body).map_err(|e| AlertmanagerError::BadBody {
         what,
@@ -133,11 +144,17 @@ pub fn parse_silence_created(resp: &Response) -> Result<String, AlertmanagerErro
         .and_then(Value::as_str)
         .filter(|id| !id.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| AlertmanagerError::BadBody { what: WHAT, message: resp.body.clone() })
+        .ok_or_else(|| AlertmanagerError::BadBody {
+            what: WHAT,
+            message: resp.body.clone(),
+        })
 }
 
 fn silence_path(id: &str) -> String {
-    let safe: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    let safe: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
     format!("/api/v2/silence/{safe}")
 }
 
@@ -187,7 +204,8 @@ pub fn list_alerts_request(equal_labels: &[(&str, &str)]) -> Request {
     let mut req = Request::new(Method::Get, "/api/v2/alerts");
     for (name, value) in equal_labels {
         let quoted = serde_json::to_string(value).unwrap_or_default();
-        req.query.push(("filter".into(), format!("{name}={quoted}")));
+        req.query
+            .push(("filter".into(), format!("{name}={quoted}")));
     }
     for flag in ["active", "silenced", "inhibited", "unprocessed"] {
         req.query.push((flag.into(), "true".into()));
@@ -211,19 +229,29 @@ mod tests {
     #[test]
     fn silence_requests() {
         let s = PostableSilence {
-            matchers: vec![Matcher { name: "alertname".into(), value: "A|B".into(), is_regex: true, is_equal: true }],
+            matchers: vec![Matcher {
+                name: "alertname".into(),
+                value: "A|B".into(),
+                is_regex: true,
+                is_equal: true,
+            }],
             starts_at: "2026-11-27T10:00:00Z".into(),
             ends_at: "2026-11-27T10:05:00Z".into(),
             created_by: "rollout".into(),
             comment: "c".into(),
         };
         let req = create_silence_request(&s);
-        assert_eq!((req.method, req.path_and_query().as_str()), (Method::Post, "/api/v2/silences"));
+        assert_eq!(
+            (req.method, req.path_and_query().as_str()),
+            (Method::Post, "/api/v2/silences")
+        );
         assert_eq!(
             req.body,
-            Some(json!({"matchers": [{"name": "alertname", "value": "A|B", "isRegex": true, "isEqual": true}],
+            Some(
+                json!({"matchers": [{"name": "alertname", "value": "A|B", "isRegex": true, "isEqual": true}],
                         "startsAt": "2026-11-27T10:00:00Z", "endsAt": "2026-11-27T10:05:00Z",
-                        "createdBy": "rollout", "comment": "c"}))
+                        "createdBy": "rollout", "comment": "c"})
+            )
         );
         assert_eq!(get_silence_request("ab-12").path, "/api/v2/silence/ab-12");
         assert_eq!(expire_silence_request("../x").path, "/api/v2/silence/x");
@@ -242,11 +270,23 @@ mod tests {
 
     #[test]
     fn responses() {
-        let r = |status, body: &str| Response { status, body: body.into() };
-        assert_eq!(parse_silence_created(&r(200, r#"{"silenceID":"abc"}"#)).unwrap(), "abc");
-        assert!(matches!(parse_silence_created(&r(200, "{}")), Err(AlertmanagerError::BadBody { .. })));
+        let r = |status, body: &str| Response {
+            status,
+            body: body.into(),
+        };
+        assert_eq!(
+            parse_silence_created(&r(200, r#"{"silenceID":"abc"}"#)).unwrap(),
+            "abc"
+        );
+        assert!(matches!(
+            parse_silence_created(&r(200, "{}")),
+            Err(AlertmanagerError::BadBody { .. })
+        ));
         let e = parse_alerts_posted(&r(400, "\"at least one label pair required\"")).unwrap_err();
-        assert_eq!(e.to_string(), "alertmanager rejected the alerts (400): at least one label pair required");
+        assert_eq!(
+            e.to_string(),
+            "alertmanager rejected the alerts (400): at least one label pair required"
+        );
         assert!(parse_alerts_posted(&r(200, "")).is_ok());
         let alerts = parse_alerts(&r(
             200,

@@ -88,8 +88,14 @@ pub enum PushError {
     )]
     PluginDashboard { uid: String, message: String },
     #[error("grafana answered {status} for dashboard {uid:?}: {message}")]
-    Unexpected { uid: String, status: u16, message: String },
-    #[error("grafana answered 200 for dashboard {uid:?} but the body is not a save result: {message}")]
+    Unexpected {
+        uid: String,
+        status: u16,
+        message: String,
+    },
+    #[error(
+        "grafana answered 200 for dashboard {uid:?} but the body is not a save result: {message}"
+    )]
     BadSuccessBody { uid: String, message: String },
 }
 
@@ -120,7 +126,11 @@ pub fn parse_push_response(uid: &str, resp: &Response) -> Result<Pushed, PushErr
         200 => {
             let body = resp.body_json();
             let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
-            match (s("uid"), s("url"), body.get("version").and_then(Value::as_i64)) {
+            match (
+                s("uid"),
+                s("url"),
+                body.get("version").and_then(Value::as_i64),
+            ) {
                 (Some(uid), Some(url), Some(version)) => Ok(Pushed {
                     id: body.get("id").and_then(Value::as_i64),
                     uid,
@@ -129,22 +139,37 @@ pub fn parse_push_response(uid: &str, resp: &Response) -> Result<Pushed, PushErr
                     status: s("status").unwrap_or_else(|| "success".into()),
                     slug: s("slug"),
                 }),
-                _ => Err(PushError::BadSuccessBody { uid, message: resp.body.chars().take(200).collect() }),
+                _ => Err(PushError::BadSuccessBody {
+                    uid,
+                    message: resp.body.chars().take(200).collect(),
+                }),
             }
         }
         400 => Err(PushError::BadRequest { uid, message }),
         401 => Err(PushError::Unauthorized { message }),
         403 => Err(PushError::Forbidden { uid, message }),
         412 => {
-            let status = resp.body_json().get("status").and_then(Value::as_str).map(str::to_string);
+            let status = resp
+                .body_json()
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             match status.as_deref() {
                 Some("version-mismatch") => Err(PushError::VersionMismatch { uid, message }),
                 Some("name-exists") => Err(PushError::NameExists { uid, message }),
                 Some("plugin-dashboard") => Err(PushError::PluginDashboard { uid, message }),
-                _ => Err(PushError::Unexpected { uid, status: 412, message }),
+                _ => Err(PushError::Unexpected {
+                    uid,
+                    status: 412,
+                    message,
+                }),
             }
         }
-        status => Err(PushError::Unexpected { uid, status, message }),
+        status => Err(PushError::Unexpected {
+            uid,
+            status,
+            message,
+        }),
     }
 }
 
@@ -155,33 +180,79 @@ mod tests {
     #[test]
     fn push_request_shape() {
         let d = json!({"id": 7, "uid": "u1", "title": "T"});
-        let params = PushParams { dashboard: &d, folder_uid: Some("f1"), overwrite: false, message: Some("m") };
+        let params = PushParams {
+            dashboard: &d,
+            folder_uid: Some("f1"),
+            overwrite: false,
+            message: Some("m"),
+        };
         let req = push_request(&params, &Secret::new("tok"));
         assert_eq!(req.method, Method::Post);
         assert_eq!(req.path_and_query(), "/api/dashboards/db");
         assert_eq!(req.bearer.as_ref().map(Secret::expose), Some("tok"));
         assert_eq!(
             req.body,
-            Some(json!({"dashboard": {"id": null, "uid": "u1", "title": "T"}, "folderUid": "f1",
-                        "message": "m", "overwrite": false}))
+            Some(
+                json!({"dashboard": {"id": null, "uid": "u1", "title": "T"}, "folderUid": "f1",
+                        "message": "m", "overwrite": false})
+            )
         );
-        let general = PushParams { dashboard: &d, folder_uid: None, overwrite: true, message: None };
-        assert_eq!(push_body(&general), json!({"dashboard": {"id": null, "uid": "u1", "title": "T"}, "overwrite": true}));
+        let general = PushParams {
+            dashboard: &d,
+            folder_uid: None,
+            overwrite: true,
+            message: None,
+        };
+        assert_eq!(
+            push_body(&general),
+            json!({"dashboard": {"id": null, "uid": "u1", "title": "T"}, "overwrite": true})
+        );
     }
 
     #[test]
     fn each_status_has_one_clear_line() {
-        let r = |status, body: &str| parse_push_response("u1", &Response { status, body: body.into() });
-        let ok = r(200, r#"{"id":1,"uid":"u1","url":"/d/u1/t","status":"success","version":3,"slug":"t"}"#);
+        let r = |status, body: &str| {
+            parse_push_response(
+                "u1",
+                &Response {
+                    status,
+                    body: body.into(),
+                },
+            )
+        };
+        let ok = r(
+            200,
+            r#"{"id":1,"uid":"u1","url":"/d/u1/t","status":"success","version":3,"slug":"t"}"#,
+        );
         assert_eq!(ok.unwrap().version, 3);
         let cases = [
-            (400, r#"{"message":"Dashboard title cannot be empty"}"#, "400 bad request): Dashboard title cannot be empty"),
+            (
+                400,
+                r#"{"message":"Dashboard title cannot be empty"}"#,
+                "400 bad request): Dashboard title cannot be empty",
+            ),
             (401, r#"{"message":"Unauthorized"}"#, "401 unauthorized"),
             (403, r#"{"message":"Access denied"}"#, "403 forbidden"),
-            (412, r#"{"message":"The dashboard has been changed by someone else","status":"version-mismatch"}"#, "--overwrite"),
-            (412, r#"{"message":"A dashboard with the same name in the folder already exists","status":"name-exists"}"#, "412 name-exists"),
-            (412, r#"{"message":"...","status":"plugin-dashboard"}"#, "412 plugin-dashboard"),
-            (500, r#"{"message":"Internal Server Error"}"#, "grafana answered 500"),
+            (
+                412,
+                r#"{"message":"The dashboard has been changed by someone else","status":"version-mismatch"}"#,
+                "--overwrite",
+            ),
+            (
+                412,
+                r#"{"message":"A dashboard with the same name in the folder already exists","status":"name-exists"}"#,
+                "412 name-exists",
+            ),
+            (
+                412,
+                r#"{"message":"...","status":"plugin-dashboard"}"#,
+                "412 plugin-dashboard",
+            ),
+            (
+                500,
+                r#"{"message":"Internal Server Error"}"#,
+                "grafana answered 500",
+            ),
             (200, r#"{"status":"success"}"#, "not a save result"),
         ];
         for (status, body, needle) in cases {

@@ -47,7 +47,13 @@ pub struct Request {
 impl Request {
     /// A request with no query, token or body.
     pub fn new(method: Method, path: impl Into<String>) -> Self {
-        Request { method, path: path.into(), query: Vec::new(), bearer: None, body: None }
+        Request {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            bearer: None,
+            body: None,
+        }
     }
 
     /// The path and query as they go on the wire, e.g. `/api/v2/alerts?filter=a%3D%22b%22`.
@@ -70,9 +76,15 @@ impl Request {
     /// When `base` is not an absolute http(s) URL.
     pub fn url(&self, base: &str) -> Result<reqwest::Url, HttpError> {
         let parsed = parse_base(base)?;
-        let joined = format!("{}{}", parsed.as_str().trim_end_matches('/'), self.path_and_query());
-        reqwest::Url::parse(&joined)
-            .map_err(|e| HttpError::InvalidUrl { url: base.to_string(), reason: e.to_string() })
+        let joined = format!(
+            "{}{}",
+            parsed.as_str().trim_end_matches('/'),
+            self.path_and_query()
+        );
+        reqwest::Url::parse(&joined).map_err(|e| HttpError::InvalidUrl {
+            url: base.to_string(),
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -81,8 +93,10 @@ impl Request {
 /// # Errors
 /// When it is not.
 pub fn parse_base(base: &str) -> Result<reqwest::Url, HttpError> {
-    let url = reqwest::Url::parse(base)
-        .map_err(|e| HttpError::InvalidUrl { url: base.to_string(), reason: e.to_string() })?;
+    let url = reqwest::Url::parse(base).map_err(|e| HttpError::InvalidUrl {
+        url: base.to_string(),
+        reason: e.to_string(),
+    })?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(HttpError::InvalidUrl {
             url: base.to_string(),
@@ -158,7 +172,14 @@ pub enum HttpError {
     Client(#[source] reqwest::Error),
     /// No response: connection refused, DNS, TLS or timeout.
     #[error("{method} {url}: no response ({reason})")]
-    Unreachable { method: &'static str, url: String, reason: String },
+    Unreachable {
+        method: &'static str,
+        url: String,
+        reason: String,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(String),
 }
 
 /// Installs rustls' ring crypto provider once per process (a second install is a no-op).
@@ -189,7 +210,11 @@ impl Executor {
             .user_agent(concat!("rollout/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(HttpError::Client)?;
-        Ok(Executor { client, base: base.to_string(), exchanges: Vec::new() })
+        Ok(Executor {
+            client,
+            base: base.to_string(),
+            exchanges: Vec::new(),
+        })
     }
 
     /// The base URL this executor sends to.
@@ -209,7 +234,10 @@ impl Executor {
             Method::Post => reqwest::Method::POST,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let mut builder = self.client.request(method, url.clone()).header("Accept", "application/json");
+        let mut builder = self
+            .client
+            .request(method, url.clone())
+            .header("Accept", "application/json");
         if let Some(token) = &req.bearer {
             builder = builder.bearer_auth(token.expose());
         }
@@ -233,13 +261,21 @@ impl Executor {
         .await;
         match result {
             Ok(resp) => {
-                self.exchanges.push(record(Some(resp.status), resp.body_json()));
+                self.exchanges
+                    .push(record(Some(resp.status), resp.body_json()));
                 Ok(resp)
             }
             Err(e) => {
                 let reason = describe_transport_error(&e);
-                self.exchanges.push(record(None, Value::String(format!("no response: {reason}"))));
-                Err(HttpError::Unreachable { method: req.method.as_str(), url: url.to_string(), reason })
+                self.exchanges.push(record(
+                    None,
+                    Value::String(format!("no response: {reason}")),
+                ));
+                Err(HttpError::Unreachable {
+                    method: req.method.as_str(),
+                    url: url.to_string(),
+                    reason,
+                })
             }
         }
     }
@@ -275,6 +311,19 @@ pub fn format_time(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// Runs `future` to completion on a fresh current-thread tokio runtime (the commands are synchronous;
+/// only their HTTP edge is async).
+///
+/// # Errors
+/// When the runtime cannot be started.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, HttpError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| HttpError::Runtime(e.to_string()))?;
+    Ok(rt.block_on(future))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,10 +331,19 @@ mod tests {
     #[test]
     fn url_keeps_base_path_prefix_and_encodes_query() {
         let mut r = Request::new(Method::Get, "/api/v2/alerts");
-        r.query = vec![("filter".into(), "env=\"staging\"".into()), ("active".into(), "true".into())];
+        r.query = vec![
+            ("filter".into(), "env=\"staging\"".into()),
+            ("active".into(), "true".into()),
+        ];
         let url = r.url("https://am.example/prefix/").unwrap();
-        assert_eq!(url.as_str(), "https://am.example/prefix/api/v2/alerts?filter=env%3D%22staging%22&active=true");
-        assert_eq!(r.path_and_query(), "/api/v2/alerts?filter=env%3D%22staging%22&active=true");
+        assert_eq!(
+            url.as_str(),
+            "https://am.example/prefix/api/v2/alerts?filter=env%3D%22staging%22&active=true"
+        );
+        assert_eq!(
+            r.path_and_query(),
+            "/api/v2/alerts?filter=env%3D%22staging%22&active=true"
+        );
     }
 
     #[test]
@@ -304,9 +362,21 @@ mod tests {
 
     #[test]
     fn error_message_forms() {
-        let r = |body: &str| Response { status: 400, body: body.into() }.error_message();
-        assert_eq!(r("\"at least one label pair required\"\n"), "at least one label pair required");
-        assert_eq!(r(r#"{"code":602,"message":"labels in body is required"}"#), "labels in body is required");
+        let r = |body: &str| {
+            Response {
+                status: 400,
+                body: body.into(),
+            }
+            .error_message()
+        };
+        assert_eq!(
+            r("\"at least one label pair required\"\n"),
+            "at least one label pair required"
+        );
+        assert_eq!(
+            r(r#"{"code":602,"message":"labels in body is required"}"#),
+            "labels in body is required"
+        );
         assert_eq!(r("plain text"), "plain text");
         assert_eq!(r(""), "(empty body)");
     }

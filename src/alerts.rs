@@ -1,0 +1,1063 @@
+//! `rollout alerts fire|quiet`: synthetic alerts inside a maintenance-window silence, with evidence.
+//!
+//! Owns the safety order: validate the payloads, create a silence matching exactly the synthetic alerts
+//! (alertname, environment, `synthetic="true"`) and wait until it is active, and only then post the
+//! alerts; read them back and confirm each is suppressed by that silence. `quiet` resolves the alerts
+//! (endsAt now), expires the silence and confirms both. If the silence cannot be created, no alert is
+//! sent. Prints nothing; the wire format is `clients::alertmanager`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::clients::alertmanager::{
+    self as am, AlertmanagerError, GettableAlert, Matcher, PostableSilence,
+};
+use crate::clients::http::{self, Exchange, Executor, HttpError};
+use crate::evidence;
+use crate::finding::Severity;
+use crate::fsutil::{self, FsError};
+use crate::schema::alertmanager::check_alerts_text;
+
+/// The directory holding the synthetic payloads.
+pub const DEFAULT_DIR: &str = "alerts";
+/// `createdBy` of the silences `rollout` creates.
+pub const CREATED_BY: &str = "rollout";
+/// The label every synthetic alert carries with value `"true"`.
+pub const SYNTHETIC_LABEL: &str = "synthetic";
+/// The label naming the environment.
+pub const ENVIRONMENT_LABEL: &str = "environment";
+/// How often the read-back polls.
+const POLL_EVERY: Duration = Duration::from_millis(200);
+
+/// One synthetic alert from a payload file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyntheticAlert {
+    /// The payload file it came from.
+    pub file: String,
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Value>,
+    #[serde(rename = "generatorURL", skip_serializing_if = "Option::is_none")]
+    pub generator_url: Option<String>,
+}
+
+impl SyntheticAlert {
+    /// The `alertname` label.
+    pub fn alertname(&self) -> &str {
+        self.labels
+            .get("alertname")
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    fn postable(&self, starts_at: &str, ends_at: &str) -> Value {
+        let mut a = json!({"labels": self.labels, "startsAt": starts_at, "endsAt": ends_at});
+        if let Some(ann) = &self.annotations {
+            a["annotations"] = ann.clone();
+        }
+        if let Some(url) = &self.generator_url {
+            a["generatorURL"] = json!(url);
+        }
+        a
+    }
+}
+
+/// Everything that can stop `fire` or `quiet`.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertsError {
+    #[error(transparent)]
+    Read(#[from] FsError),
+    #[error("no alert payloads: {0} holds no *.json file")]
+    NoPayloads(PathBuf),
+    #[error("{file}: {count} error(s) in the alert payload, nothing was sent; first: {first}")]
+    Invalid {
+        file: String,
+        count: usize,
+        first: String,
+    },
+    #[error(
+        "{file}: alert at {pointer} {reason}; the maintenance-window silence would not cover it"
+    )]
+    NotSynthetic {
+        file: String,
+        pointer: String,
+        reason: String,
+    },
+    #[error("invalid --window {0:?}: use a number and s, m or h between 1m and 24h, e.g. 5m")]
+    Window(String),
+    #[error("{0}; check --alertmanager-url")]
+    Http(#[from] HttpError),
+    #[error("{source}; no alert was sent")]
+    SilenceFailed {
+        #[source]
+        source: AlertmanagerError,
+    },
+    #[error(
+        "silence {id} is {state}, not active, after {waited:?}; it was expired and no alert was sent"
+    )]
+    SilenceNotActive {
+        id: String,
+        state: String,
+        waited: Duration,
+    },
+    #[error("{source}; silence {silence_id} stays until {until} (run `rollout alerts quiet`)")]
+    PostFailed {
+        #[source]
+        source: AlertmanagerError,
+        silence_id: String,
+        until: String,
+    },
+    #[error("{source}")]
+    Api {
+        #[source]
+        source: AlertmanagerError,
+    },
+    #[error(
+        "no silence to expire: pass --silence-id or run `rollout alerts fire` first ({0} not found)"
+    )]
+    NoSilence(PathBuf),
+    #[error("{path}: not an alerts-fire evidence file: {reason}")]
+    FireEvidence { path: PathBuf, reason: String },
+    #[error("cannot write evidence: {0}")]
+    Evidence(#[source] FsError),
+}
+
+/// Loads every `*.json` payload in `dir`, checks it like `rollout verify`, and requires each alert to be
+/// synthetic (`alertname`, `environment` = `environment`, `synthetic="true"`).
+///
+/// # Errors
+/// Unreadable or invalid files, or an alert the silence would not cover.
+pub fn load_payloads(dir: &Path, environment: &str) -> Result<Vec<SyntheticAlert>, AlertsError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| FsError {
+        action: "cannot read directory",
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(AlertsError::NoPayloads(dir.to_path_buf()));
+    }
+    let mut out = Vec::new();
+    for path in files {
+        let file = path.display().to_string();
+        let text = fsutil::read_to_string(&path)?;
+        let errors: Vec<_> = check_alerts_text(&text)
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
+        if let Some(first) = errors.first() {
+            return Err(AlertsError::Invalid {
+                file,
+                count: errors.len(),
+                first: first.to_string(),
+            });
+        }
+        let body: Vec<Value> = serde_json::from_str(&text).map_err(|e| AlertsError::Invalid {
+            file: file.clone(),
+            count: 1,
+            first: e.to_string(),
+        })?;
+        for (i, alert) in body.into_iter().enumerate() {
+            let pointer = format!("/{i}");
+            let labels: BTreeMap<String, String> = serde_json::from_value(
+                alert.get("labels").cloned().unwrap_or_default(),
+            )
+            .map_err(|e| AlertsError::Invalid {
+                file: file.clone(),
+                count: 1,
+                first: e.to_string(),
+            })?;
+            let not = |reason: String| AlertsError::NotSynthetic {
+                file: file.clone(),
+                pointer: pointer.clone(),
+                reason,
+            };
+            if labels.get("alertname").is_none_or(String::is_empty) {
+                return Err(not("has no alertname label".into()));
+            }
+            match labels.get(ENVIRONMENT_LABEL) {
+                Some(env) if env == environment => {}
+                Some(env) => {
+                    return Err(not(format!("has environment {env:?}, not {environment:?}")));
+                }
+                None => return Err(not("has no environment label".into())),
+            }
+            if labels.get(SYNTHETIC_LABEL).map(String::as_str) != Some("true") {
+                return Err(not(format!("lacks the label {SYNTHETIC_LABEL}=\"true\"")));
+            }
+            out.push(SyntheticAlert {
+                file: file.clone(),
+                labels,
+                annotations: alert.get("annotations").cloned(),
+                generator_url: alert
+                    .get("generatorURL")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Parses `--window` (`90s`, `5m`, `1h`): between one minute and a day.
+///
+/// # Errors
+/// Any other form or range.
+pub fn parse_window(s: &str) -> Result<Duration, AlertsError> {
+    let err = || AlertsError::Window(s.to_string());
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| err())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.checked_mul(60).ok_or_else(err)?,
+        "h" => n.checked_mul(3600).ok_or_else(err)?,
+        _ => return Err(err()),
+    };
+    if !(60..=86_400).contains(&secs) {
+        return Err(err());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// The silence matchers covering exactly these alerts: `alertname` (one value, or an anchored
+/// alternation of the escaped names), `environment` and `synthetic="true"`.
+pub fn silence_matchers(alerts: &[SyntheticAlert], environment: &str) -> Vec<Matcher> {
+    let mut names: Vec<&str> = alerts.iter().map(SyntheticAlert::alertname).collect();
+    names.sort_unstable();
+    names.dedup();
+    let alertname = if names.len() == 1 {
+        Matcher {
+            name: "alertname".into(),
+            value: names[0].to_string(),
+            is_regex: false,
+            is_equal: true,
+        }
+    } else {
+        let value = names
+            .iter()
+            .map(|n| regex::escape(n))
+            .collect::<Vec<_>>()
+            .join("|");
+        Matcher {
+            name: "alertname".into(),
+            value,
+            is_regex: true,
+            is_equal: true,
+        }
+    };
+    vec![
+        alertname,
+        Matcher {
+            name: ENVIRONMENT_LABEL.into(),
+            value: environment.into(),
+            is_regex: false,
+            is_equal: true,
+        },
+        Matcher {
+            name: SYNTHETIC_LABEL.into(),
+            value: "true".into(),
+            is_regex: false,
+            is_equal: true,
+        },
+    ]
+}
+
+/// Options for [`fire`].
+#[derive(Debug, Clone)]
+pub struct FireOptions {
+    pub alerts_dir: PathBuf,
+    pub alertmanager_url: String,
+    pub environment: String,
+    pub window: Duration,
+    pub dry_run: bool,
+    /// `None` = `evidence/alerts-fire.json` (not written on a dry run).
+    pub evidence: Option<PathBuf>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// How long to wait for the silence to become active and for the alerts to show as suppressed.
+    pub confirm_timeout: Duration,
+}
+
+/// The silence as created.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SilenceRecord {
+    /// `None` when the silence was not created.
+    pub id: Option<String>,
+    /// The last state read back (`pending`, `active`, `expired`).
+    pub state: Option<String>,
+    pub matchers: Vec<Matcher>,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub created_by: String,
+    pub comment: String,
+}
+
+/// One alert's read-back.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Confirmation {
+    pub alertname: String,
+    pub labels: BTreeMap<String, String>,
+    /// The alert was listed by Alertmanager.
+    pub found: bool,
+    /// `status.state` (`active`, `suppressed`, `unprocessed`).
+    pub state: Option<String>,
+    pub silenced_by: Vec<String>,
+    pub ends_at: Option<String>,
+    /// Listed, suppressed, and silenced by our silence id.
+    pub ok: bool,
+}
+
+/// Timestamps of each step (RFC 3339 UTC).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FireTimes {
+    pub silence_created_at: Option<String>,
+    pub silence_active_at: Option<String>,
+    pub alerts_posted_at: Option<String>,
+    pub confirmed_at: Option<String>,
+}
+
+/// The evidence record and result of [`fire`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FireReport {
+    pub kind: &'static str,
+    pub schema_version: u32,
+    pub alertmanager_url: String,
+    pub environment: String,
+    /// The window as given, e.g. `5m`.
+    pub window: String,
+    pub dry_run: bool,
+    pub started_at: String,
+    pub finished_at: String,
+    /// `confirmed`, `not-confirmed`, `silence-failed`, `silence-not-active`, `post-failed`,
+    /// `unreachable` or `dry-run`.
+    pub result: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub silence: SilenceRecord,
+    /// The alerts as posted (or to be posted), with their times.
+    pub alerts: Vec<Value>,
+    /// Whether the alerts were sent.
+    pub alerts_sent: bool,
+    pub confirmations: Vec<Confirmation>,
+    pub times: FireTimes,
+    pub exchanges: Vec<Exchange>,
+    #[serde(skip)]
+    pub evidence_path: Option<PathBuf>,
+}
+
+impl FireReport {
+    /// True when every alert was confirmed suppressed by the silence.
+    pub fn confirmed(&self) -> bool {
+        self.result == "confirmed"
+    }
+}
+
+fn window_text(d: Duration) -> String {
+    let s = d.as_secs();
+    if s.is_multiple_of(3600) {
+        format!("{}h", s / 3600)
+    } else if s.is_multiple_of(60) {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn after(t: jiff::Timestamp, d: Duration) -> jiff::Timestamp {
+    let d = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::ZERO);
+    t.checked_add(d).unwrap_or(t)
+}
+
+/// Validates the payloads, creates the maintenance-window silence, posts the alerts and confirms each is
+/// suppressed by that silence. Evidence is written before returning, whatever happened.
+///
+/// # Errors
+/// Invalid payloads or window, Alertmanager unreachable, the silence rejected or not active (then no
+/// alert is sent), the alerts rejected, or evidence that cannot be written. A read-back that does not
+/// confirm suppression is not an error: the report's `result` is `not-confirmed`.
+pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
+    let alerts = load_payloads(&opts.alerts_dir, &opts.environment)?;
+    http::parse_base(&opts.alertmanager_url)?;
+    let now = jiff::Timestamp::now();
+    let starts_at = http::format_time(now);
+    let ends_at = http::format_time(after(now, opts.window));
+    let names: Vec<&str> = alerts.iter().map(SyntheticAlert::alertname).collect();
+    let silence = PostableSilence {
+        matchers: silence_matchers(&alerts, &opts.environment),
+        starts_at: starts_at.clone(),
+        ends_at: ends_at.clone(),
+        created_by: CREATED_BY.into(),
+        comment: format!(
+            "rollout alerts fire: maintenance window for {} synthetic alert(s) in {} ({})",
+            alerts.len(),
+            opts.environment,
+            names.join(", ")
+        ),
+    };
+    let mut report = FireReport {
+        kind: evidence::KIND_ALERTS_FIRE,
+        schema_version: evidence::SCHEMA_VERSION,
+        alertmanager_url: opts.alertmanager_url.clone(),
+        environment: opts.environment.clone(),
+        window: window_text(opts.window),
+        dry_run: opts.dry_run,
+        started_at: starts_at.clone(),
+        finished_at: String::new(),
+        result: String::new(),
+        error: None,
+        silence: SilenceRecord {
+            id: None,
+            state: None,
+            matchers: silence.matchers.clone(),
+            starts_at: starts_at.clone(),
+            ends_at: ends_at.clone(),
+            created_by: silence.created_by.clone(),
+            comment: silence.comment.clone(),
+        },
+        alerts: alerts
+            .iter()
+            .map(|a| a.postable(&starts_at, &ends_at))
+            .collect(),
+        alerts_sent: false,
+        confirmations: Vec::new(),
+        times: FireTimes::default(),
+        exchanges: Vec::new(),
+        evidence_path: None,
+    };
+    if opts.dry_run {
+        report.result = "dry-run".into();
+        report.finished_at = http::now_rfc3339();
+        if let Some(path) = &opts.evidence {
+            evidence::write(path, &report, &[]).map_err(AlertsError::Evidence)?;
+            report.evidence_path = Some(path.clone());
+        }
+        return Ok(report);
+    }
+    let mut exec = Executor::new(&opts.alertmanager_url, opts.timeout)?;
+    let outcome = http::block_on(fire_steps(&mut exec, &silence, &alerts, &mut report, opts))?;
+    report.exchanges = exec.exchanges;
+    report.finished_at = http::now_rfc3339();
+    if let Err(e) = &outcome {
+        report.error = Some(e.to_string());
+    }
+    let path = opts
+        .evidence
+        .clone()
+        .unwrap_or_else(|| evidence::default_path(evidence::files::ALERTS_FIRE));
+    evidence::write(&path, &report, &[]).map_err(AlertsError::Evidence)?;
+    report.evidence_path = Some(path);
+    outcome.map(|()| report)
+}
+
+async fn fire_steps(
+    exec: &mut Executor,
+    silence: &PostableSilence,
+    alerts: &[SyntheticAlert],
+    report: &mut FireReport,
+    opts: &FireOptions,
+) -> Result<(), AlertsError> {
+    let unreachable = |report: &mut FireReport, e: HttpError| {
+        report.result = "unreachable".into();
+        AlertsError::Http(e)
+    };
+    // 1. the silence, before any alert
+    let resp = match exec.send(&am::create_silence_request(silence)).await {
+        Ok(r) => r,
+        Err(e) => return Err(unreachable(report, e)),
+    };
+    let id = match am::parse_silence_created(&resp) {
+        Ok(id) => id,
+        Err(source) => {
+            report.result = "silence-failed".into();
+            return Err(AlertsError::SilenceFailed { source });
+        }
+    };
+    report.silence.id = Some(id.clone());
+    report.times.silence_created_at = Some(http::now_rfc3339());
+    // 2. wait until it is active (a clock ahead of the server's makes it pending for a moment)
+    let deadline = tokio::time::Instant::now() + opts.confirm_timeout;
+    loop {
+        let resp = match exec.send(&am::get_silence_request(&id)).await {
+            Ok(r) => r,
+            Err(e) => return Err(unreachable(report, e)),
+        };
+        let state = am::parse_silence(&resp)
+            .map_err(|source| AlertsError::Api { source })?
+            .status
+            .state;
+        report.silence.state = Some(state.clone());
+        if state == "active" {
+            report.times.silence_active_at = Some(http::now_rfc3339());
+            break;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            report.result = "silence-not-active".into();
+            if let Ok(r) = exec.send(&am::expire_silence_request(&id)).await
+                && am::parse_silence_expired(&r).is_ok()
+            {
+                report.silence.state = Some("expired".into());
+            }
+            return Err(AlertsError::SilenceNotActive {
+                id,
+                state,
+                waited: opts.confirm_timeout,
+            });
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+    // 3. the alerts
+    let body = Value::Array(report.alerts.clone());
+    let resp = match exec.send(&am::post_alerts_request(&body)).await {
+        Ok(r) => r,
+        Err(e) => return Err(unreachable(report, e)),
+    };
+    report.alerts_sent = resp.status == 200;
+    if let Err(source) = am::parse_alerts_posted(&resp) {
+        report.result = "post-failed".into();
+        return Err(AlertsError::PostFailed {
+            source,
+            silence_id: id,
+            until: silence.ends_at.clone(),
+        });
+    }
+    report.times.alerts_posted_at = Some(http::now_rfc3339());
+    // 4. read back until each is suppressed by our silence
+    let filter = [
+        (ENVIRONMENT_LABEL, opts.environment.as_str()),
+        (SYNTHETIC_LABEL, "true"),
+    ];
+    loop {
+        let resp = match exec.send(&am::list_alerts_request(&filter)).await {
+            Ok(r) => r,
+            Err(e) => return Err(unreachable(report, e)),
+        };
+        let listed = am::parse_alerts(&resp).map_err(|source| AlertsError::Api { source })?;
+        report.confirmations = confirm(alerts, &listed, &id);
+        if report.confirmations.iter().all(|c| c.ok) {
+            report.times.confirmed_at = Some(http::now_rfc3339());
+            report.result = "confirmed".into();
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            report.result = "not-confirmed".into();
+            return Ok(());
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+fn confirm(
+    alerts: &[SyntheticAlert],
+    listed: &[GettableAlert],
+    silence_id: &str,
+) -> Vec<Confirmation> {
+    alerts
+        .iter()
+        .map(|a| {
+            let found = listed.iter().find(|l| l.labels == a.labels);
+            let ok = found.is_some_and(|l| {
+                l.status.state == "suppressed"
+                    && l.status.silenced_by.iter().any(|s| s == silence_id)
+            });
+            Confirmation {
+                alertname: a.alertname().to_string(),
+                labels: a.labels.clone(),
+                found: found.is_some(),
+                state: found.map(|l| l.status.state.clone()),
+                silenced_by: found
+                    .map(|l| l.status.silenced_by.clone())
+                    .unwrap_or_default(),
+                ends_at: found.map(|l| l.ends_at.clone()),
+                ok,
+            }
+        })
+        .collect()
+}
+
+/// Options for [`quiet`].
+#[derive(Debug, Clone)]
+pub struct QuietOptions {
+    pub alerts_dir: PathBuf,
+    pub alertmanager_url: String,
+    pub environment: String,
+    /// The silence to expire; `None` = the one recorded in `fire_evidence`.
+    pub silence_id: Option<String>,
+    /// The `alerts fire` evidence to read (silence id, alerts and their startsAt).
+    pub fire_evidence: PathBuf,
+    pub dry_run: bool,
+    /// `None` = `evidence/alerts-quiet.json` (not written on a dry run).
+    pub evidence: Option<PathBuf>,
+    pub timeout: Duration,
+    pub confirm_timeout: Duration,
+}
+
+/// The evidence record and result of [`quiet`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuietReport {
+    pub kind: &'static str,
+    pub schema_version: u32,
+    pub alertmanager_url: String,
+    pub environment: String,
+    pub silence_id: String,
+    pub dry_run: bool,
+    pub started_at: String,
+    pub finished_at: String,
+    /// `quiet`, `not-quiet`, `unreachable`, `failed` or `dry-run`.
+    pub result: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The alerts as re-posted with `endsAt` = now.
+    pub resolved_alerts: Vec<Value>,
+    pub resolved_at: Option<String>,
+    /// Synthetic alerts Alertmanager still lists after resolving (labels).
+    pub remaining_alerts: Vec<BTreeMap<String, String>>,
+    /// The silence state read back after expiring it.
+    pub silence_state: Option<String>,
+    pub silence_expired_at: Option<String>,
+    pub exchanges: Vec<Exchange>,
+    #[serde(skip)]
+    pub evidence_path: Option<PathBuf>,
+}
+
+impl QuietReport {
+    /// True when the alerts are gone and the silence is expired.
+    pub fn is_quiet(&self) -> bool {
+        self.result == "quiet"
+    }
+}
+
+/// What `quiet` takes from the fire evidence.
+struct Fired {
+    silence_id: Option<String>,
+    /// (labels, annotations, generatorURL, startsAt)
+    alerts: Vec<(SyntheticAlert, Option<String>)>,
+}
+
+fn read_fire_evidence(path: &Path) -> Result<Option<Fired>, AlertsError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = fsutil::read_to_string(path)?;
+    let bad = |reason: String| AlertsError::FireEvidence {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let v: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    if v.get("kind").and_then(Value::as_str) != Some(evidence::KIND_ALERTS_FIRE) {
+        return Err(bad(format!("kind is not {:?}", evidence::KIND_ALERTS_FIRE)));
+    }
+    let silence_id = v
+        .pointer("/silence/id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut alerts = Vec::new();
+    if v.get("alertsSent").and_then(Value::as_bool) == Some(true) {
+        for a in v
+            .get("alerts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let labels: BTreeMap<String, String> =
+                serde_json::from_value(a.get("labels").cloned().unwrap_or_default())
+                    .map_err(|e| bad(format!("alert labels: {e}")))?;
+            alerts.push((
+                SyntheticAlert {
+                    file: path.display().to_string(),
+                    labels,
+                    annotations: a.get("annotations").cloned(),
+                    generator_url: a
+                        .get("generatorURL")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                },
+                a.get("startsAt")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            ));
+        }
+    }
+    Ok(Some(Fired { silence_id, alerts }))
+}
+
+/// Resolves the synthetic alerts (`endsAt` = now), confirms Alertmanager no longer lists them, then
+/// expires the silence and confirms it is expired. Evidence is written before returning.
+///
+/// # Errors
+/// No silence id, invalid payloads or fire evidence, Alertmanager unreachable or rejecting a request, or
+/// evidence that cannot be written. Alerts still listed or a silence not expired are not errors: the
+/// report's `result` is `not-quiet`.
+pub fn quiet(opts: &QuietOptions) -> Result<QuietReport, AlertsError> {
+    let fired = read_fire_evidence(&opts.fire_evidence)?;
+    let silence_id = opts
+        .silence_id
+        .clone()
+        .or_else(|| fired.as_ref().and_then(|f| f.silence_id.clone()))
+        .ok_or_else(|| AlertsError::NoSilence(opts.fire_evidence.clone()))?;
+    let alerts: Vec<(SyntheticAlert, Option<String>)> = match fired {
+        Some(f) if !f.alerts.is_empty() => f.alerts,
+        _ => load_payloads(&opts.alerts_dir, &opts.environment)?
+            .into_iter()
+            .map(|a| (a, None))
+            .collect(),
+    };
+    http::parse_base(&opts.alertmanager_url)?;
+    let now = http::now_rfc3339();
+    let resolved: Vec<Value> = alerts
+        .iter()
+        .map(|(a, starts)| a.postable(starts.as_deref().unwrap_or(&now), &now))
+        .collect();
+    let mut report = QuietReport {
+        kind: evidence::KIND_ALERTS_QUIET,
+        schema_version: evidence::SCHEMA_VERSION,
+        alertmanager_url: opts.alertmanager_url.clone(),
+        environment: opts.environment.clone(),
+        silence_id: silence_id.clone(),
+        dry_run: opts.dry_run,
+        started_at: now.clone(),
+        finished_at: String::new(),
+        result: String::new(),
+        error: None,
+        resolved_alerts: resolved,
+        resolved_at: None,
+        remaining_alerts: Vec::new(),
+        silence_state: None,
+        silence_expired_at: None,
+        exchanges: Vec::new(),
+        evidence_path: None,
+    };
+    if opts.dry_run {
+        report.result = "dry-run".into();
+        report.finished_at = http::now_rfc3339();
+        if let Some(path) = &opts.evidence {
+            evidence::write(path, &report, &[]).map_err(AlertsError::Evidence)?;
+            report.evidence_path = Some(path.clone());
+        }
+        return Ok(report);
+    }
+    let mut exec = Executor::new(&opts.alertmanager_url, opts.timeout)?;
+    let labels: Vec<BTreeMap<String, String>> =
+        alerts.iter().map(|(a, _)| a.labels.clone()).collect();
+    let outcome = http::block_on(quiet_steps(&mut exec, &labels, &mut report, opts))?;
+    report.exchanges = exec.exchanges;
+    report.finished_at = http::now_rfc3339();
+    if let Err(e) = &outcome {
+        report.error = Some(e.to_string());
+    }
+    let path = opts
+        .evidence
+        .clone()
+        .unwrap_or_else(|| evidence::default_path(evidence::files::ALERTS_QUIET));
+    evidence::write(&path, &report, &[]).map_err(AlertsError::Evidence)?;
+    report.evidence_path = Some(path);
+    outcome.map(|()| report)
+}
+
+async fn quiet_steps(
+    exec: &mut Executor,
+    labels: &[BTreeMap<String, String>],
+    report: &mut QuietReport,
+    opts: &QuietOptions,
+) -> Result<(), AlertsError> {
+    let fail = |report: &mut QuietReport, result: &str, e: AlertsError| {
+        report.result = result.into();
+        e
+    };
+    // 1. resolve the alerts first, so no alert is ever active without the silence
+    let body = Value::Array(report.resolved_alerts.clone());
+    let resp = exec
+        .send(&am::post_alerts_request(&body))
+        .await
+        .map_err(|e| fail(report, "unreachable", e.into()))?;
+    am::parse_alerts_posted(&resp)
+        .map_err(|source| fail(report, "failed", AlertsError::Api { source }))?;
+    report.resolved_at = Some(http::now_rfc3339());
+    // 2. confirm Alertmanager no longer lists them
+    let filter = [
+        (ENVIRONMENT_LABEL, opts.environment.as_str()),
+        (SYNTHETIC_LABEL, "true"),
+    ];
+    let deadline = tokio::time::Instant::now() + opts.confirm_timeout;
+    loop {
+        let resp = exec
+            .send(&am::list_alerts_request(&filter))
+            .await
+            .map_err(|e| fail(report, "unreachable", e.into()))?;
+        let listed = am::parse_alerts(&resp)
+            .map_err(|source| fail(report, "failed", AlertsError::Api { source }))?;
+        report.remaining_alerts = listed
+            .into_iter()
+            .map(|a| a.labels)
+            .filter(|l| labels.contains(l))
+            .collect();
+        if report.remaining_alerts.is_empty() || tokio::time::Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+    // 3. expire the silence and read it back
+    let id = report.silence_id.clone();
+    let resp = exec
+        .send(&am::expire_silence_request(&id))
+        .await
+        .map_err(|e| fail(report, "unreachable", e.into()))?;
+    let expire_result = am::parse_silence_expired(&resp);
+    let resp = exec
+        .send(&am::get_silence_request(&id))
+        .await
+        .map_err(|e| fail(report, "unreachable", e.into()))?;
+    let silence = am::parse_silence(&resp)
+        .map_err(|source| fail(report, "failed", AlertsError::Api { source }))?;
+    report.silence_state = Some(silence.status.state.clone());
+    if silence.status.state == "expired" {
+        report.silence_expired_at = Some(http::now_rfc3339());
+    } else if let Err(source) = expire_result {
+        return Err(fail(report, "failed", AlertsError::Api { source }));
+    }
+    report.result = if report.remaining_alerts.is_empty() && silence.status.state == "expired" {
+        "quiet"
+    } else {
+        "not-quiet"
+    }
+    .into();
+    Ok(())
+}
+
+/// Human summary of `fire` for stdout.
+pub fn render_fire_text(r: &FireReport) -> String {
+    let mut out = String::new();
+    let matchers = r
+        .silence
+        .matchers
+        .iter()
+        .map(|m| {
+            format!(
+                "{}{}{:?}",
+                m.name,
+                if m.is_regex { "=~" } else { "=" },
+                m.value
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if r.dry_run {
+        out.push_str(&format!(
+            "dry run: would create a silence from {} to {} matching {matchers}\n",
+            r.silence.starts_at, r.silence.ends_at
+        ));
+        out.push_str(&format!(
+            "dry run: would then POST {} alert(s) to {}/api/v2/alerts:\n",
+            r.alerts.len(),
+            r.alertmanager_url.trim_end_matches('/')
+        ));
+        out.push_str(&serde_json::to_string_pretty(&r.alerts).unwrap_or_default());
+        out.push('\n');
+    } else {
+        out.push_str(&format!(
+            "silence {} {} from {} to {} matching {matchers}\n",
+            r.silence.id.as_deref().unwrap_or("(none)"),
+            r.silence.state.as_deref().unwrap_or("unknown"),
+            r.silence.starts_at,
+            r.silence.ends_at
+        ));
+        if let Some(t) = &r.times.alerts_posted_at {
+            out.push_str(&format!("posted {} alert(s) at {t}\n", r.alerts.len()));
+        }
+        for c in &r.confirmations {
+            let verdict = if c.ok { "ok" } else { "NOT CONFIRMED" };
+            out.push_str(&format!(
+                "{verdict}: {} is {} (silenced by {})\n",
+                c.alertname,
+                c.state.as_deref().unwrap_or("not listed"),
+                if c.silenced_by.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    c.silenced_by.join(", ")
+                }
+            ));
+        }
+        out.push_str(&format!("result: {}\n", r.result));
+    }
+    if let Some(p) = &r.evidence_path {
+        out.push_str(&format!("evidence: {}\n", p.display()));
+    }
+    out
+}
+
+/// Human summary of `quiet` for stdout.
+pub fn render_quiet_text(r: &QuietReport) -> String {
+    let mut out = String::new();
+    if r.dry_run {
+        out.push_str(&format!(
+            "dry run: would resolve {} alert(s) (endsAt {}) and expire silence {}\n",
+            r.resolved_alerts.len(),
+            r.started_at,
+            r.silence_id
+        ));
+    } else {
+        out.push_str(&format!(
+            "resolved {} alert(s) at {}; still listed: {}\n",
+            r.resolved_alerts.len(),
+            r.resolved_at.as_deref().unwrap_or("(not resolved)"),
+            r.remaining_alerts.len()
+        ));
+        out.push_str(&format!(
+            "silence {} is {}\n",
+            r.silence_id,
+            r.silence_state.as_deref().unwrap_or("unknown")
+        ));
+        out.push_str(&format!("result: {}\n", r.result));
+    }
+    if let Some(p) = &r.evidence_path {
+        out.push_str(&format!("evidence: {}\n", p.display()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(name: &str) -> SyntheticAlert {
+        SyntheticAlert {
+            file: "f".into(),
+            labels: [
+                ("alertname", name),
+                ("environment", "staging"),
+                ("synthetic", "true"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            annotations: None,
+            generator_url: None,
+        }
+    }
+
+    #[test]
+    fn windows() {
+        assert_eq!(parse_window("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_window("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_window("1h").unwrap(), Duration::from_secs(3600));
+        for bad in [
+            "",
+            "5",
+            "m",
+            "30s",
+            "25h",
+            "5 m",
+            "-5m",
+            "5d",
+            "99999999999999999999m",
+        ] {
+            assert!(parse_window(bad).is_err(), "{bad}");
+        }
+        assert_eq!(window_text(Duration::from_secs(300)), "5m");
+    }
+
+    #[test]
+    fn matchers_cover_exactly_the_names() {
+        let m = silence_matchers(&[alert("B.x"), alert("A"), alert("A")], "staging");
+        assert_eq!(
+            m[0],
+            Matcher {
+                name: "alertname".into(),
+                value: r"A|B\.x".into(),
+                is_regex: true,
+                is_equal: true
+            }
+        );
+        assert_eq!(
+            (m[1].name.as_str(), m[1].value.as_str(), m[1].is_regex),
+            ("environment", "staging", false)
+        );
+        assert_eq!(
+            (m[2].name.as_str(), m[2].value.as_str()),
+            ("synthetic", "true")
+        );
+        let one = silence_matchers(&[alert("A")], "staging");
+        assert_eq!((one[0].value.as_str(), one[0].is_regex), ("A", false));
+    }
+
+    #[test]
+    fn the_committed_payloads_load_for_staging_only() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("alerts");
+        assert_eq!(load_payloads(&dir, "staging").unwrap().len(), 4);
+        let err = load_payloads(&dir, "production").unwrap_err().to_string();
+        assert!(
+            err.contains("has environment \"staging\", not \"production\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn payloads_without_the_synthetic_label_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.json"),
+            r#"[{"labels": {"alertname": "A", "environment": "staging"}}]"#,
+        )
+        .unwrap();
+        let err = load_payloads(dir.path(), "staging")
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("alert at /0 lacks the label synthetic=\"true\"; the maintenance-window silence would not cover it"), "{err}");
+        std::fs::write(dir.path().join("a.json"), r#"[{"labels": {}}]"#).unwrap();
+        let err = load_payloads(dir.path(), "staging")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("alert-labels-empty"), "{err}");
+    }
+
+    #[test]
+    fn confirmation_needs_our_silence_id() {
+        let a = alert("A");
+        let listed = |state: &str, by: &[&str]| GettableAlert {
+            labels: a.labels.clone(),
+            fingerprint: String::new(),
+            starts_at: String::new(),
+            ends_at: String::new(),
+            status: am::AlertStatus {
+                state: state.into(),
+                silenced_by: by.iter().map(|s| s.to_string()).collect(),
+                inhibited_by: vec![],
+            },
+        };
+        assert!(
+            confirm(
+                std::slice::from_ref(&a),
+                &[listed("suppressed", &["s1"])],
+                "s1"
+            )[0]
+            .ok
+        );
+        assert!(
+            !confirm(
+                std::slice::from_ref(&a),
+                &[listed("suppressed", &["other"])],
+                "s1"
+            )[0]
+            .ok
+        );
+        assert!(!confirm(std::slice::from_ref(&a), &[listed("active", &[])], "s1")[0].ok);
+        let missing = &confirm(std::slice::from_ref(&a), &[], "s1")[0];
+        assert!(!missing.found && !missing.ok);
+    }
+}
