@@ -32,6 +32,12 @@ pub enum Command {
     Hydrate(HydrateArgs),
     /// Print a built-in JSON Schema.
     Schema(SchemaArgs),
+    /// Grafana dashboards: push them to Grafana.
+    Dashboards(DashboardsArgs),
+    /// Synthetic alerts inside an Alertmanager maintenance-window silence.
+    Alerts(AlertsArgs),
+    /// Assemble the staging validation report from the evidence files.
+    Evidence(EvidenceArgs),
 }
 
 /// `rollout generate`.
@@ -76,4 +82,132 @@ pub struct SchemaArgs {
 pub enum SchemaKind {
     /// The rollout.yaml spec.
     Spec,
+}
+
+/// `rollout dashboards`.
+#[derive(Debug, Args)]
+pub struct DashboardsArgs {
+    #[command(subcommand)]
+    pub command: DashboardsCommand,
+}
+
+/// The `rollout dashboards` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DashboardsCommand {
+    /// Validate dashboards and save them to Grafana (POST /api/dashboards/db).
+    Push(DashboardsPushArgs),
+}
+
+/// `rollout dashboards push`.
+#[derive(Debug, Args)]
+pub struct DashboardsPushArgs {
+    /// Dashboard files to push (default: every dashboards/*.json).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Grafana base URL.
+    #[arg(long, value_name = "URL", env = "GRAFANA_URL")]
+    pub grafana_url: Option<String>,
+    /// Read the API token from this file (default: $GRAFANA_API_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Save into this folder (default: General).
+    #[arg(long, value_name = "UID")]
+    pub folder_uid: Option<String>,
+    /// Replace a dashboard with the same uid or name even if it changed.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Version-history message.
+    #[arg(long, value_name = "M")]
+    pub message: Option<String>,
+    /// Validate and show the request; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Evidence file (default: evidence/dashboards-push.json).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
+}
+
+/// `rollout alerts`.
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    pub command: AlertsCommand,
+}
+
+/// The `rollout alerts` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Silence, post and confirm the synthetic alerts in alerts/.
+    Fire(AlertsFireArgs),
+    /// Resolve the synthetic alerts and expire their silence.
+    Quiet(AlertsQuietArgs),
+}
+
+/// Options shared by `alerts fire` and `alerts quiet`.
+#[derive(Debug, Args, Clone)]
+pub struct AlertmanagerArgs {
+    /// Alertmanager base URL.
+    #[arg(long, value_name = "URL", env = "ALERTMANAGER_URL")]
+    pub alertmanager_url: String,
+    /// The environment label the alerts carry (e.g. staging).
+    #[arg(long, value_name = "ENV")]
+    pub environment: String,
+    /// Directory of alert payloads.
+    #[arg(long, value_name = "DIR", default_value = "alerts")]
+    pub alerts_dir: PathBuf,
+    /// Validate and show what would be sent; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Evidence file (default: evidence/alerts-fire.json or alerts-quiet.json).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
+    /// Seconds to wait for the silence and alert states to be confirmed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 15)]
+    pub confirm_timeout: u64,
+}
+
+/// `rollout alerts fire`.
+#[derive(Debug, Args)]
+pub struct AlertsFireArgs {
+    #[command(flatten)]
+    pub am: AlertmanagerArgs,
+    /// Length of the maintenance window (silence and alerts), e.g. 5m.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub window: String,
+}
+
+/// `rollout alerts quiet`.
+#[derive(Debug, Args)]
+pub struct AlertsQuietArgs {
+    #[command(flatten)]
+    pub am: AlertmanagerArgs,
+    /// The silence to expire (default: the one in the fire evidence).
+    #[arg(long, value_name = "ID")]
+    pub silence_id: Option<String>,
+    /// The `alerts fire` evidence to read.
+    #[arg(long, value_name = "FILE", default_value = "evidence/alerts-fire.json")]
+    pub fire_evidence: PathBuf,
+}
+
+/// `rollout evidence`.
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// Write the report here (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = EvidenceFormat::Md)]
+    pub output: EvidenceFormat,
+    /// Directory holding the evidence files.
+    #[arg(long, value_name = "DIR", default_value = "evidence")]
+    pub evidence_dir: PathBuf,
+}
+
+/// Formats of `rollout evidence`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum EvidenceFormat {
+    /// Markdown, for docs/validation-results/.
+    Md,
+    /// JSON.
+    Json,
 }

@@ -3,6 +3,10 @@
 
 use rollout::exit::Outcome;
 
+mod alerts;
+mod dashboards;
+mod evidence;
+
 use crate::cli::Command;
 
 /// What a command hands back to `main`: text for stdout and stderr, and the outcome.
@@ -22,5 +26,8 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Generate(_) | Command::Hydrate(_) | Command::Schema(_) => {
             Err("not wired yet".into())
         }
+        Command::Dashboards(args) => dashboards::run(args),
+        Command::Alerts(args) => alerts::run(args),
+        Command::Evidence(args) => evidence::run(args),
     }
 }
