@@ -614,35 +614,40 @@ fn fence(snippet: &Snippet) -> String {
 }
 
 fn render_item(out: &mut String, n: usize, item: &Item) {
-    out.push_str(&format!("\n### {n}. {}\n\n", item.title));
-    out.push_str(&format!("**Status:** {}", item.status.label()));
+    let mut blocks = vec![format!("### {n}. {}", item.title)];
+    let mut status = format!("**Status:** {}", item.status.label());
     if !item.sources.is_empty() {
         let srcs: Vec<String> = item.sources.iter().map(|s| format!("`{s}`")).collect();
-        out.push_str(&format!(" · source {}", srcs.join(", ")));
+        status.push_str(&format!(" · source {}", srcs.join(", ")));
     }
-    out.push_str("\n\n");
+    blocks.push(status);
     if !item.fields.is_empty() {
-        out.push_str("| | |\n|---|---|\n");
+        let mut table = String::from("| | |\n|---|---|");
         for f in &item.fields {
-            out.push_str(&format!("| {} | {} |\n", cell(&f.label), cell(&f.value)));
+            table.push_str(&format!("\n| {} | {} |", cell(&f.label), cell(&f.value)));
         }
-        out.push('\n');
-    }
-    for note in &item.notes {
-        out.push_str(&format!("> {}\n", cell(note)));
+        blocks.push(table);
     }
     if !item.notes.is_empty() {
-        out.push('\n');
+        blocks.push(
+            item.notes
+                .iter()
+                .map(|n| format!("> {}", cell(n)))
+                .collect::<Vec<_>>()
+                .join("\n>\n"),
+        );
     }
     for sn in &item.snippets {
-        out.push_str(&fence(sn));
-        out.push('\n');
+        blocks.push(fence(sn).trim_end().to_string());
     }
     if item.status != Status::Present
         && let Some(h) = &item.hint
     {
-        out.push_str(&format!("To fill in: {h}.\n"));
+        blocks.push(format!("To fill in: {h}."));
     }
+    out.push('\n');
+    out.push_str(&blocks.join("\n\n"));
+    out.push('\n');
 }
 
 /// The report as Markdown (deterministic: no generation time; every time shown comes from evidence).

@@ -1,0 +1,358 @@
+//! `rollout alerts fire|quiet` end to end against a REAL Alertmanager 0.25, plus the failure paths:
+//! Alertmanager down, a 400 on a bad payload, and a silence that cannot be created (then no alert sent).
+
+mod support;
+
+use std::path::Path;
+
+use rollout::clients::alertmanager as am;
+use rollout::clients::http::{self, Executor};
+use serde_json::{Value, json};
+use support::alertmanager::{Alertmanager, free_port};
+use support::fake_http::{FakeServer, Step};
+use support::{filters, repo, rollout};
+
+const NAMES: [&str; 4] = [
+    "EmbedderErrors",
+    "EmbedderLatencyHigh",
+    "MediaClusteringJobFailures",
+    "MediaClusteringJobLatencyHigh",
+];
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn fire_args(url: &str, evidence: &Path) -> Vec<String> {
+    vec![
+        "alerts".into(),
+        "fire".into(),
+        "--alertmanager-url".into(),
+        url.into(),
+        "--environment".into(),
+        "staging".into(),
+        "--window".into(),
+        "5m".into(),
+        "--alerts-dir".into(),
+        repo().join("alerts").display().to_string(),
+        "--evidence".into(),
+        evidence.display().to_string(),
+    ]
+}
+
+#[test]
+fn fire_then_quiet_against_real_alertmanager() {
+    let am = Alertmanager::start();
+    let work = tempfile::tempdir().unwrap();
+    let ev_dir = work.path().join("evidence");
+    let fire_ev = ev_dir.join("alerts-fire.json");
+
+    // fire
+    let out = rollout(work.path())
+        .args(fire_args(&am.url, &fire_ev))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {}\nam: {}",
+        String::from_utf8_lossy(&out.stderr),
+        am.log()
+    );
+    let ev = read_json(&fire_ev);
+    assert_eq!(ev["result"], "confirmed");
+    let id = ev["silence"]["id"].as_str().unwrap().to_string();
+    assert_eq!(ev["confirmations"].as_array().unwrap().len(), 4);
+
+    // independent check, not through our client: each alert is suppressed by exactly our silence
+    let listed = am.get_json("/api/v2/alerts?filter=synthetic%3D%22true%22");
+    let mut names: Vec<&str> = Vec::new();
+    for a in listed.as_array().unwrap() {
+        assert_eq!(a["status"]["state"], "suppressed", "{a}");
+        assert_eq!(a["status"]["silencedBy"], json!([id]), "{a}");
+        assert_eq!(a["labels"]["environment"], "staging");
+        names.push(a["labels"]["alertname"].as_str().unwrap());
+    }
+    names.sort();
+    assert_eq!(names, NAMES);
+    let silence = am.get_json(&format!("/api/v2/silence/{id}"));
+    assert_eq!(silence["status"]["state"], "active");
+    assert_eq!(silence["createdBy"], "rollout");
+    // the window is 5 minutes from our start (Alertmanager moves a past startsAt to its own now)
+    let ours: jiff::Timestamp = ev["silence"]["startsAt"].as_str().unwrap().parse().unwrap();
+    let ends: jiff::Timestamp = silence["endsAt"].as_str().unwrap().parse().unwrap();
+    assert_eq!((ends - ours).get_seconds(), 300);
+    assert_eq!(
+        ev["silence"]["endsAt"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap(),
+        ends
+    );
+    // the silence covers ONLY the synthetic alerts: a real alert of the same name without synthetic=true
+    // stays active
+    let (status, body) = am.post(
+        "/api/v2/alerts",
+        &json!([{"labels": {"alertname": "EmbedderErrors", "environment": "staging", "service": "embedder"}}]),
+    );
+    assert_eq!(status, 200, "{body}");
+    let real = am.get_json(
+        "/api/v2/alerts?filter=service%3D%22embedder%22&filter=synthetic%21%3D%22true%22",
+    );
+    assert_eq!(real[0]["status"]["state"], "active", "{real}");
+
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("fire_stdout", stdout);
+        insta::assert_snapshot!("fire_evidence", serde_json::to_string_pretty(&ev).unwrap());
+    });
+
+    // quiet
+    let out = rollout(work.path())
+        .args([
+            "alerts",
+            "quiet",
+            "--alertmanager-url",
+            &am.url,
+            "--environment",
+            "staging",
+        ])
+        .arg("--fire-evidence")
+        .arg(&fire_ev)
+        .arg("--evidence")
+        .arg(ev_dir.join("alerts-quiet.json"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let quiet = read_json(&ev_dir.join("alerts-quiet.json"));
+    assert_eq!(quiet["result"], "quiet");
+    assert_eq!(quiet["silenceId"], id.as_str());
+    let synthetic = am.get_json("/api/v2/alerts?filter=synthetic%3D%22true%22");
+    assert_eq!(synthetic, json!([]), "synthetic alerts still listed");
+    assert_eq!(
+        am.get_json(&format!("/api/v2/silence/{id}"))["status"]["state"],
+        "expired"
+    );
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("quiet_stdout", stdout);
+        insta::assert_snapshot!("quiet_evidence", serde_json::to_string_pretty(&quiet).unwrap());
+    });
+
+    // the report from this evidence: alert items filled in, everything else listed as missing
+    let out = rollout(work.path())
+        .args(["evidence", "--out", "out/staging.md"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "incomplete report exits 1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "wrote out/staging.md: 2 of 8 items present; 6 missing: dashboard-response,"
+        ),
+        "{stderr}"
+    );
+    let report = std::fs::read_to_string(work.path().join("out/staging.md")).unwrap();
+    assert!(
+        report.contains(&format!("| Silence id | {id} |")),
+        "{report}"
+    );
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("report_after_fire_and_quiet", report);
+    });
+}
+
+#[test]
+fn alertmanager_down_is_exit_2_and_recorded() {
+    let work = tempfile::tempdir().unwrap();
+    let ev = work.path().join("evidence/alerts-fire.json");
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let out = rollout(work.path())
+        .args(fire_args(&url, &ev))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: POST http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("/api/v2/silences: no response (connection failed"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let e = read_json(&ev);
+    assert_eq!(e["result"], "unreachable");
+    assert_eq!(e["alertsSent"], false);
+    assert_eq!(e["exchanges"][0]["status"], Value::Null);
+}
+
+#[test]
+fn real_alertmanager_answers_400_to_a_bad_payload_and_we_report_it() {
+    let am = Alertmanager::start();
+    let mut exec = Executor::new(&am.url, std::time::Duration::from_secs(5)).unwrap();
+    let bad = json!([{"labels": {}}]);
+    let resp = http::block_on(exec.send(&am::post_alerts_request(&bad)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(resp.status, 400, "{}", resp.body);
+    let err = am::parse_alerts_posted(&resp).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "alertmanager rejected the alerts (400): at least one label pair required"
+    );
+    // our own check refuses it before sending: the same rule
+    let findings = rollout::schema::alertmanager::check_alerts(&bad);
+    assert_eq!(findings[0].code, "alert-labels-empty");
+    assert_eq!(findings[0].message, "at least one label pair required");
+    // endsAt before startsAt: also a 400 from the real server, also caught by our check
+    let bad = json!([{"labels": {"alertname": "A"}, "startsAt": "2026-11-27T10:05:00Z", "endsAt": "2026-11-27T10:00:00Z"}]);
+    let resp = http::block_on(exec.send(&am::post_alerts_request(&bad)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(resp.status, 400, "{}", resp.body);
+    assert_eq!(
+        rollout::schema::alertmanager::check_alerts(&bad)[0].code,
+        "alert-ends-before-starts"
+    );
+}
+
+#[test]
+fn an_invalid_payload_is_refused_before_anything_is_sent() {
+    let fake = FakeServer::start(vec![]);
+    let work = tempfile::tempdir().unwrap();
+    let alerts = work.path().join("alerts");
+    std::fs::create_dir(&alerts).unwrap();
+    std::fs::write(
+        alerts.join("bad.json"),
+        r#"[{"labels": {"alertname": "A", "environment": "staging", "synthetic": "true"}, "startsAt": "yesterday"}]"#,
+    )
+    .unwrap();
+    let out = rollout(work.path())
+        .args([
+            "alerts",
+            "fire",
+            "--alertmanager-url",
+            &fake.url,
+            "--environment",
+            "staging",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("alerts/bad.json: 1 error(s) in the alert payload, nothing was sent"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("alert-time-invalid"), "{stderr}");
+    assert_eq!(
+        fake.finish().unwrap().len(),
+        0,
+        "no request may reach Alertmanager"
+    );
+}
+
+#[test]
+fn a_silence_that_cannot_be_created_means_no_alert_is_sent() {
+    // Scripted fake: the only request allowed is the silence POST, answered with Alertmanager's 500.
+    let fake = FakeServer::start(vec![Step::new(
+        "POST",
+        "/api/v2/silences",
+        500,
+        "\"unable to save silence: disk full\"\n",
+    )]);
+    let work = tempfile::tempdir().unwrap();
+    let ev = work.path().join("evidence/alerts-fire.json");
+    let out = rollout(work.path())
+        .args(fire_args(&fake.url, &ev))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr,
+        "error: alertmanager rejected the silence (500): unable to save silence: disk full; no alert was sent\n"
+    );
+    let requests = fake
+        .finish()
+        .expect("exactly the silence request, nothing else");
+    assert_eq!(requests.len(), 1);
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.path.starts_with("/api/v2/alerts"))
+    );
+    let e = read_json(&ev);
+    assert_eq!(
+        (e["result"].as_str(), e["alertsSent"].as_bool()),
+        (Some("silence-failed"), Some(false))
+    );
+    assert_eq!(e["exchanges"].as_array().unwrap().len(), 1);
+    assert_eq!(e["exchanges"][0]["status"], 500);
+}
+
+#[test]
+fn a_silence_that_stays_pending_is_expired_and_no_alert_is_sent() {
+    let pending = r#"{"id":"s-1","status":{"state":"pending"},"updatedAt":"2026-11-27T10:00:00Z",
+        "matchers":[{"name":"alertname","value":"A","isRegex":false,"isEqual":true}],
+        "startsAt":"2026-11-27T11:00:00Z","endsAt":"2026-11-27T11:05:00Z","createdBy":"rollout","comment":"c"}"#;
+    let fake = FakeServer::start(vec![
+        Step::new("POST", "/api/v2/silences", 200, r#"{"silenceID":"s-1"}"#),
+        Step::new("GET", "/api/v2/silence/s-1", 200, pending),
+        Step::new("DELETE", "/api/v2/silence/s-1", 200, ""),
+    ]);
+    let work = tempfile::tempdir().unwrap();
+    let ev = work.path().join("evidence/alerts-fire.json");
+    let out = rollout(work.path())
+        .args(fire_args(&fake.url, &ev))
+        .args(["--confirm-timeout", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("silence s-1 is pending, not active"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no alert was sent"), "{stderr}");
+    fake.finish()
+        .expect("silence created, read, expired; no alert");
+    assert_eq!(read_json(&ev)["result"], "silence-not-active");
+}
+
+#[test]
+fn dry_run_sends_nothing_and_writes_no_evidence() {
+    let fake = FakeServer::start(vec![]);
+    let work = tempfile::tempdir().unwrap();
+    let out = rollout(work.path())
+        .args([
+            "alerts",
+            "fire",
+            "--dry-run",
+            "--alertmanager-url",
+            &fake.url,
+            "--environment",
+            "staging",
+        ])
+        .arg("--alerts-dir")
+        .arg(repo().join("alerts"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("dry run: would create a silence from "),
+        "{stdout}"
+    );
+    assert!(stdout.contains(r#"matching alertname=~"EmbedderErrors|EmbedderLatencyHigh|MediaClusteringJobFailures|MediaClusteringJobLatencyHigh", environment="staging", synthetic="true""#), "{stdout}");
+    assert_eq!(fake.finish().unwrap().len(), 0);
+    assert!(!work.path().join("evidence").exists());
+}
