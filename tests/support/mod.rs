@@ -22,22 +22,52 @@ pub fn rollout(dir: &std::path::Path) -> assert_cmd::Command {
     cmd
 }
 
-/// insta filters for times, silence ids, ports and temp paths in evidence and reports.
+/// insta filters for times, silence ids, ports, digests and temp or repo paths in evidence and reports.
 pub fn filters() -> Vec<(&'static str, &'static str)> {
-    vec![
+    let owned: Vec<(String, String)> = vec![
+        (regex_escape(&repo().display().to_string()), "[REPO]".into()),
         (
-            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
-            "[TIME]",
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})".into(),
+            "[TIME]".into(),
         ),
         (
-            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-            "[SILENCE-ID]",
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".into(),
+            "[SILENCE-ID]".into(),
         ),
-        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
-        (r#""fingerprint": "[0-9a-f]+""#, r#""fingerprint": "[FP]""#),
+        (r"127\.0\.0\.1:\d+".into(), "127.0.0.1:[PORT]".into()),
         (
-            r"(/tmp|/var/folders)/[^\s`\x22)]*?/(evidence|out)",
-            "[TMP]/$2",
+            r#""fingerprint": "[0-9a-f]+""#.into(),
+            r#""fingerprint": "[FP]""#.into(),
         ),
-    ]
+        (
+            r#""sha256": "[0-9a-f]{64}""#.into(),
+            r#""sha256": "[SHA256]""#.into(),
+        ),
+    ];
+    let mut f: Vec<(&'static str, &'static str)> = owned
+        .into_iter()
+        .map(|(a, b)| {
+            (
+                &*Box::leak(a.into_boxed_str()),
+                &*Box::leak(b.into_boxed_str()),
+            )
+        })
+        .collect();
+    f.push((
+        r"(/tmp|/var/folders)/[^\s`\x22)]*?/(evidence|out)",
+        "[TMP]/$2",
+    ));
+    f
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                format!("\\{c}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
