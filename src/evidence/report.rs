@@ -206,14 +206,7 @@ fn read_json(dir: &Path, name: &str) -> Loaded {
     match serde_json::from_str::<Value>(&text) {
         Ok(v) if v.is_object() => Loaded::Ok(shown, v),
         Ok(_) => Loaded::Bad(shown, "not a JSON object".into()),
-        Err(e) => Loaded::Bad(
-            shown,
-            format!(
-                "invalid JSON at line {} column {}: {e}",
-                e.line(),
-                e.column()
-            ),
-        ),
+        Err(e) => Loaded::Bad(shown, format!("invalid JSON: {e}")),
     }
 }
 
@@ -262,6 +255,14 @@ fn text(v: Option<&Value>) -> String {
         None | Some(Value::Null) => "(not recorded)".into(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
+    }
+}
+
+/// A flag value: `null` means the variable is not set on that side; an absent key was not recorded.
+fn flag_value(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Null) => "(unset)".into(),
+        other => text(other),
     }
 }
 
@@ -502,7 +503,11 @@ fn flag_item(loaded: &Loaded) -> Item {
                         text(c.get("container")),
                         text(c.get("name"))
                     ),
-                    format!("{} → {}", text(c.get("before")), text(c.get("after"))),
+                    format!(
+                        "{} → {}",
+                        flag_value(c.get("before")),
+                        flag_value(c.get("after"))
+                    ),
                 );
             }
         }

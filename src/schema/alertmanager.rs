@@ -105,11 +105,7 @@ pub fn check_alerts_text(text: &str) -> Vec<Finding> {
         Err(e) => vec![Finding::error(
             "json-invalid",
             "",
-            format!(
-                "invalid JSON at line {} column {}: {e}",
-                e.line(),
-                e.column()
-            ),
+            format!("invalid JSON: {e}"),
         )],
     }
 }

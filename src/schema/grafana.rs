@@ -83,11 +83,7 @@ pub fn check_dashboard_text(text: &str, options: &LintOptions) -> Vec<Finding> {
         Err(e) => vec![Finding::error(
             "json-invalid",
             "",
-            format!(
-                "invalid JSON at line {} column {}: {e}",
-                e.line(),
-                e.column()
-            ),
+            format!("invalid JSON: {e}"),
         )],
     }
 }

@@ -1,0 +1,120 @@
+//! `rollout evidence`: the staging validation report from evidence files. Present items are filled in
+//! from the files; missing or failed ones are listed, never invented.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{repo, rollout};
+
+fn complete() -> std::path::PathBuf {
+    repo().join("fixtures/evidence/complete")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn complete_evidence_gives_a_complete_report_and_exit_0() {
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(&complete(), &work.path().join("evidence"));
+    let out = rollout(work.path()).arg("evidence").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "8 of 8 items present\n"
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    // every value shown comes from the files
+    for needle in [
+        "| Dashboard media-clustering-streams URL | https://grafana.staging.sploot.internal/d/media-clustering-streams/media-clustering-redis-streams-pipeline |",
+        "| Silence id | 0c9f7a7e-1f7e-4a53-9a44-2d1c7f0b2a11 |",
+        "| Maintenance window start | 2026-11-27T10:15:00Z |",
+        "| apps/v1/Deployment/media/embedder [embedder] ENABLE_EMBEDDING_EVENT_STREAMS | (unset) → 1 |",
+        "| Application media-staging | revision 4f2c1e9, sync Synced, health Healthy, operation Succeeded |",
+        "(integer) 1532",
+    ] {
+        assert!(md.contains(needle), "missing {needle:?} in\n{md}");
+    }
+    insta::assert_snapshot!("complete_report_md", md);
+
+    let out = rollout(work.path())
+        .args(["evidence", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses: Vec<&str> = json["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(json["steps"].as_array().unwrap())
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["present"; 8]);
+    insta::assert_snapshot!("complete_report_json", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn failures_and_gaps_are_reported_not_filled_in() {
+    let work = tempfile::tempdir().unwrap();
+    let ev = work.path().join("evidence");
+    copy_dir(&complete(), &ev);
+    std::fs::remove_file(ev.join("redis-backlog.txt")).unwrap();
+    std::fs::remove_dir_all(ev.join("screenshots")).unwrap();
+    std::fs::write(
+        ev.join("argocd-sync.json"),
+        r#"{"kind":"argocd-sync","schemaVersion":1,"result":"timeout","error":"media-staging still Progressing after 300s",
+            "applications":[{"name":"media-staging","syncStatus":"Synced","healthStatus":"Progressing"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(ev.join("alerts-quiet.json"), "{\"kind\": \"alerts-quiet\",").unwrap();
+    let out = rollout(work.path())
+        .args([
+            "evidence",
+            "--out",
+            "docs/validation-results/staging-2026-11-27.md",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "wrote docs/validation-results/staging-2026-11-27.md: 3 of 8 items present; 1 failed: argocd-sync; \
+         3 missing: notification-screenshots, metrics-screenshots, redis-backlog; 1 unreadable: maintenance-window-closed\n"
+    );
+    let md = std::fs::read_to_string(
+        work.path()
+            .join("docs/validation-results/staging-2026-11-27.md"),
+    )
+    .unwrap();
+    assert!(md.contains("| Application media-staging | revision (not recorded), sync Synced, health Progressing, operation (not recorded) |"), "{md}");
+    assert!(
+        md.contains("> media-staging still Progressing after 300s"),
+        "{md}"
+    );
+    assert!(md.contains("> evidence/alerts-quiet.json: invalid JSON: EOF while parsing a value at line 1 column 24"), "{md}");
+    assert!(
+        !md.contains("XINFO GROUPS media:embeddings"),
+        "no Redis output may be invented"
+    );
+    // same evidence, same bytes
+    let again = rollout(work.path()).args(["evidence"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&again.stdout), md);
+}
