@@ -30,6 +30,8 @@ pub const CREATED_BY: &str = "rollout";
 pub const SYNTHETIC_LABEL: &str = "synthetic";
 /// The label naming the environment.
 pub const ENVIRONMENT_LABEL: &str = "environment";
+/// The synthetic alerts end this long before their silence does.
+pub const ALERTS_END_EARLY: Duration = Duration::from_secs(30);
 /// How often the read-back polls.
 const POLL_EVERY: Duration = Duration::from_millis(200);
 
@@ -397,6 +399,8 @@ pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
     let now = jiff::Timestamp::now();
     let starts_at = http::format_time(now);
     let ends_at = http::format_time(after(now, opts.window));
+    // the alerts resolve before the silence ends, so none is ever live without it
+    let alerts_end = http::format_time(after(now, opts.window.saturating_sub(ALERTS_END_EARLY)));
     let names: Vec<&str> = alerts.iter().map(SyntheticAlert::alertname).collect();
     let silence = PostableSilence {
         matchers: silence_matchers(&alerts, &opts.environment),
@@ -432,7 +436,7 @@ pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
         },
         alerts: alerts
             .iter()
-            .map(|a| a.postable(&starts_at, &ends_at))
+            .map(|a| a.postable(&starts_at, &alerts_end))
             .collect(),
         alerts_sent: false,
         confirmations: Vec::new(),

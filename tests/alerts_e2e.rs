@@ -356,3 +356,42 @@ fn dry_run_sends_nothing_and_writes_no_evidence() {
     assert_eq!(fake.finish().unwrap().len(), 0);
     assert!(!work.path().join("evidence").exists());
 }
+
+#[test]
+fn quiet_reports_the_real_400_in_one_line() {
+    // fire evidence tampered with: an alert without labels, which Alertmanager rejects with 400
+    let am = Alertmanager::start();
+    let work = tempfile::tempdir().unwrap();
+    let fire_ev = work.path().join("evidence/alerts-fire.json");
+    std::fs::create_dir_all(fire_ev.parent().unwrap()).unwrap();
+    std::fs::write(
+        &fire_ev,
+        r#"{"kind":"alerts-fire","schemaVersion":1,"silence":{"id":"0c9f7a7e-1f7e-4a53-9a44-2d1c7f0b2a11"},
+            "alertsSent":true,"alerts":[{"labels":{},"startsAt":"2026-11-27T10:00:00Z"}]}"#,
+    )
+    .unwrap();
+    let out = rollout(work.path())
+        .args([
+            "alerts",
+            "quiet",
+            "--alertmanager-url",
+            &am.url,
+            "--environment",
+            "staging",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: alertmanager rejected the alerts (400): at least one label pair required\n"
+    );
+    let quiet = read_json(&work.path().join("evidence/alerts-quiet.json"));
+    assert_eq!(quiet["result"], "failed");
+    assert_eq!(quiet["exchanges"][0]["status"], 400);
+    assert_eq!(
+        quiet["exchanges"].as_array().unwrap().len(),
+        1,
+        "nothing after the rejected resolve"
+    );
+}
