@@ -144,8 +144,11 @@ impl Evidence {
             &format!("{} / {}", self.sync_status, self.health_status),
         );
         if let Some(op) = &self.operation {
-            let msg = op.message.as_deref().unwrap_or("");
-            row(&mut m, "operation", &format!("{} {msg}", op.phase));
+            let text = match op.message.as_deref() {
+                Some(msg) => format!("{}: {msg}", op.phase),
+                None => op.phase.clone(),
+            };
+            row(&mut m, "operation", &text);
         }
         m.push_str("\n### Phases seen\n\n| at | elapsed | phase | sync | health |\n|---|---|---|---|---|\n");
         for p in &self.phases_seen {

@@ -205,14 +205,13 @@ impl Connection {
                 };
             }
             if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                if let Some(t) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                    return HttpError::Tls {
-                        server,
-                        detail: t.to_string(),
-                    };
-                }
                 if io.kind() == std::io::ErrorKind::ConnectionRefused {
                     return HttpError::Refused { server };
+                }
+                // io::Error's source() skips the error it wraps; step into it instead.
+                if let Some(inner) = io.get_ref() {
+                    source = Some(inner);
+                    continue;
                 }
             }
             source = s.source();

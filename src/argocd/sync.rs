@@ -88,6 +88,63 @@ pub enum SyncError {
     Runtime(#[source] std::io::Error),
 }
 
+/// Parses a duration such as `10m`, `2s`, `500ms` or `1h30m` (for `--timeout`, `--poll-interval`).
+///
+/// # Errors
+/// A value without a unit, a negative one, or one that is not a duration.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration {s:?}: use a number with a unit, e.g. 10m, 30s, 500ms");
+    let d: jiff::SignedDuration = s.trim().parse().map_err(|_| bad())?;
+    Duration::try_from(d).map_err(|_| bad())
+}
+
+impl SyncReport {
+    /// The result as text for stdout: one line, then the resources that are not fine.
+    pub fn summary(&self) -> String {
+        let ev = &self.evidence;
+        let rev = ev.synced_revision.as_deref().unwrap_or("unknown");
+        let mut out = match &self.failure {
+            None if ev.dry_run => format!(
+                "{}: dry-run sync succeeded at revision {rev} ({}s)\n",
+                ev.application, ev.duration_seconds
+            ),
+            None => format!(
+                "{}: Synced and Healthy at revision {rev} ({}s)\n",
+                ev.application, ev.duration_seconds
+            ),
+            Some(f) => format!(
+                "{}: sync failed: {f} (phase {}, sync {}, health {}, {}s)\n",
+                ev.application,
+                ev.operation.as_ref().map_or("-", |o| o.phase.as_str()),
+                ev.sync_status,
+                ev.health_status,
+                ev.duration_seconds
+            ),
+        };
+        if !self.problems.is_empty() {
+            out.push_str("resources not healthy or not synced:\n");
+            for r in &self.problems {
+                out.push_str(&format!(
+                    "  {}  sync={} health={}{}\n",
+                    r.id(),
+                    r.sync,
+                    r.health.as_deref().unwrap_or("-"),
+                    r.message
+                        .as_deref()
+                        .map(|m| format!("  {m}"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        if !ev.poll_errors.is_empty() {
+            let n: u32 = ev.poll_errors.iter().map(|p| p.count).sum();
+            let last = ev.poll_errors.last().map_or("", |p| p.message.as_str());
+            out.push_str(&format!("{n} poll(s) got no answer; last: {last}\n"));
+        }
+        out
+    }
+}
+
 fn valid_name(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 253
@@ -358,6 +415,18 @@ impl<'a> Run<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_need_a_unit() {
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        for bad in ["10", "-5s", "soon", ""] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.contains("use a number with a unit"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn names_are_checked_before_any_request() {

@@ -5,6 +5,9 @@ use rollout::exit::Outcome;
 
 use crate::cli::Command;
 
+mod rollback;
+mod sync;
+
 /// What a command hands back to `main`: text for stdout and stderr, and the outcome.
 #[derive(Debug, Default)]
 pub struct Output {
@@ -22,5 +25,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Generate(_) | Command::Hydrate(_) | Command::Schema(_) => {
             Err("not wired yet".into())
         }
+        Command::Sync(args) => sync::run(args),
+        Command::Rollback(args) => rollback::run(args),
     }
 }
