@@ -124,6 +124,7 @@ pub struct ArgoArgs {
 
 /// `rollout sync`.
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct SyncArgs {
     /// The Argo CD Application to sync, e.g. media-staging.
     #[arg(value_name = "APP")]
@@ -134,6 +135,7 @@ pub struct SyncArgs {
 
 /// `rollout rollback`.
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct RollbackArgs {
     #[command(flatten)]
     pub spec: SpecArgs,

@@ -713,6 +713,92 @@ fn server_that_stops_answering_is_bounded_by_the_timeout() {
 }
 
 #[test]
+fn server_that_goes_away_mid_wait_is_retried_until_the_timeout() {
+    let fake = FakeArgo::start(vec![
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                None,
+                false,
+                healthy_resources(),
+            )),
+        ),
+        sync(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                None,
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Progressing",
+                Some(("Running", NEW, "one or more tasks are running")),
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(APP, Reply::GoAway),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let start = Instant::now();
+    let ran = rollout(
+        &[
+            "sync",
+            APP,
+            "--server",
+            &url,
+            "--poll-interval",
+            "20ms",
+            "--timeout",
+            "1s",
+            "--evidence",
+            "e.json",
+        ],
+        dir.path(),
+    );
+    let took = start.elapsed();
+    fake.finish();
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(
+        ran.stdout
+            .starts_with("media-staging: sync failed: timed out"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stderr
+            .contains("(poll failed, retrying: cannot connect to Argo CD at"),
+        "{}",
+        ran.stderr
+    );
+    let ev: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    let refused = ev["poll_errors"].as_array().unwrap().iter().find(|p| {
+        p["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("connection refused")
+    });
+    assert!(
+        refused.is_some_and(|p| p["count"].as_u64().unwrap() >= 2),
+        "{ev}"
+    );
+}
+
+#[test]
 fn dry_run_succeeds_on_the_operation_alone() {
     let fake = FakeArgo::start(vec![
         get(

@@ -65,6 +65,9 @@ pub enum RollbackError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The environment name cannot name an overlay directory.
+    #[error("invalid environment {0:?}: use lowercase letters, digits and '-'")]
+    BadEnv(String),
     /// The sync could not run.
     #[error(transparent)]
     Sync(#[from] SyncError),
@@ -79,6 +82,9 @@ pub fn run(
     write: &mut WriteRollback<'_>,
     progress: &mut dyn FnMut(&Event),
 ) -> Result<RollbackReport, RollbackError> {
+    if !super::application::is_dns_label(&opts.env) {
+        return Err(RollbackError::BadEnv(opts.env.clone()));
+    }
     let overlay = write(&opts.env).map_err(|source| RollbackError::Generate {
         env: opts.env.clone(),
         source,
@@ -171,6 +177,23 @@ mod tests {
         let msg = r.sync_blocked.unwrap();
         assert!(msg.contains("commit and push"), "{msg}");
         assert!(msg.contains("--sync media-staging-rollback"), "{msg}");
+    }
+
+    #[test]
+    fn bad_env_is_refused_before_writing() {
+        let mut write =
+            |_: &str| -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> {
+                panic!("must not write")
+            };
+        let opts = RollbackOptions {
+            env: "../prod".into(),
+            sync: None,
+        };
+        let e = run(&opts, &mut write, &mut |_| {}).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid environment \"../prod\": use lowercase letters, digits and '-'"
+        );
     }
 
     #[test]

@@ -79,3 +79,127 @@ pub(crate) fn finish(report: SyncReport, a: &ArgoArgs) -> Result<Output, Command
         outcome: Outcome::from_findings(report.failure.is_some()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use crate::cli::{ArgoArgs, Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        let mut v = vec!["rollout"];
+        v.extend_from_slice(args);
+        Cli::try_parse_from(v).map(|c| c.command)
+    }
+
+    fn sync_args(args: &[&str]) -> (String, ArgoArgs) {
+        match parse(args).unwrap() {
+            Command::Sync(s) => (s.app, s.argo),
+            other => panic!("not sync: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sync_defaults() {
+        let (app, a) = sync_args(&["sync", "media-staging"]);
+        assert_eq!(app, "media-staging");
+        assert_eq!(a.timeout, Duration::from_secs(600));
+        assert_eq!(a.poll_interval, Duration::from_secs(2));
+        assert!(!a.prune && !a.dry_run && !a.insecure && !a.no_wait_for_operation);
+        assert!(a.revision.is_none() && a.token_file.is_none() && a.evidence.is_none());
+        assert!(a.sync_options.is_empty());
+    }
+
+    #[test]
+    fn sync_every_flag() {
+        let (_, a) = sync_args(&[
+            "sync",
+            "a",
+            "--server",
+            "https://argocd:8443",
+            "--token-file",
+            "t",
+            "--revision",
+            "abc",
+            "--prune",
+            "--dry-run",
+            "--sync-option",
+            "A=1",
+            "--sync-option",
+            "B=2",
+            "--timeout",
+            "90s",
+            "--poll-interval",
+            "250ms",
+            "--insecure",
+            "--no-wait-for-operation",
+            "--evidence",
+            "e.md",
+        ]);
+        assert_eq!(a.server.as_deref(), Some("https://argocd:8443"));
+        assert_eq!(a.token_file.unwrap().to_str(), Some("t"));
+        assert_eq!(a.revision.as_deref(), Some("abc"));
+        assert!(a.prune && a.dry_run && a.insecure && a.no_wait_for_operation);
+        assert_eq!(a.sync_options, vec!["A=1", "B=2"]);
+        assert_eq!(a.timeout, Duration::from_secs(90));
+        assert_eq!(a.poll_interval, Duration::from_millis(250));
+        assert_eq!(a.evidence.unwrap().to_str(), Some("e.md"));
+    }
+
+    #[test]
+    fn last_value_wins() {
+        let (_, a) = sync_args(&[
+            "sync",
+            "a",
+            "--timeout",
+            "1m",
+            "--timeout",
+            "2s",
+            "--prune",
+            "--prune",
+        ]);
+        assert_eq!(a.timeout, Duration::from_secs(2));
+        assert!(a.prune);
+    }
+
+    #[test]
+    fn bad_values_and_missing_app_are_usage_errors() {
+        assert!(parse(&["sync"]).is_err());
+        let e = parse(&["sync", "a", "--timeout", "10"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("use a number with a unit"), "{e}");
+    }
+
+    #[test]
+    fn rollback_defaults_and_sync() {
+        match parse(&["rollback"]).unwrap() {
+            Command::Rollback(r) => {
+                assert_eq!(r.env, "staging");
+                assert!(r.sync.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&[
+            "rollback",
+            "--env",
+            "qa",
+            "--sync",
+            "media-qa-rollback",
+            "--prune",
+        ])
+        .unwrap()
+        {
+            Command::Rollback(r) => {
+                assert_eq!(
+                    (r.env.as_str(), r.sync.as_deref()),
+                    ("qa", Some("media-qa-rollback"))
+                );
+                assert!(r.argo.prune);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -27,6 +27,8 @@ pub enum Reply {
     Json(u16, Value),
     /// Read the request, never answer; every later request hangs too.
     Hang,
+    /// Close this connection without answering and stop listening: later requests are refused.
+    GoAway,
 }
 
 /// One expected request.
@@ -70,6 +72,7 @@ struct State {
     next: usize,
     seen: Vec<Seen>,
     errors: Vec<String>,
+    gone: bool,
 }
 
 /// The running fake.
@@ -91,12 +94,16 @@ impl FakeArgo {
             next: 0,
             seen: vec![],
             errors: vec![],
+            gone: false,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let stopped_answering = Arc::new(AtomicBool::new(false));
         let (st, sp, sa) = (state.clone(), stop.clone(), stopped_answering.clone());
         thread::spawn(move || {
             while !sp.load(Ordering::SeqCst) {
+                if sa.load(Ordering::SeqCst) && st.lock().unwrap().gone {
+                    return; // drops the listener: connection refused from now on
+                }
                 match listener.accept() {
                     Ok((stream, _)) => {
                         let (st, sp, sa) = (st.clone(), sp.clone(), sa.clone());
@@ -168,6 +175,9 @@ fn serve(
             return;
         };
         if hung.load(Ordering::SeqCst) {
+            if state.lock().unwrap().gone {
+                return; // close without an answer
+            }
             hang(&stop);
             return;
         }
@@ -202,6 +212,11 @@ fn serve(
             Reply::Hang => {
                 hung.store(true, Ordering::SeqCst);
                 hang(&stop);
+                return;
+            }
+            Reply::GoAway => {
+                state.lock().unwrap().gone = true;
+                hung.store(true, Ordering::SeqCst);
                 return;
             }
             Reply::Json(status, body) => {
