@@ -45,6 +45,14 @@ fn rollout(args: &[&str], dir: &Path) -> Ran {
     ran
 }
 
+/// Replaces whole-second durations (`12s`) with `[SECS]`.
+fn secs(text: &str) -> String {
+    regex::Regex::new(r"\b\d+s\b")
+        .unwrap()
+        .replace_all(text, "[SECS]")
+        .into_owned()
+}
+
 fn sync_args<'a>(server: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
         "sync",
@@ -364,8 +372,8 @@ fn degraded_fails_with_the_unhealthy_resources() {
     fake.finish();
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(
-        ran.stdout,
-        "media-staging: sync failed: application is Degraded (phase Succeeded, sync Synced, health Degraded, 0s)\n\
+        secs(&ran.stdout),
+        "media-staging: sync failed: application is Degraded (phase Succeeded, sync Synced, health Degraded, [SECS])\n\
          resources not healthy or not synced:\n  \
          apps/Deployment/media/embedder  sync=Synced health=Degraded  Deployment \"embedder\" exceeded its progress deadline\n"
     );
