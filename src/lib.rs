@@ -6,7 +6,11 @@
 #![forbid(unsafe_code)]
 
 pub mod exit;
+pub mod fileset;
 pub mod fsutil;
+pub mod generate;
+pub mod hydrate;
 pub mod resource;
 pub mod secret;
+pub mod spec;
 pub mod yaml;
