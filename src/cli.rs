@@ -49,7 +49,7 @@ pub struct GenerateArgs {
     /// Write nothing; exit 1 with a diff when committed files differ from the spec.
     #[arg(long)]
     pub check: bool,
-    /// Write the rollback overlay (flag "0") to overlays/<env>-rollback/ instead.
+    /// Write only the rollback overlay (flag "0") to overlays/<env>-rollback/.
     #[arg(long)]
     pub rollback: bool,
 }

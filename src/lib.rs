@@ -7,7 +7,11 @@
 
 pub mod argocd;
 pub mod exit;
+pub mod fileset;
 pub mod fsutil;
+pub mod generate;
+pub mod hydrate;
 pub mod resource;
 pub mod secret;
+pub mod spec;
 pub mod yaml;

@@ -1011,3 +1011,116 @@ mod rollback {
         );
     }
 }
+
+// --- rollback through the binary: real generator, fake Argo CD --------------------------------
+
+#[test]
+fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
+    const RB: &str = "media-staging-rollback";
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("rollout.yaml");
+    std::fs::copy(&spec, dir.path().join("rollout.yaml")).unwrap();
+
+    // First run: the overlay is new, so nothing is synced (Argo CD would still see the old git).
+    let fake = FakeArgo::start(vec![]);
+    let url = fake.url();
+    let args = [
+        "rollback",
+        "--env",
+        "staging",
+        "--sync",
+        RB,
+        "--server",
+        &url,
+        "--poll-interval",
+        "10ms",
+        "--timeout",
+        "5s",
+    ];
+    let ran = rollout(&args, dir.path());
+    assert!(
+        fake.finish().is_empty(),
+        "no request before the overlay is committed"
+    );
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("rollback overlay overlays/staging-rollback: 4 file(s) written"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.starts_with("sync not requested: the rollback overlay overlays/staging-rollback changed (4 file(s)); Argo CD syncs from git: commit and push it"), "{}", ran.stdout);
+    let kustomization = std::fs::read_to_string(
+        dir.path()
+            .join("overlays/staging-rollback/kustomization.yaml"),
+    )
+    .unwrap();
+    assert!(!kustomization.is_empty());
+
+    // Second run: unchanged (committed), so it is handed to Argo CD and waited for.
+    let fake = FakeArgo::start(vec![
+        get(
+            RB,
+            ok(app(
+                RB,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                false,
+                healthy_resources(),
+            )),
+        ),
+        sync(
+            RB,
+            ok(app(
+                RB,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            RB,
+            ok(app(
+                RB,
+                "Synced",
+                "Healthy",
+                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                false,
+                healthy_resources(),
+            )),
+        ),
+    ]);
+    let url = fake.url();
+    let args = [
+        "rollback",
+        "--sync",
+        RB,
+        "--server",
+        &url,
+        "--poll-interval",
+        "10ms",
+        "--timeout",
+        "5s",
+        "--evidence",
+        "rollback.json",
+    ];
+    let ran = rollout(&args, dir.path());
+    fake.finish();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("rollback overlay overlays/staging-rollback: unchanged"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        secs(&ran.stdout).starts_with("media-staging-rollback: Synced and Healthy at revision"),
+        "{}",
+        ran.stdout
+    );
+    let ev = std::fs::read_to_string(dir.path().join("rollback.json")).unwrap();
+    assert!(ev.contains("\"application\": \"media-staging-rollback\"") && !ev.contains(TOKEN));
+}

@@ -3,6 +3,8 @@
 
 use rollout::argocd::rollback::{self, RollbackOptions, RollbackOverlay};
 use rollout::exit::Outcome;
+use rollout::fileset;
+use rollout::generate::{self, GenerateOptions};
 
 use super::{CommandError, Output, sync};
 use crate::cli::{RollbackArgs, SpecArgs};
@@ -63,14 +65,25 @@ pub fn run(args: RollbackArgs) -> Result<Output, CommandError> {
     Ok(out)
 }
 
-/// LEAD: WIRE HERE. The one call into the generator: write `overlays/<env>-rollback/` (flag "0")
-/// from the spec and return the directory and the files whose bytes changed. Replace the body with
-/// `rollout::generate::write_rollback(&spec.spec, env)` (mapping its result to
-/// [`RollbackOverlay`]) when `generate` lands.
+/// The one call into the generator: writes `overlays/<env>-rollback/` (flags at their rollback
+/// values) exactly as `rollout generate --rollback --env <env>` does, and returns the directory
+/// and the files it wrote or deleted (unchanged files are not listed).
 fn write_rollback_overlay(
-    spec: &SpecArgs,
+    spec_args: &SpecArgs,
     env: &str,
 ) -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> {
-    let _ = (spec, env);
-    Err("the rollback overlay generator is not wired into this build yet".into())
+    let spec = rollout::spec::load(&spec_args.spec)?;
+    let root = super::spec_root(&spec_args.spec);
+    let opts = GenerateOptions {
+        env: Some(env.to_string()),
+        rollback: true,
+    };
+    let set = generate::plan(&spec, &root, &opts)?;
+    let applied = fileset::apply(&root, &fileset::plan(&root, &set)?)?;
+    let mut changed = applied.written;
+    changed.extend(applied.deleted);
+    Ok(RollbackOverlay {
+        dir: generate::overlay_dir(env, true),
+        changed,
+    })
 }
