@@ -14,9 +14,9 @@ pub fn run(args: GenerateArgs) -> Result<Output, CommandError> {
         env: args.env,
         rollback: args.rollback,
     };
-    let set = generate::plan(&spec, &root, &opts)?;
-    let changes = fileset::plan(&root, &set)?;
     if args.check {
+        let set = generate::plan(&spec, &root, &opts)?;
+        let changes = fileset::plan(&root, &set)?;
         if changes.is_empty() {
             return Ok(Output {
                 stderr: format!("{} generated files are up to date\n", set.files.len()),
@@ -34,9 +34,9 @@ pub fn run(args: GenerateArgs) -> Result<Output, CommandError> {
             ..Default::default()
         });
     }
-    let applied = fileset::apply(&root, &changes)?;
+    let (applied, total) = generate::write(&spec, &root, &opts)?;
     Ok(Output {
-        stderr: super::summary(&applied, set.files.len()),
+        stderr: super::summary(&applied, total),
         ..Default::default()
     })
 }

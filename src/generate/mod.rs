@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::fileset::FileSet;
+use crate::fileset::{self, Applied, FileSet};
 use crate::fsutil::{self, FsError};
 use crate::spec::Spec;
 use crate::yaml;
@@ -43,9 +43,9 @@ pub enum GenerateError {
         /// The spec's environments.
         choices: Vec<String>,
     },
-    /// A base values file could not be read.
+    /// A file could not be read or written.
     #[error(transparent)]
-    Read(#[from] FsError),
+    Io(#[from] FsError),
     /// A base values file is not valid YAML.
     #[error("{}:{source}", path.display())]
     Values {
@@ -129,4 +129,19 @@ fn read_base_values(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Value>,
 /// Prefixes a generated YAML body with the do-not-edit header.
 pub(crate) fn with_header(body: String) -> String {
     crate::hydrate::generated_header("rollout generate") + &body
+}
+
+/// Plans and writes the files for `opts` under `root` (what `rollout generate` and
+/// `rollout rollback` do).
+///
+/// # Errors
+/// As [`plan`], or a file that cannot be written.
+pub fn write(
+    spec: &Spec,
+    root: &Path,
+    opts: &GenerateOptions,
+) -> Result<(Applied, usize), GenerateError> {
+    let set = plan(spec, root, opts)?;
+    let changes = fileset::plan(root, &set)?;
+    Ok((fileset::apply(root, &changes)?, set.files.len()))
 }
