@@ -3,7 +3,6 @@
 
 use rollout::argocd::rollback::{self, RollbackOptions, RollbackOverlay};
 use rollout::exit::Outcome;
-use rollout::fileset;
 use rollout::generate::{self, GenerateOptions};
 
 use super::{CommandError, Output, sync};
@@ -78,8 +77,7 @@ fn write_rollback_overlay(
         env: Some(env.to_string()),
         rollback: true,
     };
-    let set = generate::plan(&spec, &root, &opts)?;
-    let applied = fileset::apply(&root, &fileset::plan(&root, &set)?)?;
+    let (applied, _) = generate::write(&spec, &root, &opts)?;
     let mut changed = applied.written;
     changed.extend(applied.deleted);
     Ok(RollbackOverlay {
