@@ -333,3 +333,22 @@ fn schema_spec_prints_the_built_in_schema() {
             .contains(&serde_json::json!("services"))
     );
 }
+
+#[test]
+fn generated_argocd_applications_are_valid_and_point_at_the_overlays() {
+    let repo = TempRepo::new();
+    std::fs::remove_dir_all(repo.join("argocd")).ok();
+    let (code, _, stderr) = run(&repo, &["generate"]);
+    assert_eq!(code, 0, "{stderr}");
+    for (file, path) in [
+        ("argocd/staging/media-staging.yaml", "overlays/staging"),
+        ("argocd/staging/media-staging-rollback.yaml", "overlays/staging-rollback"),
+    ] {
+        let doc = rollout::yaml::parse_document(&repo.read(file)).unwrap().value;
+        let problems = rollout::argocd::schema::validate(&doc).unwrap();
+        assert!(problems.is_empty(), "{file}: {problems:?}");
+        assert_eq!(doc["spec"]["source"]["path"], path);
+        assert_eq!(doc["spec"]["destination"]["namespace"], "media");
+        assert_eq!(doc["spec"]["project"], "media");
+    }
+}

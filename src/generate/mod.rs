@@ -1,9 +1,10 @@
 //! `rollout generate`: from the spec to the files committed in git: the environment overlay, the
-//! rollback overlay and the per-environment Helm values files.
+//! rollback overlay, the per-environment Helm values files and the Argo CD Applications.
 //!
 //! Owns what those files contain. Building them is pure ([`overlay`], [`values`]); the only I/O here
 //! is reading each service's base values file.
 
+pub mod applications;
 pub mod overlay;
 pub mod values;
 
@@ -43,6 +44,9 @@ pub enum GenerateError {
         /// The spec's environments.
         choices: Vec<String>,
     },
+    /// The spec gives an Argo CD Application an invalid field.
+    #[error(transparent)]
+    Application(#[from] crate::argocd::application::ApplicationError),
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] FsError),
@@ -100,6 +104,7 @@ pub fn plan(spec: &Spec, root: &Path, opts: &GenerateOptions) -> Result<FileSet,
         let base = read_base_values(spec, root)?;
         for env in &envs {
             set.extend(values::files(spec, env, &base));
+            set.extend(applications::files(spec, env)?);
         }
     }
     Ok(set)
