@@ -32,6 +32,10 @@ pub enum Command {
     Hydrate(HydrateArgs),
     /// Print a built-in JSON Schema.
     Schema(SchemaArgs),
+    /// Ask Argo CD to sync an Application and wait until it is Synced and Healthy.
+    Sync(SyncArgs),
+    /// Write the rollback overlay (flag "0"); with --sync APP, hand it to Argo CD.
+    Rollback(RollbackArgs),
     /// Grafana dashboards: push them to Grafana.
     Dashboards(DashboardsArgs),
     /// Synthetic alerts inside an Alertmanager maintenance-window silence.
@@ -51,7 +55,7 @@ pub struct GenerateArgs {
     /// Write nothing; exit 1 with a diff when committed files differ from the spec.
     #[arg(long)]
     pub check: bool,
-    /// Write the rollback overlay (flag "0") to overlays/<env>-rollback/ instead.
+    /// Write only the rollback overlay (flag "0") to overlays/<env>-rollback/.
     #[arg(long)]
     pub rollback: bool,
 }
@@ -82,6 +86,77 @@ pub struct SchemaArgs {
 pub enum SchemaKind {
     /// The rollout.yaml spec.
     Spec,
+    /// Grafana dashboard (classic JSON model).
+    GrafanaDashboard,
+    /// Alertmanager POST /api/v2/alerts body.
+    AlertmanagerAlerts,
+}
+
+/// How to reach Argo CD and how to sync and wait (shared by `sync` and `rollback --sync`).
+#[derive(Debug, Args, Clone)]
+pub struct ArgoArgs {
+    /// Argo CD server, URL or host[:port] (default: $ARGOCD_SERVER).
+    #[arg(long, value_name = "URL", env = "ARGOCD_SERVER")]
+    pub server: Option<String>,
+    /// Read the API token from FILE (default: $ARGOCD_AUTH_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Sync to this git revision instead of the Application's targetRevision.
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+    /// Delete resources that are no longer in git.
+    #[arg(long)]
+    pub prune: bool,
+    /// Ask Argo CD for a dry run; succeed when the dry-run operation does.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Per-sync option passed to Argo CD, e.g. ApplyOutOfSyncOnly=true (repeatable).
+    #[arg(long = "sync-option", value_name = "OPT")]
+    pub sync_options: Vec<String>,
+    /// Give up (exit 1) when not Synced and Healthy after this long.
+    #[arg(long, value_name = "DURATION", default_value = "10m",
+          value_parser = rollout::argocd::sync::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Time between two status polls.
+    #[arg(long, value_name = "DURATION", default_value = "2s",
+          value_parser = rollout::argocd::sync::parse_duration)]
+    pub poll_interval: std::time::Duration,
+    /// Skip TLS certificate verification (not recommended).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Fail at once when another operation is running, instead of waiting for it.
+    #[arg(long)]
+    pub no_wait_for_operation: bool,
+    /// Write evidence of the sync to FILE (Markdown if it ends in .md, else JSON).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
+}
+
+/// `rollout sync`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct SyncArgs {
+    /// The Argo CD Application to sync, e.g. media-staging.
+    #[arg(value_name = "APP")]
+    pub app: String,
+    #[command(flatten)]
+    pub argo: ArgoArgs,
+}
+
+/// `rollout rollback`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The environment to roll back.
+    #[arg(long, value_name = "ENV", default_value = "staging")]
+    pub env: String,
+    /// After writing the overlay, sync this Application (it must deploy overlays/ENV-rollback).
+    #[arg(long, value_name = "APP")]
+    pub sync: Option<String>,
+    #[command(flatten)]
+    pub argo: ArgoArgs,
 }
 
 /// `rollout dashboards`.

@@ -6,13 +6,18 @@
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod argocd;
 pub mod clients;
 pub mod dashboards;
 pub mod evidence;
 pub mod exit;
+pub mod fileset;
 pub mod finding;
 pub mod fsutil;
+pub mod generate;
+pub mod hydrate;
 pub mod resource;
 pub mod schema;
 pub mod secret;
+pub mod spec;
 pub mod yaml;

@@ -44,12 +44,12 @@ impl Locations {
         self.keys.get(pointer).copied()
     }
 
-    /// Best position for `pointer`: the key that introduces it, else the node, else the nearest
+    /// Best position for `pointer`: the node, else the key that introduces it, else the nearest
     /// ancestor that has one.
     pub fn nearest(&self, pointer: &str) -> Option<Pos> {
         let mut p = pointer;
         loop {
-            if let Some(pos) = self.key(p).or_else(|| self.node(p)) {
+            if let Some(pos) = self.node(p).or_else(|| self.key(p)) {
                 return Some(pos);
             }
             match p.rfind('/') {

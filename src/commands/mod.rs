@@ -1,11 +1,20 @@
 //! One file per subcommand: each turns parsed arguments into the library's options, calls one library
 //! function and returns what to print. Nothing here prints; `main.rs` does.
 
-use rollout::exit::Outcome;
+mod generate;
+mod hydrate;
+mod rollback;
+mod schema;
+mod sync;
 
 mod alerts;
 mod dashboards;
 mod evidence;
+
+use std::path::{Path, PathBuf};
+
+use rollout::exit::Outcome;
+use rollout::fileset::Applied;
 
 use crate::cli::Command;
 
@@ -23,11 +32,40 @@ pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
 /// Runs one parsed command.
 pub fn run(command: Command) -> Result<Output, CommandError> {
     match command {
-        Command::Generate(_) | Command::Hydrate(_) | Command::Schema(_) => {
-            Err("not wired yet".into())
-        }
+        Command::Generate(args) => generate::run(args),
+        Command::Hydrate(args) => hydrate::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Sync(args) => sync::run(args),
+        Command::Rollback(args) => rollback::run(args),
         Command::Dashboards(args) => dashboards::run(args),
         Command::Alerts(args) => alerts::run(args),
         Command::Evidence(args) => evidence::run(args),
     }
+}
+
+/// The directory paths in the spec are relative to.
+fn spec_root(spec: &Path) -> PathBuf {
+    match spec.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// One line per written or deleted file, then a count.
+fn summary(applied: &Applied, total: usize) -> String {
+    let mut out = String::new();
+    for p in &applied.written {
+        out.push_str(&format!("wrote {}\n", p.display()));
+    }
+    for p in &applied.deleted {
+        out.push_str(&format!("deleted stale {}\n", p.display()));
+    }
+    let unchanged = total.saturating_sub(applied.written.len());
+    out.push_str(&format!(
+        "{} written, {} deleted, {} unchanged\n",
+        applied.written.len(),
+        applied.deleted.len(),
+        unchanged
+    ));
+    out
 }

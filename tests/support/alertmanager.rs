@@ -1,7 +1,7 @@
 //! The REAL Alertmanager (Debian prometheus-alertmanager 0.25) for tests: started on 127.0.0.1 with a
 //! free port, a temporary storage directory, clustering off and a minimal config; stopped on drop.
 //!
-//! The binary is `$ALERTMANAGER_BIN` or `.tools/bin/alertmanager` (run `./scripts/install-test-tools.sh`).
+//! The binary is `alertmanager` from `.tools/bin/` or `$ROLLOUT_TOOLS_DIR` (`scripts/install-test-tools.sh`).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -25,16 +25,7 @@ pub struct Alertmanager {
 }
 
 fn binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("ALERTMANAGER_BIN") {
-        return PathBuf::from(p);
-    }
-    let p = super::repo().join(".tools/bin/alertmanager");
-    assert!(
-        p.exists(),
-        "{} missing: run ./scripts/install-test-tools.sh (or set ALERTMANAGER_BIN)",
-        p.display()
-    );
-    p
+    super::tools::tool("alertmanager")
 }
 
 /// A port nothing listens on right now.

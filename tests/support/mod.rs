@@ -1,6 +1,9 @@
-//! Test support: a scripted fake HTTP server, the Grafana fake built on it, the real Alertmanager harness
-//! and helpers to run the binary. Test-only code: nothing here is used by `src/`.
+//! Test-only support: real tool lookup, temp repo copies, local fake API servers.
+//! Never used by `src/`.
 #![allow(dead_code)]
+
+pub mod repo;
+pub mod tools;
 
 pub mod alertmanager;
 pub mod fake_http;

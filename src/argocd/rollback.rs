@@ -1,0 +1,219 @@
+//! `rollout rollback`: write the environment's rollback overlay (flag `"0"`), and optionally hand it
+//! to Argo CD by syncing the Application that deploys it. Owns the order and the safety checks;
+//! writing the overlay itself is the generator's job, passed in as [`WriteRollback`].
+//!
+//! Argo CD syncs from git, not from this checkout. So when writing the overlay changed files, the
+//! sync is not requested: the changes must be committed and pushed first, else Argo CD would sync
+//! the old overlay and report success. And the Application synced must deploy
+//! `overlays/<env>-rollback` (checked with a `GET` before the sync request).
+
+use std::path::PathBuf;
+
+use super::application::rollback_path;
+use super::progress::Event;
+use super::sync::{self, SyncError, SyncOptions, SyncReport};
+
+/// What writing the rollback overlay did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RollbackOverlay {
+    /// The overlay directory, e.g. `overlays/staging-rollback`.
+    pub dir: PathBuf,
+    /// Files that were written because their bytes changed (unchanged files are not listed).
+    pub changed: Vec<PathBuf>,
+}
+
+/// The generator step: writes the rollback overlay of `env` and says what changed.
+pub type WriteRollback<'a> =
+    dyn FnMut(&str) -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> + 'a;
+
+/// `rollout rollback` options.
+#[derive(Debug, Clone)]
+pub struct RollbackOptions {
+    /// The environment, e.g. `staging`.
+    pub env: String,
+    /// Sync this Application after writing (`--sync APP`); its `expect_path` is set here.
+    pub sync: Option<SyncOptions>,
+}
+
+/// What `rollout rollback` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackReport {
+    /// The overlay written.
+    pub overlay: RollbackOverlay,
+    /// Set when a sync was asked for but not requested, with the reason (a finding).
+    pub sync_blocked: Option<String>,
+    /// The sync, when one ran.
+    pub sync: Option<SyncReport>,
+}
+
+impl RollbackReport {
+    /// True when something needs attention: a blocked or failed sync.
+    pub fn has_findings(&self) -> bool {
+        self.sync_blocked.is_some() || self.sync.as_ref().is_some_and(|s| s.failure.is_some())
+    }
+}
+
+/// `rollout rollback` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RollbackError {
+    /// Writing the overlay failed.
+    #[error("cannot write the rollback overlay for {env}")]
+    Generate {
+        /// The environment.
+        env: String,
+        /// The generator's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The environment name cannot name an overlay directory.
+    #[error("invalid environment {0:?}: use lowercase letters, digits and '-'")]
+    BadEnv(String),
+    /// The sync could not run.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+/// Writes the rollback overlay with `write`, then (with `opts.sync`) syncs and waits.
+///
+/// # Errors
+/// The generator's failure, or any [`SyncError`].
+pub fn run(
+    opts: &RollbackOptions,
+    write: &mut WriteRollback<'_>,
+    progress: &mut dyn FnMut(&Event),
+) -> Result<RollbackReport, RollbackError> {
+    if !super::application::is_dns_label(&opts.env) {
+        return Err(RollbackError::BadEnv(opts.env.clone()));
+    }
+    let overlay = write(&opts.env).map_err(|source| RollbackError::Generate {
+        env: opts.env.clone(),
+        source,
+    })?;
+    let mut report = RollbackReport {
+        overlay,
+        sync_blocked: None,
+        sync: None,
+    };
+    let Some(sync_opts) = &opts.sync else {
+        return Ok(report);
+    };
+    if !report.overlay.changed.is_empty() {
+        report.sync_blocked = Some(format!(
+            "the rollback overlay {} changed ({} file(s)); Argo CD syncs from git: commit and push \
+             it, then run `rollout rollback --env {} --sync {}` again",
+            report.overlay.dir.display(),
+            report.overlay.changed.len(),
+            opts.env,
+            sync_opts.app
+        ));
+        return Ok(report);
+    }
+    let sync_opts = SyncOptions {
+        expect_path: Some(rollback_path(&opts.env)),
+        ..sync_opts.clone()
+    };
+    report.sync = Some(sync::run(&sync_opts, progress)?);
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::argocd::api::SyncParams;
+    use crate::secret::Secret;
+    use std::time::Duration;
+
+    fn sync_opts() -> SyncOptions {
+        SyncOptions {
+            app: "media-staging-rollback".into(),
+            server: "http://127.0.0.1:9".into(),
+            token: Secret::new("t"),
+            insecure: false,
+            params: SyncParams::default(),
+            timeout: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(10),
+            wait_for_operation: true,
+            expect_path: None,
+        }
+    }
+
+    #[test]
+    fn without_sync_only_writes() {
+        let mut calls = vec![];
+        let mut write = |env: &str| {
+            calls.push(env.to_string());
+            Ok(RollbackOverlay {
+                dir: "overlays/staging-rollback".into(),
+                changed: vec!["a".into()],
+            })
+        };
+        let r = run(
+            &RollbackOptions {
+                env: "staging".into(),
+                sync: None,
+            },
+            &mut write,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(!r.has_findings() && r.sync.is_none());
+        assert_eq!(calls, vec!["staging"]);
+    }
+
+    #[test]
+    fn changed_overlay_blocks_the_sync_before_any_request() {
+        let mut write = |_: &str| {
+            Ok(RollbackOverlay {
+                dir: "overlays/staging-rollback".into(),
+                changed: vec!["overlays/staging-rollback/kustomization.yaml".into()],
+            })
+        };
+        let opts = RollbackOptions {
+            env: "staging".into(),
+            sync: Some(sync_opts()),
+        };
+        let r = run(&opts, &mut write, &mut |_| {}).unwrap();
+        assert!(r.has_findings() && r.sync.is_none());
+        let msg = r.sync_blocked.unwrap();
+        assert!(msg.contains("commit and push"), "{msg}");
+        assert!(msg.contains("--sync media-staging-rollback"), "{msg}");
+    }
+
+    #[test]
+    fn bad_env_is_refused_before_writing() {
+        let mut write =
+            |_: &str| -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> {
+                panic!("must not write")
+            };
+        let opts = RollbackOptions {
+            env: "../prod".into(),
+            sync: None,
+        };
+        let e = run(&opts, &mut write, &mut |_| {}).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid environment \"../prod\": use lowercase letters, digits and '-'"
+        );
+    }
+
+    #[test]
+    fn generator_errors_are_wrapped_with_the_env() {
+        let mut write =
+            |_: &str| -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> {
+                Err("spec has no environment staging".into())
+            };
+        let opts = RollbackOptions {
+            env: "staging".into(),
+            sync: None,
+        };
+        let e = run(&opts, &mut write, &mut |_| {}).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot write the rollback overlay for staging"
+        );
+        assert_eq!(
+            std::error::Error::source(&e).unwrap().to_string(),
+            "spec has no environment staging"
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! `rollout generate`: spec → overlays, rollback overlay and values files; `--check` for CI.
+
+use rollout::exit::Outcome;
+use rollout::fileset;
+use rollout::generate::{self, GenerateOptions};
+
+use super::{CommandError, Output, spec_root};
+use crate::cli::GenerateArgs;
+
+pub fn run(args: GenerateArgs) -> Result<Output, CommandError> {
+    let spec = rollout::spec::load(&args.spec.spec)?;
+    let root = spec_root(&args.spec.spec);
+    let opts = GenerateOptions {
+        env: args.env,
+        rollback: args.rollback,
+    };
+    if args.check {
+        let set = generate::plan(&spec, &root, &opts)?;
+        let changes = fileset::plan(&root, &set)?;
+        if changes.is_empty() {
+            return Ok(Output {
+                stderr: format!("{} generated files are up to date\n", set.files.len()),
+                ..Default::default()
+            });
+        }
+        let fix = if opts.rollback {
+            "rollout generate --rollback"
+        } else {
+            "rollout generate"
+        };
+        return Ok(Output {
+            stdout: fileset::check_report(&changes, fix),
+            outcome: Outcome::Findings,
+            ..Default::default()
+        });
+    }
+    let (applied, total) = generate::write(&spec, &root, &opts)?;
+    Ok(Output {
+        stderr: super::summary(&applied, total),
+        ..Default::default()
+    })
+}

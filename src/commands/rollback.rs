@@ -1,0 +1,87 @@
+//! `rollout rollback [--env ENV] [--sync APP]`: write the rollback overlay through the generator,
+//! then (with `--sync`) hand it to Argo CD via `rollout::argocd::rollback::run`.
+
+use rollout::argocd::rollback::{self, RollbackOptions, RollbackOverlay};
+use rollout::exit::Outcome;
+use rollout::generate::{self, GenerateOptions};
+
+use super::{CommandError, Output, sync};
+use crate::cli::{RollbackArgs, SpecArgs};
+
+pub fn run(args: RollbackArgs) -> Result<Output, CommandError> {
+    if args.sync.is_none() {
+        let a = &args.argo;
+        let given = [
+            (a.token_file.is_some(), "--token-file"),
+            (a.revision.is_some(), "--revision"),
+            (a.prune, "--prune"),
+            (a.dry_run, "--dry-run"),
+            (!a.sync_options.is_empty(), "--sync-option"),
+            (a.insecure, "--insecure"),
+            (a.no_wait_for_operation, "--no-wait-for-operation"),
+            (a.evidence.is_some(), "--evidence"),
+        ];
+        if let Some((_, flag)) = given.iter().find(|(set, _)| *set) {
+            return Err(format!("{flag} only applies with --sync APP").into());
+        }
+    }
+    let sync_opts = match &args.sync {
+        Some(app) => Some(sync::sync_options(app, &args.argo)?),
+        None => None,
+    };
+    let opts = RollbackOptions {
+        env: args.env.clone(),
+        sync: sync_opts,
+    };
+    let spec = args.spec.clone();
+    let mut write = move |env: &str| write_rollback_overlay(&spec, env);
+    let mut progress = sync::stderr_progress();
+    let report = rollback::run(&opts, &mut write, &mut |e| progress.event(e));
+    progress.finish();
+    let report = report?;
+
+    let mut out = Output::default();
+    let o = &report.overlay;
+    out.stderr.push_str(&format!(
+        "rollback overlay {}: {}\n",
+        o.dir.display(),
+        if o.changed.is_empty() {
+            "unchanged".to_string()
+        } else {
+            format!("{} file(s) written", o.changed.len())
+        }
+    ));
+    if let Some(why) = &report.sync_blocked {
+        out.stdout.push_str(&format!("sync not requested: {why}\n"));
+    }
+    let findings = report.has_findings();
+    if let Some(s) = report.sync {
+        let synced = sync::finish(s, &args.argo)?;
+        out.stdout.push_str(&synced.stdout);
+        out.stderr.push_str(&synced.stderr);
+    }
+    out.outcome = Outcome::from_findings(findings);
+    Ok(out)
+}
+
+/// The one call into the generator: writes `overlays/<env>-rollback/` (flags at their rollback
+/// values) exactly as `rollout generate --rollback --env <env>` does, and returns the directory
+/// and the files it wrote or deleted (unchanged files are not listed).
+fn write_rollback_overlay(
+    spec_args: &SpecArgs,
+    env: &str,
+) -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> {
+    let spec = rollout::spec::load(&spec_args.spec)?;
+    let root = super::spec_root(&spec_args.spec);
+    let opts = GenerateOptions {
+        env: Some(env.to_string()),
+        rollback: true,
+    };
+    let (applied, _) = generate::write(&spec, &root, &opts)?;
+    let mut changed = applied.written;
+    changed.extend(applied.deleted);
+    Ok(RollbackOverlay {
+        dir: generate::overlay_dir(env, true),
+        changed,
+    })
+}

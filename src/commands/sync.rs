@@ -1,0 +1,205 @@
+//! `rollout sync APP`: resolve the server and token, call `rollout::argocd::sync::run`, show
+//! progress on stderr, write evidence, return the summary and the outcome.
+
+use std::io::IsTerminal;
+
+use rollout::argocd::api::SyncParams;
+use rollout::argocd::progress::Renderer;
+use rollout::argocd::sync::{self, SyncOptions, SyncReport};
+use rollout::exit::Outcome;
+use rollout::secret::Secret;
+
+use super::{CommandError, Output};
+use crate::cli::{ArgoArgs, SyncArgs};
+
+/// The environment variable holding the Argo CD token (as the `argocd` CLI reads it).
+pub const TOKEN_ENV: &str = "ARGOCD_AUTH_TOKEN";
+
+pub fn run(args: SyncArgs) -> Result<Output, CommandError> {
+    let opts = sync_options(&args.app, &args.argo)?;
+    let mut progress = stderr_progress();
+    let report = sync::run(&opts, &mut |e| progress.event(e));
+    progress.finish();
+    finish(report?, &args.argo)
+}
+
+/// Resolves flags and environment into [`SyncOptions`]: server from `--server`/`ARGOCD_SERVER`,
+/// token from `--token-file` or `ARGOCD_AUTH_TOKEN`.
+pub(crate) fn sync_options(app: &str, a: &ArgoArgs) -> Result<SyncOptions, CommandError> {
+    let server = a
+        .server
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .ok_or("no Argo CD server: pass --server URL or set ARGOCD_SERVER")?;
+    let token = match &a.token_file {
+        Some(path) => Secret::new(rollout::fsutil::read_to_string(path)?),
+        None => Secret::new(std::env::var(TOKEN_ENV).unwrap_or_default()),
+    };
+    if token.is_empty() {
+        return Err(match &a.token_file {
+            Some(p) => format!("token file {} is empty", p.display()).into(),
+            None => "no Argo CD token: set ARGOCD_AUTH_TOKEN or pass --token-file FILE".into(),
+        });
+    }
+    Ok(SyncOptions {
+        app: app.to_string(),
+        server,
+        token,
+        insecure: a.insecure,
+        params: SyncParams {
+            revision: a.revision.clone(),
+            prune: a.prune,
+            dry_run: a.dry_run,
+            sync_options: a.sync_options.clone(),
+        },
+        timeout: a.timeout,
+        poll_interval: a.poll_interval,
+        wait_for_operation: !a.no_wait_for_operation,
+        expect_path: None,
+    })
+}
+
+/// Live line on a terminal, timestamped lines otherwise; always on stderr.
+pub(crate) fn stderr_progress() -> Renderer<std::io::Stderr> {
+    let err = std::io::stderr();
+    let live = err.is_terminal();
+    Renderer::new(err, live)
+}
+
+/// Writes evidence (if asked) and turns the report into output.
+pub(crate) fn finish(report: SyncReport, a: &ArgoArgs) -> Result<Output, CommandError> {
+    let mut stderr = String::new();
+    if let Some(path) = &a.evidence {
+        report.evidence.write(path)?;
+        stderr.push_str(&format!("evidence written to {}\n", path.display()));
+    }
+    Ok(Output {
+        stdout: report.summary(),
+        stderr,
+        outcome: Outcome::from_findings(report.failure.is_some()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use crate::cli::{ArgoArgs, Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        let mut v = vec!["rollout"];
+        v.extend_from_slice(args);
+        Cli::try_parse_from(v).map(|c| c.command)
+    }
+
+    fn sync_args(args: &[&str]) -> (String, ArgoArgs) {
+        match parse(args).unwrap() {
+            Command::Sync(s) => (s.app, s.argo),
+            other => panic!("not sync: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sync_defaults() {
+        let (app, a) = sync_args(&["sync", "media-staging"]);
+        assert_eq!(app, "media-staging");
+        assert_eq!(a.timeout, Duration::from_secs(600));
+        assert_eq!(a.poll_interval, Duration::from_secs(2));
+        assert!(!a.prune && !a.dry_run && !a.insecure && !a.no_wait_for_operation);
+        assert!(a.revision.is_none() && a.token_file.is_none() && a.evidence.is_none());
+        assert!(a.sync_options.is_empty());
+    }
+
+    #[test]
+    fn sync_every_flag() {
+        let (_, a) = sync_args(&[
+            "sync",
+            "a",
+            "--server",
+            "https://argocd:8443",
+            "--token-file",
+            "t",
+            "--revision",
+            "abc",
+            "--prune",
+            "--dry-run",
+            "--sync-option",
+            "A=1",
+            "--sync-option",
+            "B=2",
+            "--timeout",
+            "90s",
+            "--poll-interval",
+            "250ms",
+            "--insecure",
+            "--no-wait-for-operation",
+            "--evidence",
+            "e.md",
+        ]);
+        assert_eq!(a.server.as_deref(), Some("https://argocd:8443"));
+        assert_eq!(a.token_file.unwrap().to_str(), Some("t"));
+        assert_eq!(a.revision.as_deref(), Some("abc"));
+        assert!(a.prune && a.dry_run && a.insecure && a.no_wait_for_operation);
+        assert_eq!(a.sync_options, vec!["A=1", "B=2"]);
+        assert_eq!(a.timeout, Duration::from_secs(90));
+        assert_eq!(a.poll_interval, Duration::from_millis(250));
+        assert_eq!(a.evidence.unwrap().to_str(), Some("e.md"));
+    }
+
+    #[test]
+    fn last_value_wins() {
+        let (_, a) = sync_args(&[
+            "sync",
+            "a",
+            "--timeout",
+            "1m",
+            "--timeout",
+            "2s",
+            "--prune",
+            "--prune",
+        ]);
+        assert_eq!(a.timeout, Duration::from_secs(2));
+        assert!(a.prune);
+    }
+
+    #[test]
+    fn bad_values_and_missing_app_are_usage_errors() {
+        assert!(parse(&["sync"]).is_err());
+        let e = parse(&["sync", "a", "--timeout", "10"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("use a number with a unit"), "{e}");
+    }
+
+    #[test]
+    fn rollback_defaults_and_sync() {
+        match parse(&["rollback"]).unwrap() {
+            Command::Rollback(r) => {
+                assert_eq!(r.env, "staging");
+                assert!(r.sync.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&[
+            "rollback",
+            "--env",
+            "qa",
+            "--sync",
+            "media-qa-rollback",
+            "--prune",
+        ])
+        .unwrap()
+        {
+            Command::Rollback(r) => {
+                assert_eq!(
+                    (r.env.as_str(), r.sync.as_deref()),
+                    ("qa", Some("media-qa-rollback"))
+                );
+                assert!(r.argo.prune);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Hydration: each service's Helm chart rendered by the `helm` binary into `overlays/base/`
+//! (the rendered-manifests pattern), normalised to kubectl's YAML style so the committed files are
+//! byte-stable across Helm 3 and 4.
+//!
+//! Owns finding and running helm. Helm is an external engine: we never render templates ourselves.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::fileset::FileSet;
+use crate::resource::{self, LoadError};
+use crate::spec::Spec;
+use crate::yaml;
+
+/// Where hydrated manifests go, relative to the repo root.
+pub const BASE_DIR: &str = "overlays/base";
+
+/// A hydration failure.
+#[derive(Debug, thiserror::Error)]
+pub enum HydrateError {
+    /// No helm binary could be run.
+    #[error(
+        "helm not found{}: install Helm 3.8+ (https://helm.sh/docs/intro/install/), or run \
+         `scripts/install-test-tools.sh` and pass `--helm .tools/bin/helm` (or set HELM_BIN)",
+        tried.as_ref().map(|p| format!(" (tried `{}`)", p.display())).unwrap_or_default()
+    )]
+    HelmNotFound {
+        /// The binary that was tried, when one was named.
+        tried: Option<PathBuf>,
+    },
+    /// helm is older than 3.8.
+    #[error("{helm} is version {version}; rollout needs Helm 3.8 or newer")]
+    HelmTooOld {
+        /// The binary.
+        helm: String,
+        /// What `helm version --short` printed.
+        version: String,
+    },
+    /// `helm template` failed.
+    #[error("`helm template {release}` failed for chart {}: {stderr}", chart.display())]
+    Template {
+        /// Release (service) name.
+        release: String,
+        /// Chart directory.
+        chart: PathBuf,
+        /// What helm printed on stderr.
+        stderr: String,
+    },
+    /// helm printed something that is not YAML.
+    #[error("helm output for {release} is not valid YAML: {source}")]
+    Output {
+        /// Release name.
+        release: String,
+        /// Parse error.
+        #[source]
+        source: LoadError,
+    },
+    /// The values file of a service is missing.
+    #[error("values file {} for service `{service}` not found (expected by rollout.yaml `chart.path`)", path.display())]
+    MissingValues {
+        /// Service.
+        service: String,
+        /// Expected path.
+        path: PathBuf,
+    },
+    /// A temp directory for helm's cache could not be made.
+    #[error("cannot create a temporary HELM_CACHE_HOME: {0}")]
+    Temp(#[source] std::io::Error),
+}
+
+/// A helm binary that answered `helm version`.
+#[derive(Debug, Clone)]
+pub struct Helm {
+    bin: PathBuf,
+    /// What `helm version --short` printed (`v4.1.4+g05fa379`).
+    pub version: String,
+}
+
+impl Helm {
+    /// Finds helm: `explicit` (from `--helm` or `HELM_BIN`), else `helm` on PATH, and checks it is
+    /// 3.8 or newer.
+    ///
+    /// # Errors
+    /// [`HydrateError::HelmNotFound`] or [`HydrateError::HelmTooOld`].
+    pub fn locate(explicit: Option<&Path>) -> Result<Helm, HydrateError> {
+        let bin = explicit
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("helm"));
+        let out = Command::new(&bin)
+            .args(["version", "--short"])
+            .output()
+            .map_err(|_| HydrateError::HelmNotFound {
+                tried: explicit.map(Path::to_path_buf),
+            })?;
+        if !out.status.success() {
+            return Err(HydrateError::HelmNotFound { tried: Some(bin) });
+        }
+        let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !version_at_least(&version, 3, 8) {
+            return Err(HydrateError::HelmTooOld {
+                helm: bin.display().to_string(),
+                version,
+            });
+        }
+        Ok(Helm { bin, version })
+    }
+
+    fn template(
+        &self,
+        release: &str,
+        chart: &Path,
+        values: &Path,
+        namespace: &str,
+        home: &Path,
+    ) -> Result<String, HydrateError> {
+        let out = Command::new(&self.bin)
+            .arg("template")
+            .arg(release)
+            .arg(chart)
+            .arg("--namespace")
+            .arg(namespace)
+            .arg("--values")
+            .arg(values)
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .output()
+            .map_err(|_| HydrateError::HelmNotFound {
+                tried: Some(self.bin.clone()),
+            })?;
+        if !out.status.success() {
+            return Err(HydrateError::Template {
+                release: release.to_string(),
+                chart: chart.to_path_buf(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+/// `v3.17.2+g…` / `v4.1.4` → is it at least `major.minor`?
+fn version_at_least(version: &str, major: u64, minor: u64) -> bool {
+    let v = version.trim_start_matches('v');
+    let mut parts = v
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u64>().unwrap_or(0));
+    let (ma, mi) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (ma, mi) >= (major, minor)
+}
+
+/// Normalises helm's output: drops empty documents and comments, prints each object in kubectl
+/// style, in helm's order.
+///
+/// # Errors
+/// When the output is not YAML.
+pub fn normalise(release: &str, helm_output: &str) -> Result<String, HydrateError> {
+    let list = resource::parse_resources(helm_output, Path::new(release)).map_err(|source| {
+        HydrateError::Output {
+            release: release.to_string(),
+            source,
+        }
+    })?;
+    Ok(yaml::emit_stream(list.iter().map(|r| &r.value)))
+}
+
+/// The header every generated file starts with.
+pub fn generated_header(command: &str) -> String {
+    format!(
+        "# Generated by `{command}` from rollout.yaml. Do not edit: change the spec or chart and run it again.\n"
+    )
+}
+
+/// Renders every service of the spec into the `overlays/base/` file set (one file per service
+/// and a `kustomization.yaml`). `root` is the directory holding rollout.yaml.
+///
+/// # Errors
+/// A missing values file, helm failing, or helm printing something that is not YAML.
+pub fn hydrate(spec: &Spec, root: &Path, helm: &Helm) -> Result<FileSet, HydrateError> {
+    let home = tempfile::tempdir().map_err(HydrateError::Temp)?;
+    let chart = root.join(&spec.chart.path);
+    let namespace = spec.base_namespace();
+    let rendered: Vec<Result<(String, String), HydrateError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = spec
+            .services
+            .iter()
+            .map(|svc| {
+                let (chart, home) = (&chart, home.path());
+                let values = root.join(spec.chart.values_path(&svc.name));
+                scope.spawn(move || {
+                    if !values.is_file() {
+                        return Err(HydrateError::MissingValues {
+                            service: svc.name.clone(),
+                            path: values,
+                        });
+                    }
+                    let out = helm.template(&svc.name, chart, &values, namespace, home)?;
+                    Ok((svc.name.clone(), normalise(&svc.name, &out)?))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(HydrateError::Temp(std::io::Error::other(
+                        "helm worker panicked",
+                    )))
+                })
+            })
+            .collect()
+    });
+    let header = generated_header("rollout hydrate");
+    let mut set = FileSet {
+        owned_dirs: vec![PathBuf::from(BASE_DIR)],
+        ..Default::default()
+    };
+    let mut names = Vec::new();
+    for r in rendered {
+        let (name, body) = r?;
+        let file = format!("{name}.yaml");
+        set.insert(Path::new(BASE_DIR).join(&file), format!("{header}{body}"));
+        names.push(serde_json::Value::String(file));
+    }
+    let kustomization = serde_json::json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": names,
+    });
+    set.insert(
+        Path::new(BASE_DIR).join("kustomization.yaml"),
+        format!("{header}{}", yaml::emit(&kustomization)),
+    );
+    Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helm_versions() {
+        assert!(version_at_least("v4.1.4+g05fa379", 3, 8));
+        assert!(version_at_least("v3.17.2+gcc0bbbd", 3, 8));
+        assert!(version_at_least("v3.8.0", 3, 8));
+        assert!(!version_at_least("v3.7.1+g1d11fcb", 3, 8));
+        assert!(!version_at_least("v2.16.0", 3, 8));
+    }
+
+    #[test]
+    fn normalise_drops_comments_and_empty_documents() {
+        let out = normalise("auth", "---\n# Source: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: \"v\"\n").unwrap();
+        assert_eq!(
+            out,
+            "apiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  name: a\n"
+        );
+    }
+
+    #[test]
+    fn missing_helm_says_how_to_get_it() {
+        let e = Helm::locate(Some(Path::new("/nonexistent/helm")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("helm not found (tried `/nonexistent/helm`)"),
+            "{e}"
+        );
+        assert!(e.contains("scripts/install-test-tools.sh"), "{e}");
+    }
+}

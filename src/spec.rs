@@ -1,0 +1,542 @@
+//! The `rollout.yaml` model, its built-in JSON Schema and its validation.
+//!
+//! Owns what a valid spec is: schema checks first, then the cross-references the schema cannot
+//! express (a flag aimed at an unknown service, a service listed twice, an image without a tag or
+//! digest). Every error points at `file:line:col`. Reads the file it is given and nothing else.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::fsutil::{self, FsError};
+use crate::yaml::{self, Locations, Pos};
+
+/// The spec's JSON Schema, as printed by `rollout schema spec`.
+pub const SCHEMA: &str = include_str!("../schemas/rollout-spec.schema.json");
+
+/// A parsed, validated `rollout.yaml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Spec {
+    /// `rollout.sploot.io/v1alpha1`.
+    pub api_version: String,
+    /// `Rollout`.
+    pub kind: String,
+    /// Name and description of the rollout.
+    pub metadata: Metadata,
+    /// The base image every build is on (`sploot/python-base:3.11-cpu`).
+    pub base_image: String,
+    /// The Helm chart the services are rendered from.
+    pub chart: Chart,
+    /// Environments by name, sorted.
+    pub environments: BTreeMap<String, Environment>,
+    /// The services, in spec order.
+    pub services: Vec<Service>,
+    /// Feature flags.
+    #[serde(default)]
+    pub flags: Vec<Flag>,
+    /// Settings for `rollout diff`.
+    #[serde(default)]
+    pub diff: DiffSettings,
+}
+
+/// `metadata`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// The rollout's name.
+    pub name: String,
+    /// What the rollout does.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// `chart`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Chart {
+    /// Chart directory relative to the spec file.
+    pub path: PathBuf,
+    /// Per-service values file name inside the chart; `{service}` is replaced.
+    #[serde(default)]
+    pub values_file: Option<String>,
+}
+
+impl Chart {
+    /// The values file of `service`, relative to the spec's directory.
+    pub fn values_path(&self, service: &str) -> PathBuf {
+        let pattern = self
+            .values_file
+            .as_deref()
+            .unwrap_or("values-{service}.yaml");
+        self.path.join(pattern.replace("{service}", service))
+    }
+}
+
+/// One environment.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Environment {
+    /// Namespace the services run in.
+    pub namespace: String,
+    /// Cluster name.
+    pub cluster: String,
+    /// Argo CD settings.
+    pub argocd: ArgoCd,
+}
+
+/// `environments.<env>.argocd`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArgoCd {
+    /// Argo CD project.
+    pub project: String,
+    /// Git repository Argo CD reads.
+    #[serde(rename = "repoURL")]
+    pub repo_url: String,
+    /// Branch, tag or commit.
+    #[serde(default = "default_revision")]
+    pub target_revision: String,
+    /// Destination API server.
+    #[serde(default = "default_server")]
+    pub server: String,
+    /// Whether Argo CD syncs automatically.
+    #[serde(default)]
+    pub automated: bool,
+    /// Sync options.
+    #[serde(default)]
+    pub sync_options: Vec<String>,
+}
+
+fn default_revision() -> String {
+    "main".to_string()
+}
+
+fn default_server() -> String {
+    "https://kubernetes.default.svc".to_string()
+}
+
+/// One service.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Service name (release name, workload name).
+    pub name: String,
+    /// Image repository without tag.
+    pub image: String,
+    /// Tag of the build on the base image.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Digest of the build (`sha256:…`).
+    #[serde(default)]
+    pub digest: Option<String>,
+    /// Container name; the service name when absent.
+    #[serde(default)]
+    pub container: Option<String>,
+}
+
+impl Service {
+    /// The container that carries the service's image and flags.
+    pub fn container_name(&self) -> &str {
+        self.container.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The full image reference the rollout moves the service to (`repo:tag`, `repo@digest`, or
+    /// `repo:tag@digest`).
+    pub fn image_ref(&self) -> String {
+        let mut s = self.image.clone();
+        if let Some(t) = &self.tag {
+            s.push(':');
+            s.push_str(t);
+        }
+        if let Some(d) = &self.digest {
+            s.push('@');
+            s.push_str(d);
+        }
+        s
+    }
+}
+
+/// One feature flag.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flag {
+    /// Environment variable name.
+    pub name: String,
+    /// Services it applies to.
+    pub services: Vec<String>,
+    /// Value per environment.
+    pub values: BTreeMap<String, String>,
+    /// Value the rollback overlay sets.
+    #[serde(default = "default_rollback")]
+    pub rollback: String,
+}
+
+fn default_rollback() -> String {
+    "0".to_string()
+}
+
+/// `diff`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffSettings {
+    /// Extra ignore rules.
+    #[serde(default)]
+    pub ignore: Vec<IgnoreRule>,
+}
+
+/// A field `rollout diff` ignores for one kind.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreRule {
+    /// Kind the rule applies to.
+    pub kind: String,
+    /// JSON pointer of the field.
+    pub pointer: String,
+}
+
+impl Spec {
+    /// The namespace the hydrated base is rendered into: the first environment's (environments
+    /// are sorted by name). Overlays of environments in other namespaces set `namespace:`.
+    pub fn base_namespace(&self) -> &str {
+        self.environments
+            .values()
+            .next()
+            .map(|e| e.namespace.as_str())
+            .unwrap_or("default")
+    }
+
+    /// The service named `name`.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The flags set on `service` in `env`, with their values (`rollback` selects the rollback
+    /// value), in spec order.
+    pub fn flags_for(&self, service: &str, env: &str, rollback: bool) -> Vec<(&str, &str)> {
+        self.flags
+            .iter()
+            .filter(|f| f.services.iter().any(|s| s == service))
+            .filter_map(|f| {
+                let v = if rollback {
+                    Some(f.rollback.as_str())
+                } else {
+                    f.values.get(env).map(String::as_str)
+                };
+                v.map(|v| (f.name.as_str(), v))
+            })
+            .collect()
+    }
+}
+
+/// One problem in a spec, at a position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where in the file.
+    pub pos: Pos,
+    /// JSON pointer of the offending node.
+    pub pointer: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// A spec that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// The file could not be read.
+    #[error(transparent)]
+    Read(#[from] FsError),
+    /// The file is not valid YAML.
+    #[error("{}:{source}", file.display())]
+    Yaml {
+        /// The spec file.
+        file: PathBuf,
+        /// The parse error with its position.
+        #[source]
+        source: yaml::YamlError,
+    },
+    /// The spec does not satisfy its schema or its cross-references.
+    #[error("{}", render_problems(file, problems))]
+    Invalid {
+        /// The spec file.
+        file: PathBuf,
+        /// Every problem found, in file order.
+        problems: Vec<Problem>,
+    },
+}
+
+fn render_problems(file: &Path, problems: &[Problem]) -> String {
+    let mut out = format!(
+        "invalid spec {} ({} problem{})",
+        file.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for p in problems {
+        out.push_str(&format!("\n  {}:{}: {}", file.display(), p.pos, p.message));
+    }
+    out.push_str("\n  hint: `rollout schema spec` prints the spec's JSON Schema");
+    out
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.pos, self.message)
+    }
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        let schema: Value =
+            serde_json::from_str(SCHEMA).expect("built-in spec schema is valid JSON");
+        jsonschema::validator_for(&schema).expect("built-in spec schema compiles")
+    })
+}
+
+/// Reads and validates a spec file.
+///
+/// # Errors
+/// Unreadable file, invalid YAML, or any schema or cross-reference problem (all of them, each with
+/// its position).
+pub fn load(path: &Path) -> Result<Spec, SpecError> {
+    let text = fsutil::read_to_string(path)?;
+    parse(&text, path)
+}
+
+/// Parses and validates spec text; `file` is used in messages only.
+///
+/// # Errors
+/// As [`load`], without the read.
+pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
+    let doc = yaml::parse_document(text).map_err(|source| SpecError::Yaml {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    let invalid = |problems| SpecError::Invalid {
+        file: file.to_path_buf(),
+        problems,
+    };
+    let mut problems = schema_problems(&doc.value, &doc.locations);
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.pos);
+        return Err(invalid(problems));
+    }
+    let spec: Spec = serde_json::from_value(doc.value).map_err(|e| {
+        invalid(vec![Problem {
+            pos: Pos { line: 1, col: 1 },
+            pointer: String::new(),
+            message: e.to_string(),
+        }])
+    })?;
+    problems = reference_problems(&spec, &doc.locations);
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.pos);
+        return Err(invalid(problems));
+    }
+    Ok(spec)
+}
+
+fn at(locations: &Locations, pointer: &str, message: String) -> Problem {
+    let pos = locations
+        .nearest(pointer)
+        .unwrap_or(Pos { line: 1, col: 1 });
+    Problem {
+        pos,
+        pointer: pointer.to_string(),
+        message,
+    }
+}
+
+fn schema_problems(value: &Value, locations: &Locations) -> Vec<Problem> {
+    validator()
+        .iter_errors(value)
+        .map(|e| {
+            let pointer = e.instance_path().as_str().to_string();
+            let message = schema_message(&e, &pointer);
+            // An unknown key is best shown at the key itself, anything else at its value.
+            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+                e.kind()
+                && let Some(k) = unexpected.first()
+                && let Some(pos) = locations.key(&format!("{pointer}/{k}"))
+            {
+                return Problem {
+                    pos,
+                    pointer: format!("{pointer}/{k}"),
+                    message,
+                };
+            }
+            at(locations, &pointer, message)
+        })
+        .collect()
+}
+
+fn schema_message(e: &jsonschema::ValidationError<'_>, pointer: &str) -> String {
+    use jsonschema::error::ValidationErrorKind as K;
+    let field = if pointer.is_empty() {
+        "the spec".to_string()
+    } else {
+        format!("`{}`", pointer.trim_start_matches('/').replace('/', "."))
+    };
+    match e.kind() {
+        K::AdditionalProperties { unexpected } => {
+            format!("unknown field `{}` in {field}", unexpected.join("`, `"))
+        }
+        K::Required { property } => format!("{field} is missing required field {property}"),
+        _ => format!("{field}: {e}"),
+    }
+}
+
+fn reference_problems(spec: &Spec, loc: &Locations) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    let names: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
+    for (i, s) in spec.services.iter().enumerate() {
+        if !seen.insert(s.name.as_str()) {
+            problems.push(at(
+                loc,
+                &format!("/services/{i}/name"),
+                format!("service `{}` is listed twice", s.name),
+            ));
+        }
+        if s.tag.is_none() && s.digest.is_none() {
+            problems.push(at(
+                loc,
+                &format!("/services/{i}"),
+                format!("service `{}` has an image without tag or digest: add `tag:` (its build on {}) or `digest:`", s.name, spec.base_image),
+            ));
+        }
+        if s.tag.as_deref() == Some("latest") {
+            problems.push(at(
+                loc,
+                &format!("/services/{i}/tag"),
+                format!("service `{}` uses the `latest` tag: pin its build", s.name),
+            ));
+        }
+    }
+    if !spec.base_image.contains(':') && !spec.base_image.contains('@') {
+        problems.push(at(
+            loc,
+            "/baseImage",
+            format!("base image `{}` has no tag or digest", spec.base_image),
+        ));
+    }
+    let envs: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
+    let mut flag_names = HashSet::new();
+    for (i, f) in spec.flags.iter().enumerate() {
+        if !flag_names.insert(f.name.as_str()) {
+            problems.push(at(
+                loc,
+                &format!("/flags/{i}/name"),
+                format!("flag `{}` is listed twice", f.name),
+            ));
+        }
+        let mut flagged = HashSet::new();
+        for (j, s) in f.services.iter().enumerate() {
+            if !names.contains(&s.as_str()) {
+                problems.push(at(
+                    loc,
+                    &format!("/flags/{i}/services/{j}"),
+                    format!(
+                        "flag `{}` is aimed at unknown service `{s}`; choose from: {}",
+                        f.name,
+                        names.join(", ")
+                    ),
+                ));
+            } else if !flagged.insert(s.as_str()) {
+                problems.push(at(
+                    loc,
+                    &format!("/flags/{i}/services/{j}"),
+                    format!("flag `{}` lists service `{s}` twice", f.name),
+                ));
+            }
+        }
+        for env in f.values.keys() {
+            if !envs.contains(&env.as_str()) {
+                problems.push(at(
+                    loc,
+                    &format!("/flags/{i}/values/{env}"),
+                    format!(
+                        "flag `{}` has a value for unknown environment `{env}`; choose from: {}",
+                        f.name,
+                        envs.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = include_str!("../rollout.yaml");
+
+    fn err(text: &str) -> String {
+        parse(text, Path::new("rollout.yaml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn the_repo_spec_is_valid() {
+        let spec = parse(GOOD, Path::new("rollout.yaml")).unwrap();
+        assert_eq!(spec.services.len(), 3);
+        assert_eq!(
+            spec.flags_for("auth", "staging", false),
+            vec![("ENABLE_EMBEDDING_EVENT_STREAMS", "1")]
+        );
+        assert_eq!(
+            spec.flags_for("auth", "staging", true),
+            vec![("ENABLE_EMBEDDING_EVENT_STREAMS", "0")]
+        );
+        assert!(
+            spec.flags_for("media-clustering", "staging", false)
+                .is_empty()
+        );
+        assert_eq!(spec.environments["staging"].namespace, "media");
+    }
+
+    #[test]
+    fn unknown_field_points_at_the_key() {
+        let text = GOOD.replace(
+            "    tag: 1.9.0-python3.11-cpu",
+            "    tag: 1.9.0-python3.11-cpu\n    replicas: 3",
+        );
+        let e = err(&text);
+        assert!(
+            e.contains("rollout.yaml:30:5: unknown field `replicas` in `services.1`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn cross_reference_problems_have_positions() {
+        let text = GOOD.replace("services: [auth, embedder]", "services: [auth, embeder]");
+        let e = err(&text);
+        assert!(e.contains("rollout.yaml:35:22: flag `ENABLE_EMBEDDING_EVENT_STREAMS` is aimed at unknown service `embeder`; choose from: auth, embedder, media-clustering"), "{e}");
+
+        let text = GOOD.replace("  - name: embedder\n", "  - name: auth\n");
+        assert!(err(&text).contains("service `auth` is listed twice"));
+
+        let text = GOOD.replace("    tag: 2.14.0-python3.11-cpu\n", "");
+        let e = err(&text);
+        assert!(
+            e.contains("rollout.yaml:24:5: service `auth` has an image without tag or digest"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn malformed_yaml_is_reported_with_position() {
+        let e = err("apiVersion: x\nkind: [Rollout\n");
+        assert!(e.starts_with("rollout.yaml:"), "{e}");
+        assert!(e.contains("invalid YAML"), "{e}");
+    }
+}

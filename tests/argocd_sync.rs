@@ -1,0 +1,1126 @@
+//! `rollout sync` and `rollout rollback --sync` against a scripted fake Argo CD API
+//! (tests/support/argocd.rs): the real binary for the command's behaviour, the library for the
+//! rollback hand-off (whose overlay writer is wired by the generator).
+
+#[path = "support/argocd.rs"]
+mod fake;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fake::{FakeArgo, Reply, app, get, resource, sync};
+use serde_json::json;
+
+const TOKEN: &str = "argocd-token-s3cr3t-9f8e7d";
+const APP: &str = "media-staging";
+const OLD: &str = "2026-11-27T09:00:00Z";
+const NEW: &str = "2026-11-27T10:00:05Z";
+
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn rollout(args: &[&str], dir: &Path) -> Ran {
+    let out = Command::new(assert_cmd::cargo::cargo_bin!("rollout"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("ARGOCD_AUTH_TOKEN", TOKEN)
+        .output()
+        .expect("run rollout");
+    let ran = Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !ran.stdout.contains(TOKEN) && !ran.stderr.contains(TOKEN),
+        "token leaked:\n{}\n{}",
+        ran.stdout,
+        ran.stderr
+    );
+    ran
+}
+
+/// Replaces whole-second durations (`12s`) with `[SECS]`.
+fn secs(text: &str) -> String {
+    regex::Regex::new(r"\b\d+s\b")
+        .unwrap()
+        .replace_all(text, "[SECS]")
+        .into_owned()
+}
+
+fn sync_args<'a>(server: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "sync",
+        APP,
+        "--server",
+        server,
+        "--poll-interval",
+        "10ms",
+        "--timeout",
+        "5s",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+fn healthy_resources() -> Vec<serde_json::Value> {
+    vec![
+        resource("ConfigMap", "media-flags", "Synced", None),
+        resource("Deployment", "auth", "Synced", Some(("Healthy", ""))),
+        resource("Deployment", "embedder", "Synced", Some(("Healthy", ""))),
+        resource(
+            "Deployment",
+            "media-clustering",
+            "Synced",
+            Some(("Healthy", "")),
+        ),
+    ]
+}
+
+fn ok(v: serde_json::Value) -> Reply {
+    Reply::Json(200, v)
+}
+
+#[test]
+fn out_of_sync_to_synced_and_progressing_to_healthy_with_evidence() {
+    let progressing = vec![
+        resource("ConfigMap", "media-flags", "Synced", None),
+        resource(
+            "Deployment",
+            "auth",
+            "Synced",
+            Some((
+                "Progressing",
+                "Waiting for rollout to finish: 1 old replicas are pending termination...",
+            )),
+        ),
+        resource("Deployment", "embedder", "Synced", Some(("Healthy", ""))),
+        resource(
+            "Deployment",
+            "media-clustering",
+            "Synced",
+            Some(("Healthy", "")),
+        ),
+    ];
+    let before = app(
+        APP,
+        "OutOfSync",
+        "Healthy",
+        Some(("Succeeded", OLD, "successfully synced (all tasks run)")),
+        false,
+        healthy_resources(),
+    );
+    let fake = FakeArgo::start(vec![
+        get(APP, ok(before.clone())),
+        sync(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                Some(("Running", NEW, "one or more tasks are running")),
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "Synced",
+                "Progressing",
+                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                false,
+                progressing.clone(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "Synced",
+                "Progressing",
+                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                false,
+                progressing,
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "Synced",
+                "Healthy",
+                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                false,
+                healthy_resources(),
+            )),
+        ),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(
+        &sync_args(
+            &url,
+            &[
+                "--revision",
+                "main",
+                "--prune",
+                "--sync-option",
+                "ApplyOutOfSyncOnly=true",
+                "--evidence",
+                "evidence.json",
+            ],
+        ),
+        dir.path(),
+    );
+    let seen = fake.finish();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "{APP}: Synced and Healthy at revision {} (0s)\n",
+            fake::REVISION
+        )
+    );
+    assert!(
+        ran.stderr.contains("evidence written to evidence.json"),
+        "{}",
+        ran.stderr
+    );
+    // Not a terminal: plain timestamped lines, one per change.
+    let lines: Vec<&str> = ran
+        .stderr
+        .lines()
+        .filter(|l| l.contains(" media-staging phase="))
+        .collect();
+    assert_eq!(lines.len(), 4, "{}", ran.stderr);
+    assert!(
+        lines[1].ends_with("phase=Running sync=OutOfSync health=Healthy"),
+        "{lines:?}"
+    );
+    assert!(!ran.stderr.contains('\r'));
+
+    assert_eq!(seen.len(), 7);
+    assert!(
+        seen.iter()
+            .all(|s| s.authorization.as_deref() == Some(&*format!("Bearer {TOKEN}")))
+    );
+    assert_eq!(
+        seen[1].body,
+        Some(
+            json!({"name": APP, "revision": "main", "prune": true, "dryRun": false,
+                    "syncOptions": {"items": ["ApplyOutOfSyncOnly=true"]}})
+        )
+    );
+
+    let evidence = std::fs::read_to_string(dir.path().join("evidence.json")).unwrap();
+    assert!(!evidence.contains(TOKEN));
+    insta::with_settings!({filters => vec![
+        // Our clock only: Argo CD's own operation times (fixed by the fake) stay visible.
+        (r#"(?m)^  "(started_at|finished_at)": "[^"]+""#, r#"  "$1": "[TIME]""#),
+        (r#""at": "[^"]+""#, r#""at": "[TIME]""#),
+        (r#""(elapsed_seconds|duration_seconds)": \d+"#, r#""$1": "[SECS]""#),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+    ]}, {
+        insta::assert_snapshot!("sync_evidence_json", evidence);
+    });
+}
+
+#[test]
+fn evidence_as_markdown() {
+    let fake = FakeArgo::start(vec![
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                None,
+                false,
+                healthy_resources(),
+            )),
+        ),
+        sync(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                None,
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "Synced",
+                "Healthy",
+                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                false,
+                healthy_resources(),
+            )),
+        ),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, &["--evidence", "sync.md"]), dir.path());
+    fake.finish();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let md = std::fs::read_to_string(dir.path().join("sync.md")).unwrap();
+    insta::with_settings!({filters => vec![
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+        (r"\| \d+s \|", "| [SECS] |"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+    ]}, {
+        insta::assert_snapshot!("sync_evidence_md", md);
+    });
+}
+
+#[test]
+fn degraded_fails_with_the_unhealthy_resources() {
+    let degraded = vec![
+        resource("Deployment", "auth", "Synced", Some(("Healthy", ""))),
+        resource(
+            "Deployment",
+            "embedder",
+            "Synced",
+            Some((
+                "Degraded",
+                "Deployment \"embedder\" exceeded its progress deadline",
+            )),
+        ),
+    ];
+    let fake = FakeArgo::start(vec![
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                false,
+                healthy_resources(),
+            )),
+        ),
+        sync(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "Synced",
+                "Progressing",
+                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                false,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "Synced",
+                "Degraded",
+                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                false,
+                degraded,
+            )),
+        ),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, &["--evidence", "e.json"]), dir.path());
+    fake.finish();
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(
+        secs(&ran.stdout),
+        "media-staging: sync failed: application is Degraded (phase Succeeded, sync Synced, health Degraded, [SECS])\n\
+         resources not healthy or not synced:\n  \
+         apps/Deployment/media/embedder  sync=Synced health=Degraded  Deployment \"embedder\" exceeded its progress deadline\n"
+    );
+    let ev: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    assert_eq!(ev["result"], "failed");
+    assert_eq!(ev["failure"], "application is Degraded");
+    assert_eq!(ev["resources"][1]["health"], "Degraded");
+}
+
+#[test]
+fn failed_operation_fails_with_argo_cds_message() {
+    let mut failed = app(
+        APP,
+        "OutOfSync",
+        "Healthy",
+        Some((
+            "Failed",
+            NEW,
+            "one or more objects failed to apply, reason: admission webhook \"validate.kyverno.svc\" denied the request",
+        )),
+        false,
+        vec![resource(
+            "Deployment",
+            "embedder",
+            "OutOfSync",
+            Some(("Healthy", "")),
+        )],
+    );
+    failed["status"]["operationState"]["syncResult"]["resources"] = json!([
+        {"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "media", "name": "embedder",
+         "status": "SyncFailed", "message": "admission webhook \"validate.kyverno.svc\" denied the request", "syncPhase": "Sync"}]);
+    let fake = FakeArgo::start(vec![
+        get(
+            APP,
+            ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
+        ),
+        sync(
+            APP,
+            ok(app(APP, "OutOfSync", "Healthy", None, true, vec![])),
+        ),
+        get(APP, ok(failed)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, &[]), dir.path());
+    fake.finish();
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.starts_with(
+            "media-staging: sync failed: sync operation failed: one or more objects failed to apply"
+        ),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("apps/Deployment/media/embedder  sync=OutOfSync health=Healthy  admission webhook \"validate.kyverno.svc\" denied the request"), "{}", ran.stdout);
+}
+
+#[test]
+fn waits_for_an_operation_already_in_progress() {
+    let running_other = app(
+        APP,
+        "OutOfSync",
+        "Healthy",
+        Some(("Running", OLD, "one or more tasks are running")),
+        true,
+        healthy_resources(),
+    );
+    let other_done = app(
+        APP,
+        "OutOfSync",
+        "Healthy",
+        Some(("Succeeded", OLD, "successfully synced (all tasks run)")),
+        false,
+        healthy_resources(),
+    );
+    let fake = FakeArgo::start(vec![
+        get(APP, ok(running_other.clone())),
+        get(APP, ok(running_other)),
+        get(APP, ok(other_done.clone())),
+        // The race: someone else started again between our GET and our POST.
+        sync(APP, fake::operation_in_progress()),
+        get(APP, ok(other_done)),
+        sync(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "Synced",
+                "Healthy",
+                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                false,
+                healthy_resources(),
+            )),
+        ),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, &["--evidence", "e.json"]), dir.path());
+    fake.finish();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("waiting for another operation: phase=Running"),
+        "{}",
+        ran.stderr
+    );
+    let ev: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    assert_eq!(ev["waited_for_other_operation"], true);
+}
+
+#[test]
+fn no_wait_for_operation_fails_at_once() {
+    let running_other = app(
+        APP,
+        "OutOfSync",
+        "Healthy",
+        Some(("Running", OLD, "one or more tasks are running")),
+        true,
+        healthy_resources(),
+    );
+    let fake = FakeArgo::start(vec![get(APP, ok(running_other))]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, &["--no-wait-for-operation"]), dir.path());
+    let seen = fake.finish();
+    assert_eq!(seen.len(), 1, "no sync requested");
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.starts_with("media-staging: sync failed: another operation is already in progress (not waiting: --no-wait-for-operation) (phase Running"), "{}", ran.stdout);
+
+    // Same when Argo CD refuses the POST itself.
+    let fake = FakeArgo::start(vec![
+        get(
+            APP,
+            ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
+        ),
+        sync(APP, fake::operation_in_progress()),
+    ]);
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, &["--no-wait-for-operation"]), dir.path());
+    fake.finish();
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("another operation is already in progress"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn bad_token_is_one_line_exit_2() {
+    let fake = FakeArgo::start(vec![get(APP, fake::unauthorized())]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, &[]), dir.path());
+    fake.finish();
+    assert_eq!(ran.code, 2);
+    assert_eq!(ran.stdout, "");
+    assert_eq!(
+        ran.stderr,
+        "error: argo cd rejected the token (401 unauthorized: invalid session: token signature is invalid); check ARGOCD_AUTH_TOKEN or --token-file\n"
+    );
+}
+
+#[test]
+fn forbidden_is_one_line_exit_2() {
+    let msg = "permission denied: applications, sync, default/media-staging, sub: ci, iat: 2026-11-27T09:00:00Z";
+    let fake = FakeArgo::start(vec![
+        get(
+            APP,
+            ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
+        ),
+        sync(APP, Reply::Json(403, fake::error_body(7, msg))),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, &[]), dir.path());
+    fake.finish();
+    assert_eq!(ran.code, 2);
+    let errors: Vec<&str> = ran
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", ran.stderr);
+    assert!(
+        errors[0].starts_with(&format!(
+            "error: argo cd denied access to application media-staging (403 forbidden: {msg})"
+        )),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn unknown_app_is_one_line_exit_2() {
+    let fake = FakeArgo::start(vec![get("nope", fake::not_found("nope"))]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&["sync", "nope", "--server", &url], dir.path());
+    fake.finish();
+    assert_eq!(ran.code, 2);
+    assert_eq!(
+        ran.stderr,
+        "error: application nope not found (404: applications.argoproj.io \"nope\" not found); check the name with `argocd app list` and --server\n"
+    );
+}
+
+#[test]
+fn connection_refused_and_tls_failures_are_one_line_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let ran = rollout(&["sync", APP, "--server", &url], dir.path());
+    assert_eq!(ran.code, 2);
+    assert_eq!(
+        ran.stderr,
+        format!("error: cannot connect to Argo CD at {url}: connection refused\n")
+    );
+
+    // A server that does not speak TLS on an https:// URL.
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = plain.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in plain.incoming().flatten() {
+            use std::io::Write;
+            let mut s = s;
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let url = format!("https://{addr}");
+    let ran = rollout(&["sync", APP, "--server", &url], dir.path());
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr.starts_with(&format!(
+            "error: TLS handshake with Argo CD at {url} failed: "
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .ends_with("pass --insecure to skip verification\n"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn server_that_stops_answering_is_bounded_by_the_timeout() {
+    let fake = FakeArgo::start(vec![
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                None,
+                false,
+                healthy_resources(),
+            )),
+        ),
+        sync(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                None,
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Progressing",
+                Some(("Running", NEW, "one or more tasks are running")),
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(APP, Reply::Hang),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let start = Instant::now();
+    let ran = rollout(
+        &[
+            "sync",
+            APP,
+            "--server",
+            &url,
+            "--poll-interval",
+            "10ms",
+            "--timeout",
+            "1500ms",
+            "--evidence",
+            "e.json",
+        ],
+        dir.path(),
+    );
+    let took = start.elapsed();
+    fake.finish();
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        took < Duration::from_secs(6),
+        "bounded by --timeout, took {took:?}"
+    );
+    assert!(ran.stdout.starts_with("media-staging: sync failed: timed out before the application was Synced and Healthy (phase Running, sync OutOfSync, health Progressing"), "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("poll(s) got no answer; last: Argo CD at"),
+        "{}",
+        ran.stdout
+    );
+    let ev: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    assert_eq!(ev["result"], "failed");
+    assert!(
+        ev["poll_errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer within"),
+        "{ev}"
+    );
+}
+
+#[test]
+fn server_that_goes_away_mid_wait_is_retried_until_the_timeout() {
+    let fake = FakeArgo::start(vec![
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                None,
+                false,
+                healthy_resources(),
+            )),
+        ),
+        sync(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                None,
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Progressing",
+                Some(("Running", NEW, "one or more tasks are running")),
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(APP, Reply::GoAway),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let start = Instant::now();
+    let ran = rollout(
+        &[
+            "sync",
+            APP,
+            "--server",
+            &url,
+            "--poll-interval",
+            "20ms",
+            "--timeout",
+            "1s",
+            "--evidence",
+            "e.json",
+        ],
+        dir.path(),
+    );
+    let took = start.elapsed();
+    fake.finish();
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(
+        ran.stdout
+            .starts_with("media-staging: sync failed: timed out"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stderr
+            .contains("(poll failed, retrying: cannot connect to Argo CD at"),
+        "{}",
+        ran.stderr
+    );
+    let ev: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    let refused = ev["poll_errors"].as_array().unwrap().iter().find(|p| {
+        p["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("connection refused")
+    });
+    assert!(
+        refused.is_some_and(|p| p["count"].as_u64().unwrap() >= 2),
+        "{ev}"
+    );
+}
+
+#[test]
+fn dry_run_succeeds_on_the_operation_alone() {
+    let fake = FakeArgo::start(vec![
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                false,
+                vec![],
+            )),
+        ),
+        sync(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                true,
+                vec![],
+            )),
+        ),
+        get(
+            APP,
+            ok(app(
+                APP,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                false,
+                vec![],
+            )),
+        ),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, &["--dry-run"]), dir.path());
+    let seen = fake.finish();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(seen[1].body.as_ref().unwrap()["dryRun"], true);
+    assert!(
+        ran.stdout
+            .starts_with("media-staging: dry-run sync succeeded"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn token_file_is_used_and_never_shown() {
+    let fake = FakeArgo::start(vec![get(APP, fake::unauthorized())]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "file-token-abc123\n").unwrap();
+    let url = fake.url();
+    let ran = rollout(
+        &["sync", APP, "--server", &url, "--token-file", "token"],
+        dir.path(),
+    );
+    let seen = fake.finish();
+    assert_eq!(
+        seen[0].authorization.as_deref(),
+        Some("Bearer file-token-abc123")
+    );
+    assert_eq!(ran.code, 2);
+    assert!(!ran.stderr.contains("file-token-abc123") && !ran.stdout.contains("file-token-abc123"));
+}
+
+#[test]
+fn missing_token_or_server_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin!("rollout"))
+        .args(["sync", APP, "--server", "http://127.0.0.1:9"])
+        .env_clear()
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: no Argo CD token: set ARGOCD_AUTH_TOKEN or pass --token-file FILE\n"
+    );
+    let ran = rollout(&["sync", APP], dir.path());
+    assert_eq!(ran.code, 2);
+    assert_eq!(
+        ran.stderr,
+        "error: no Argo CD server: pass --server URL or set ARGOCD_SERVER\n"
+    );
+}
+
+// --- rollback --sync, through the library (the overlay writer is the generator's) -------------
+
+mod rollback {
+    use super::*;
+    use rollout::argocd::api::SyncParams;
+    use rollout::argocd::rollback::{RollbackOptions, RollbackOverlay, run};
+    use rollout::argocd::sync::{SyncError, SyncOptions};
+    use rollout::secret::Secret;
+
+    const RB: &str = "media-staging-rollback";
+
+    fn opts(app: &str, server: String) -> RollbackOptions {
+        RollbackOptions {
+            env: "staging".into(),
+            sync: Some(SyncOptions {
+                app: app.into(),
+                server,
+                token: Secret::new(TOKEN),
+                insecure: false,
+                params: SyncParams::default(),
+                timeout: Duration::from_secs(5),
+                poll_interval: Duration::from_millis(10),
+                wait_for_operation: true,
+                expect_path: None,
+            }),
+        }
+    }
+
+    fn unchanged(env: &str) -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(RollbackOverlay {
+            dir: format!("overlays/{env}-rollback").into(),
+            changed: vec![],
+        })
+    }
+
+    #[test]
+    fn syncs_the_rollback_application_and_waits() {
+        let fake = FakeArgo::start(vec![
+            get(
+                RB,
+                ok(app(
+                    RB,
+                    "OutOfSync",
+                    "Healthy",
+                    Some(("Succeeded", OLD, "")),
+                    false,
+                    healthy_resources(),
+                )),
+            ),
+            sync(
+                RB,
+                ok(app(
+                    RB,
+                    "OutOfSync",
+                    "Healthy",
+                    Some(("Succeeded", OLD, "")),
+                    true,
+                    healthy_resources(),
+                )),
+            ),
+            get(
+                RB,
+                ok(app(
+                    RB,
+                    "Synced",
+                    "Progressing",
+                    Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                    false,
+                    healthy_resources(),
+                )),
+            ),
+            get(
+                RB,
+                ok(app(
+                    RB,
+                    "Synced",
+                    "Healthy",
+                    Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                    false,
+                    healthy_resources(),
+                )),
+            ),
+        ]);
+        let mut events = 0;
+        let report = run(&opts(RB, fake.url()), &mut unchanged, &mut |_| events += 1).unwrap();
+        fake.finish();
+        assert!(!report.has_findings(), "{report:?}");
+        let s = report.sync.unwrap();
+        assert_eq!(s.failure, None);
+        assert_eq!(s.evidence.application, RB);
+        assert!(events >= 3);
+    }
+
+    #[test]
+    fn refuses_an_application_that_does_not_deploy_the_rollback_overlay() {
+        let fake = FakeArgo::start(vec![get(
+            APP,
+            ok(app(APP, "Synced", "Healthy", None, false, vec![])),
+        )]);
+        let err = run(&opts(APP, fake.url()), &mut unchanged, &mut |_| {}).unwrap_err();
+        let seen = fake.finish();
+        assert_eq!(seen.len(), 1, "no sync requested");
+        assert!(matches!(
+            err,
+            rollout::argocd::rollback::RollbackError::Sync(SyncError::WrongPath { .. })
+        ));
+        assert_eq!(
+            err.to_string(),
+            "application media-staging deploys \"overlays/staging\", not \"overlays/staging-rollback\"; \
+             sync an Application whose spec.source.path is \"overlays/staging-rollback\""
+        );
+    }
+}
+
+// --- rollback through the binary: real generator, fake Argo CD --------------------------------
+
+#[test]
+fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
+    const RB: &str = "media-staging-rollback";
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("rollout.yaml");
+    std::fs::copy(&spec, dir.path().join("rollout.yaml")).unwrap();
+
+    // First run: the overlay is new, so nothing is synced (Argo CD would still see the old git).
+    let fake = FakeArgo::start(vec![]);
+    let url = fake.url();
+    let args = [
+        "rollback",
+        "--env",
+        "staging",
+        "--sync",
+        RB,
+        "--server",
+        &url,
+        "--poll-interval",
+        "10ms",
+        "--timeout",
+        "5s",
+    ];
+    let ran = rollout(&args, dir.path());
+    assert!(
+        fake.finish().is_empty(),
+        "no request before the overlay is committed"
+    );
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("rollback overlay overlays/staging-rollback: 4 file(s) written"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.starts_with("sync not requested: the rollback overlay overlays/staging-rollback changed (4 file(s)); Argo CD syncs from git: commit and push it"), "{}", ran.stdout);
+    let kustomization = std::fs::read_to_string(
+        dir.path()
+            .join("overlays/staging-rollback/kustomization.yaml"),
+    )
+    .unwrap();
+    assert!(!kustomization.is_empty());
+
+    // Second run: unchanged (committed), so it is handed to Argo CD and waited for.
+    let fake = FakeArgo::start(vec![
+        get(
+            RB,
+            ok(app(
+                RB,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                false,
+                healthy_resources(),
+            )),
+        ),
+        sync(
+            RB,
+            ok(app(
+                RB,
+                "OutOfSync",
+                "Healthy",
+                Some(("Succeeded", OLD, "")),
+                true,
+                healthy_resources(),
+            )),
+        ),
+        get(
+            RB,
+            ok(app(
+                RB,
+                "Synced",
+                "Healthy",
+                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
+                false,
+                healthy_resources(),
+            )),
+        ),
+    ]);
+    let url = fake.url();
+    let args = [
+        "rollback",
+        "--sync",
+        RB,
+        "--server",
+        &url,
+        "--poll-interval",
+        "10ms",
+        "--timeout",
+        "5s",
+        "--evidence",
+        "rollback.json",
+    ];
+    let ran = rollout(&args, dir.path());
+    fake.finish();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("rollback overlay overlays/staging-rollback: unchanged"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        secs(&ran.stdout).starts_with("media-staging-rollback: Synced and Healthy at revision"),
+        "{}",
+        ran.stdout
+    );
+    let ev = std::fs::read_to_string(dir.path().join("rollback.json")).unwrap();
+    assert!(ev.contains("\"application\": \"media-staging-rollback\"") && !ev.contains(TOKEN));
+}
