@@ -47,7 +47,8 @@ fn complete_evidence_gives_a_complete_report_and_exit_0() {
         "| Silence id | 0c9f7a7e-1f7e-4a53-9a44-2d1c7f0b2a11 |",
         "| Maintenance window start | 2026-11-27T10:15:00Z |",
         "| apps/v1/Deployment/media/embedder [embedder] ENABLE_EMBEDDING_EVENT_STREAMS | (unset) → 1 |",
-        "| Application media-staging | revision 4f2c1e9, sync Synced, health Healthy, operation Succeeded |",
+        "| media-staging: synced revision | 4f2a9c1e0b7d5a3c8e6f1b2d4a6c8e0f1a3b5c7d |",
+        "| media-staging: apps/Deployment media/media-clustering | Synced, Healthy |",
         "(integer) 1532",
     ] {
         assert!(md.contains(needle), "missing {needle:?} in\n{md}");
@@ -80,8 +81,10 @@ fn failures_and_gaps_are_reported_not_filled_in() {
     std::fs::remove_dir_all(ev.join("screenshots")).unwrap();
     std::fs::write(
         ev.join("argocd-sync.json"),
-        r#"{"kind":"argocd-sync","schemaVersion":1,"result":"timeout","error":"media-staging still Progressing after 300s",
-            "applications":[{"name":"media-staging","syncStatus":"Synced","healthStatus":"Progressing"}]}"#,
+        r#"{"application":"media-staging","server":"https://argocd.staging.sploot.internal","dry_run":false,
+            "result":"failed","failure":"not Synced and Healthy after 10m: health Progressing",
+            "sync_status":"Synced","health_status":"Progressing",
+            "resources":[{"group":"apps","kind":"Deployment","namespace":"media","name":"embedder","sync":"Synced","health":"Progressing"}]}"#,
     )
     .unwrap();
     std::fs::write(ev.join("alerts-quiet.json"), "{\"kind\": \"alerts-quiet\",").unwrap();
@@ -104,9 +107,12 @@ fn failures_and_gaps_are_reported_not_filled_in() {
             .join("docs/validation-results/staging-2026-11-27.md"),
     )
     .unwrap();
-    assert!(md.contains("| Application media-staging | revision (not recorded), sync Synced, health Progressing, operation (not recorded) |"), "{md}");
     assert!(
-        md.contains("> media-staging still Progressing after 300s"),
+        md.contains("| media-staging: apps/Deployment media/embedder | Synced, Progressing |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("> media-staging: not Synced and Healthy after 10m: health Progressing"),
         "{md}"
     );
     assert!(md.contains("> evidence/alerts-quiet.json: invalid JSON: EOF while parsing a value at line 1 column 24"), "{md}");
@@ -117,4 +123,77 @@ fn failures_and_gaps_are_reported_not_filled_in() {
     // same evidence, same bytes
     let again = rollout(work.path()).args(["evidence"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&again.stdout), md);
+}
+
+#[test]
+fn reads_the_evidence_rollout_sync_really_writes() {
+    use rollout::argocd::evidence::Evidence;
+    use rollout::argocd::status::{OperationState, ResourceState};
+    let evidence = Evidence {
+        application: "media-staging".into(),
+        server: "https://argocd.staging.sploot.internal".into(),
+        requested_revision: Some("main".into()),
+        synced_revision: Some("4f2a9c1".into()),
+        prune: false,
+        dry_run: false,
+        started_at: "2026-11-27T10:30:00Z".into(),
+        finished_at: "2026-11-27T10:31:00Z".into(),
+        duration_seconds: 60,
+        result: "succeeded".into(),
+        failure: None,
+        waited_for_other_operation: false,
+        operation: Some(OperationState {
+            phase: "Succeeded".into(),
+            message: Some("successfully synced (all tasks run)".into()),
+            started_at: None,
+            finished_at: None,
+            revision: Some("4f2a9c1".into()),
+        }),
+        sync_status: "Synced".into(),
+        health_status: "Healthy".into(),
+        phases_seen: vec![],
+        poll_errors: vec![],
+        resources: vec![ResourceState {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            namespace: "media".into(),
+            name: "auth".into(),
+            sync: "Synced".into(),
+            health: Some("Healthy".into()),
+            message: None,
+            sync_result: None,
+        }],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("argocd-sync.json"), evidence.to_json()).unwrap();
+    let report = rollout::evidence::report::assemble(dir.path());
+    let sync = report
+        .steps
+        .iter()
+        .find(|i| i.key == "argocd-sync")
+        .unwrap();
+    assert_eq!(
+        sync.status,
+        rollout::evidence::report::Status::Present,
+        "{sync:?}"
+    );
+    let field = |label: &str| {
+        sync.fields
+            .iter()
+            .find(|f| f.label == label)
+            .map(|f| f.value.as_str())
+    };
+    assert_eq!(field("media-staging: synced revision"), Some("4f2a9c1"));
+    assert_eq!(
+        field("media-staging: final sync / health"),
+        Some("Synced / Healthy")
+    );
+    assert_eq!(
+        field("media-staging: operation"),
+        Some("Succeeded: successfully synced (all tasks run)")
+    );
+    assert_eq!(
+        field("media-staging: apps/Deployment media/auth"),
+        Some("Synced, Healthy")
+    );
 }

@@ -342,9 +342,14 @@ fn generated_argocd_applications_are_valid_and_point_at_the_overlays() {
     assert_eq!(code, 0, "{stderr}");
     for (file, path) in [
         ("argocd/staging/media-staging.yaml", "overlays/staging"),
-        ("argocd/staging/media-staging-rollback.yaml", "overlays/staging-rollback"),
+        (
+            "argocd/staging/media-staging-rollback.yaml",
+            "overlays/staging-rollback",
+        ),
     ] {
-        let doc = rollout::yaml::parse_document(&repo.read(file)).unwrap().value;
+        let doc = rollout::yaml::parse_document(&repo.read(file))
+            .unwrap()
+            .value;
         let problems = rollout::argocd::schema::validate(&doc).unwrap();
         assert!(problems.is_empty(), "{file}: {problems:?}");
         assert_eq!(doc["spec"]["source"]["path"], path);

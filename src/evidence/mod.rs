@@ -4,8 +4,9 @@
 //! `diff --evidence-json` and `sync` write and `rollout evidence` reads, and the rule that no secret
 //! reaches an evidence file. The report itself is [`report`].
 //!
-//! Every JSON evidence file is an object with `"kind"` (one of the `KIND_*` constants) and
-//! `"schemaVersion": 1`; the other fields per kind are documented in `docs/evidence.md`.
+//! The files this crate's dashboards and alerts commands write are objects with `"kind"` (one of the
+//! `KIND_*` constants) and `"schemaVersion": 1`; `rollout sync` writes its own shape
+//! (`argocd::evidence::Evidence`). All fields are documented in `docs/evidence.md`.
 
 pub mod report;
 
@@ -29,8 +30,11 @@ pub mod files {
     pub const ALERTS_QUIET: &str = "alerts-quiet.json";
     /// Written by `rollout diff --evidence-json evidence/flag-diff.json`.
     pub const FLAG_DIFF: &str = "flag-diff.json";
-    /// Written by `rollout sync --evidence evidence/argocd-sync.json`.
+    /// Written by `rollout sync APP --evidence evidence/argocd-sync.json` (the report reads every
+    /// `argocd-sync*.json`, one per Application).
     pub const ARGOCD_SYNC: &str = "argocd-sync.json";
+    /// Prefix of the sync evidence files the report reads.
+    pub const ARGOCD_SYNC_PREFIX: &str = "argocd-sync";
     /// Pasted by the operator: output of the Redis backlog command (`XINFO GROUPS`, `XPENDING`).
     pub const REDIS_BACKLOG: &str = "redis-backlog.txt";
     /// Screenshots added by the operator: `notifications-*.png`, `metrics-*.png`.
@@ -45,8 +49,6 @@ pub const KIND_ALERTS_FIRE: &str = "alerts-fire";
 pub const KIND_ALERTS_QUIET: &str = "alerts-quiet";
 /// `kind` of `flag-diff.json`.
 pub const KIND_FLAG_DIFF: &str = "flag-diff";
-/// `kind` of `argocd-sync.json`.
-pub const KIND_ARGOCD_SYNC: &str = "argocd-sync";
 /// The evidence envelope version.
 pub const SCHEMA_VERSION: u32 = 1;
 

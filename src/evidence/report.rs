@@ -147,7 +147,6 @@ pub fn assemble(evidence_dir: &Path) -> Report {
     let fire = read(files::ALERTS_FIRE);
     let quiet = read(files::ALERTS_QUIET);
     let flags = read(files::FLAG_DIFF);
-    let sync = read(files::ARGOCD_SYNC);
     let environment = [&fire, &flags, &quiet]
         .iter()
         .filter_map(|f| match f {
@@ -179,7 +178,7 @@ pub fn assemble(evidence_dir: &Path) -> Report {
         redis_item(evidence_dir),
         flag_item(&flags),
     ];
-    let steps = vec![quiet_item(&quiet), sync_item(&sync)];
+    let steps = vec![quiet_item(&quiet), sync_item(evidence_dir)];
     Report {
         kind: "staging-validation-report",
         evidence_dir: dir_text,
@@ -215,6 +214,7 @@ fn expect_kind<'a>(
     item: &mut Item,
     loaded: &'a Loaded,
     kind: &str,
+    kind_required: bool,
     hint: &str,
 ) -> Option<(&'a str, &'a Value)> {
     item.hint = Some(hint.to_string());
@@ -233,6 +233,7 @@ fn expect_kind<'a>(
             item.sources.push(p.clone());
             match v.get("kind").and_then(Value::as_str) {
                 Some(k) if k == kind => Some((p.as_str(), v)),
+                None if !kind_required => Some((p.as_str(), v)),
                 other => {
                     item.status = Status::Unreadable;
                     item.notes.push(format!(
@@ -279,6 +280,7 @@ fn dashboard_item(loaded: &Loaded) -> Item {
         &mut item,
         loaded,
         super::KIND_DASHBOARDS_PUSH,
+        true,
         "run `rollout dashboards push` (writes evidence/dashboards-push.json)",
     ) else {
         return item;
@@ -330,6 +332,7 @@ fn alert_item(loaded: &Loaded) -> Item {
         &mut item,
         loaded,
         super::KIND_ALERTS_FIRE,
+        true,
         "run `rollout alerts fire --alertmanager-url URL --environment staging` (writes evidence/alerts-fire.json)",
     ) else {
         return item;
@@ -477,6 +480,7 @@ fn flag_item(loaded: &Loaded) -> Item {
         &mut item,
         loaded,
         super::KIND_FLAG_DIFF,
+        false,
         "run `rollout diff --evidence-json evidence/flag-diff.json`",
     ) else {
         return item;
@@ -530,6 +534,7 @@ fn quiet_item(loaded: &Loaded) -> Item {
         &mut item,
         loaded,
         super::KIND_ALERTS_QUIET,
+        true,
         "run `rollout alerts quiet --alertmanager-url URL --environment staging`",
     ) else {
         return item;
@@ -559,46 +564,149 @@ fn quiet_item(loaded: &Loaded) -> Item {
     item
 }
 
-fn sync_item(loaded: &Loaded) -> Item {
-    let mut item = Item::new("argocd-sync", "Service redeploy (Argo CD sync)");
-    let Some((_, v)) = expect_kind(
-        &mut item,
-        loaded,
-        super::KIND_ARGOCD_SYNC,
-        "run `rollout sync --evidence evidence/argocd-sync.json`",
-    ) else {
-        return item;
-    };
-    let result = s(v, "/result").unwrap_or("(not recorded)");
-    item.status = if result == "synced" {
-        Status::Present
-    } else {
-        Status::Failed
-    };
-    item.field("Argo CD", text(v.get("server")));
-    item.field("Result", result);
-    item.field("Started at", text(v.get("startedAt")));
-    item.field("Finished at", text(v.get("finishedAt")));
-    for app in v
-        .get("applications")
-        .and_then(Value::as_array)
+/// The `argocd-sync*.json` files (`rollout sync --evidence FILE`, one Application each), sorted.
+fn sync_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
-    {
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(files::ARGOCD_SYNC_PREFIX) && n.ends_with(".json"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Reads the evidence `rollout sync` writes (`argocd::evidence::Evidence`: snake_case fields, no `kind`).
+fn sync_item(dir: &Path) -> Item {
+    let mut item = Item::new("argocd-sync", "Service redeploy (Argo CD sync)");
+    item.hint = Some(format!(
+        "run `rollout sync APP --evidence {}`",
+        dir.join(files::ARGOCD_SYNC).display()
+    ));
+    let names = sync_files(dir);
+    if names.is_empty() {
+        item.notes.push(format!(
+            "no evidence file {}",
+            dir.join(files::ARGOCD_SYNC).display()
+        ));
+        return item;
+    }
+    let mut statuses = Vec::new();
+    for name in names {
+        let loaded = read_json(dir, &name);
+        let (path, v) = match &loaded {
+            Loaded::Ok(p, v) if v.get("application").is_some() && v.get("result").is_some() => {
+                (p.clone(), v)
+            }
+            Loaded::Ok(p, _) => {
+                item.sources.push(p.clone());
+                item.notes.push(format!(
+                    "{p}: not `rollout sync` evidence (no application or result)"
+                ));
+                statuses.push(Status::Unreadable);
+                continue;
+            }
+            Loaded::Bad(p, reason) => {
+                item.sources.push(p.clone());
+                item.notes.push(format!("{p}: {reason}"));
+                statuses.push(Status::Unreadable);
+                continue;
+            }
+            Loaded::Absent(_) => continue,
+        };
+        item.sources.push(path);
+        let app = text(v.get("application"));
+        let result = s(v, "/result").unwrap_or("(not recorded)");
+        let dry_run = v.get("dry_run").and_then(Value::as_bool) == Some(true);
+        statuses.push(match (result, dry_run) {
+            ("succeeded", false) => Status::Present,
+            ("succeeded", true) => {
+                item.notes
+                    .push(format!("{app}: only a dry run was recorded"));
+                Status::Missing
+            }
+            _ => Status::Failed,
+        });
+        item.field(&format!("{app}: Argo CD"), text(v.get("server")));
         item.field(
-            &format!("Application {}", text(app.get("name"))),
+            &format!("{app}: result"),
+            if dry_run {
+                format!("{result} (dry run)")
+            } else {
+                result.to_string()
+            },
+        );
+        item.field(
+            &format!("{app}: requested revision"),
+            text(v.get("requested_revision")),
+        );
+        item.field(
+            &format!("{app}: synced revision"),
+            text(v.get("synced_revision")),
+        );
+        item.field(&format!("{app}: started at"), text(v.get("started_at")));
+        item.field(&format!("{app}: finished at"), text(v.get("finished_at")));
+        item.field(
+            &format!("{app}: final sync / health"),
             format!(
-                "revision {}, sync {}, health {}, operation {}",
-                text(app.get("revision")),
-                text(app.get("syncStatus")),
-                text(app.get("healthStatus")),
-                text(app.get("operationPhase"))
+                "{} / {}",
+                text(v.get("sync_status")),
+                text(v.get("health_status"))
             ),
         );
+        if let Some(op) = v.get("operation") {
+            let phase = text(op.get("phase"));
+            item.field(
+                &format!("{app}: operation"),
+                match op.get("message").and_then(Value::as_str) {
+                    Some(m) => format!("{phase}: {m}"),
+                    None => phase,
+                },
+            );
+        }
+        for r in v
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let group = r.get("group").and_then(Value::as_str).unwrap_or_default();
+            let kind = text(r.get("kind"));
+            let gk = if group.is_empty() {
+                kind
+            } else {
+                format!("{group}/{kind}")
+            };
+            let ns = r
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let name = text(r.get("name"));
+            let id = if ns.is_empty() {
+                format!("{gk} {name}")
+            } else {
+                format!("{gk} {ns}/{name}")
+            };
+            let health = r.get("health").and_then(Value::as_str).unwrap_or("-");
+            item.field(
+                &format!("{app}: {id}"),
+                format!("{}, {health}", text(r.get("sync"))),
+            );
+        }
+        if let Some(f) = s(v, "/failure") {
+            item.notes.push(format!("{app}: {f}"));
+        }
     }
-    if let Some(e) = s(v, "/error") {
-        item.notes.push(e.to_string());
-    }
+    item.status = if statuses.contains(&Status::Failed) {
+        Status::Failed
+    } else if statuses.contains(&Status::Unreadable) {
+        Status::Unreadable
+    } else if statuses.iter().all(|s| *s == Status::Present) {
+        Status::Present
+    } else {
+        Status::Missing
+    };
     item
 }
 
