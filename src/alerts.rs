@@ -94,6 +94,9 @@ pub enum AlertsError {
     Window(String),
     #[error("{0}; check --alertmanager-url")]
     Http(#[from] HttpError),
+    /// Alertmanager stopped answering part-way; `state` says what was already done.
+    #[error("{error}; {state}")]
+    Unreachable { error: HttpError, state: String },
     #[error("{source}; no alert was sent")]
     SilenceFailed {
         #[source]
@@ -476,9 +479,20 @@ async fn fire_steps(
     report: &mut FireReport,
     opts: &FireOptions,
 ) -> Result<(), AlertsError> {
-    let unreachable = |report: &mut FireReport, e: HttpError| {
+    let unreachable = |report: &mut FireReport, error: HttpError| {
         report.result = "unreachable".into();
-        AlertsError::Http(e)
+        let state = match (&report.silence.id, report.alerts_sent) {
+            (None, _) => "nothing was sent".to_string(),
+            (Some(id), false) => format!(
+                "no alert was sent; silence {id} stays until {}",
+                report.silence.ends_at
+            ),
+            (Some(id), true) => format!(
+                "the alerts were posted under silence {id} (until {}); run `rollout alerts quiet`",
+                report.silence.ends_at
+            ),
+        };
+        AlertsError::Unreachable { error, state }
     };
     // 1. the silence, before any alert
     let resp = match exec.send(&am::create_silence_request(silence)).await {
@@ -782,7 +796,19 @@ async fn quiet_steps(
 ) -> Result<(), AlertsError> {
     let fail = |report: &mut QuietReport, result: &str, e: AlertsError| {
         report.result = result.into();
-        e
+        match e {
+            AlertsError::Http(error) => AlertsError::Unreachable {
+                error,
+                state: match &report.resolved_at {
+                    None => "nothing was changed".to_string(),
+                    Some(_) => format!(
+                        "the alerts were resolved but silence {} was not confirmed expired",
+                        report.silence_id
+                    ),
+                },
+            },
+            other => other,
+        }
     };
     // 1. resolve the alerts first, so no alert is ever active without the silence
     let body = Value::Array(report.resolved_alerts.clone());

@@ -395,3 +395,50 @@ fn quiet_reports_the_real_400_in_one_line() {
         "nothing after the rejected resolve"
     );
 }
+
+#[test]
+fn alerts_not_suppressed_by_our_silence_are_findings_exit_1() {
+    let active = r#"{"id":"s-1","status":{"state":"active"},"updatedAt":"2026-11-27T10:00:00Z",
+        "matchers":[],"startsAt":"2026-11-27T10:00:00Z","endsAt":"2026-11-27T10:05:00Z","createdBy":"rollout","comment":"c"}"#;
+    // Alertmanager lists one alert as active and silenced by nothing (e.g. a matcher typo upstream)
+    let listed = r#"[{"labels":{"alertname":"EmbedderErrors","environment":"staging","namespace":"media",
+        "service":"embedder","severity":"critical","synthetic":"true"},"annotations":{},"fingerprint":"f1",
+        "startsAt":"2026-11-27T10:00:00Z","endsAt":"2026-11-27T10:04:30Z","updatedAt":"2026-11-27T10:00:00Z",
+        "receivers":[{"name":"null"}],"status":{"state":"active","silencedBy":[],"inhibitedBy":[]}}]"#;
+    let fake = FakeServer::start(vec![
+        Step::new("POST", "/api/v2/silences", 200, r#"{"silenceID":"s-1"}"#),
+        Step::new("GET", "/api/v2/silence/s-1", 200, active),
+        Step::new("POST", "/api/v2/alerts", 200, ""),
+        Step::new(
+            "GET",
+            "/api/v2/alerts?filter=environment%3D%22staging%22&filter=synthetic%3D%22true%22&active=true&silenced=true&inhibited=true&unprocessed=true",
+            200,
+            listed,
+        ),
+    ]);
+    let work = tempfile::tempdir().unwrap();
+    let ev = work.path().join("evidence/alerts-fire.json");
+    let out = rollout(work.path())
+        .args(fire_args(&fake.url, &ev))
+        .args(["--confirm-timeout", "0"])
+        .output()
+        .unwrap();
+    fake.finish().expect("the scripted requests, in order");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("NOT CONFIRMED: EmbedderErrors is active (silenced by nothing)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("NOT CONFIRMED: EmbedderLatencyHigh is not listed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("result: not-confirmed"), "{stdout}");
+    assert_eq!(read_json(&ev)["result"], "not-confirmed");
+}
