@@ -9,11 +9,20 @@ pub struct TempRepo {
 }
 
 impl TempRepo {
-    /// Copies `rollout.yaml`, `charts/` and `overlays/` (and `argocd/` when present).
+    /// Copies the rollout inputs: `rollout.yaml`, `charts/`, `overlays/`, `argocd/`, `dashboards/`,
+    /// `alerts/` and `fixtures/live/` (those present).
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let src = Path::new(env!("CARGO_MANIFEST_DIR"));
-        for entry in ["rollout.yaml", "charts", "overlays", "argocd"] {
+        for entry in [
+            "rollout.yaml",
+            "charts",
+            "overlays",
+            "argocd",
+            "dashboards",
+            "alerts",
+            "fixtures/live",
+        ] {
             let from = src.join(entry);
             if from.exists() {
                 copy(&from, &dir.path().join(entry));
