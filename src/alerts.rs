@@ -214,26 +214,17 @@ pub fn load_payloads(dir: &Path, environment: &str) -> Result<Vec<SyntheticAlert
     Ok(out)
 }
 
-/// Parses `--window` (`90s`, `5m`, `1h`): between one minute and a day.
+/// Parses `--window` (`90s`, `5m`, `1h`, any [`crate::duration::parse`] form): whole seconds
+/// between one minute and a day.
 ///
 /// # Errors
 /// Any other form or range.
 pub fn parse_window(s: &str) -> Result<Duration, AlertsError> {
-    let err = || AlertsError::Window(s.to_string());
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| err())?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n.checked_mul(60).ok_or_else(err)?,
-        "h" => n.checked_mul(3600).ok_or_else(err)?,
-        _ => return Err(err()),
-    };
-    if !(60..=86_400).contains(&secs) {
-        return Err(err());
+    let d = crate::duration::parse(s).map_err(|_| AlertsError::Window(s.to_string()))?;
+    if d.subsec_nanos() != 0 || !(60..=86_400).contains(&d.as_secs()) {
+        return Err(AlertsError::Window(s.to_string()));
     }
-    Ok(Duration::from_secs(secs))
+    Ok(d)
 }
 
 /// The silence matchers covering exactly these alerts: `alertname` (one value, or an anchored

@@ -90,16 +90,6 @@ pub enum SyncError {
     Runtime(String),
 }
 
-/// Parses a duration such as `10m`, `2s`, `500ms` or `1h30m` (for `--timeout`, `--poll-interval`).
-///
-/// # Errors
-/// A value without a unit, a negative one, or one that is not a duration.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration {s:?}: use a number with a unit, e.g. 10m, 30s, 500ms");
-    let d: jiff::SignedDuration = s.trim().parse().map_err(|_| bad())?;
-    Duration::try_from(d).map_err(|_| bad())
-}
-
 impl SyncReport {
     /// The result as text for stdout: one line, then the resources that are not fine.
     pub fn summary(&self) -> String {
@@ -429,18 +419,6 @@ impl<'a> Run<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_need_a_unit() {
-        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        for bad in ["10", "-5s", "soon", ""] {
-            let e = parse_duration(bad).unwrap_err();
-            assert!(e.contains("use a number with a unit"), "{bad}: {e}");
-        }
-    }
 
     #[test]
     fn names_are_checked_before_any_request() {
