@@ -1,9 +1,10 @@
 //! `rollout sync` and `rollout rollback --sync` against a scripted fake Argo CD API
-//! (tests/support/argocd.rs): the real binary for the command's behaviour, the library for the
+//! (tests/support/argocd.rs over tests/support/fake_http.rs): the real binary for the command's behaviour, the library for the
 //! rollback hand-off (whose overlay writer is wired by the generator).
 
-#[path = "support/argocd.rs"]
-mod fake;
+mod support;
+
+use support::argocd as fake;
 
 use std::path::Path;
 use std::process::Command;
