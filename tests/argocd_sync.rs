@@ -5,6 +5,7 @@
 mod support;
 
 use support::argocd as fake;
+use support::fake_http;
 
 use std::path::Path;
 use std::process::Command;
@@ -87,6 +88,53 @@ fn ok(v: serde_json::Value) -> Reply {
     Reply::Json(200, v)
 }
 
+/// An Application with [`healthy_resources`] (`op` and `pending` as in [`app`]).
+fn app_of(
+    name: &str,
+    sync: &str,
+    health: &str,
+    op: Option<(&str, &str, &str)>,
+    pending: bool,
+) -> serde_json::Value {
+    app(name, sync, health, op, pending, healthy_resources())
+}
+
+/// `name` (last synced at `OLD`) is synced: GET, POST sync, optionally one GET Synced and
+/// Progressing, then GET Synced and Healthy.
+fn simple_sync_script(name: &str, progressing: bool) -> Vec<fake_http::Step> {
+    let done = Some(("Succeeded", NEW, "successfully synced (all tasks run)"));
+    let before = |pending| {
+        ok(app_of(
+            name,
+            "OutOfSync",
+            "Healthy",
+            Some(("Succeeded", OLD, "")),
+            pending,
+        ))
+    };
+    let mut script = vec![get(name, before(false)), sync(name, before(true))];
+    if progressing {
+        script.push(get(
+            name,
+            ok(app_of(name, "Synced", "Progressing", done, false)),
+        ));
+    }
+    script.push(get(
+        name,
+        ok(app_of(name, "Synced", "Healthy", done, false)),
+    ));
+    script
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `APP` as [`app_of`] makes it, answered 200.
+fn app_ok(sync: &str, health: &str, op: Option<(&str, &str, &str)>, pending: bool) -> Reply {
+    ok(app_of(APP, sync, health, op, pending))
+}
+
 #[test]
 fn out_of_sync_to_synced_and_progressing_to_healthy_with_evidence() {
     let progressing = vec![
@@ -108,48 +156,31 @@ fn out_of_sync_to_synced_and_progressing_to_healthy_with_evidence() {
             Some(("Healthy", "")),
         ),
     ];
-    let before = app(
+    let before = app_of(
         APP,
         "OutOfSync",
         "Healthy",
         Some(("Succeeded", OLD, "successfully synced (all tasks run)")),
         false,
-        healthy_resources(),
     );
     let fake = FakeArgo::start(vec![
         get(APP, ok(before.clone())),
         sync(
             APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                healthy_resources(),
-            )),
+            app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
         ),
         get(
             APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                healthy_resources(),
-            )),
+            app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
         ),
         get(
             APP,
-            ok(app(
-                APP,
+            app_ok(
                 "OutOfSync",
                 "Healthy",
                 Some(("Running", NEW, "one or more tasks are running")),
                 true,
-                healthy_resources(),
-            )),
+            ),
         ),
         get(
             APP,
@@ -175,14 +206,12 @@ fn out_of_sync_to_synced_and_progressing_to_healthy_with_evidence() {
         ),
         get(
             APP,
-            ok(app(
-                APP,
+            app_ok(
                 "Synced",
                 "Healthy",
                 Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
                 false,
-                healthy_resources(),
-            )),
+            ),
         ),
     ]);
     let dir = tempfile::tempdir().unwrap();
@@ -258,38 +287,16 @@ fn out_of_sync_to_synced_and_progressing_to_healthy_with_evidence() {
 #[test]
 fn evidence_as_markdown() {
     let fake = FakeArgo::start(vec![
+        get(APP, app_ok("OutOfSync", "Healthy", None, false)),
+        sync(APP, app_ok("OutOfSync", "Healthy", None, true)),
         get(
             APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                false,
-                healthy_resources(),
-            )),
-        ),
-        sync(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
+            app_ok(
                 "Synced",
                 "Healthy",
                 Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
                 false,
-                healthy_resources(),
-            )),
+            ),
         ),
     ]);
     let dir = tempfile::tempdir().unwrap();
@@ -324,36 +331,20 @@ fn degraded_fails_with_the_unhealthy_resources() {
     let fake = FakeArgo::start(vec![
         get(
             APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                false,
-                healthy_resources(),
-            )),
+            app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), false),
         ),
         sync(
             APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                healthy_resources(),
-            )),
+            app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
         ),
         get(
             APP,
-            ok(app(
-                APP,
+            app_ok(
                 "Synced",
                 "Progressing",
                 Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
                 false,
-                healthy_resources(),
-            )),
+            ),
         ),
         get(
             APP,
@@ -378,8 +369,7 @@ fn degraded_fails_with_the_unhealthy_resources() {
          resources not healthy or not synced:\n  \
          apps/Deployment/media/embedder  sync=Synced health=Degraded  Deployment \"embedder\" exceeded its progress deadline\n"
     );
-    let ev: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    let ev = read_json(&dir.path().join("e.json"));
     assert_eq!(ev["result"], "failed");
     assert_eq!(ev["failure"], "application is Degraded");
     assert_eq!(ev["resources"][1]["health"], "Degraded");
@@ -435,21 +425,19 @@ fn failed_operation_fails_with_argo_cds_message() {
 
 #[test]
 fn waits_for_an_operation_already_in_progress() {
-    let running_other = app(
+    let running_other = app_of(
         APP,
         "OutOfSync",
         "Healthy",
         Some(("Running", OLD, "one or more tasks are running")),
         true,
-        healthy_resources(),
     );
-    let other_done = app(
+    let other_done = app_of(
         APP,
         "OutOfSync",
         "Healthy",
         Some(("Succeeded", OLD, "successfully synced (all tasks run)")),
         false,
-        healthy_resources(),
     );
     let fake = FakeArgo::start(vec![
         get(APP, ok(running_other.clone())),
@@ -460,25 +448,16 @@ fn waits_for_an_operation_already_in_progress() {
         get(APP, ok(other_done)),
         sync(
             APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                healthy_resources(),
-            )),
+            app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
         ),
         get(
             APP,
-            ok(app(
-                APP,
+            app_ok(
                 "Synced",
                 "Healthy",
                 Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
                 false,
-                healthy_resources(),
-            )),
+            ),
         ),
     ]);
     let dir = tempfile::tempdir().unwrap();
@@ -492,20 +471,18 @@ fn waits_for_an_operation_already_in_progress() {
         "{}",
         ran.stderr
     );
-    let ev: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    let ev = read_json(&dir.path().join("e.json"));
     assert_eq!(ev["waited_for_other_operation"], true);
 }
 
 #[test]
 fn no_wait_for_operation_fails_at_once() {
-    let running_other = app(
+    let running_other = app_of(
         APP,
         "OutOfSync",
         "Healthy",
         Some(("Running", OLD, "one or more tasks are running")),
         true,
-        healthy_resources(),
     );
     let fake = FakeArgo::start(vec![get(APP, ok(running_other))]);
     let dir = tempfile::tempdir().unwrap();
@@ -639,43 +616,27 @@ fn connection_refused_and_tls_failures_are_one_line_exit_2() {
     );
 }
 
-#[test]
-fn server_that_stops_answering_is_bounded_by_the_timeout() {
+/// A sync whose wait meets a server that misbehaves with `last` after one Running poll, run with
+/// `--poll-interval poll --timeout timeout`: what the command printed, how long it took, and the
+/// evidence it wrote.
+fn sync_that_loses_the_server(
+    last: Reply,
+    poll: &str,
+    timeout: &str,
+) -> (Ran, Duration, serde_json::Value) {
     let fake = FakeArgo::start(vec![
+        get(APP, app_ok("OutOfSync", "Healthy", None, false)),
+        sync(APP, app_ok("OutOfSync", "Healthy", None, true)),
         get(
             APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                false,
-                healthy_resources(),
-            )),
-        ),
-        sync(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
+            app_ok(
                 "OutOfSync",
                 "Progressing",
                 Some(("Running", NEW, "one or more tasks are running")),
                 true,
-                healthy_resources(),
-            )),
+            ),
         ),
-        get(APP, Reply::Hang),
+        get(APP, last),
     ]);
     let dir = tempfile::tempdir().unwrap();
     let url = fake.url();
@@ -687,9 +648,9 @@ fn server_that_stops_answering_is_bounded_by_the_timeout() {
             "--server",
             &url,
             "--poll-interval",
-            "10ms",
+            poll,
             "--timeout",
-            "1500ms",
+            timeout,
             "--evidence",
             "e.json",
         ],
@@ -697,6 +658,14 @@ fn server_that_stops_answering_is_bounded_by_the_timeout() {
     );
     let took = start.elapsed();
     fake.finish();
+    let ev =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    (ran, took, ev)
+}
+
+#[test]
+fn server_that_stops_answering_is_bounded_by_the_timeout() {
+    let (ran, took, ev) = sync_that_loses_the_server(Reply::Hang, "10ms", "1500ms");
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(
         took < Duration::from_secs(6),
@@ -709,8 +678,6 @@ fn server_that_stops_answering_is_bounded_by_the_timeout() {
         "{}",
         ran.stdout
     );
-    let ev: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
     assert_eq!(ev["result"], "failed");
     assert!(
         ev["poll_errors"][0]["message"]
@@ -723,62 +690,7 @@ fn server_that_stops_answering_is_bounded_by_the_timeout() {
 
 #[test]
 fn server_that_goes_away_mid_wait_is_retried_until_the_timeout() {
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                false,
-                healthy_resources(),
-            )),
-        ),
-        sync(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Progressing",
-                Some(("Running", NEW, "one or more tasks are running")),
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(APP, Reply::GoAway),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let start = Instant::now();
-    let ran = rollout(
-        &[
-            "sync",
-            APP,
-            "--server",
-            &url,
-            "--poll-interval",
-            "20ms",
-            "--timeout",
-            "1s",
-            "--evidence",
-            "e.json",
-        ],
-        dir.path(),
-    );
-    let took = start.elapsed();
-    fake.finish();
+    let (ran, took, ev) = sync_that_loses_the_server(Reply::GoAway, "20ms", "1s");
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(
@@ -793,8 +705,6 @@ fn server_that_goes_away_mid_wait_is_retried_until_the_timeout() {
         "{}",
         ran.stderr
     );
-    let ev: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
     let refused = ev["poll_errors"].as_array().unwrap().iter().find(|p| {
         p["message"]
             .as_str()
@@ -936,52 +846,7 @@ mod rollback {
 
     #[test]
     fn syncs_the_rollback_application_and_waits() {
-        let fake = FakeArgo::start(vec![
-            get(
-                RB,
-                ok(app(
-                    RB,
-                    "OutOfSync",
-                    "Healthy",
-                    Some(("Succeeded", OLD, "")),
-                    false,
-                    healthy_resources(),
-                )),
-            ),
-            sync(
-                RB,
-                ok(app(
-                    RB,
-                    "OutOfSync",
-                    "Healthy",
-                    Some(("Succeeded", OLD, "")),
-                    true,
-                    healthy_resources(),
-                )),
-            ),
-            get(
-                RB,
-                ok(app(
-                    RB,
-                    "Synced",
-                    "Progressing",
-                    Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                    false,
-                    healthy_resources(),
-                )),
-            ),
-            get(
-                RB,
-                ok(app(
-                    RB,
-                    "Synced",
-                    "Healthy",
-                    Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                    false,
-                    healthy_resources(),
-                )),
-            ),
-        ]);
+        let fake = FakeArgo::start(simple_sync_script(RB, true));
         let mut events = 0;
         let report = run(&opts(RB, fake.url()), &mut unchanged, &mut |_| events += 1).unwrap();
         fake.finish();
@@ -1059,41 +924,7 @@ fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
     assert!(!kustomization.is_empty());
 
     // Second run: unchanged (committed), so it is handed to Argo CD and waited for.
-    let fake = FakeArgo::start(vec![
-        get(
-            RB,
-            ok(app(
-                RB,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                false,
-                healthy_resources(),
-            )),
-        ),
-        sync(
-            RB,
-            ok(app(
-                RB,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            RB,
-            ok(app(
-                RB,
-                "Synced",
-                "Healthy",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                healthy_resources(),
-            )),
-        ),
-    ]);
+    let fake = FakeArgo::start(simple_sync_script(RB, false));
     let url = fake.url();
     let args = [
         "rollback",
