@@ -138,17 +138,7 @@ pub enum AlertsError {
 /// # Errors
 /// Unreadable or invalid files, or an alert the silence would not cover.
 pub fn load_payloads(dir: &Path, environment: &str) -> Result<Vec<SyntheticAlert>, AlertsError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| FsError {
-        action: "cannot read directory",
-        path: dir.to_path_buf(),
-        source: e,
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = fsutil::json_files(dir)?;
     if files.is_empty() {
         return Err(AlertsError::NoPayloads(dir.to_path_buf()));
     }
@@ -439,28 +429,70 @@ pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
         evidence_path: None,
     };
     if opts.dry_run {
-        report.result = "dry-run".into();
-        report.finished_at = http::now_rfc3339();
-        if let Some(path) = &opts.evidence {
-            evidence::write(path, &report, &[]).map_err(AlertsError::Evidence)?;
-            report.evidence_path = Some(path.clone());
-        }
+        evidence::finish_dry_run(&mut report, opts.evidence.as_deref(), &[])
+            .map_err(AlertsError::Evidence)?;
         return Ok(report);
     }
     let mut exec = Executor::new(&opts.alertmanager_url, opts.timeout)?;
     let outcome = http::block_on(fire_steps(&mut exec, &silence, &alerts, &mut report, opts))?;
     report.exchanges = exec.exchanges;
-    report.finished_at = http::now_rfc3339();
+    finish_sent(
+        report,
+        outcome,
+        opts.evidence.as_deref(),
+        evidence::files::ALERTS_FIRE,
+    )
+}
+
+/// Records the outcome of a run that talked to Alertmanager and writes the evidence.
+fn finish_sent<R: AlertsRecord>(
+    mut report: R,
+    outcome: Result<(), AlertsError>,
+    path: Option<&Path>,
+    default_file: &str,
+) -> Result<R, AlertsError> {
     if let Err(e) = &outcome {
-        report.error = Some(e.to_string());
+        *report.error() = Some(e.to_string());
     }
-    let path = opts
-        .evidence
-        .clone()
-        .unwrap_or_else(|| evidence::default_path(evidence::files::ALERTS_FIRE));
-    evidence::write(&path, &report, &[]).map_err(AlertsError::Evidence)?;
-    report.evidence_path = Some(path);
+    evidence::finish(&mut report, path, default_file, &[]).map_err(AlertsError::Evidence)?;
     outcome.map(|()| report)
+}
+
+/// The fire and quiet reports: evidence records with an `error`.
+trait AlertsRecord: evidence::Record {
+    fn error(&mut self) -> &mut Option<String>;
+}
+
+impl evidence::Record for FireReport {
+    fn ending(&mut self) -> (&mut String, &mut String, &mut Option<PathBuf>) {
+        (
+            &mut self.result,
+            &mut self.finished_at,
+            &mut self.evidence_path,
+        )
+    }
+}
+
+impl AlertsRecord for FireReport {
+    fn error(&mut self) -> &mut Option<String> {
+        &mut self.error
+    }
+}
+
+impl evidence::Record for QuietReport {
+    fn ending(&mut self) -> (&mut String, &mut String, &mut Option<PathBuf>) {
+        (
+            &mut self.result,
+            &mut self.finished_at,
+            &mut self.evidence_path,
+        )
+    }
+}
+
+impl AlertsRecord for QuietReport {
+    fn error(&mut self) -> &mut Option<String> {
+        &mut self.error
+    }
 }
 
 async fn fire_steps(
@@ -753,12 +785,8 @@ pub fn quiet(opts: &QuietOptions) -> Result<QuietReport, AlertsError> {
         evidence_path: None,
     };
     if opts.dry_run {
-        report.result = "dry-run".into();
-        report.finished_at = http::now_rfc3339();
-        if let Some(path) = &opts.evidence {
-            evidence::write(path, &report, &[]).map_err(AlertsError::Evidence)?;
-            report.evidence_path = Some(path.clone());
-        }
+        evidence::finish_dry_run(&mut report, opts.evidence.as_deref(), &[])
+            .map_err(AlertsError::Evidence)?;
         return Ok(report);
     }
     let mut exec = Executor::new(&opts.alertmanager_url, opts.timeout)?;
@@ -766,17 +794,12 @@ pub fn quiet(opts: &QuietOptions) -> Result<QuietReport, AlertsError> {
         alerts.iter().map(|(a, _)| a.labels.clone()).collect();
     let outcome = http::block_on(quiet_steps(&mut exec, &labels, &mut report, opts))?;
     report.exchanges = exec.exchanges;
-    report.finished_at = http::now_rfc3339();
-    if let Err(e) = &outcome {
-        report.error = Some(e.to_string());
-    }
-    let path = opts
-        .evidence
-        .clone()
-        .unwrap_or_else(|| evidence::default_path(evidence::files::ALERTS_QUIET));
-    evidence::write(&path, &report, &[]).map_err(AlertsError::Evidence)?;
-    report.evidence_path = Some(path);
-    outcome.map(|()| report)
+    finish_sent(
+        report,
+        outcome,
+        opts.evidence.as_deref(),
+        evidence::files::ALERTS_QUIET,
+    )
 }
 
 async fn quiet_steps(

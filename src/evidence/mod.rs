@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::clients::http::now_rfc3339;
 use crate::fsutil::{FsError, write_atomic};
 use crate::secret::Secret;
 
@@ -73,6 +74,50 @@ pub fn write<T: Serialize>(path: &Path, record: &T, secrets: &[&Secret]) -> Resu
     }
     text.push('\n');
     write_atomic(path, text.as_bytes()).map(|_| ())
+}
+
+/// A command report that is also its evidence record (`dashboards push`, `alerts fire|quiet`): the
+/// fields every writer finishes alike.
+pub trait Record: Serialize {
+    /// `result`, `finishedAt` and the path the record was written to (not serialised).
+    fn ending(&mut self) -> (&mut String, &mut String, &mut Option<PathBuf>);
+}
+
+/// Ends a dry run: `result` is `dry-run`, finished now, written only when `path` is given.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn finish_dry_run<R: Record>(
+    report: &mut R,
+    path: Option<&Path>,
+    secrets: &[&Secret],
+) -> Result<(), FsError> {
+    let (result, finished_at, _) = report.ending();
+    *result = "dry-run".into();
+    *finished_at = now_rfc3339();
+    if let Some(path) = path {
+        write(path, report, secrets)?;
+        *report.ending().2 = Some(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// Ends a run that talked to a server: finished now, written to `path` or `evidence/<default_file>`.
+/// Returns where it was written.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn finish<R: Record>(
+    report: &mut R,
+    path: Option<&Path>,
+    default_file: &str,
+    secrets: &[&Secret],
+) -> Result<PathBuf, FsError> {
+    *report.ending().1 = now_rfc3339();
+    let path = path.map_or_else(|| default_path(default_file), Path::to_path_buf);
+    write(&path, report, secrets)?;
+    *report.ending().2 = Some(path.clone());
+    Ok(path)
 }
 
 #[cfg(test)]
