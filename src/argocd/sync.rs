@@ -417,6 +417,24 @@ impl<'a> Run<'a> {
 }
 
 #[cfg(test)]
+impl SyncOptions {
+    /// Options for unit tests: `app` on a server nothing listens on, short waits.
+    pub(crate) fn for_test(app: &str) -> Self {
+        SyncOptions {
+            app: app.into(),
+            server: "http://127.0.0.1:9".into(),
+            token: Secret::new("t"),
+            insecure: false,
+            params: SyncParams::default(),
+            timeout: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(10),
+            wait_for_operation: true,
+            expect_path: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -428,17 +446,7 @@ mod tests {
         for good in ["media-staging", "a", "media.staging-2"] {
             assert!(valid_name(good), "{good}");
         }
-        let opts = SyncOptions {
-            app: "../x".into(),
-            server: "http://127.0.0.1:9".into(),
-            token: Secret::new("t"),
-            insecure: false,
-            params: SyncParams::default(),
-            timeout: Duration::from_secs(1),
-            poll_interval: Duration::from_millis(10),
-            wait_for_operation: true,
-            expect_path: None,
-        };
+        let opts = SyncOptions::for_test("../x");
         assert!(matches!(
             run(&opts, &mut |_| {}),
             Err(SyncError::BadName(_))
