@@ -18,6 +18,12 @@ const TOKEN: &str = "argocd-token-s3cr3t-9f8e7d";
 const APP: &str = "media-staging";
 const OLD: &str = "2026-11-27T09:00:00Z";
 const NEW: &str = "2026-11-27T10:00:05Z";
+/// The operation before ours, finished.
+const PREVIOUS: Option<(&str, &str, &str)> =
+    Some(("Succeeded", OLD, "successfully synced (all tasks run)"));
+/// Our sync's operation, finished.
+const DONE: Option<(&str, &str, &str)> =
+    Some(("Succeeded", NEW, "successfully synced (all tasks run)"));
 
 struct Ran {
     code: i32,
@@ -70,6 +76,19 @@ fn sync_args<'a>(server: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     v
 }
 
+/// `rollout sync APP` ([`sync_args`] and `extra`) in a fresh directory against a fake Argo CD
+/// following `script`: what it printed, the requests the fake saw, and the directory.
+fn sync_against(
+    script: Vec<fake_http::Step>,
+    extra: &[&str],
+) -> (Ran, Vec<fake::Seen>, tempfile::TempDir) {
+    let fake = FakeArgo::start(script);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, extra), dir.path());
+    (ran, fake.finish(), dir)
+}
+
 fn healthy_resources() -> Vec<serde_json::Value> {
     vec![
         resource("ConfigMap", "media-flags", "Synced", None),
@@ -102,7 +121,6 @@ fn app_of(
 /// `name` (last synced at `OLD`) is synced: GET, POST sync, optionally one GET Synced and
 /// Progressing, then GET Synced and Healthy.
 fn simple_sync_script(name: &str, progressing: bool) -> Vec<fake_http::Step> {
-    let done = Some(("Succeeded", NEW, "successfully synced (all tasks run)"));
     let before = |pending| {
         ok(app_of(
             name,
@@ -116,12 +134,12 @@ fn simple_sync_script(name: &str, progressing: bool) -> Vec<fake_http::Step> {
     if progressing {
         script.push(get(
             name,
-            ok(app_of(name, "Synced", "Progressing", done, false)),
+            ok(app_of(name, "Synced", "Progressing", DONE, false)),
         ));
     }
     script.push(get(
         name,
-        ok(app_of(name, "Synced", "Healthy", done, false)),
+        ok(app_of(name, "Synced", "Healthy", DONE, false)),
     ));
     script
 }
@@ -156,82 +174,54 @@ fn out_of_sync_to_synced_and_progressing_to_healthy_with_evidence() {
             Some(("Healthy", "")),
         ),
     ];
-    let before = app_of(
-        APP,
-        "OutOfSync",
-        "Healthy",
-        Some(("Succeeded", OLD, "successfully synced (all tasks run)")),
-        false,
-    );
-    let fake = FakeArgo::start(vec![
-        get(APP, ok(before.clone())),
-        sync(
-            APP,
-            app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
-        ),
-        get(
-            APP,
-            app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
-        ),
-        get(
-            APP,
-            app_ok(
-                "OutOfSync",
-                "Healthy",
-                Some(("Running", NEW, "one or more tasks are running")),
-                true,
-            ),
-        ),
-        get(
-            APP,
-            ok(app(
+    let before = app_of(APP, "OutOfSync", "Healthy", PREVIOUS, false);
+    let (ran, seen, dir) = sync_against(
+        vec![
+            get(APP, ok(before.clone())),
+            sync(
                 APP,
-                "Synced",
-                "Progressing",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                progressing.clone(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "Synced",
-                "Progressing",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                progressing,
-            )),
-        ),
-        get(
-            APP,
-            app_ok(
-                "Synced",
-                "Healthy",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
+                app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
             ),
-        ),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(
-        &sync_args(
-            &url,
-            &[
-                "--revision",
-                "main",
-                "--prune",
-                "--sync-option",
-                "ApplyOutOfSyncOnly=true",
-                "--evidence",
-                "evidence.json",
-            ],
-        ),
-        dir.path(),
+            get(
+                APP,
+                app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
+            ),
+            get(
+                APP,
+                app_ok(
+                    "OutOfSync",
+                    "Healthy",
+                    Some(("Running", NEW, "one or more tasks are running")),
+                    true,
+                ),
+            ),
+            get(
+                APP,
+                ok(app(
+                    APP,
+                    "Synced",
+                    "Progressing",
+                    DONE,
+                    false,
+                    progressing.clone(),
+                )),
+            ),
+            get(
+                APP,
+                ok(app(APP, "Synced", "Progressing", DONE, false, progressing)),
+            ),
+            get(APP, app_ok("Synced", "Healthy", DONE, false)),
+        ],
+        &[
+            "--revision",
+            "main",
+            "--prune",
+            "--sync-option",
+            "ApplyOutOfSyncOnly=true",
+            "--evidence",
+            "evidence.json",
+        ],
     );
-    let seen = fake.finish();
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(
         ran.stdout,
@@ -286,23 +276,14 @@ fn out_of_sync_to_synced_and_progressing_to_healthy_with_evidence() {
 
 #[test]
 fn evidence_as_markdown() {
-    let fake = FakeArgo::start(vec![
-        get(APP, app_ok("OutOfSync", "Healthy", None, false)),
-        sync(APP, app_ok("OutOfSync", "Healthy", None, true)),
-        get(
-            APP,
-            app_ok(
-                "Synced",
-                "Healthy",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-            ),
-        ),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &["--evidence", "sync.md"]), dir.path());
-    fake.finish();
+    let (ran, _, dir) = sync_against(
+        vec![
+            get(APP, app_ok("OutOfSync", "Healthy", None, false)),
+            sync(APP, app_ok("OutOfSync", "Healthy", None, true)),
+            get(APP, app_ok("Synced", "Healthy", DONE, false)),
+        ],
+        &["--evidence", "sync.md"],
+    );
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     let md = std::fs::read_to_string(dir.path().join("sync.md")).unwrap();
     insta::with_settings!({filters => vec![
@@ -328,40 +309,24 @@ fn degraded_fails_with_the_unhealthy_resources() {
             )),
         ),
     ];
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), false),
-        ),
-        sync(
-            APP,
-            app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
-        ),
-        get(
-            APP,
-            app_ok(
-                "Synced",
-                "Progressing",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-            ),
-        ),
-        get(
-            APP,
-            ok(app(
+    let (ran, _, dir) = sync_against(
+        vec![
+            get(
                 APP,
-                "Synced",
-                "Degraded",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                degraded,
-            )),
-        ),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &["--evidence", "e.json"]), dir.path());
-    fake.finish();
+                app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), false),
+            ),
+            sync(
+                APP,
+                app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
+            ),
+            get(APP, app_ok("Synced", "Progressing", DONE, false)),
+            get(
+                APP,
+                ok(app(APP, "Synced", "Degraded", DONE, false, degraded)),
+            ),
+        ],
+        &["--evidence", "e.json"],
+    );
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(
         secs(&ran.stdout),
@@ -397,21 +362,20 @@ fn failed_operation_fails_with_argo_cds_message() {
     failed["status"]["operationState"]["syncResult"]["resources"] = json!([
         {"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "media", "name": "embedder",
          "status": "SyncFailed", "message": "admission webhook \"validate.kyverno.svc\" denied the request", "syncPhase": "Sync"}]);
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
-        ),
-        sync(
-            APP,
-            ok(app(APP, "OutOfSync", "Healthy", None, true, vec![])),
-        ),
-        get(APP, ok(failed)),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &[]), dir.path());
-    fake.finish();
+    let (ran, _, _) = sync_against(
+        vec![
+            get(
+                APP,
+                ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
+            ),
+            sync(
+                APP,
+                ok(app(APP, "OutOfSync", "Healthy", None, true, vec![])),
+            ),
+            get(APP, ok(failed)),
+        ],
+        &[],
+    );
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(
         ran.stdout.starts_with(
@@ -432,38 +396,23 @@ fn waits_for_an_operation_already_in_progress() {
         Some(("Running", OLD, "one or more tasks are running")),
         true,
     );
-    let other_done = app_of(
-        APP,
-        "OutOfSync",
-        "Healthy",
-        Some(("Succeeded", OLD, "successfully synced (all tasks run)")),
-        false,
-    );
-    let fake = FakeArgo::start(vec![
-        get(APP, ok(running_other.clone())),
-        get(APP, ok(running_other)),
-        get(APP, ok(other_done.clone())),
-        // The race: someone else started again between our GET and our POST.
-        sync(APP, fake::operation_in_progress()),
-        get(APP, ok(other_done)),
-        sync(
-            APP,
-            app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
-        ),
-        get(
-            APP,
-            app_ok(
-                "Synced",
-                "Healthy",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
+    let other_done = app_of(APP, "OutOfSync", "Healthy", PREVIOUS, false);
+    let (ran, _, dir) = sync_against(
+        vec![
+            get(APP, ok(running_other.clone())),
+            get(APP, ok(running_other)),
+            get(APP, ok(other_done.clone())),
+            // The race: someone else started again between our GET and our POST.
+            sync(APP, fake::operation_in_progress()),
+            get(APP, ok(other_done)),
+            sync(
+                APP,
+                app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
             ),
-        ),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &["--evidence", "e.json"]), dir.path());
-    fake.finish();
+            get(APP, app_ok("Synced", "Healthy", DONE, false)),
+        ],
+        &["--evidence", "e.json"],
+    );
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert!(
         ran.stderr
@@ -484,11 +433,10 @@ fn no_wait_for_operation_fails_at_once() {
         Some(("Running", OLD, "one or more tasks are running")),
         true,
     );
-    let fake = FakeArgo::start(vec![get(APP, ok(running_other))]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &["--no-wait-for-operation"]), dir.path());
-    let seen = fake.finish();
+    let (ran, seen, dir) = sync_against(
+        vec![get(APP, ok(running_other))],
+        &["--no-wait-for-operation"],
+    );
     assert_eq!(seen.len(), 1, "no sync requested");
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(ran.stdout.starts_with("media-staging: sync failed: another operation is already in progress (not waiting: --no-wait-for-operation) (phase Running"), "{}", ran.stdout);
@@ -515,11 +463,7 @@ fn no_wait_for_operation_fails_at_once() {
 
 #[test]
 fn bad_token_is_one_line_exit_2() {
-    let fake = FakeArgo::start(vec![get(APP, fake::unauthorized())]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &[]), dir.path());
-    fake.finish();
+    let (ran, _, _) = sync_against(vec![get(APP, fake::unauthorized())], &[]);
     assert_eq!(ran.code, 2);
     assert_eq!(ran.stdout, "");
     assert_eq!(
@@ -531,17 +475,16 @@ fn bad_token_is_one_line_exit_2() {
 #[test]
 fn forbidden_is_one_line_exit_2() {
     let msg = "permission denied: applications, sync, default/media-staging, sub: ci, iat: 2026-11-27T09:00:00Z";
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
-        ),
-        sync(APP, Reply::Json(403, fake::error_body(7, msg))),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &[]), dir.path());
-    fake.finish();
+    let (ran, _, _) = sync_against(
+        vec![
+            get(
+                APP,
+                ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
+            ),
+            sync(APP, Reply::Json(403, fake::error_body(7, msg))),
+        ],
+        &[],
+    );
     assert_eq!(ran.code, 2);
     let errors: Vec<&str> = ran
         .stderr
@@ -719,45 +662,37 @@ fn server_that_goes_away_mid_wait_is_retried_until_the_timeout() {
 
 #[test]
 fn dry_run_succeeds_on_the_operation_alone() {
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(
+    let (ran, seen, _) = sync_against(
+        vec![
+            get(
                 APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                false,
-                vec![],
-            )),
-        ),
-        sync(
-            APP,
-            ok(app(
+                ok(app(
+                    APP,
+                    "OutOfSync",
+                    "Healthy",
+                    Some(("Succeeded", OLD, "")),
+                    false,
+                    vec![],
+                )),
+            ),
+            sync(
                 APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                vec![],
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
+                ok(app(
+                    APP,
+                    "OutOfSync",
+                    "Healthy",
+                    Some(("Succeeded", OLD, "")),
+                    true,
+                    vec![],
+                )),
+            ),
+            get(
                 APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                vec![],
-            )),
-        ),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &["--dry-run"]), dir.path());
-    let seen = fake.finish();
+                ok(app(APP, "OutOfSync", "Healthy", DONE, false, vec![])),
+            ),
+        ],
+        &["--dry-run"],
+    );
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(seen[1].body.as_ref().unwrap()["dryRun"], true);
     assert!(
