@@ -823,22 +823,23 @@ fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
     std::fs::copy(&spec, dir.path().join("rollout.yaml")).unwrap();
 
     // First run: the overlay is new, so nothing is synced (Argo CD would still see the old git).
+    let rollback = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "rollback",
+            "--sync",
+            RB,
+            "--server",
+            url,
+            "--poll-interval",
+            "10ms",
+            "--timeout",
+            "5s",
+        ];
+        args.extend_from_slice(extra);
+        rollout(&args, dir.path())
+    };
     let fake = FakeArgo::start(vec![]);
-    let url = fake.url();
-    let args = [
-        "rollback",
-        "--env",
-        "staging",
-        "--sync",
-        RB,
-        "--server",
-        &url,
-        "--poll-interval",
-        "10ms",
-        "--timeout",
-        "5s",
-    ];
-    let ran = rollout(&args, dir.path());
+    let ran = rollback(&fake.url(), &["--env", "staging"]);
     assert!(
         fake.finish().is_empty(),
         "no request before the overlay is committed"
@@ -860,21 +861,7 @@ fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
 
     // Second run: unchanged (committed), so it is handed to Argo CD and waited for.
     let fake = FakeArgo::start(simple_sync_script(RB, false));
-    let url = fake.url();
-    let args = [
-        "rollback",
-        "--sync",
-        RB,
-        "--server",
-        &url,
-        "--poll-interval",
-        "10ms",
-        "--timeout",
-        "5s",
-        "--evidence",
-        "rollback.json",
-    ];
-    let ran = rollout(&args, dir.path());
+    let ran = rollback(&fake.url(), &["--evidence", "rollback.json"]);
     fake.finish();
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert!(
