@@ -18,6 +18,10 @@ const TOKEN: &str = "argocd-token-s3cr3t-9f8e7d";
 const APP: &str = "media-staging";
 const OLD: &str = "2026-11-27T09:00:00Z";
 const NEW: &str = "2026-11-27T10:00:05Z";
+/// The operation before ours, finished, without a message.
+const SETTLED: Option<(&str, &str, &str)> = Some(("Succeeded", OLD, ""));
+/// Our sync's operation, running.
+const RUNNING: Option<(&str, &str, &str)> = Some(("Running", NEW, "one or more tasks are running"));
 /// The operation before ours, finished.
 const PREVIOUS: Option<(&str, &str, &str)> =
     Some(("Succeeded", OLD, "successfully synced (all tasks run)"));
@@ -121,15 +125,7 @@ fn app_of(
 /// `name` (last synced at `OLD`) is synced: GET, POST sync, optionally one GET Synced and
 /// Progressing, then GET Synced and Healthy.
 fn simple_sync_script(name: &str, progressing: bool) -> Vec<fake_http::Step> {
-    let before = |pending| {
-        ok(app_of(
-            name,
-            "OutOfSync",
-            "Healthy",
-            Some(("Succeeded", OLD, "")),
-            pending,
-        ))
-    };
+    let before = |pending| ok(app_of(name, "OutOfSync", "Healthy", SETTLED, pending));
     let mut script = vec![get(name, before(false)), sync(name, before(true))];
     if progressing {
         script.push(get(
@@ -178,23 +174,9 @@ fn out_of_sync_to_synced_and_progressing_to_healthy_with_evidence() {
     let (ran, seen, dir) = sync_against(
         vec![
             get(APP, ok(before.clone())),
-            sync(
-                APP,
-                app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
-            ),
-            get(
-                APP,
-                app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
-            ),
-            get(
-                APP,
-                app_ok(
-                    "OutOfSync",
-                    "Healthy",
-                    Some(("Running", NEW, "one or more tasks are running")),
-                    true,
-                ),
-            ),
+            sync(APP, app_ok("OutOfSync", "Healthy", SETTLED, true)),
+            get(APP, app_ok("OutOfSync", "Healthy", SETTLED, true)),
+            get(APP, app_ok("OutOfSync", "Healthy", RUNNING, true)),
             get(
                 APP,
                 ok(app(
@@ -311,14 +293,8 @@ fn degraded_fails_with_the_unhealthy_resources() {
     ];
     let (ran, _, dir) = sync_against(
         vec![
-            get(
-                APP,
-                app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), false),
-            ),
-            sync(
-                APP,
-                app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
-            ),
+            get(APP, app_ok("OutOfSync", "Healthy", SETTLED, false)),
+            sync(APP, app_ok("OutOfSync", "Healthy", SETTLED, true)),
             get(APP, app_ok("Synced", "Progressing", DONE, false)),
             get(
                 APP,
@@ -405,10 +381,7 @@ fn waits_for_an_operation_already_in_progress() {
             // The race: someone else started again between our GET and our POST.
             sync(APP, fake::operation_in_progress()),
             get(APP, ok(other_done)),
-            sync(
-                APP,
-                app_ok("OutOfSync", "Healthy", Some(("Succeeded", OLD, "")), true),
-            ),
+            sync(APP, app_ok("OutOfSync", "Healthy", SETTLED, true)),
             get(APP, app_ok("Synced", "Healthy", DONE, false)),
         ],
         &["--evidence", "e.json"],
@@ -570,15 +543,7 @@ fn sync_that_loses_the_server(
     let fake = FakeArgo::start(vec![
         get(APP, app_ok("OutOfSync", "Healthy", None, false)),
         sync(APP, app_ok("OutOfSync", "Healthy", None, true)),
-        get(
-            APP,
-            app_ok(
-                "OutOfSync",
-                "Progressing",
-                Some(("Running", NEW, "one or more tasks are running")),
-                true,
-            ),
-        ),
+        get(APP, app_ok("OutOfSync", "Progressing", RUNNING, true)),
         get(APP, last),
     ]);
     let dir = tempfile::tempdir().unwrap();
@@ -666,25 +631,11 @@ fn dry_run_succeeds_on_the_operation_alone() {
         vec![
             get(
                 APP,
-                ok(app(
-                    APP,
-                    "OutOfSync",
-                    "Healthy",
-                    Some(("Succeeded", OLD, "")),
-                    false,
-                    vec![],
-                )),
+                ok(app(APP, "OutOfSync", "Healthy", SETTLED, false, vec![])),
             ),
             sync(
                 APP,
-                ok(app(
-                    APP,
-                    "OutOfSync",
-                    "Healthy",
-                    Some(("Succeeded", OLD, "")),
-                    true,
-                    vec![],
-                )),
+                ok(app(APP, "OutOfSync", "Healthy", SETTLED, true, vec![])),
             ),
             get(
                 APP,
