@@ -451,55 +451,20 @@ pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
 }
 
 /// Records the outcome of a run that talked to Alertmanager and writes the evidence.
-fn finish_sent<R: AlertsRecord>(
+fn finish_sent<R: evidence::Record>(
     mut report: R,
     outcome: Result<(), AlertsError>,
     path: Option<&Path>,
     default_file: &str,
 ) -> Result<R, AlertsError> {
     if let Err(e) = &outcome {
-        *report.error() = Some(e.to_string());
+        *report.ending().error = Some(e.to_string());
     }
     evidence::finish(&mut report, path, default_file, &[]).map_err(AlertsError::Evidence)?;
     outcome.map(|()| report)
 }
 
-/// The fire and quiet reports: evidence records with an `error`.
-trait AlertsRecord: evidence::Record {
-    fn error(&mut self) -> &mut Option<String>;
-}
-
-impl evidence::Record for FireReport {
-    fn ending(&mut self) -> (&mut String, &mut String, &mut Option<PathBuf>) {
-        (
-            &mut self.result,
-            &mut self.finished_at,
-            &mut self.evidence_path,
-        )
-    }
-}
-
-impl AlertsRecord for FireReport {
-    fn error(&mut self) -> &mut Option<String> {
-        &mut self.error
-    }
-}
-
-impl evidence::Record for QuietReport {
-    fn ending(&mut self) -> (&mut String, &mut String, &mut Option<PathBuf>) {
-        (
-            &mut self.result,
-            &mut self.finished_at,
-            &mut self.evidence_path,
-        )
-    }
-}
-
-impl AlertsRecord for QuietReport {
-    fn error(&mut self) -> &mut Option<String> {
-        &mut self.error
-    }
-}
+evidence::impl_record!(FireReport, QuietReport);
 
 async fn fire_steps(
     exec: &mut Executor,

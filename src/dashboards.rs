@@ -127,15 +127,7 @@ pub enum PushOpError {
     Evidence(#[source] FsError),
 }
 
-impl evidence::Record for PushReport {
-    fn ending(&mut self) -> (&mut String, &mut String, &mut Option<PathBuf>) {
-        (
-            &mut self.result,
-            &mut self.finished_at,
-            &mut self.evidence_path,
-        )
-    }
-}
+evidence::impl_record!(PushReport);
 
 struct Loaded {
     file: String,
