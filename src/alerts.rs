@@ -138,17 +138,7 @@ pub enum AlertsError {
 /// # Errors
 /// Unreadable or invalid files, or an alert the silence would not cover.
 pub fn load_payloads(dir: &Path, environment: &str) -> Result<Vec<SyntheticAlert>, AlertsError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| FsError {
-        action: "cannot read directory",
-        path: dir.to_path_buf(),
-        source: e,
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = fsutil::json_files(dir)?;
     if files.is_empty() {
         return Err(AlertsError::NoPayloads(dir.to_path_buf()));
     }
@@ -214,26 +204,17 @@ pub fn load_payloads(dir: &Path, environment: &str) -> Result<Vec<SyntheticAlert
     Ok(out)
 }
 
-/// Parses `--window` (`90s`, `5m`, `1h`): between one minute and a day.
+/// Parses `--window` (`90s`, `5m`, `1h`, any [`crate::duration::parse`] form): whole seconds
+/// between one minute and a day.
 ///
 /// # Errors
 /// Any other form or range.
 pub fn parse_window(s: &str) -> Result<Duration, AlertsError> {
-    let err = || AlertsError::Window(s.to_string());
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| err())?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n.checked_mul(60).ok_or_else(err)?,
-        "h" => n.checked_mul(3600).ok_or_else(err)?,
-        _ => return Err(err()),
-    };
-    if !(60..=86_400).contains(&secs) {
-        return Err(err());
+    let d = crate::duration::parse(s).map_err(|_| AlertsError::Window(s.to_string()))?;
+    if d.subsec_nanos() != 0 || !(60..=86_400).contains(&d.as_secs()) {
+        return Err(AlertsError::Window(s.to_string()));
     }
-    Ok(Duration::from_secs(secs))
+    Ok(d)
 }
 
 /// The silence matchers covering exactly these alerts: `alertname` (one value, or an anchored
@@ -279,20 +260,26 @@ pub fn silence_matchers(alerts: &[SyntheticAlert], environment: &str) -> Vec<Mat
     ]
 }
 
-/// Options for [`fire`].
+/// Where and how `fire` and `quiet` talk to Alertmanager.
 #[derive(Debug, Clone)]
-pub struct FireOptions {
+pub struct AlertmanagerOptions {
     pub alerts_dir: PathBuf,
     pub alertmanager_url: String,
     pub environment: String,
-    pub window: Duration,
     pub dry_run: bool,
-    /// `None` = `evidence/alerts-fire.json` (not written on a dry run).
+    /// `None` = `evidence/alerts-fire.json` or `alerts-quiet.json` (not written on a dry run).
     pub evidence: Option<PathBuf>,
     /// Per-request timeout.
     pub timeout: Duration,
-    /// How long to wait for the silence to become active and for the alerts to show as suppressed.
+    /// How long to wait for the silence and alert states to be confirmed.
     pub confirm_timeout: Duration,
+}
+
+/// Options for [`fire`].
+#[derive(Debug, Clone)]
+pub struct FireOptions {
+    pub am: AlertmanagerOptions,
+    pub window: Duration,
 }
 
 /// The silence as created.
@@ -397,8 +384,8 @@ fn after(t: jiff::Timestamp, d: Duration) -> jiff::Timestamp {
 /// alert is sent), the alerts rejected, or evidence that cannot be written. A read-back that does not
 /// confirm suppression is not an error: the report's `result` is `not-confirmed`.
 pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
-    let alerts = load_payloads(&opts.alerts_dir, &opts.environment)?;
-    http::parse_base(&opts.alertmanager_url)?;
+    let alerts = load_payloads(&opts.am.alerts_dir, &opts.am.environment)?;
+    http::parse_base(&opts.am.alertmanager_url)?;
     let now = jiff::Timestamp::now();
     let starts_at = http::format_time(now);
     let ends_at = http::format_time(after(now, opts.window));
@@ -406,24 +393,24 @@ pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
     let alerts_end = http::format_time(after(now, opts.window.saturating_sub(ALERTS_END_EARLY)));
     let names: Vec<&str> = alerts.iter().map(SyntheticAlert::alertname).collect();
     let silence = PostableSilence {
-        matchers: silence_matchers(&alerts, &opts.environment),
+        matchers: silence_matchers(&alerts, &opts.am.environment),
         starts_at: starts_at.clone(),
         ends_at: ends_at.clone(),
         created_by: CREATED_BY.into(),
         comment: format!(
             "rollout alerts fire: maintenance window for {} synthetic alert(s) in {} ({})",
             alerts.len(),
-            opts.environment,
+            opts.am.environment,
             names.join(", ")
         ),
     };
     let mut report = FireReport {
         kind: evidence::KIND_ALERTS_FIRE,
         schema_version: evidence::SCHEMA_VERSION,
-        alertmanager_url: opts.alertmanager_url.clone(),
-        environment: opts.environment.clone(),
+        alertmanager_url: opts.am.alertmanager_url.clone(),
+        environment: opts.am.environment.clone(),
         window: window_text(opts.window),
-        dry_run: opts.dry_run,
+        dry_run: opts.am.dry_run,
         started_at: starts_at.clone(),
         finished_at: String::new(),
         result: String::new(),
@@ -447,30 +434,37 @@ pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
         exchanges: Vec::new(),
         evidence_path: None,
     };
-    if opts.dry_run {
-        report.result = "dry-run".into();
-        report.finished_at = http::now_rfc3339();
-        if let Some(path) = &opts.evidence {
-            evidence::write(path, &report, &[]).map_err(AlertsError::Evidence)?;
-            report.evidence_path = Some(path.clone());
-        }
+    if opts.am.dry_run {
+        evidence::finish_dry_run(&mut report, opts.am.evidence.as_deref(), &[])
+            .map_err(AlertsError::Evidence)?;
         return Ok(report);
     }
-    let mut exec = Executor::new(&opts.alertmanager_url, opts.timeout)?;
+    let mut exec = Executor::new(&opts.am.alertmanager_url, opts.am.timeout)?;
     let outcome = http::block_on(fire_steps(&mut exec, &silence, &alerts, &mut report, opts))?;
     report.exchanges = exec.exchanges;
-    report.finished_at = http::now_rfc3339();
+    finish_sent(
+        report,
+        outcome,
+        opts.am.evidence.as_deref(),
+        evidence::files::ALERTS_FIRE,
+    )
+}
+
+/// Records the outcome of a run that talked to Alertmanager and writes the evidence.
+fn finish_sent<R: evidence::Record>(
+    mut report: R,
+    outcome: Result<(), AlertsError>,
+    path: Option<&Path>,
+    default_file: &str,
+) -> Result<R, AlertsError> {
     if let Err(e) = &outcome {
-        report.error = Some(e.to_string());
+        *report.ending().error = Some(e.to_string());
     }
-    let path = opts
-        .evidence
-        .clone()
-        .unwrap_or_else(|| evidence::default_path(evidence::files::ALERTS_FIRE));
-    evidence::write(&path, &report, &[]).map_err(AlertsError::Evidence)?;
-    report.evidence_path = Some(path);
+    evidence::finish(&mut report, path, default_file, &[]).map_err(AlertsError::Evidence)?;
     outcome.map(|()| report)
 }
+
+evidence::impl_record!(FireReport, QuietReport);
 
 async fn fire_steps(
     exec: &mut Executor,
@@ -509,7 +503,7 @@ async fn fire_steps(
     report.silence.id = Some(id.clone());
     report.times.silence_created_at = Some(http::now_rfc3339());
     // 2. wait until it is active (a clock ahead of the server's makes it pending for a moment)
-    let deadline = tokio::time::Instant::now() + opts.confirm_timeout;
+    let deadline = tokio::time::Instant::now() + opts.am.confirm_timeout;
     loop {
         let resp = match exec.send(&am::get_silence_request(&id)).await {
             Ok(r) => r,
@@ -534,7 +528,7 @@ async fn fire_steps(
             return Err(AlertsError::SilenceNotActive {
                 id,
                 state,
-                waited: opts.confirm_timeout,
+                waited: opts.am.confirm_timeout,
             });
         }
         tokio::time::sleep(POLL_EVERY).await;
@@ -557,7 +551,7 @@ async fn fire_steps(
     report.times.alerts_posted_at = Some(http::now_rfc3339());
     // 4. read back until each is suppressed by our silence
     let filter = [
-        (ENVIRONMENT_LABEL, opts.environment.as_str()),
+        (ENVIRONMENT_LABEL, opts.am.environment.as_str()),
         (SYNTHETIC_LABEL, "true"),
     ];
     loop {
@@ -611,18 +605,11 @@ fn confirm(
 /// Options for [`quiet`].
 #[derive(Debug, Clone)]
 pub struct QuietOptions {
-    pub alerts_dir: PathBuf,
-    pub alertmanager_url: String,
-    pub environment: String,
+    pub am: AlertmanagerOptions,
     /// The silence to expire; `None` = the one recorded in `fire_evidence`.
     pub silence_id: Option<String>,
     /// The `alerts fire` evidence to read (silence id, alerts and their startsAt).
     pub fire_evidence: PathBuf,
-    pub dry_run: bool,
-    /// `None` = `evidence/alerts-quiet.json` (not written on a dry run).
-    pub evidence: Option<PathBuf>,
-    pub timeout: Duration,
-    pub confirm_timeout: Duration,
 }
 
 /// The evidence record and result of [`quiet`].
@@ -731,12 +718,12 @@ pub fn quiet(opts: &QuietOptions) -> Result<QuietReport, AlertsError> {
         .ok_or_else(|| AlertsError::NoSilence(opts.fire_evidence.clone()))?;
     let alerts: Vec<(SyntheticAlert, Option<String>)> = match fired {
         Some(f) if !f.alerts.is_empty() => f.alerts,
-        _ => load_payloads(&opts.alerts_dir, &opts.environment)?
+        _ => load_payloads(&opts.am.alerts_dir, &opts.am.environment)?
             .into_iter()
             .map(|a| (a, None))
             .collect(),
     };
-    http::parse_base(&opts.alertmanager_url)?;
+    http::parse_base(&opts.am.alertmanager_url)?;
     let now = http::now_rfc3339();
     let resolved: Vec<Value> = alerts
         .iter()
@@ -745,10 +732,10 @@ pub fn quiet(opts: &QuietOptions) -> Result<QuietReport, AlertsError> {
     let mut report = QuietReport {
         kind: evidence::KIND_ALERTS_QUIET,
         schema_version: evidence::SCHEMA_VERSION,
-        alertmanager_url: opts.alertmanager_url.clone(),
-        environment: opts.environment.clone(),
+        alertmanager_url: opts.am.alertmanager_url.clone(),
+        environment: opts.am.environment.clone(),
         silence_id: silence_id.clone(),
-        dry_run: opts.dry_run,
+        dry_run: opts.am.dry_run,
         started_at: now.clone(),
         finished_at: String::new(),
         result: String::new(),
@@ -761,31 +748,22 @@ pub fn quiet(opts: &QuietOptions) -> Result<QuietReport, AlertsError> {
         exchanges: Vec::new(),
         evidence_path: None,
     };
-    if opts.dry_run {
-        report.result = "dry-run".into();
-        report.finished_at = http::now_rfc3339();
-        if let Some(path) = &opts.evidence {
-            evidence::write(path, &report, &[]).map_err(AlertsError::Evidence)?;
-            report.evidence_path = Some(path.clone());
-        }
+    if opts.am.dry_run {
+        evidence::finish_dry_run(&mut report, opts.am.evidence.as_deref(), &[])
+            .map_err(AlertsError::Evidence)?;
         return Ok(report);
     }
-    let mut exec = Executor::new(&opts.alertmanager_url, opts.timeout)?;
+    let mut exec = Executor::new(&opts.am.alertmanager_url, opts.am.timeout)?;
     let labels: Vec<BTreeMap<String, String>> =
         alerts.iter().map(|(a, _)| a.labels.clone()).collect();
     let outcome = http::block_on(quiet_steps(&mut exec, &labels, &mut report, opts))?;
     report.exchanges = exec.exchanges;
-    report.finished_at = http::now_rfc3339();
-    if let Err(e) = &outcome {
-        report.error = Some(e.to_string());
-    }
-    let path = opts
-        .evidence
-        .clone()
-        .unwrap_or_else(|| evidence::default_path(evidence::files::ALERTS_QUIET));
-    evidence::write(&path, &report, &[]).map_err(AlertsError::Evidence)?;
-    report.evidence_path = Some(path);
-    outcome.map(|()| report)
+    finish_sent(
+        report,
+        outcome,
+        opts.am.evidence.as_deref(),
+        evidence::files::ALERTS_QUIET,
+    )
 }
 
 async fn quiet_steps(
@@ -821,10 +799,10 @@ async fn quiet_steps(
     report.resolved_at = Some(http::now_rfc3339());
     // 2. confirm Alertmanager no longer lists them
     let filter = [
-        (ENVIRONMENT_LABEL, opts.environment.as_str()),
+        (ENVIRONMENT_LABEL, opts.am.environment.as_str()),
         (SYNTHETIC_LABEL, "true"),
     ];
-    let deadline = tokio::time::Instant::now() + opts.confirm_timeout;
+    let deadline = tokio::time::Instant::now() + opts.am.confirm_timeout;
     loop {
         let resp = exec
             .send(&am::list_alerts_request(&filter))

@@ -115,11 +115,11 @@ pub struct ArgoArgs {
     pub sync_options: Vec<String>,
     /// Give up (exit 1) when not Synced and Healthy after this long.
     #[arg(long, value_name = "DURATION", default_value = "10m",
-          value_parser = rollout::argocd::sync::parse_duration)]
+          value_parser = rollout::duration::parse)]
     pub timeout: std::time::Duration,
     /// Time between two status polls.
     #[arg(long, value_name = "DURATION", default_value = "2s",
-          value_parser = rollout::argocd::sync::parse_duration)]
+          value_parser = rollout::duration::parse)]
     pub poll_interval: std::time::Duration,
     /// Skip TLS certificate verification (not recommended).
     #[arg(long)]

@@ -127,6 +127,8 @@ pub enum PushOpError {
     Evidence(#[source] FsError),
 }
 
+evidence::impl_record!(PushReport);
+
 struct Loaded {
     file: String,
     dashboard: Value,
@@ -140,17 +142,7 @@ fn list_files(files: &[PathBuf]) -> Result<Vec<PathBuf>, PushOpError> {
         return Ok(files.to_vec());
     }
     let dir = Path::new(DEFAULT_DIR);
-    let entries = std::fs::read_dir(dir).map_err(|e| FsError {
-        action: "cannot read directory",
-        path: dir.to_path_buf(),
-        source: e,
-    })?;
-    let mut out: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    out.sort();
+    let out = fsutil::json_files(dir)?;
     if out.is_empty() {
         return Err(PushOpError::NoFiles(dir.to_path_buf()));
     }
@@ -283,12 +275,8 @@ pub fn push(opts: &PushOptions) -> Result<PushReport, PushOpError> {
         requests.push(req);
     }
     if opts.dry_run {
-        report.result = "dry-run".into();
-        report.finished_at = http::now_rfc3339();
-        if let Some(path) = &opts.evidence {
-            evidence::write(path, &report, &secrets).map_err(PushOpError::Evidence)?;
-            report.evidence_path = Some(path.clone());
-        }
+        evidence::finish_dry_run(&mut report, opts.evidence.as_deref(), &secrets)
+            .map_err(PushOpError::Evidence)?;
         return Ok(report);
     }
     let base = opts
@@ -344,19 +332,19 @@ pub fn push(opts: &PushOptions) -> Result<PushReport, PushOpError> {
             e
         })
         .collect();
-    report.finished_at = http::now_rfc3339();
     report.result = match &failure {
         None => "pushed".into(),
         Some(PushOpError::Http(_)) => "unreachable".into(),
         Some(_) => "rejected".into(),
     };
     report.error = failure.as_ref().map(ToString::to_string);
-    let path = opts
-        .evidence
-        .clone()
-        .unwrap_or_else(|| evidence::default_path(evidence::files::DASHBOARDS_PUSH));
-    evidence::write(&path, &report, &secrets).map_err(PushOpError::Evidence)?;
-    report.evidence_path = Some(path.clone());
+    let path = evidence::finish(
+        &mut report,
+        opts.evidence.as_deref(),
+        evidence::files::DASHBOARDS_PUSH,
+        &secrets,
+    )
+    .map_err(PushOpError::Evidence)?;
     match failure {
         None => Ok(report),
         Some(PushOpError::Rejected { file, source, .. }) => Err(PushOpError::Rejected {

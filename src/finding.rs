@@ -40,18 +40,28 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// An error finding.
-    pub fn error(
+    /// A finding of `severity`.
+    pub fn new(
+        severity: Severity,
         code: &'static str,
         pointer: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         Finding {
             code,
-            severity: Severity::Error,
+            severity,
             pointer: pointer.into(),
             message: message.into(),
         }
+    }
+
+    /// An error finding.
+    pub fn error(
+        code: &'static str,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding::new(Severity::Error, code, pointer, message)
     }
 
     /// A warning finding.
@@ -60,12 +70,7 @@ impl Finding {
         pointer: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        Finding {
-            code,
-            severity: Severity::Warning,
-            pointer: pointer.into(),
-            message: message.into(),
-        }
+        Finding::new(Severity::Warning, code, pointer, message)
     }
 }
 

@@ -37,6 +37,22 @@ pub fn read_to_string(path: &Path) -> Result<String, FsError> {
     std::fs::read_to_string(path).map_err(|e| FsError::new("cannot read", path, e))
 }
 
+/// The `*.json` files directly in `dir`, sorted by path.
+///
+/// # Errors
+/// When the directory cannot be read.
+pub fn json_files(dir: &Path) -> Result<Vec<PathBuf>, FsError> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| FsError::new("cannot read directory", dir, e))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// What [`write_atomic`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteResult {

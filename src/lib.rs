@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod argocd;
 pub mod clients;
 pub mod dashboards;
+pub mod duration;
 pub mod evidence;
 pub mod exit;
 pub mod fileset;

@@ -9,7 +9,7 @@ use rollout::clients::alertmanager as am;
 use rollout::clients::http::{self, Executor};
 use serde_json::{Value, json};
 use support::alertmanager::{Alertmanager, free_port};
-use support::fake_http::{FakeServer, Step};
+use support::fake_http::{FakeServer, Recorded, Step};
 use support::{filters, repo, rollout};
 
 const NAMES: [&str; 4] = [
@@ -23,21 +23,62 @@ fn read_json(p: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
+/// `alerts VERB --alertmanager-url URL --environment staging`.
+fn am_args<'a>(verb: &'a str, url: &'a str) -> [&'a str; 6] {
+    [
+        "alerts",
+        verb,
+        "--alertmanager-url",
+        url,
+        "--environment",
+        "staging",
+    ]
+}
+
 fn fire_args(url: &str, evidence: &Path) -> Vec<String> {
-    vec![
-        "alerts".into(),
-        "fire".into(),
-        "--alertmanager-url".into(),
-        url.into(),
-        "--environment".into(),
-        "staging".into(),
+    let mut args: Vec<String> = am_args("fire", url).map(String::from).to_vec();
+    args.extend([
         "--window".into(),
         "5m".into(),
         "--alerts-dir".into(),
         repo().join("alerts").display().to_string(),
         "--evidence".into(),
         evidence.display().to_string(),
-    ]
+    ]);
+    args
+}
+
+/// What one `rollout` run printed.
+struct Ran {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &mut assert_cmd::Command) -> Ran {
+    let out = cmd.output().unwrap();
+    Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `rollout alerts fire` against `url` (plus `extra` flags) in a fresh directory: what it printed
+/// and the evidence it wrote.
+fn fire(url: &str, extra: &[&str]) -> (Ran, Value) {
+    let work = tempfile::tempdir().unwrap();
+    let ev = work.path().join("evidence/alerts-fire.json");
+    let ran = run(rollout(work.path()).args(fire_args(url, &ev)).args(extra));
+    (ran, read_json(&ev))
+}
+
+/// [`fire`] against a fake Alertmanager following `steps`: also the requests it received, or what
+/// went wrong with the script.
+fn fire_against(steps: Vec<Step>, extra: &[&str]) -> (Ran, Result<Vec<Recorded>, String>, Value) {
+    let fake = FakeServer::start(steps);
+    let (ran, ev) = fire(&fake.url, extra);
+    (ran, fake.finish(), ev)
 }
 
 #[test]
@@ -48,16 +89,15 @@ fn fire_then_quiet_against_real_alertmanager() {
     let fire_ev = ev_dir.join("alerts-fire.json");
 
     // fire
-    let out = rollout(work.path())
-        .args(fire_args(&am.url, &fire_ev))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let Ran {
+        code,
+        stdout,
+        stderr,
+    } = run(rollout(work.path()).args(fire_args(&am.url, &fire_ev)));
     assert_eq!(
-        out.status.code(),
+        code,
         Some(0),
-        "stdout: {stdout}\nstderr: {}\nam: {}",
-        String::from_utf8_lossy(&out.stderr),
+        "stdout: {stdout}\nstderr: {stderr}\nam: {}",
         am.log()
     );
     let ev = read_json(&fire_ev);
@@ -109,28 +149,17 @@ fn fire_then_quiet_against_real_alertmanager() {
     });
 
     // quiet
-    let out = rollout(work.path())
-        .args([
-            "alerts",
-            "quiet",
-            "--alertmanager-url",
-            &am.url,
-            "--environment",
-            "staging",
-        ])
+    let Ran {
+        code,
+        stdout,
+        stderr,
+    } = run(rollout(work.path())
+        .args(am_args("quiet", &am.url))
         .arg("--fire-evidence")
         .arg(&fire_ev)
         .arg("--evidence")
-        .arg(ev_dir.join("alerts-quiet.json"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(ev_dir.join("alerts-quiet.json")));
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     let quiet = read_json(&ev_dir.join("alerts-quiet.json"));
     assert_eq!(quiet["result"], "quiet");
     assert_eq!(quiet["silenceId"], id.as_str());
@@ -146,12 +175,9 @@ fn fire_then_quiet_against_real_alertmanager() {
     });
 
     // the report from this evidence: alert items filled in, everything else listed as missing
-    let out = rollout(work.path())
-        .args(["evidence", "--out", "out/staging.md"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "incomplete report exits 1");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ran = run(rollout(work.path()).args(["evidence", "--out", "out/staging.md"]));
+    assert_eq!(ran.code, Some(1), "incomplete report exits 1");
+    let stderr = ran.stderr;
     assert!(
         stderr.starts_with(
             "wrote out/staging.md: 2 of 8 items present; 6 missing: dashboard-response,"
@@ -170,15 +196,10 @@ fn fire_then_quiet_against_real_alertmanager() {
 
 #[test]
 fn alertmanager_down_is_exit_2_and_recorded() {
-    let work = tempfile::tempdir().unwrap();
-    let ev = work.path().join("evidence/alerts-fire.json");
     let url = format!("http://127.0.0.1:{}", free_port());
-    let out = rollout(work.path())
-        .args(fire_args(&url, &ev))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (ran, e) = fire(&url, &[]);
+    assert_eq!(ran.code, Some(2));
+    let stderr = ran.stderr;
     assert!(
         stderr.starts_with("error: POST http://127.0.0.1:"),
         "{stderr}"
@@ -188,7 +209,6 @@ fn alertmanager_down_is_exit_2_and_recorded() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    let e = read_json(&ev);
     assert_eq!(e["result"], "unreachable");
     assert_eq!(e["alertsSent"], false);
     assert_eq!(e["exchanges"][0]["status"], Value::Null);
@@ -235,19 +255,9 @@ fn an_invalid_payload_is_refused_before_anything_is_sent() {
         r#"[{"labels": {"alertname": "A", "environment": "staging", "synthetic": "true"}, "startsAt": "yesterday"}]"#,
     )
     .unwrap();
-    let out = rollout(work.path())
-        .args([
-            "alerts",
-            "fire",
-            "--alertmanager-url",
-            &fake.url,
-            "--environment",
-            "staging",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ran = run(rollout(work.path()).args(am_args("fire", &fake.url)));
+    assert_eq!(ran.code, Some(2));
+    let stderr = ran.stderr;
     assert!(
         stderr.contains("alerts/bad.json: 1 error(s) in the alert payload, nothing was sent"),
         "{stderr}"
@@ -263,34 +273,27 @@ fn an_invalid_payload_is_refused_before_anything_is_sent() {
 #[test]
 fn a_silence_that_cannot_be_created_means_no_alert_is_sent() {
     // Scripted fake: the only request allowed is the silence POST, answered with Alertmanager's 500.
-    let fake = FakeServer::start(vec![Step::new(
-        "POST",
-        "/api/v2/silences",
-        500,
-        "\"unable to save silence: disk full\"\n",
-    )]);
-    let work = tempfile::tempdir().unwrap();
-    let ev = work.path().join("evidence/alerts-fire.json");
-    let out = rollout(work.path())
-        .args(fire_args(&fake.url, &ev))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (ran, requests, e) = fire_against(
+        vec![Step::new(
+            "POST",
+            "/api/v2/silences",
+            500,
+            "\"unable to save silence: disk full\"\n",
+        )],
+        &[],
+    );
+    assert_eq!(ran.code, Some(2));
     assert_eq!(
-        stderr,
+        ran.stderr,
         "error: alertmanager rejected the silence (500): unable to save silence: disk full; no alert was sent\n"
     );
-    let requests = fake
-        .finish()
-        .expect("exactly the silence request, nothing else");
+    let requests = requests.expect("exactly the silence request, nothing else");
     assert_eq!(requests.len(), 1);
     assert!(
         !requests
             .iter()
             .any(|r| r.path.starts_with("/api/v2/alerts"))
     );
-    let e = read_json(&ev);
     assert_eq!(
         (e["result"].as_str(), e["alertsSent"].as_bool()),
         (Some("silence-failed"), Some(false))
@@ -304,50 +307,36 @@ fn a_silence_that_stays_pending_is_expired_and_no_alert_is_sent() {
     let pending = r#"{"id":"s-1","status":{"state":"pending"},"updatedAt":"2026-11-27T10:00:00Z",
         "matchers":[{"name":"alertname","value":"A","isRegex":false,"isEqual":true}],
         "startsAt":"2026-11-27T11:00:00Z","endsAt":"2026-11-27T11:05:00Z","createdBy":"rollout","comment":"c"}"#;
-    let fake = FakeServer::start(vec![
-        Step::new("POST", "/api/v2/silences", 200, r#"{"silenceID":"s-1"}"#),
-        Step::new("GET", "/api/v2/silence/s-1", 200, pending),
-        Step::new("DELETE", "/api/v2/silence/s-1", 200, ""),
-    ]);
-    let work = tempfile::tempdir().unwrap();
-    let ev = work.path().join("evidence/alerts-fire.json");
-    let out = rollout(work.path())
-        .args(fire_args(&fake.url, &ev))
-        .args(["--confirm-timeout", "0"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (ran, requests, e) = fire_against(
+        vec![
+            Step::new("POST", "/api/v2/silences", 200, r#"{"silenceID":"s-1"}"#),
+            Step::new("GET", "/api/v2/silence/s-1", 200, pending),
+            Step::new("DELETE", "/api/v2/silence/s-1", 200, ""),
+        ],
+        &["--confirm-timeout", "0"],
+    );
+    assert_eq!(ran.code, Some(2));
+    let stderr = ran.stderr;
     assert!(
         stderr.contains("silence s-1 is pending, not active"),
         "{stderr}"
     );
     assert!(stderr.contains("no alert was sent"), "{stderr}");
-    fake.finish()
-        .expect("silence created, read, expired; no alert");
-    assert_eq!(read_json(&ev)["result"], "silence-not-active");
+    requests.expect("silence created, read, expired; no alert");
+    assert_eq!(e["result"], "silence-not-active");
 }
 
 #[test]
 fn dry_run_sends_nothing_and_writes_no_evidence() {
     let fake = FakeServer::start(vec![]);
     let work = tempfile::tempdir().unwrap();
-    let out = rollout(work.path())
-        .args([
-            "alerts",
-            "fire",
-            "--dry-run",
-            "--alertmanager-url",
-            &fake.url,
-            "--environment",
-            "staging",
-        ])
+    let ran = run(rollout(work.path())
+        .args(am_args("fire", &fake.url))
+        .arg("--dry-run")
         .arg("--alerts-dir")
-        .arg(repo().join("alerts"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+        .arg(repo().join("alerts")));
+    assert_eq!(ran.code, Some(0));
+    let stdout = ran.stdout;
     assert!(
         stdout.starts_with("dry run: would create a silence from "),
         "{stdout}"
@@ -370,20 +359,10 @@ fn quiet_reports_the_real_400_in_one_line() {
             "alertsSent":true,"alerts":[{"labels":{},"startsAt":"2026-11-27T10:00:00Z"}]}"#,
     )
     .unwrap();
-    let out = rollout(work.path())
-        .args([
-            "alerts",
-            "quiet",
-            "--alertmanager-url",
-            &am.url,
-            "--environment",
-            "staging",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let ran = run(rollout(work.path()).args(am_args("quiet", &am.url)));
+    assert_eq!(ran.code, Some(2));
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        ran.stderr,
         "error: alertmanager rejected the alerts (400): at least one label pair required\n"
     );
     let quiet = read_json(&work.path().join("evidence/alerts-quiet.json"));
@@ -405,32 +384,23 @@ fn alerts_not_suppressed_by_our_silence_are_findings_exit_1() {
         "service":"embedder","severity":"critical","synthetic":"true"},"annotations":{},"fingerprint":"f1",
         "startsAt":"2026-11-27T10:00:00Z","endsAt":"2026-11-27T10:04:30Z","updatedAt":"2026-11-27T10:00:00Z",
         "receivers":[{"name":"null"}],"status":{"state":"active","silencedBy":[],"inhibitedBy":[]}}]"#;
-    let fake = FakeServer::start(vec![
-        Step::new("POST", "/api/v2/silences", 200, r#"{"silenceID":"s-1"}"#),
-        Step::new("GET", "/api/v2/silence/s-1", 200, active),
-        Step::new("POST", "/api/v2/alerts", 200, ""),
-        Step::new(
-            "GET",
-            "/api/v2/alerts?filter=environment%3D%22staging%22&filter=synthetic%3D%22true%22&active=true&silenced=true&inhibited=true&unprocessed=true",
-            200,
-            listed,
-        ),
-    ]);
-    let work = tempfile::tempdir().unwrap();
-    let ev = work.path().join("evidence/alerts-fire.json");
-    let out = rollout(work.path())
-        .args(fire_args(&fake.url, &ev))
-        .args(["--confirm-timeout", "0"])
-        .output()
-        .unwrap();
-    fake.finish().expect("the scripted requests, in order");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (ran, requests, e) = fire_against(
+        vec![
+            Step::new("POST", "/api/v2/silences", 200, r#"{"silenceID":"s-1"}"#),
+            Step::new("GET", "/api/v2/silence/s-1", 200, active),
+            Step::new("POST", "/api/v2/alerts", 200, ""),
+            Step::new(
+                "GET",
+                "/api/v2/alerts?filter=environment%3D%22staging%22&filter=synthetic%3D%22true%22&active=true&silenced=true&inhibited=true&unprocessed=true",
+                200,
+                listed,
+            ),
+        ],
+        &["--confirm-timeout", "0"],
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    requests.expect("the scripted requests, in order");
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let stdout = ran.stdout;
     assert!(
         stdout.contains("NOT CONFIRMED: EmbedderErrors is active (silenced by nothing)"),
         "{stdout}"
@@ -440,5 +410,5 @@ fn alerts_not_suppressed_by_our_silence_are_findings_exit_1() {
         "{stdout}"
     );
     assert!(stdout.contains("result: not-confirmed"), "{stdout}");
-    assert_eq!(read_json(&ev)["result"], "not-confirmed");
+    assert_eq!(e["result"], "not-confirmed");
 }

@@ -1,9 +1,11 @@
 //! `rollout sync` and `rollout rollback --sync` against a scripted fake Argo CD API
-//! (tests/support/argocd.rs): the real binary for the command's behaviour, the library for the
+//! (tests/support/argocd.rs over tests/support/fake_http.rs): the real binary for the command's behaviour, the library for the
 //! rollback hand-off (whose overlay writer is wired by the generator).
 
-#[path = "support/argocd.rs"]
-mod fake;
+mod support;
+
+use support::argocd as fake;
+use support::fake_http;
 
 use std::path::Path;
 use std::process::Command;
@@ -16,6 +18,16 @@ const TOKEN: &str = "argocd-token-s3cr3t-9f8e7d";
 const APP: &str = "media-staging";
 const OLD: &str = "2026-11-27T09:00:00Z";
 const NEW: &str = "2026-11-27T10:00:05Z";
+/// The operation before ours, finished, without a message.
+const SETTLED: Option<(&str, &str, &str)> = Some(("Succeeded", OLD, ""));
+/// Our sync's operation, running.
+const RUNNING: Option<(&str, &str, &str)> = Some(("Running", NEW, "one or more tasks are running"));
+/// The operation before ours, finished.
+const PREVIOUS: Option<(&str, &str, &str)> =
+    Some(("Succeeded", OLD, "successfully synced (all tasks run)"));
+/// Our sync's operation, finished.
+const DONE: Option<(&str, &str, &str)> =
+    Some(("Succeeded", NEW, "successfully synced (all tasks run)"));
 
 struct Ran {
     code: i32,
@@ -68,6 +80,19 @@ fn sync_args<'a>(server: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     v
 }
 
+/// `rollout sync APP` ([`sync_args`] and `extra`) in a fresh directory against a fake Argo CD
+/// following `script`: what it printed, the requests the fake saw, and the directory.
+fn sync_against(
+    script: Vec<fake_http::Step>,
+    extra: &[&str],
+) -> (Ran, Vec<fake::Seen>, tempfile::TempDir) {
+    let fake = FakeArgo::start(script);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(&sync_args(&url, extra), dir.path());
+    (ran, fake.finish(), dir)
+}
+
 fn healthy_resources() -> Vec<serde_json::Value> {
     vec![
         resource("ConfigMap", "media-flags", "Synced", None),
@@ -84,6 +109,44 @@ fn healthy_resources() -> Vec<serde_json::Value> {
 
 fn ok(v: serde_json::Value) -> Reply {
     Reply::Json(200, v)
+}
+
+/// An Application with [`healthy_resources`] (`op` and `pending` as in [`app`]).
+fn app_of(
+    name: &str,
+    sync: &str,
+    health: &str,
+    op: Option<(&str, &str, &str)>,
+    pending: bool,
+) -> serde_json::Value {
+    app(name, sync, health, op, pending, healthy_resources())
+}
+
+/// `name` (last synced at `OLD`) is synced: GET, POST sync, optionally one GET Synced and
+/// Progressing, then GET Synced and Healthy.
+fn simple_sync_script(name: &str, progressing: bool) -> Vec<fake_http::Step> {
+    let before = |pending| ok(app_of(name, "OutOfSync", "Healthy", SETTLED, pending));
+    let mut script = vec![get(name, before(false)), sync(name, before(true))];
+    if progressing {
+        script.push(get(
+            name,
+            ok(app_of(name, "Synced", "Progressing", DONE, false)),
+        ));
+    }
+    script.push(get(
+        name,
+        ok(app_of(name, "Synced", "Healthy", DONE, false)),
+    ));
+    script
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `APP` as [`app_of`] makes it, answered 200.
+fn app_ok(sync: &str, health: &str, op: Option<(&str, &str, &str)>, pending: bool) -> Reply {
+    ok(app_of(APP, sync, health, op, pending))
 }
 
 #[test]
@@ -107,101 +170,40 @@ fn out_of_sync_to_synced_and_progressing_to_healthy_with_evidence() {
             Some(("Healthy", "")),
         ),
     ];
-    let before = app(
-        APP,
-        "OutOfSync",
-        "Healthy",
-        Some(("Succeeded", OLD, "successfully synced (all tasks run)")),
-        false,
-        healthy_resources(),
+    let before = app_of(APP, "OutOfSync", "Healthy", PREVIOUS, false);
+    let (ran, seen, dir) = sync_against(
+        vec![
+            get(APP, ok(before.clone())),
+            sync(APP, app_ok("OutOfSync", "Healthy", SETTLED, true)),
+            get(APP, app_ok("OutOfSync", "Healthy", SETTLED, true)),
+            get(APP, app_ok("OutOfSync", "Healthy", RUNNING, true)),
+            get(
+                APP,
+                ok(app(
+                    APP,
+                    "Synced",
+                    "Progressing",
+                    DONE,
+                    false,
+                    progressing.clone(),
+                )),
+            ),
+            get(
+                APP,
+                ok(app(APP, "Synced", "Progressing", DONE, false, progressing)),
+            ),
+            get(APP, app_ok("Synced", "Healthy", DONE, false)),
+        ],
+        &[
+            "--revision",
+            "main",
+            "--prune",
+            "--sync-option",
+            "ApplyOutOfSyncOnly=true",
+            "--evidence",
+            "evidence.json",
+        ],
     );
-    let fake = FakeArgo::start(vec![
-        get(APP, ok(before.clone())),
-        sync(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Running", NEW, "one or more tasks are running")),
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "Synced",
-                "Progressing",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                progressing.clone(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "Synced",
-                "Progressing",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                progressing,
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "Synced",
-                "Healthy",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                healthy_resources(),
-            )),
-        ),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(
-        &sync_args(
-            &url,
-            &[
-                "--revision",
-                "main",
-                "--prune",
-                "--sync-option",
-                "ApplyOutOfSyncOnly=true",
-                "--evidence",
-                "evidence.json",
-            ],
-        ),
-        dir.path(),
-    );
-    let seen = fake.finish();
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(
         ran.stdout,
@@ -256,45 +258,14 @@ fn out_of_sync_to_synced_and_progressing_to_healthy_with_evidence() {
 
 #[test]
 fn evidence_as_markdown() {
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                false,
-                healthy_resources(),
-            )),
-        ),
-        sync(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "Synced",
-                "Healthy",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                healthy_resources(),
-            )),
-        ),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &["--evidence", "sync.md"]), dir.path());
-    fake.finish();
+    let (ran, _, dir) = sync_against(
+        vec![
+            get(APP, app_ok("OutOfSync", "Healthy", None, false)),
+            sync(APP, app_ok("OutOfSync", "Healthy", None, true)),
+            get(APP, app_ok("Synced", "Healthy", DONE, false)),
+        ],
+        &["--evidence", "sync.md"],
+    );
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     let md = std::fs::read_to_string(dir.path().join("sync.md")).unwrap();
     insta::with_settings!({filters => vec![
@@ -320,56 +291,18 @@ fn degraded_fails_with_the_unhealthy_resources() {
             )),
         ),
     ];
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(
+    let (ran, _, dir) = sync_against(
+        vec![
+            get(APP, app_ok("OutOfSync", "Healthy", SETTLED, false)),
+            sync(APP, app_ok("OutOfSync", "Healthy", SETTLED, true)),
+            get(APP, app_ok("Synced", "Progressing", DONE, false)),
+            get(
                 APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                false,
-                healthy_resources(),
-            )),
-        ),
-        sync(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "Synced",
-                "Progressing",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "Synced",
-                "Degraded",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                degraded,
-            )),
-        ),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &["--evidence", "e.json"]), dir.path());
-    fake.finish();
+                ok(app(APP, "Synced", "Degraded", DONE, false, degraded)),
+            ),
+        ],
+        &["--evidence", "e.json"],
+    );
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(
         secs(&ran.stdout),
@@ -377,8 +310,7 @@ fn degraded_fails_with_the_unhealthy_resources() {
          resources not healthy or not synced:\n  \
          apps/Deployment/media/embedder  sync=Synced health=Degraded  Deployment \"embedder\" exceeded its progress deadline\n"
     );
-    let ev: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    let ev = read_json(&dir.path().join("e.json"));
     assert_eq!(ev["result"], "failed");
     assert_eq!(ev["failure"], "application is Degraded");
     assert_eq!(ev["resources"][1]["health"], "Degraded");
@@ -406,21 +338,20 @@ fn failed_operation_fails_with_argo_cds_message() {
     failed["status"]["operationState"]["syncResult"]["resources"] = json!([
         {"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "media", "name": "embedder",
          "status": "SyncFailed", "message": "admission webhook \"validate.kyverno.svc\" denied the request", "syncPhase": "Sync"}]);
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
-        ),
-        sync(
-            APP,
-            ok(app(APP, "OutOfSync", "Healthy", None, true, vec![])),
-        ),
-        get(APP, ok(failed)),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &[]), dir.path());
-    fake.finish();
+    let (ran, _, _) = sync_against(
+        vec![
+            get(
+                APP,
+                ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
+            ),
+            sync(
+                APP,
+                ok(app(APP, "OutOfSync", "Healthy", None, true, vec![])),
+            ),
+            get(APP, ok(failed)),
+        ],
+        &[],
+    );
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(
         ran.stdout.starts_with(
@@ -434,56 +365,27 @@ fn failed_operation_fails_with_argo_cds_message() {
 
 #[test]
 fn waits_for_an_operation_already_in_progress() {
-    let running_other = app(
+    let running_other = app_of(
         APP,
         "OutOfSync",
         "Healthy",
         Some(("Running", OLD, "one or more tasks are running")),
         true,
-        healthy_resources(),
     );
-    let other_done = app(
-        APP,
-        "OutOfSync",
-        "Healthy",
-        Some(("Succeeded", OLD, "successfully synced (all tasks run)")),
-        false,
-        healthy_resources(),
+    let other_done = app_of(APP, "OutOfSync", "Healthy", PREVIOUS, false);
+    let (ran, _, dir) = sync_against(
+        vec![
+            get(APP, ok(running_other.clone())),
+            get(APP, ok(running_other)),
+            get(APP, ok(other_done.clone())),
+            // The race: someone else started again between our GET and our POST.
+            sync(APP, fake::operation_in_progress()),
+            get(APP, ok(other_done)),
+            sync(APP, app_ok("OutOfSync", "Healthy", SETTLED, true)),
+            get(APP, app_ok("Synced", "Healthy", DONE, false)),
+        ],
+        &["--evidence", "e.json"],
     );
-    let fake = FakeArgo::start(vec![
-        get(APP, ok(running_other.clone())),
-        get(APP, ok(running_other)),
-        get(APP, ok(other_done.clone())),
-        // The race: someone else started again between our GET and our POST.
-        sync(APP, fake::operation_in_progress()),
-        get(APP, ok(other_done)),
-        sync(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "Synced",
-                "Healthy",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                healthy_resources(),
-            )),
-        ),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &["--evidence", "e.json"]), dir.path());
-    fake.finish();
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert!(
         ran.stderr
@@ -491,26 +393,23 @@ fn waits_for_an_operation_already_in_progress() {
         "{}",
         ran.stderr
     );
-    let ev: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    let ev = read_json(&dir.path().join("e.json"));
     assert_eq!(ev["waited_for_other_operation"], true);
 }
 
 #[test]
 fn no_wait_for_operation_fails_at_once() {
-    let running_other = app(
+    let running_other = app_of(
         APP,
         "OutOfSync",
         "Healthy",
         Some(("Running", OLD, "one or more tasks are running")),
         true,
-        healthy_resources(),
     );
-    let fake = FakeArgo::start(vec![get(APP, ok(running_other))]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &["--no-wait-for-operation"]), dir.path());
-    let seen = fake.finish();
+    let (ran, seen, dir) = sync_against(
+        vec![get(APP, ok(running_other))],
+        &["--no-wait-for-operation"],
+    );
     assert_eq!(seen.len(), 1, "no sync requested");
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(ran.stdout.starts_with("media-staging: sync failed: another operation is already in progress (not waiting: --no-wait-for-operation) (phase Running"), "{}", ran.stdout);
@@ -537,11 +436,7 @@ fn no_wait_for_operation_fails_at_once() {
 
 #[test]
 fn bad_token_is_one_line_exit_2() {
-    let fake = FakeArgo::start(vec![get(APP, fake::unauthorized())]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &[]), dir.path());
-    fake.finish();
+    let (ran, _, _) = sync_against(vec![get(APP, fake::unauthorized())], &[]);
     assert_eq!(ran.code, 2);
     assert_eq!(ran.stdout, "");
     assert_eq!(
@@ -553,17 +448,16 @@ fn bad_token_is_one_line_exit_2() {
 #[test]
 fn forbidden_is_one_line_exit_2() {
     let msg = "permission denied: applications, sync, default/media-staging, sub: ci, iat: 2026-11-27T09:00:00Z";
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
-        ),
-        sync(APP, Reply::Json(403, fake::error_body(7, msg))),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &[]), dir.path());
-    fake.finish();
+    let (ran, _, _) = sync_against(
+        vec![
+            get(
+                APP,
+                ok(app(APP, "OutOfSync", "Healthy", None, false, vec![])),
+            ),
+            sync(APP, Reply::Json(403, fake::error_body(7, msg))),
+        ],
+        &[],
+    );
     assert_eq!(ran.code, 2);
     let errors: Vec<&str> = ran
         .stderr
@@ -638,43 +532,19 @@ fn connection_refused_and_tls_failures_are_one_line_exit_2() {
     );
 }
 
-#[test]
-fn server_that_stops_answering_is_bounded_by_the_timeout() {
+/// A sync whose wait meets a server that misbehaves with `last` after one Running poll, run with
+/// `--poll-interval poll --timeout timeout`: what the command printed, how long it took, and the
+/// evidence it wrote.
+fn sync_that_loses_the_server(
+    last: Reply,
+    poll: &str,
+    timeout: &str,
+) -> (Ran, Duration, serde_json::Value) {
     let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                false,
-                healthy_resources(),
-            )),
-        ),
-        sync(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Progressing",
-                Some(("Running", NEW, "one or more tasks are running")),
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(APP, Reply::Hang),
+        get(APP, app_ok("OutOfSync", "Healthy", None, false)),
+        sync(APP, app_ok("OutOfSync", "Healthy", None, true)),
+        get(APP, app_ok("OutOfSync", "Progressing", RUNNING, true)),
+        get(APP, last),
     ]);
     let dir = tempfile::tempdir().unwrap();
     let url = fake.url();
@@ -686,9 +556,9 @@ fn server_that_stops_answering_is_bounded_by_the_timeout() {
             "--server",
             &url,
             "--poll-interval",
-            "10ms",
+            poll,
             "--timeout",
-            "1500ms",
+            timeout,
             "--evidence",
             "e.json",
         ],
@@ -696,6 +566,14 @@ fn server_that_stops_answering_is_bounded_by_the_timeout() {
     );
     let took = start.elapsed();
     fake.finish();
+    let ev =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
+    (ran, took, ev)
+}
+
+#[test]
+fn server_that_stops_answering_is_bounded_by_the_timeout() {
+    let (ran, took, ev) = sync_that_loses_the_server(Reply::Hang, "10ms", "1500ms");
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(
         took < Duration::from_secs(6),
@@ -708,8 +586,6 @@ fn server_that_stops_answering_is_bounded_by_the_timeout() {
         "{}",
         ran.stdout
     );
-    let ev: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
     assert_eq!(ev["result"], "failed");
     assert!(
         ev["poll_errors"][0]["message"]
@@ -722,62 +598,7 @@ fn server_that_stops_answering_is_bounded_by_the_timeout() {
 
 #[test]
 fn server_that_goes_away_mid_wait_is_retried_until_the_timeout() {
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                false,
-                healthy_resources(),
-            )),
-        ),
-        sync(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Healthy",
-                None,
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
-                APP,
-                "OutOfSync",
-                "Progressing",
-                Some(("Running", NEW, "one or more tasks are running")),
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(APP, Reply::GoAway),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let start = Instant::now();
-    let ran = rollout(
-        &[
-            "sync",
-            APP,
-            "--server",
-            &url,
-            "--poll-interval",
-            "20ms",
-            "--timeout",
-            "1s",
-            "--evidence",
-            "e.json",
-        ],
-        dir.path(),
-    );
-    let took = start.elapsed();
-    fake.finish();
+    let (ran, took, ev) = sync_that_loses_the_server(Reply::GoAway, "20ms", "1s");
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(
@@ -792,8 +613,6 @@ fn server_that_goes_away_mid_wait_is_retried_until_the_timeout() {
         "{}",
         ran.stderr
     );
-    let ev: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("e.json")).unwrap()).unwrap();
     let refused = ev["poll_errors"].as_array().unwrap().iter().find(|p| {
         p["message"]
             .as_str()
@@ -808,45 +627,23 @@ fn server_that_goes_away_mid_wait_is_retried_until_the_timeout() {
 
 #[test]
 fn dry_run_succeeds_on_the_operation_alone() {
-    let fake = FakeArgo::start(vec![
-        get(
-            APP,
-            ok(app(
+    let (ran, seen, _) = sync_against(
+        vec![
+            get(
                 APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                false,
-                vec![],
-            )),
-        ),
-        sync(
-            APP,
-            ok(app(
+                ok(app(APP, "OutOfSync", "Healthy", SETTLED, false, vec![])),
+            ),
+            sync(
                 APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                vec![],
-            )),
-        ),
-        get(
-            APP,
-            ok(app(
+                ok(app(APP, "OutOfSync", "Healthy", SETTLED, true, vec![])),
+            ),
+            get(
                 APP,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                vec![],
-            )),
-        ),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fake.url();
-    let ran = rollout(&sync_args(&url, &["--dry-run"]), dir.path());
-    let seen = fake.finish();
+                ok(app(APP, "OutOfSync", "Healthy", DONE, false, vec![])),
+            ),
+        ],
+        &["--dry-run"],
+    );
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(seen[1].body.as_ref().unwrap()["dryRun"], true);
     assert!(
@@ -935,52 +732,7 @@ mod rollback {
 
     #[test]
     fn syncs_the_rollback_application_and_waits() {
-        let fake = FakeArgo::start(vec![
-            get(
-                RB,
-                ok(app(
-                    RB,
-                    "OutOfSync",
-                    "Healthy",
-                    Some(("Succeeded", OLD, "")),
-                    false,
-                    healthy_resources(),
-                )),
-            ),
-            sync(
-                RB,
-                ok(app(
-                    RB,
-                    "OutOfSync",
-                    "Healthy",
-                    Some(("Succeeded", OLD, "")),
-                    true,
-                    healthy_resources(),
-                )),
-            ),
-            get(
-                RB,
-                ok(app(
-                    RB,
-                    "Synced",
-                    "Progressing",
-                    Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                    false,
-                    healthy_resources(),
-                )),
-            ),
-            get(
-                RB,
-                ok(app(
-                    RB,
-                    "Synced",
-                    "Healthy",
-                    Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                    false,
-                    healthy_resources(),
-                )),
-            ),
-        ]);
+        let fake = FakeArgo::start(simple_sync_script(RB, true));
         let mut events = 0;
         let report = run(&opts(RB, fake.url()), &mut unchanged, &mut |_| events += 1).unwrap();
         fake.finish();
@@ -1022,22 +774,23 @@ fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
     std::fs::copy(&spec, dir.path().join("rollout.yaml")).unwrap();
 
     // First run: the overlay is new, so nothing is synced (Argo CD would still see the old git).
+    let rollback = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "rollback",
+            "--sync",
+            RB,
+            "--server",
+            url,
+            "--poll-interval",
+            "10ms",
+            "--timeout",
+            "5s",
+        ];
+        args.extend_from_slice(extra);
+        rollout(&args, dir.path())
+    };
     let fake = FakeArgo::start(vec![]);
-    let url = fake.url();
-    let args = [
-        "rollback",
-        "--env",
-        "staging",
-        "--sync",
-        RB,
-        "--server",
-        &url,
-        "--poll-interval",
-        "10ms",
-        "--timeout",
-        "5s",
-    ];
-    let ran = rollout(&args, dir.path());
+    let ran = rollback(&fake.url(), &["--env", "staging"]);
     assert!(
         fake.finish().is_empty(),
         "no request before the overlay is committed"
@@ -1058,56 +811,8 @@ fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
     assert!(!kustomization.is_empty());
 
     // Second run: unchanged (committed), so it is handed to Argo CD and waited for.
-    let fake = FakeArgo::start(vec![
-        get(
-            RB,
-            ok(app(
-                RB,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                false,
-                healthy_resources(),
-            )),
-        ),
-        sync(
-            RB,
-            ok(app(
-                RB,
-                "OutOfSync",
-                "Healthy",
-                Some(("Succeeded", OLD, "")),
-                true,
-                healthy_resources(),
-            )),
-        ),
-        get(
-            RB,
-            ok(app(
-                RB,
-                "Synced",
-                "Healthy",
-                Some(("Succeeded", NEW, "successfully synced (all tasks run)")),
-                false,
-                healthy_resources(),
-            )),
-        ),
-    ]);
-    let url = fake.url();
-    let args = [
-        "rollback",
-        "--sync",
-        RB,
-        "--server",
-        &url,
-        "--poll-interval",
-        "10ms",
-        "--timeout",
-        "5s",
-        "--evidence",
-        "rollback.json",
-    ];
-    let ran = rollout(&args, dir.path());
+    let fake = FakeArgo::start(simple_sync_script(RB, false));
+    let ran = rollback(&fake.url(), &["--evidence", "rollback.json"]);
     fake.finish();
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert!(

@@ -149,7 +149,7 @@ fn each_error_status_is_one_clear_line_and_exit_2() {
         ),
     ];
     for (step, line) in cases {
-        let status = step.status;
+        let status = step.status();
         let fake = grafana::start(vec![step]);
         let work = tempfile::tempdir().unwrap();
         let run = push(work.path(), &fake.url, &[], &[dashboard()]);

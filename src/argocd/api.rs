@@ -1,35 +1,16 @@
-//! Sans-IO core of the Argo CD REST client: pure functions that build request values and read
-//! response values. No sockets, no async, no environment.
+//! Sans-IO core of the Argo CD REST client: pure functions that build [`Request`] values (the
+//! shared [`crate::clients::http`] ones), read responses, normalise the server URL and word every
+//! failure for Argo CD. No sockets, no async, no environment: the shared executor sends.
 //!
 //! Paths and bodies follow Argo CD's `ApplicationService` gateway (`/api/v1/applications`).
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
+use crate::clients::http::{HttpError, NoResponse};
+pub use crate::clients::http::{Method, Request};
 use crate::secret::Secret;
-
-/// HTTP method of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// `GET`
-    Get,
-    /// `POST`
-    Post,
-}
-
-/// A request value: everything needed to send it, nothing sent yet. `Debug` shows the token as `***`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Request {
-    /// Method.
-    pub method: Method,
-    /// Path below the server URL, starting with `/`.
-    pub path: String,
-    /// Query parameters, in order.
-    pub query: Vec<(String, String)>,
-    /// Bearer token for `Authorization`.
-    pub token: Secret,
-    /// JSON body, if any.
-    pub body: Option<Value>,
-}
 
 /// `POST /api/v1/applications/{name}/sync` parameters (Argo CD's `ApplicationSyncRequest`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,11 +47,9 @@ pub fn sync_request(app: &str, params: &SyncParams, token: &Secret) -> Request {
         body.insert("syncOptions".into(), json!({"items": params.sync_options}));
     }
     Request {
-        method: Method::Post,
-        path: format!("/api/v1/applications/{app}/sync"),
-        query: vec![],
-        token: token.clone(),
         body: Some(Value::Object(body)),
+        bearer: Some(token.clone()),
+        ..Request::new(Method::Post, format!("/api/v1/applications/{app}/sync"))
     }
 }
 
@@ -82,11 +61,9 @@ pub fn get_request(app: &str, refresh: Option<Refresh>, token: &Secret) -> Reque
         Some(Refresh::Hard) => vec![("refresh".into(), "hard".into())],
     };
     Request {
-        method: Method::Get,
-        path: format!("/api/v1/applications/{app}"),
         query,
-        token: token.clone(),
-        body: None,
+        bearer: Some(token.clone()),
+        ..Request::new(Method::Get, format!("/api/v1/applications/{app}"))
     }
 }
 
@@ -224,6 +201,135 @@ pub fn read_response(app: &str, status: u16, body: &str) -> Result<Value, ApiErr
     })
 }
 
+/// Failure to get an answer from Argo CD, or an answer that is an error.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The server URL cannot be used.
+    #[error("invalid Argo CD server {url:?}: {detail}")]
+    BadServer {
+        /// What was given.
+        url: String,
+        /// Why it is invalid.
+        detail: String,
+    },
+    /// Nothing listens at the server's address.
+    #[error("cannot connect to Argo CD at {server}: connection refused")]
+    Refused {
+        /// The server URL.
+        server: String,
+    },
+    /// The TLS handshake failed (certificate not trusted, wrong name, not TLS).
+    #[error(
+        "TLS handshake with Argo CD at {server} failed: {detail}; fix the certificate or pass --insecure to skip verification"
+    )]
+    Tls {
+        /// The server URL.
+        server: String,
+        /// rustls' reason.
+        detail: String,
+    },
+    /// Any other connection failure (DNS, reset).
+    #[error("cannot connect to Argo CD at {server}: {detail}")]
+    Connect {
+        /// The server URL.
+        server: String,
+        /// Cause.
+        detail: String,
+    },
+    /// No answer within the time allowed for this request.
+    #[error("Argo CD at {server} did not answer within {}s", .after.as_secs_f64())]
+    Timeout {
+        /// The server URL.
+        server: String,
+        /// The time allowed.
+        after: Duration,
+    },
+    /// The connection broke while sending or reading.
+    #[error("request to Argo CD at {server} failed: {detail}")]
+    Transport {
+        /// The server URL.
+        server: String,
+        /// Cause.
+        detail: String,
+    },
+    /// Argo CD answered with an error status or an unreadable body.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl CallError {
+    /// Words a shared-executor failure for Argo CD at `server`; `after` is the time the request
+    /// was allowed.
+    pub fn from_http(server: &str, after: Duration, e: HttpError) -> Self {
+        let server = server.to_string();
+        match e {
+            HttpError::Unreachable { kind, .. } => match kind {
+                NoResponse::Refused => CallError::Refused { server },
+                NoResponse::Tls(detail) => CallError::Tls { server, detail },
+                NoResponse::Timeout => CallError::Timeout { server, after },
+                NoResponse::Connect(detail) => CallError::Connect { server, detail },
+                NoResponse::Broken(detail) => CallError::Transport { server, detail },
+            },
+            HttpError::Client(e) => CallError::BadServer {
+                url: server,
+                detail: e.to_string(),
+            },
+            HttpError::InvalidUrl { reason, .. } => CallError::BadServer {
+                url: server,
+                detail: reason,
+            },
+            HttpError::Runtime(detail) => CallError::Transport { server, detail },
+        }
+    }
+
+    /// True for failures worth retrying while waiting: the server is away or overloaded. An answer
+    /// that rejects the request (401/403/404/400) or a TLS failure is not transient.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            CallError::Refused { .. }
+            | CallError::Connect { .. }
+            | CallError::Timeout { .. }
+            | CallError::Transport { .. } => true,
+            CallError::Api(e) => e.is_transient(),
+            CallError::BadServer { .. } | CallError::Tls { .. } => false,
+        }
+    }
+}
+
+/// Normalises a server as given to `--server` or `ARGOCD_SERVER`: `host[:port]` gets `https://`,
+/// a trailing `/` is dropped.
+///
+/// # Errors
+/// An empty value, a scheme other than http/https, or a URL with a path, query or credentials.
+pub fn server_url(given: &str) -> Result<String, CallError> {
+    let bad = |detail: &str| CallError::BadServer {
+        url: given.to_string(),
+        detail: detail.into(),
+    };
+    let trimmed = given.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err(bad("empty; pass --server URL or set ARGOCD_SERVER"));
+    }
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_string()
+    } else {
+        format!("https://{trimmed}")
+    };
+    let url = reqwest::Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(bad("scheme must be https or http"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "credentials in the URL are not accepted; use ARGOCD_AUTH_TOKEN or --token-file",
+        ));
+    }
+    if url.query().is_some() || url.path() != "/" {
+        return Err(bad("give only scheme, host and port"));
+    }
+    Ok(with_scheme)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +416,52 @@ mod tests {
             read_response("a", 200, r#"{"a":1}"#).unwrap(),
             json!({"a": 1})
         );
+    }
+
+    #[test]
+    fn server_urls_are_normalised_or_rejected() {
+        assert_eq!(
+            server_url("argocd.example.com").unwrap(),
+            "https://argocd.example.com"
+        );
+        assert_eq!(
+            server_url("argocd.example.com:8443/").unwrap(),
+            "https://argocd.example.com:8443"
+        );
+        assert_eq!(
+            server_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        for (bad, want) in [
+            ("", "empty"),
+            ("ftp://x", "scheme"),
+            ("https://user:pw@x", "credentials"),
+            ("https://x/argo", "only scheme"),
+            ("https://x?a=b", "only scheme"),
+        ] {
+            let e = server_url(bad).unwrap_err().to_string();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn transient_errors_are_the_ones_to_retry() {
+        let s = || "https://a".to_string();
+        assert!(CallError::Refused { server: s() }.is_transient());
+        assert!(
+            CallError::Timeout {
+                server: s(),
+                after: Duration::from_secs(1)
+            }
+            .is_transient()
+        );
+        assert!(
+            !CallError::Tls {
+                server: s(),
+                detail: "x".into()
+            }
+            .is_transient()
+        );
+        assert!(!CallError::Api(ApiError::Unauthorized(Default::default())).is_transient());
     }
 }

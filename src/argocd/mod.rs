@@ -3,7 +3,7 @@
 //! never reads the rollout spec (callers fill [`application::ApplicationParams`]).
 //!
 //! Layout: `application` (pure manifest builder), `schema` (CRD schema check), `api` (sans-IO
-//! requests and error bodies), `http` (reqwest executor), `status` (reading an Application's
+//! requests, error bodies and wording; sent by the shared `clients::http` executor), `status` (reading an Application's
 //! status), `wait` (pure state machine over observed statuses), `sync` (sync + wait, the one
 //! function `rollout sync` calls), `evidence` (what is recorded), `progress` (how waiting is shown),
 //! `rollback` (rollback overlay + sync hand-off).
@@ -11,7 +11,6 @@
 pub mod api;
 pub mod application;
 pub mod evidence;
-pub mod http;
 pub mod progress;
 pub mod rollback;
 pub mod schema;

@@ -83,10 +83,7 @@ impl<W: Write> Renderer<W> {
             let _ = self.out.flush();
             self.drew = true;
         } else if self.last.as_deref() != Some(state.as_str()) {
-            let now = jiff::Timestamp::now()
-                .round(jiff::Unit::Second)
-                .map(|t| t.to_string())
-                .unwrap_or_default();
+            let now = crate::clients::http::now_rfc3339();
             let _ = writeln!(self.out, "{now} {} {state}", ev.app);
         }
         self.last = Some(state);

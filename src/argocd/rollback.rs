@@ -119,22 +119,9 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::argocd::api::SyncParams;
-    use crate::secret::Secret;
-    use std::time::Duration;
 
     fn sync_opts() -> SyncOptions {
-        SyncOptions {
-            app: "media-staging-rollback".into(),
-            server: "http://127.0.0.1:9".into(),
-            token: Secret::new("t"),
-            insecure: false,
-            params: SyncParams::default(),
-            timeout: Duration::from_secs(1),
-            poll_interval: Duration::from_millis(10),
-            wait_for_operation: true,
-            expect_path: None,
-        }
+        SyncOptions::for_test("media-staging-rollback")
     }
 
     #[test]

@@ -14,12 +14,14 @@
 
 use std::time::{Duration, Instant};
 
-use super::api::{self, ApiError, SyncParams};
+use serde_json::Value;
+
+use super::api::{self, ApiError, CallError, Request, SyncParams};
 use super::evidence::{Evidence, PhaseSeen};
-use super::http::{Connection, HttpError};
 use super::progress::{Event, Stage};
 use super::status::{Observation, ResourceState, observe};
 use super::wait::{Decision, Failure, SyncWait, other_operation_done};
+use crate::clients::http::{self, Config, Executor};
 use crate::secret::Secret;
 
 /// Longest time one request may take, even when the deadline is further away.
@@ -70,7 +72,7 @@ pub enum SyncError {
     BadOption(String),
     /// Talking to Argo CD failed.
     #[error(transparent)]
-    Http(#[from] HttpError),
+    Http(#[from] CallError),
     /// The Application deploys something other than what was expected.
     #[error(
         "application {app} deploys {actual:?}, not {expected:?}; sync an Application whose spec.source.path is {expected:?}"
@@ -85,17 +87,7 @@ pub enum SyncError {
     },
     /// The async runtime could not start.
     #[error("cannot start the HTTP runtime: {0}")]
-    Runtime(#[source] std::io::Error),
-}
-
-/// Parses a duration such as `10m`, `2s`, `500ms` or `1h30m` (for `--timeout`, `--poll-interval`).
-///
-/// # Errors
-/// A value without a unit, a negative one, or one that is not a duration.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration {s:?}: use a number with a unit, e.g. 10m, 30s, 500ms");
-    let d: jiff::SignedDuration = s.trim().parse().map_err(|_| bad())?;
-    Duration::try_from(d).map_err(|_| bad())
+    Runtime(String),
 }
 
 impl SyncReport {
@@ -154,13 +146,6 @@ fn valid_name(n: &str) -> bool {
         && n.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
-fn now_text() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}
-
 /// Requests the sync and waits. See the module docs for the sequence and what counts as what.
 ///
 /// # Errors
@@ -177,17 +162,29 @@ pub fn run(opts: &SyncOptions, progress: &mut dyn FnMut(&Event)) -> Result<SyncR
     if opts.timeout.is_zero() {
         return Err(SyncError::BadOption("--timeout must be more than 0".into()));
     }
-    let conn = Connection::new(&opts.server, opts.insecure)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(SyncError::Runtime)?;
-    rt.block_on(Run::new(opts, conn, progress).go())
+    let conn = connect(&opts.server, opts.insecure)?;
+    http::block_on(Run::new(opts, conn, progress).go()).map_err(|e| match e {
+        http::HttpError::Runtime(detail) => SyncError::Runtime(detail),
+        other => SyncError::Http(CallError::from_http(&opts.server, Duration::ZERO, other)),
+    })?
+}
+
+/// The shared executor for Argo CD at `server` (see [`api::server_url`]): TLS verified unless
+/// `insecure`, 10 s to connect, each request bounded by the caller.
+fn connect(server: &str, insecure: bool) -> Result<Executor, CallError> {
+    let server = api::server_url(server)?;
+    let config = Config {
+        timeout: None,
+        connect_timeout: Duration::from_secs(10),
+        insecure,
+    };
+    Executor::with_config(&server, config)
+        .map_err(|e| CallError::from_http(&server, Duration::ZERO, e))
 }
 
 struct Run<'a> {
     opts: &'a SyncOptions,
-    conn: Connection,
+    conn: Executor,
     progress: &'a mut dyn FnMut(&Event),
     start: Instant,
     evidence: Evidence,
@@ -201,15 +198,15 @@ enum Poll {
 }
 
 impl<'a> Run<'a> {
-    fn new(opts: &'a SyncOptions, conn: Connection, progress: &'a mut dyn FnMut(&Event)) -> Self {
+    fn new(opts: &'a SyncOptions, conn: Executor, progress: &'a mut dyn FnMut(&Event)) -> Self {
         let evidence = Evidence {
             application: opts.app.clone(),
-            server: conn.server().to_string(),
+            server: conn.base().to_string(),
             requested_revision: opts.params.revision.clone(),
             synced_revision: None,
             prune: opts.params.prune,
             dry_run: opts.params.dry_run,
-            started_at: now_text(),
+            started_at: http::now_rfc3339(),
             finished_at: String::new(),
             duration_seconds: 0,
             result: String::new(),
@@ -236,13 +233,24 @@ impl<'a> Run<'a> {
         self.opts.timeout.saturating_sub(self.start.elapsed())
     }
 
-    async fn get(&self) -> Result<Observation, HttpError> {
-        let req = api::get_request(&self.opts.app, None, &self.opts.token);
+    /// Sends `req` through the shared executor, allowing it what is left (at most
+    /// [`MAX_REQUEST_TIME`]), and reads the answer with [`api::read_response`].
+    async fn call(&self, req: &Request) -> Result<Value, CallError> {
         let limit = self
             .remaining()
             .min(MAX_REQUEST_TIME)
             .max(Duration::from_millis(1));
-        Ok(observe(&self.conn.send(&self.opts.app, &req, limit).await?))
+        let resp = self
+            .conn
+            .fetch(req, Some(limit))
+            .await
+            .map_err(|e| CallError::from_http(self.conn.base(), limit, e))?;
+        Ok(api::read_response(&self.opts.app, resp.status, &resp.body)?)
+    }
+
+    async fn get(&self) -> Result<Observation, CallError> {
+        let req = api::get_request(&self.opts.app, None, &self.opts.token);
+        Ok(observe(&self.call(&req).await?))
     }
 
     fn record(&mut self, obs: Observation, stage: Stage) {
@@ -254,7 +262,7 @@ impl<'a> Run<'a> {
             .is_none_or(|p| p.phase != phase || p.sync != obs.sync || p.health != obs.health);
         if changed {
             self.evidence.phases_seen.push(PhaseSeen {
-                at: now_text(),
+                at: http::now_rfc3339(),
                 elapsed_seconds: self.start.elapsed().as_secs(),
                 phase: phase.clone(),
                 sync: obs.sync.clone(),
@@ -351,16 +359,12 @@ impl<'a> Run<'a> {
                 .as_ref()
                 .and_then(|o| o.operation_started_at().map(str::to_string));
             let req = api::sync_request(&self.opts.app, &self.opts.params, &self.opts.token);
-            let limit = self
-                .remaining()
-                .min(MAX_REQUEST_TIME)
-                .max(Duration::from_millis(1));
-            match self.conn.send(&self.opts.app, &req, limit).await {
+            match self.call(&req).await {
                 Ok(_) => {
                     let wait = SyncWait::new(baseline, self.opts.params.dry_run);
                     return self.wait_for_sync(wait).await;
                 }
-                Err(HttpError::Api(ApiError::OperationInProgress { .. })) => busy = true,
+                Err(CallError::Api(ApiError::OperationInProgress { .. })) => busy = true,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -387,7 +391,7 @@ impl<'a> Run<'a> {
     fn finish(mut self, failure: Option<Failure>) -> SyncReport {
         let last = self.last.take().unwrap_or_default();
         let ev = &mut self.evidence;
-        ev.finished_at = now_text();
+        ev.finished_at = http::now_rfc3339();
         ev.duration_seconds = self.start.elapsed().as_secs();
         ev.set_result(failure.as_ref());
         ev.synced_revision = last
@@ -413,20 +417,26 @@ impl<'a> Run<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_need_a_unit() {
-        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        for bad in ["10", "-5s", "soon", ""] {
-            let e = parse_duration(bad).unwrap_err();
-            assert!(e.contains("use a number with a unit"), "{bad}: {e}");
+impl SyncOptions {
+    /// Options for unit tests: `app` on a server nothing listens on, short waits.
+    pub(crate) fn for_test(app: &str) -> Self {
+        SyncOptions {
+            app: app.into(),
+            server: "http://127.0.0.1:9".into(),
+            token: Secret::new("t"),
+            insecure: false,
+            params: SyncParams::default(),
+            timeout: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(10),
+            wait_for_operation: true,
+            expect_path: None,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn names_are_checked_before_any_request() {
@@ -436,17 +446,7 @@ mod tests {
         for good in ["media-staging", "a", "media.staging-2"] {
             assert!(valid_name(good), "{good}");
         }
-        let opts = SyncOptions {
-            app: "../x".into(),
-            server: "http://127.0.0.1:9".into(),
-            token: Secret::new("t"),
-            insecure: false,
-            params: SyncParams::default(),
-            timeout: Duration::from_secs(1),
-            poll_interval: Duration::from_millis(10),
-            wait_for_operation: true,
-            expect_path: None,
-        };
+        let opts = SyncOptions::for_test("../x");
         assert!(matches!(
             run(&opts, &mut |_| {}),
             Err(SyncError::BadName(_))

@@ -1,7 +1,10 @@
-//! The request value every API client builds, the response it parses, and the one reqwest executor.
+//! The request value every API client builds (Grafana, Alertmanager, Argo CD), the response it
+//! parses, and the one reqwest executor.
 //!
-//! Owns the HTTP edge: joining a base URL with a path and query, sending with rustls (ring provider),
-//! and recording each exchange for evidence without headers (the bearer token never leaves [`Secret`]).
+//! Owns the HTTP edge: joining a base URL with a path and query, sending with rustls (ring provider,
+//! verification on unless a caller opts out), classifying why no response came, and recording each
+//! exchange for evidence without headers (the bearer token never leaves [`Secret`]). Knows no API's
+//! paths or error bodies: those are the callers'.
 
 use std::time::Duration;
 
@@ -175,11 +178,40 @@ pub enum HttpError {
     Unreachable {
         method: &'static str,
         url: String,
+        /// Kind and deepest cause, e.g. `connection failed: Connection refused (os error 111)`.
         reason: String,
+        /// The same failure, classified for callers that word it themselves.
+        kind: NoResponse,
     },
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(String),
+}
+
+/// Why no response came, classified from the transport error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoResponse {
+    /// Nothing listens at the address.
+    Refused,
+    /// The TLS handshake failed; rustls' reason.
+    Tls(String),
+    /// No complete answer within the time allowed.
+    Timeout,
+    /// Any other connection failure (DNS, reset); the innermost cause.
+    Connect(String),
+    /// The connection broke while sending or reading; the innermost cause.
+    Broken(String),
+}
+
+/// How an [`Executor`] connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Limit for a whole request; `None`: each call passes its own to [`Executor::fetch`].
+    pub timeout: Option<Duration>,
+    /// Limit for connecting.
+    pub connect_timeout: Duration,
+    /// Skip TLS certificate verification (Argo CD's `--insecure`). Off by default everywhere.
+    pub insecure: bool,
 }
 
 /// Installs rustls' ring crypto provider once per process (a second install is a no-op).
@@ -187,29 +219,48 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Sends [`Request`]s to one base URL with reqwest, and records each exchange.
+/// Sends [`Request`]s to one base URL with reqwest; [`Executor::send`] also records each exchange.
 #[derive(Debug)]
 pub struct Executor {
     client: reqwest::Client,
     base: String,
-    /// Every exchange sent so far, in order.
+    /// Every exchange sent with [`Executor::send`] so far, in order.
     pub exchanges: Vec<Exchange>,
 }
 
 impl Executor {
-    /// An executor for `base` with a per-request timeout.
+    /// An executor for `base` with a per-request timeout (also the connect timeout), verifying TLS.
     ///
     /// # Errors
     /// When `base` is not an http(s) URL or the client cannot be built.
     pub fn new(base: &str, timeout: Duration) -> Result<Self, HttpError> {
+        Self::with_config(
+            base,
+            Config {
+                timeout: Some(timeout),
+                connect_timeout: timeout,
+                insecure: false,
+            },
+        )
+    }
+
+    /// An executor for `base` as `config` says. Installs the rustls ring provider once.
+    ///
+    /// # Errors
+    /// When `base` is not an http(s) URL or the client cannot be built.
+    pub fn with_config(base: &str, config: Config) -> Result<Self, HttpError> {
         parse_base(base)?;
         install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .user_agent(concat!("rollout/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(HttpError::Client)?;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("rollout/", env!("CARGO_PKG_VERSION")));
+        if let Some(timeout) = config.timeout {
+            builder = builder.timeout(timeout);
+        }
+        if config.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let client = builder.build().map_err(HttpError::Client)?;
         Ok(Executor {
             client,
             base: base.to_string(),
@@ -222,13 +273,16 @@ impl Executor {
         &self.base
     }
 
-    /// Sends one request and records the exchange (also when no response came).
+    /// Sends one request without recording it; `timeout` (if any) bounds the whole answer.
     ///
     /// # Errors
     /// [`HttpError::Unreachable`] when no HTTP response arrives; any status code is `Ok`.
-    pub async fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
+    pub async fn fetch(
+        &self,
+        req: &Request,
+        timeout: Option<Duration>,
+    ) -> Result<Response, HttpError> {
         let url = req.url(&self.base)?;
-        let at = now_rfc3339();
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -238,20 +292,15 @@ impl Executor {
             .client
             .request(method, url.clone())
             .header("Accept", "application/json");
+        if let Some(timeout) = timeout {
+            builder = builder.timeout(timeout);
+        }
         if let Some(token) = &req.bearer {
             builder = builder.bearer_auth(token.expose());
         }
         if let Some(body) = &req.body {
             builder = builder.json(body);
         }
-        let record = |status: Option<u16>, response_body: Value| Exchange {
-            at: at.clone(),
-            method: req.method,
-            path: req.path_and_query(),
-            request_body: req.body.clone(),
-            status,
-            response_body,
-        };
         let result = async {
             let resp = builder.send().await?;
             let status = resp.status().as_u16();
@@ -259,26 +308,79 @@ impl Executor {
             Ok::<_, reqwest::Error>(Response { status, body })
         }
         .await;
-        match result {
-            Ok(resp) => {
-                self.exchanges
-                    .push(record(Some(resp.status), resp.body_json()));
-                Ok(resp)
+        result.map_err(|e| HttpError::Unreachable {
+            method: req.method.as_str(),
+            url: url.to_string(),
+            reason: describe_transport_error(&e),
+            kind: classify(&e),
+        })
+    }
+
+    /// Sends one request and records the exchange (also when no response came).
+    ///
+    /// # Errors
+    /// [`HttpError::Unreachable`] when no HTTP response arrives; any status code is `Ok`.
+    pub async fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
+        let at = now_rfc3339();
+        let result = self.fetch(req, None).await;
+        let (status, response_body) = match &result {
+            Ok(resp) => (Some(resp.status), resp.body_json()),
+            Err(HttpError::Unreachable { reason, .. }) => {
+                (None, Value::String(format!("no response: {reason}")))
             }
-            Err(e) => {
-                let reason = describe_transport_error(&e);
-                self.exchanges.push(record(
-                    None,
-                    Value::String(format!("no response: {reason}")),
-                ));
-                Err(HttpError::Unreachable {
-                    method: req.method.as_str(),
-                    url: url.to_string(),
-                    reason,
-                })
+            Err(_) => return result,
+        };
+        self.exchanges.push(Exchange {
+            at,
+            method: req.method,
+            path: req.path_and_query(),
+            request_body: req.body.clone(),
+            status,
+            response_body,
+        });
+        result
+    }
+}
+
+/// Classifies a transport error: timeout, TLS, refused, other connect failure, broken connection.
+fn classify(e: &reqwest::Error) -> NoResponse {
+    if e.is_timeout() {
+        return NoResponse::Timeout;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(t) = s.downcast_ref::<rustls::Error>() {
+            return NoResponse::Tls(t.to_string());
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return NoResponse::Refused;
+            }
+            // io::Error's source() skips the error it wraps; step into it instead.
+            if let Some(inner) = io.get_ref() {
+                source = Some(inner);
+                continue;
             }
         }
+        source = s.source();
     }
+    let detail = innermost(e);
+    if e.is_connect() {
+        NoResponse::Connect(detail)
+    } else {
+        NoResponse::Broken(detail)
+    }
+}
+
+/// The innermost cause's message (the error's own when it has no source).
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    last
 }
 
 fn describe_transport_error(e: &reqwest::Error) -> String {
@@ -289,15 +391,10 @@ fn describe_transport_error(e: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut deepest = None;
-    while let Some(s) = source {
-        deepest = Some(s.to_string());
-        source = s.source();
-    }
-    match deepest {
-        Some(d) => format!("{kind}: {d}"),
-        None => kind.to_string(),
+    if std::error::Error::source(e).is_some() {
+        format!("{kind}: {}", innermost(e))
+    } else {
+        kind.to_string()
     }
 }
 
@@ -379,5 +476,29 @@ mod tests {
         );
         assert_eq!(r("plain text"), "plain text");
         assert_eq!(r(""), "(empty body)");
+    }
+
+    #[test]
+    fn a_refused_connection_is_classified_once_for_every_caller() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let mut exec =
+            Executor::new(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5)).unwrap();
+        let err = block_on(exec.send(&Request::new(Method::Get, "/x")))
+            .unwrap()
+            .unwrap_err();
+        let HttpError::Unreachable { reason, kind, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(kind, &NoResponse::Refused);
+        assert!(reason.starts_with("connection failed: "), "{reason}");
+        assert_eq!(
+            exec.exchanges.len(),
+            1,
+            "recorded although no response came"
+        );
+        assert_eq!(exec.exchanges[0].status, None);
     }
 }

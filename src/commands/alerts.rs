@@ -2,28 +2,34 @@
 
 use std::time::Duration;
 
-use rollout::alerts::{self, FireOptions, QuietOptions};
+use rollout::alerts::{self, AlertmanagerOptions, FireOptions, QuietOptions};
 use rollout::exit::Outcome;
 
 use super::{CommandError, Output};
-use crate::cli::{AlertsArgs, AlertsCommand};
+use crate::cli::{AlertmanagerArgs, AlertsArgs, AlertsCommand};
 
 /// Per-request timeout for Alertmanager.
 const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn am_options(a: AlertmanagerArgs) -> AlertmanagerOptions {
+    AlertmanagerOptions {
+        alerts_dir: a.alerts_dir,
+        alertmanager_url: a.alertmanager_url,
+        environment: a.environment,
+        dry_run: a.dry_run,
+        evidence: a.evidence,
+        timeout: TIMEOUT,
+        confirm_timeout: Duration::from_secs(a.confirm_timeout),
+    }
+}
 
 /// Runs a `rollout alerts` subcommand.
 pub fn run(args: AlertsArgs) -> Result<Output, CommandError> {
     match args.command {
         AlertsCommand::Fire(a) => {
             let opts = FireOptions {
-                alerts_dir: a.am.alerts_dir,
-                alertmanager_url: a.am.alertmanager_url,
-                environment: a.am.environment,
                 window: alerts::parse_window(&a.window).map_err(|e| e.to_string())?,
-                dry_run: a.am.dry_run,
-                evidence: a.am.evidence,
-                timeout: TIMEOUT,
-                confirm_timeout: Duration::from_secs(a.am.confirm_timeout),
+                am: am_options(a.am),
             };
             let report = alerts::fire(&opts).map_err(|e| e.to_string())?;
             let outcome = Outcome::from_findings(!report.dry_run && !report.confirmed());
@@ -35,15 +41,9 @@ pub fn run(args: AlertsArgs) -> Result<Output, CommandError> {
         }
         AlertsCommand::Quiet(a) => {
             let opts = QuietOptions {
-                alerts_dir: a.am.alerts_dir,
-                alertmanager_url: a.am.alertmanager_url,
-                environment: a.am.environment,
+                am: am_options(a.am),
                 silence_id: a.silence_id,
                 fire_evidence: a.fire_evidence,
-                dry_run: a.am.dry_run,
-                evidence: a.am.evidence,
-                timeout: TIMEOUT,
-                confirm_timeout: Duration::from_secs(a.am.confirm_timeout),
             };
             let report = alerts::quiet(&opts).map_err(|e| e.to_string())?;
             let outcome = Outcome::from_findings(!report.dry_run && !report.is_quiet());

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::clients::http::now_rfc3339;
 use crate::fsutil::{FsError, write_atomic};
 use crate::secret::Secret;
 
@@ -75,6 +76,79 @@ pub fn write<T: Serialize>(path: &Path, record: &T, secrets: &[&Secret]) -> Resu
     write_atomic(path, text.as_bytes()).map(|_| ())
 }
 
+/// A command report that is also its evidence record (`dashboards push`, `alerts fire|quiet`): the
+/// fields every writer finishes alike. Implement it with [`impl_record`].
+pub trait Record: Serialize {
+    /// The shared fields.
+    fn ending(&mut self) -> Ending<'_>;
+}
+
+/// The fields of a [`Record`] that are finished alike.
+pub struct Ending<'a> {
+    /// `result`.
+    pub result: &'a mut String,
+    /// `finishedAt`.
+    pub finished_at: &'a mut String,
+    /// `error`.
+    pub error: &'a mut Option<String>,
+    /// Where the record was written (not serialised).
+    pub evidence_path: &'a mut Option<PathBuf>,
+}
+
+/// Implements [`Record`] for structs with `result`, `finished_at`, `error` and `evidence_path` fields.
+macro_rules! impl_record {
+    ($($t:ty),+ $(,)?) => {$(
+        impl $crate::evidence::Record for $t {
+            fn ending(&mut self) -> $crate::evidence::Ending<'_> {
+                $crate::evidence::Ending {
+                    result: &mut self.result,
+                    finished_at: &mut self.finished_at,
+                    error: &mut self.error,
+                    evidence_path: &mut self.evidence_path,
+                }
+            }
+        }
+    )+};
+}
+pub(crate) use impl_record;
+
+/// Ends a dry run: `result` is `dry-run`, finished now, written only when `path` is given.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn finish_dry_run<R: Record>(
+    report: &mut R,
+    path: Option<&Path>,
+    secrets: &[&Secret],
+) -> Result<(), FsError> {
+    let ending = report.ending();
+    *ending.result = "dry-run".into();
+    *ending.finished_at = now_rfc3339();
+    if let Some(path) = path {
+        write(path, report, secrets)?;
+        *report.ending().evidence_path = Some(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// Ends a run that talked to a server: finished now, written to `path` or `evidence/<default_file>`.
+/// Returns where it was written.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn finish<R: Record>(
+    report: &mut R,
+    path: Option<&Path>,
+    default_file: &str,
+    secrets: &[&Secret],
+) -> Result<PathBuf, FsError> {
+    *report.ending().finished_at = now_rfc3339();
+    let path = path.map_or_else(|| default_path(default_file), Path::to_path_buf);
+    write(&path, report, secrets)?;
+    *report.ending().evidence_path = Some(path.clone());
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +167,36 @@ mod tests {
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(!text.contains("glsa_leaky"), "{text}");
         assert!(text.contains("token *** here"));
+    }
+
+    #[derive(Serialize, Default)]
+    struct Rec {
+        result: String,
+        finished_at: String,
+        error: Option<String>,
+        #[serde(skip)]
+        evidence_path: Option<PathBuf>,
+    }
+    impl_record!(Rec);
+
+    #[test]
+    fn records_are_finished_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut dry = Rec::default();
+        finish_dry_run(&mut dry, None, &[]).unwrap();
+        assert_eq!(dry.result, "dry-run");
+        assert!(!dry.finished_at.is_empty() && dry.evidence_path.is_none());
+
+        let p = dir.path().join("sub/e.json");
+        let mut sent = Rec {
+            result: "pushed".into(),
+            ..Rec::default()
+        };
+        assert_eq!(finish(&mut sent, Some(&p), "x.json", &[]).unwrap(), p);
+        assert_eq!(sent.evidence_path.as_deref(), Some(p.as_path()));
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        assert_eq!(written["result"], "pushed");
+        assert_eq!(written["finished_at"], sent.finished_at.as_str());
     }
 }

@@ -45,23 +45,7 @@ pub fn is_valid_label_name(name: &str) -> bool {
 
 /// Checks a parsed `POST /api/v2/alerts` body: the schema, then the server's own checks.
 pub fn check_alerts(body: &Value) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = match VALIDATOR.as_ref() {
-        Ok(v) => v
-            .iter_errors(body)
-            .map(|e| {
-                Finding::error(
-                    "schema-violation",
-                    e.instance_path().to_string(),
-                    e.to_string(),
-                )
-            })
-            .collect(),
-        Err(e) => vec![Finding::error(
-            "internal-error",
-            "",
-            format!("built-in alert schema does not compile ({e}); please report a bug"),
-        )],
-    };
+    let mut findings = super::violations(&VALIDATOR, body, "alert");
     let Some(alerts) = body.as_array() else {
         return findings;
     };

@@ -60,7 +60,7 @@ pub struct LintOptions {
 /// Checks a parsed dashboard against the schema and the lint rules; returns every finding, errors and
 /// warnings, in document order per rule.
 pub fn check_dashboard(dashboard: &Value, options: &LintOptions) -> Vec<Finding> {
-    let mut findings = schema_findings(dashboard);
+    let mut findings = super::violations(&VALIDATOR, dashboard, "dashboard");
     let Some(root) = dashboard.as_object() else {
         return findings;
     };
@@ -84,26 +84,6 @@ pub fn check_dashboard_text(text: &str, options: &LintOptions) -> Vec<Finding> {
             "json-invalid",
             "",
             format!("invalid JSON: {e}"),
-        )],
-    }
-}
-
-fn schema_findings(dashboard: &Value) -> Vec<Finding> {
-    match VALIDATOR.as_ref() {
-        Ok(v) => v
-            .iter_errors(dashboard)
-            .map(|e| {
-                Finding::error(
-                    "schema-violation",
-                    e.instance_path().to_string(),
-                    e.to_string(),
-                )
-            })
-            .collect(),
-        Err(e) => vec![Finding::error(
-            "internal-error",
-            "",
-            format!("built-in dashboard schema does not compile ({e}); please report a bug"),
         )],
     }
 }

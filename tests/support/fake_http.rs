@@ -1,13 +1,31 @@
-//! A scripted fake HTTP/1.1 server: it expects requests in order, checks method, path and query, and
-//! answers each with the scripted status and body (`Connection: close`). A request that does not match
-//! the next step, or comes after the script ended, gets a 599 and is reported by [`FakeServer::finish`].
+//! The one scripted fake HTTP/1.1 server core that the API fakes configure (`grafana.rs`,
+//! `argocd.rs`). It expects requests in order, checks method, path and query of each against the
+//! next step, and answers with the step's reply (keep-alive, one thread per connection). A request
+//! that does not match, or comes after the script ended, gets the fake's mismatch reply and is
+//! reported by [`FakeServer::finish`], which waits (up to 10 s, less once a request went wrong)
+//! for the script to be used up.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// What the fake answers to one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A status and a JSON value as the body.
+    Json(u16, Value),
+    /// A status and a body as given.
+    Text(u16, String),
+    /// Read the request, never answer; every later request hangs too.
+    Hang,
+    /// Close this connection without answering and stop listening: later requests are refused.
+    GoAway,
+}
 
 /// One expected request and the reply to it.
 #[derive(Debug, Clone)]
@@ -15,22 +33,34 @@ pub struct Step {
     pub method: &'static str,
     /// Exact path and query as sent, e.g. `/api/v2/alerts?filter=...`; a trailing `*` matches a prefix.
     pub path: String,
-    pub status: u16,
-    pub body: String,
+    pub reply: Reply,
 }
 
 impl Step {
+    /// A step answered with `status` and `body` as given.
     pub fn new(
         method: &'static str,
         path: impl Into<String>,
         status: u16,
         body: impl Into<String>,
     ) -> Self {
+        Step::reply(method, path, Reply::Text(status, body.into()))
+    }
+
+    /// The scripted status (0 for `Hang` and `GoAway`).
+    pub fn status(&self) -> u16 {
+        match self.reply {
+            Reply::Json(status, _) | Reply::Text(status, _) => status,
+            Reply::Hang | Reply::GoAway => 0,
+        }
+    }
+
+    /// A step answered with `reply`.
+    pub fn reply(method: &'static str, path: impl Into<String>, reply: Reply) -> Self {
         Step {
             method,
             path: path.into(),
-            status,
-            body: body.into(),
+            reply,
         }
     }
 }
@@ -39,6 +69,7 @@ impl Step {
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub method: String,
+    /// Path and query.
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
@@ -52,63 +83,101 @@ impl Recorded {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
 }
 
-#[derive(Default)]
+/// The reply to a request that does not follow the script, given the mismatch message.
+pub type Mismatch = fn(&str) -> Reply;
+
 struct State {
+    steps: Vec<Step>,
     next: usize,
     recorded: Vec<Recorded>,
     errors: Vec<String>,
+    gone: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    mismatch: Mismatch,
+    stop: AtomicBool,
+    hung: AtomicBool,
 }
 
 /// A running fake server.
 pub struct FakeServer {
+    /// `http://127.0.0.1:PORT`.
     pub url: String,
-    steps: Arc<Vec<Step>>,
-    state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-    addr: std::net::SocketAddr,
+    shared: Arc<Shared>,
 }
 
 impl FakeServer {
-    /// Starts a fake on 127.0.0.1 with a free port, following `steps`.
+    /// Starts a fake on 127.0.0.1 with a free port, following `steps`; a mismatch gets a 599 with
+    /// `{"message": ...}`.
     pub fn start(steps: Vec<Step>) -> Self {
+        Self::start_with(steps, |msg| {
+            Reply::Json(599, serde_json::json!({ "message": msg }))
+        })
+    }
+
+    /// Starts a fake following `steps` that answers a mismatch with `mismatch(message)`.
+    pub fn start_with(steps: Vec<Step>, mismatch: Mismatch) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake server");
-        let addr = listener.local_addr().expect("local addr");
-        let steps = Arc::new(steps);
-        let state = Arc::new(Mutex::new(State::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (s2, st2, stop2) = (steps.clone(), state.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr: SocketAddr = listener.local_addr().expect("local addr");
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                steps,
+                next: 0,
+                recorded: vec![],
+                errors: vec![],
+                gone: false,
+            }),
+            mismatch,
+            stop: AtomicBool::new(false),
+            hung: AtomicBool::new(false),
+        });
+        let sh = shared.clone();
+        thread::spawn(move || {
+            while !sh.stop.load(Ordering::SeqCst) {
+                if sh.hung.load(Ordering::SeqCst) && sh.state.lock().unwrap().gone {
+                    return; // drops the listener: connection refused from now on
                 }
-                let Ok(conn) = conn else { continue };
-                handle(conn, &s2, &st2);
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let sh = sh.clone();
+                        thread::spawn(move || serve(stream, &sh));
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(2)),
+                }
             }
         });
         FakeServer {
             url: format!("http://{addr}"),
-            steps,
-            state,
-            stop,
-            thread: Some(thread),
-            addr,
+            shared,
         }
     }
 
-    /// Stops the server and returns the requests, or the mismatches and missing steps.
-    pub fn finish(mut self) -> Result<Vec<Recorded>, String> {
-        self.shutdown();
-        let st = self.state.lock().expect("fake state");
+    /// Waits (up to 10 s, or until a request went wrong) until every step was requested, stops the server and returns the
+    /// requests, or the mismatches and the steps never requested.
+    pub fn finish(self) -> Result<Vec<Recorded>, String> {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            {
+                let st = self.shared.state.lock().unwrap();
+                if st.next >= st.steps.len() || !st.errors.is_empty() {
+                    break;
+                }
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        self.shared.stop.store(true, Ordering::SeqCst);
+        let st = self.shared.state.lock().unwrap();
         let mut errors = st.errors.clone();
-        if st.next < self.steps.len() {
-            let missing: Vec<String> = self.steps[st.next..]
+        if st.next < st.steps.len() {
+            let missing: Vec<String> = st.steps[st.next..]
                 .iter()
                 .map(|s| format!("{} {}", s.method, s.path))
                 .collect();
@@ -120,19 +189,89 @@ impl FakeServer {
             Err(errors.join("\n"))
         }
     }
-
-    fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 impl Drop for FakeServer {
     fn drop(&mut self) {
-        self.shutdown();
+        self.shared.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn serve(stream: TcpStream, sh: &Shared) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+    let mut out = stream;
+    while !sh.stop.load(Ordering::SeqCst) {
+        let Some(req) = read_request(&mut reader, &sh.stop) else {
+            return;
+        };
+        if sh.hung.load(Ordering::SeqCst) {
+            if !sh.state.lock().unwrap().gone {
+                hang(&sh.stop);
+            }
+            return; // after GoAway: close without an answer
+        }
+        let reply = {
+            let mut st = sh.state.lock().unwrap();
+            let reply = match st.steps.get(st.next).cloned() {
+                Some(step) if step.method == req.method && path_matches(&step.path, &req.path) => {
+                    st.next += 1;
+                    step.reply
+                }
+                Some(step) => {
+                    let e = format!(
+                        "expected {} {}, got {} {}",
+                        step.method, step.path, req.method, req.path
+                    );
+                    st.errors.push(e.clone());
+                    (sh.mismatch)(&e)
+                }
+                None => {
+                    let e = format!(
+                        "request after the script ended: {} {}",
+                        req.method, req.path
+                    );
+                    st.errors.push(e.clone());
+                    (sh.mismatch)(&e)
+                }
+            };
+            st.recorded.push(req);
+            reply
+        };
+        let (status, body) = match reply {
+            Reply::Hang => {
+                sh.hung.store(true, Ordering::SeqCst);
+                hang(&sh.stop);
+                return;
+            }
+            Reply::GoAway => {
+                sh.state.lock().unwrap().gone = true;
+                sh.hung.store(true, Ordering::SeqCst);
+                return;
+            }
+            Reply::Json(status, v) => (status, v.to_string()),
+            Reply::Text(status, body) => (status, body),
+        };
+        let head = format!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            reason(status),
+            body.len()
+        );
+        if out
+            .write_all(head.as_bytes())
+            .and_then(|_| out.write_all(body.as_bytes()))
+            .and_then(|_| out.flush())
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn hang(stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -146,29 +285,45 @@ fn reason(status: u16) -> &'static str {
         412 => "Precondition Failed",
         422 => "Unprocessable Entity",
         500 => "Internal Server Error",
+        503 => "Service Unavailable",
         _ => "Unknown",
     }
 }
 
-fn handle(conn: TcpStream, steps: &[Step], state: &Mutex<State>) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(conn.try_clone().expect("clone stream"));
+/// Reads one request (waiting for its first line while the server runs); `None` when the client
+/// closed the connection or sent something that is not HTTP.
+fn read_request(reader: &mut BufReader<TcpStream>, stop: &AtomicBool) -> Option<Recorded> {
     let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return; // the shutdown poke, or a client that gave up
+    loop {
+        match reader.read_line(&mut line) {
+            Ok(0) => return None,
+            Ok(_) => break,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if stop.load(Ordering::SeqCst) {
+                    return None;
+                }
+            }
+            Err(_) => return None,
+        }
     }
     let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or_default().to_string();
-    let path = parts.next().unwrap_or_default().to_string();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
     let mut headers = Vec::new();
     loop {
         let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" || h == "\n" {
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
             break;
         }
-        if let Some((k, v)) = h.trim_end().split_once(':') {
-            headers.push((k.trim().to_string(), v.trim().to_string()));
-        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
     }
     let len: usize = headers
         .iter()
@@ -176,45 +331,13 @@ fn handle(conn: TcpStream, steps: &[Step], state: &Mutex<State>) {
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
     let mut body = vec![0u8; len];
-    let _ = reader.read_exact(&mut body);
-    let rec = Recorded {
+    reader.read_exact(&mut body).ok()?;
+    Some(Recorded {
         method,
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
-    };
-    let (status, reply) = {
-        let mut st = state.lock().expect("fake state");
-        let reply = match steps.get(st.next) {
-            Some(step) if step.method == rec.method && path_matches(&step.path, &rec.path) => {
-                st.next += 1;
-                (step.status, step.body.clone())
-            }
-            Some(step) => {
-                let e = format!(
-                    "expected {} {}, got {} {}",
-                    step.method, step.path, rec.method, rec.path
-                );
-                st.errors.push(e.clone());
-                (599, format!("{{\"message\":{:?}}}", e))
-            }
-            None => {
-                let e = format!("unexpected extra request {} {}", rec.method, rec.path);
-                st.errors.push(e.clone());
-                (599, format!("{{\"message\":{:?}}}", e))
-            }
-        };
-        st.recorded.push(rec);
-        reply
-    };
-    let mut out = conn;
-    let _ = write!(
-        out,
-        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-        reason(status),
-        reply.len()
-    );
-    let _ = out.flush();
+    })
 }
 
 fn path_matches(expected: &str, got: &str) -> bool {

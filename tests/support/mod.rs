@@ -6,6 +6,7 @@ pub mod repo;
 pub mod tools;
 
 pub mod alertmanager;
+pub mod argocd;
 pub mod fake_http;
 pub mod grafana;
 
