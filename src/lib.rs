@@ -8,5 +8,7 @@
 pub mod exit;
 pub mod fsutil;
 pub mod resource;
+pub mod schema;
 pub mod secret;
+pub mod verify;
 pub mod yaml;

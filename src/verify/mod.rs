@@ -1,0 +1,1092 @@
+//! `rollout verify`, the pre-merge gate: recognise each input, load it with positions, dispatch it
+//! to its schema or lint, apply the rollout policy, and collect one [`Report`] of diagnostics.
+//!
+//! Owns recognition, dispatch and locating findings (file:line:col). Owns no schema (see
+//! `crate::schema` and the [`Checks`] seam) and prints nothing (see [`report`]).
+
+pub mod checks;
+pub mod diagnostic;
+pub mod policy;
+pub mod render;
+pub mod report;
+pub mod wiring;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::resource::{Gvk, Origin, Resource};
+use crate::schema::crd::{CrdSchemas, is_crd};
+use crate::schema::kubernetes::{BuiltinSchemas, SchemaError, SchemaLocations, Violation};
+use crate::yaml::{self, Locations, Pos, YamlError};
+
+pub use checks::{Checks, Finding};
+pub use diagnostic::{CheckedInput, Counts, Diagnostic, InputKind, Report, Severity, Span};
+pub use policy::{PolicyInput, ServiceImage};
+
+/// What `rollout verify` checks and how.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Files and directories to verify; empty: the whole repo under `root`.
+    pub paths: Vec<PathBuf>,
+    /// The repository root (for the whole-repo mode and the spec).
+    pub root: PathBuf,
+    /// Unknown fields fail (kubeconform `-strict`).
+    pub strict: bool,
+    /// Kubernetes version of the built-in schemas (`1.34`).
+    pub kubernetes_version: String,
+    /// Files holding CustomResourceDefinitions whose schemas validate custom resources.
+    pub crds: Vec<PathBuf>,
+    /// kubeconform-style schema directories or templates, tried before the built-in schemas.
+    pub schema_locations: Vec<String>,
+    /// An object with no schema is an error instead of a warning.
+    pub require_schemas: bool,
+    /// Take every input as this kind instead of recognising it.
+    pub kind: Option<InputKind>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            paths: Vec::new(),
+            root: PathBuf::from("."),
+            strict: true,
+            kubernetes_version: crate::schema::kubernetes::DEFAULT_VERSION.to_string(),
+            crds: Vec::new(),
+            schema_locations: Vec::new(),
+            require_schemas: false,
+            kind: None,
+        }
+    }
+}
+
+/// Why verification could not run (exit 2). Findings are never errors: they are in the [`Report`].
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// Schemas could not be loaded (`--kubernetes-version`, `--schema-location`).
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// A path that does not exist.
+    #[error("{}: no such file or directory", path.display())]
+    NotFound {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A file that could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file that is neither recognised by place nor by content.
+    #[error(
+        "{}: cannot tell what this file is; pass --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd)",
+        path.display()
+    )]
+    Unrecognized {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A `--crd` file that holds no usable CustomResourceDefinition.
+    #[error("--crd {}: {message}", path.display())]
+    Crd {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The whole-repo mode found nothing to verify.
+    #[error(
+        "nothing to verify under {}: no overlays/, charts/, argocd/, dashboards/ or alerts/; pass paths to verify",
+        root.display()
+    )]
+    Nothing {
+        /// The root.
+        root: PathBuf,
+    },
+    /// The spec (rollout.yaml) could not be read for the policy check.
+    #[error("{0}")]
+    Spec(String),
+    /// `--type kustomization` on something that is not a directory.
+    #[error("{}: --type kustomization needs a directory with a kustomization.yaml", path.display())]
+    NotKustomization {
+        /// The path.
+        path: PathBuf,
+    },
+}
+
+/// Verifies with the checks wired into this build.
+///
+/// # Errors
+/// See [`verify`].
+pub fn run(options: &VerifyOptions) -> Result<Report, VerifyError> {
+    verify(options, &wiring::Wired)
+}
+
+/// One input to check: a path and what it is taken for.
+#[derive(Debug, Clone)]
+struct Input {
+    path: PathBuf,
+    kind: InputKind,
+    reason: String,
+}
+
+/// A Kubernetes object with where it came from; `prefix` is the pointer of the object inside its
+/// document (`/items/3` for a List item, empty otherwise).
+struct Obj {
+    value: Value,
+    origin: Origin,
+    prefix: String,
+    input: usize,
+}
+
+/// A parsed single document (dashboard, alerts, values) with positions.
+struct Doc {
+    value: Value,
+    origin: Origin,
+}
+
+/// Source texts of files, for snippets.
+#[derive(Default)]
+struct Sources {
+    texts: HashMap<PathBuf, Option<Arc<str>>>,
+}
+
+impl Sources {
+    fn insert(&mut self, path: &Path, text: &str) {
+        self.texts.insert(path.to_path_buf(), Some(Arc::from(text)));
+    }
+
+    fn line(&mut self, path: &Path, line: usize) -> Option<String> {
+        if line == 0 {
+            return None;
+        }
+        let text = self
+            .texts
+            .entry(path.to_path_buf())
+            .or_insert_with(|| std::fs::read_to_string(path).ok().map(Arc::from));
+        text.as_ref()
+            .and_then(|t| t.lines().nth(line - 1))
+            .map(str::to_string)
+    }
+}
+
+/// Everything the dispatch needs.
+struct Ctx<'a> {
+    options: &'a VerifyOptions,
+    checks: &'a dyn Checks,
+    builtin: BuiltinSchemas,
+    locations: SchemaLocations,
+    crds: CrdSchemas,
+    sources: Sources,
+    report: Report,
+}
+
+impl Ctx<'_> {
+    fn span(&mut self, origin: &Origin, pointer: &str, label: String) -> Span {
+        let pos = origin
+            .locations
+            .as_ref()
+            .and_then(|l| l.nearest(pointer))
+            .unwrap_or(origin.start);
+        Span {
+            file: origin.file.clone(),
+            line: pos.line,
+            col: pos.col,
+            source_line: self.sources.line(&origin.file, pos.line),
+            label,
+        }
+    }
+
+    fn push(&mut self, mut d: Diagnostic, input: Option<usize>) {
+        d.input = input;
+        self.report.diagnostics.push(d);
+    }
+
+    fn add_input(&mut self, input: &Input, objects: usize) -> usize {
+        self.report.inputs.push(CheckedInput {
+            path: input.path.clone(),
+            kind: input.kind,
+            reason: input.reason.clone(),
+            objects,
+        });
+        self.report.inputs.len() - 1
+    }
+}
+
+fn read(path: &Path) -> Result<String, VerifyError> {
+    std::fs::read_to_string(path).map_err(|source| VerifyError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Recognises a path by its place in the repo layout.
+fn by_place(path: &Path) -> Option<(InputKind, &'static str)> {
+    if path.is_dir() && render::is_kustomization_dir(path) {
+        return Some((
+            InputKind::Kustomization,
+            "by place: kustomization directory",
+        ));
+    }
+    let comps: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let name = comps.last().map(String::as_str).unwrap_or("");
+    let n = comps.len();
+    if n >= 3
+        && comps[n - 3] == "charts"
+        && name.starts_with("values")
+        && (name.ends_with(".yaml") || name.ends_with(".yml"))
+    {
+        return Some((InputKind::Values, "by place: charts/<chart>/values*.yaml"));
+    }
+    for (dir, kind, why) in [
+        ("dashboards", InputKind::Dashboard, "by place: dashboards/"),
+        ("alerts", InputKind::Alerts, "by place: alerts/"),
+        ("argocd", InputKind::Argocd, "by place: argocd/"),
+    ] {
+        if comps[..n.saturating_sub(1)].iter().any(|c| c == dir) {
+            return Some((kind, why));
+        }
+    }
+    None
+}
+
+/// Recognises a file by what it holds.
+fn by_content(text: &str) -> Option<(InputKind, &'static str)> {
+    let docs = match yaml::parse_stream(text) {
+        Ok(d) => d.into_iter().map(|d| d.value).collect::<Vec<_>>(),
+        Err(_) => match serde_json::from_str::<Value>(text) {
+            Ok(v) => vec![v],
+            // Unparseable: guess from the words so that the parse error gets reported.
+            Err(_) if text.contains("apiVersion") && text.contains("kind") => {
+                return Some((
+                    InputKind::Manifests,
+                    "by content: apiVersion and kind (unparseable)",
+                ));
+            }
+            Err(_) if text.contains("\"panels\"") => {
+                return Some((
+                    InputKind::Dashboard,
+                    "by content: dashboard object (unparseable)",
+                ));
+            }
+            Err(_) => return None,
+        },
+    };
+    let docs: Vec<&Value> = docs.iter().filter(|v| !v.is_null()).collect();
+    let first = docs.first()?;
+    if let Value::Array(items) = first
+        && docs.len() == 1
+        && items.iter().all(|a| a.get("labels").is_some())
+    {
+        return Some((InputKind::Alerts, "by content: array of alerts"));
+    }
+    let k8s = |v: &Value| v.get("apiVersion").is_some() && v.get("kind").is_some();
+    if docs.iter().all(|d| k8s(d)) {
+        return Some((InputKind::Manifests, "by content: apiVersion and kind"));
+    }
+    if docs.len() == 1
+        && first.is_object()
+        && (first.get("panels").is_some()
+            || first.get("rows").is_some()
+            || first.get("schemaVersion").is_some()
+            || first.get("dashboard").is_some_and(Value::is_object))
+    {
+        return Some((InputKind::Dashboard, "by content: dashboard object"));
+    }
+    None
+}
+
+/// Files of a Helm chart that are not inputs of their own (the schema is used by the values check).
+fn is_chart_file(path: &Path) -> bool {
+    matches!(
+        path.file_name().and_then(|n| n.to_str()),
+        Some("values.schema.json" | "Chart.yaml" | "Chart.lock")
+    )
+}
+
+fn is_data_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// Files under a directory, sorted, skipping Helm `templates/` and dot-directories.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| VerifyError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            if name == "templates" {
+                continue;
+            }
+            if render::is_kustomization_dir(&p) {
+                out.push(p);
+            } else {
+                walk(&p, out)?;
+            }
+        } else if is_data_file(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Turns the given paths (or the repo) into inputs, each with what it is taken for.
+fn inputs(options: &VerifyOptions) -> Result<(Vec<Input>, Vec<Diagnostic>), VerifyError> {
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let mut classify =
+        |path: PathBuf, walked: bool, out: &mut Vec<Input>| -> Result<(), VerifyError> {
+            if let Some(kind) = options.kind {
+                out.push(Input {
+                    path,
+                    kind,
+                    reason: "--type".into(),
+                });
+                return Ok(());
+            }
+            if let Some((kind, why)) = by_place(&path) {
+                out.push(Input {
+                    path,
+                    kind,
+                    reason: why.into(),
+                });
+                return Ok(());
+            }
+            let text = read(&path)?;
+            match by_content(&text) {
+                Some((kind, why)) => out.push(Input {
+                    path,
+                    kind,
+                    reason: why.into(),
+                }),
+                None if walked && is_chart_file(&path) => {}
+                None if walked => notes.push(
+                    Diagnostic::new(
+                        "input-skipped",
+                        Severity::Note,
+                        format!(
+                            "skipped {}: not recognised by place or content",
+                            path.display()
+                        ),
+                    )
+                    .help("pass it with --type to check it"),
+                ),
+                None => return Err(VerifyError::Unrecognized { path }),
+            }
+            Ok(())
+        };
+    if options.paths.is_empty() {
+        let root = &options.root;
+        let mut found = Vec::new();
+        let overlays = root.join("overlays");
+        if overlays.is_dir() {
+            walk(&overlays, &mut found)?;
+        }
+        let mut charts = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(root.join("charts")) {
+            for chart in rd.filter_map(|e| e.ok().map(|e| e.path())) {
+                if let Ok(files) = std::fs::read_dir(&chart) {
+                    for f in files.filter_map(|e| e.ok().map(|e| e.path())) {
+                        if by_place(&f).is_some_and(|(k, _)| k == InputKind::Values) {
+                            charts.push(f);
+                        }
+                    }
+                }
+            }
+        }
+        charts.sort();
+        found.extend(charts);
+        for d in ["argocd", "dashboards", "alerts"] {
+            let p = root.join(d);
+            if p.is_dir() {
+                walk(&p, &mut found)?;
+            }
+        }
+        if found.is_empty() {
+            return Err(VerifyError::Nothing { root: root.clone() });
+        }
+        // Inside overlays/, a plain file is taken for manifests (the hydrated base).
+        for p in found {
+            let in_overlays = p.starts_with(&overlays) && !p.is_dir();
+            if in_overlays && options.kind.is_none() {
+                out.push(Input {
+                    path: p,
+                    kind: InputKind::Manifests,
+                    reason: "by place: overlays/".into(),
+                });
+            } else {
+                classify(p, true, &mut out)?;
+            }
+        }
+    } else {
+        for p in &options.paths {
+            if !p.exists() {
+                return Err(VerifyError::NotFound { path: p.clone() });
+            }
+            if p.is_dir() && options.kind != Some(InputKind::Kustomization) {
+                if options.kind.is_none() && render::is_kustomization_dir(p) {
+                    classify(p.clone(), false, &mut out)?;
+                } else {
+                    let mut files = Vec::new();
+                    walk(p, &mut files)?;
+                    for f in files {
+                        classify(f, true, &mut out)?;
+                    }
+                }
+            } else {
+                if options.kind == Some(InputKind::Kustomization) && !p.is_dir() {
+                    return Err(VerifyError::NotKustomization { path: p.clone() });
+                }
+                classify(p.clone(), false, &mut out)?;
+            }
+        }
+    }
+    Ok((out, notes))
+}
+
+fn yaml_diagnostic(file: &Path, err: &YamlError) -> (Diagnostic, Pos) {
+    let code = match err {
+        YamlError::DuplicateKey { .. } => "duplicate-key",
+        _ => "yaml-syntax",
+    };
+    let msg = err.to_string();
+    // YamlError messages start with "line:col: ".
+    let msg = msg
+        .split_once(": ")
+        .map_or(msg.as_str(), |(_, m)| m)
+        .to_string();
+    let _ = file;
+    (Diagnostic::error(code, msg), err.pos())
+}
+
+fn origin(file: &Path, doc: &yaml::Document) -> Origin {
+    Origin {
+        file: file.to_path_buf(),
+        document: doc.index,
+        locations: None,
+        start: doc.start,
+    }
+}
+
+impl Ctx<'_> {
+    /// Reports a YAML error as a diagnostic located at its position.
+    fn yaml_error(&mut self, file: &Path, err: &YamlError, input: usize) {
+        let (d, pos) = yaml_diagnostic(file, err);
+        let o = Origin {
+            file: file.to_path_buf(),
+            start: pos,
+            ..Origin::default()
+        };
+        let span = self.span(&o, "", String::new());
+        self.push(d.at(span), Some(input));
+    }
+
+    /// Parses a multi-document YAML file into objects, expanding `List` kinds.
+    fn load_objects(&mut self, file: &Path, text: &str, input: usize) -> Vec<Obj> {
+        self.sources.insert(file, text);
+        let docs = match yaml::parse_stream(text) {
+            Ok(d) => d,
+            Err(e) => {
+                self.yaml_error(file, &e, input);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::with_capacity(docs.len());
+        for mut doc in docs {
+            if doc.value.is_null() {
+                continue;
+            }
+            let locations = Arc::new(std::mem::take(&mut doc.locations));
+            let mut o = origin(file, &doc);
+            o.locations = Some(locations);
+            self.expand(doc.value, o, String::new(), input, &mut out);
+        }
+        out
+    }
+
+    /// Pushes an object, or the items of a `List` kind (each keeping its pointer in the document).
+    fn expand(
+        &mut self,
+        value: Value,
+        origin: Origin,
+        prefix: String,
+        input: usize,
+        out: &mut Vec<Obj>,
+    ) {
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+        let is_list = kind.ends_with("List") && value.get("items").is_some_and(Value::is_array);
+        if !is_list {
+            out.push(Obj {
+                value,
+                origin,
+                prefix,
+                input,
+            });
+            return;
+        }
+        let item_kind = kind.strip_suffix("List").unwrap_or("").to_string();
+        let api_version = value.get("apiVersion").cloned();
+        if self.options.strict
+            && let Value::Object(m) = &value
+        {
+            for k in m.keys() {
+                if !matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "items") {
+                    let p = format!("{prefix}/{}", crate::schema::kubernetes::escape_segment(k));
+                    let span = self.span(&origin, &p, kind.to_string());
+                    self.push(
+                        Diagnostic::error(
+                            "schema-unknown-field",
+                            format!("unknown field \"{k}\" in {kind}"),
+                        )
+                        .at(span),
+                        Some(input),
+                    );
+                }
+            }
+        }
+        let Value::Object(mut m) = value else { return };
+        let Some(Value::Array(items)) = m.remove("items") else {
+            return;
+        };
+        for (i, mut item) in items.into_iter().enumerate() {
+            // Items of a typed list (DeploymentList) may omit their own apiVersion and kind.
+            if !item_kind.is_empty()
+                && let Value::Object(im) = &mut item
+            {
+                if !im.contains_key("kind") {
+                    im.insert("kind".into(), Value::String(item_kind.clone()));
+                }
+                if let Some(av) = &api_version
+                    && !im.contains_key("apiVersion")
+                {
+                    im.insert("apiVersion".into(), av.clone());
+                }
+            }
+            self.expand(
+                item,
+                origin.clone(),
+                format!("{prefix}/items/{i}"),
+                input,
+                out,
+            );
+        }
+    }
+
+    /// Parses a one-document file (JSON or YAML) with positions.
+    fn load_doc(&mut self, file: &Path, text: &str, input: usize) -> Option<Doc> {
+        self.sources.insert(file, text);
+        match yaml::parse_stream(text) {
+            Ok(docs) => {
+                let mut docs: Vec<_> = docs.into_iter().filter(|d| !d.value.is_null()).collect();
+                if docs.len() > 1 {
+                    let o = origin(file, &docs[1]);
+                    let span = self.span(&o, "", String::new());
+                    self.push(
+                        Diagnostic::error(
+                            "multiple-documents",
+                            "expected one document, found several",
+                        )
+                        .at(span),
+                        Some(input),
+                    );
+                }
+                let mut doc = if docs.is_empty() {
+                    yaml::Document {
+                        value: Value::Null,
+                        locations: Locations::default(),
+                        index: 0,
+                        start: Pos { line: 1, col: 1 },
+                    }
+                } else {
+                    docs.swap_remove(0)
+                };
+                let mut o = origin(file, &doc);
+                o.locations = Some(Arc::new(std::mem::take(&mut doc.locations)));
+                Some(Doc {
+                    value: doc.value,
+                    origin: o,
+                })
+            }
+            Err(e @ YamlError::Syntax { .. }) => {
+                // Some JSON (tab indentation) is not YAML; read it without positions.
+                match serde_json::from_str::<Value>(text) {
+                    Ok(value) => Some(Doc {
+                        value,
+                        origin: Origin {
+                            file: file.to_path_buf(),
+                            start: Pos { line: 1, col: 1 },
+                            ..Origin::default()
+                        },
+                    }),
+                    Err(je) => {
+                        let json_like = file.extension().is_some_and(|e| e == "json");
+                        if json_like {
+                            let o = Origin {
+                                file: file.to_path_buf(),
+                                start: Pos {
+                                    line: je.line(),
+                                    col: je.column(),
+                                },
+                                ..Origin::default()
+                            };
+                            let span = self.span(&o, "", String::new());
+                            self.push(
+                                Diagnostic::error("json-syntax", format!("invalid JSON: {je}"))
+                                    .at(span),
+                                Some(input),
+                            );
+                        } else {
+                            self.yaml_error(file, &e, input);
+                        }
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                self.yaml_error(file, &e, input);
+                None
+            }
+        }
+    }
+}
+
+fn label(value: &Value) -> String {
+    let s = |p: &str| value.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let ns = s("/metadata/namespace");
+    let name = if s("/metadata/name").is_empty() {
+        s("/metadata/generateName")
+    } else {
+        s("/metadata/name")
+    };
+    let id = if ns.is_empty() {
+        name.to_string()
+    } else {
+        format!("{ns}/{name}")
+    };
+    format!("{} {} {id}", s("/apiVersion"), s("/kind"))
+}
+
+impl Ctx<'_> {
+    fn violations_to_diagnostics(
+        &mut self,
+        found: Vec<Violation>,
+        origin: &Origin,
+        prefix: &str,
+        label: &str,
+        input: usize,
+    ) {
+        for v in found {
+            let span = self.span(origin, &format!("{prefix}{}", v.pointer), label.to_string());
+            self.push(Diagnostic::error(v.code, v.message).at(span), Some(input));
+        }
+    }
+
+    fn findings_to_diagnostics(
+        &mut self,
+        found: Vec<Finding>,
+        origin: &Origin,
+        prefix: &str,
+        label: &str,
+        input: usize,
+    ) {
+        for f in found {
+            let span = self.span(origin, &format!("{prefix}{}", f.pointer), label.to_string());
+            self.push(
+                Diagnostic::new(f.code, f.severity, f.message).at(span),
+                Some(input),
+            );
+        }
+    }
+
+    fn not_checked(&mut self, what: &str, origin: &Origin, input: usize) {
+        let span = self.span(origin, "", String::new());
+        self.push(
+            Diagnostic::new(
+                "not-checked",
+                Severity::Note,
+                format!("not checked: {what} is not available in this build"),
+            )
+            .at(span),
+            Some(input),
+        );
+    }
+
+    /// Validates one Kubernetes object against the first schema that knows its kind.
+    fn check_object(&mut self, obj: &Obj) -> Result<(), VerifyError> {
+        let label = label(&obj.value);
+        let api_version = obj.value.get("apiVersion").and_then(Value::as_str);
+        let kind = obj.value.get("kind").and_then(Value::as_str);
+        let (Some(api_version), Some(kind)) = (api_version, kind) else {
+            let span = self.span(&obj.origin, &obj.prefix, label);
+            let msg = if obj.value.is_object() {
+                "not a Kubernetes object: apiVersion and kind are required"
+            } else {
+                "not a Kubernetes object: expected a mapping"
+            };
+            self.push(
+                Diagnostic::error("schema-missing-kind", msg).at(span),
+                Some(obj.input),
+            );
+            return Ok(());
+        };
+        let gvk = Gvk::from_api_version(api_version, kind);
+        let found = if let Some(v) = self.crds.validate(&gvk, &obj.value) {
+            Some(v)
+        } else if let Some(v) = self.locations.validator(&gvk)? {
+            Some(crate::schema::kubernetes::violations(&v, &obj.value))
+        } else {
+            self.builtin.validate(&gvk, &obj.value)
+        };
+        if let Some(found) = found {
+            self.violations_to_diagnostics(found, &obj.origin, &obj.prefix, &label, obj.input);
+            return Ok(());
+        }
+        if gvk.group == "argoproj.io" && gvk.kind == "Application" {
+            match self.checks.argocd_application(&obj.value) {
+                Some(f) => {
+                    self.findings_to_diagnostics(f, &obj.origin, &obj.prefix, &label, obj.input)
+                }
+                None => {
+                    let o = obj.origin.clone();
+                    self.not_checked("the Argo CD Application schema", &o, obj.input)
+                }
+            }
+            return Ok(());
+        }
+        let severity = if self.options.require_schemas {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let span = self.span(&obj.origin, &format!("{}/kind", obj.prefix), label);
+        self.push(
+            Diagnostic::new(
+                "schema-missing",
+                severity,
+                format!("no schema for {api_version} {kind}"),
+            )
+            .at(span)
+            .help("pass its CustomResourceDefinition with --crd, or a schema directory with --schema-location"),
+            Some(obj.input),
+        );
+        Ok(())
+    }
+}
+
+/// Verifies the inputs the options name (or the whole repo) with the given checks.
+///
+/// # Errors
+/// Usage and input errors only (exit 2): an unknown Kubernetes version, a missing or unreadable
+/// path, an unrecognised file, an unusable `--crd` or `--schema-location`, an unreadable spec.
+/// Findings are in the returned [`Report`].
+pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, VerifyError> {
+    let builtin = BuiltinSchemas::load(&options.kubernetes_version, options.strict)?;
+    let locations = SchemaLocations::new(
+        &options.schema_locations,
+        &options.kubernetes_version,
+        options.strict,
+    )?;
+    let (inputs, notes) = inputs(options)?;
+    let mut ctx = Ctx {
+        options,
+        checks,
+        builtin,
+        locations,
+        crds: CrdSchemas::default(),
+        sources: Sources::default(),
+        report: Report::default(),
+    };
+    for n in notes {
+        ctx.push(n, None);
+    }
+
+    // CRDs named with --crd.
+    for path in &options.crds {
+        let text = read(path)?;
+        let list = crate::resource::parse_resources(&text, path).map_err(|e| VerifyError::Crd {
+            path: path.clone(),
+            message: e.source.to_string(),
+        })?;
+        let mut n = 0;
+        for r in list.iter().filter(|r| is_crd(&r.value)) {
+            n += ctx
+                .crds
+                .add(&r.value, options.strict)
+                .map_err(|e| VerifyError::Crd {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+        if n == 0 {
+            return Err(VerifyError::Crd {
+                path: path.clone(),
+                message: "no CustomResourceDefinition with a schema".into(),
+            });
+        }
+    }
+
+    // Load everything first: CRDs among the inputs validate custom resources anywhere.
+    let mut objects: Vec<Obj> = Vec::new();
+    let mut rendered: HashMap<PathBuf, Vec<Resource>> = HashMap::new();
+    let mut docs: Vec<(usize, InputKind, Doc)> = Vec::new();
+    for input in &inputs {
+        match input.kind {
+            InputKind::Manifests | InputKind::Argocd => {
+                let text = read(&input.path)?;
+                let idx = ctx.add_input(input, 0);
+                let objs = ctx.load_objects(&input.path, &text, idx);
+                ctx.report.inputs[idx].objects = objs.len();
+                objects.extend(objs);
+            }
+            InputKind::Kustomization => {
+                let idx = ctx.add_input(input, 0);
+                match render::render_dir(&input.path) {
+                    Ok(list) => {
+                        ctx.report.inputs[idx].objects = list.len();
+                        for r in &list {
+                            objects.push(Obj {
+                                value: r.value.clone(),
+                                origin: r.origin.clone(),
+                                prefix: String::new(),
+                                input: idx,
+                            });
+                        }
+                        rendered.insert(input.path.clone(), list);
+                    }
+                    Err(message) => {
+                        let span = Span {
+                            file: input.path.clone(),
+                            line: 0,
+                            col: 0,
+                            label: String::new(),
+                            source_line: None,
+                        };
+                        ctx.push(
+                            Diagnostic::error("render-failed", message).at(span),
+                            Some(idx),
+                        );
+                    }
+                }
+            }
+            InputKind::Dashboard | InputKind::Alerts | InputKind::Values => {
+                let text = read(&input.path)?;
+                let idx = ctx.add_input(input, 0);
+                if let Some(doc) = ctx.load_doc(&input.path, &text, idx) {
+                    ctx.report.inputs[idx].objects = match (&input.kind, &doc.value) {
+                        (InputKind::Alerts, Value::Array(a)) => a.len(),
+                        _ => 1,
+                    };
+                    docs.push((idx, input.kind, doc));
+                }
+            }
+        }
+    }
+    for obj in &objects {
+        if is_crd(&obj.value)
+            && let Err(e) = ctx.crds.add(&obj.value, options.strict)
+        {
+            let span = ctx.span(&obj.origin, &obj.prefix, label(&obj.value));
+            ctx.push(
+                Diagnostic::error("crd-invalid-schema", e.to_string()).at(span),
+                Some(obj.input),
+            );
+        }
+    }
+    for obj in &objects {
+        ctx.check_object(obj)?;
+    }
+    for (idx, kind, doc) in docs {
+        match kind {
+            InputKind::Dashboard => match checks.dashboard(&doc.value) {
+                Some(f) => ctx.findings_to_diagnostics(f, &doc.origin, "", "dashboard", idx),
+                None => ctx.not_checked("the Grafana dashboard schema", &doc.origin, idx),
+            },
+            InputKind::Alerts => match checks.alerts(&doc.value) {
+                Some(f) => ctx.findings_to_diagnostics(f, &doc.origin, "", "alerts", idx),
+                None => ctx.not_checked("the Alertmanager alerts schema", &doc.origin, idx),
+            },
+            _ => ctx.check_values(&doc, idx)?,
+        }
+    }
+
+    // Whole repo: the rollout policy per environment and freshness of generated files.
+    if options.paths.is_empty() {
+        match checks
+            .policy_inputs(&options.root)
+            .map_err(VerifyError::Spec)?
+        {
+            Some(envs) => {
+                for env in envs {
+                    let dir = options.root.join("overlays").join(&env.environment);
+                    let list = match rendered.get(&dir) {
+                        Some(l) => l.clone(),
+                        None => match render::render_dir(&dir) {
+                            Ok(l) => l,
+                            Err(message) => {
+                                ctx.push(Diagnostic::error("render-failed", message), None);
+                                continue;
+                            }
+                        },
+                    };
+                    ctx.check_policy(&env, &list);
+                }
+            }
+            None => ctx.push(
+                Diagnostic::new(
+                    "not-checked",
+                    Severity::Note,
+                    "not checked: rollout policy (no spec reader in this build)",
+                ),
+                None,
+            ),
+        }
+        match checks.freshness(&options.root) {
+            Some(ds) => {
+                for d in ds {
+                    ctx.push(d, None);
+                }
+            }
+            None => ctx.push(
+                Diagnostic::new(
+                    "not-checked",
+                    Severity::Note,
+                    "not checked: freshness of generated overlays and overlays/base/",
+                ),
+                None,
+            ),
+        }
+    }
+    // Within an input, findings in source order.
+    ctx.report.diagnostics.sort_by_key(|d| {
+        let pos = d.span.as_ref().map_or((0, 0), |s| (s.line, s.col));
+        (
+            d.input.map_or(usize::MAX, |i| i),
+            d.span.as_ref().map(|s| s.file.clone()),
+            pos,
+        )
+    });
+    Ok(ctx.report)
+}
+
+impl Ctx<'_> {
+    fn check_policy(&mut self, env: &PolicyInput, list: &[Resource]) {
+        for f in policy::check(env, list) {
+            let mut d = Diagnostic::error(f.code, format!("{}: {}", env.environment, f.message));
+            if let Some(i) = f.resource {
+                let r = &list[i];
+                let span = self.span(&r.origin, &f.pointer, label(&r.value));
+                d = d.at(span);
+            }
+            if f.code.starts_with("policy-flag") || f.code == "policy-image-pin" {
+                d = d.help("run `rollout generate` and commit the result");
+            }
+            self.push(d, None);
+        }
+    }
+
+    /// A values file merged over its chart's `values.yaml`, checked against `values.schema.json`.
+    fn check_values(&mut self, doc: &Doc, idx: usize) -> Result<(), VerifyError> {
+        let file = doc.origin.file.clone();
+        let chart = file.parent().unwrap_or(Path::new("."));
+        let schema_path = chart.join("values.schema.json");
+        if !schema_path.is_file() {
+            let span = self.span(&doc.origin, "", String::new());
+            self.push(
+                Diagnostic::new(
+                    "not-checked",
+                    Severity::Note,
+                    format!("not checked: {} has no values.schema.json", chart.display()),
+                )
+                .at(span),
+                Some(idx),
+            );
+            return Ok(());
+        }
+        let schema_text = read(&schema_path)?;
+        let schema: Value = match serde_json::from_str(&schema_text) {
+            Ok(s) => s,
+            Err(e) => {
+                let o = Origin {
+                    file: schema_path.clone(),
+                    start: Pos {
+                        line: e.line(),
+                        col: e.column(),
+                    },
+                    ..Origin::default()
+                };
+                let span = self.span(&o, "", String::new());
+                self.push(
+                    Diagnostic::error("json-syntax", format!("invalid JSON: {e}")).at(span),
+                    Some(idx),
+                );
+                return Ok(());
+            }
+        };
+        let defaults_path = chart.join("values.yaml");
+        let is_defaults = file.file_name() == defaults_path.file_name();
+        let defaults = if is_defaults {
+            None
+        } else if defaults_path.is_file() {
+            let text = read(&defaults_path)?;
+            self.load_doc(&defaults_path, &text, idx)
+        } else {
+            None
+        };
+        let result = match &defaults {
+            Some(d) => crate::schema::values::check(&d.value, Some(&doc.value), &schema),
+            None => crate::schema::values::check(&doc.value, None, &schema),
+        };
+        let found = match result {
+            Ok(f) => f,
+            Err(e) => {
+                let o = Origin {
+                    file: schema_path.clone(),
+                    start: Pos { line: 1, col: 1 },
+                    ..Origin::default()
+                };
+                let span = self.span(&o, "", String::new());
+                self.push(
+                    Diagnostic::error("schema-invalid-schema", e.to_string()).at(span),
+                    Some(idx),
+                );
+                return Ok(());
+            }
+        };
+        let label = "values (merged over the chart's values.yaml)".to_string();
+        for v in found {
+            let has = |o: &Origin| {
+                o.locations
+                    .as_ref()
+                    .is_some_and(|l| l.key(&v.pointer).or_else(|| l.node(&v.pointer)).is_some())
+            };
+            let origin = match &defaults {
+                Some(d) if !has(&doc.origin) && has(&d.origin) => &d.origin,
+                _ => &doc.origin,
+            };
+            let span = self.span(origin, &v.pointer, label.clone());
+            self.push(Diagnostic::error(v.code, v.message).at(span), Some(idx));
+        }
+        Ok(())
+    }
+}
