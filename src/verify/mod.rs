@@ -219,6 +219,15 @@ impl Ctx<'_> {
     }
 }
 
+/// `root/rel`, or just `rel` when the root is the current directory (no `./` in reports).
+fn under(root: &Path, rel: &str) -> PathBuf {
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        PathBuf::from(rel)
+    } else {
+        root.join(rel)
+    }
+}
+
 fn read(path: &Path) -> Result<String, VerifyError> {
     std::fs::read_to_string(path).map_err(|source| VerifyError::Read {
         path: path.to_path_buf(),
@@ -399,12 +408,12 @@ fn inputs(options: &VerifyOptions) -> Result<(Vec<Input>, Vec<Diagnostic>), Veri
     if options.paths.is_empty() {
         let root = &options.root;
         let mut found = Vec::new();
-        let overlays = root.join("overlays");
+        let overlays = under(root, "overlays");
         if overlays.is_dir() {
             walk(&overlays, &mut found)?;
         }
         let mut charts = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(root.join("charts")) {
+        if let Ok(rd) = std::fs::read_dir(under(root, "charts")) {
             for chart in rd.filter_map(|e| e.ok().map(|e| e.path())) {
                 if let Ok(files) = std::fs::read_dir(&chart) {
                     for f in files.filter_map(|e| e.ok().map(|e| e.path())) {
@@ -418,7 +427,7 @@ fn inputs(options: &VerifyOptions) -> Result<(Vec<Input>, Vec<Diagnostic>), Veri
         charts.sort();
         found.extend(charts);
         for d in ["argocd", "dashboards", "alerts"] {
-            let p = root.join(d);
+            let p = under(root, d);
             if p.is_dir() {
                 walk(&p, &mut found)?;
             }
@@ -938,7 +947,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         {
             Some(envs) => {
                 for env in envs {
-                    let dir = options.root.join("overlays").join(&env.environment);
+                    let dir = under(&options.root, "overlays").join(&env.environment);
                     let list = match rendered.get(&dir) {
                         Some(l) => l.clone(),
                         None => match render::render_dir(&dir) {
@@ -978,13 +987,10 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         }
     }
     // Within an input, findings in source order.
-    ctx.report.diagnostics.sort_by_key(|d| {
-        let pos = d.span.as_ref().map_or((0, 0), |s| (s.line, s.col));
-        (
-            d.input.map_or(usize::MAX, |i| i),
-            d.span.as_ref().map(|s| s.file.clone()),
-            pos,
-        )
+    // Repo-wide checks stay in the order they ran.
+    ctx.report.diagnostics.sort_by_key(|d| match d.input {
+        Some(i) => (i, d.span.as_ref().map(|s| (s.file.clone(), s.line, s.col))),
+        None => (usize::MAX, None),
     });
     Ok(ctx.report)
 }

@@ -310,10 +310,7 @@ fn github(report: &Report) -> String {
                 props.push(format!("col={}", s.col));
             }
         }
-        props.push(format!(
-            "title={}",
-            gh_prop(&format!("rollout verify: {}", d.code))
-        ));
+        props.push(format!("title={}", gh_prop(&d.code)));
         let mut msg = d.message.clone();
         if let Some(s) = &d.span
             && !s.label.is_empty()
