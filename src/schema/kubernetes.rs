@@ -325,6 +325,10 @@ fn short(v: &Value) -> String {
 
 /// Runs a validator and turns every error into a [`Violation`], in document order.
 pub fn violations(validator: &Validator, value: &Value) -> Vec<Violation> {
+    // The fast path: most objects are valid, and `is_valid` stops early and builds no errors.
+    if validator.is_valid(value) {
+        return Vec::new();
+    }
     let mut out: Vec<Violation> = validator.iter_errors(value).flat_map(convert).collect();
     out.dedup();
     out

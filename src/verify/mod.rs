@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod diagnostic;
+pub mod parse;
 pub mod policy;
 pub mod render;
 pub mod report;
@@ -134,7 +135,12 @@ struct Input {
     path: PathBuf,
     kind: InputKind,
     reason: String,
+    /// The text and its fast-parsed documents, when recognition already read them.
+    preloaded: Option<(String, Option<FastDocs>)>,
 }
+
+/// Documents read without positions: each value with where its document starts.
+type FastDocs = Vec<(Value, Pos)>;
 
 /// A Kubernetes object with where it came from; `prefix` is the pointer of the object inside its
 /// document (`/items/3` for a List item, empty otherwise).
@@ -269,7 +275,18 @@ fn by_place(path: &Path) -> Option<(InputKind, &'static str)> {
 }
 
 /// Recognises a file by what it holds.
-fn by_content(text: &str) -> Option<(InputKind, &'static str)> {
+/// Recognises a file by what it holds; also hands back the documents when the fast reader could
+/// read them, so the file is not parsed twice.
+fn by_content(text: &str) -> (Option<(InputKind, &'static str)>, Option<FastDocs>) {
+    let fast = parse::values_fast_parallel(text);
+    let kind = match &fast {
+        Some(docs) => classify(docs.iter().map(|(v, _)| v).collect()),
+        None => by_content_slow(text),
+    };
+    (kind, fast)
+}
+
+fn by_content_slow(text: &str) -> Option<(InputKind, &'static str)> {
     let docs = match yaml::parse_stream(text) {
         Ok(d) => d.into_iter().map(|d| d.value).collect::<Vec<_>>(),
         Err(_) => match serde_json::from_str::<Value>(text) {
@@ -290,7 +307,12 @@ fn by_content(text: &str) -> Option<(InputKind, &'static str)> {
             Err(_) => return None,
         },
     };
-    let docs: Vec<&Value> = docs.iter().filter(|v| !v.is_null()).collect();
+    classify(docs.iter().collect())
+}
+
+/// What parsed documents are: alerts, manifests or a dashboard.
+fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
+    let docs: Vec<&Value> = docs.into_iter().filter(|v| !v.is_null()).collect();
     let first = docs.first()?;
     if let Value::Array(items) = first
         && docs.len() == 1
@@ -364,13 +386,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
 fn inputs(options: &VerifyOptions) -> Result<(Vec<Input>, Vec<Diagnostic>), VerifyError> {
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let mut classify =
+    let mut recognise =
         |path: PathBuf, walked: bool, out: &mut Vec<Input>| -> Result<(), VerifyError> {
             if let Some(kind) = options.kind {
                 out.push(Input {
                     path,
                     kind,
                     reason: "--type".into(),
+                    preloaded: None,
                 });
                 return Ok(());
             }
@@ -379,18 +402,20 @@ fn inputs(options: &VerifyOptions) -> Result<(Vec<Input>, Vec<Diagnostic>), Veri
                     path,
                     kind,
                     reason: why.into(),
+                    preloaded: None,
                 });
                 return Ok(());
             }
             let text = read(&path)?;
             match by_content(&text) {
-                Some((kind, why)) => out.push(Input {
+                (Some((kind, why)), fast) => out.push(Input {
                     path,
                     kind,
                     reason: why.into(),
+                    preloaded: Some((text, fast)),
                 }),
-                None if walked && is_chart_file(&path) => {}
-                None if walked => notes.push(
+                (None, _) if walked && is_chart_file(&path) => {}
+                (None, _) if walked => notes.push(
                     Diagnostic::new(
                         "input-skipped",
                         Severity::Note,
@@ -401,7 +426,7 @@ fn inputs(options: &VerifyOptions) -> Result<(Vec<Input>, Vec<Diagnostic>), Veri
                     )
                     .help("pass it with --type to check it"),
                 ),
-                None => return Err(VerifyError::Unrecognized { path }),
+                (None, _) => return Err(VerifyError::Unrecognized { path }),
             }
             Ok(())
         };
@@ -443,9 +468,10 @@ fn inputs(options: &VerifyOptions) -> Result<(Vec<Input>, Vec<Diagnostic>), Veri
                     path: p,
                     kind: InputKind::Manifests,
                     reason: "by place: overlays/".into(),
+                    preloaded: None,
                 });
             } else {
-                classify(p, true, &mut out)?;
+                recognise(p, true, &mut out)?;
             }
         }
     } else {
@@ -455,19 +481,19 @@ fn inputs(options: &VerifyOptions) -> Result<(Vec<Input>, Vec<Diagnostic>), Veri
             }
             if p.is_dir() && options.kind != Some(InputKind::Kustomization) {
                 if options.kind.is_none() && render::is_kustomization_dir(p) {
-                    classify(p.clone(), false, &mut out)?;
+                    recognise(p.clone(), false, &mut out)?;
                 } else {
                     let mut files = Vec::new();
                     walk(p, &mut files)?;
                     for f in files {
-                        classify(f, true, &mut out)?;
+                        recognise(f, true, &mut out)?;
                     }
                 }
             } else {
                 if options.kind == Some(InputKind::Kustomization) && !p.is_dir() {
                     return Err(VerifyError::NotKustomization { path: p.clone() });
                 }
-                classify(p.clone(), false, &mut out)?;
+                recognise(p.clone(), false, &mut out)?;
             }
         }
     }
@@ -514,7 +540,7 @@ impl Ctx<'_> {
     /// Parses a multi-document YAML file into objects, expanding `List` kinds.
     fn load_objects(&mut self, file: &Path, text: &str, input: usize) -> Vec<Obj> {
         self.sources.insert(file, text);
-        let docs = match yaml::parse_stream(text) {
+        let docs = match parse::parse_stream(text) {
             Ok(d) => d,
             Err(e) => {
                 self.yaml_error(file, &e, input);
@@ -680,6 +706,33 @@ impl Ctx<'_> {
     }
 }
 
+/// Objects of a manifest file read without positions, or `None` when the file needs the full
+/// reader (any parse problem, a `List` to expand).
+fn fast_objects(file: &Path, docs: FastDocs, input: usize) -> Option<Vec<Obj>> {
+    let mut out = Vec::with_capacity(docs.len());
+    for (document, (value, start)) in docs.into_iter().enumerate() {
+        if value.is_null() {
+            continue;
+        }
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind.ends_with("List") && value.get("items").is_some() {
+            return None;
+        }
+        out.push(Obj {
+            value,
+            origin: Origin {
+                file: file.to_path_buf(),
+                document,
+                locations: None,
+                start,
+            },
+            prefix: String::new(),
+            input,
+        });
+    }
+    Some(out)
+}
+
 fn label(value: &Value) -> String {
     let s = |p: &str| value.pointer(p).and_then(Value::as_str).unwrap_or("");
     let ns = s("/metadata/namespace");
@@ -741,6 +794,35 @@ impl Ctx<'_> {
         );
     }
 
+    /// Whether an object has a schema and passes it (so that checking it would report nothing).
+    fn is_clean(&self, obj: &Obj) -> Result<bool, VerifyError> {
+        let api_version = obj.value.get("apiVersion").and_then(Value::as_str);
+        let kind = obj.value.get("kind").and_then(Value::as_str);
+        let (Some(api_version), Some(kind)) = (api_version, kind) else {
+            return Ok(false);
+        };
+        let gvk = Gvk::from_api_version(api_version, kind);
+        Ok(self
+            .schema_violations(&gvk, &obj.value)?
+            .is_some_and(|v| v.is_empty()))
+    }
+
+    /// Violations from the first schema that knows the kind: a CRD, a `--schema-location`, the
+    /// built-in kinds. `None` when none does.
+    fn schema_violations(
+        &self,
+        gvk: &Gvk,
+        value: &Value,
+    ) -> Result<Option<Vec<Violation>>, VerifyError> {
+        if let Some(v) = self.crds.validate(gvk, value) {
+            return Ok(Some(v));
+        }
+        if let Some(v) = self.locations.validator(gvk)? {
+            return Ok(Some(crate::schema::kubernetes::violations(&v, value)));
+        }
+        Ok(self.builtin.validate(gvk, value))
+    }
+
     /// Validates one Kubernetes object against the first schema that knows its kind.
     fn check_object(&mut self, obj: &Obj) -> Result<(), VerifyError> {
         let label = label(&obj.value);
@@ -760,14 +842,7 @@ impl Ctx<'_> {
             return Ok(());
         };
         let gvk = Gvk::from_api_version(api_version, kind);
-        let found = if let Some(v) = self.crds.validate(&gvk, &obj.value) {
-            Some(v)
-        } else if let Some(v) = self.locations.validator(&gvk)? {
-            Some(crate::schema::kubernetes::violations(&v, &obj.value))
-        } else {
-            self.builtin.validate(&gvk, &obj.value)
-        };
-        if let Some(found) = found {
+        if let Some(found) = self.schema_violations(&gvk, &obj.value)? {
             self.violations_to_diagnostics(found, &obj.origin, &obj.prefix, &label, obj.input);
             return Ok(());
         }
@@ -859,17 +934,32 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
     let mut objects: Vec<Obj> = Vec::new();
     let mut rendered: HashMap<PathBuf, Vec<Resource>> = HashMap::new();
     let mut docs: Vec<(usize, InputKind, Doc)> = Vec::new();
-    for input in &inputs {
+    // Manifest files read without positions (the fast path), with their text.
+    let mut fast_inputs: Vec<(usize, PathBuf, String)> = Vec::new();
+    for mut input in inputs {
         match input.kind {
             InputKind::Manifests | InputKind::Argocd => {
-                let text = read(&input.path)?;
-                let idx = ctx.add_input(input, 0);
-                let objs = ctx.load_objects(&input.path, &text, idx);
+                let (text, fast) = match input.preloaded.take() {
+                    Some((text, fast)) => (text, fast),
+                    None => {
+                        let text = read(&input.path)?;
+                        let fast = parse::values_fast_parallel(&text);
+                        (text, fast)
+                    }
+                };
+                let idx = ctx.add_input(&input, 0);
+                let objs = match fast.and_then(|docs| fast_objects(&input.path, docs, idx)) {
+                    Some(objs) => {
+                        fast_inputs.push((idx, input.path.clone(), text));
+                        objs
+                    }
+                    None => ctx.load_objects(&input.path, &text, idx),
+                };
                 ctx.report.inputs[idx].objects = objs.len();
                 objects.extend(objs);
             }
             InputKind::Kustomization => {
-                let idx = ctx.add_input(input, 0);
+                let idx = ctx.add_input(&input, 0);
                 match render::render_dir(&input.path) {
                     Ok(list) => {
                         ctx.report.inputs[idx].objects = list.len();
@@ -899,8 +989,11 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
                 }
             }
             InputKind::Dashboard | InputKind::Alerts | InputKind::Values => {
-                let text = read(&input.path)?;
-                let idx = ctx.add_input(input, 0);
+                let text = match input.preloaded.take() {
+                    Some((text, _)) => text,
+                    None => read(&input.path)?,
+                };
+                let idx = ctx.add_input(&input, 0);
                 if let Some(doc) = ctx.load_doc(&input.path, &text, idx) {
                     ctx.report.inputs[idx].objects = match (&input.kind, &doc.value) {
                         (InputKind::Alerts, Value::Array(a)) => a.len(),
@@ -922,8 +1015,47 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
             );
         }
     }
-    for obj in &objects {
-        ctx.check_object(obj)?;
+    // Files read without positions stay so when every object in them is clean; a file with any
+    // finding is read again with positions and checked in full, so findings are located.
+    let mut checked = vec![false; objects.len()];
+    if !fast_inputs.is_empty() {
+        let mut dirty = std::collections::HashSet::new();
+        for (i, obj) in objects.iter().enumerate() {
+            if obj.origin.locations.is_some() || dirty.contains(&obj.input) {
+                continue;
+            }
+            if ctx.is_clean(obj)? {
+                checked[i] = true;
+            } else {
+                dirty.insert(obj.input);
+            }
+        }
+        if !dirty.is_empty() {
+            let (mut kept, mut kept_checked) = (Vec::new(), Vec::new());
+            for (o, c) in objects.into_iter().zip(checked) {
+                if !dirty.contains(&o.input) {
+                    kept.push(o);
+                    kept_checked.push(c);
+                }
+            }
+            for (idx, path, text) in fast_inputs.iter().filter(|f| dirty.contains(&f.0)) {
+                let objs = ctx.load_objects(path, text, *idx);
+                kept_checked.extend(std::iter::repeat_n(false, objs.len()));
+                kept.extend(objs);
+            }
+            objects = kept;
+            checked = kept_checked;
+        }
+    }
+    for (obj, done) in objects.iter().zip(&checked) {
+        if !done {
+            ctx.check_object(obj)?;
+        }
+    }
+    // Freeing thousands of parsed documents costs about a tenth of a large run: a background
+    // thread does it, so the report returns (and the CLI exits) without waiting for it.
+    if objects.len() > 1000 {
+        std::thread::spawn(move || drop(objects));
     }
     for (idx, kind, doc) in docs {
         match kind {
