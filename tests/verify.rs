@@ -483,3 +483,31 @@ fn renderers_over_the_fixture_set() {
         r.counts().errors
     );
 }
+
+#[test]
+fn large_file_findings_are_located_exactly() {
+    // Large enough to be read on several threads; the bad object is near the end.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..4000 {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  namespace: media\ndata:\n  A: \"{i}\"\n"
+        ));
+    }
+    text.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata:\n  A: 1\n");
+    let lines = text.lines().count();
+    let file = dir.path().join("big.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let r = run(&VerifyOptions {
+        paths: vec![file.clone()],
+        ..VerifyOptions::default()
+    });
+    assert_eq!(r.counts().objects, 4001);
+    assert_eq!(
+        located(&r),
+        vec![(
+            "schema-type".to_string(),
+            format!("{}:{lines}:3", file.display())
+        )]
+    );
+}
