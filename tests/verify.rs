@@ -160,8 +160,8 @@ fn good_fixtures_pass_strict() {
     let r = run(&opts(&["good"]));
     assert_eq!(located(&r), vec![]);
     assert!(!r.failed());
-    assert_eq!(r.inputs.len(), 4);
-    assert_eq!(r.counts().objects, 7);
+    assert_eq!(r.inputs.len(), 5);
+    assert_eq!(r.counts().objects, 21);
 }
 
 #[test]
