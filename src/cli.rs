@@ -42,6 +42,8 @@ pub enum Command {
     Alerts(AlertsArgs),
     /// Assemble the staging validation report from the evidence files.
     Evidence(EvidenceArgs),
+    /// Check manifests, dashboards, alerts, values and Applications (pre-merge gate).
+    Verify(VerifyArgs),
 }
 
 /// `rollout generate`.
@@ -285,4 +287,66 @@ pub enum EvidenceFormat {
     Md,
     /// JSON.
     Json,
+}
+
+/// `rollout verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Files or directories to verify (default: the whole repo).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Unknown fields fail, as kubeconform -strict (the default).
+    #[arg(long, overrides_with = "no_strict")]
+    pub strict: bool,
+    /// Accept unknown fields.
+    #[arg(long, overrides_with = "strict")]
+    pub no_strict: bool,
+    /// Kubernetes version of the built-in schemas.
+    #[arg(long, value_name = "VERSION", default_value = "1.34")]
+    pub kubernetes_version: String,
+    /// A file of CustomResourceDefinitions to validate custom resources with.
+    #[arg(long, value_name = "PATH")]
+    pub crd: Vec<PathBuf>,
+    /// A kubeconform-style schema directory or path template.
+    #[arg(long, value_name = "DIR|TEMPLATE")]
+    pub schema_location: Vec<String>,
+    /// Fail on objects no schema knows (default: a warning).
+    #[arg(long)]
+    pub require_schemas: bool,
+    /// Take every input as this type instead of recognising it.
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub input_type: Option<InputType>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: VerifyOutput,
+}
+
+/// What `--type` can force an input to be taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputType {
+    /// Kubernetes objects.
+    Manifests,
+    /// A kustomization directory (rendered first).
+    Kustomization,
+    /// A Grafana dashboard.
+    Dashboard,
+    /// An array of Alertmanager alerts.
+    Alerts,
+    /// Helm chart values.
+    Values,
+    /// Argo CD Applications.
+    Argocd,
+}
+
+/// `rollout verify --output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyOutput {
+    /// Grouped by file, with file:line:col and a summary line.
+    Text,
+    /// One JSON document.
+    Json,
+    /// JUnit XML.
+    Junit,
+    /// GitHub Actions annotations.
+    Github,
 }

@@ -21,4 +21,5 @@ pub mod resource;
 pub mod schema;
 pub mod secret;
 pub mod spec;
+pub mod verify;
 pub mod yaml;

@@ -226,10 +226,7 @@ mod tests {
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].id().to_string(), "apps.v1.Deployment.media.auth");
         assert_eq!(list[1].id().to_string(), "v1.Service..auth");
-        assert_eq!(
-            list[0].origin.describe("/metadata/namespace"),
-            "a.yaml:5:14"
-        );
+        assert_eq!(list[0].origin.describe("/metadata/namespace"), "a.yaml:5:3");
         assert_eq!(list[0].origin.describe("/spec/missing"), "a.yaml:1:1");
     }
 

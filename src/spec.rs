@@ -343,7 +343,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
 
 fn at(locations: &Locations, pointer: &str, message: String) -> Problem {
     let pos = locations
-        .nearest(pointer)
+        .nearest_value(pointer)
         .unwrap_or(Pos { line: 1, col: 1 });
     Problem {
         pos,

@@ -44,12 +44,21 @@ impl Locations {
         self.keys.get(pointer).copied()
     }
 
-    /// Best position for `pointer`: the node, else the key that introduces it, else the nearest
+    /// Best position for `pointer`: the key that introduces it, else the node, else the nearest
     /// ancestor that has one.
     pub fn nearest(&self, pointer: &str) -> Option<Pos> {
+        self.nearest_by(pointer, |p| self.key(p).or_else(|| self.node(p)))
+    }
+
+    /// Like [`Locations::nearest`], but the value before its key: where a wrong value is.
+    pub fn nearest_value(&self, pointer: &str) -> Option<Pos> {
+        self.nearest_by(pointer, |p| self.node(p).or_else(|| self.key(p)))
+    }
+
+    fn nearest_by(&self, pointer: &str, at: impl Fn(&str) -> Option<Pos>) -> Option<Pos> {
         let mut p = pointer;
         loop {
-            if let Some(pos) = self.node(p).or_else(|| self.key(p)) {
+            if let Some(pos) = at(p) {
                 return Some(pos);
             }
             match p.rfind('/') {

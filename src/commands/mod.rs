@@ -18,6 +18,8 @@ use rollout::fileset::Applied;
 
 use crate::cli::Command;
 
+mod verify;
+
 /// What a command hands back to `main`: text for stdout and stderr, and the outcome.
 #[derive(Debug, Default)]
 pub struct Output {
@@ -40,6 +42,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Dashboards(args) => dashboards::run(args),
         Command::Alerts(args) => alerts::run(args),
         Command::Evidence(args) => evidence::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 

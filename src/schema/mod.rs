@@ -1,10 +1,15 @@
-//! Built-in schemas and content checks for the files `rollout` verifies and sends.
+//! Schema registry: what each kind of input is validated against (Kubernetes built-in kinds,
+//! kubeconform-style schema directories, CRD `openAPIV3Schema`s, Helm `values.schema.json`, Grafana
+//! dashboards, Alertmanager alert payloads) and the extra rules the real servers apply.
 //!
-//! Each submodule owns one document kind: its JSON Schema and the extra rules the real server applies.
-//! No I/O here: callers hand in parsed JSON and get findings back.
+//! Owns schemas and their compiled validators; no I/O, no output, no verdicts: callers hand in
+//! parsed JSON and get findings back.
 
 pub mod alertmanager;
+pub mod crd;
 pub mod grafana;
+pub mod kubernetes;
+pub mod values;
 
 use serde_json::Value;
 

@@ -1,0 +1,201 @@
+//! The one diagnostic model every check reports in, and the report that collects them.
+//!
+//! Owns codes, severities, spans and counts. Renders nothing (see `report`), reads no files.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How bad a diagnostic is. Only errors fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails `rollout verify` (exit 1).
+    Error,
+    /// Shown, does not fail.
+    Warning,
+    /// Something that was not checked, or a fact worth knowing.
+    Note,
+}
+
+impl Severity {
+    /// `error`, `warning`, `note`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// A place in a source file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Span {
+    /// The file, as given or found (relative to the repo root when walking the repo).
+    pub file: PathBuf,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// 1-based column (0 when unknown).
+    pub col: usize,
+    /// What is at that place (`apps/v1 Deployment media/auth`).
+    pub label: String,
+    /// The source line, for the caret snippet, when known.
+    #[serde(skip)]
+    pub source_line: Option<String>,
+}
+
+impl Span {
+    /// `file:line:col` (or just `file` when the position is unknown).
+    pub fn describe(&self) -> String {
+        if self.line == 0 {
+            self.file.display().to_string()
+        } else {
+            format!("{}:{}:{}", self.file.display(), self.line, self.col)
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Stable kebab-case code (`schema-unknown-field`, `duplicate-key`, `policy-flag-missing`).
+    pub code: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Terse message naming the field or object.
+    pub message: String,
+    /// Where it is.
+    pub span: Option<Span>,
+    /// `help:` notes, each one line; name the command to run when there is one.
+    pub help: Vec<String>,
+    /// Index of the input (in [`Report::inputs`]) it belongs to; `None` for repo-wide checks.
+    #[serde(skip)]
+    pub input: Option<usize>,
+}
+
+impl Diagnostic {
+    /// A new diagnostic with no span and no help.
+    pub fn new(code: impl Into<String>, severity: Severity, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code: code.into(),
+            severity,
+            message: message.into(),
+            span: None,
+            help: Vec::new(),
+            input: None,
+        }
+    }
+
+    /// An error.
+    pub fn error(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Error, message)
+    }
+
+    /// Sets the span.
+    pub fn at(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// Adds a help line.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help.push(help.into());
+        self
+    }
+}
+
+/// What an input was taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    /// Kubernetes objects (apiVersion + kind), one or more documents.
+    Manifests,
+    /// A kustomization directory, rendered first.
+    Kustomization,
+    /// A Grafana dashboard (JSON model).
+    Dashboard,
+    /// An array of Alertmanager alerts (`POST /api/v2/alerts` body).
+    Alerts,
+    /// Helm chart values (`charts/<chart>/values*.yaml`).
+    Values,
+    /// Argo CD Applications.
+    Argocd,
+}
+
+impl InputKind {
+    /// The kebab-case name the report and `--type` use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputKind::Manifests => "manifests",
+            InputKind::Kustomization => "kustomization",
+            InputKind::Dashboard => "dashboard",
+            InputKind::Alerts => "alerts",
+            InputKind::Values => "values",
+            InputKind::Argocd => "argocd",
+        }
+    }
+}
+
+/// One input that was checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckedInput {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// What it was taken for.
+    pub kind: InputKind,
+    /// Why (`by place: dashboards/`, `by content: apiVersion and kind`, `--type`).
+    pub reason: String,
+    /// How many objects were checked in it (resources, alerts, 1 for a dashboard or values file).
+    pub objects: usize,
+}
+
+/// The result of `rollout verify`: what was checked and what was found, in input order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Every input, in the order checked.
+    pub inputs: Vec<CheckedInput>,
+    /// Every finding.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Inputs checked.
+    pub inputs: usize,
+    /// Objects checked.
+    pub objects: usize,
+    /// Errors.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// Notes.
+    pub notes: usize,
+}
+
+impl Report {
+    /// Counts by severity.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts {
+            inputs: self.inputs.len(),
+            objects: self.inputs.iter().map(|i| i.objects).sum(),
+            ..Counts::default()
+        };
+        for d in &self.diagnostics {
+            match d.severity {
+                Severity::Error => c.errors += 1,
+                Severity::Warning => c.warnings += 1,
+                Severity::Note => c.notes += 1,
+            }
+        }
+        c
+    }
+
+    /// Whether any error was found (exit 1).
+    pub fn failed(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+}

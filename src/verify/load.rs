@@ -1,0 +1,247 @@
+//! Loading inputs with positions: multi-document manifests (with `List` expansion), single JSON or
+//! YAML documents, and the fast path that reads values without positions for clean files.
+//!
+//! Owns turning text into objects and YAML errors into diagnostics; validates nothing.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::recognise::FastDocs;
+use super::{Ctx, Diagnostic, Doc, Obj, parse};
+use crate::resource::Origin;
+use crate::yaml::{self, Locations, Pos, YamlError};
+
+fn yaml_diagnostic(file: &Path, err: &YamlError) -> (Diagnostic, Pos) {
+    let code = match err {
+        YamlError::DuplicateKey { .. } => "duplicate-key",
+        _ => "yaml-syntax",
+    };
+    let msg = err.to_string();
+    // YamlError messages start with "line:col: ".
+    let msg = msg
+        .split_once(": ")
+        .map_or(msg.as_str(), |(_, m)| m)
+        .to_string();
+    let _ = file;
+    (Diagnostic::error(code, msg), err.pos())
+}
+
+fn origin(file: &Path, doc: &yaml::Document) -> Origin {
+    Origin {
+        file: file.to_path_buf(),
+        document: doc.index,
+        locations: None,
+        start: doc.start,
+    }
+}
+
+impl Ctx<'_> {
+    /// Reports a YAML error as a diagnostic located at its position.
+    fn yaml_error(&mut self, file: &Path, err: &YamlError, input: usize) {
+        let (d, pos) = yaml_diagnostic(file, err);
+        let o = Origin {
+            file: file.to_path_buf(),
+            start: pos,
+            ..Origin::default()
+        };
+        let span = self.span(&o, "", String::new());
+        self.push(d.at(span), Some(input));
+    }
+
+    /// Parses a multi-document YAML file into objects, expanding `List` kinds.
+    pub(super) fn load_objects(&mut self, file: &Path, text: &str, input: usize) -> Vec<Obj> {
+        self.sources.insert(file, text);
+        let docs = match parse::parse_stream(text) {
+            Ok(d) => d,
+            Err(e) => {
+                self.yaml_error(file, &e, input);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::with_capacity(docs.len());
+        for mut doc in docs {
+            if doc.value.is_null() {
+                continue;
+            }
+            let locations = Arc::new(std::mem::take(&mut doc.locations));
+            let mut o = origin(file, &doc);
+            o.locations = Some(locations);
+            self.expand(doc.value, o, String::new(), input, &mut out);
+        }
+        out
+    }
+
+    /// Pushes an object, or the items of a `List` kind (each keeping its pointer in the document).
+    fn expand(
+        &mut self,
+        value: Value,
+        origin: Origin,
+        prefix: String,
+        input: usize,
+        out: &mut Vec<Obj>,
+    ) {
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+        let is_list = kind.ends_with("List") && value.get("items").is_some_and(Value::is_array);
+        if !is_list {
+            out.push(Obj {
+                value,
+                origin,
+                prefix,
+                input,
+            });
+            return;
+        }
+        let item_kind = kind.strip_suffix("List").unwrap_or("").to_string();
+        let api_version = value.get("apiVersion").cloned();
+        if self.options.strict
+            && let Value::Object(m) = &value
+        {
+            for k in m.keys() {
+                if !matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "items") {
+                    let p = format!("{prefix}/{}", crate::schema::kubernetes::escape_segment(k));
+                    let span = self.span(&origin, &p, kind.to_string());
+                    self.push(
+                        Diagnostic::error(
+                            "schema-unknown-field",
+                            format!("unknown field \"{k}\" in {kind}"),
+                        )
+                        .at(span),
+                        Some(input),
+                    );
+                }
+            }
+        }
+        let Value::Object(mut m) = value else { return };
+        let Some(Value::Array(items)) = m.remove("items") else {
+            return;
+        };
+        for (i, mut item) in items.into_iter().enumerate() {
+            // Items of a typed list (DeploymentList) may omit their own apiVersion and kind.
+            if !item_kind.is_empty()
+                && let Value::Object(im) = &mut item
+            {
+                if !im.contains_key("kind") {
+                    im.insert("kind".into(), Value::String(item_kind.clone()));
+                }
+                if let Some(av) = &api_version
+                    && !im.contains_key("apiVersion")
+                {
+                    im.insert("apiVersion".into(), av.clone());
+                }
+            }
+            self.expand(
+                item,
+                origin.clone(),
+                format!("{prefix}/items/{i}"),
+                input,
+                out,
+            );
+        }
+    }
+
+    /// Parses a one-document file (JSON or YAML) with positions.
+    pub(super) fn load_doc(&mut self, file: &Path, text: &str, input: usize) -> Option<Doc> {
+        self.sources.insert(file, text);
+        match yaml::parse_stream(text) {
+            Ok(docs) => {
+                let mut docs: Vec<_> = docs.into_iter().filter(|d| !d.value.is_null()).collect();
+                if docs.len() > 1 {
+                    let o = origin(file, &docs[1]);
+                    let span = self.span(&o, "", String::new());
+                    self.push(
+                        Diagnostic::error(
+                            "multiple-documents",
+                            "expected one document, found several",
+                        )
+                        .at(span),
+                        Some(input),
+                    );
+                }
+                let mut doc = if docs.is_empty() {
+                    yaml::Document {
+                        value: Value::Null,
+                        locations: Locations::default(),
+                        index: 0,
+                        start: Pos { line: 1, col: 1 },
+                    }
+                } else {
+                    docs.swap_remove(0)
+                };
+                let mut o = origin(file, &doc);
+                o.locations = Some(Arc::new(std::mem::take(&mut doc.locations)));
+                Some(Doc {
+                    value: doc.value,
+                    origin: o,
+                })
+            }
+            Err(e @ YamlError::Syntax { .. }) => {
+                // Some JSON (tab indentation) is not YAML; read it without positions.
+                match serde_json::from_str::<Value>(text) {
+                    Ok(value) => Some(Doc {
+                        value,
+                        origin: Origin {
+                            file: file.to_path_buf(),
+                            start: Pos { line: 1, col: 1 },
+                            ..Origin::default()
+                        },
+                    }),
+                    Err(je) => {
+                        let json_like = file.extension().is_some_and(|e| e == "json");
+                        if json_like {
+                            let o = Origin {
+                                file: file.to_path_buf(),
+                                start: Pos {
+                                    line: je.line(),
+                                    col: je.column(),
+                                },
+                                ..Origin::default()
+                            };
+                            let span = self.span(&o, "", String::new());
+                            self.push(
+                                Diagnostic::error("json-syntax", format!("invalid JSON: {je}"))
+                                    .at(span),
+                                Some(input),
+                            );
+                        } else {
+                            self.yaml_error(file, &e, input);
+                        }
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                self.yaml_error(file, &e, input);
+                None
+            }
+        }
+    }
+}
+
+/// Objects of a manifest file read without positions, or `None` when the file needs the full
+/// reader (any parse problem, a `List` to expand).
+pub(super) fn fast_objects(file: &Path, docs: FastDocs, input: usize) -> Option<Vec<Obj>> {
+    let mut out = Vec::with_capacity(docs.len());
+    for (document, (value, start)) in docs.into_iter().enumerate() {
+        if value.is_null() {
+            continue;
+        }
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind.ends_with("List") && value.get("items").is_some() {
+            return None;
+        }
+        out.push(Obj {
+            value,
+            origin: Origin {
+                file: file.to_path_buf(),
+                document,
+                locations: None,
+                start,
+            },
+            prefix: String::new(),
+            input,
+        });
+    }
+    Some(out)
+}

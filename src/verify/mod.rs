@@ -1,0 +1,765 @@
+//! `rollout verify`, the pre-merge gate: recognise each input, load it with positions, dispatch it
+//! to its schema or lint, apply the rollout policy, and collect one [`Report`] of diagnostics.
+//!
+//! Owns recognition, dispatch and locating findings (file:line:col). Owns no schema (see
+//! `crate::schema` and the [`Checks`] seam) and prints nothing (see [`report`]).
+
+pub mod checks;
+pub mod diagnostic;
+mod load;
+pub mod parse;
+pub mod policy;
+mod recognise;
+pub mod render;
+pub mod report;
+pub mod wiring;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::resource::{Gvk, Origin, Resource};
+use crate::schema::crd::{CrdSchemas, is_crd};
+use crate::schema::kubernetes::{BuiltinSchemas, SchemaError, SchemaLocations, Violation};
+use crate::yaml::Pos;
+use load::fast_objects;
+use recognise::{Input, inputs, read, under};
+
+pub use checks::{Checks, Finding};
+pub use diagnostic::{CheckedInput, Counts, Diagnostic, InputKind, Report, Severity, Span};
+pub use policy::{PolicyInput, ServiceImage};
+
+/// What `rollout verify` checks and how.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Files and directories to verify; empty: the whole repo under `root`.
+    pub paths: Vec<PathBuf>,
+    /// The repository root (for the whole-repo mode and the spec).
+    pub root: PathBuf,
+    /// Unknown fields fail (kubeconform `-strict`).
+    pub strict: bool,
+    /// Kubernetes version of the built-in schemas (`1.34`).
+    pub kubernetes_version: String,
+    /// Files holding CustomResourceDefinitions whose schemas validate custom resources.
+    pub crds: Vec<PathBuf>,
+    /// kubeconform-style schema directories or templates, tried before the built-in schemas.
+    pub schema_locations: Vec<String>,
+    /// An object with no schema is an error instead of a warning.
+    pub require_schemas: bool,
+    /// Take every input as this kind instead of recognising it.
+    pub kind: Option<InputKind>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            paths: Vec::new(),
+            root: PathBuf::from("."),
+            strict: true,
+            kubernetes_version: crate::schema::kubernetes::DEFAULT_VERSION.to_string(),
+            crds: Vec::new(),
+            schema_locations: Vec::new(),
+            require_schemas: false,
+            kind: None,
+        }
+    }
+}
+
+/// Why verification could not run (exit 2). Findings are never errors: they are in the [`Report`].
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// Schemas could not be loaded (`--kubernetes-version`, `--schema-location`).
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// A path that does not exist.
+    #[error("{}: no such file or directory", path.display())]
+    NotFound {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A file that could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file that is neither recognised by place nor by content.
+    #[error(
+        "{}: cannot tell what this file is; pass --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd)",
+        path.display()
+    )]
+    Unrecognized {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A `--crd` file that holds no usable CustomResourceDefinition.
+    #[error("--crd {}: {message}", path.display())]
+    Crd {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The whole-repo mode found nothing to verify.
+    #[error(
+        "nothing to verify under {}: no overlays/, charts/, argocd/, dashboards/ or alerts/; pass paths to verify",
+        root.display()
+    )]
+    Nothing {
+        /// The root.
+        root: PathBuf,
+    },
+    /// The spec (rollout.yaml) could not be read for the policy check.
+    #[error("{0}")]
+    Spec(String),
+    /// `--type kustomization` on something that is not a directory.
+    #[error("{}: --type kustomization needs a directory with a kustomization.yaml", path.display())]
+    NotKustomization {
+        /// The path.
+        path: PathBuf,
+    },
+}
+
+/// Verifies with the checks wired into this build.
+///
+/// # Errors
+/// See [`verify`].
+pub fn run(options: &VerifyOptions) -> Result<Report, VerifyError> {
+    verify(options, &wiring::Wired)
+}
+
+/// A Kubernetes object with where it came from; `prefix` is the pointer of the object inside its
+/// document (`/items/3` for a List item, empty otherwise).
+struct Obj {
+    value: Value,
+    origin: Origin,
+    prefix: String,
+    input: usize,
+}
+
+/// A parsed single document (dashboard, alerts, values) with positions.
+struct Doc {
+    value: Value,
+    origin: Origin,
+}
+
+/// Source texts of files, for snippets.
+#[derive(Default)]
+struct Sources {
+    texts: HashMap<PathBuf, Option<Arc<str>>>,
+}
+
+impl Sources {
+    fn insert(&mut self, path: &Path, text: &str) {
+        self.texts.insert(path.to_path_buf(), Some(Arc::from(text)));
+    }
+
+    fn line(&mut self, path: &Path, line: usize) -> Option<String> {
+        if line == 0 {
+            return None;
+        }
+        let text = self
+            .texts
+            .entry(path.to_path_buf())
+            .or_insert_with(|| std::fs::read_to_string(path).ok().map(Arc::from));
+        text.as_ref()
+            .and_then(|t| t.lines().nth(line - 1))
+            .map(str::to_string)
+    }
+}
+
+/// Everything the dispatch needs.
+struct Ctx<'a> {
+    options: &'a VerifyOptions,
+    checks: &'a dyn Checks,
+    builtin: BuiltinSchemas,
+    locations: SchemaLocations,
+    crds: CrdSchemas,
+    sources: Sources,
+    report: Report,
+}
+
+impl Ctx<'_> {
+    fn span(&mut self, origin: &Origin, pointer: &str, label: String) -> Span {
+        let pos = origin
+            .locations
+            .as_ref()
+            .and_then(|l| l.nearest(pointer))
+            .unwrap_or(origin.start);
+        Span {
+            file: origin.file.clone(),
+            line: pos.line,
+            col: pos.col,
+            source_line: self.sources.line(&origin.file, pos.line),
+            label,
+        }
+    }
+
+    fn push(&mut self, mut d: Diagnostic, input: Option<usize>) {
+        d.input = input;
+        self.report.diagnostics.push(d);
+    }
+
+    fn add_input(&mut self, input: &Input, objects: usize) -> usize {
+        self.report.inputs.push(CheckedInput {
+            path: input.path.clone(),
+            kind: input.kind,
+            reason: input.reason.clone(),
+            objects,
+        });
+        self.report.inputs.len() - 1
+    }
+}
+
+fn label(value: &Value) -> String {
+    let s = |p: &str| value.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let ns = s("/metadata/namespace");
+    let name = if s("/metadata/name").is_empty() {
+        s("/metadata/generateName")
+    } else {
+        s("/metadata/name")
+    };
+    let id = if ns.is_empty() {
+        name.to_string()
+    } else {
+        format!("{ns}/{name}")
+    };
+    format!("{} {} {id}", s("/apiVersion"), s("/kind"))
+}
+
+impl Ctx<'_> {
+    fn violations_to_diagnostics(
+        &mut self,
+        found: Vec<Violation>,
+        origin: &Origin,
+        prefix: &str,
+        label: &str,
+        input: usize,
+    ) {
+        for v in found {
+            let span = self.span(origin, &format!("{prefix}{}", v.pointer), label.to_string());
+            self.push(Diagnostic::error(v.code, v.message).at(span), Some(input));
+        }
+    }
+
+    fn findings_to_diagnostics(
+        &mut self,
+        found: Vec<Finding>,
+        origin: &Origin,
+        prefix: &str,
+        label: &str,
+        input: usize,
+    ) {
+        for f in found {
+            let span = self.span(origin, &format!("{prefix}{}", f.pointer), label.to_string());
+            self.push(
+                Diagnostic::new(f.code, f.severity, f.message).at(span),
+                Some(input),
+            );
+        }
+    }
+
+    fn not_checked(&mut self, what: &str, origin: &Origin, input: usize) {
+        let span = self.span(origin, "", String::new());
+        self.push(
+            Diagnostic::new(
+                "not-checked",
+                Severity::Note,
+                format!("not checked: {what} is not available in this build"),
+            )
+            .at(span),
+            Some(input),
+        );
+    }
+
+    /// Whether an object has a schema and passes it (so that checking it would report nothing).
+    fn is_clean(&self, obj: &Obj) -> Result<bool, VerifyError> {
+        let api_version = obj.value.get("apiVersion").and_then(Value::as_str);
+        let kind = obj.value.get("kind").and_then(Value::as_str);
+        let (Some(api_version), Some(kind)) = (api_version, kind) else {
+            return Ok(false);
+        };
+        let gvk = Gvk::from_api_version(api_version, kind);
+        Ok(self
+            .schema_violations(&gvk, &obj.value)?
+            .is_some_and(|v| v.is_empty()))
+    }
+
+    /// Violations from the first schema that knows the kind: a CRD, a `--schema-location`, the
+    /// built-in kinds. `None` when none does.
+    fn schema_violations(
+        &self,
+        gvk: &Gvk,
+        value: &Value,
+    ) -> Result<Option<Vec<Violation>>, VerifyError> {
+        if let Some(v) = self.crds.validate(gvk, value) {
+            return Ok(Some(v));
+        }
+        if let Some(v) = self.locations.validator(gvk)? {
+            return Ok(Some(crate::schema::kubernetes::violations(&v, value)));
+        }
+        Ok(self.builtin.validate(gvk, value))
+    }
+
+    /// Validates one Kubernetes object against the first schema that knows its kind.
+    fn check_object(&mut self, obj: &Obj) -> Result<(), VerifyError> {
+        let label = label(&obj.value);
+        let api_version = obj.value.get("apiVersion").and_then(Value::as_str);
+        let kind = obj.value.get("kind").and_then(Value::as_str);
+        let (Some(api_version), Some(kind)) = (api_version, kind) else {
+            let span = self.span(&obj.origin, &obj.prefix, label);
+            let msg = if obj.value.is_object() {
+                "not a Kubernetes object: apiVersion and kind are required"
+            } else {
+                "not a Kubernetes object: expected a mapping"
+            };
+            self.push(
+                Diagnostic::error("schema-missing-kind", msg).at(span),
+                Some(obj.input),
+            );
+            return Ok(());
+        };
+        let gvk = Gvk::from_api_version(api_version, kind);
+        if let Some(found) = self.schema_violations(&gvk, &obj.value)? {
+            self.violations_to_diagnostics(found, &obj.origin, &obj.prefix, &label, obj.input);
+            return Ok(());
+        }
+        if gvk.group == "argoproj.io" && gvk.kind == "Application" {
+            match self.checks.argocd_application(&obj.value) {
+                Some(f) => {
+                    self.findings_to_diagnostics(f, &obj.origin, &obj.prefix, &label, obj.input)
+                }
+                None => {
+                    let o = obj.origin.clone();
+                    self.not_checked("the Argo CD Application schema", &o, obj.input)
+                }
+            }
+            return Ok(());
+        }
+        let severity = if self.options.require_schemas {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let span = self.span(&obj.origin, &format!("{}/kind", obj.prefix), label);
+        self.push(
+            Diagnostic::new(
+                "schema-missing",
+                severity,
+                format!("no schema for {api_version} {kind}"),
+            )
+            .at(span)
+            .help("pass its CustomResourceDefinition with --crd, or a schema directory with --schema-location"),
+            Some(obj.input),
+        );
+        Ok(())
+    }
+}
+
+/// Verifies the inputs the options name (or the whole repo) with the given checks.
+///
+/// # Errors
+/// Usage and input errors only (exit 2): an unknown Kubernetes version, a missing or unreadable
+/// path, an unrecognised file, an unusable `--crd` or `--schema-location`, an unreadable spec.
+/// Findings are in the returned [`Report`].
+pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, VerifyError> {
+    let builtin = BuiltinSchemas::load(&options.kubernetes_version, options.strict)?;
+    let locations = SchemaLocations::new(
+        &options.schema_locations,
+        &options.kubernetes_version,
+        options.strict,
+    )?;
+    let (inputs, notes) = inputs(options)?;
+    let mut ctx = Ctx {
+        options,
+        checks,
+        builtin,
+        locations,
+        crds: CrdSchemas::default(),
+        sources: Sources::default(),
+        report: Report::default(),
+    };
+    for n in notes {
+        ctx.push(n, None);
+    }
+
+    // CRDs named with --crd.
+    for path in &options.crds {
+        let text = read(path)?;
+        let list = crate::resource::parse_resources(&text, path).map_err(|e| VerifyError::Crd {
+            path: path.clone(),
+            message: e.source.to_string(),
+        })?;
+        let mut n = 0;
+        for r in list.iter().filter(|r| is_crd(&r.value)) {
+            n += ctx
+                .crds
+                .add(&r.value, options.strict)
+                .map_err(|e| VerifyError::Crd {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+        if n == 0 {
+            return Err(VerifyError::Crd {
+                path: path.clone(),
+                message: "no CustomResourceDefinition with a schema".into(),
+            });
+        }
+    }
+
+    // Load everything first: CRDs among the inputs validate custom resources anywhere.
+    let mut objects: Vec<Obj> = Vec::new();
+    let mut rendered: HashMap<PathBuf, Vec<Resource>> = HashMap::new();
+    let mut docs: Vec<(usize, InputKind, Doc)> = Vec::new();
+    // Manifest files read without positions (the fast path), with their text.
+    let mut fast_inputs: Vec<(usize, PathBuf, String)> = Vec::new();
+    for mut input in inputs {
+        match input.kind {
+            InputKind::Manifests | InputKind::Argocd => {
+                let (text, fast) = match input.preloaded.take() {
+                    Some((text, fast)) => (text, fast),
+                    None => {
+                        let text = read(&input.path)?;
+                        let fast = parse::values_fast_parallel(&text);
+                        (text, fast)
+                    }
+                };
+                let idx = ctx.add_input(&input, 0);
+                let objs = match fast.and_then(|docs| fast_objects(&input.path, docs, idx)) {
+                    Some(objs) => {
+                        fast_inputs.push((idx, input.path.clone(), text));
+                        objs
+                    }
+                    None => ctx.load_objects(&input.path, &text, idx),
+                };
+                ctx.report.inputs[idx].objects = objs.len();
+                objects.extend(objs);
+            }
+            InputKind::Kustomization => {
+                let idx = ctx.add_input(&input, 0);
+                match render::render_dir(&input.path) {
+                    Ok(list) => {
+                        ctx.report.inputs[idx].objects = list.len();
+                        for r in &list {
+                            objects.push(Obj {
+                                value: r.value.clone(),
+                                origin: r.origin.clone(),
+                                prefix: String::new(),
+                                input: idx,
+                            });
+                        }
+                        rendered.insert(input.path.clone(), list);
+                    }
+                    Err(message) => {
+                        let span = Span {
+                            file: input.path.clone(),
+                            line: 0,
+                            col: 0,
+                            label: String::new(),
+                            source_line: None,
+                        };
+                        ctx.push(
+                            Diagnostic::error("render-failed", message).at(span),
+                            Some(idx),
+                        );
+                    }
+                }
+            }
+            InputKind::Dashboard | InputKind::Alerts | InputKind::Values => {
+                let text = match input.preloaded.take() {
+                    Some((text, _)) => text,
+                    None => read(&input.path)?,
+                };
+                let idx = ctx.add_input(&input, 0);
+                if let Some(doc) = ctx.load_doc(&input.path, &text, idx) {
+                    ctx.report.inputs[idx].objects = match (&input.kind, &doc.value) {
+                        (InputKind::Alerts, Value::Array(a)) => a.len(),
+                        _ => 1,
+                    };
+                    docs.push((idx, input.kind, doc));
+                }
+            }
+        }
+    }
+    for obj in &objects {
+        if is_crd(&obj.value)
+            && let Err(e) = ctx.crds.add(&obj.value, options.strict)
+        {
+            let span = ctx.span(&obj.origin, &obj.prefix, label(&obj.value));
+            ctx.push(
+                Diagnostic::error("crd-invalid-schema", e.to_string()).at(span),
+                Some(obj.input),
+            );
+        }
+    }
+    // Files read without positions stay so when every object in them is clean; a file with any
+    // finding is read again with positions and checked in full, so findings are located.
+    let mut checked = vec![false; objects.len()];
+    if !fast_inputs.is_empty() {
+        let mut dirty = std::collections::HashSet::new();
+        for (i, obj) in objects.iter().enumerate() {
+            if obj.origin.locations.is_some() || dirty.contains(&obj.input) {
+                continue;
+            }
+            if ctx.is_clean(obj)? {
+                checked[i] = true;
+            } else {
+                dirty.insert(obj.input);
+            }
+        }
+        if !dirty.is_empty() {
+            let (mut kept, mut kept_checked) = (Vec::new(), Vec::new());
+            for (o, c) in objects.into_iter().zip(checked) {
+                if !dirty.contains(&o.input) {
+                    kept.push(o);
+                    kept_checked.push(c);
+                }
+            }
+            for (idx, path, text) in fast_inputs.iter().filter(|f| dirty.contains(&f.0)) {
+                let objs = ctx.load_objects(path, text, *idx);
+                kept_checked.extend(std::iter::repeat_n(false, objs.len()));
+                kept.extend(objs);
+            }
+            objects = kept;
+            checked = kept_checked;
+        }
+    }
+    for (obj, done) in objects.iter().zip(&checked) {
+        if !done {
+            ctx.check_object(obj)?;
+        }
+    }
+    // Freeing thousands of parsed documents costs about a tenth of a large run: a background
+    // thread does it, so the report returns (and the CLI exits) without waiting for it.
+    if objects.len() > 1000 {
+        std::thread::spawn(move || drop(objects));
+    }
+    for (idx, kind, doc) in docs {
+        match kind {
+            InputKind::Dashboard => match checks.dashboard(&doc.value) {
+                Some(f) => ctx.findings_to_diagnostics(f, &doc.origin, "", "dashboard", idx),
+                None => ctx.not_checked("the Grafana dashboard schema", &doc.origin, idx),
+            },
+            InputKind::Alerts => match checks.alerts(&doc.value) {
+                Some(f) => ctx.findings_to_diagnostics(f, &doc.origin, "", "alerts", idx),
+                None => ctx.not_checked("the Alertmanager alerts schema", &doc.origin, idx),
+            },
+            _ => ctx.check_values(&doc, idx)?,
+        }
+    }
+
+    // Whole repo: the rollout policy per environment and freshness of generated files.
+    if options.paths.is_empty() {
+        match checks
+            .policy_inputs(&options.root)
+            .map_err(VerifyError::Spec)?
+        {
+            Some(envs) => {
+                for env in envs {
+                    let dir = under(&options.root, "overlays").join(&env.environment);
+                    let list = match rendered.get(&dir) {
+                        Some(l) => l.clone(),
+                        None => match render::render_dir(&dir) {
+                            Ok(l) => l,
+                            Err(message) => {
+                                ctx.push(Diagnostic::error("render-failed", message), None);
+                                continue;
+                            }
+                        },
+                    };
+                    ctx.check_policy(&env, &list);
+                }
+            }
+            None => ctx.push(
+                Diagnostic::new(
+                    "not-checked",
+                    Severity::Note,
+                    "not checked: rollout policy (no spec reader in this build)",
+                ),
+                None,
+            ),
+        }
+        match checks.freshness(&options.root) {
+            Some(ds) => {
+                for d in ds {
+                    ctx.push(d, None);
+                }
+            }
+            None => ctx.push(
+                Diagnostic::new(
+                    "not-checked",
+                    Severity::Note,
+                    "not checked: freshness of generated overlays and overlays/base/",
+                ),
+                None,
+            ),
+        }
+    }
+    // Within an input, findings in source order.
+    // Repo-wide checks stay in the order they ran.
+    ctx.report.diagnostics.sort_by_key(|d| match d.input {
+        Some(i) => (i, d.span.as_ref().map(|s| (s.file.clone(), s.line, s.col))),
+        None => (usize::MAX, None),
+    });
+    Ok(ctx.report)
+}
+
+impl Ctx<'_> {
+    fn check_policy(&mut self, env: &PolicyInput, list: &[Resource]) {
+        for f in policy::check(env, list) {
+            let mut d = Diagnostic::error(f.code, format!("{}: {}", env.environment, f.message));
+            if let Some(i) = f.resource {
+                let r = &list[i];
+                let span = self.span(&r.origin, &f.pointer, label(&r.value));
+                d = d.at(span);
+            }
+            if f.code.starts_with("policy-flag") || f.code == "policy-image-pin" {
+                d = d.help("run `rollout generate` and commit the result");
+            }
+            self.push(d, None);
+        }
+    }
+
+    /// A values file merged over its chart's `values.yaml`, checked against `values.schema.json`.
+    fn check_values(&mut self, doc: &Doc, idx: usize) -> Result<(), VerifyError> {
+        let file = doc.origin.file.clone();
+        let chart = file.parent().unwrap_or(Path::new("."));
+        let schema_path = chart.join("values.schema.json");
+        if !schema_path.is_file() {
+            let span = self.span(&doc.origin, "", String::new());
+            self.push(
+                Diagnostic::new(
+                    "not-checked",
+                    Severity::Note,
+                    format!("not checked: {} has no values.schema.json", chart.display()),
+                )
+                .at(span),
+                Some(idx),
+            );
+            return Ok(());
+        }
+        let schema_text = read(&schema_path)?;
+        let schema: Value = match serde_json::from_str(&schema_text) {
+            Ok(s) => s,
+            Err(e) => {
+                let o = Origin {
+                    file: schema_path.clone(),
+                    start: Pos {
+                        line: e.line(),
+                        col: e.column(),
+                    },
+                    ..Origin::default()
+                };
+                let span = self.span(&o, "", String::new());
+                self.push(
+                    Diagnostic::error("json-syntax", format!("invalid JSON: {e}")).at(span),
+                    Some(idx),
+                );
+                return Ok(());
+            }
+        };
+        let defaults_path = chart.join("values.yaml");
+        let is_defaults = file.file_name() == defaults_path.file_name();
+        if is_defaults && options_has_siblings(chart) {
+            // The chart's defaults are checked as the base of every values file beside them; alone
+            // they may leave required values empty on purpose.
+            let span = self.span(&doc.origin, "", String::new());
+            self.push(
+                Diagnostic::new(
+                    "values-base",
+                    Severity::Note,
+                    "checked as the base every values file of the chart is merged over",
+                )
+                .at(span),
+                Some(idx),
+            );
+            return Ok(());
+        }
+        let mut defaults = if is_defaults {
+            None
+        } else if defaults_path.is_file() {
+            let text = read(&defaults_path)?;
+            self.load_doc(&defaults_path, &text, idx)
+        } else {
+            None
+        };
+        // `values-auth-staging.yaml` is layered over `values-auth.yaml`, as
+        // `helm -f values-auth.yaml -f values-auth-staging.yaml` applies them.
+        if let Some(parent) = parent_values_file(&file)
+            && let Some(d) = defaults.as_mut()
+        {
+            let text = read(&parent)?;
+            if let Some(p) = self.load_doc(&parent, &text, idx) {
+                d.value = crate::schema::values::coalesce(&d.value, &p.value);
+            }
+        }
+        let result = match &defaults {
+            Some(d) => crate::schema::values::check(&d.value, Some(&doc.value), &schema),
+            None => crate::schema::values::check(&doc.value, None, &schema),
+        };
+        let found = match result {
+            Ok(f) => f,
+            Err(e) => {
+                let o = Origin {
+                    file: schema_path.clone(),
+                    start: Pos { line: 1, col: 1 },
+                    ..Origin::default()
+                };
+                let span = self.span(&o, "", String::new());
+                self.push(
+                    Diagnostic::error("schema-invalid-schema", e.to_string()).at(span),
+                    Some(idx),
+                );
+                return Ok(());
+            }
+        };
+        let label = "values (merged over the chart's values.yaml)".to_string();
+        for v in found {
+            let has = |o: &Origin| {
+                o.locations
+                    .as_ref()
+                    .is_some_and(|l| l.key(&v.pointer).or_else(|| l.node(&v.pointer)).is_some())
+            };
+            let origin = match &defaults {
+                Some(d) if !has(&doc.origin) && has(&d.origin) => &d.origin,
+                _ => &doc.origin,
+            };
+            let span = self.span(origin, &v.pointer, label.clone());
+            self.push(Diagnostic::error(v.code, v.message).at(span), Some(idx));
+        }
+        Ok(())
+    }
+}
+
+/// True when the chart directory holds values files besides `values.yaml`.
+fn options_has_siblings(chart: &Path) -> bool {
+    std::fs::read_dir(chart).is_ok_and(|rd| {
+        rd.filter_map(Result::ok).any(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with("values-") && (n.ends_with(".yaml") || n.ends_with(".yml"))
+        })
+    })
+}
+
+/// The values file `file` is layered over: the longest `values-<prefix>.yaml` beside it whose
+/// prefix is a `-`-separated head of its own name (`values-auth-staging.yaml` → `values-auth.yaml`).
+fn parent_values_file(file: &Path) -> Option<std::path::PathBuf> {
+    let name = file.file_name()?.to_string_lossy().into_owned();
+    let (stem, ext) = name.rsplit_once('.')?;
+    let rest = stem.strip_prefix("values-")?;
+    let mut cut = rest.len();
+    while let Some(i) = rest[..cut].rfind('-') {
+        let candidate = file.with_file_name(format!("values-{}.{ext}", &rest[..i]));
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        cut = i;
+    }
+    None
+}

@@ -1,0 +1,301 @@
+//! Recognition of inputs: what each path is taken for (by its place in the repo layout, then by
+//! its content, or `--type`), and the inputs of the whole-repo mode.
+//!
+//! Owns the layout rules and the walk; checks nothing.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::diagnostic::{Diagnostic, InputKind, Severity};
+use super::{VerifyError, VerifyOptions, parse, render};
+use crate::yaml::{self, Pos};
+
+/// One input to check: a path and what it is taken for.
+#[derive(Debug, Clone)]
+pub(super) struct Input {
+    pub(super) path: PathBuf,
+    pub(super) kind: InputKind,
+    pub(super) reason: String,
+    /// The text and its fast-parsed documents, when recognition already read them.
+    pub(super) preloaded: Option<(String, Option<FastDocs>)>,
+}
+
+/// Documents read without positions: each value with where its document starts.
+pub(super) type FastDocs = Vec<(Value, Pos)>;
+
+/// `root/rel`, or just `rel` when the root is the current directory (no `./` in reports).
+pub(super) fn under(root: &Path, rel: &str) -> PathBuf {
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        PathBuf::from(rel)
+    } else {
+        root.join(rel)
+    }
+}
+
+pub(super) fn read(path: &Path) -> Result<String, VerifyError> {
+    std::fs::read_to_string(path).map_err(|source| VerifyError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Recognises a path by its place in the repo layout.
+pub(super) fn by_place(path: &Path) -> Option<(InputKind, &'static str)> {
+    if path.is_dir() && render::is_kustomization_dir(path) {
+        return Some((
+            InputKind::Kustomization,
+            "by place: kustomization directory",
+        ));
+    }
+    let comps: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let name = comps.last().map(String::as_str).unwrap_or("");
+    let n = comps.len();
+    if n >= 3
+        && comps[n - 3] == "charts"
+        && name.starts_with("values")
+        && (name.ends_with(".yaml") || name.ends_with(".yml"))
+    {
+        return Some((InputKind::Values, "by place: charts/<chart>/values*.yaml"));
+    }
+    for (dir, kind, why) in [
+        ("dashboards", InputKind::Dashboard, "by place: dashboards/"),
+        ("alerts", InputKind::Alerts, "by place: alerts/"),
+        ("argocd", InputKind::Argocd, "by place: argocd/"),
+    ] {
+        if comps[..n.saturating_sub(1)].iter().any(|c| c == dir) {
+            return Some((kind, why));
+        }
+    }
+    None
+}
+
+/// Recognises a file by what it holds; also hands back the documents when the fast reader could
+/// read them, so the file is not parsed twice.
+fn by_content(text: &str) -> (Option<(InputKind, &'static str)>, Option<FastDocs>) {
+    let fast = parse::values_fast_parallel(text);
+    let kind = match &fast {
+        Some(docs) => classify(docs.iter().map(|(v, _)| v).collect()),
+        None => by_content_slow(text),
+    };
+    (kind, fast)
+}
+
+fn by_content_slow(text: &str) -> Option<(InputKind, &'static str)> {
+    let docs = match yaml::parse_stream(text) {
+        Ok(d) => d.into_iter().map(|d| d.value).collect::<Vec<_>>(),
+        Err(_) => match serde_json::from_str::<Value>(text) {
+            Ok(v) => vec![v],
+            // Unparseable: guess from the words so that the parse error gets reported.
+            Err(_) if text.contains("apiVersion") && text.contains("kind") => {
+                return Some((
+                    InputKind::Manifests,
+                    "by content: apiVersion and kind (unparseable)",
+                ));
+            }
+            Err(_) if text.contains("\"panels\"") => {
+                return Some((
+                    InputKind::Dashboard,
+                    "by content: dashboard object (unparseable)",
+                ));
+            }
+            Err(_) => return None,
+        },
+    };
+    classify(docs.iter().collect())
+}
+
+/// What parsed documents are: alerts, manifests or a dashboard.
+fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
+    let docs: Vec<&Value> = docs.into_iter().filter(|v| !v.is_null()).collect();
+    let first = docs.first()?;
+    if let Value::Array(items) = first
+        && docs.len() == 1
+        && items.iter().all(|a| a.get("labels").is_some())
+    {
+        return Some((InputKind::Alerts, "by content: array of alerts"));
+    }
+    let k8s = |v: &Value| v.get("apiVersion").is_some() && v.get("kind").is_some();
+    if docs.iter().all(|d| k8s(d)) {
+        return Some((InputKind::Manifests, "by content: apiVersion and kind"));
+    }
+    if docs.len() == 1
+        && first.is_object()
+        && (first.get("panels").is_some()
+            || first.get("rows").is_some()
+            || first.get("schemaVersion").is_some()
+            || first.get("dashboard").is_some_and(Value::is_object))
+    {
+        return Some((InputKind::Dashboard, "by content: dashboard object"));
+    }
+    None
+}
+
+/// Files of a Helm chart that are not inputs of their own (the schema is used by the values check).
+fn is_chart_file(path: &Path) -> bool {
+    matches!(
+        path.file_name().and_then(|n| n.to_str()),
+        Some("values.schema.json" | "Chart.yaml" | "Chart.lock")
+    )
+}
+
+fn is_data_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// Files under a directory, sorted, skipping Helm `templates/` and dot-directories.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| VerifyError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            if name == "templates" {
+                continue;
+            }
+            if render::is_kustomization_dir(&p) {
+                out.push(p);
+            } else {
+                walk(&p, out)?;
+            }
+        } else if is_data_file(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Turns the given paths (or the repo) into inputs, each with what it is taken for.
+pub(super) fn inputs(
+    options: &VerifyOptions,
+) -> Result<(Vec<Input>, Vec<Diagnostic>), VerifyError> {
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let mut recognise =
+        |path: PathBuf, walked: bool, out: &mut Vec<Input>| -> Result<(), VerifyError> {
+            if let Some(kind) = options.kind {
+                out.push(Input {
+                    path,
+                    kind,
+                    reason: "--type".into(),
+                    preloaded: None,
+                });
+                return Ok(());
+            }
+            if let Some((kind, why)) = by_place(&path) {
+                out.push(Input {
+                    path,
+                    kind,
+                    reason: why.into(),
+                    preloaded: None,
+                });
+                return Ok(());
+            }
+            let text = read(&path)?;
+            match by_content(&text) {
+                (Some((kind, why)), fast) => out.push(Input {
+                    path,
+                    kind,
+                    reason: why.into(),
+                    preloaded: Some((text, fast)),
+                }),
+                (None, _) if walked && is_chart_file(&path) => {}
+                (None, _) if walked => notes.push(
+                    Diagnostic::new(
+                        "input-skipped",
+                        Severity::Note,
+                        format!(
+                            "skipped {}: not recognised by place or content",
+                            path.display()
+                        ),
+                    )
+                    .help("pass it with --type to check it"),
+                ),
+                (None, _) => return Err(VerifyError::Unrecognized { path }),
+            }
+            Ok(())
+        };
+    if options.paths.is_empty() {
+        let root = &options.root;
+        let mut found = Vec::new();
+        let overlays = under(root, "overlays");
+        if overlays.is_dir() {
+            walk(&overlays, &mut found)?;
+        }
+        let mut charts = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(under(root, "charts")) {
+            for chart in rd.filter_map(|e| e.ok().map(|e| e.path())) {
+                if let Ok(files) = std::fs::read_dir(&chart) {
+                    for f in files.filter_map(|e| e.ok().map(|e| e.path())) {
+                        if by_place(&f).is_some_and(|(k, _)| k == InputKind::Values) {
+                            charts.push(f);
+                        }
+                    }
+                }
+            }
+        }
+        charts.sort();
+        found.extend(charts);
+        for d in ["argocd", "dashboards", "alerts"] {
+            let p = under(root, d);
+            if p.is_dir() {
+                walk(&p, &mut found)?;
+            }
+        }
+        if found.is_empty() {
+            return Err(VerifyError::Nothing { root: root.clone() });
+        }
+        // Inside overlays/, a plain file is taken for manifests (the hydrated base).
+        for p in found {
+            let in_overlays = p.starts_with(&overlays) && !p.is_dir();
+            if in_overlays && options.kind.is_none() {
+                out.push(Input {
+                    path: p,
+                    kind: InputKind::Manifests,
+                    reason: "by place: overlays/".into(),
+                    preloaded: None,
+                });
+            } else {
+                recognise(p, true, &mut out)?;
+            }
+        }
+    } else {
+        for p in &options.paths {
+            if !p.exists() {
+                return Err(VerifyError::NotFound { path: p.clone() });
+            }
+            if p.is_dir() && options.kind != Some(InputKind::Kustomization) {
+                if options.kind.is_none() && render::is_kustomization_dir(p) {
+                    recognise(p.clone(), false, &mut out)?;
+                } else {
+                    let mut files = Vec::new();
+                    walk(p, &mut files)?;
+                    for f in files {
+                        recognise(f, true, &mut out)?;
+                    }
+                }
+            } else {
+                if options.kind == Some(InputKind::Kustomization) && !p.is_dir() {
+                    return Err(VerifyError::NotKustomization { path: p.clone() });
+                }
+                recognise(p.clone(), false, &mut out)?;
+            }
+        }
+    }
+    Ok((out, notes))
+}

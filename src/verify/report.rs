@@ -1,0 +1,327 @@
+//! Renderers of a verify [`Report`]: text grouped by input, JSON, JUnit XML and GitHub Actions
+//! annotations. All are pure functions from the report to a string.
+//!
+//! Owns output formats only; decides no verdicts and reads no files.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::diagnostic::{Diagnostic, Report, Severity};
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Human text grouped by input, with `file:line:col`, snippet and a summary line.
+    Text,
+    /// One JSON document.
+    Json,
+    /// JUnit XML: one test case per input.
+    Junit,
+    /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
+    Github,
+}
+
+/// Renders a report in a format.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text => text(report),
+        Format::Json => json(report),
+        Format::Junit => junit(report),
+        Format::Github => github(report),
+    }
+}
+
+/// The one-line summary: `verify: 3 inputs, 12 objects: 2 errors, 1 warning, 0 notes: failed`.
+pub fn summary(report: &Report) -> String {
+    let c = report.counts();
+    let plural = |n: usize, one: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {one}s")
+        }
+    };
+    format!(
+        "verify: {}, {}: {}, {}, {}: {}",
+        plural(c.inputs, "input"),
+        plural(c.objects, "object"),
+        plural(c.errors, "error"),
+        plural(c.warnings, "warning"),
+        plural(c.notes, "note"),
+        if report.failed() { "failed" } else { "ok" }
+    )
+}
+
+fn text_diagnostic(out: &mut String, d: &Diagnostic) {
+    let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+    if let Some(s) = &d.span {
+        let _ = writeln!(out, "  --> {}", s.describe());
+        match &s.source_line {
+            Some(line) if s.line > 0 => {
+                let num = s.line.to_string();
+                let pad = " ".repeat(num.len());
+                let caret_pad = " ".repeat(s.col.saturating_sub(1));
+                let _ = writeln!(out, " {pad} |");
+                let _ = writeln!(out, " {num} | {line}");
+                if s.label.is_empty() {
+                    let _ = writeln!(out, " {pad} | {caret_pad}^");
+                } else {
+                    let _ = writeln!(out, " {pad} | {caret_pad}^ {}", s.label);
+                }
+            }
+            _ if !s.label.is_empty() => {
+                let _ = writeln!(out, "   = in: {}", s.label);
+            }
+            _ => {}
+        }
+    }
+    for h in &d.help {
+        let _ = writeln!(out, "   = help: {h}");
+    }
+}
+
+fn text(report: &Report) -> String {
+    let mut out = String::new();
+    for (i, input) in report.inputs.iter().enumerate() {
+        let objects = if input.objects == 1 {
+            "1 object".to_string()
+        } else {
+            format!("{} objects", input.objects)
+        };
+        let _ = writeln!(
+            out,
+            "{} ({}, {}): {objects}",
+            input.path.display(),
+            input.kind.as_str(),
+            input.reason
+        );
+        for d in report.diagnostics.iter().filter(|d| d.input == Some(i)) {
+            text_diagnostic(&mut out, d);
+        }
+    }
+    let global: Vec<&Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.input.is_none())
+        .collect();
+    if !global.is_empty() {
+        let _ = writeln!(out, "repository checks:");
+        for d in global {
+            text_diagnostic(&mut out, d);
+        }
+    }
+    let _ = writeln!(out, "{}", summary(report));
+    out
+}
+
+fn json(report: &Report) -> String {
+    let c = report.counts();
+    let diagnostics: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            json!({
+                "code": d.code,
+                "severity": d.severity,
+                "message": d.message,
+                "file": d.span.as_ref().map(|s| s.file.display().to_string()),
+                "line": d.span.as_ref().and_then(|s| (s.line > 0).then_some(s.line)),
+                "col": d.span.as_ref().and_then(|s| (s.col > 0).then_some(s.col)),
+                "label": d.span.as_ref().map(|s| s.label.clone()).filter(|l| !l.is_empty()),
+                "input": d.input.map(|i| report.inputs[i].path.display().to_string()),
+                "help": d.help,
+            })
+        })
+        .collect();
+    let inputs: Vec<_> = report
+        .inputs
+        .iter()
+        .map(|i| {
+            json!({
+                "path": i.path.display().to_string(),
+                "type": i.kind,
+                "reason": i.reason,
+                "objects": i.objects,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "version": 1,
+        "ok": !report.failed(),
+        "summary": c,
+        "inputs": inputs,
+        "diagnostics": diagnostics,
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn junit_case(out: &mut String, name: &str, classname: &str, ds: &[&Diagnostic]) {
+    let errors: Vec<&&Diagnostic> = ds
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    let _ = write!(
+        out,
+        "    <testcase name=\"{}\" classname=\"{}\"",
+        xml_escape(name),
+        xml_escape(classname)
+    );
+    let others: Vec<&&Diagnostic> = ds
+        .iter()
+        .filter(|d| d.severity != Severity::Error)
+        .collect();
+    if errors.is_empty() && others.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push_str(">\n");
+    if !errors.is_empty() {
+        let first = errors[0];
+        let body: Vec<String> = errors
+            .iter()
+            .map(|d| {
+                let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
+                format!("{at}: {}[{}]: {}", d.severity.as_str(), d.code, d.message)
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+            xml_escape(&first.code),
+            xml_escape(&format!(
+                "{} error(s); first: {}",
+                errors.len(),
+                first.message
+            )),
+            xml_escape(&body.join("\n"))
+        );
+    }
+    if !others.is_empty() {
+        let body: Vec<String> = others
+            .iter()
+            .map(|d| {
+                let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
+                format!("{at}: {}[{}]: {}", d.severity.as_str(), d.code, d.message)
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "      <system-out>{}</system-out>",
+            xml_escape(&body.join("\n"))
+        );
+    }
+    out.push_str("    </testcase>\n");
+}
+
+fn junit(report: &Report) -> String {
+    let c = report.counts();
+    let global: Vec<&Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.input.is_none())
+        .collect();
+    let cases = report.inputs.len() + usize::from(!global.is_empty());
+    let failures = report
+        .inputs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            report
+                .diagnostics
+                .iter()
+                .any(|d| d.input == Some(*i) && d.severity == Severity::Error)
+        })
+        .count()
+        + usize::from(global.iter().any(|d| d.severity == Severity::Error));
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"rollout verify\" tests=\"{cases}\" failures=\"{failures}\" errors=\"0\">"
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"rollout verify\" tests=\"{cases}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">"
+    );
+    for (i, input) in report.inputs.iter().enumerate() {
+        let ds: Vec<&Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.input == Some(i))
+            .collect();
+        junit_case(
+            &mut out,
+            &input.path.display().to_string(),
+            &format!("verify.{}", input.kind.as_str()),
+            &ds,
+        );
+    }
+    if !global.is_empty() {
+        junit_case(&mut out, "repository checks", "verify.repository", &global);
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    let _ = c;
+    out
+}
+
+/// Escapes workflow-command data (`%`, CR, LF).
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes workflow-command property values (data escapes plus `:` and `,`).
+fn gh_prop(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn github(report: &Report) -> String {
+    let mut out = String::new();
+    for d in &report.diagnostics {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "notice",
+        };
+        let mut props = Vec::new();
+        if let Some(s) = &d.span {
+            props.push(format!("file={}", gh_prop(&s.file.display().to_string())));
+            if s.line > 0 {
+                props.push(format!("line={}", s.line));
+                props.push(format!("col={}", s.col));
+            }
+        }
+        props.push(format!("title={}", gh_prop(&d.code)));
+        let mut msg = d.message.clone();
+        if let Some(s) = &d.span
+            && !s.label.is_empty()
+        {
+            msg.push_str(&format!(" ({})", s.label));
+        }
+        for h in &d.help {
+            msg.push_str(&format!("\nhelp: {h}"));
+        }
+        let _ = writeln!(out, "::{level} {}::{}", props.join(","), gh_data(&msg));
+    }
+    let _ = writeln!(out, "{}", summary(report));
+    out
+}

@@ -1,0 +1,223 @@
+//! The production table of checks `verify` calls through [`Checks`]: the dashboard and alert schemas
+//! (`schema::grafana`, `schema::alertmanager`), the Argo CD Application schema, the policy inputs read
+//! from `rollout.yaml` and the freshness of generated files (`generate --check`, `hydrate --check`).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::checks::{Checks, Finding};
+use super::diagnostic::{Diagnostic, Severity, Span};
+use super::policy::{PolicyInput, ServiceImage};
+use crate::fileset::{self, Change};
+use crate::generate::{self, GenerateOptions};
+use crate::hydrate::{self, Helm};
+use crate::spec::{self, Spec};
+
+/// The checks wired into the `rollout` binary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Wired;
+
+impl From<crate::finding::Finding> for Finding {
+    fn from(f: crate::finding::Finding) -> Self {
+        let severity = match f.severity {
+            crate::finding::Severity::Error => Severity::Error,
+            crate::finding::Severity::Warning => Severity::Warning,
+        };
+        Finding {
+            code: f.code.to_string(),
+            severity,
+            pointer: f.pointer,
+            message: f.message,
+        }
+    }
+}
+
+impl Checks for Wired {
+    fn dashboard(&self, dashboard: &Value) -> Option<Vec<Finding>> {
+        // A `POST /api/dashboards/db` body wraps the model in `dashboard`.
+        let (model, prefix) = match dashboard.get("dashboard") {
+            Some(inner) if inner.is_object() => (inner, "/dashboard"),
+            _ => (dashboard, ""),
+        };
+        let options = crate::schema::grafana::LintOptions::default();
+        let findings = crate::schema::grafana::check_dashboard(model, &options);
+        Some(
+            findings
+                .into_iter()
+                .map(|f| {
+                    let mut f = Finding::from(f);
+                    f.pointer = format!("{prefix}{}", f.pointer);
+                    f
+                })
+                .collect(),
+        )
+    }
+
+    fn alerts(&self, alerts: &Value) -> Option<Vec<Finding>> {
+        Some(
+            crate::schema::alertmanager::check_alerts(alerts)
+                .into_iter()
+                .map(Finding::from)
+                .collect(),
+        )
+    }
+
+    fn argocd_application(&self, application: &Value) -> Option<Vec<Finding>> {
+        let findings = match crate::argocd::schema::validate(application) {
+            Ok(violations) => violations
+                .into_iter()
+                .map(|v| Finding {
+                    code: "argocd-application-schema".to_string(),
+                    severity: Severity::Error,
+                    pointer: v.pointer,
+                    message: v.message,
+                })
+                .collect(),
+            Err(e) => vec![Finding {
+                code: "internal-error".to_string(),
+                severity: Severity::Error,
+                pointer: String::new(),
+                message: format!(
+                    "built-in Argo CD Application schema does not compile ({e}); please report a bug"
+                ),
+            }],
+        };
+        Some(findings)
+    }
+
+    fn policy_inputs(&self, root: &Path) -> Result<Option<Vec<PolicyInput>>, String> {
+        let path = root.join("rollout.yaml");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let spec = spec::load(&path).map_err(|e| e.to_string())?;
+        Ok(Some(policy_inputs(&spec)))
+    }
+
+    fn freshness(&self, root: &Path) -> Option<Vec<Diagnostic>> {
+        let path = root.join("rollout.yaml");
+        let spec = spec::load(&path).ok()?;
+        let mut out = Vec::new();
+        let generated = generate::plan(&spec, root, &GenerateOptions::default())
+            .map_err(|e| e.to_string())
+            .and_then(|set| fileset::plan(root, &set).map_err(|e| e.to_string()));
+        match generated {
+            Ok(changes) => out.extend(
+                changes
+                    .iter()
+                    .map(|c| stale("overlay-stale", c, "rollout generate")),
+            ),
+            Err(e) => out.push(Diagnostic::error(
+                "overlay-stale",
+                format!("cannot check generated files: {e}"),
+            )),
+        }
+        let helm_bin = std::env::var_os("HELM_BIN").map(std::path::PathBuf::from);
+        let Ok(helm) = Helm::locate(helm_bin.as_deref()) else {
+            out.push(Diagnostic::new(
+                "not-checked",
+                Severity::Note,
+                format!(
+                    "not checked: {} freshness (helm not found; set HELM_BIN or put helm on PATH)",
+                    hydrate::BASE_DIR
+                ),
+            ));
+            return Some(out);
+        };
+        let hydrated = hydrate::hydrate(&spec, root, &helm)
+            .map_err(|e| e.to_string())
+            .and_then(|set| fileset::plan(root, &set).map_err(|e| e.to_string()));
+        match hydrated {
+            Ok(changes) => out.extend(
+                changes
+                    .iter()
+                    .map(|c| stale("base-stale", c, "rollout hydrate")),
+            ),
+            Err(e) => out.push(Diagnostic::error(
+                "base-stale",
+                format!("cannot check {}: {e}", hydrate::BASE_DIR),
+            )),
+        }
+        Some(out)
+    }
+}
+
+fn stale(code: &str, change: &Change, command: &str) -> Diagnostic {
+    let what = match change {
+        Change::Create { .. } => "is missing",
+        Change::Update { .. } => "differs from what the spec gives",
+        Change::Delete { .. } => "is stale (the spec no longer produces it)",
+    };
+    let path = change.path();
+    Diagnostic::error(code, format!("{} {what}", path.display()))
+        .at(Span {
+            file: path.to_path_buf(),
+            line: 0,
+            col: 0,
+            label: String::new(),
+            source_line: None,
+        })
+        .help(format!("run `{command}` and commit the result"))
+}
+
+/// The policy inputs of a spec: for each environment, its overlay and its rollback overlay, one input
+/// per flag (images are checked with the first only, so they are reported once).
+pub fn policy_inputs(spec: &Spec) -> Vec<PolicyInput> {
+    let services: Vec<ServiceImage> = spec
+        .services
+        .iter()
+        .map(|s| ServiceImage {
+            name: s.name.clone(),
+            image_repo: s.image.clone(),
+            expected_tag: s
+                .tag
+                .clone()
+                .or_else(|| s.digest.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (env, e) in &spec.environments {
+        for rollback in [false, true] {
+            let dir = generate::overlay_dir(env, rollback);
+            let environment = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let flags: Vec<(&str, String, Vec<String>)> = spec
+                .flags
+                .iter()
+                .filter_map(|f| {
+                    let v = if rollback {
+                        Some(f.rollback.clone())
+                    } else {
+                        f.values.get(env).cloned()
+                    };
+                    v.map(|v| (f.name.as_str(), v, f.services.clone()))
+                })
+                .collect();
+            if flags.is_empty() {
+                out.push(PolicyInput {
+                    environment: environment.clone(),
+                    namespace: e.namespace.clone(),
+                    flag_name: String::new(),
+                    flag_value: String::new(),
+                    flagged_services: Vec::new(),
+                    services: services.clone(),
+                });
+            }
+            for (i, (name, value, flagged)) in flags.into_iter().enumerate() {
+                out.push(PolicyInput {
+                    environment: environment.clone(),
+                    namespace: e.namespace.clone(),
+                    flag_name: name.to_string(),
+                    flag_value: value,
+                    flagged_services: flagged,
+                    services: if i == 0 { services.clone() } else { Vec::new() },
+                });
+            }
+        }
+    }
+    out
+}

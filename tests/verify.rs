@@ -1,0 +1,515 @@
+//! `rollout verify` over the fixtures in `fixtures/verify/`: verdicts and locations of every check,
+//! the dispatch to the checks other modules own (through test doubles), the whole-repo mode, and
+//! snapshots of every renderer over the same fixture set.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use rollout::verify::report::{Format, render};
+use rollout::verify::{
+    Checks, Diagnostic, Finding, PolicyInput, Report, ServiceImage, Severity, VerifyOptions, verify,
+};
+use serde_json::Value;
+
+const F: &str = "fixtures/verify";
+
+/// Test doubles for the checks verify calls but does not own; they record what they were given.
+#[derive(Default)]
+struct Doubles {
+    calls: RefCell<Vec<String>>,
+}
+
+fn finding(code: &str, pointer: String, message: &str) -> Finding {
+    Finding {
+        code: code.into(),
+        severity: Severity::Error,
+        pointer,
+        message: message.into(),
+    }
+}
+
+impl Checks for Doubles {
+    fn dashboard(&self, d: &Value) -> Option<Vec<Finding>> {
+        self.calls
+            .borrow_mut()
+            .push(format!("dashboard {}", d["title"].as_str().unwrap_or("")));
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        for (i, p) in d["panels"].as_array().into_iter().flatten().enumerate() {
+            if seen.contains(&p["id"]) {
+                out.push(finding(
+                    "dashboard-duplicate-panel-id",
+                    format!("/panels/{i}/id"),
+                    "duplicate panel id",
+                ));
+            }
+            seen.push(p["id"].clone());
+        }
+        Some(out)
+    }
+
+    fn alerts(&self, a: &Value) -> Option<Vec<Finding>> {
+        self.calls.borrow_mut().push("alerts".into());
+        Some(
+            a.as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .filter(|(_, x)| x["labels"].as_object().is_some_and(|m| m.is_empty()))
+                .map(|(i, _)| {
+                    finding(
+                        "alert-empty-labels",
+                        format!("/{i}/labels"),
+                        "at least one label pair required",
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    fn argocd_application(&self, app: &Value) -> Option<Vec<Finding>> {
+        self.calls.borrow_mut().push(format!(
+            "application {}",
+            app["metadata"]["name"].as_str().unwrap_or("")
+        ));
+        let mut out = Vec::new();
+        if app["spec"]["project"].is_null() {
+            out.push(finding(
+                "argocd-missing-project",
+                "/spec".into(),
+                "spec.project is required",
+            ));
+        }
+        Some(out)
+    }
+
+    fn policy_inputs(&self, root: &Path) -> Result<Option<Vec<PolicyInput>>, String> {
+        self.calls
+            .borrow_mut()
+            .push(format!("policy {}", root.display()));
+        Ok(Some(vec![PolicyInput {
+            environment: "staging".into(),
+            namespace: "media".into(),
+            flag_name: "ENABLE_EMBEDDING_EVENT_STREAMS".into(),
+            flag_value: "1".into(),
+            flagged_services: vec!["auth".into(), "embedder".into()],
+            services: ["auth", "embedder", "media-clustering"]
+                .iter()
+                .map(|s| ServiceImage {
+                    name: s.to_string(),
+                    image_repo: format!("sploot/{s}"),
+                    expected_tag: "3.11-cpu-4f2a9c1".into(),
+                })
+                .collect(),
+        }]))
+    }
+
+    fn freshness(&self, root: &Path) -> Option<Vec<Diagnostic>> {
+        self.calls
+            .borrow_mut()
+            .push(format!("freshness {}", root.display()));
+        Some(vec![
+            Diagnostic::error(
+                "overlay-stale",
+                "overlays/staging/ differs from rollout.yaml",
+            )
+            .help("run `rollout generate` and commit the result"),
+            Diagnostic::new(
+                "not-checked",
+                Severity::Note,
+                "not checked: overlays/base/ freshness (helm not found)",
+            ),
+        ])
+    }
+}
+
+fn opts(paths: &[&str]) -> VerifyOptions {
+    VerifyOptions {
+        paths: paths
+            .iter()
+            .map(|p| PathBuf::from(format!("{F}/{p}")))
+            .collect(),
+        ..VerifyOptions::default()
+    }
+}
+
+fn run(o: &VerifyOptions) -> Report {
+    verify(o, &Doubles::default()).expect("verify runs")
+}
+
+/// (code, file:line:col) of every error and warning.
+fn located(r: &Report) -> Vec<(String, String)> {
+    r.diagnostics
+        .iter()
+        .filter(|d| d.severity != Severity::Note)
+        .map(|d| {
+            let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
+            (d.code.clone(), at)
+        })
+        .collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), format!("{F}/{b}")))
+        .collect()
+}
+
+#[test]
+fn good_fixtures_pass_strict() {
+    let r = run(&opts(&["good"]));
+    assert_eq!(located(&r), vec![]);
+    assert!(!r.failed());
+    assert_eq!(r.inputs.len(), 5);
+    assert_eq!(r.counts().objects, 21);
+}
+
+#[test]
+fn each_bad_fixture_fails_where_it_should() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "bad/unknown-field.yaml",
+            &[
+                ("schema-unknown-field", "bad/unknown-field.yaml:7:3"),
+                ("schema-unknown-field", "bad/unknown-field.yaml:19:9"),
+            ],
+        ),
+        (
+            "bad/wrong-type.yaml",
+            &[
+                ("schema-type", "bad/wrong-type.yaml:7:3"),
+                ("schema-type", "bad/wrong-type.yaml:20:11"),
+            ],
+        ),
+        (
+            "bad/duplicate-key.yaml",
+            &[("duplicate-key", "bad/duplicate-key.yaml:8:3")],
+        ),
+        (
+            "bad/missing-required.yaml",
+            &[("schema-required", "bad/missing-required.yaml:8:5")],
+        ),
+        ("bad/list.yaml", &[("schema-type", "bad/list.yaml:13:5")]),
+        (
+            "bad/custom-resource.yaml",
+            &[
+                ("schema-missing", "bad/custom-resource.yaml:3:1"),
+                ("schema-missing", "bad/custom-resource.yaml:11:1"),
+            ],
+        ),
+        ("overlay", &[("schema-type", "overlay/service.yaml:8:5")]),
+    ];
+    for (path, want) in cases {
+        let r = run(&opts(&[path]));
+        assert_eq!(located(&r), pairs(want), "{path}");
+    }
+}
+
+#[test]
+fn no_schema_is_a_warning_unless_required() {
+    let r = run(&opts(&["bad/custom-resource.yaml"]));
+    assert!(!r.failed());
+    assert!(
+        r.diagnostics
+            .iter()
+            .all(|d| d.severity == Severity::Warning)
+    );
+    let r = run(&VerifyOptions {
+        require_schemas: true,
+        ..opts(&["bad/custom-resource.yaml"])
+    });
+    assert!(r.failed());
+    assert!(r.diagnostics.iter().all(|d| d.severity == Severity::Error));
+}
+
+#[test]
+fn custom_resources_against_crd_flag_and_schema_location() {
+    let r = run(&VerifyOptions {
+        crds: vec![format!("{F}/good/crd.yaml").into()],
+        schema_locations: vec![format!("{F}/schemas")],
+        ..opts(&["bad/custom-resource.yaml"])
+    });
+    assert_eq!(
+        located(&r),
+        pairs(&[
+            ("schema-type", "bad/custom-resource.yaml:7:3"),
+            ("schema-unknown-field", "bad/custom-resource.yaml:8:3"),
+            // v2 comes from the schema directory: `spec.shards` is required.
+            ("schema-required", "bad/custom-resource.yaml:14:1"),
+        ])
+    );
+    // A CRD among the inputs counts as if passed with --crd.
+    let r = run(&opts(&["good/crd.yaml", "bad/custom-resource.yaml"]));
+    let codes: Vec<String> = located(&r).into_iter().map(|(c, _)| c).collect();
+    assert_eq!(
+        codes,
+        vec!["schema-type", "schema-unknown-field", "schema-missing"]
+    );
+}
+
+#[test]
+fn no_strict_accepts_unknown_fields_only() {
+    let o = VerifyOptions {
+        strict: false,
+        ..opts(&["bad/unknown-field.yaml", "bad/wrong-type.yaml"])
+    };
+    let codes: Vec<String> = located(&run(&o)).into_iter().map(|(c, _)| c).collect();
+    assert_eq!(codes, vec!["schema-type", "schema-type"]);
+}
+
+#[test]
+fn recognition_by_place_content_and_type() {
+    let r = run(&opts(&[
+        "good/deployment.yaml",
+        "overlay",
+        "charts/media/values-staging.yaml",
+        "dashboards",
+        "alerts/synthetic.json",
+        "argocd",
+    ]));
+    let got: Vec<(String, &str, &str)> = r
+        .inputs
+        .iter()
+        .map(|i| {
+            (
+                i.path.display().to_string(),
+                i.kind.as_str(),
+                i.reason.as_str(),
+            )
+        })
+        .collect();
+    let want = [
+        (
+            "good/deployment.yaml",
+            "manifests",
+            "by content: apiVersion and kind",
+        ),
+        (
+            "overlay",
+            "kustomization",
+            "by place: kustomization directory",
+        ),
+        (
+            "charts/media/values-staging.yaml",
+            "values",
+            "by place: charts/<chart>/values*.yaml",
+        ),
+        (
+            "dashboards/media-clustering.json",
+            "dashboard",
+            "by place: dashboards/",
+        ),
+        ("alerts/synthetic.json", "alerts", "by place: alerts/"),
+        ("argocd/media-staging.yaml", "argocd", "by place: argocd/"),
+    ];
+    let want: Vec<(String, &str, &str)> = want
+        .iter()
+        .map(|(p, k, w)| (format!("{F}/{p}"), *k, *w))
+        .collect();
+    assert_eq!(got, want);
+
+    // --type overrides both: a dashboard taken for manifests has no apiVersion and kind.
+    let r = run(&VerifyOptions {
+        kind: Some(rollout::verify::InputKind::Manifests),
+        ..opts(&["dashboards/media-clustering.json"])
+    });
+    assert_eq!(r.inputs[0].reason, "--type");
+    assert_eq!(
+        located(&r),
+        pairs(&[(
+            "schema-missing-kind",
+            "dashboards/media-clustering.json:1:1"
+        )])
+    );
+}
+
+#[test]
+fn dispatch_to_the_checks_seam() {
+    let d = Doubles::default();
+    let r = verify(&opts(&["dashboards", "alerts", "argocd"]), &d).unwrap();
+    assert_eq!(
+        *d.calls.borrow(),
+        vec![
+            "application media-staging",
+            "dashboard media-clustering",
+            "alerts"
+        ]
+    );
+    assert_eq!(
+        located(&r),
+        pairs(&[
+            (
+                "dashboard-duplicate-panel-id",
+                "dashboards/media-clustering.json:6:6"
+            ),
+            ("alert-empty-labels", "alerts/synthetic.json:3:4"),
+        ])
+    );
+    // The binary's wiring runs the real dashboard, alert and Argo CD checks on the same fixtures.
+    let r = rollout::verify::run(&opts(&["dashboards", "alerts", "argocd"])).unwrap();
+    let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert!(!codes.contains(&"not-checked"), "{codes:?}");
+    let messages: Vec<&str> = r.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "dashboard has no uid: Grafana assigns a random one, so each push creates a new dashboard",
+            "panel id 1 is also used by the panel at /panels/0",
+            "at least one label pair required",
+        ]
+    );
+    assert!(r.failed());
+}
+
+#[test]
+fn values_merged_over_chart_defaults() {
+    let r = run(&opts(&["charts"]));
+    assert_eq!(
+        located(&r),
+        pairs(&[
+            ("schema-required", "charts/media/values-broken.yaml:1:1"),
+            (
+                "schema-unknown-field",
+                "charts/media/values-broken.yaml:3:3"
+            ),
+            ("schema-type", "charts/media/values-broken.yaml:4:1"),
+        ])
+    );
+}
+
+#[test]
+fn input_errors_are_errors_not_findings() {
+    let cases: &[(VerifyOptions, &str)] = &[
+        (
+            opts(&["missing.yaml"]),
+            "fixtures/verify/missing.yaml: no such file or directory",
+        ),
+        (
+            opts(&["charts/media/values.schema.json"]),
+            "fixtures/verify/charts/media/values.schema.json: cannot tell what this file is; pass --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd)",
+        ),
+        (
+            VerifyOptions {
+                kubernetes_version: "1.30".into(),
+                ..opts(&["good"])
+            },
+            "no built-in schemas for kubernetes version \"1.30\"; choose from: 1.34",
+        ),
+        (
+            VerifyOptions {
+                crds: vec![format!("{F}/good/deployment.yaml").into()],
+                ..opts(&["good"])
+            },
+            "--crd fixtures/verify/good/deployment.yaml: no CustomResourceDefinition with a schema",
+        ),
+    ];
+    for (o, want) in cases {
+        let err = verify(o, &Doubles::default()).unwrap_err();
+        assert_eq!(err.to_string(), *want);
+    }
+}
+
+#[test]
+fn whole_repo_with_policy_and_freshness() {
+    let d = Doubles::default();
+    let o = VerifyOptions {
+        root: PathBuf::from(format!("{F}/repo")),
+        ..VerifyOptions::default()
+    };
+    let r = verify(&o, &d).unwrap();
+    let kinds: Vec<(String, &str)> = r
+        .inputs
+        .iter()
+        .map(|i| (i.path.display().to_string(), i.kind.as_str()))
+        .collect();
+    let root = format!("{F}/repo");
+    assert_eq!(
+        kinds,
+        vec![
+            (
+                format!("{root}/overlays/base/deployments.yaml"),
+                "manifests"
+            ),
+            (format!("{root}/overlays/staging"), "kustomization"),
+            (format!("{root}/charts/media/values-staging.yaml"), "values"),
+            (format!("{root}/charts/media/values.yaml"), "values"),
+            (format!("{root}/argocd/staging/media.yaml"), "argocd"),
+            (
+                format!("{root}/dashboards/media-clustering.json"),
+                "dashboard"
+            ),
+            (format!("{root}/alerts/synthetic.json"), "alerts"),
+        ]
+    );
+    let policy: Vec<(String, String)> = located(&r)
+        .into_iter()
+        .filter(|(c, _)| c.starts_with("policy") || c == "overlay-stale")
+        .collect();
+    assert_eq!(
+        policy,
+        vec![
+            (
+                "policy-flag-unexpected".to_string(),
+                format!("{root}/overlays/staging/deployments.yaml:61:11")
+            ),
+            ("overlay-stale".to_string(), String::new()),
+        ]
+    );
+    insta::assert_snapshot!("repo_text", render(&r, Format::Text));
+}
+
+fn fixture_set() -> Report {
+    run(&opts(&[
+        "good",
+        "bad",
+        "overlay",
+        "charts",
+        "dashboards",
+        "alerts",
+        "argocd",
+    ]))
+}
+
+#[test]
+fn renderers_over_the_fixture_set() {
+    let r = fixture_set();
+    assert!(r.failed());
+    insta::assert_snapshot!("fixtures_text", render(&r, Format::Text));
+    insta::assert_snapshot!("fixtures_json", render(&r, Format::Json));
+    insta::assert_snapshot!("fixtures_junit", render(&r, Format::Junit));
+    insta::assert_snapshot!("fixtures_github", render(&r, Format::Github));
+    let json: Value = serde_json::from_str(&render(&r, Format::Json)).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(
+        json["summary"]["errors"].as_u64().unwrap() as usize,
+        r.counts().errors
+    );
+}
+
+#[test]
+fn large_file_findings_are_located_exactly() {
+    // Large enough to be read on several threads; the bad object is near the end.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 0..4000 {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  namespace: media\ndata:\n  A: \"{i}\"\n"
+        ));
+    }
+    text.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata:\n  A: 1\n");
+    let lines = text.lines().count();
+    let file = dir.path().join("big.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let r = run(&VerifyOptions {
+        paths: vec![file.clone()],
+        ..VerifyOptions::default()
+    });
+    assert_eq!(r.counts().objects, 4001);
+    assert_eq!(
+        located(&r),
+        vec![(
+            "schema-type".to_string(),
+            format!("{}:{lines}:3", file.display())
+        )]
+    );
+}
