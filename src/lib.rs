@@ -7,6 +7,7 @@
 
 pub mod exit;
 pub mod fsutil;
+pub mod kustomize;
 pub mod resource;
 pub mod secret;
 pub mod yaml;
