@@ -275,9 +275,6 @@ pub fn hash(v: &Value) -> String {
     {
         m.insert("binaryData".into(), b.clone());
     }
-    if let Some(i) = v.get("immutable").filter(|i| i.is_boolean()) {
-        m.insert("immutable".into(), i.clone());
-    }
     if kind == "Secret" {
         m.insert(
             "type".into(),

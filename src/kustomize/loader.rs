@@ -846,6 +846,8 @@ fn add_generated(
                     }
                 }
             }
+            // kustomize keeps the original generator's options (hash or not).
+            new.needs_hash = old.needs_hash;
             new.prev = old.prev.clone();
             new.prefixes = old.prefixes.clone();
             new.suffixes = old.suffixes.clone();

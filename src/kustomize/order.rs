@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::KustomizeError;
-use super::resmap::{KRes, is_cluster_scoped};
+use super::resmap::KRes;
 use crate::resource::Gvk;
 
 const ORDER_FIRST: [&str; 22] = [
@@ -122,10 +122,8 @@ impl Order {
             .enumerate()
             .map(|(i, r)| {
                 let gvk = r.res.gvk();
-                let ns = if is_cluster_scoped(&gvk) {
-                    "_non_namespaceable_".to_string()
-                } else if r.res.namespace().is_empty() {
-                    "default".to_string()
+                let ns = if r.res.namespace().is_empty() {
+                    "~X".to_string()
                 } else {
                     r.res.namespace().to_string()
                 };

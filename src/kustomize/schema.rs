@@ -23,6 +23,8 @@ pub struct FieldInfo {
     pub merge_key: Option<String>,
     /// `x-kubernetes-patch-strategy` (`merge`, `replace`, `retainKeys`, combined with `,`).
     pub strategy: Option<String>,
+    /// `x-kubernetes-list-map-keys` when there are several (`containerPort`, `protocol`).
+    pub list_keys: Vec<String>,
 }
 
 impl FieldInfo {
@@ -127,6 +129,17 @@ impl Schema {
                     .get("x-kubernetes-patch-strategy")
                     .and_then(Value::as_str)
                     .map(str::to_string);
+                if let Some(keys) = fs
+                    .get("x-kubernetes-list-map-keys")
+                    .and_then(Value::as_array)
+                    && keys.len() > 1
+                {
+                    info.list_keys = keys
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect();
+                }
                 fields.insert(f.clone(), info);
             }
         }
@@ -162,7 +175,7 @@ pub fn builtin() -> &'static Schema {
                     let t = s.intern(ty);
                     s.roots.insert((av.to_string(), kind.to_string()), t);
                 }
-                ["F", ty, field, r, list, mk, st] => {
+                ["F", ty, field, r, list, mk, st, lk] => {
                     let t = s.intern(ty);
                     let r = (*r != "-").then(|| s.intern(r));
                     let info = FieldInfo {
@@ -170,6 +183,11 @@ pub fn builtin() -> &'static Schema {
                         list: *list == "1",
                         merge_key: (*mk != "-").then(|| mk.to_string()),
                         strategy: (*st != "-").then(|| st.to_string()),
+                        list_keys: if *lk == "-" {
+                            Vec::new()
+                        } else {
+                            lk.split(',').map(str::to_string).collect()
+                        },
                     };
                     s.types
                         .entry(t)

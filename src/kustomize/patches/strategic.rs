@@ -148,13 +148,6 @@ fn merge_list(
     info: Option<&FieldInfo>,
     schema: &Schema,
 ) -> Vec<Value> {
-    if patch.iter().any(|x| directive(x) == Some("replace")) {
-        return patch
-            .iter()
-            .filter(|x| directive(x) != Some("replace"))
-            .filter_map(clean)
-            .collect();
-    }
     let Some(info) = info.filter(|i| i.merges()) else {
         return patch.iter().filter_map(clean).collect();
     };
@@ -169,28 +162,36 @@ fn merge_list(
         return out;
     };
     let elem_ty = info.ty.as_deref();
-    let key_of = |v: &Value| v.get(key).cloned();
+    let extra_keys_used = info.list_keys.len() > 1
+        && dest
+            .iter()
+            .chain(patch.iter())
+            .any(|e| info.list_keys[1..].iter().any(|k| e.get(k).is_some()));
+    if extra_keys_used {
+        return merge_multi_key(dest, patch, &info.list_keys, elem_ty, schema);
+    }
     let mut out = Vec::with_capacity(dest.len() + patch.len());
     let mut used = vec![false; dest.len()];
     for pe in patch {
-        let pk = key_of(pe);
-        let di = pk
-            .as_ref()
+        let di = pe
+            .get(key)
             .and_then(|k| dest.iter().position(|d| d.get(key) == Some(k)));
         if let Some(i) = di {
             used[i] = true;
         }
-        if directive(pe) == Some("delete") {
-            continue;
-        }
-        match di {
-            Some(i) => {
+        match (directive(pe), di) {
+            (Some("delete"), _) => {}
+            // kyaml keeps a matched element as it was when the patch element says replace.
+            (Some("replace"), Some(i)) => out.push(dest[i].clone()),
+            (_, Some(i)) => {
                 let mut merged = dest[i].clone();
                 merge_value(&mut merged, pe, elem_ty, schema);
                 out.push(merged);
             }
-            None => {
-                if let Some(c) = clean(pe) {
+            (_, None) => {
+                if let Some(c) = clean(&Value::Object(
+                    pe.as_object().map(without_directive).unwrap_or_default(),
+                )) {
                     out.push(c);
                 }
             }
@@ -199,6 +200,71 @@ fn merge_list(
     for (i, d) in dest.iter().enumerate() {
         if !used[i] {
             out.push(d.clone());
+        }
+    }
+    out
+}
+
+fn tuple(e: &Value, keys: &[String]) -> Vec<Option<Value>> {
+    keys.iter().map(|k| e.get(k).cloned()).collect()
+}
+
+/// kyaml's element setter match: a key missing on either side matches anything.
+fn lenient(a: &[Option<Value>], b: &[Option<Value>]) -> bool {
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| x.is_none() || y.is_none() || x == y)
+}
+
+/// Lists keyed by several fields (`containerPort` + `protocol`), as kyaml merges them when the
+/// extra keys are in use: exact tuples merge in place, new ones go first, and a tuple that only
+/// loosely matches an existing element leaves that element as it was.
+fn merge_multi_key(
+    dest: &[Value],
+    patch: &[Value],
+    keys: &[String],
+    elem_ty: Option<&str>,
+    schema: &Schema,
+) -> Vec<Value> {
+    let mut tuples: Vec<Vec<Option<Value>>> = Vec::new();
+    for e in patch.iter().chain(dest.iter()) {
+        let t = tuple(e, keys);
+        if !tuples.contains(&t) {
+            tuples.push(t);
+        }
+    }
+    let mut out: Vec<Value> = dest.to_vec();
+    let mut inserted = 0;
+    for t in tuples {
+        let d = dest.iter().find(|e| tuple(e, keys) == t);
+        let p = patch.iter().find(|e| tuple(e, keys) == t);
+        let val = match (d, p) {
+            // kyaml deletes only when the patch element names every key.
+            (_, Some(p)) if directive(p) == Some("delete") && t.iter().all(Option::is_some) => None,
+            (Some(d), Some(p)) if directive(p) == Some("delete") => Some(d.clone()),
+            (None, Some(p)) if directive(p) == Some("delete") => None,
+            (Some(d), Some(p)) => {
+                let mut m = d.clone();
+                merge_value(&mut m, p, elem_ty, schema);
+                Some(m)
+            }
+            (Some(d), None) => Some(d.clone()),
+            (None, Some(p)) => clean(p),
+            (None, None) => None,
+        };
+        match val {
+            None => {
+                if d.is_some() || p.is_some() {
+                    out.retain(|e| !lenient(&tuple(e, keys), &t));
+                }
+            }
+            Some(v) => match out.iter().position(|e| lenient(&tuple(e, keys), &t)) {
+                Some(i) => out[i] = v,
+                None => {
+                    out.insert(inserted, v);
+                    inserted += 1;
+                }
+            },
         }
     }
     out
