@@ -34,6 +34,11 @@ pub struct Locations {
 }
 
 impl Locations {
+    /// No positions were recorded.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty() && self.keys.is_empty()
+    }
+
     /// Position of the node at `pointer`, if it came from the source.
     pub fn node(&self, pointer: &str) -> Option<Pos> {
         self.nodes.get(pointer).copied()
@@ -133,7 +138,31 @@ fn pos_of(span: &Span) -> Pos {
 /// # Errors
 /// Malformed YAML, a duplicate key, a non-scalar key or an unknown alias, with its position.
 pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
-    let mut builder = Builder::default();
+    parse_stream_with(text, false)
+}
+
+/// Like [`parse_stream`] but records no node positions (`locations` stay empty; `start` is kept):
+/// faster and smaller for bulk input. Errors are the same as [`parse_stream`]'s (on an error the
+/// text is parsed again with positions to report it).
+///
+/// # Errors
+/// As [`parse_stream`].
+pub fn parse_stream_untracked(text: &str) -> Result<Vec<Document>, YamlError> {
+    match parse_stream_with(text, true) {
+        Ok(docs) => Ok(docs),
+        Err(e) => match parse_stream(text) {
+            Err(tracked) => Err(tracked),
+            Ok(_) => Err(e),
+        },
+    }
+}
+
+fn parse_stream_with(text: &str, untracked: bool) -> Result<Vec<Document>, YamlError> {
+    let fresh = || Builder {
+        untracked,
+        ..Builder::default()
+    };
+    let mut builder = fresh();
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     while let Some(ev) = parser.next_event() {
@@ -147,12 +176,12 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
         match event {
             Event::StreamStart | Event::StreamEnd => {}
             Event::DocumentStart(..) => {
-                builder = Builder::default();
+                builder = fresh();
                 builder.doc_start = pos_of(&span);
             }
             Event::DocumentEnd => {
                 let index = docs.len();
-                let b = std::mem::take(&mut builder);
+                let b = std::mem::replace(&mut builder, fresh());
                 docs.push(Document {
                     value: b.root.unwrap_or(Value::Null),
                     locations: b.locations,
@@ -199,6 +228,8 @@ enum Frame {
 
 #[derive(Default)]
 struct Builder {
+    /// Skip positions (pointers, key lines): faster, for bulk resources.
+    untracked: bool,
     stack: Vec<Frame>,
     root: Option<Value>,
     locations: Locations,
@@ -213,6 +244,12 @@ fn escape_pointer_token(s: &str) -> String {
 impl Builder {
     /// The pointer the next node will have, or `None` when the next scalar is a mapping key.
     fn next_pointer(&self) -> Option<String> {
+        if self.untracked {
+            return match self.stack.last() {
+                Some(Frame::Map { key: None, .. }) => None,
+                _ => Some(String::new()),
+            };
+        }
         match self.stack.last() {
             None => Some(String::new()),
             Some(Frame::Seq { items, pointer, .. }) => Some(format!("{pointer}/{}", items.len())),
@@ -233,7 +270,9 @@ impl Builder {
                 match self.next_pointer() {
                     None => {
                         // A mapping key.
+                        let untracked = self.untracked;
                         if let Some(Frame::Map {
+                            map,
                             key,
                             key_lines,
                             merge_pending,
@@ -252,14 +291,25 @@ impl Builder {
                                     first_line: *first,
                                 });
                             }
-                            key_lines.insert(text.to_string(), pos.line);
+                            if !untracked {
+                                key_lines.insert(text.to_string(), pos.line);
+                            } else if map.contains_key(text.as_ref()) {
+                                // Re-parsed with positions by the caller for the message.
+                                return Err(YamlError::DuplicateKey {
+                                    key: text.to_string(),
+                                    pos,
+                                    first_line: 0,
+                                });
+                            }
                             *key = Some((text.to_string(), pos));
                         }
                         Ok(())
                     }
                     Some(pointer) => {
                         let value = resolve_scalar(&text, style, tag_suffix.as_deref());
-                        self.locations.nodes.insert(pointer, pos);
+                        if !self.untracked {
+                            self.locations.nodes.insert(pointer, pos);
+                        }
                         if anchor != 0 {
                             self.anchors.insert(anchor, value.clone());
                         }
@@ -331,7 +381,9 @@ impl Builder {
 
     fn start_collection(&mut self, pos: Pos) -> Result<String, YamlError> {
         let pointer = self.next_pointer().ok_or(YamlError::ComplexKey { pos })?;
-        self.locations.nodes.insert(pointer.clone(), pos);
+        if !self.untracked {
+            self.locations.nodes.insert(pointer.clone(), pos);
+        }
         Ok(pointer)
     }
 
@@ -353,9 +405,11 @@ impl Builder {
                         *merge_pending = false;
                         merge_into(map, value);
                     } else {
-                        self.locations
-                            .keys
-                            .insert(format!("{pointer}/{}", escape_pointer_token(&k)), kpos);
+                        if !self.untracked {
+                            self.locations
+                                .keys
+                                .insert(format!("{pointer}/{}", escape_pointer_token(&k)), kpos);
+                        }
                         map.insert(k, value);
                     }
                 }

@@ -22,7 +22,7 @@ use super::transformers::{
     prefix_suffix::PrefixSuffix, replicas::Replicas, value_add,
 };
 use super::{Build, KustomizeError, nameref, replacements, vars};
-use crate::resource::{Origin, Resource, parse_resources};
+use crate::resource::{Origin, Resource, parse_resources, parse_resources_untracked};
 
 /// What is being accumulated: resources, the merged transformer config, vars and the schema.
 struct Acc {
@@ -220,9 +220,12 @@ impl Loader {
             s.add_openapi(&doc.value);
             acc.schema = Some(Arc::new(s));
         }
+        // Collect every resource entry first and register them in one pass (linear time).
+        let mut batch = Vec::new();
         for r in &k.resources {
-            self.add_resource(dir, r, acc)?;
+            self.add_resource(dir, r, acc, &mut batch)?;
         }
+        acc.res.append_all(batch)?;
         for c in &k.components {
             if is_remote(&c.value) {
                 return Err(KustomizeError::unsupported(
@@ -264,6 +267,7 @@ impl Loader {
         dir: &Path,
         r: &Located<String>,
         acc: &mut Acc,
+        batch: &mut Vec<KRes>,
     ) -> Result<(), KustomizeError> {
         if is_remote(&r.value) {
             return Err(KustomizeError::unsupported(
@@ -276,7 +280,7 @@ impl Loader {
             let mut sub = Acc::new();
             sub.schema = acc.schema.clone();
             self.accumulate(&path, Expect::Resource, &mut sub, Some(&r.at))?;
-            acc.res.append_all(sub.res.list)?;
+            batch.extend(sub.res.list);
             acc.config.merge(&sub.config);
             acc.vars.extend(sub.vars);
             if sub.schema.is_some() && acc.schema.is_none() {
@@ -285,7 +289,7 @@ impl Loader {
             return Ok(());
         }
         let text = read_text(&path, &r.at, "resource", &r.value)?;
-        let list = parse_resources(&text, &path).map_err(|e| KustomizeError::Yaml {
+        let list = parse_resources_untracked(&text, &path).map_err(|e| KustomizeError::Yaml {
             file: e.file,
             source: e.source,
         })?;
@@ -306,8 +310,8 @@ impl Loader {
                 ));
             }
         }
-        acc.res
-            .append_all(list.into_iter().map(KRes::new).collect())
+        batch.extend(list.into_iter().map(KRes::new));
+        Ok(())
     }
 
     fn generate(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), KustomizeError> {

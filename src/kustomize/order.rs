@@ -104,7 +104,7 @@ impl Order {
     }
 
     /// Sorts the list in place (stable).
-    pub fn sort(&self, list: &mut [KRes]) {
+    pub fn sort(&self, list: &mut Vec<KRes>) {
         let Order::Legacy { first, last } = self else {
             return;
         };
@@ -137,13 +137,8 @@ impl Order {
                 .then_with(|| a.1.cmp(&b.1))
                 .then_with(|| a.2.cmp(&b.2))
         });
-        let order: Vec<usize> = keyed.into_iter().map(|k| k.3).collect();
-        let mut taken: Vec<Option<KRes>> = list.iter().cloned().map(Some).collect();
-        for (slot, i) in order.into_iter().enumerate() {
-            if let Some(r) = taken[i].take() {
-                list[slot] = r;
-            }
-        }
+        let mut taken: Vec<Option<KRes>> = std::mem::take(list).into_iter().map(Some).collect();
+        list.extend(keyed.into_iter().filter_map(|k| taken[k.3].take()));
     }
 }
 
