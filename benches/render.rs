@@ -64,6 +64,8 @@ fn generate(root: &Path, copies: usize) -> PathBuf {
 
 struct Run {
     secs: f64,
+    /// User + system CPU seconds (NaN without `/usr/bin/time`).
+    cpu: f64,
     peak_mb: f64,
     stdout: Vec<u8>,
 }

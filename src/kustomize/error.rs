@@ -9,22 +9,20 @@ use crate::yaml::YamlError;
 #[derive(Debug, thiserror::Error)]
 pub enum KustomizeError {
     /// A file or directory could not be read.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read: {cause}", path.display())]
     Io {
         /// The path.
         path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
+        /// The OS error (part of the message).
+        cause: std::io::Error,
     },
     /// A file is not valid YAML.
-    #[error("{}:{source}", file.display())]
+    #[error("{}:{cause}", file.display())]
     Yaml {
         /// The file.
         file: PathBuf,
-        /// The parser's error with line and column.
-        #[source]
-        source: YamlError,
+        /// The parser's error with line and column (part of the message).
+        cause: YamlError,
     },
     /// A directory holds no kustomization file.
     #[error(

@@ -356,7 +356,7 @@ pub fn find_file(dir: &Path) -> Option<PathBuf> {
 pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
     let doc = yaml::parse_document(text).map_err(|source| KustomizeError::Yaml {
         file: file.to_path_buf(),
-        source,
+        cause: source,
     })?;
     let ctx = Ctx {
         file,

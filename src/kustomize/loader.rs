@@ -110,7 +110,7 @@ fn read_bytes(
         } else {
             KustomizeError::Io {
                 path: path.to_path_buf(),
-                source,
+                cause: source,
             }
         }
     })
@@ -144,7 +144,7 @@ impl Loader {
             },
             None => KustomizeError::Io {
                 path: dir.to_path_buf(),
-                source,
+                cause: source,
             },
         })?;
         if let Some(i) = self.stack.iter().position(|p| *p == canon) {
@@ -202,7 +202,7 @@ impl Loader {
             let doc =
                 crate::yaml::parse_document(&text).map_err(|source| KustomizeError::Yaml {
                     file: path.clone(),
-                    source,
+                    cause: source,
                 })?;
             acc.config
                 .merge_value(&doc.value)
@@ -214,7 +214,7 @@ impl Loader {
             let doc =
                 crate::yaml::parse_document(&text).map_err(|source| KustomizeError::Yaml {
                     file: path.clone(),
-                    source,
+                    cause: source,
                 })?;
             let mut s = acc.schema().clone();
             s.add_openapi(&doc.value);
@@ -291,7 +291,7 @@ impl Loader {
         let text = read_text(&path, &r.at, "resource", &r.value)?;
         let list = parse_resources_untracked(&text, &path).map_err(|e| KustomizeError::Yaml {
             file: e.file,
-            source: e.source,
+            cause: e.source,
         })?;
         for res in &list {
             if res.kind() == "Kustomization" || res.kind() == "Component" {
@@ -498,7 +498,7 @@ impl Loader {
                 for doc in
                     crate::yaml::parse_stream(&text).map_err(|source| KustomizeError::Yaml {
                         file: path.clone(),
-                        source,
+                        cause: source,
                     })?
                 {
                     match doc.value {
@@ -552,7 +552,7 @@ impl Loader {
             parse_resources(&text, &path)
                 .map_err(|e| KustomizeError::Yaml {
                     file: e.file,
-                    source: e.source,
+                    cause: e.source,
                 })?
                 .into_iter()
                 .map(|r| {
@@ -564,7 +564,7 @@ impl Loader {
             parse_resources(&t.value, &k.file)
                 .map_err(|e| KustomizeError::Yaml {
                     file: e.file,
-                    source: e.source,
+                    cause: e.source,
                 })?
                 .into_iter()
                 .map(|r| (r.value, t.at.clone()))

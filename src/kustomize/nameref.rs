@@ -151,9 +151,9 @@ fn select<'a>(
             ns_filter.is_none_or(|(ns, orig)| {
                 c.cluster
                     || if orig {
-                        c.orig_ns == ns
+                        ns_equal(&c.orig_ns, ns)
                     } else {
-                        c.namespace == ns
+                        ns_equal(&c.namespace, ns)
                     }
             })
         })
@@ -227,9 +227,9 @@ fn update(
             };
             let chosen = match ns.as_deref() {
                 Some(n) => {
-                    let by_orig = index
-                        .get(&old)
-                        .is_some_and(|all| all.iter().any(|c| c.orig_ns == n || c.cluster));
+                    let by_orig = index.get(&old).is_some_and(|all| {
+                        all.iter().any(|c| ns_equal(&c.orig_ns, n) || c.cluster)
+                    });
                     select(&old, Some((n, by_orig)), index, &ctx_ns, affixes, false)?
                 }
                 None => select(&old, None, index, &ctx_ns, affixes, false)?,
