@@ -97,8 +97,17 @@ fn run(program: &Path, args: &[&str]) -> Run {
         .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(f64::NAN);
+    let field = |name: &str| -> f64 {
+        stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let cpu = field("User time (seconds):") + field("System time (seconds):");
     Run {
         secs,
+        cpu,
         peak_mb: peak_kb / 1024.0,
         stdout: out.stdout,
     }
@@ -136,10 +145,11 @@ fn main() {
         .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![3, 201, 600, 1002, 3000]);
     println!(
-        "| Deployments | documents | rollout render | peak RSS | kubectl kustomize | peak RSS | speed-up | same bytes |"
+        "| Deployments | documents | rollout wall | rollout CPU | peak RSS | kubectl wall | kubectl CPU | peak RSS | speed-up wall | speed-up CPU | same bytes |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|:---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|");
     let mut times = Vec::new();
+    let mut cpu_times = Vec::new();
     for deployments in sizes {
         let copies = deployments.div_ceil(3).max(1);
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -154,34 +164,48 @@ fn main() {
         let ours = best_of(reps, &rollout, &["render", &dir]);
         times.push((copies * 3, ours.secs));
         let docs = copies * 7 + 1;
-        let (k_time, k_mem, ratio, same) = if have_kubectl && copies * 3 <= kubectl_max {
+        let cols = if have_kubectl && copies * 3 <= kubectl_max {
             let k = best_of(
                 if copies <= 10 { 3 } else { 1 },
                 &kubectl,
                 &["kustomize", &dir],
             );
-            (
-                format!("{:.3} s", k.secs),
-                format!("{:.0} MB", k.peak_mb),
-                format!("{:.0}x", k.secs / ours.secs),
-                if k.stdout == ours.stdout { "yes" } else { "NO" }.to_string(),
+            format!(
+                "{:.3} s | {:.3} s | {:.0} MB | {:.0}x | {:.0}x | {}",
+                k.secs,
+                k.cpu,
+                k.peak_mb,
+                k.secs / ours.secs,
+                k.cpu / ours.cpu.max(0.005),
+                if k.stdout == ours.stdout { "yes" } else { "NO" }
             )
         } else {
-            ("skipped".into(), "-".into(), "-".into(), "-".into())
+            "skipped | - | - | - | - | -".to_string()
         };
         println!(
-            "| {} | {docs} | {:.1} ms | {:.0} MB | {k_time} | {k_mem} | {ratio} | {same} |",
+            "| {} | {docs} | {:.1} ms | {:.0} ms | {:.0} MB | {cols} |",
             copies * 3,
             ours.secs * 1000.0,
+            ours.cpu * 1000.0,
             ours.peak_mb
         );
+        cpu_times.push((copies * 3, ours.cpu));
     }
     if let (Some(a), Some(b)) = (
         times.iter().find(|t| t.0 == 1002),
         times.iter().find(|t| t.0 == 3000),
     ) {
         println!(
-            "\nlinearity: 3000 vs 1002 Deployments took {:.2}x the time (3x the input)",
+            "\nlinearity: 3000 vs 1002 Deployments took {:.2}x the wall time (3x the input)",
+            b.1 / a.1
+        );
+    }
+    if let (Some(a), Some(b)) = (
+        cpu_times.iter().find(|t| t.0 == 1002),
+        cpu_times.iter().find(|t| t.0 == 3000),
+    ) {
+        println!(
+            "linearity: 3000 vs 1002 Deployments took {:.2}x the CPU time (3x the input)",
             b.1 / a.1
         );
     }
