@@ -464,11 +464,19 @@ pub fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Valu
 }
 
 fn parse_int(text: &str) -> Option<Number> {
-    let plain = text.replace('_', "");
+    let first = *text.as_bytes().first()?;
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+') {
+        return None;
+    }
+    let plain: std::borrow::Cow<str> = if text.contains('_') {
+        text.replace('_', "").into()
+    } else {
+        text.into()
+    };
     let (neg, body) = match plain.as_bytes().first()? {
         b'-' => (true, &plain[1..]),
         b'+' => (false, &plain[1..]),
-        _ => (false, plain.as_str()),
+        _ => (false, &plain[..]),
     };
     if body.is_empty() {
         return None;
@@ -538,9 +546,15 @@ const BEST_WIDTH: usize = 80;
 /// not indented under their key, go-yaml v2 quoting and line folding. Ends with a newline.
 pub fn emit(value: &Value) -> String {
     let mut out = String::new();
+    emit_into(&mut out, value);
+    out
+}
+
+/// Appends one document to `out` (which must be empty or end with a newline).
+fn emit_into(out: &mut String, value: &Value) {
     match value {
-        Value::Object(m) if !m.is_empty() => emit_map(&mut out, m, 0),
-        Value::Array(a) if !a.is_empty() => emit_seq(&mut out, a, 0),
+        Value::Object(m) if !m.is_empty() => emit_map(out, m, 0),
+        Value::Array(a) if !a.is_empty() => emit_seq(out, a, 0),
         other => {
             out.push_str(&scalar_inline(
                 other,
@@ -553,7 +567,6 @@ pub fn emit(value: &Value) -> String {
             out.push('\n');
         }
     }
-    out
 }
 
 /// Emits several documents separated by `---` lines, as `kubectl kustomize` prints a build.
@@ -563,7 +576,7 @@ pub fn emit_stream<'a>(values: impl IntoIterator<Item = &'a Value>) -> String {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&emit(v));
+        emit_into(&mut out, v);
     }
     out
 }

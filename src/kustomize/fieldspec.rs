@@ -122,6 +122,19 @@ pub fn walk(
         .map_err(|e| format!("field {}: {e}", fs.path))
 }
 
+/// Like [`walk`] but never creates missing fields, whatever the spec says.
+///
+/// # Errors
+/// As [`walk`].
+pub fn walk_existing(
+    value: &mut Value,
+    fs: &FieldSpec,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    walk_at(value, &fs.segments, false, Create::Scalar, set)
+        .map_err(|e| format!("field {}: {e}", fs.path))
+}
+
 fn walk_at(
     node: &mut Value,
     segs: &[String],
@@ -230,7 +243,7 @@ pub fn defaults() -> &'static TransformerConfig {
         if let Ok(v) = doc {
             // The embedded table is tested below (`defaults_load`); a broken table yields an
             // empty config there.
-            let _ = cfg.merge_value(&v);
+            let _ = cfg.merge_value_with(&v, push_trusted);
             if let Some(list) = v.get("templateLabels").and_then(Value::as_array) {
                 cfg.template_labels = list
                     .iter()
@@ -248,12 +261,25 @@ fn push_unique(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
     }
 }
 
+/// Pushes without the duplicate check (the embedded defaults have no duplicates).
+fn push_trusted(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
+    list.push(fs);
+}
+
 impl TransformerConfig {
     /// Merges a `configurations:` document (same keys as kustomize's transformer configs).
     ///
     /// # Errors
     /// An unknown key or a malformed field spec, as a message.
     pub fn merge_value(&mut self, v: &Value) -> Result<(), String> {
+        self.merge_value_with(v, push_unique)
+    }
+
+    fn merge_value_with(
+        &mut self,
+        v: &Value,
+        push: fn(&mut Vec<FieldSpec>, FieldSpec),
+    ) -> Result<(), String> {
         let Some(m) = v.as_object() else {
             return Err("a transformer configuration must be a mapping".into());
         };
@@ -270,20 +296,24 @@ impl TransformerConfig {
                 "templateLabels" | "metadataLabels" => continue,
                 "nameReference" => {
                     for r in val.as_array().map(Vec::as_slice).unwrap_or_default() {
-                        self.merge_name_ref(r)?;
+                        self.merge_name_ref(r, push)?;
                     }
                     continue;
                 }
                 other => return Err(format!("unknown transformer configuration `{other}`")),
             };
             for item in val.as_array().map(Vec::as_slice).unwrap_or_default() {
-                push_unique(list, FieldSpec::from_value(item)?);
+                push(list, FieldSpec::from_value(item)?);
             }
         }
         Ok(())
     }
 
-    fn merge_name_ref(&mut self, r: &Value) -> Result<(), String> {
+    fn merge_name_ref(
+        &mut self,
+        r: &Value,
+        push: fn(&mut Vec<FieldSpec>, FieldSpec),
+    ) -> Result<(), String> {
         let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let (group, version, kind) = (s("group"), s("version"), s("kind"));
         let specs = r
@@ -300,7 +330,7 @@ impl TransformerConfig {
             .find(|b| b.kind == kind && b.group == group && b.version == version)
         {
             for fs in specs {
-                push_unique(&mut existing.field_specs, fs);
+                push(&mut existing.field_specs, fs);
             }
         } else {
             self.name_reference.push(NameBackRef {

@@ -27,7 +27,9 @@ use crate::resource::{Origin, Resource, parse_resources, parse_resources_untrack
 /// What is being accumulated: resources, the merged transformer config, vars and the schema.
 struct Acc {
     res: ResMap,
-    config: TransformerConfig,
+    /// Field specs added by `configurations:` files (the defaults are not copied per level).
+    extra: TransformerConfig,
+    has_extra: bool,
     vars: Vec<Located<Value>>,
     schema: Option<Arc<Schema>>,
 }
@@ -36,10 +38,21 @@ impl Acc {
     fn new() -> Self {
         Acc {
             res: ResMap::default(),
-            config: fieldspec::defaults().clone(),
+            extra: TransformerConfig::default(),
+            has_extra: false,
             vars: Vec::new(),
             schema: None,
         }
+    }
+
+    /// The defaults plus any `configurations:`.
+    fn config(&self) -> std::borrow::Cow<'static, TransformerConfig> {
+        if !self.has_extra {
+            return std::borrow::Cow::Borrowed(fieldspec::defaults());
+        }
+        let mut c = fieldspec::defaults().clone();
+        c.merge(&self.extra);
+        std::borrow::Cow::Owned(c)
     }
 
     fn schema(&self) -> &Schema {
@@ -76,8 +89,9 @@ pub fn build(dir: &Path) -> Result<Build, KustomizeError> {
             r.set_name(&name);
         }
     }
-    nameref::fix(&mut acc.res, &acc.config.name_reference)?;
-    vars::resolve(&mut acc.res, &acc.vars, &acc.config.var_reference)?;
+    let cfg = acc.config();
+    nameref::fix(&mut acc.res, &cfg.name_reference)?;
+    vars::resolve(&mut acc.res, &acc.vars, &cfg.var_reference)?;
     let mut list = acc.res.list;
     order.unwrap_or_default().sort(&mut list);
     Ok(Build {
@@ -204,7 +218,8 @@ impl Loader {
                     file: path.clone(),
                     cause: source,
                 })?;
-            acc.config
+            acc.has_extra = true;
+            acc.extra
                 .merge_value(&doc.value)
                 .map_err(|m| KustomizeError::invalid(path.display().to_string(), m))?;
         }
@@ -281,7 +296,10 @@ impl Loader {
             sub.schema = acc.schema.clone();
             self.accumulate(&path, Expect::Resource, &mut sub, Some(&r.at))?;
             batch.extend(sub.res.list);
-            acc.config.merge(&sub.config);
+            if sub.has_extra {
+                acc.extra.merge(&sub.extra);
+                acc.has_extra = true;
+            }
             acc.vars.extend(sub.vars);
             if sub.schema.is_some() && acc.schema.is_none() {
                 acc.schema = sub.schema;
@@ -388,6 +406,12 @@ impl Loader {
                         format!("unknown patch option `{key}`"),
                     ));
                 }
+                if e.value.options[key] {
+                    return Err(KustomizeError::unsupported(
+                        &e.at,
+                        format!("patch option `{key}: true` in {}", k.file.display()),
+                    ));
+                }
             }
             let patch = self.load_patch(k, e)?;
             let schema = acc.schema.clone();
@@ -401,7 +425,7 @@ impl Loader {
                 false,
             )?;
         }
-        let cfg = acc.config.clone();
+        let cfg = acc.config();
         // 3. namespace
         if let Some(ns) = k.namespace.as_deref().filter(|s| !s.is_empty()) {
             Namespace {

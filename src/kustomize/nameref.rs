@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::KustomizeError;
-use super::fieldspec::{Create, FieldSpec, NameBackRef, gvk_selects, walk};
+use super::fieldspec::{FieldSpec, NameBackRef, gvk_selects, walk_existing};
 use super::resmap::{KRes, ResMap, is_cluster_scoped, kid, ns_equal};
+use crate::resource::Gvk;
 
 struct Cand {
     idx: usize,
@@ -26,12 +27,19 @@ struct Cand {
 /// An ambiguous reference (several candidates with different new names), or a field with the
 /// wrong shape.
 pub fn fix(list: &mut ResMap, refs: &[NameBackRef]) -> Result<(), KustomizeError> {
+    // Computed once: current GVKs and applied affixes.
+    let gvks: Vec<Gvk> = list.list.iter().map(|r| r.res.gvk()).collect();
+    let affixes: Vec<(Vec<String>, Vec<String>)> = list
+        .list
+        .iter()
+        .map(|r| (r.prefixes.clone(), r.suffixes.clone()))
+        .collect();
     // Index resources by any name they ever had, per referred kind.
     for back in refs {
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, r) in list.list.iter().enumerate() {
             if !gvk_selects(&back.group, &back.version, &back.kind, &r.org_gvk)
-                && !gvk_selects(&back.group, &back.version, &back.kind, &r.res.gvk())
+                && !gvk_selects(&back.group, &back.version, &back.kind, &gvks[i])
             {
                 continue;
             }
@@ -72,17 +80,12 @@ pub fn fix(list: &mut ResMap, refs: &[NameBackRef]) -> Result<(), KustomizeError
                 (k.to_string(), cands)
             })
             .collect();
-        let affixes: Vec<(Vec<String>, Vec<String>)> = list
-            .list
-            .iter()
-            .map(|r| (r.prefixes.clone(), r.suffixes.clone()))
-            .collect();
         for ri in 0..list.list.len() {
-            let gvk = list.list[ri].res.gvk();
+            let gvk = &gvks[ri];
             let specs: Vec<&FieldSpec> = back
                 .field_specs
                 .iter()
-                .filter(|fs| fs.matches(&gvk))
+                .filter(|fs| fs.matches(gvk))
                 .collect();
             if specs.is_empty() {
                 continue;
@@ -90,8 +93,8 @@ pub fn fix(list: &mut ResMap, refs: &[NameBackRef]) -> Result<(), KustomizeError
             let referrer = &list.list[ri];
             let ctx = Referrer {
                 namespace: referrer.res.namespace().to_string(),
-                cluster: is_cluster_scoped(&gvk),
-                affixes: (referrer.prefixes.clone(), referrer.suffixes.clone()),
+                cluster: is_cluster_scoped(gvk),
+                affixes: affixes[ri].clone(),
                 role_ref_kind: referrer
                     .res
                     .value
@@ -99,18 +102,19 @@ pub fn fix(list: &mut ResMap, refs: &[NameBackRef]) -> Result<(), KustomizeError
                     .and_then(|r| r.get("kind"))
                     .and_then(Value::as_str)
                     .map(str::to_string),
-                id: kid(&referrer.id()),
-                at: referrer.location(""),
             };
             let r: &mut KRes = &mut list.list[ri];
             for fs in specs {
-                let mut fs = fs.clone();
-                fs.create = false;
                 let is_role_ref = fs.path == "roleRef/name";
-                walk(&mut r.res.value, &fs, Create::Scalar, &mut |node| {
+                let res = walk_existing(&mut r.res.value, fs, &mut |node| {
                     update(node, &index, &ctx, &affixes, is_role_ref)
-                })
-                .map_err(|m| KustomizeError::invalid(ctx.at.clone(), format!("{}: {m}", ctx.id)))?;
+                });
+                if let Err(m) = res {
+                    return Err(KustomizeError::invalid(
+                        r.location(""),
+                        format!("{}: {m}", kid(&r.id())),
+                    ));
+                }
             }
         }
     }
@@ -122,8 +126,6 @@ struct Referrer {
     cluster: bool,
     affixes: (Vec<String>, Vec<String>),
     role_ref_kind: Option<String>,
-    id: String,
-    at: String,
 }
 
 fn select<'a>(
@@ -222,8 +224,6 @@ fn update(
                 cluster: ctx.cluster || ns.is_some(),
                 affixes: ctx.affixes.clone(),
                 role_ref_kind: None,
-                id: String::new(),
-                at: String::new(),
             };
             let chosen = match ns.as_deref() {
                 Some(n) => {

@@ -154,12 +154,12 @@ impl Compiled {
     /// Whether the resource is selected (any of its current or earlier names counts, as in
     /// kustomize's `OrgId`/`CurId` matching).
     pub fn matches(&self, r: &KRes) -> bool {
-        let gvk = r.res.gvk();
+        let (group, version) = match r.res.api_version().split_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", r.res.api_version()),
+        };
         let ok = |re: &Option<Regex>, s: &str| re.as_ref().is_none_or(|re| re.is_match(s));
-        if !ok(&self.group, &gvk.group) || !ok(&self.version, &gvk.version) {
-            return false;
-        }
-        if !ok(&self.kind, &gvk.kind) {
+        if !ok(&self.kind, r.res.kind()) || !ok(&self.group, group) || !ok(&self.version, version) {
             return false;
         }
         if let Some(re) = &self.name

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::KustomizeError;
-use super::fieldspec::{Create, FieldSpec, walk};
+use super::fieldspec::{FieldSpec, walk_existing};
 use super::kustomization::Located;
 use super::resmap::{ResMap, kid};
 use crate::resource::Gvk;
@@ -170,9 +170,7 @@ pub fn resolve(
     for r in &mut list.list {
         let gvk = r.res.gvk();
         for fs in refs.iter().filter(|fs| fs.matches(&gvk)) {
-            let mut fs = fs.clone();
-            fs.create = false;
-            walk(&mut r.res.value, &fs, Create::Scalar, &mut |n| {
+            walk_existing(&mut r.res.value, fs, &mut |n| {
                 replace_in(n, &values);
                 Ok(())
             })

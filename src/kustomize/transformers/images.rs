@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::kustomize::KustomizeError;
-use crate::kustomize::fieldspec::{Create, FieldSpec, walk};
+use crate::kustomize::fieldspec::{FieldSpec, walk_existing};
 use crate::kustomize::kustomization::ImageEntry;
 use crate::kustomize::resmap::{ResMap, kid};
 
@@ -146,9 +146,7 @@ impl Images {
             for e in &self.images {
                 legacy(&mut r.res.value, e);
                 for fs in self.fields.iter().filter(|fs| fs.matches(&gvk)) {
-                    let mut fs = fs.clone();
-                    fs.create = false;
-                    walk(&mut r.res.value, &fs, Create::Scalar, &mut |n| {
+                    walk_existing(&mut r.res.value, fs, &mut |n| {
                         set_image(n, e);
                         Ok(())
                     })

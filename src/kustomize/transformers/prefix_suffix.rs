@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::kustomize::KustomizeError;
-use crate::kustomize::fieldspec::{Create, FieldSpec, walk};
+use crate::kustomize::fieldspec::{FieldSpec, walk_existing};
 use crate::kustomize::resmap::{KRes, ResMap, kid};
 
 /// A prefix or suffix and the fields it applies to.
@@ -53,9 +53,7 @@ fn affix(
             }
             continue;
         }
-        let mut fs = fs.clone();
-        fs.create = false;
-        walk(&mut r.res.value, &fs, Create::Scalar, &mut |n| {
+        walk_existing(&mut r.res.value, fs, &mut |n| {
             if let Value::String(s) = n {
                 *s = if prefix {
                     format!("{text}{s}")
