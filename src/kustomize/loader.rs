@@ -236,10 +236,14 @@ impl Loader {
             acc.schema = Some(Arc::new(s));
         }
         // Collect every resource entry first and register them in one pass (linear time).
+        // Directories are built in order; files are parsed in parallel and spliced back in at
+        // their position.
         let mut batch = Vec::new();
+        let mut files = Vec::new();
         for r in &k.resources {
-            self.add_resource(dir, r, acc, &mut batch)?;
+            self.add_resource(dir, r, acc, &mut batch, &mut files)?;
         }
+        let batch = splice(batch, parse_files(files)?);
         acc.res.append_all(batch)?;
         for c in &k.components {
             if is_remote(&c.value) {
@@ -283,6 +287,7 @@ impl Loader {
         r: &Located<String>,
         acc: &mut Acc,
         batch: &mut Vec<KRes>,
+        files: &mut Vec<PendingFile>,
     ) -> Result<(), KustomizeError> {
         if is_remote(&r.value) {
             return Err(KustomizeError::unsupported(
@@ -306,29 +311,7 @@ impl Loader {
             }
             return Ok(());
         }
-        let text = read_text(&path, &r.at, "resource", &r.value)?;
-        let list = parse_resources_untracked(&text, &path).map_err(|e| KustomizeError::Yaml {
-            file: e.file,
-            cause: e.source,
-        })?;
-        for res in &list {
-            if res.kind() == "Kustomization" || res.kind() == "Component" {
-                return Err(KustomizeError::invalid(
-                    &r.at,
-                    format!(
-                        "{} is a kustomization file, not a resource: list its directory",
-                        r.value
-                    ),
-                ));
-            }
-            if !res.value.is_object() {
-                return Err(KustomizeError::invalid(
-                    res.origin.describe(""),
-                    "a resource must be a mapping",
-                ));
-            }
-        }
-        batch.extend(list.into_iter().map(KRes::new));
+        files.push((batch.len(), path, r.clone()));
         Ok(())
     }
 
@@ -775,6 +758,100 @@ impl Loader {
             )),
         }
     }
+}
+
+/// A resource file waiting to be parsed: where its resources go in the batch, its path, entry.
+type PendingFile = (usize, PathBuf, Located<String>);
+
+fn parse_file(path: &Path, r: &Located<String>) -> Result<Vec<KRes>, KustomizeError> {
+    let text = read_text(path, &r.at, "resource", &r.value)?;
+    let list = parse_resources_untracked(&text, path).map_err(|e| KustomizeError::Yaml {
+        file: e.file,
+        cause: e.source,
+    })?;
+    for res in &list {
+        if res.kind() == "Kustomization" || res.kind() == "Component" {
+            return Err(KustomizeError::invalid(
+                &r.at,
+                format!(
+                    "{} is a kustomization file, not a resource: list its directory",
+                    r.value
+                ),
+            ));
+        }
+        if !res.value.is_object() {
+            return Err(KustomizeError::invalid(
+                res.origin.describe(""),
+                "a resource must be a mapping",
+            ));
+        }
+    }
+    Ok(list.into_iter().map(KRes::new).collect())
+}
+
+/// Parses resource files on all cores; results keep the input order, the first error wins.
+fn parse_files(files: Vec<PendingFile>) -> Result<Vec<(usize, Vec<KRes>)>, KustomizeError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if files.len() < 8 || threads < 2 {
+        return files
+            .into_iter()
+            .map(|(at, path, r)| parse_file(&path, &r).map(|l| (at, l)))
+            .collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    let results: Vec<Result<Vec<(usize, Vec<KRes>)>, KustomizeError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|(at, path, r)| parse_file(path, r).map(|l| (*at, l)))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(KustomizeError::invalid(
+                        "rollout",
+                        "internal error: a parser thread panicked; please report a bug",
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(files.len());
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// Inserts parsed files into the batch at their recorded positions (positions are in order).
+fn splice(batch: Vec<KRes>, parsed: Vec<(usize, Vec<KRes>)>) -> Vec<KRes> {
+    if parsed.is_empty() {
+        return batch;
+    }
+    let total = batch.len() + parsed.iter().map(|p| p.1.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(total);
+    let mut rest = batch.into_iter();
+    let mut taken = 0;
+    for (at, list) in parsed {
+        while taken < at {
+            if let Some(x) = rest.next() {
+                out.push(x);
+            }
+            taken += 1;
+        }
+        out.extend(list);
+    }
+    out.extend(rest);
+    out
 }
 
 fn add_generated(
