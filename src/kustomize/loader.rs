@@ -763,6 +763,9 @@ impl Loader {
 /// A resource file waiting to be parsed: where its resources go in the batch, its path, entry.
 type PendingFile = (usize, PathBuf, Located<String>);
 
+/// Parsed files: batch position and resources.
+type Parsed = Vec<(usize, Vec<KRes>)>;
+
 fn parse_file(path: &Path, r: &Located<String>) -> Result<Vec<KRes>, KustomizeError> {
     let text = read_text(path, &r.at, "resource", &r.value)?;
     let list = parse_resources_untracked(&text, path).map_err(|e| KustomizeError::Yaml {
@@ -790,7 +793,7 @@ fn parse_file(path: &Path, r: &Located<String>) -> Result<Vec<KRes>, KustomizeEr
 }
 
 /// Parses resource files on all cores; results keep the input order, the first error wins.
-fn parse_files(files: Vec<PendingFile>) -> Result<Vec<(usize, Vec<KRes>)>, KustomizeError> {
+fn parse_files(files: Vec<PendingFile>) -> Result<Parsed, KustomizeError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -802,7 +805,7 @@ fn parse_files(files: Vec<PendingFile>) -> Result<Vec<(usize, Vec<KRes>)>, Kusto
             .collect();
     }
     let chunk = files.len().div_ceil(threads);
-    let results: Vec<Result<Vec<(usize, Vec<KRes>)>, KustomizeError>> = std::thread::scope(|s| {
+    let results: Vec<Result<Parsed, KustomizeError>> = std::thread::scope(|s| {
         let handles: Vec<_> = files
             .chunks(chunk)
             .map(|part| {
@@ -833,7 +836,7 @@ fn parse_files(files: Vec<PendingFile>) -> Result<Vec<(usize, Vec<KRes>)>, Kusto
 }
 
 /// Inserts parsed files into the batch at their recorded positions (positions are in order).
-fn splice(batch: Vec<KRes>, parsed: Vec<(usize, Vec<KRes>)>) -> Vec<KRes> {
+fn splice(batch: Vec<KRes>, parsed: Parsed) -> Vec<KRes> {
     if parsed.is_empty() {
         return batch;
     }
