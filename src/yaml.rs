@@ -581,16 +581,16 @@ pub fn emit_stream<'a>(values: impl IntoIterator<Item = &'a Value>) -> String {
     out
 }
 
-fn sorted(m: &Map<String, Value>) -> Vec<(&String, &Value)> {
-    let mut entries: Vec<_> = m.iter().collect();
-    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    entries
+/// Entries in byte order of their keys. `serde_json::Map` is a `BTreeMap` here (the
+/// `preserve_order` feature is off; `map_iteration_is_sorted` guards that), so this is its order.
+fn sorted(m: &Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    m.iter()
 }
 
 /// Emits a non-empty mapping whose keys start at column `indent`. The first key is written at the
 /// current position (the caller has already indented or written `- `).
 fn emit_map(out: &mut String, m: &Map<String, Value>, indent: usize) {
-    for (i, (k, v)) in sorted(m).into_iter().enumerate() {
+    for (i, (k, v)) in sorted(m).enumerate() {
         if i > 0 {
             push_indent(out, indent);
         }
@@ -959,7 +959,7 @@ fn analyze(s: &str) -> Analysis {
     a
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
     Plain,
     Single,
@@ -999,12 +999,29 @@ struct Col {
 
 /// A string scalar in go-yaml v2 style.
 fn scalar_string(s: &str, at: Col, is_key: bool) -> String {
+    if is_simple_plain(s) {
+        return s.to_string();
+    }
     match choose_style(s, is_key) {
         Style::Plain => fold_plain(s, at, is_key),
         Style::Single => write_single(s, at, is_key),
         Style::Double => write_double(s, at, is_key),
         Style::Literal => write_literal(s, at.indent),
     }
+}
+
+/// A fast path for the common case: a short identifier-like string (`name`, `apps/v1`,
+/// `/healthz`, `media-config`) that go-yaml prints plain, with no spaces to fold.
+fn is_simple_plain(s: &str) -> bool {
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    (first.is_ascii_alphabetic() || first == b'_' || first == b'/')
+        && b.len() <= 64
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/'))
+        && !resolves_to_non_string(s)
 }
 
 fn fold_plain(s: &str, at: Col, is_key: bool) -> String {
@@ -1148,6 +1165,39 @@ fn write_literal(s: &str, indent: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn map_iteration_is_sorted() {
+        // The emitter relies on serde_json's default BTreeMap (no `preserve_order`).
+        let mut m = Map::new();
+        for k in ["b", "a", "C", "_x", "10", "9"] {
+            m.insert(k.to_string(), Value::Null);
+        }
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["10", "9", "C", "_x", "a", "b"]);
+    }
+
+    #[test]
+    fn simple_plain_fast_path_agrees() {
+        for s in [
+            "name",
+            "apps/v1",
+            "/healthz",
+            "media-config",
+            "a.b_c",
+            "y",
+            "no",
+            "null",
+            "True",
+            "_",
+        ] {
+            if is_simple_plain(s) {
+                assert_eq!(choose_style(s, false), Style::Plain, "{s}");
+                assert_eq!(choose_style(s, true), Style::Plain, "{s}");
+            }
+        }
+        assert!(!is_simple_plain("y") && !is_simple_plain("null") && !is_simple_plain("1.0"));
+    }
     use serde_json::json;
 
     #[test]

@@ -96,6 +96,9 @@ pub struct Rendered {
     pub stdout: String,
     /// Warnings for stderr, one per line.
     pub warnings: Vec<String>,
+    /// The rendered resources (a CLI about to exit may `std::mem::forget` them rather than pay
+    /// for freeing every node).
+    pub resources: ResourceList,
 }
 
 /// Builds `opts.dir` and returns (or writes) the YAML stream.
@@ -111,11 +114,13 @@ pub fn render(opts: &RenderOptions) -> Result<Rendered, KustomizeError> {
             Ok(Rendered {
                 stdout: String::new(),
                 warnings: b.warnings,
+                resources: b.resources,
             })
         }
         None => Ok(Rendered {
             stdout: text,
             warnings: b.warnings,
+            resources: b.resources,
         }),
     }
 }

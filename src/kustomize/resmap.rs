@@ -189,34 +189,37 @@ impl ResMap {
     /// # Errors
     /// [`KustomizeError::IdConflict`].
     pub fn append_all(&mut self, items: Vec<KRes>) -> Result<(), KustomizeError> {
-        let mut seen: std::collections::HashMap<ResourceId, usize> = self
-            .list
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (norm_id(r.id()), i))
-            .collect();
-        self.list.reserve(items.len());
-        for r in items {
-            let id = norm_id(r.id());
-            if let Some(&i) = seen.get(&id) {
+        // Borrowed keys (apiVersion, kind, namespace with "default" as "", name): no allocation.
+        fn key(r: &KRes) -> (&str, &str, &str, &str) {
+            let ns = match r.res.namespace() {
+                "default" => "",
+                other => other,
+            };
+            (r.res.api_version(), r.res.kind(), ns, r.res.name())
+        }
+        let mut seen: std::collections::HashMap<(&str, &str, &str, &str), usize> =
+            std::collections::HashMap::with_capacity(self.list.len() + items.len());
+        for (i, r) in self.list.iter().chain(items.iter()).enumerate() {
+            if let Some(&first) = seen.get(&key(r)) {
+                let at = |j: usize| {
+                    if j < self.list.len() {
+                        &self.list[j]
+                    } else {
+                        &items[j - self.list.len()]
+                    }
+                };
                 return Err(KustomizeError::IdConflict {
                     location: r.location(""),
                     id: kid(&r.id()),
-                    first: self.list[i].location(""),
+                    first: at(first).location(""),
                 });
             }
-            seen.insert(id, self.list.len());
-            self.list.push(r);
+            seen.insert(key(r), i);
         }
+        drop(seen);
+        self.list.extend(items);
         Ok(())
     }
-}
-
-fn norm_id(mut id: ResourceId) -> ResourceId {
-    if id.namespace == "default" {
-        id.namespace.clear();
-    }
-    id
 }
 
 fn same_id(a: &ResourceId, b: &ResourceId) -> bool {

@@ -40,15 +40,13 @@ impl FieldInfo {
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     types: HashMap<Arc<str>, HashMap<String, FieldInfo>>,
-    roots: HashMap<(String, String), Arc<str>>,
+    roots: HashMap<String, HashMap<String, Arc<str>>>,
 }
 
 impl Schema {
     /// The root type of a resource kind.
     pub fn root(&self, api_version: &str, kind: &str) -> Option<Arc<str>> {
-        self.roots
-            .get(&(api_version.to_string(), kind.to_string()))
-            .cloned()
+        self.roots.get(api_version)?.get(kind).cloned()
     }
 
     /// A field of a type.
@@ -86,7 +84,10 @@ impl Schema {
                     } else {
                         format!("{}/{}", s("group"), s("version"))
                     };
-                    self.roots.insert((av, s("kind").to_string()), ty.clone());
+                    self.roots
+                        .entry(av)
+                        .or_default()
+                        .insert(s("kind").to_string(), ty.clone());
                 }
             }
             self.register(&ty, def);
@@ -173,7 +174,10 @@ pub fn builtin() -> &'static Schema {
             match cols.as_slice() {
                 ["G", av, kind, ty] => {
                     let t = s.intern(ty);
-                    s.roots.insert((av.to_string(), kind.to_string()), t);
+                    s.roots
+                        .entry(av.to_string())
+                        .or_default()
+                        .insert(kind.to_string(), t);
                 }
                 ["F", ty, field, r, list, mk, st, lk] => {
                     let t = s.intern(ty);

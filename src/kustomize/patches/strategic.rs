@@ -126,8 +126,8 @@ fn merge_map(
             }
             Some(dv) => match (dv, pv) {
                 (Value::Array(da), Value::Array(pa)) => {
-                    let merged = merge_list(da, pa, info, schema);
-                    *da = merged;
+                    let dest = std::mem::take(da);
+                    *da = merge_list(dest, pa, info, schema);
                 }
                 (dv @ Value::Object(_), pv @ Value::Object(_)) => {
                     merge_value(dv, pv, child_ty, schema);
@@ -143,7 +143,7 @@ fn merge_map(
 }
 
 fn merge_list(
-    dest: &[Value],
+    dest: Vec<Value>,
     patch: &[Value],
     info: Option<&FieldInfo>,
     schema: &Schema,
@@ -168,23 +168,22 @@ fn merge_list(
             .chain(patch.iter())
             .any(|e| info.list_keys[1..].iter().any(|k| e.get(k).is_some()));
     if extra_keys_used {
-        return merge_multi_key(dest, patch, &info.list_keys, elem_ty, schema);
+        return merge_multi_key(&dest, patch, &info.list_keys, elem_ty, schema);
     }
     let mut out = Vec::with_capacity(dest.len() + patch.len());
-    let mut used = vec![false; dest.len()];
+    let mut slots: Vec<Option<Value>> = dest.into_iter().map(Some).collect();
     for pe in patch {
-        let di = pe
-            .get(key)
-            .and_then(|k| dest.iter().position(|d| d.get(key) == Some(k)));
-        if let Some(i) = di {
-            used[i] = true;
-        }
-        match (directive(pe), di) {
+        let di = pe.get(key).and_then(|k| {
+            slots
+                .iter()
+                .position(|d| d.as_ref().and_then(|d| d.get(key)) == Some(k))
+        });
+        let taken = di.and_then(|i| slots[i].take());
+        match (directive(pe), taken) {
             (Some("delete"), _) => {}
             // kyaml keeps a matched element as it was when the patch element says replace.
-            (Some("replace"), Some(i)) => out.push(dest[i].clone()),
-            (_, Some(i)) => {
-                let mut merged = dest[i].clone();
+            (Some("replace"), Some(d)) => out.push(d),
+            (_, Some(mut merged)) => {
                 merge_value(&mut merged, pe, elem_ty, schema);
                 out.push(merged);
             }
@@ -197,11 +196,7 @@ fn merge_list(
             }
         }
     }
-    for (i, d) in dest.iter().enumerate() {
-        if !used[i] {
-            out.push(d.clone());
-        }
-    }
+    out.extend(slots.into_iter().flatten());
     out
 }
 
