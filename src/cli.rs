@@ -44,6 +44,19 @@ pub enum Command {
     Evidence(EvidenceArgs),
     /// Check manifests, dashboards, alerts, values and Applications (pre-merge gate).
     Verify(VerifyArgs),
+    /// Build a kustomization directory with the built-in kustomize v5 engine.
+    Render(RenderArgs),
+}
+
+/// `rollout render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The kustomization directory to build.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Write the YAML stream to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `rollout generate`.

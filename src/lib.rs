@@ -17,6 +17,7 @@ pub mod finding;
 pub mod fsutil;
 pub mod generate;
 pub mod hydrate;
+pub mod kustomize;
 pub mod resource;
 pub mod schema;
 pub mod secret;

@@ -34,6 +34,11 @@ pub struct Locations {
 }
 
 impl Locations {
+    /// No positions were recorded.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty() && self.keys.is_empty()
+    }
+
     /// Position of the node at `pointer`, if it came from the source.
     pub fn node(&self, pointer: &str) -> Option<Pos> {
         self.nodes.get(pointer).copied()
@@ -142,7 +147,31 @@ fn pos_of(span: &Span) -> Pos {
 /// # Errors
 /// Malformed YAML, a duplicate key, a non-scalar key or an unknown alias, with its position.
 pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
-    let mut builder = Builder::default();
+    parse_stream_with(text, false)
+}
+
+/// Like [`parse_stream`] but records no node positions (`locations` stay empty; `start` is kept):
+/// faster and smaller for bulk input. Errors are the same as [`parse_stream`]'s (on an error the
+/// text is parsed again with positions to report it).
+///
+/// # Errors
+/// As [`parse_stream`].
+pub fn parse_stream_untracked(text: &str) -> Result<Vec<Document>, YamlError> {
+    match parse_stream_with(text, true) {
+        Ok(docs) => Ok(docs),
+        Err(e) => match parse_stream(text) {
+            Err(tracked) => Err(tracked),
+            Ok(_) => Err(e),
+        },
+    }
+}
+
+fn parse_stream_with(text: &str, untracked: bool) -> Result<Vec<Document>, YamlError> {
+    let fresh = || Builder {
+        untracked,
+        ..Builder::default()
+    };
+    let mut builder = fresh();
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     while let Some(ev) = parser.next_event() {
@@ -156,12 +185,12 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
         match event {
             Event::StreamStart | Event::StreamEnd => {}
             Event::DocumentStart(..) => {
-                builder = Builder::default();
+                builder = fresh();
                 builder.doc_start = pos_of(&span);
             }
             Event::DocumentEnd => {
                 let index = docs.len();
-                let b = std::mem::take(&mut builder);
+                let b = std::mem::replace(&mut builder, fresh());
                 docs.push(Document {
                     value: b.root.unwrap_or(Value::Null),
                     locations: b.locations,
@@ -208,6 +237,8 @@ enum Frame {
 
 #[derive(Default)]
 struct Builder {
+    /// Skip positions (pointers, key lines): faster, for bulk resources.
+    untracked: bool,
     stack: Vec<Frame>,
     root: Option<Value>,
     locations: Locations,
@@ -222,6 +253,12 @@ fn escape_pointer_token(s: &str) -> String {
 impl Builder {
     /// The pointer the next node will have, or `None` when the next scalar is a mapping key.
     fn next_pointer(&self) -> Option<String> {
+        if self.untracked {
+            return match self.stack.last() {
+                Some(Frame::Map { key: None, .. }) => None,
+                _ => Some(String::new()),
+            };
+        }
         match self.stack.last() {
             None => Some(String::new()),
             Some(Frame::Seq { items, pointer, .. }) => Some(format!("{pointer}/{}", items.len())),
@@ -242,7 +279,9 @@ impl Builder {
                 match self.next_pointer() {
                     None => {
                         // A mapping key.
+                        let untracked = self.untracked;
                         if let Some(Frame::Map {
+                            map,
                             key,
                             key_lines,
                             merge_pending,
@@ -261,14 +300,25 @@ impl Builder {
                                     first_line: *first,
                                 });
                             }
-                            key_lines.insert(text.to_string(), pos.line);
+                            if !untracked {
+                                key_lines.insert(text.to_string(), pos.line);
+                            } else if map.contains_key(text.as_ref()) {
+                                // Re-parsed with positions by the caller for the message.
+                                return Err(YamlError::DuplicateKey {
+                                    key: text.to_string(),
+                                    pos,
+                                    first_line: 0,
+                                });
+                            }
                             *key = Some((text.to_string(), pos));
                         }
                         Ok(())
                     }
                     Some(pointer) => {
                         let value = resolve_scalar(&text, style, tag_suffix.as_deref());
-                        self.locations.nodes.insert(pointer, pos);
+                        if !self.untracked {
+                            self.locations.nodes.insert(pointer, pos);
+                        }
                         if anchor != 0 {
                             self.anchors.insert(anchor, value.clone());
                         }
@@ -340,7 +390,9 @@ impl Builder {
 
     fn start_collection(&mut self, pos: Pos) -> Result<String, YamlError> {
         let pointer = self.next_pointer().ok_or(YamlError::ComplexKey { pos })?;
-        self.locations.nodes.insert(pointer.clone(), pos);
+        if !self.untracked {
+            self.locations.nodes.insert(pointer.clone(), pos);
+        }
         Ok(pointer)
     }
 
@@ -362,9 +414,11 @@ impl Builder {
                         *merge_pending = false;
                         merge_into(map, value);
                     } else {
-                        self.locations
-                            .keys
-                            .insert(format!("{pointer}/{}", escape_pointer_token(&k)), kpos);
+                        if !self.untracked {
+                            self.locations
+                                .keys
+                                .insert(format!("{pointer}/{}", escape_pointer_token(&k)), kpos);
+                        }
                         map.insert(k, value);
                     }
                 }
@@ -419,11 +473,19 @@ pub fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Valu
 }
 
 fn parse_int(text: &str) -> Option<Number> {
-    let plain = text.replace('_', "");
+    let first = *text.as_bytes().first()?;
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+') {
+        return None;
+    }
+    let plain: std::borrow::Cow<str> = if text.contains('_') {
+        text.replace('_', "").into()
+    } else {
+        text.into()
+    };
     let (neg, body) = match plain.as_bytes().first()? {
         b'-' => (true, &plain[1..]),
         b'+' => (false, &plain[1..]),
-        _ => (false, plain.as_str()),
+        _ => (false, &plain[..]),
     };
     if body.is_empty() {
         return None;
@@ -493,9 +555,15 @@ const BEST_WIDTH: usize = 80;
 /// not indented under their key, go-yaml v2 quoting and line folding. Ends with a newline.
 pub fn emit(value: &Value) -> String {
     let mut out = String::new();
+    emit_into(&mut out, value);
+    out
+}
+
+/// Appends one document to `out` (which must be empty or end with a newline).
+fn emit_into(out: &mut String, value: &Value) {
     match value {
-        Value::Object(m) if !m.is_empty() => emit_map(&mut out, m, 0),
-        Value::Array(a) if !a.is_empty() => emit_seq(&mut out, a, 0),
+        Value::Object(m) if !m.is_empty() => emit_map(out, m, 0),
+        Value::Array(a) if !a.is_empty() => emit_seq(out, a, 0),
         other => {
             out.push_str(&scalar_inline(
                 other,
@@ -508,7 +576,6 @@ pub fn emit(value: &Value) -> String {
             out.push('\n');
         }
     }
-    out
 }
 
 /// Emits several documents separated by `---` lines, as `kubectl kustomize` prints a build.
@@ -518,21 +585,21 @@ pub fn emit_stream<'a>(values: impl IntoIterator<Item = &'a Value>) -> String {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&emit(v));
+        emit_into(&mut out, v);
     }
     out
 }
 
-fn sorted(m: &Map<String, Value>) -> Vec<(&String, &Value)> {
-    let mut entries: Vec<_> = m.iter().collect();
-    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    entries
+/// Entries in byte order of their keys. `serde_json::Map` is a `BTreeMap` here (the
+/// `preserve_order` feature is off; `map_iteration_is_sorted` guards that), so this is its order.
+fn sorted(m: &Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    m.iter()
 }
 
 /// Emits a non-empty mapping whose keys start at column `indent`. The first key is written at the
 /// current position (the caller has already indented or written `- `).
 fn emit_map(out: &mut String, m: &Map<String, Value>, indent: usize) {
-    for (i, (k, v)) in sorted(m).into_iter().enumerate() {
+    for (i, (k, v)) in sorted(m).enumerate() {
         if i > 0 {
             push_indent(out, indent);
         }
@@ -901,7 +968,7 @@ fn analyze(s: &str) -> Analysis {
     a
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
     Plain,
     Single,
@@ -941,12 +1008,29 @@ struct Col {
 
 /// A string scalar in go-yaml v2 style.
 fn scalar_string(s: &str, at: Col, is_key: bool) -> String {
+    if is_simple_plain(s) {
+        return s.to_string();
+    }
     match choose_style(s, is_key) {
         Style::Plain => fold_plain(s, at, is_key),
         Style::Single => write_single(s, at, is_key),
         Style::Double => write_double(s, at, is_key),
         Style::Literal => write_literal(s, at.indent),
     }
+}
+
+/// A fast path for the common case: a short identifier-like string (`name`, `apps/v1`,
+/// `/healthz`, `media-config`) that go-yaml prints plain, with no spaces to fold.
+fn is_simple_plain(s: &str) -> bool {
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    (first.is_ascii_alphabetic() || first == b'_' || first == b'/')
+        && b.len() <= 64
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/'))
+        && !resolves_to_non_string(s)
 }
 
 fn fold_plain(s: &str, at: Col, is_key: bool) -> String {
@@ -1090,6 +1174,39 @@ fn write_literal(s: &str, indent: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn map_iteration_is_sorted() {
+        // The emitter relies on serde_json's default BTreeMap (no `preserve_order`).
+        let mut m = Map::new();
+        for k in ["b", "a", "C", "_x", "10", "9"] {
+            m.insert(k.to_string(), Value::Null);
+        }
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["10", "9", "C", "_x", "a", "b"]);
+    }
+
+    #[test]
+    fn simple_plain_fast_path_agrees() {
+        for s in [
+            "name",
+            "apps/v1",
+            "/healthz",
+            "media-config",
+            "a.b_c",
+            "y",
+            "no",
+            "null",
+            "True",
+            "_",
+        ] {
+            if is_simple_plain(s) {
+                assert_eq!(choose_style(s, false), Style::Plain, "{s}");
+                assert_eq!(choose_style(s, true), Style::Plain, "{s}");
+            }
+        }
+        assert!(!is_simple_plain("y") && !is_simple_plain("null") && !is_simple_plain("1.0"));
+    }
     use serde_json::json;
 
     #[test]

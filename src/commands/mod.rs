@@ -18,6 +18,7 @@ use rollout::fileset::Applied;
 
 use crate::cli::Command;
 
+mod render;
 mod verify;
 
 /// What a command hands back to `main`: text for stdout and stderr, and the outcome.
@@ -43,6 +44,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Alerts(args) => alerts::run(args),
         Command::Evidence(args) => evidence::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Render(args) => render::run(args),
     }
 }
 

@@ -1,22 +1,46 @@
-//! The single call site through which `verify` renders a kustomization directory.
+//! The single call site through which `verify` renders a kustomization directory (with our own
+//! kustomize engine, `rollout::kustomize`).
 //!
-//! Owns nothing but the adapter. MERGE: when `rollout::kustomize` lands, replace the body of
-//! [`render_dir`] with the `kustomize::build` call in its doc comment and delete `mod kustomize_shim`
-//! (everything below the function).
+//! Owns nothing but the adapter.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::resource::ResourceList;
+use crate::yaml::Locations;
 
 /// Renders a kustomization directory into resources.
-///
-/// At merge this becomes:
-/// `crate::kustomize::build(dir).map(|b| b.resources).map_err(|e| e.to_string())`
 ///
 /// # Errors
 /// The directory cannot be rendered (the message names the file and field).
 pub fn render_dir(dir: &Path) -> Result<ResourceList, String> {
-    kustomize_shim::build(dir)
+    let mut list = crate::kustomize::build(dir)
+        .map(|b| b.resources)
+        .map_err(|e| e.to_string())?;
+    locate(&mut list);
+    Ok(list)
+}
+
+/// The engine reads resource files without positions (it is faster so); verify points its findings
+/// at file:line:col, so each source file is read again with positions and every resource gets the
+/// positions of the document it came from. Fields a transformer added have none and fall back to
+/// their nearest ancestor that the source has.
+fn locate(list: &mut ResourceList) {
+    let mut by_file: HashMap<PathBuf, Option<Vec<Arc<Locations>>>> = HashMap::new();
+    for r in list.iter_mut() {
+        if r.origin.locations.is_some() || r.origin.file.as_os_str().is_empty() {
+            continue;
+        }
+        let docs = by_file.entry(r.origin.file.clone()).or_insert_with(|| {
+            let text = std::fs::read_to_string(&r.origin.file).ok()?;
+            let docs = crate::yaml::parse_stream(&text).ok()?;
+            Some(docs.into_iter().map(|d| Arc::new(d.locations)).collect())
+        });
+        if let Some(locs) = docs.as_ref().and_then(|d| d.get(r.origin.document)) {
+            r.origin.locations = Some(Arc::clone(locs));
+        }
+    }
 }
 
 /// Whether `dir` holds a kustomization file.
@@ -25,56 +49,3 @@ pub fn is_kustomization_dir(dir: &Path) -> bool {
 }
 
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
-/// TEMPORARY (delete at merge): reads only `resources:` (files and kustomization directories),
-/// refuses every other field so nothing is silently ignored.
-mod kustomize_shim {
-    use std::path::Path;
-
-    use serde_json::Value;
-
-    use super::KUSTOMIZATION_FILES;
-    use crate::resource::{ResourceList, parse_resources};
-
-    pub fn build(dir: &Path) -> Result<ResourceList, String> {
-        let file = KUSTOMIZATION_FILES
-            .iter()
-            .map(|f| dir.join(f))
-            .find(|p| p.is_file())
-            .ok_or_else(|| format!("{}: no kustomization file", dir.display()))?;
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
-        let doc =
-            crate::yaml::parse_document(&text).map_err(|e| format!("{}:{e}", file.display()))?;
-        let mut out = Vec::new();
-        let Some(map) = doc.value.as_object() else {
-            return Ok(out);
-        };
-        for key in map.keys() {
-            if !matches!(key.as_str(), "apiVersion" | "kind" | "resources") {
-                let pos = doc.locations.key(&format!("/{key}")).unwrap_or_default();
-                return Err(format!(
-                    "{}:{pos}: kustomization field {key:?} is not supported by verify's interim renderer",
-                    file.display()
-                ));
-            }
-        }
-        for entry in map
-            .get("resources")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(rel) = entry.as_str() else { continue };
-            let path = dir.join(rel);
-            if path.is_dir() {
-                out.extend(build(&path)?);
-            } else {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-                out.extend(parse_resources(&text, &path).map_err(|e| e.to_string())?);
-            }
-        }
-        Ok(out)
-    }
-}

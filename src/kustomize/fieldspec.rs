@@ -1,0 +1,457 @@
+//! Field specs as data and the one walker every transformer uses to reach the fields they touch.
+//!
+//! Owns kustomize's default field-spec table (embedded `fieldspecs.yaml`), the merge of
+//! `configurations:` files into it, and path traversal (GVK match with empty as wildcard, `[]` for
+//! sequences, `\/` escapes, create only when asked). Does no I/O.
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
+
+use crate::resource::Gvk;
+
+/// One field spec: which resources (group/version/kind, empty = any) and which path in them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// API group to match (empty: any).
+    pub group: String,
+    /// Version to match (empty: any).
+    pub version: String,
+    /// Kind to match (empty: any).
+    pub kind: String,
+    /// The path as written (`spec/template/metadata/labels`).
+    pub path: String,
+    /// Path segments, with `\/` unescaped.
+    pub segments: Vec<String>,
+    /// Create missing fields along the path.
+    pub create: bool,
+}
+
+impl FieldSpec {
+    /// Builds a field spec from a path and a GVK selector.
+    pub fn new(path: &str, group: &str, version: &str, kind: &str, create: bool) -> Self {
+        FieldSpec {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: kind.to_string(),
+            path: path.to_string(),
+            segments: split_path(path),
+            create,
+        }
+    }
+
+    /// Reads `{path, group, version, kind, create}` (the shape of kustomize's `fieldSpecs`).
+    ///
+    /// # Errors
+    /// When the value is not a mapping or has no `path`.
+    pub fn from_value(v: &Value) -> Result<Self, String> {
+        let m = v.as_object().ok_or("a field spec must be a mapping")?;
+        let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let path = m
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or("a field spec needs a `path`")?;
+        for k in m.keys() {
+            if !matches!(
+                k.as_str(),
+                "path" | "group" | "version" | "kind" | "create" | "behavior"
+            ) {
+                return Err(format!("unknown field `{k}` in a field spec"));
+            }
+        }
+        Ok(FieldSpec::new(
+            path,
+            &s("group"),
+            &s("version"),
+            &s("kind"),
+            m.get("create").and_then(Value::as_bool).unwrap_or(false),
+        ))
+    }
+
+    /// Whether the spec applies to a resource of this GVK.
+    pub fn matches(&self, gvk: &Gvk) -> bool {
+        gvk_selects(&self.group, &self.version, &self.kind, gvk)
+    }
+}
+
+/// Whether a selector (empty parts are wildcards) selects `gvk`.
+pub fn gvk_selects(group: &str, version: &str, kind: &str, gvk: &Gvk) -> bool {
+    (group.is_empty() || group == gvk.group)
+        && (version.is_empty() || version == gvk.version)
+        && (kind.is_empty() || kind == gvk.kind)
+}
+
+/// Splits `a/b\/c/d` into `["a", "b/c", "d"]`.
+pub fn split_path(path: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in path.split('/') {
+        if let Some(last) = out.last_mut()
+            && last.ends_with('\\')
+        {
+            last.pop();
+            last.push('/');
+            last.push_str(part);
+        } else {
+            out.push(part.to_string());
+        }
+    }
+    out
+}
+
+/// What to create at the end of the path when it is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// A mapping (labels, annotations).
+    Map,
+    /// A scalar (namespace, image): the setter receives `Null` and fills it.
+    Scalar,
+}
+
+/// Walks `value` along `fs` and calls `set` on each field found (or created).
+///
+/// # Errors
+/// When a node on the path has the wrong shape (a scalar where a mapping is needed), or when
+/// `set` fails; the message names the path.
+pub fn walk(
+    value: &mut Value,
+    fs: &FieldSpec,
+    create: Create,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    walk_at(value, &fs.segments, fs.create, create, set)
+        .map_err(|e| format!("field {}: {e}", fs.path))
+}
+
+/// Like [`walk`] but never creates missing fields, whatever the spec says.
+///
+/// # Errors
+/// As [`walk`].
+pub fn walk_existing(
+    value: &mut Value,
+    fs: &FieldSpec,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    walk_at(value, &fs.segments, false, Create::Scalar, set)
+        .map_err(|e| format!("field {}: {e}", fs.path))
+}
+
+fn walk_at(
+    node: &mut Value,
+    segs: &[String],
+    create_missing: bool,
+    create: Create,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    let Some((first, rest)) = segs.split_first() else {
+        return set(node);
+    };
+    match node {
+        Value::Array(items) => {
+            for item in items {
+                walk_at(item, segs, create_missing, create, set)?;
+            }
+            Ok(())
+        }
+        Value::Object(map) => {
+            let (name, is_seq) = match first.strip_suffix("[]") {
+                Some(n) => (n, true),
+                None => (first.as_str(), false),
+            };
+            let present = map.get(name).is_some_and(|v| !v.is_null());
+            if !present {
+                if !create_missing || is_seq {
+                    return Ok(());
+                }
+                let fresh = if rest.is_empty() {
+                    match create {
+                        Create::Map => Value::Object(Map::new()),
+                        Create::Scalar => Value::Null,
+                    }
+                } else {
+                    Value::Object(Map::new())
+                };
+                map.insert(name.to_string(), fresh);
+            }
+            let Some(child) = map.get_mut(name) else {
+                return Ok(());
+            };
+            if is_seq {
+                match child {
+                    Value::Array(items) => {
+                        for item in items {
+                            walk_at(item, rest, create_missing, create, set)?;
+                        }
+                        Ok(())
+                    }
+                    _ => Err(format!("`{name}` is not a sequence")),
+                }
+            } else {
+                walk_at(child, rest, create_missing, create, set)
+            }
+        }
+        Value::Null => Ok(()),
+        _ => Err(format!("`{first}` is below a scalar")),
+    }
+}
+
+/// Field-spec lists for each builtin transformer, kustomize's `TransformerConfig`.
+#[derive(Debug, Clone, Default)]
+pub struct TransformerConfig {
+    /// `namePrefix` fields.
+    pub name_prefix: Vec<FieldSpec>,
+    /// `nameSuffix` fields.
+    pub name_suffix: Vec<FieldSpec>,
+    /// `namespace` fields.
+    pub namespace: Vec<FieldSpec>,
+    /// `commonLabels` (and `labels` with selectors) fields.
+    pub common_labels: Vec<FieldSpec>,
+    /// Pod-template label fields (`labels` with `includeTemplates`).
+    pub template_labels: Vec<FieldSpec>,
+    /// `commonAnnotations` fields.
+    pub common_annotations: Vec<FieldSpec>,
+    /// `images` fields.
+    pub images: Vec<FieldSpec>,
+    /// `replicas` fields.
+    pub replicas: Vec<FieldSpec>,
+    /// `vars` reference fields.
+    pub var_reference: Vec<FieldSpec>,
+    /// Name references: referred kind → fields that refer to it.
+    pub name_reference: Vec<NameBackRef>,
+}
+
+/// Fields that refer to resources of one kind by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameBackRef {
+    /// Group of the referred kind.
+    pub group: String,
+    /// Version of the referred kind.
+    pub version: String,
+    /// The referred kind.
+    pub kind: String,
+    /// The referring fields.
+    pub field_specs: Vec<FieldSpec>,
+}
+
+const DEFAULTS: &str = include_str!("fieldspecs.yaml");
+
+/// kustomize's default transformer configuration.
+pub fn defaults() -> &'static TransformerConfig {
+    static CONFIG: OnceLock<TransformerConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let doc = crate::yaml::parse_document(DEFAULTS).map(|d| d.value);
+        let mut cfg = TransformerConfig::default();
+        if let Ok(v) = doc {
+            // The embedded table is tested below (`defaults_load`); a broken table yields an
+            // empty config there.
+            let _ = cfg.merge_value_with(&v, push_trusted);
+            if let Some(list) = v.get("templateLabels").and_then(Value::as_array) {
+                cfg.template_labels = list
+                    .iter()
+                    .filter_map(|x| FieldSpec::from_value(x).ok())
+                    .collect();
+            }
+        }
+        cfg
+    })
+}
+
+fn push_unique(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
+    if !list.contains(&fs) {
+        list.push(fs);
+    }
+}
+
+/// Pushes without the duplicate check (the embedded defaults have no duplicates).
+fn push_trusted(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
+    list.push(fs);
+}
+
+impl TransformerConfig {
+    /// Merges a `configurations:` document (same keys as kustomize's transformer configs).
+    ///
+    /// # Errors
+    /// An unknown key or a malformed field spec, as a message.
+    pub fn merge_value(&mut self, v: &Value) -> Result<(), String> {
+        self.merge_value_with(v, push_unique)
+    }
+
+    fn merge_value_with(
+        &mut self,
+        v: &Value,
+        push: fn(&mut Vec<FieldSpec>, FieldSpec),
+    ) -> Result<(), String> {
+        let Some(m) = v.as_object() else {
+            return Err("a transformer configuration must be a mapping".into());
+        };
+        for (key, val) in m {
+            let list = match key.as_str() {
+                "namePrefix" => &mut self.name_prefix,
+                "nameSuffix" => &mut self.name_suffix,
+                "namespace" => &mut self.namespace,
+                "commonLabels" => &mut self.common_labels,
+                "commonAnnotations" => &mut self.common_annotations,
+                "images" => &mut self.images,
+                "replicas" => &mut self.replicas,
+                "varReference" => &mut self.var_reference,
+                "templateLabels" | "metadataLabels" => continue,
+                "nameReference" => {
+                    for r in val.as_array().map(Vec::as_slice).unwrap_or_default() {
+                        self.merge_name_ref(r, push)?;
+                    }
+                    continue;
+                }
+                other => return Err(format!("unknown transformer configuration `{other}`")),
+            };
+            for item in val.as_array().map(Vec::as_slice).unwrap_or_default() {
+                push(list, FieldSpec::from_value(item)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_name_ref(
+        &mut self,
+        r: &Value,
+        push: fn(&mut Vec<FieldSpec>, FieldSpec),
+    ) -> Result<(), String> {
+        let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let (group, version, kind) = (s("group"), s("version"), s("kind"));
+        let specs = r
+            .get("fieldSpecs")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(FieldSpec::from_value)
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(existing) = self
+            .name_reference
+            .iter_mut()
+            .find(|b| b.kind == kind && b.group == group && b.version == version)
+        {
+            for fs in specs {
+                push(&mut existing.field_specs, fs);
+            }
+        } else {
+            self.name_reference.push(NameBackRef {
+                group,
+                version,
+                kind,
+                field_specs: specs,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds everything from `other` not already present.
+    pub fn merge(&mut self, other: &TransformerConfig) {
+        let pairs: [(&mut Vec<FieldSpec>, &Vec<FieldSpec>); 9] = [
+            (&mut self.name_prefix, &other.name_prefix),
+            (&mut self.name_suffix, &other.name_suffix),
+            (&mut self.namespace, &other.namespace),
+            (&mut self.common_labels, &other.common_labels),
+            (&mut self.template_labels, &other.template_labels),
+            (&mut self.common_annotations, &other.common_annotations),
+            (&mut self.images, &other.images),
+            (&mut self.replicas, &other.replicas),
+            (&mut self.var_reference, &other.var_reference),
+        ];
+        for (mine, theirs) in pairs {
+            for fs in theirs {
+                push_unique(mine, fs.clone());
+            }
+        }
+        for b in &other.name_reference {
+            if let Some(existing) = self
+                .name_reference
+                .iter_mut()
+                .find(|x| x.kind == b.kind && x.group == b.group && x.version == b.version)
+            {
+                for fs in &b.field_specs {
+                    push_unique(&mut existing.field_specs, fs.clone());
+                }
+            } else {
+                self.name_reference.push(b.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_load() {
+        let d = defaults();
+        assert_eq!(d.name_prefix.len(), 1);
+        assert!(d.common_labels.len() > 20);
+        assert_eq!(d.images.len(), 6);
+        assert!(d.name_reference.iter().any(|b| b.kind == "ConfigMap"));
+        assert_eq!(d.template_labels.len(), 9);
+    }
+
+    #[test]
+    fn split_escapes() {
+        assert_eq!(
+            split_path("metadata/annotations/a.io\\/b"),
+            vec!["metadata", "annotations", "a.io/b"]
+        );
+    }
+
+    fn run(mut v: Value, path: &str, create: bool) -> Value {
+        let fs = FieldSpec::new(path, "", "", "", create);
+        walk(&mut v, &fs, Create::Scalar, &mut |n| {
+            *n = json!("X");
+            Ok(())
+        })
+        .unwrap();
+        v
+    }
+
+    #[test]
+    fn walker_table() {
+        let cases = [
+            (
+                "through sequences",
+                json!({"spec":{"c":[{"image":"a"},{"image":"b"}]}}),
+                "spec/c/image",
+                false,
+                json!({"spec":{"c":[{"image":"X"},{"image":"X"}]}}),
+            ),
+            (
+                "create",
+                json!({}),
+                "metadata/namespace",
+                true,
+                json!({"metadata":{"namespace":"X"}}),
+            ),
+            (
+                "no create leaves missing",
+                json!({"a":1}),
+                "metadata/namespace",
+                false,
+                json!({"a":1}),
+            ),
+            (
+                "[] never creates",
+                json!({"spec":{}}),
+                "spec/c[]/image",
+                true,
+                json!({"spec":{}}),
+            ),
+        ];
+        for (name, input, path, create, want) in cases {
+            assert_eq!(run(input, path, create), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn walker_error_names_field() {
+        let fs = FieldSpec::new("spec/x/y", "", "", "", true);
+        let mut v = json!({"spec":{"x":"scalar"}});
+        let err = walk(&mut v, &fs, Create::Map, &mut |_| Ok(())).unwrap_err();
+        assert!(err.contains("spec/x/y"), "{err}");
+    }
+}

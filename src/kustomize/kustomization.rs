@@ -1,0 +1,610 @@
+//! The kustomization file model: reads `kustomization.yaml`, rejects unknown and unsupported
+//! fields with file:line:col, and collects the deprecation warnings kustomize v5 prints.
+//! Owns field names and shapes; applies nothing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::KustomizeError;
+use super::fieldspec::FieldSpec;
+use super::selector::Selector;
+use crate::yaml::{self, Locations};
+
+/// The file names kustomize looks for, in order.
+pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// `Kustomization` or `Component`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A plain kustomization.
+    Kustomization,
+    /// `kind: Component` (v1alpha1).
+    Component,
+}
+
+/// A value with the `file:line:col` it came from.
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub at: String,
+}
+
+/// One entry of `patches` or `patchesJson6902`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchEntry {
+    /// A file holding the patch.
+    pub path: Option<String>,
+    /// The patch inline.
+    pub patch: Option<String>,
+    /// Which resources to patch.
+    pub target: Option<Selector>,
+    /// `allowNameChange` / `allowKindChange`.
+    #[serde(default)]
+    pub options: BTreeMap<String, bool>,
+}
+
+/// One entry of `images`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ImageEntry {
+    /// The image name to match.
+    pub name: String,
+    /// Replacement name.
+    pub new_name: Option<String>,
+    /// Replacement tag.
+    pub new_tag: Option<String>,
+    /// Replacement digest.
+    pub digest: Option<String>,
+    /// Suffix appended to the tag.
+    pub tag_suffix: Option<String>,
+}
+
+/// One entry of `replicas`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaEntry {
+    /// Resource name.
+    pub name: String,
+    /// Replica count.
+    pub count: i64,
+}
+
+/// One entry of `labels`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LabelEntry {
+    /// Labels to add.
+    #[serde(default)]
+    pub pairs: BTreeMap<String, String>,
+    /// Also set selectors.
+    #[serde(default)]
+    pub include_selectors: bool,
+    /// Also set pod template labels.
+    #[serde(default)]
+    pub include_templates: bool,
+    /// Extra field specs.
+    #[serde(default)]
+    pub fields: Vec<Value>,
+}
+
+/// `generatorOptions` and per-generator `options`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GeneratorOptions {
+    /// Labels on generated resources.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Annotations on generated resources.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// No hash suffix.
+    pub disable_name_suffix_hash: Option<bool>,
+    /// `immutable: true`.
+    pub immutable: Option<bool>,
+}
+
+/// One `configMapGenerator` / `secretGenerator` entry.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GeneratorEntry {
+    /// Name of the generated resource.
+    #[serde(default)]
+    pub name: String,
+    /// Namespace of the generated resource.
+    pub namespace: Option<String>,
+    /// `create` (default), `merge` or `replace`.
+    pub behavior: Option<String>,
+    /// Files (`key=path` or `path`).
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Env files.
+    #[serde(default)]
+    pub envs: Vec<String>,
+    /// Deprecated single env file.
+    pub env: Option<String>,
+    /// `key=value` literals.
+    #[serde(default)]
+    pub literals: Vec<String>,
+    /// Secret type.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Per-generator options.
+    pub options: Option<GeneratorOptions>,
+}
+
+/// A parsed kustomization file.
+#[derive(Debug, Clone)]
+pub struct Kustomization {
+    /// The file.
+    pub file: PathBuf,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Kustomization or Component.
+    pub kind: Kind,
+    /// `resources` then `bases`.
+    pub resources: Vec<Located<String>>,
+    /// `components`.
+    pub components: Vec<Located<String>>,
+    /// `namespace`.
+    pub namespace: Option<String>,
+    /// `namePrefix`.
+    pub name_prefix: Option<String>,
+    /// `nameSuffix`.
+    pub name_suffix: Option<String>,
+    /// `commonLabels`.
+    pub common_labels: BTreeMap<String, String>,
+    /// `labels`.
+    pub labels: Vec<Located<LabelEntry>>,
+    /// `commonAnnotations`.
+    pub common_annotations: BTreeMap<String, String>,
+    /// `patches`.
+    pub patches: Vec<Located<PatchEntry>>,
+    /// `patchesStrategicMerge` (paths or inline patches).
+    pub patches_strategic_merge: Vec<Located<String>>,
+    /// `patchesJson6902`.
+    pub patches_json6902: Vec<Located<PatchEntry>>,
+    /// `images` (and deprecated `imageTags`).
+    pub images: Vec<ImageEntry>,
+    /// `replicas`.
+    pub replicas: Vec<ReplicaEntry>,
+    /// `configMapGenerator`.
+    pub config_map_generator: Vec<Located<GeneratorEntry>>,
+    /// `secretGenerator`.
+    pub secret_generator: Vec<Located<GeneratorEntry>>,
+    /// `generatorOptions`.
+    pub generator_options: GeneratorOptions,
+    /// `replacements` (inline or `path:` entries).
+    pub replacements: Vec<Located<Value>>,
+    /// `vars`.
+    pub vars: Vec<Located<Value>>,
+    /// `openapi.path`.
+    pub openapi: Option<Located<String>>,
+    /// `sortOptions`.
+    pub sort_options: Option<Located<Value>>,
+    /// `configurations`.
+    pub configurations: Vec<Located<String>>,
+    /// `transformers`.
+    pub transformers: Vec<Located<String>>,
+    /// `generators`.
+    pub generators: Vec<Located<String>>,
+    /// Deprecation warnings for this file.
+    pub warnings: Vec<String>,
+}
+
+fn deprecated(field: &str, instead: &str) -> String {
+    let extra = if field == "vars" {
+        " [EXPERIMENTAL]"
+    } else {
+        ""
+    };
+    format!(
+        "# Warning: '{field}' is deprecated. Please use '{instead}' instead.{extra} Run 'kustomize edit fix' to update your Kustomization automatically."
+    )
+}
+
+struct Ctx<'a> {
+    file: &'a Path,
+    loc: &'a Locations,
+}
+
+impl Ctx<'_> {
+    fn at(&self, pointer: &str) -> String {
+        match self.loc.nearest(pointer) {
+            Some(p) => format!("{}:{}", self.file.display(), p),
+            None => self.file.display().to_string(),
+        }
+    }
+
+    fn strings(&self, v: &Value, key: &str) -> Result<Vec<Located<String>>, KustomizeError> {
+        let ptr = format!("/{key}");
+        match v {
+            Value::Null => Ok(Vec::new()),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let p = format!("{ptr}/{i}");
+                    match item {
+                        Value::String(s) => Ok(Located {
+                            value: s.clone(),
+                            at: self.at(&p),
+                        }),
+                        _ => Err(KustomizeError::invalid(
+                            self.at(&p),
+                            format!("`{key}` entries must be strings"),
+                        )),
+                    }
+                })
+                .collect(),
+            _ => Err(KustomizeError::invalid(
+                self.at(&ptr),
+                format!("`{key}` must be a list of strings"),
+            )),
+        }
+    }
+
+    fn string_map(&self, v: &Value, key: &str) -> Result<BTreeMap<String, String>, KustomizeError> {
+        let mut out = BTreeMap::new();
+        match v {
+            Value::Null => {}
+            Value::Object(m) => {
+                for (k, val) in m {
+                    out.insert(k.clone(), scalar_text(val));
+                }
+            }
+            _ => {
+                return Err(KustomizeError::invalid(
+                    self.at(&format!("/{key}")),
+                    format!("`{key}` must be a mapping"),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    fn typed<T: for<'de> Deserialize<'de>>(
+        &self,
+        v: &Value,
+        key: &str,
+    ) -> Result<Vec<Located<T>>, KustomizeError> {
+        let items = match v {
+            Value::Null => return Ok(Vec::new()),
+            Value::Array(items) => items,
+            _ => {
+                return Err(KustomizeError::invalid(
+                    self.at(&format!("/{key}")),
+                    format!("`{key}` must be a list"),
+                ));
+            }
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let at = self.at(&format!("/{key}/{i}"));
+                let item = stringify_scalars_for(key, item);
+                serde_json::from_value::<T>(item)
+                    .map(|value| Located {
+                        value,
+                        at: at.clone(),
+                    })
+                    .map_err(|e| KustomizeError::invalid(at, format!("invalid `{key}` entry: {e}")))
+            })
+            .collect()
+    }
+}
+
+/// Text of a scalar as kustomize reads it into a string field.
+pub fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => yaml::format_number(n),
+        other => other.to_string(),
+    }
+}
+
+/// Generator options and label pairs hold strings; YAML may have typed them (`area: 51`).
+fn stringify_scalars_for(key: &str, item: &Value) -> Value {
+    let mut item = item.clone();
+    let fix = |m: &mut Value| {
+        if let Value::Object(map) = m {
+            for v in map.values_mut() {
+                if !v.is_string() && !v.is_object() && !v.is_array() {
+                    *v = Value::String(scalar_text(v));
+                }
+            }
+        }
+    };
+    match key {
+        "labels" => {
+            if let Some(p) = item.get_mut("pairs") {
+                fix(p);
+            }
+        }
+        "configMapGenerator" | "secretGenerator" => {
+            if let Some(o) = item.get_mut("options") {
+                if let Some(l) = o.get_mut("labels") {
+                    fix(l);
+                }
+                if let Some(a) = o.get_mut("annotations") {
+                    fix(a);
+                }
+            }
+        }
+        _ => {}
+    }
+    item
+}
+
+/// Finds the kustomization file in `dir`.
+pub fn find_file(dir: &Path) -> Option<PathBuf> {
+    FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+}
+
+/// Parses a kustomization file's text.
+///
+/// # Errors
+/// Malformed YAML, unknown or unsupported fields, wrong shapes.
+pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
+    let doc = yaml::parse_document(text).map_err(|source| KustomizeError::Yaml {
+        file: file.to_path_buf(),
+        cause: source,
+    })?;
+    let ctx = Ctx {
+        file,
+        loc: &doc.locations,
+    };
+    let root = match doc.value {
+        Value::Object(m) => m,
+        Value::Null => serde_json::Map::new(),
+        _ => {
+            return Err(KustomizeError::invalid(
+                ctx.at(""),
+                "a kustomization must be a mapping",
+            ));
+        }
+    };
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut k = Kustomization {
+        file: file.to_path_buf(),
+        dir,
+        kind: Kind::Kustomization,
+        resources: Vec::new(),
+        components: Vec::new(),
+        namespace: None,
+        name_prefix: None,
+        name_suffix: None,
+        common_labels: BTreeMap::new(),
+        labels: Vec::new(),
+        common_annotations: BTreeMap::new(),
+        patches: Vec::new(),
+        patches_strategic_merge: Vec::new(),
+        patches_json6902: Vec::new(),
+        images: Vec::new(),
+        replicas: Vec::new(),
+        config_map_generator: Vec::new(),
+        secret_generator: Vec::new(),
+        generator_options: GeneratorOptions::default(),
+        replacements: Vec::new(),
+        vars: Vec::new(),
+        openapi: None,
+        sort_options: None,
+        configurations: Vec::new(),
+        transformers: Vec::new(),
+        generators: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut bases = Vec::new();
+    let mut warn: BTreeMap<&str, &str> = BTreeMap::new();
+    for (key, v) in &root {
+        let at = || ctx.at(&format!("/{key}"));
+        match key.as_str() {
+            "apiVersion" | "metadata" => {}
+            "kind" => match v.as_str() {
+                Some("Kustomization") => {}
+                Some("Component") => k.kind = Kind::Component,
+                _ => {
+                    return Err(KustomizeError::invalid(
+                        at(),
+                        format!("unknown kind {v}: expected Kustomization or Component"),
+                    ));
+                }
+            },
+            "resources" => k.resources = ctx.strings(v, key)?,
+            "bases" => {
+                warn.insert("bases", "resources");
+                bases = ctx.strings(v, key)?;
+            }
+            "components" => k.components = ctx.strings(v, key)?,
+            "namespace" => k.namespace = v.as_str().map(str::to_string),
+            "namePrefix" => k.name_prefix = v.as_str().map(str::to_string),
+            "nameSuffix" => k.name_suffix = v.as_str().map(str::to_string),
+            "commonLabels" => {
+                warn.insert("commonLabels", "labels");
+                k.common_labels = ctx.string_map(v, key)?;
+            }
+            "labels" => k.labels = ctx.typed(v, key)?,
+            "commonAnnotations" => k.common_annotations = ctx.string_map(v, key)?,
+            "patches" => k.patches = ctx.typed(v, key)?,
+            "patchesStrategicMerge" => {
+                warn.insert("patchesStrategicMerge", "patches");
+                k.patches_strategic_merge = ctx.strings(v, key)?;
+            }
+            "patchesJson6902" | "patchesJSON6902" => {
+                warn.insert("patchesJson6902", "patches");
+                k.patches_json6902 = ctx.typed(v, key)?;
+            }
+            "images" | "imageTags" => {
+                if key == "imageTags" {
+                    warn.insert("imageTags", "images");
+                }
+                let list: Vec<Located<ImageEntry>> = ctx.typed(v, key)?;
+                k.images.extend(list.into_iter().map(|l| l.value));
+            }
+            "replicas" => {
+                let list: Vec<Located<ReplicaEntry>> = ctx.typed(v, key)?;
+                k.replicas = list.into_iter().map(|l| l.value).collect();
+            }
+            "configMapGenerator" => k.config_map_generator = ctx.typed(v, key)?,
+            "secretGenerator" => k.secret_generator = ctx.typed(v, key)?,
+            "generatorOptions" => {
+                let mut v = v.clone();
+                for sub in ["labels", "annotations"] {
+                    if let Some(Value::Object(m)) = v.get_mut(sub) {
+                        for x in m.values_mut() {
+                            *x = Value::String(scalar_text(x));
+                        }
+                    }
+                }
+                k.generator_options = serde_json::from_value(v).map_err(|e| {
+                    KustomizeError::invalid(at(), format!("invalid `generatorOptions`: {e}"))
+                })?;
+            }
+            "replacements" => k.replacements = located_values(&ctx, v, key)?,
+            "vars" => {
+                warn.insert("vars", "replacements");
+                k.vars = located_values(&ctx, v, key)?;
+            }
+            "openapi" => {
+                let path = v.get("path").and_then(Value::as_str);
+                match (v.as_object().map(|m| m.len()), path) {
+                    (Some(1), Some(p)) => {
+                        k.openapi = Some(Located {
+                            value: p.to_string(),
+                            at: at(),
+                        })
+                    }
+                    (Some(0), _) | (None, _) if v.is_null() || v.as_object().is_some() => {}
+                    _ => {
+                        return Err(KustomizeError::unsupported(
+                            at(),
+                            "`openapi` other than `path:` (the builtin `version:` schemas) is not supported",
+                        ));
+                    }
+                }
+            }
+            "sortOptions" => {
+                k.sort_options = Some(Located {
+                    value: v.clone(),
+                    at: at(),
+                })
+            }
+            "configurations" => k.configurations = ctx.strings(v, key)?,
+            "transformers" => k.transformers = ctx.strings(v, key)?,
+            "generators" => k.generators = ctx.strings(v, key)?,
+            "validators"
+            | "crds"
+            | "helmCharts"
+            | "helmGlobals"
+            | "helmChartInflationGenerator"
+            | "buildMetadata"
+            | "inventory" => {
+                if !is_empty(v) {
+                    return Err(KustomizeError::unsupported(
+                        at(),
+                        format!("field `{key}` in {}", file.display()),
+                    ));
+                }
+            }
+            other => {
+                return Err(KustomizeError::invalid(
+                    at(),
+                    format!("invalid Kustomization: unknown field `{other}`"),
+                ));
+            }
+        }
+    }
+    k.resources.extend(bases);
+    k.warnings = warn.into_iter().map(|(f, i)| deprecated(f, i)).collect();
+    Ok(k)
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+fn located_values(ctx: &Ctx, v: &Value, key: &str) -> Result<Vec<Located<Value>>, KustomizeError> {
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => Ok(items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| Located {
+                value: item.clone(),
+                at: ctx.at(&format!("/{key}/{i}")),
+            })
+            .collect()),
+        _ => Err(KustomizeError::invalid(
+            ctx.at(&format!("/{key}")),
+            format!("`{key}` must be a list"),
+        )),
+    }
+}
+
+impl LabelEntry {
+    /// The extra field specs, parsed.
+    ///
+    /// # Errors
+    /// A malformed field spec, as a message.
+    pub fn field_specs(&self) -> Result<Vec<FieldSpec>, String> {
+        self.fields.iter().map(FieldSpec::from_value).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_in_kustomize_order() {
+        let k = parse(
+            "vars: []\ncommonLabels: {a: b}\nbases: [x]\nresources: [y]\n",
+            Path::new("k.yaml"),
+        )
+        .unwrap();
+        assert_eq!(k.resources.len(), 2);
+        assert_eq!(k.resources[0].value, "y");
+        assert_eq!(k.warnings.len(), 3);
+        assert!(k.warnings[0].starts_with("# Warning: 'bases' is deprecated."));
+        assert!(k.warnings[2].contains("[EXPERIMENTAL]"));
+    }
+
+    #[test]
+    fn unknown_field_has_position() {
+        let err = parse("resources: []\nfoo: 1\n", Path::new("k.yaml")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "k.yaml:2:1: invalid Kustomization: unknown field `foo`"
+        );
+    }
+
+    #[test]
+    fn unsupported_field_is_named() {
+        let err = parse("helmCharts:\n- name: x\n", Path::new("k.yaml")).unwrap_err();
+        assert!(err.to_string().contains("helmCharts"), "{err}");
+    }
+
+    #[test]
+    fn typed_scalars_become_strings() {
+        let k = parse(
+            "commonAnnotations: {area: 51}\nlabels:\n- pairs: {n: 1}\n",
+            Path::new("k.yaml"),
+        )
+        .unwrap();
+        assert_eq!(k.common_annotations["area"], "51");
+        assert_eq!(k.labels[0].value.pairs["n"], "1");
+    }
+}

@@ -1,0 +1,209 @@
+//! Patches: `patches`, `patchesStrategicMerge` and `patchesJson6902`, applied to the working list.
+//!
+//! Owns patch parsing (strategic merge or JSON 6902, decided by content), target selection and
+//! kustomize's "no match" rule. Does no I/O: the loader passes patch text in.
+
+pub mod json6902;
+pub mod strategic;
+
+use serde_json::Value;
+
+use super::KustomizeError;
+use super::resmap::{KRes, ResMap, kid, ns_equal};
+use super::schema::Schema;
+use super::selector::Selector;
+use crate::resource::{Gvk, ResourceId};
+use crate::yaml;
+
+/// A parsed patch.
+#[derive(Debug, Clone)]
+pub enum Patch {
+    /// One or more strategic-merge documents.
+    Strategic(Vec<Value>),
+    /// A JSON 6902 operation list.
+    Json(json_patch::Patch),
+}
+
+/// Parses patch text: a list is JSON 6902, mappings are strategic merge (several documents allowed).
+///
+/// # Errors
+/// Malformed YAML or JSON patch, with `at` naming the patch.
+pub fn parse(text: &str, at: &str) -> Result<Patch, KustomizeError> {
+    let docs = yaml::parse_stream(text)
+        .map_err(|e| KustomizeError::invalid(at, format!("invalid patch: {e}")))?;
+    let docs: Vec<Value> = docs
+        .into_iter()
+        .map(|d| d.value)
+        .filter(|v| !v.is_null())
+        .collect();
+    if let [Value::Array(_)] = docs.as_slice() {
+        let ops = json6902::parse_ops(&docs[0])
+            .map_err(|e| KustomizeError::invalid(at, format!("invalid JSON patch: {e}")))?;
+        return Ok(Patch::Json(ops));
+    }
+    if docs.iter().any(|d| !d.is_object()) {
+        return Err(KustomizeError::invalid(
+            at,
+            "a patch must be a mapping (strategic merge) or a list of operations (JSON 6902)",
+        ));
+    }
+    Ok(Patch::Strategic(docs))
+}
+
+/// Applies one patch (with an optional target) to the list.
+///
+/// # Errors
+/// A strategic-merge patch without target matching nothing, a JSON patch that does not apply,
+/// a JSON patch without target.
+pub fn apply(
+    list: &mut ResMap,
+    patch: &Patch,
+    target: Option<&Selector>,
+    at: &str,
+    schema: &Schema,
+    legacy_psm: bool,
+) -> Result<(), KustomizeError> {
+    match (patch, target) {
+        (Patch::Json(ops), Some(sel)) => {
+            let sel = sel
+                .compile()
+                .map_err(|e| KustomizeError::invalid(at, format!("invalid target: {e}")))?;
+            for r in list.list.iter_mut().filter(|r| sel.matches(r)) {
+                json6902::apply(&mut r.res.value, ops).map_err(|message| {
+                    KustomizeError::Patch {
+                        location: at.to_string(),
+                        target: kid(&r.id()),
+                        message,
+                    }
+                })?;
+            }
+            Ok(())
+        }
+        (Patch::Json(_), None) => Err(KustomizeError::invalid(
+            at,
+            "a JSON 6902 patch needs a `target`",
+        )),
+        (Patch::Strategic(docs), Some(sel)) => {
+            let sel = sel
+                .compile()
+                .map_err(|e| KustomizeError::invalid(at, format!("invalid target: {e}")))?;
+            for doc in docs {
+                let mut doc = doc.clone();
+                strip_identity(&mut doc);
+                let mut delete = Vec::new();
+                for (i, r) in list.list.iter_mut().enumerate() {
+                    if sel.matches(r)
+                        && strategic::merge_resource(&mut r.res.value, &doc, schema)
+                            == strategic::Outcome::Delete
+                    {
+                        delete.push(i);
+                    }
+                }
+                remove_indices(list, &delete);
+            }
+            Ok(())
+        }
+        (Patch::Strategic(docs), None) => {
+            for doc in docs {
+                let pid = patch_id(doc);
+                let matches: Vec<usize> = list
+                    .list
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| matches_by_id(r, &pid))
+                    .map(|(i, _)| i)
+                    .collect();
+                if matches.is_empty() {
+                    let id = kid(&pid);
+                    return Err(if legacy_psm {
+                        KustomizeError::invalid(
+                            at,
+                            format!(
+                                "no matches for Id {id}; failed to find unique target for patch {id}"
+                            ),
+                        )
+                    } else {
+                        KustomizeError::PatchNoMatch {
+                            location: at.to_string(),
+                            id,
+                        }
+                    });
+                }
+                if matches.len() > 1 {
+                    return Err(KustomizeError::invalid(
+                        at,
+                        format!(
+                            "multiple matches for Id {}; failed to find unique target for patch",
+                            kid(&pid)
+                        ),
+                    ));
+                }
+                let mut doc = doc.clone();
+                strip_identity(&mut doc);
+                let i = matches[0];
+                if strategic::merge_resource(&mut list.list[i].res.value, &doc, schema)
+                    == strategic::Outcome::Delete
+                {
+                    remove_indices(list, &[i]);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn remove_indices(list: &mut ResMap, idx: &[usize]) {
+    if idx.is_empty() {
+        return;
+    }
+    let mut i = 0;
+    list.list.retain(|_| {
+        let keep = !idx.contains(&i);
+        i += 1;
+        keep
+    });
+}
+
+/// The patch's own name and namespace must not rename the target.
+fn strip_identity(doc: &mut Value) {
+    if let Some(Value::Object(m)) = doc.get_mut("metadata") {
+        m.remove("name");
+        m.remove("namespace");
+    }
+    if let Value::Object(m) = doc {
+        m.remove("apiVersion");
+        m.remove("kind");
+    }
+}
+
+fn patch_id(doc: &Value) -> ResourceId {
+    let s = |p: &[&str]| {
+        let mut cur = doc;
+        for k in p {
+            match cur.get(k) {
+                Some(v) => cur = v,
+                None => return String::new(),
+            }
+        }
+        cur.as_str().unwrap_or("").to_string()
+    };
+    ResourceId {
+        gvk: Gvk::from_api_version(&s(&["apiVersion"]), &s(&["kind"])),
+        namespace: s(&["metadata", "namespace"]),
+        name: s(&["metadata", "name"]),
+    }
+}
+
+fn matches_by_id(r: &KRes, pid: &ResourceId) -> bool {
+    let gvk = r.res.gvk();
+    let same_gvk = |g: &Gvk| {
+        g.kind == pid.gvk.kind && g.group == pid.gvk.group && g.version == pid.gvk.version
+    };
+    if !same_gvk(&gvk) && !same_gvk(&r.org_gvk) {
+        return false;
+    }
+    let cur = (r.res.namespace(), r.res.name());
+    std::iter::once(cur)
+        .chain(r.prev.iter().map(|p| (p.0.as_str(), p.1.as_str())))
+        .any(|(ns, name)| name == pid.name && ns_equal(ns, &pid.namespace))
+}

@@ -1,0 +1,333 @@
+//! Strategic merge as kustomize v5 does it (kyaml `merge2`, list items from the patch first):
+//! maps merge, `null` deletes, `$patch: delete|replace`, lists merge by the OpenAPI merge key or
+//! are replaced. Pure functions on JSON values.
+
+use serde_json::{Map, Value};
+
+use crate::kustomize::schema::{FieldInfo, Schema};
+
+const PATCH: &str = "$patch";
+
+/// What a merge asks of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Keep the (merged) destination.
+    Keep,
+    /// The patch deletes the whole destination (`$patch: delete` at the top).
+    Delete,
+}
+
+/// Merges `patch` into `dest` (a whole resource) using the schema for its kind.
+pub fn merge_resource(dest: &mut Value, patch: &Value, schema: &Schema) -> Outcome {
+    let ty = schema.root(
+        dest.get("apiVersion").and_then(Value::as_str).unwrap_or(""),
+        dest.get("kind").and_then(Value::as_str).unwrap_or(""),
+    );
+    if directive(patch) == Some("delete") {
+        return Outcome::Delete;
+    }
+    merge_value(dest, patch, ty.as_deref(), schema);
+    Outcome::Keep
+}
+
+fn directive(v: &Value) -> Option<&str> {
+    v.get(PATCH).and_then(Value::as_str)
+}
+
+fn is_directive_key(k: &str) -> bool {
+    k.starts_with('$')
+}
+
+/// Removes directives from a patch value that is being added as-is.
+pub fn clean(v: &Value) -> Option<Value> {
+    match v {
+        Value::Object(m) => {
+            if directive(v) == Some("delete") {
+                return None;
+            }
+            let mut out = Map::new();
+            for (k, x) in m {
+                if is_directive_key(k) {
+                    continue;
+                }
+                if x.is_null() {
+                    // kyaml drops null fields of added values.
+                    continue;
+                }
+                if let Some(c) = clean(x) {
+                    out.insert(k.clone(), c);
+                }
+            }
+            Some(Value::Object(out))
+        }
+        Value::Array(items) => Some(Value::Array(
+            items
+                .iter()
+                .filter(|x| directive(x) != Some("replace"))
+                .filter_map(clean)
+                .collect(),
+        )),
+        other => Some(other.clone()),
+    }
+}
+
+fn merge_value(dest: &mut Value, patch: &Value, ty: Option<&str>, schema: &Schema) {
+    match (dest, patch) {
+        (Value::Object(d), Value::Object(p)) => {
+            if directive(patch) == Some("replace") {
+                if let Some(Value::Object(c)) = clean(&Value::Object(without_directive(p))) {
+                    *d = c;
+                }
+                return;
+            }
+            merge_map(d, p, ty, schema);
+        }
+        (d, p) => {
+            if let Some(c) = clean(p) {
+                *d = c;
+            }
+        }
+    }
+}
+
+fn without_directive(p: &Map<String, Value>) -> Map<String, Value> {
+    p.iter()
+        .filter(|(k, _)| k.as_str() != PATCH)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn merge_map(
+    d: &mut Map<String, Value>,
+    p: &Map<String, Value>,
+    ty: Option<&str>,
+    schema: &Schema,
+) {
+    for (k, pv) in p {
+        if is_directive_key(k) {
+            continue;
+        }
+        let info = ty.and_then(|t| schema.field(t, k));
+        let child_ty = info.and_then(|i| i.ty.as_deref());
+        if pv.is_null() {
+            d.remove(k);
+            continue;
+        }
+        if directive(pv) == Some("delete") {
+            d.remove(k);
+            continue;
+        }
+        let dv = d.get_mut(k).filter(|v| !v.is_null());
+        match dv {
+            None => {
+                if let Some(c) = clean(pv) {
+                    d.insert(k.clone(), c);
+                }
+            }
+            Some(dv) => match (dv, pv) {
+                (Value::Array(da), Value::Array(pa)) => {
+                    let dest = std::mem::take(da);
+                    *da = merge_list(dest, pa, info, schema);
+                }
+                (dv @ Value::Object(_), pv @ Value::Object(_)) => {
+                    merge_value(dv, pv, child_ty, schema);
+                }
+                (dv, pv) => {
+                    if let Some(c) = clean(pv) {
+                        *dv = c;
+                    }
+                }
+            },
+        }
+    }
+}
+
+fn merge_list(
+    dest: Vec<Value>,
+    patch: &[Value],
+    info: Option<&FieldInfo>,
+    schema: &Schema,
+) -> Vec<Value> {
+    let Some(info) = info.filter(|i| i.merges()) else {
+        return patch.iter().filter_map(clean).collect();
+    };
+    let Some(key) = info.merge_key.as_deref() else {
+        // A list of scalars with strategy merge: union, patch items first.
+        let mut out: Vec<Value> = Vec::new();
+        for v in patch.iter().chain(dest.iter()) {
+            if !v.is_object() && !out.contains(v) {
+                out.push(v.clone());
+            }
+        }
+        return out;
+    };
+    let elem_ty = info.ty.as_deref();
+    let extra_keys_used = info.list_keys.len() > 1
+        && dest
+            .iter()
+            .chain(patch.iter())
+            .any(|e| info.list_keys[1..].iter().any(|k| e.get(k).is_some()));
+    if extra_keys_used {
+        return merge_multi_key(&dest, patch, &info.list_keys, elem_ty, schema);
+    }
+    let mut out = Vec::with_capacity(dest.len() + patch.len());
+    let mut slots: Vec<Option<Value>> = dest.into_iter().map(Some).collect();
+    for pe in patch {
+        let di = pe.get(key).and_then(|k| {
+            slots
+                .iter()
+                .position(|d| d.as_ref().and_then(|d| d.get(key)) == Some(k))
+        });
+        let taken = di.and_then(|i| slots[i].take());
+        match (directive(pe), taken) {
+            (Some("delete"), _) => {}
+            // kyaml keeps a matched element as it was when the patch element says replace.
+            (Some("replace"), Some(d)) => out.push(d),
+            (_, Some(mut merged)) => {
+                merge_value(&mut merged, pe, elem_ty, schema);
+                out.push(merged);
+            }
+            (_, None) => {
+                if let Some(c) = clean(&Value::Object(
+                    pe.as_object().map(without_directive).unwrap_or_default(),
+                )) {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out.extend(slots.into_iter().flatten());
+    out
+}
+
+fn tuple(e: &Value, keys: &[String]) -> Vec<Option<Value>> {
+    keys.iter().map(|k| e.get(k).cloned()).collect()
+}
+
+/// kyaml's element setter match: a key missing on either side matches anything.
+fn lenient(a: &[Option<Value>], b: &[Option<Value>]) -> bool {
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| x.is_none() || y.is_none() || x == y)
+}
+
+/// Lists keyed by several fields (`containerPort` + `protocol`), as kyaml merges them when the
+/// extra keys are in use: exact tuples merge in place, new ones go first, and a tuple that only
+/// loosely matches an existing element leaves that element as it was.
+fn merge_multi_key(
+    dest: &[Value],
+    patch: &[Value],
+    keys: &[String],
+    elem_ty: Option<&str>,
+    schema: &Schema,
+) -> Vec<Value> {
+    let mut tuples: Vec<Vec<Option<Value>>> = Vec::new();
+    for e in patch.iter().chain(dest.iter()) {
+        let t = tuple(e, keys);
+        if !tuples.contains(&t) {
+            tuples.push(t);
+        }
+    }
+    let mut out: Vec<Value> = dest.to_vec();
+    let mut inserted = 0;
+    for t in tuples {
+        let d = dest.iter().find(|e| tuple(e, keys) == t);
+        let p = patch.iter().find(|e| tuple(e, keys) == t);
+        let val = match (d, p) {
+            // kyaml deletes only when the patch element names every key.
+            (_, Some(p)) if directive(p) == Some("delete") && t.iter().all(Option::is_some) => None,
+            (Some(d), Some(p)) if directive(p) == Some("delete") => Some(d.clone()),
+            (None, Some(p)) if directive(p) == Some("delete") => None,
+            (Some(d), Some(p)) => {
+                let mut m = d.clone();
+                merge_value(&mut m, p, elem_ty, schema);
+                Some(m)
+            }
+            (Some(d), None) => Some(d.clone()),
+            (None, Some(p)) => clean(p),
+            (None, None) => None,
+        };
+        match val {
+            None => {
+                if d.is_some() || p.is_some() {
+                    out.retain(|e| !lenient(&tuple(e, keys), &t));
+                }
+            }
+            Some(v) => match out.iter().position(|e| lenient(&tuple(e, keys), &t)) {
+                Some(i) => out[i] = v,
+                None => {
+                    out.insert(inserted, v);
+                    inserted += 1;
+                }
+            },
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kustomize::schema::builtin;
+    use crate::yaml::{emit, parse_document};
+
+    fn run(dest: &str, patch: &str) -> String {
+        let mut d = parse_document(dest).unwrap().value;
+        let p = parse_document(patch).unwrap().value;
+        match merge_resource(&mut d, &p, builtin()) {
+            Outcome::Keep => emit(&d),
+            Outcome::Delete => "DELETED".into(),
+        }
+    }
+
+    const DEP: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers:\n      - name: c1\n        image: i\n        env: [{name: E1, value: '1'}, {name: E2, value: '2'}]\n        ports: [{containerPort: 80, name: http}]\n        args: [a, b]\n      - name: c2\n        image: j\n";
+
+    #[test]
+    fn smp_table() {
+        let cases = [
+            (
+                "env: patch entries first, then the rest",
+                "spec:\n  template:\n    spec:\n      containers:\n      - name: c1\n        env: [{name: N1, value: nn}, {name: E2, value: two}]\n",
+                "        env:\n        - name: N1\n          value: nn\n        - name: E2\n          value: two\n        - name: E1\n          value: \"1\"\n",
+            ),
+            (
+                "ports merge by containerPort",
+                "spec:\n  template:\n    spec:\n      containers:\n      - name: c1\n        ports: [{containerPort: 81}]\n",
+                "        ports:\n        - containerPort: 81\n        - containerPort: 80\n          name: http\n",
+            ),
+            (
+                "args are replaced",
+                "spec:\n  template:\n    spec:\n      containers:\n      - name: c1\n        args: [c]\n",
+                "      - args:\n        - c\n",
+            ),
+            (
+                "$patch: delete removes a container",
+                "spec:\n  template:\n    spec:\n      containers:\n      - name: c2\n        $patch: delete\n",
+                "      containers:\n      - args:\n",
+            ),
+            (
+                "null deletes a key",
+                "spec:\n  template:\n    spec:\n      containers:\n      - name: c2\n        image: null\n",
+                "      - name: c2\n",
+            ),
+        ];
+        for (name, patch, want) in cases {
+            let got = run(DEP, patch);
+            assert!(got.contains(want), "{name}:\n{got}");
+        }
+    }
+
+    #[test]
+    fn negative_cases() {
+        // Lists of unknown kinds are replaced, not merged.
+        let got = run(
+            "apiVersion: example.com/v1\nkind: Foo\nspec:\n  items: [{name: x, v: 1}]\n",
+            "spec:\n  items: [{name: z}]\n",
+        );
+        assert!(got.contains("  items:\n  - name: z\n"), "{got}");
+        assert!(!got.contains("v: 1"), "{got}");
+        assert_eq!(run(DEP, "$patch: delete\n"), "DELETED");
+        let got = run(DEP, "spec:\n  $patch: replace\n  replicas: 2\n");
+        assert!(got.contains("spec:\n  replicas: 2\n"), "{got}");
+    }
+}

@@ -1,0 +1,312 @@
+//! The engine's working list: resources plus the bookkeeping kustomize keeps beside them
+//! (previous names for name references, generator behavior, hash requests, applied affixes).
+//! Owns id formatting and conflict checks; does no I/O.
+
+use serde_json::{Map, Value};
+
+use crate::resource::{Gvk, Resource, ResourceId};
+
+use super::KustomizeError;
+
+/// How a generated resource combines with one of the same name from a lower level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behavior {
+    /// Must not exist yet.
+    Create,
+    /// Replace the existing one.
+    Replace,
+    /// Merge data into the existing one.
+    Merge,
+}
+
+/// A resource in the build with its history.
+#[derive(Debug, Clone)]
+pub struct KRes {
+    /// The resource.
+    pub res: Resource,
+    /// Earlier (namespace, name) pairs, oldest first (the original first).
+    pub prev: Vec<(String, String)>,
+    /// Generated resource that gets a content-hash suffix at the end of the build.
+    pub needs_hash: bool,
+    /// Generator behavior, when generated.
+    pub behavior: Option<Behavior>,
+    /// Name prefixes applied, innermost first.
+    pub prefixes: Vec<String>,
+    /// Name suffixes applied, innermost first.
+    pub suffixes: Vec<String>,
+    /// The original group/version/kind.
+    pub org_gvk: Gvk,
+}
+
+impl KRes {
+    /// Wraps a freshly loaded resource.
+    pub fn new(res: Resource) -> Self {
+        let org_gvk = res.gvk();
+        KRes {
+            res,
+            prev: Vec::new(),
+            needs_hash: false,
+            behavior: None,
+            prefixes: Vec::new(),
+            suffixes: Vec::new(),
+            org_gvk,
+        }
+    }
+
+    /// Current id.
+    pub fn id(&self) -> ResourceId {
+        self.res.id()
+    }
+
+    /// The original name (before any prefix, suffix or hash).
+    pub fn org_name(&self) -> &str {
+        self.prev
+            .first()
+            .map(|p| p.1.as_str())
+            .unwrap_or_else(|| self.res.name())
+    }
+
+    /// The original namespace.
+    pub fn org_namespace(&self) -> &str {
+        self.prev
+            .first()
+            .map(|p| p.0.as_str())
+            .unwrap_or_else(|| self.res.namespace())
+    }
+
+    /// Whether `name` is the current or any earlier name.
+    pub fn had_name(&self, name: &str) -> bool {
+        self.res.name() == name || self.prev.iter().any(|p| p.1 == name)
+    }
+
+    fn remember(&mut self) {
+        let cur = (
+            self.res.namespace().to_string(),
+            self.res.name().to_string(),
+        );
+        if self.prev.last() != Some(&cur) {
+            self.prev.push(cur);
+        }
+    }
+
+    /// Renames, remembering the old name.
+    pub fn set_name(&mut self, name: &str) {
+        if self.res.name() == name {
+            return;
+        }
+        self.remember();
+        set_path_str(&mut self.res.value, &["metadata", "name"], name);
+    }
+
+    /// Moves to a namespace, remembering the old one.
+    pub fn set_namespace(&mut self, ns: &str) {
+        if self.res.namespace() == ns {
+            return;
+        }
+        self.remember();
+        set_path_str(&mut self.res.value, &["metadata", "namespace"], ns);
+    }
+
+    /// `file:line:col` of the resource's document (or of a field in it).
+    pub fn location(&self, pointer: &str) -> String {
+        self.res.origin.describe(pointer)
+    }
+}
+
+/// Sets a string at a path of mapping keys, creating mappings on the way.
+pub fn set_path_str(v: &mut Value, path: &[&str], s: &str) {
+    let mut cur = v;
+    for (i, p) in path.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let Value::Object(m) = cur else { return };
+        if i + 1 == path.len() {
+            m.insert((*p).to_string(), Value::String(s.to_string()));
+            return;
+        }
+        cur = m
+            .entry((*p).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+/// kustomize's id text: `Kind.version.group/name.namespace` with `[noGrp]`/`[noNs]` markers.
+pub fn kid(id: &ResourceId) -> String {
+    let group = if id.gvk.group.is_empty() {
+        "[noGrp]"
+    } else {
+        &id.gvk.group
+    };
+    let ns = if id.namespace.is_empty() {
+        "[noNs]"
+    } else {
+        &id.namespace
+    };
+    if id.gvk.version.is_empty() && id.gvk.group.is_empty() {
+        format!("{}.[noVer].[noGrp]/{}.{}", id.gvk.kind, id.name, ns)
+    } else {
+        format!(
+            "{}.{}.{}/{}.{}",
+            id.gvk.kind, id.gvk.version, group, id.name, ns
+        )
+    }
+}
+
+/// Namespaces equal in kustomize's sense (`""` and `default` are the same).
+pub fn ns_equal(a: &str, b: &str) -> bool {
+    let n = |s: &str| if s.is_empty() { "default" } else { s }.to_string();
+    n(a) == n(b)
+}
+
+/// The working list with an index for conflict checks.
+#[derive(Debug, Default, Clone)]
+pub struct ResMap {
+    /// Resources in insertion order.
+    pub list: Vec<KRes>,
+}
+
+impl ResMap {
+    /// Appends one resource, failing when its id is already registered.
+    ///
+    /// # Errors
+    /// [`KustomizeError::IdConflict`].
+    pub fn append(&mut self, r: KRes) -> Result<(), KustomizeError> {
+        let id = r.id();
+        if let Some(first) = self.list.iter().find(|x| same_id(&x.id(), &id)) {
+            return Err(KustomizeError::IdConflict {
+                location: r.location(""),
+                id: kid(&id),
+                first: first.location(""),
+            });
+        }
+        self.list.push(r);
+        Ok(())
+    }
+
+    /// Appends many resources, checking conflicts with a hash index (linear time).
+    ///
+    /// # Errors
+    /// [`KustomizeError::IdConflict`].
+    pub fn append_all(&mut self, items: Vec<KRes>) -> Result<(), KustomizeError> {
+        // Borrowed keys (apiVersion, kind, namespace with "default" as "", name): no allocation.
+        fn key(r: &KRes) -> (&str, &str, &str, &str) {
+            let ns = match r.res.namespace() {
+                "default" => "",
+                other => other,
+            };
+            (r.res.api_version(), r.res.kind(), ns, r.res.name())
+        }
+        let mut seen: std::collections::HashMap<(&str, &str, &str, &str), usize> =
+            std::collections::HashMap::with_capacity(self.list.len() + items.len());
+        for (i, r) in self.list.iter().chain(items.iter()).enumerate() {
+            if let Some(&first) = seen.get(&key(r)) {
+                let at = |j: usize| {
+                    if j < self.list.len() {
+                        &self.list[j]
+                    } else {
+                        &items[j - self.list.len()]
+                    }
+                };
+                return Err(KustomizeError::IdConflict {
+                    location: r.location(""),
+                    id: kid(&r.id()),
+                    first: at(first).location(""),
+                });
+            }
+            seen.insert(key(r), i);
+        }
+        drop(seen);
+        self.list.extend(items);
+        Ok(())
+    }
+}
+
+fn same_id(a: &ResourceId, b: &ResourceId) -> bool {
+    a.gvk == b.gvk && a.name == b.name && ns_equal(&a.namespace, &b.namespace)
+}
+
+/// Kinds that are not namespaced (kustomize skips them for `namespace:`).
+pub fn is_cluster_scoped(gvk: &Gvk) -> bool {
+    matches!(
+        gvk.kind.as_str(),
+        "Namespace"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "CustomResourceDefinition"
+            | "PersistentVolume"
+            | "StorageClass"
+            | "PriorityClass"
+            | "Node"
+            | "APIService"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingWebhookConfiguration"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+            | "MutatingAdmissionPolicy"
+            | "MutatingAdmissionPolicyBinding"
+            | "CSIDriver"
+            | "CSINode"
+            | "CertificateSigningRequest"
+            | "ClusterTrustBundle"
+            | "IngressClass"
+            | "RuntimeClass"
+            | "VolumeAttachment"
+            | "PodSecurityPolicy"
+            | "ComponentStatus"
+            | "FlowSchema"
+            | "PriorityLevelConfiguration"
+            | "DeviceClass"
+            | "ResourceSlice"
+            | "IPAddress"
+            | "ServiceCIDR"
+            | "StorageVersion"
+            | "StorageVersionMigration"
+            | "VolumeAttributesClass"
+            | "SelfSubjectAccessReview"
+            | "SelfSubjectRulesReview"
+            | "SelfSubjectReview"
+            | "SubjectAccessReview"
+            | "TokenReview"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::Origin;
+    use serde_json::json;
+
+    fn res(v: Value) -> KRes {
+        KRes::new(Resource::new(v, Origin::default()))
+    }
+
+    #[test]
+    fn kid_format() {
+        let r = res(json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"x"}}));
+        assert_eq!(kid(&r.id()), "Deployment.v1.apps/x.[noNs]");
+        let r = res(
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"n"}}),
+        );
+        assert_eq!(kid(&r.id()), "ConfigMap.v1.[noGrp]/x.n");
+    }
+
+    #[test]
+    fn conflicts_detected() {
+        let mut m = ResMap::default();
+        let v = json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}});
+        m.append_all(vec![res(v.clone())]).unwrap();
+        assert!(m.append_all(vec![res(v.clone())]).is_err());
+        assert!(m.append(res(v)).is_err());
+    }
+
+    #[test]
+    fn history() {
+        let mut r = res(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}));
+        r.set_name("p-x");
+        r.set_namespace("n");
+        assert_eq!(r.org_name(), "x");
+        assert!(r.had_name("x") && r.had_name("p-x"));
+        assert_eq!(r.org_namespace(), "");
+    }
+}

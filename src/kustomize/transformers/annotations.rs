@@ -1,0 +1,67 @@
+//! `commonAnnotations`: annotation pairs set through field specs. No I/O.
+
+use std::collections::BTreeMap;
+
+use super::set_map_entries;
+use crate::kustomize::KustomizeError;
+use crate::kustomize::fieldspec::FieldSpec;
+use crate::kustomize::resmap::ResMap;
+
+/// Annotations to set and where.
+#[derive(Debug, Clone)]
+pub struct Annotations {
+    /// The annotations.
+    pub pairs: BTreeMap<String, String>,
+    /// Where to set them.
+    pub fields: Vec<FieldSpec>,
+}
+
+impl Annotations {
+    /// Sets the annotations on every resource.
+    ///
+    /// # Errors
+    /// A field with the wrong shape.
+    pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
+        for r in &mut list.list {
+            set_map_entries(r, &self.fields, &self.pairs)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kustomize::fieldspec::defaults;
+    use crate::kustomize::transformers::run_transform;
+
+    #[test]
+    fn annotations_table() {
+        let a = Annotations {
+            pairs: [("note".to_string(), "51".to_string())].into(),
+            fields: defaults().common_annotations.clone(),
+        };
+        let cases = [
+            (
+                "deployment template annotated",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec: {}\n",
+                "  template:\n    metadata:\n      annotations:\n        note: \"51\"\n",
+                true,
+            ),
+            (
+                "crd template untouched",
+                "apiVersion: x.io/v1\nkind: Foo\nmetadata: {name: a}\nspec:\n  template:\n    spec: {}\n",
+                "  template:\n    metadata:",
+                false,
+            ),
+        ];
+        for (name, input, want, present) in cases {
+            let got = run_transform(input, |m| a.apply(m));
+            assert_eq!(got.contains(want), present, "{name}:\n{got}");
+            assert!(
+                got.contains("metadata:\n  annotations:\n    note: \"51\"\n"),
+                "{name}:\n{got}"
+            );
+        }
+    }
+}

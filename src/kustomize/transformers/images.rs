@@ -1,0 +1,245 @@
+//! `images`: rewrite container image names, tags and digests, through the image field specs and
+//! kustomize's legacy rule (any `containers`/`initContainers` list at any depth). No I/O.
+
+use serde_json::Value;
+
+use crate::kustomize::KustomizeError;
+use crate::kustomize::fieldspec::{FieldSpec, walk_existing};
+use crate::kustomize::kustomization::ImageEntry;
+use crate::kustomize::resmap::{ResMap, kid};
+
+/// The `images` entries and the fields holding images.
+#[derive(Debug, Clone)]
+pub struct Images {
+    /// The rewrites, applied in order.
+    pub images: Vec<ImageEntry>,
+    /// Where images are.
+    pub fields: Vec<FieldSpec>,
+}
+
+/// Splits an image reference into name, tag and digest as kustomize does.
+pub fn split(image: &str) -> (String, String, String) {
+    let slash = image.find('/').filter(|&i| i > 0).unwrap_or(0);
+    let search = &image[slash..];
+    let id = search.find('@');
+    let ic = search.find(':');
+    match (ic, id) {
+        (None, None) => (image.to_string(), String::new(), String::new()),
+        (ic, Some(d)) if ic.is_none_or(|c| d < c) => {
+            let d = d + slash;
+            (
+                image[..d].to_string(),
+                String::new(),
+                image[d + 1..].to_string(),
+            )
+        }
+        (Some(c), Some(d)) => {
+            let (c, d) = (c + slash, d + slash);
+            (
+                image[..c].to_string(),
+                image[c + 1..d].to_string(),
+                image[d + 1..].to_string(),
+            )
+        }
+        (Some(c), None) => {
+            let c = c + slash;
+            (
+                image[..c].to_string(),
+                image[c + 1..].to_string(),
+                String::new(),
+            )
+        }
+        _ => (image.to_string(), String::new(), String::new()),
+    }
+}
+
+/// Whether `value` names image `name` (`name`, `name:tag`, `name@sha256:...`).
+pub fn matches(value: &str, name: &str) -> bool {
+    let Some(rest) = value.strip_prefix(name) else {
+        return false;
+    };
+    let rest = rest.strip_prefix("@sha256").unwrap_or(rest);
+    match rest.strip_prefix(':') {
+        None => rest.is_empty(),
+        Some(tag) => tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.{}-".contains(c)),
+    }
+}
+
+fn rewrite(value: &str, e: &ImageEntry) -> Option<String> {
+    if !matches(value, &e.name) {
+        return None;
+    }
+    let (mut name, mut tag, mut digest) = split(value);
+    if let Some(n) = e.new_name.as_deref().filter(|s| !s.is_empty()) {
+        name = n.to_string();
+    }
+    let new_tag = e.new_tag.as_deref().unwrap_or("");
+    let new_digest = e.digest.as_deref().unwrap_or("");
+    if !new_tag.is_empty() && !new_digest.is_empty() {
+        tag = new_tag.to_string();
+        digest = new_digest.to_string();
+    } else if !new_tag.is_empty() {
+        tag = new_tag.to_string();
+        digest.clear();
+    } else if !new_digest.is_empty() {
+        tag.clear();
+        digest = new_digest.to_string();
+    }
+    if let Some(s) = e.tag_suffix.as_deref().filter(|s| !s.is_empty()) {
+        tag.push_str(s);
+    }
+    let mut out = name;
+    if !tag.is_empty() {
+        out.push(':');
+        out.push_str(&tag);
+    }
+    if !digest.is_empty() {
+        out.push('@');
+        out.push_str(&digest);
+    }
+    Some(out)
+}
+
+fn set_image(node: &mut Value, e: &ImageEntry) {
+    if let Value::String(s) = node
+        && let Some(new) = rewrite(s, e)
+    {
+        *s = new;
+    }
+}
+
+fn legacy(node: &mut Value, e: &ImageEntry) {
+    match node {
+        Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                if (k == "containers" || k == "initContainers")
+                    && let Value::Array(items) = v
+                {
+                    for c in items.iter_mut() {
+                        if let Some(img) = c.get_mut("image") {
+                            set_image(img, e);
+                        }
+                    }
+                }
+                legacy(v, e);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                legacy(v, e);
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Images {
+    /// Rewrites images in every resource.
+    ///
+    /// # Errors
+    /// A field with the wrong shape.
+    pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
+        for r in &mut list.list {
+            let gvk = r.res.gvk();
+            for e in &self.images {
+                legacy(&mut r.res.value, e);
+                for fs in self.fields.iter().filter(|fs| fs.matches(&gvk)) {
+                    walk_existing(&mut r.res.value, fs, &mut |n| {
+                        set_image(n, e);
+                        Ok(())
+                    })
+                    .map_err(|m| {
+                        KustomizeError::invalid(
+                            r.res.origin.describe(""),
+                            format!("{}: {m}", kid(&r.res.id())),
+                        )
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kustomize::fieldspec::defaults;
+    use crate::kustomize::transformers::run_transform;
+
+    fn entry(
+        name: &str,
+        new_name: Option<&str>,
+        tag: Option<&str>,
+        digest: Option<&str>,
+    ) -> ImageEntry {
+        ImageEntry {
+            name: name.into(),
+            new_name: new_name.map(Into::into),
+            new_tag: tag.map(Into::into),
+            digest: digest.map(Into::into),
+            tag_suffix: None,
+        }
+    }
+
+    #[test]
+    fn rewrite_table() {
+        let cases = [
+            (
+                "tag",
+                "nginx:1.0",
+                entry("nginx", None, Some("2"), None),
+                Some("nginx:2"),
+            ),
+            (
+                "name keeps tag",
+                "nginx:1.0",
+                entry("nginx", Some("alpine"), None, None),
+                Some("alpine:1.0"),
+            ),
+            (
+                "digest replaces tag",
+                "nginx:1.0",
+                entry("nginx", None, None, Some("sha256:ab")),
+                Some("nginx@sha256:ab"),
+            ),
+            (
+                "registry port",
+                "reg:5000/app:1",
+                entry("reg:5000/app", None, Some("2"), None),
+                Some("reg:5000/app:2"),
+            ),
+            (
+                "other image untouched",
+                "nginxx:1",
+                entry("nginx", None, Some("2"), None),
+                None,
+            ),
+            (
+                "prefix only untouched",
+                "sploot/python-base:3.11-cpu",
+                entry("sploot/python", None, Some("2"), None),
+                None,
+            ),
+        ];
+        for (name, value, e, want) in cases {
+            assert_eq!(rewrite(value, &e).as_deref(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn crd_containers_use_legacy_rule() {
+        let imgs = Images {
+            images: vec![entry("busybox", Some("alpine"), Some("3.6"), None)],
+            fields: defaults().images.clone(),
+        };
+        let got = run_transform(
+            "apiVersion: x.io/v1\nkind: Foo\nmetadata: {name: f}\nspec:\n  deep:\n    containers:\n    - image: busybox\n  image: busybox\n",
+            |m| imgs.apply(m),
+        );
+        assert!(got.contains("- image: alpine:3.6\n"), "{got}");
+        assert!(got.contains("  image: busybox\n"), "{got}");
+    }
+}

@@ -1,0 +1,90 @@
+//! `commonLabels` and `labels`: label pairs set through field specs (selectors and templates
+//! only when asked). No I/O.
+
+use std::collections::BTreeMap;
+
+use super::set_map_entries;
+use crate::kustomize::KustomizeError;
+use crate::kustomize::fieldspec::FieldSpec;
+use crate::kustomize::resmap::ResMap;
+
+/// Labels to set and the fields to set them in.
+#[derive(Debug, Clone)]
+pub struct Labels {
+    /// The labels.
+    pub pairs: BTreeMap<String, String>,
+    /// Where to set them.
+    pub fields: Vec<FieldSpec>,
+}
+
+impl Labels {
+    /// Sets the labels on every resource.
+    ///
+    /// # Errors
+    /// A field with the wrong shape.
+    pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
+        for r in &mut list.list {
+            set_map_entries(r, &self.fields, &self.pairs)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kustomize::fieldspec::defaults;
+    use crate::kustomize::transformers::run_transform;
+
+    const DEP: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nspec:\n  selector:\n    matchLabels:\n      app: a\n  template:\n    metadata:\n      labels:\n        app: a\n";
+
+    fn labels(fields: Vec<FieldSpec>) -> Labels {
+        Labels {
+            pairs: [("team".to_string(), "media".to_string())].into(),
+            fields,
+        }
+    }
+
+    #[test]
+    fn labels_table() {
+        let meta_only = vec![FieldSpec::new("metadata/labels", "", "", "", true)];
+        let cases = [
+            (
+                "commonLabels touch selectors",
+                defaults().common_labels.clone(),
+                "matchLabels:\n      app: a\n      team: media\n",
+                true,
+            ),
+            (
+                "includeSelectors false leaves selectors",
+                meta_only.clone(),
+                "matchLabels:\n      app: a\n  template",
+                true,
+            ),
+            (
+                "includeSelectors false leaves templates",
+                meta_only,
+                "labels:\n        app: a\n",
+                true,
+            ),
+        ];
+        for (name, fields, want, present) in cases {
+            let got = run_transform(DEP, |m| labels(fields).apply(m));
+            assert_eq!(got.contains(want), present, "{name}:\n{got}");
+            assert!(
+                got.contains("metadata:\n  labels:\n    team: media\n"),
+                "{name}:\n{got}"
+            );
+        }
+    }
+
+    #[test]
+    fn crd_selector_untouched() {
+        let got = run_transform(
+            "apiVersion: x.io/v1\nkind: Foo\nmetadata: {name: f}\nspec:\n  selector:\n    matchLabels: {a: b}\n",
+            |m| labels(defaults().common_labels.clone()).apply(m),
+        );
+        assert!(got.contains("matchLabels:\n      a: b\n"), "{got}");
+        assert!(!got.contains("      team"), "{got}");
+    }
+}

@@ -1,0 +1,68 @@
+//! Builtin transformers, one module each, all driven by field specs through the one walker.
+//! Each exposes a config struct and `apply(&self, list: &mut ResMap)`. No I/O.
+
+pub mod annotations;
+pub mod images;
+pub mod labels;
+pub mod namespace;
+pub mod prefix_suffix;
+pub mod replicas;
+pub mod value_add;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::KustomizeError;
+use super::fieldspec::{Create, FieldSpec, walk};
+use super::resmap::{KRes, kid};
+
+/// Sets `key: value` string entries in the mapping each matching field spec reaches (labels,
+/// annotations, selectors), creating the mapping where the spec says so.
+///
+/// # Errors
+/// A field on the path with the wrong shape, naming the resource and field.
+pub(crate) fn set_map_entries(
+    r: &mut KRes,
+    specs: &[FieldSpec],
+    pairs: &BTreeMap<String, String>,
+) -> Result<(), KustomizeError> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let gvk = r.res.gvk();
+    for fs in specs.iter().filter(|fs| fs.matches(&gvk)) {
+        walk(&mut r.res.value, fs, Create::Map, &mut |node| {
+            if node.is_null() {
+                *node = Value::Object(Default::default());
+            }
+            match node {
+                Value::Object(m) => {
+                    for (k, v) in pairs {
+                        m.insert(k.clone(), Value::String(v.clone()));
+                    }
+                    Ok(())
+                }
+                _ => Err("expected a mapping".to_string()),
+            }
+        })
+        .map_err(|e| KustomizeError::invalid(r.location(""), format!("{}: {e}", kid(&r.id()))))?;
+    }
+    Ok(())
+}
+
+/// Test helper: runs a transform over a YAML stream and prints the result.
+#[cfg(test)]
+pub(crate) fn run_transform(
+    input: &str,
+    t: impl FnOnce(&mut super::resmap::ResMap) -> Result<(), KustomizeError>,
+) -> String {
+    let list = crate::resource::parse_resources(input, std::path::Path::new("t.yaml")).unwrap();
+    let mut m = super::resmap::ResMap {
+        list: list.into_iter().map(KRes::new).collect(),
+    };
+    match t(&mut m) {
+        Ok(()) => crate::yaml::emit_stream(m.list.iter().map(|r| &r.res.value)),
+        Err(e) => format!("ERROR: {e}"),
+    }
+}

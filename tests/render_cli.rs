@@ -1,0 +1,116 @@
+//! `rollout render` through the real binary: output to stdout or `-o FILE`, warnings on stderr,
+//! and one clear error line (file:line:col where there is one) with exit 2 for bad input.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn fixture(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/kustomize")
+        .join(p)
+}
+
+fn rollout() -> Command {
+    let mut c = Command::cargo_bin("rollout").expect("binary");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+#[test]
+fn renders_to_stdout_with_warnings_on_stderr() {
+    let out = rollout()
+        .args(["render", "fixtures/kustomize/own/misc-legacy"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("apiVersion: v1\nkind: Service\n"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 3, "{stderr}");
+    assert!(
+        stderr.starts_with("# Warning: 'commonLabels' is deprecated."),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn writes_output_file_atomically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("out/staging.yaml");
+    let out = rollout()
+        .args([
+            "render",
+            "fixtures/kustomize/own/repo-overlay/overlays/staging",
+            "-o",
+        ])
+        .arg(&file)
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let written = std::fs::read_to_string(&file).expect("written");
+    let direct =
+        rollout::kustomize::build(&fixture("own/repo-overlay/overlays/staging")).expect("build");
+    assert_eq!(written, rollout::kustomize::render_to_string(&direct));
+    assert!(written.contains("namespace: media"));
+}
+
+#[test]
+fn bad_input_is_one_clear_error_with_exit_2() {
+    let cases = [
+        (
+            "malformed",
+            "fixtures/kustomize/bad/malformed/r.yaml:5:7: invalid YAML",
+        ),
+        (
+            "missing",
+            "fixtures/kustomize/bad/missing/kustomization.yaml:2:3: resource \"nope.yaml\" does not exist",
+        ),
+        ("cycle/a", "cycle between kustomizations: "),
+        (
+            "conflict",
+            "conflict/two.yaml:1:1: may not add resource with an already registered id: ConfigMap.v1.[noGrp]/x.[noNs]",
+        ),
+        (
+            "nomatch",
+            "nomatch/kustomization.yaml:3:3: no resource matches strategic merge patch \"ConfigMap.v1.[noGrp]/y.[noNs]\"",
+        ),
+        (
+            "unsupported",
+            "unsupported/kustomization.yaml:1:1: unsupported: field `helmCharts`",
+        ),
+        (
+            "remote",
+            "remote/kustomization.yaml:2:3: unsupported: remote resource",
+        ),
+        (
+            "plugin",
+            "plugin/t.yaml:1:1: unsupported: transformer plugin someteam.example.com/v1/ChartInflator",
+        ),
+        (
+            "unknown",
+            "unknown/kustomization.yaml:2:1: invalid Kustomization: unknown field `namePrefx`",
+        ),
+    ];
+    for (dir, want) in cases {
+        let out = rollout()
+            .args(["render", &format!("fixtures/kustomize/bad/{dir}")])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{dir}");
+        assert!(out.stdout.is_empty(), "{dir}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{dir}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{dir}: {stderr}");
+        assert!(stderr.contains(want), "{dir}: {stderr}");
+    }
+}
