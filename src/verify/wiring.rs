@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::checks::{Checks, Finding};
 use super::diagnostic::{Diagnostic, Severity, Span};
 use super::policy::{PolicyInput, ServiceImage};
-use crate::fileset::{self, Change};
+use crate::fileset::{self, Change, FileSet};
 use crate::generate::{self, GenerateOptions};
 use crate::hydrate::{self, Helm};
 use crate::spec::{self, Spec};
@@ -98,21 +98,15 @@ impl Checks for Wired {
     fn freshness(&self, root: &Path) -> Option<Vec<Diagnostic>> {
         let path = root.join("rollout.yaml");
         let spec = spec::load(&path).ok()?;
-        let mut out = Vec::new();
-        let generated = generate::plan(&spec, root, &GenerateOptions::default())
-            .map_err(|e| e.to_string())
-            .and_then(|set| fileset::plan(root, &set).map_err(|e| e.to_string()));
-        match generated {
-            Ok(changes) => out.extend(
-                changes
-                    .iter()
-                    .map(|c| stale("overlay-stale", c, "rollout generate")),
-            ),
-            Err(e) => out.push(Diagnostic::error(
-                "overlay-stale",
-                format!("cannot check generated files: {e}"),
-            )),
-        }
+        let generated =
+            generate::plan(&spec, root, &GenerateOptions::default()).map_err(|e| e.to_string());
+        let mut out = stale_files(
+            root,
+            generated,
+            "overlay-stale",
+            "generated files",
+            "rollout generate",
+        );
         let helm_bin = std::env::var_os("HELM_BIN").map(std::path::PathBuf::from);
         let Ok(helm) = Helm::locate(helm_bin.as_deref()) else {
             out.push(Diagnostic::new(
@@ -125,21 +119,30 @@ impl Checks for Wired {
             ));
             return Some(out);
         };
-        let hydrated = hydrate::hydrate(&spec, root, &helm)
-            .map_err(|e| e.to_string())
-            .and_then(|set| fileset::plan(root, &set).map_err(|e| e.to_string()));
-        match hydrated {
-            Ok(changes) => out.extend(
-                changes
-                    .iter()
-                    .map(|c| stale("base-stale", c, "rollout hydrate")),
-            ),
-            Err(e) => out.push(Diagnostic::error(
-                "base-stale",
-                format!("cannot check {}: {e}", hydrate::BASE_DIR),
-            )),
-        }
+        let hydrated = hydrate::hydrate(&spec, root, &helm).map_err(|e| e.to_string());
+        out.extend(stale_files(
+            root,
+            hydrated,
+            "base-stale",
+            hydrate::BASE_DIR,
+            "rollout hydrate",
+        ));
         Some(out)
+    }
+}
+
+/// One diagnostic per file of `set` that differs from the disk under `root`, or one saying why the
+/// files could not be compared.
+fn stale_files(
+    root: &Path,
+    set: Result<FileSet, String>,
+    code: &str,
+    what: &str,
+    command: &str,
+) -> Vec<Diagnostic> {
+    match set.and_then(|set| fileset::plan(root, &set).map_err(|e| e.to_string())) {
+        Ok(changes) => changes.iter().map(|c| stale(code, c, command)).collect(),
+        Err(e) => vec![Diagnostic::error(code, format!("cannot check {what}: {e}"))],
     }
 }
 
