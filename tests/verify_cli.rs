@@ -1,6 +1,8 @@
 //! The `rollout verify` binary: exit codes (0 clean, 1 findings, 2 usage or input error), where
 //! output goes, and the whole-repo mode run from a repository's root.
 
+mod support;
+
 use assert_cmd::Command;
 
 fn rollout() -> Command {
@@ -115,4 +117,47 @@ fn github_output_annotates_errors() {
     ::error file=fixtures/verify/bad/missing-required.yaml,line=8,col=5,title=schema-required::missing required field "spec.ports[0].port" (v1 Service media/auth)
     verify: 1 input, 1 object: 1 error, 0 warnings, 0 notes: failed
     "#);
+}
+
+#[test]
+fn a_hand_edited_overlay_fails_the_gate_with_policy_and_freshness_findings() {
+    // Someone drops the flag from the embedder patch by hand: the policy sees the rendered result
+    // and freshness sees the file no longer matches rollout.yaml.
+    let repo = support::repo::TempRepo::new();
+    let patch = "overlays/staging/patch-embedder.yaml";
+    let text = repo.read(patch);
+    let cut = text
+        .find("spec:\n")
+        .expect("the patch sets the flag under spec:");
+    repo.write(patch, &text[..cut]);
+    let out = support::rollout(repo.path())
+        .args(["verify", "--output", "json"])
+        .env("HELM_BIN", support::tools::tool("helm"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut codes: Vec<(String, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["file"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![
+            ("overlay-stale".to_string(), patch.to_string()),
+            (
+                "policy-flag-missing".to_string(),
+                "overlays/base/embedder.yaml".to_string()
+            ),
+        ]
+    );
 }

@@ -29,6 +29,7 @@ pub fn render_dir(dir: &Path) -> Result<ResourceList, String> {
 fn locate(list: &mut ResourceList) {
     let mut by_file: HashMap<PathBuf, Option<Vec<Arc<Locations>>>> = HashMap::new();
     for r in list.iter_mut() {
+        r.origin.file = lexically_normal(&r.origin.file);
         if r.origin.locations.is_some() || r.origin.file.as_os_str().is_empty() {
             continue;
         }
@@ -49,3 +50,41 @@ pub fn is_kustomization_dir(dir: &Path) -> bool {
 }
 
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// `overlays/staging/../base/x.yaml` → `overlays/base/x.yaml`, without touching the filesystem
+/// (symlinks are not followed; a leading `..` stays).
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_normalised_lexically() {
+        for (given, want) in [
+            ("overlays/staging/../base/a.yaml", "overlays/base/a.yaml"),
+            ("./a/./b.yaml", "a/b.yaml"),
+            ("../x/../y.yaml", "../y.yaml"),
+            ("/r/a/../b", "/r/b"),
+        ] {
+            assert_eq!(
+                lexically_normal(Path::new(given)),
+                PathBuf::from(want),
+                "{given}"
+            );
+        }
+    }
+}
