@@ -7,6 +7,7 @@
 
 pub mod exit;
 pub mod fsutil;
+pub mod live;
 pub mod resource;
 pub mod secret;
 pub mod yaml;
