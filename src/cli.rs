@@ -32,6 +32,8 @@ pub enum Command {
     Hydrate(HydrateArgs),
     /// Print a built-in JSON Schema.
     Schema(SchemaArgs),
+    /// Compare rendered manifests with live state; exit 1 when they differ.
+    Diff(DiffArgs),
 }
 
 /// `rollout generate`.
@@ -76,4 +78,62 @@ pub struct SchemaArgs {
 pub enum SchemaKind {
     /// The rollout.yaml spec.
     Spec,
+}
+
+/// `rollout diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The overlay directory (or a pre-rendered YAML file) to compare.
+    #[arg(value_name = "DIR")]
+    pub target: PathBuf,
+    /// Read live state from `kubectl get -o yaml` files in DIR, not a cluster.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["kubeconfig", "context"])]
+    pub live_dir: Option<PathBuf>,
+    /// The kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: its current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Report live objects with these labels that are not rendered.
+    #[arg(long, value_name = "LABELS")]
+    pub prune_selector: Option<String>,
+    /// Ignore a field: KIND:POINTER or GROUP/KIND:POINTER (repeatable).
+    #[arg(long, value_name = "KIND:POINTER")]
+    pub ignore: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub output: DiffFormat,
+    /// Write Markdown evidence (flag, images, unexpected changes, diff).
+    #[arg(long, value_name = "FILE.md")]
+    pub evidence: Option<PathBuf>,
+    /// Write the same evidence as JSON (read by `rollout evidence`).
+    #[arg(long, value_name = "FILE.json")]
+    pub evidence_json: Option<PathBuf>,
+    /// Seconds to wait for each API request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Colour the text diff: auto (terminal and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `rollout diff --output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Unified diff per object.
+    Text,
+    /// Structured changes (path, before, after).
+    Json,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
 }

@@ -5,6 +5,7 @@
 //! and the renderers it calls.
 #![forbid(unsafe_code)]
 
+pub mod diff;
 pub mod exit;
 pub mod fsutil;
 pub mod live;

@@ -5,6 +5,8 @@ use rollout::exit::Outcome;
 
 use crate::cli::Command;
 
+mod diff;
+
 /// What a command hands back to `main`: text for stdout and stderr, and the outcome.
 #[derive(Debug, Default)]
 pub struct Output {
@@ -19,6 +21,7 @@ pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
 /// Runs one parsed command.
 pub fn run(command: Command) -> Result<Output, CommandError> {
     match command {
+        Command::Diff(args) => diff::run(args),
         Command::Generate(_) | Command::Hydrate(_) | Command::Schema(_) => {
             Err("not wired yet".into())
         }

@@ -168,8 +168,8 @@ pub enum ClusterError {
     UnknownKind {
         /// `group/version, Kind=...`.
         gvk: String,
-        /// The rendered object.
-        id: ResourceId,
+        /// The rendered object (`group.version.Kind.namespace.name`).
+        id: String,
     },
     /// A response could not be read as an object.
     #[error("unexpected response to {verb} {what}")]
@@ -449,7 +449,7 @@ impl ClusterSource {
                 }
                 return Err(ClusterError::UnknownKind {
                     gvk: format!("{}, Kind={}", id.gvk.api_version(), id.gvk.kind),
-                    id: id.clone(),
+                    id: id.to_string(),
                 });
             };
             let ns = match caps.scope {

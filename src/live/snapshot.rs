@@ -28,8 +28,8 @@ pub enum SnapshotError {
     /// Two files hold the same object.
     #[error("{}: {id} is also in {}", second.display(), first.display())]
     Duplicate {
-        /// The object.
-        id: ResourceId,
+        /// The object (`group.version.Kind.namespace.name`).
+        id: String,
         /// Where it was first read.
         first: PathBuf,
         /// Where it was read again.
@@ -94,7 +94,7 @@ impl Snapshot {
                 );
                 if let Some(first) = seen.insert(key, f.clone()) {
                     return Err(SnapshotError::Duplicate {
-                        id,
+                        id: id.to_string(),
                         first,
                         second: f,
                     });

@@ -1,0 +1,403 @@
+//! `rollout diff`: rendered manifests against live state (a cluster or a snapshot), as a unified
+//! diff, structured changes and feature-flag evidence.
+//!
+//! Owns the comparison: normalization (`normalize`), masking (`mask`), changes (`changes`), text
+//! (`text`) and evidence (`evidence`). Reads live state only through `crate::live`; prints nothing.
+
+pub mod changes;
+pub mod evidence;
+pub mod mask;
+pub mod normalize;
+pub mod render;
+pub mod text;
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::fsutil::{self, FsError, WriteResult};
+use crate::live::cluster::{ClusterError, ClusterOptions, ClusterSource};
+use crate::live::snapshot::SnapshotError;
+use crate::live::{LabelSelector, LiveObjects, LiveQuery, SelectorError, Snapshot, SourceInfo};
+use crate::resource::{Resource, ResourceId};
+
+pub use changes::{Change, FieldPath, Op};
+pub use evidence::{Evidence, Expectations};
+pub use normalize::{IgnoreError, IgnoreRule};
+pub use render::{RenderError, Rendered, render_dir};
+
+/// Where live state comes from.
+#[derive(Debug, Clone)]
+pub enum LiveOptions {
+    /// `--live-dir DIR`.
+    Snapshot(PathBuf),
+    /// The cluster (kubeconfig, context, timeout).
+    Cluster(ClusterOptions),
+}
+
+/// Everything `rollout diff` needs, resolved from flags and rollout.yaml.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// The overlay directory or pre-rendered YAML file.
+    pub target: PathBuf,
+    /// Where live state comes from.
+    pub live: LiveOptions,
+    /// `--prune-selector`.
+    pub prune_selector: Option<String>,
+    /// `--ignore` rules and those from rollout.yaml.
+    pub ignore: Vec<IgnoreRule>,
+    /// What counts as an expected change (the flag, the base-image annotation).
+    pub expect: Expectations,
+    /// `--evidence FILE.md`.
+    pub evidence_markdown: Option<PathBuf>,
+    /// `--evidence-json FILE.json`.
+    pub evidence_json: Option<PathBuf>,
+    /// The time stamped into the evidence (`None`: now).
+    pub now: Option<jiff::Timestamp>,
+}
+
+/// What can stop `rollout diff`.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// The target could not be rendered.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The snapshot directory could not be read.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    /// The cluster could not be read.
+    #[error(transparent)]
+    Cluster(Box<ClusterError>),
+    /// `--prune-selector` is not a label selector.
+    #[error(transparent)]
+    Selector(#[from] SelectorError),
+    /// Two rendered objects share an identity.
+    #[error("{second}: {id} is rendered twice (first at {first})")]
+    Duplicate {
+        /// The identity (`group.version.Kind.namespace.name`).
+        id: String,
+        /// Where it was first rendered.
+        first: String,
+        /// Where again.
+        second: String,
+    },
+    /// An evidence file could not be written.
+    #[error(transparent)]
+    Write(#[from] FsError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
+impl From<ClusterError> for DiffError {
+    fn from(e: ClusterError) -> Self {
+        DiffError::Cluster(Box::new(e))
+    }
+}
+
+/// What happens to an object when the rendered manifests are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Live equals rendered on every rendered field.
+    Unchanged,
+    /// Some rendered field differs from live.
+    Changed,
+    /// Not found live: will be created.
+    Created,
+    /// Live, matching the prune selector, not rendered: would be pruned.
+    Pruned,
+}
+
+/// The comparison of one object.
+#[derive(Debug, Clone)]
+pub struct ObjectDiff {
+    /// Its identity (namespace resolved).
+    pub id: ResourceId,
+    /// What applying would do.
+    pub action: Action,
+    /// The structured changes (one whole-object change for created and pruned objects).
+    pub changes: Vec<Change>,
+    /// Live, normalized, masked and projected onto the rendered fields, as YAML (empty if created).
+    pub before_text: String,
+    /// Rendered, normalized and masked, as YAML (empty if pruned).
+    pub after_text: String,
+    /// Live, normalized and masked but not projected (for evidence: flag and base image before).
+    pub live: Option<Value>,
+    /// Rendered, normalized and masked.
+    pub rendered: Option<Value>,
+}
+
+/// Counts per action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Objects with changes.
+    pub changed: usize,
+    /// Objects to create.
+    pub created: usize,
+    /// Objects that would be pruned.
+    pub pruned: usize,
+    /// Objects without changes.
+    pub unchanged: usize,
+}
+
+impl Summary {
+    /// One line: `3 changed, 0 to create, 0 to prune, 7 unchanged`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} changed, {} to create, {} to prune, {} unchanged",
+            self.changed, self.created, self.pruned, self.unchanged
+        )
+    }
+}
+
+/// The result of `rollout diff`.
+#[derive(Debug, Clone)]
+pub struct DiffReport {
+    /// The target as given.
+    pub target: PathBuf,
+    /// Where live state came from.
+    pub source: SourceInfo,
+    /// Every rendered object in render order, then prune candidates.
+    pub objects: Vec<ObjectDiff>,
+    /// Renderer warnings.
+    pub warnings: Vec<String>,
+    /// The flag and image evidence.
+    pub evidence: Evidence,
+    /// Evidence files written (and whether their bytes changed).
+    pub written: Vec<(PathBuf, WriteResult)>,
+}
+
+impl DiffReport {
+    /// True when applying would change, create or prune anything (exit 1).
+    pub fn has_diff(&self) -> bool {
+        self.objects.iter().any(|o| o.action != Action::Unchanged)
+    }
+
+    /// Counts per action.
+    pub fn summary(&self) -> Summary {
+        summarize(&self.objects)
+    }
+
+    /// The unified diff of every object that differs (`color`: ANSI colours).
+    pub fn render_text(&self, color: bool) -> String {
+        text::render(&self.objects, color)
+    }
+
+    /// `--output json`: source, summary and every object with its structured changes.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "rendered": self.target.display().to_string(),
+            "live": evidence::source_json(&self.source),
+            "summary": self.summary(),
+            "objects": self.objects.iter().map(object_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn summarize(objects: &[ObjectDiff]) -> Summary {
+    let mut s = Summary::default();
+    for o in objects {
+        match o.action {
+            Action::Unchanged => s.unchanged += 1,
+            Action::Changed => s.changed += 1,
+            Action::Created => s.created += 1,
+            Action::Pruned => s.pruned += 1,
+        }
+    }
+    s
+}
+
+fn object_json(o: &ObjectDiff) -> Value {
+    json!({
+        "id": o.id.to_string(),
+        "apiVersion": o.id.gvk.api_version(),
+        "kind": o.id.gvk.kind,
+        "namespace": o.id.namespace,
+        "name": o.id.name,
+        "action": o.action,
+        "changes": o.changes,
+    })
+}
+
+/// Renders the target, reads live state, compares, and writes evidence files when asked.
+///
+/// # Errors
+/// Any [`DiffError`]: render or snapshot input errors, cluster errors (timeout, 401, 403,
+/// persistent 5xx), an invalid selector, an evidence file that cannot be written.
+pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
+    let prune = opts
+        .prune_selector
+        .as_deref()
+        .map(LabelSelector::parse)
+        .transpose()?;
+    let rendered = render_dir(&opts.target)?;
+    check_duplicates(&rendered.resources)?;
+    let query = LiveQuery {
+        ids: rendered.resources.iter().map(Resource::id).collect(),
+        prune,
+        rendered_crds: rendered_crds(&rendered.resources),
+    };
+    let live = match &opts.live {
+        LiveOptions::Snapshot(dir) => Snapshot::load(dir)?.query(&query),
+        LiveOptions::Cluster(c) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(DiffError::Runtime)?;
+            rt.block_on(async {
+                let source = ClusterSource::connect(c).await?;
+                source.query(&query).await
+            })?
+        }
+    };
+    let objects = compare_all(&rendered.resources, &live, &opts.ignore);
+    let now = opts.now.unwrap_or_else(jiff::Timestamp::now);
+    let evidence = evidence::build(
+        &objects,
+        &live.source,
+        &opts.target,
+        &opts.expect,
+        now,
+        &text::render(&objects, false),
+    );
+    let mut written = Vec::new();
+    if let Some(p) = &opts.evidence_markdown {
+        written.push((
+            p.clone(),
+            fsutil::write_atomic(p, evidence.to_markdown().as_bytes())?,
+        ));
+    }
+    if let Some(p) = &opts.evidence_json {
+        let mut bytes = serde_json::to_string_pretty(&evidence.to_json()).unwrap_or_default();
+        bytes.push('\n');
+        written.push((p.clone(), fsutil::write_atomic(p, bytes.as_bytes())?));
+    }
+    Ok(DiffReport {
+        target: opts.target.clone(),
+        source: live.source,
+        objects,
+        warnings: rendered.warnings,
+        evidence,
+        written,
+    })
+}
+
+fn check_duplicates(resources: &[Resource]) -> Result<(), DiffError> {
+    let mut seen = std::collections::HashMap::with_capacity(resources.len());
+    for r in resources {
+        if let Some(first) = seen.insert(r.id(), r.origin.describe("")) {
+            return Err(DiffError::Duplicate {
+                id: r.id().to_string(),
+                first,
+                second: r.origin.describe(""),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn rendered_crds(resources: &[Resource]) -> Vec<(String, String)> {
+    resources
+        .iter()
+        .filter(|r| r.kind() == "CustomResourceDefinition")
+        .filter_map(|r| {
+            let g = r.value.pointer("/spec/group")?.as_str()?;
+            let k = r.value.pointer("/spec/names/kind")?.as_str()?;
+            Some((g.to_string(), k.to_string()))
+        })
+        .collect()
+}
+
+fn normalized(value: &Value, id: &ResourceId, rules: &[IgnoreRule]) -> Value {
+    let mut v = value.clone();
+    normalize::drop_nulls(&mut v);
+    normalize::strip(&mut v, id, rules);
+    v
+}
+
+/// Compares rendered objects with what a live source returned: the pure core of [`run`].
+pub fn compare_all(
+    rendered: &[Resource],
+    live: &LiveObjects,
+    rules: &[IgnoreRule],
+) -> Vec<ObjectDiff> {
+    let mut out = Vec::with_capacity(rendered.len() + live.prune.len());
+    for (i, r) in rendered.iter().enumerate() {
+        let mut id = r.id();
+        if let Some(ns) = live.namespaces.get(i) {
+            id.namespace = ns.clone();
+        }
+        let mut after = normalized(&r.value, &id, rules);
+        let mut before = live
+            .found
+            .get(i)
+            .and_then(Option::as_ref)
+            .map(|l| normalized(l, &id, rules));
+        if mask::is_secret(&id.gvk.group, &id.gvk.kind) {
+            mask::mask_secret(before.as_mut(), Some(&mut after));
+        }
+        out.push(match before {
+            Some(b) => {
+                let projected = normalize::project(&b, &after);
+                let changes = changes::compare(&projected, &after);
+                let action = if changes.is_empty() {
+                    Action::Unchanged
+                } else {
+                    Action::Changed
+                };
+                let (before_text, after_text) = if changes.is_empty() {
+                    (String::new(), String::new())
+                } else {
+                    (crate::yaml::emit(&projected), crate::yaml::emit(&after))
+                };
+                ObjectDiff {
+                    id,
+                    action,
+                    changes,
+                    before_text,
+                    after_text,
+                    live: Some(b),
+                    rendered: Some(after),
+                }
+            }
+            None => ObjectDiff {
+                id,
+                action: Action::Created,
+                changes: vec![Change {
+                    path: FieldPath::default(),
+                    op: Op::Add,
+                    before: None,
+                    after: Some(after.clone()),
+                }],
+                before_text: String::new(),
+                after_text: crate::yaml::emit(&after),
+                live: None,
+                rendered: Some(after),
+            },
+        });
+    }
+    for p in &live.prune {
+        let res = Resource::new(p.clone(), Default::default());
+        let id = res.id();
+        let mut before = normalized(p, &id, rules);
+        if mask::is_secret(&id.gvk.group, &id.gvk.kind) {
+            mask::mask_secret(Some(&mut before), None);
+        }
+        out.push(ObjectDiff {
+            id,
+            action: Action::Pruned,
+            changes: vec![Change {
+                path: FieldPath::default(),
+                op: Op::Remove,
+                before: Some(before.clone()),
+                after: None,
+            }],
+            before_text: crate::yaml::emit(&before),
+            after_text: String::new(),
+            live: Some(before),
+            rendered: None,
+        });
+    }
+    out
+}
