@@ -139,18 +139,8 @@ fn walk(path: &FieldPath, b: &Value, a: &Value, out: &mut Vec<Change>) {
                 let p = path.push(Seg::Key(k.clone()));
                 match (bm.get(k), am.get(k)) {
                     (Some(bv), Some(av)) => walk(&p, bv, av, out),
-                    (None, Some(av)) => out.push(Change {
-                        path: p,
-                        op: Op::Add,
-                        before: None,
-                        after: Some(av.clone()),
-                    }),
-                    (Some(bv), None) => out.push(Change {
-                        path: p,
-                        op: Op::Remove,
-                        before: Some(bv.clone()),
-                        after: None,
-                    }),
+                    (None, Some(av)) => one_sided(p, None, Some(av), out),
+                    (Some(bv), None) => one_sided(p, Some(bv), None, out),
                     (None, None) => {}
                 }
             }
@@ -221,6 +211,30 @@ fn walk(path: &FieldPath, b: &Value, a: &Value, out: &mut Vec<Change>) {
             after: Some(a.clone()),
         }),
     }
+}
+
+/// A map key present on one side: a non-empty map is split into one change per key (so
+/// `metadata.annotations` added with one key reads as that key added); anything else is one change.
+fn one_sided(path: FieldPath, b: Option<&Value>, a: Option<&Value>, out: &mut Vec<Change>) {
+    if let Some(Value::Object(m)) = a.or(b)
+        && !m.is_empty()
+    {
+        for (k, v) in m {
+            let p = path.push(Seg::Key(k.clone()));
+            if b.is_some() {
+                one_sided(p, Some(v), None, out);
+            } else {
+                one_sided(p, None, Some(v), out);
+            }
+        }
+        return;
+    }
+    out.push(Change {
+        path,
+        op: if a.is_some() { Op::Add } else { Op::Remove },
+        before: b.cloned(),
+        after: a.cloned(),
+    });
 }
 
 /// The leaf paths under `value` at `path` (named list entries where a key exists), for deciding
