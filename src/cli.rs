@@ -82,6 +82,7 @@ pub enum SchemaKind {
 
 /// `rollout diff`.
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct DiffArgs {
     /// The overlay directory (or a pre-rendered YAML file) to compare.
     #[arg(value_name = "DIR")]

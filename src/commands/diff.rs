@@ -87,3 +87,85 @@ pub fn run(args: DiffArgs) -> Result<Output, CommandError> {
         outcome: Outcome::from_findings(report.has_diff()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, ColorChoice, Command, DiffArgs, DiffFormat};
+
+    fn parse(args: &[&str]) -> DiffArgs {
+        let mut all = vec!["rollout", "diff"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all).unwrap().command {
+            Command::Diff(d) => d,
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let a = parse(&["overlays/staging"]);
+        assert_eq!(a.target.to_str(), Some("overlays/staging"));
+        assert_eq!(
+            (a.output, a.color, a.timeout),
+            (DiffFormat::Text, ColorChoice::Auto, 30.0)
+        );
+        assert!(a.live_dir.is_none() && a.kubeconfig.is_none() && a.ignore.is_empty());
+        let opts = super::options(&a).unwrap();
+        assert!(matches!(opts.live, rollout::diff::LiveOptions::Cluster(_)));
+    }
+
+    #[test]
+    fn each_form_and_last_value_wins() {
+        let a = parse(&[
+            "f.yaml",
+            "--live-dir",
+            "snap",
+            "--output",
+            "text",
+            "--output=json",
+            "--color",
+            "never",
+            "--color=always",
+            "--ignore",
+            "Deployment:/spec/replicas",
+            "--ignore",
+            "apps/StatefulSet:/spec",
+            "--prune-selector",
+            "a=b",
+            "--evidence",
+            "e.md",
+            "--evidence-json",
+            "e.json",
+            "--timeout",
+            "2.5",
+        ]);
+        assert_eq!(
+            (a.output, a.color, a.timeout),
+            (DiffFormat::Json, ColorChoice::Always, 2.5)
+        );
+        assert_eq!(a.ignore.len(), 2);
+        assert_eq!(a.prune_selector.as_deref(), Some("a=b"));
+        let opts = super::options(&a).unwrap();
+        assert!(matches!(opts.live, rollout::diff::LiveOptions::Snapshot(_)));
+        assert_eq!(opts.ignore[1].group.as_deref(), Some("apps"));
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        let bad: &[&[&str]] = &[
+            &["x", "--output", "yaml"],
+            &["x", "--color", "sometimes"],
+            &["x", "--live-dir", "d", "--context", "c"],
+            &[],
+        ];
+        for args in bad {
+            let mut all = vec!["rollout", "diff"];
+            all.extend_from_slice(args);
+            assert!(Cli::try_parse_from(all).is_err(), "{args:?}");
+        }
+        let a = parse(&["x", "--timeout", "0"]);
+        assert!(super::options(&a).is_err());
+    }
+}

@@ -136,8 +136,12 @@ fn walk(path: &FieldPath, b: &Value, a: &Value, out: &mut Vec<Change>) {
             keys.sort();
             keys.dedup();
             for k in keys {
+                let (bv, av) = (bm.get(k), am.get(k));
+                if bv == av {
+                    continue;
+                }
                 let p = path.push(Seg::Key(k.clone()));
-                match (bm.get(k), am.get(k)) {
+                match (bv, av) {
                     (Some(bv), Some(av)) => walk(&p, bv, av, out),
                     (None, Some(av)) => one_sided(p, None, Some(av), out),
                     (Some(bv), None) => one_sided(p, Some(bv), None, out),

@@ -239,7 +239,7 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         rendered_crds: rendered_crds(&rendered.resources),
     };
     let live = match &opts.live {
-        LiveOptions::Snapshot(dir) => Snapshot::load(dir)?.query(&query),
+        LiveOptions::Snapshot(dir) => Snapshot::load(dir)?.into_live(&query),
         LiveOptions::Cluster(c) => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -310,7 +310,27 @@ fn rendered_crds(resources: &[Resource]) -> Vec<(String, String)> {
 }
 
 fn normalized(value: &Value, id: &ResourceId, rules: &[IgnoreRule]) -> Value {
-    let mut v = value.clone();
+    // Copy without the two largest server-owned fields instead of copying and then dropping them.
+    let mut v = match value {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "status")
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("metadata", Value::Object(md)) => (
+                        k.clone(),
+                        Value::Object(
+                            md.iter()
+                                .filter(|(k, _)| k.as_str() != "managedFields")
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
+                        ),
+                    ),
+                    _ => (k.clone(), v.clone()),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    };
     normalize::drop_nulls(&mut v);
     normalize::strip(&mut v, id, rules);
     v

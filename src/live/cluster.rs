@@ -290,11 +290,7 @@ impl ClusterSource {
         config.connect_timeout = Some(opts.timeout);
         config.read_timeout = Some(opts.timeout);
         config.write_timeout = Some(opts.timeout);
-        let server = config
-            .cluster_url
-            .to_string()
-            .trim_end_matches('/')
-            .to_string();
+        let server = without_userinfo(&config.cluster_url.to_string());
         let default_namespace = config.default_namespace.clone();
         let client = Client::try_from(config).map_err(|source| ClusterError::Client {
             server: server.clone(),
@@ -567,7 +563,54 @@ fn resolve_kind(
     discovery.get(group)?.recommended_kind(kind)
 }
 
+/// The server URL without a trailing slash or any `user:password@` (never printed).
+fn without_userinfo(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
 /// Installs rustls's ring provider for the process; a provider already installed is fine.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_lose_credentials() {
+        assert_eq!(
+            without_userinfo("https://u:p@k8s.example:6443/"),
+            "https://k8s.example:6443"
+        );
+        assert_eq!(
+            without_userinfo("http://127.0.0.1:8080/prefix"),
+            "http://127.0.0.1:8080/prefix"
+        );
+    }
+
+    #[test]
+    fn messages_name_plural_group_and_scope() {
+        let ar = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("apps", "v1", "Deployment"),
+            "deployments",
+        );
+        assert_eq!(
+            describe(&ar, "media", Some("auth")),
+            "deployments.apps \"auth\" in namespace media"
+        );
+        let ns = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("", "v1", "Namespace"),
+            "namespaces",
+        );
+        assert_eq!(describe(&ns, "", None), "namespaces at cluster scope");
+    }
 }

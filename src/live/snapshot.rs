@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{LiveObjects, LiveQuery, SourceInfo, has_owner, same_object};
 use crate::fsutil::{self, FsError};
-use crate::resource::{LoadError, Resource, ResourceId, parse_resources};
+use crate::resource::{LoadError, Origin, Resource, ResourceId, parse_resources};
 
 /// A snapshot that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +66,49 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FsError> {
     Ok(())
 }
 
+/// Reads one snapshot file. Live state needs no source positions, so the fast YAML reader
+/// (serde-saphyr, or serde_json for `.json`) goes first; only when it fails is the text re-read
+/// with the positional parser, whose error names line and column.
+fn parse_file(text: &str, file: &Path) -> Result<Vec<Resource>, LoadError> {
+    let fast: Option<Vec<Value>> = if file.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str::<Value>(text).ok().map(|v| vec![v])
+    } else {
+        let mut options = serde_saphyr::Options::default();
+        options.strict_booleans = true;
+        options.legacy_octal_numbers = true;
+        options.budget = None;
+        serde_saphyr::from_multiple_with_options::<Value>(text, options).ok()
+    };
+    let Some(docs) = fast else {
+        return parse_resources(text, file);
+    };
+    let mut out = Vec::new();
+    for (document, doc) in docs.into_iter().enumerate() {
+        if doc.is_null() {
+            continue;
+        }
+        let origin = Origin {
+            file: file.to_path_buf(),
+            document,
+            ..Default::default()
+        };
+        let is_list = doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && doc.get("items").is_some_and(Value::is_array);
+        match doc {
+            Value::Object(mut m) if is_list => {
+                if let Some(Value::Array(items)) = m.remove("items") {
+                    out.extend(items.into_iter().map(|i| Resource::new(i, origin.clone())));
+                }
+            }
+            other => out.push(Resource::new(other, origin)),
+        }
+    }
+    Ok(out)
+}
+
 impl Snapshot {
     /// Reads every `.yaml`, `.yml` and `.json` file under `dir`; `List` documents are expanded.
     ///
@@ -84,7 +127,7 @@ impl Snapshot {
         let mut seen = std::collections::HashMap::new();
         for f in files {
             let text = fsutil::read_to_string(&f)?;
-            for r in parse_resources(&text, &f)? {
+            for r in parse_file(&text, &f)? {
                 let id = r.id();
                 let key = (
                     id.gvk.group.clone(),
@@ -121,10 +164,55 @@ impl Snapshot {
         &self.objects
     }
 
+    /// Like [`Snapshot::query`], but moves the objects out instead of copying them.
+    pub fn into_live(self, query: &LiveQuery) -> LiveObjects {
+        let (indexes, prune) = self.resolve(query);
+        let mut uses = vec![0usize; self.objects.len()];
+        for i in indexes.iter().flatten() {
+            uses[*i] += 1;
+        }
+        let mut slots: Vec<Option<Value>> =
+            self.objects.into_iter().map(|r| Some(r.value)).collect();
+        let found = indexes
+            .iter()
+            .map(|i| {
+                let i = (*i)?;
+                uses[i] -= 1;
+                if uses[i] == 0 {
+                    slots[i].take()
+                } else {
+                    slots[i].clone()
+                }
+            })
+            .collect();
+        LiveObjects {
+            found,
+            namespaces: query.ids.iter().map(|i| i.namespace.clone()).collect(),
+            prune,
+            source: SourceInfo::Snapshot { dir: self.dir },
+        }
+    }
+
     /// Answers a query: each id looked up by group, kind, namespace and name (any version); prune
     /// candidates are objects matching the selector, in a rendered namespace, of a rendered or
     /// default prune kind, not owned by a controller and not rendered.
     pub fn query(&self, query: &LiveQuery) -> LiveObjects {
+        let (indexes, prune) = self.resolve(query);
+        LiveObjects {
+            found: indexes
+                .iter()
+                .map(|i| i.map(|i| self.objects[i].value.clone()))
+                .collect(),
+            namespaces: query.ids.iter().map(|i| i.namespace.clone()).collect(),
+            prune,
+            source: SourceInfo::Snapshot {
+                dir: self.dir.clone(),
+            },
+        }
+    }
+
+    /// The index of each queried object, and the prune candidates (copied, sorted by id).
+    fn resolve(&self, query: &LiveQuery) -> (Vec<Option<usize>>, Vec<Value>) {
         let mut index = std::collections::HashMap::with_capacity(self.objects.len());
         for (i, r) in self.objects.iter().enumerate() {
             let id = r.id();
@@ -141,7 +229,7 @@ impl Snapshot {
                         id.namespace.clone(),
                         id.name.clone(),
                     ))
-                    .map(|&i| self.objects[i].value.clone())
+                    .copied()
             })
             .collect();
         let mut prune = Vec::new();
@@ -165,14 +253,7 @@ impl Snapshot {
             cands.sort_by(|a, b| a.0.cmp(&b.0));
             prune = cands.into_iter().map(|(_, v)| v).collect();
         }
-        LiveObjects {
-            found,
-            namespaces: query.ids.iter().map(|i| i.namespace.clone()).collect(),
-            prune,
-            source: SourceInfo::Snapshot {
-                dir: self.dir.clone(),
-            },
-        }
+        (found, prune)
     }
 }
 
@@ -270,6 +351,89 @@ mod tests {
                 "media-clustering",
             ]
         );
+    }
+
+    #[test]
+    fn fast_reader_reads_what_the_positional_parser_reads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/live/staging");
+        let mut files = Vec::new();
+        collect_files(&dir, &mut files).unwrap();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let fast: Vec<Value> = parse_file(&text, &f)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.value)
+                .collect();
+            let slow: Vec<Value> = parse_resources(&text, &f)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.value)
+                .collect();
+            assert_eq!(fast, slow, "{}", f.display());
+        }
+        // Plain scalars whose type depends on the YAML schema: both readers must agree.
+        let scalars = [
+            "'0755'",
+            "0755",
+            "0x1F",
+            "0o17",
+            "1_000",
+            "1.0",
+            "1e3",
+            "-3",
+            "+4",
+            ".5",
+            "\"true\"",
+            "true",
+            "True",
+            "FALSE",
+            "yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "n",
+            "Y",
+            "null",
+            "Null",
+            "~",
+            "",
+            "2026-01-01",
+            "2026-01-01T00:00:00Z",
+            "250m",
+            "1Gi",
+            "0.5",
+            "1:30",
+            "010",
+            "-0",
+            "0",
+            "NaNs",
+            "|\n  x",
+        ];
+        let f = Path::new("t.yaml");
+        for sc in scalars {
+            let text = format!("a: {sc}\n");
+            let fast: Vec<Value> = parse_file(&text, f)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.value)
+                .collect();
+            let slow: Vec<Value> = parse_resources(&text, f)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.value)
+                .collect();
+            assert_eq!(fast, slow, "{sc}");
+        }
+    }
+
+    #[test]
+    fn bad_snapshot_yaml_names_line_and_column() {
+        let err = parse_file("a: [1\n", Path::new("live.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("live.yaml:"), "{err}");
     }
 
     #[test]
