@@ -42,6 +42,16 @@ fn renamed(template: &Value, i: usize) -> Value {
     v
 }
 
+/// CPU time of this process (user + system) from /proc, in ms: robust against other load on the
+/// machine, unlike wall time. `None` off Linux.
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 10.0)
+}
+
 fn best<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut best = Duration::MAX;
     let mut last = None;
@@ -74,6 +84,13 @@ fn main() {
         rollout::yaml::emit(&list),
     )
     .unwrap();
+    let live_json_dir = tmp.path().join("live-json");
+    std::fs::create_dir_all(&live_json_dir).unwrap();
+    std::fs::write(
+        live_json_dir.join("deployments.json"),
+        serde_json::to_string_pretty(&list).unwrap(),
+    )
+    .unwrap();
     let mb = |p: &Path| std::fs::metadata(p).unwrap().len() as f64 / 1e6;
     println!(
         "input: {N} Deployments; rendered {:.1} MB, snapshot {:.1} MB",
@@ -91,14 +108,32 @@ fn main() {
         evidence_json: Some(tmp.path().join("evidence.json")),
         now: None,
     };
+    let cpu0 = cpu_ms();
     let (total, report) = best(|| rollout::diff::run(&opts).unwrap());
+    let cpu_run = cpu_ms().zip(cpu0).map(|(b, a)| (b - a) / RUNS as f64);
+    let json_opts = DiffOptions {
+        live: LiveOptions::Snapshot(live_json_dir.clone()),
+        ..opts.clone()
+    };
+    let (total_json, report_json) = best(|| rollout::diff::run(&json_opts).unwrap());
+    assert_eq!(report_json.summary(), report.summary());
+    let text_live = std::fs::read_to_string(live_dir.join("deployments.yaml")).unwrap();
+    let (raw_events, n_events) = best(|| {
+        let mut p = granit_parser::Parser::new_from_str(&text_live);
+        let mut n = 0usize;
+        while let Some(Ok(_)) = p.next_event() {
+            n += 1;
+        }
+        n
+    });
     let s = report.summary();
     assert_eq!((s.changed, s.unchanged), (N, 0));
     assert!(report.evidence.unexpected.is_empty());
     let (text_t, text) = best(|| report.render_text(false));
 
     let (parse_r, r) = best(|| render_dir(&rendered_path).unwrap());
-    let (parse_l, snap) = best(|| Snapshot::load(&live_dir).unwrap());
+    let (parse_l, snap) = best(|| Snapshot::load_lean(&live_dir).unwrap());
+    let (parse_full, _) = best(|| Snapshot::load(&live_dir).unwrap());
     let query = LiveQuery {
         ids: r.resources.iter().map(Resource::id).collect(),
         ..Default::default()
@@ -131,12 +166,25 @@ fn main() {
         ms(total)
     );
     println!(
+        "rollout diff, snapshot as `kubectl get -o json`: {:>5.1} ms  (best of {RUNS})",
+        ms(total_json)
+    );
+    if let Some(c) = cpu_run {
+        println!("  CPU time per run (user+sys, both threads): {c:>6.0} ms");
+    }
+    println!("  rendering and snapshot loading overlap on two threads; parts below are sequential");
+    println!(
+        "  (floor: YAML events of the snapshot, no values built: {:.1} ms, {n_events} events)",
+        ms(raw_events)
+    );
+    println!(
         "  parse rendered stream                   : {:>8.1} ms",
         ms(parse_r)
     );
     println!(
-        "  load snapshot (List)                    : {:>8.1} ms",
-        ms(parse_l)
+        "  load snapshot, managedFields skipped    : {:>8.1} ms (all fields: {:.1} ms)",
+        ms(parse_l),
+        ms(parse_full)
     );
     println!(
         "  normalize + project + compare + YAML    : {:>8.1} ms",

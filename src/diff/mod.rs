@@ -231,16 +231,27 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         .as_deref()
         .map(LabelSelector::parse)
         .transpose()?;
-    let rendered = render_dir(&opts.target)?;
+    // A snapshot loads on a second thread while the target renders.
+    let (rendered, snapshot) = std::thread::scope(|scope| {
+        let loading = match &opts.live {
+            LiveOptions::Snapshot(dir) => Some(scope.spawn(|| Snapshot::load_lean(dir))),
+            LiveOptions::Cluster(_) => None,
+        };
+        let rendered = render_dir(&opts.target);
+        let snapshot = loading.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (rendered, snapshot)
+    });
+    let rendered = rendered?;
     check_duplicates(&rendered.resources)?;
     let query = LiveQuery {
         ids: rendered.resources.iter().map(Resource::id).collect(),
         prune,
         rendered_crds: rendered_crds(&rendered.resources),
     };
-    let live = match &opts.live {
-        LiveOptions::Snapshot(dir) => Snapshot::load(dir)?.into_live(&query),
-        LiveOptions::Cluster(c) => {
+    let live = match (&opts.live, snapshot) {
+        (LiveOptions::Snapshot(_), Some(snapshot)) => snapshot?.into_live(&query),
+        (LiveOptions::Snapshot(dir), None) => Snapshot::load_lean(dir)?.into_live(&query),
+        (LiveOptions::Cluster(c), _) => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -251,11 +262,14 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
             })?
         }
     };
-    let objects = compare_all(&rendered.resources, &live, &opts.ignore);
+    let source = live.source.clone();
+    let objects = compare_owned(&rendered.resources, live, &opts.ignore);
+    // Freeing tens of thousands of parsed nodes takes a while; nothing waits for it.
+    std::thread::spawn(move || drop(rendered.resources));
     let now = opts.now.unwrap_or_else(jiff::Timestamp::now);
     let evidence = evidence::build(
         &objects,
-        &live.source,
+        &source,
         &opts.target,
         &opts.expect,
         now,
@@ -275,7 +289,7 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
     }
     Ok(DiffReport {
         target: opts.target.clone(),
-        source: live.source,
+        source,
         objects,
         warnings: rendered.warnings,
         evidence,
@@ -307,6 +321,12 @@ fn rendered_crds(resources: &[Resource]) -> Vec<(String, String)> {
             Some((g.to_string(), k.to_string()))
         })
         .collect()
+}
+
+fn normalized_owned(mut v: Value, id: &ResourceId, rules: &[IgnoreRule]) -> Value {
+    normalize::drop_nulls(&mut v);
+    normalize::strip(&mut v, id, rules);
+    v
 }
 
 fn normalized(value: &Value, id: &ResourceId, rules: &[IgnoreRule]) -> Value {
@@ -342,60 +362,119 @@ pub fn compare_all(
     live: &LiveObjects,
     rules: &[IgnoreRule],
 ) -> Vec<ObjectDiff> {
-    let mut out = Vec::with_capacity(rendered.len() + live.prune.len());
-    for (i, r) in rendered.iter().enumerate() {
-        let mut id = r.id();
-        if let Some(ns) = live.namespaces.get(i) {
-            id.namespace = ns.clone();
-        }
-        let mut after = normalized(&r.value, &id, rules);
-        let mut before = live
-            .found
-            .get(i)
-            .and_then(Option::as_ref)
-            .map(|l| normalized(l, &id, rules));
-        if mask::is_secret(&id.gvk.group, &id.gvk.kind) {
-            mask::mask_secret(before.as_mut(), Some(&mut after));
-        }
-        out.push(match before {
-            Some(b) => {
-                let projected = normalize::project(&b, &after);
-                let changes = changes::compare(&projected, &after);
-                let action = if changes.is_empty() {
-                    Action::Unchanged
-                } else {
-                    Action::Changed
-                };
-                let (before_text, after_text) = if changes.is_empty() {
-                    (String::new(), String::new())
-                } else {
-                    (crate::yaml::emit(&projected), crate::yaml::emit(&after))
-                };
-                ObjectDiff {
-                    id,
-                    action,
-                    changes,
-                    before_text,
-                    after_text,
-                    live: Some(b),
-                    rendered: Some(after),
-                }
-            }
-            None => ObjectDiff {
+    compare_owned(rendered, live.clone(), rules)
+}
+
+/// Compares one rendered object with its live counterpart (`None`: not found).
+fn compare_one(
+    r: &Resource,
+    namespace: Option<&String>,
+    live: Option<Value>,
+    rules: &[IgnoreRule],
+) -> ObjectDiff {
+    let mut id = r.id();
+    if let Some(ns) = namespace {
+        id.namespace = ns.clone();
+    }
+    let mut after = normalized(&r.value, &id, rules);
+    let mut before = live.map(|l| normalized_owned(l, &id, rules));
+    if mask::is_secret(&id.gvk.group, &id.gvk.kind) {
+        mask::mask_secret(before.as_mut(), Some(&mut after));
+    }
+    match before {
+        Some(b) => {
+            let projected = normalize::project(&b, &after);
+            let changes = changes::compare(&projected, &after);
+            let action = if changes.is_empty() {
+                Action::Unchanged
+            } else {
+                Action::Changed
+            };
+            let (before_text, after_text) = if changes.is_empty() {
+                (String::new(), String::new())
+            } else {
+                (crate::yaml::emit(&projected), crate::yaml::emit(&after))
+            };
+            ObjectDiff {
                 id,
-                action: Action::Created,
-                changes: vec![Change {
-                    path: FieldPath::default(),
-                    op: Op::Add,
-                    before: None,
-                    after: Some(after.clone()),
-                }],
-                before_text: String::new(),
-                after_text: crate::yaml::emit(&after),
-                live: None,
+                action,
+                changes,
+                before_text,
+                after_text,
+                live: Some(b),
                 rendered: Some(after),
-            },
+            }
+        }
+        None => ObjectDiff {
+            id,
+            action: Action::Created,
+            changes: vec![Change {
+                path: FieldPath::default(),
+                op: Op::Add,
+                before: None,
+                after: Some(after.clone()),
+            }],
+            before_text: String::new(),
+            after_text: crate::yaml::emit(&after),
+            live: None,
+            rendered: Some(after),
+        },
+    }
+}
+
+/// [`compare_all`], consuming the live objects (no copies).
+pub fn compare_owned(
+    rendered: &[Resource],
+    live: LiveObjects,
+    rules: &[IgnoreRule],
+) -> Vec<ObjectDiff> {
+    let mut out = Vec::with_capacity(rendered.len() + live.prune.len());
+    let mut found: Vec<Option<Value>> = live.found;
+    found.resize(rendered.len(), None);
+    let tasks: Vec<(&Resource, Option<&String>, Option<Value>)> = rendered
+        .iter()
+        .zip(found)
+        .enumerate()
+        .map(|(i, (r, l))| (r, live.namespaces.get(i), l))
+        .collect();
+    // Objects are independent: big inputs are compared on every core, order kept.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if tasks.len() >= 256 && threads > 1 {
+        let per = tasks.len().div_ceil(threads);
+        let mut chunks: Vec<Vec<_>> = Vec::new();
+        let mut it = tasks.into_iter();
+        loop {
+            let c: Vec<_> = it.by_ref().take(per).collect();
+            if c.is_empty() {
+                break;
+            }
+            chunks.push(c);
+        }
+        let results: Vec<Vec<ObjectDiff>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|c| {
+                    scope.spawn(move || {
+                        c.into_iter()
+                            .map(|(r, ns, l)| compare_one(r, ns, l, rules))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
         });
+        out.extend(results.into_iter().flatten());
+    } else {
+        out.extend(
+            tasks
+                .into_iter()
+                .map(|(r, ns, l)| compare_one(r, ns, l, rules)),
+        );
     }
     for p in &live.prune {
         let res = Resource::new(p.clone(), Default::default());
@@ -420,4 +499,45 @@ pub fn compare_all(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::SourceInfo;
+
+    fn cm(name: &str, value: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "media"}, "data": {"k": value}})
+    }
+
+    #[test]
+    fn many_objects_keep_their_order_and_results() {
+        let n = 1000;
+        let rendered: Vec<Resource> = (0..n)
+            .map(|i| Resource::new(cm(&format!("c{i:04}"), "new"), Default::default()))
+            .collect();
+        let found = (0..n)
+            .map(|i| match i % 3 {
+                0 => Some(cm(&format!("c{i:04}"), "old")),
+                1 => Some(cm(&format!("c{i:04}"), "new")),
+                _ => None,
+            })
+            .collect();
+        let live = LiveObjects {
+            found,
+            namespaces: vec!["media".into(); n],
+            prune: vec![cm("gone", "x")],
+            source: SourceInfo::Snapshot { dir: "s".into() },
+        };
+        let out = compare_owned(&rendered, live, &[]);
+        assert_eq!(out.len(), n + 1);
+        for (i, o) in out.iter().take(n).enumerate() {
+            assert_eq!(o.id.name, format!("c{i:04}"));
+            let want = [Action::Changed, Action::Unchanged, Action::Created][i % 3];
+            assert_eq!(o.action, want, "{i}");
+        }
+        assert_eq!(out[n].action, Action::Pruned);
+        assert_eq!(out[0].changes[0].path.to_string(), "data.k");
+    }
 }
