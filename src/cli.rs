@@ -87,10 +87,10 @@ pub struct DiffArgs {
     /// The overlay directory (or a pre-rendered YAML file) to compare.
     #[arg(value_name = "DIR")]
     pub target: PathBuf,
-    /// Read live state from `kubectl get -o yaml` files in DIR, not a cluster.
+    /// Read live state from `kubectl get -o yaml` files in DIR.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["kubeconfig", "context"])]
     pub live_dir: Option<PathBuf>,
-    /// The kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster).
+    /// Kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context (default: its current context).

@@ -470,3 +470,24 @@ fn input_errors_exit_2_with_a_location() {
         "{err}"
     );
 }
+
+#[test]
+fn rendered_objects_need_kind_and_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("r.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: media\n",
+    )
+    .unwrap();
+    let live = root().join(LIVE);
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", "r.yaml", "--live-dir", live.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: r.yaml:3:1: rendered object has no metadata.name\n"
+    );
+}

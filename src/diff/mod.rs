@@ -71,6 +71,14 @@ pub enum DiffError {
     /// `--prune-selector` is not a label selector.
     #[error(transparent)]
     Selector(#[from] SelectorError),
+    /// A rendered object has no kind or name.
+    #[error("{at}: rendered object has no {missing}")]
+    Incomplete {
+        /// Where (file:line:col).
+        at: String,
+        /// `apiVersion`, `kind` or `metadata.name`.
+        missing: &'static str,
+    },
     /// Two rendered objects share an identity.
     #[error("{second}: {id} is rendered twice (first at {first})")]
     Duplicate {
@@ -300,6 +308,18 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
 fn check_duplicates(resources: &[Resource]) -> Result<(), DiffError> {
     let mut seen = std::collections::HashMap::with_capacity(resources.len());
     for r in resources {
+        for (missing, value, pointer) in [
+            ("apiVersion", r.api_version(), "/apiVersion"),
+            ("kind", r.kind(), "/kind"),
+            ("metadata.name", r.name(), "/metadata"),
+        ] {
+            if value.is_empty() {
+                return Err(DiffError::Incomplete {
+                    at: r.origin.describe(pointer),
+                    missing,
+                });
+            }
+        }
         if let Some(first) = seen.insert(r.id(), r.origin.describe("")) {
             return Err(DiffError::Duplicate {
                 id: r.id().to_string(),
@@ -383,6 +403,7 @@ fn compare_one(
     }
     match before {
         Some(b) => {
+            normalize::reconcile(&mut after, &b);
             let projected = normalize::project(&b, &after);
             let changes = changes::compare(&projected, &after);
             let action = if changes.is_empty() {

@@ -249,6 +249,121 @@ pub fn project(live: &Value, rendered: &Value) -> Value {
     }
 }
 
+/// Map keys whose values are resource quantities (`cpu: 0.5` and `cpu: 500m` are equal).
+const QUANTITY_PARENTS: &[&str] = &["requests", "limits", "hard", "capacity", "allocatable"];
+
+/// The value of a Kubernetes quantity in nano-units, exactly (`None` when not a quantity).
+pub fn quantity_nanos(v: &Value) -> Option<i128> {
+    let text = match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(rest) => (-1i128, rest),
+        None => (1, text.strip_prefix('+').unwrap_or(&text)),
+    };
+    let split = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
+    let (num, suffix) = body.split_at(split);
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    if (int.is_empty() && frac.is_empty()) || frac.len() > 9 {
+        return None;
+    }
+    let int: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let frac_nanos: i128 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
+    let base = int.checked_mul(1_000_000_000)?.checked_add(frac_nanos)?;
+    let (mul, div): (i128, i128) = match suffix {
+        "" => (1, 1),
+        "n" => (1, 1_000_000_000),
+        "u" => (1, 1_000_000),
+        "m" => (1, 1_000),
+        "k" => (1_000, 1),
+        "M" => (1_000_000, 1),
+        "G" => (1_000_000_000, 1),
+        "T" => (1_000_000_000_000, 1),
+        "P" => (1_000_000_000_000_000, 1),
+        "E" => (1_000_000_000_000_000_000, 1),
+        "Ki" => (1 << 10, 1),
+        "Mi" => (1 << 20, 1),
+        "Gi" => (1 << 30, 1),
+        "Ti" => (1 << 40, 1),
+        "Pi" => (1 << 50, 1),
+        "Ei" => (1 << 60, 1),
+        s if s.starts_with(['e', 'E']) => {
+            let exp: u32 = s[1..].parse().ok()?;
+            (10i128.checked_pow(exp)?, 1)
+        }
+        _ => return None,
+    };
+    let scaled = base.checked_mul(mul)?;
+    if scaled % div != 0 {
+        return None;
+    }
+    Some(sign * scaled / div)
+}
+
+/// Removes from `rendered` what applying would not change but would still print as a difference:
+/// keys holding `{}`, `[]` or null that live does not have (the API server omits empty values),
+/// and quantities equal to live's in another spelling (`0.5` vs `500m`, `1024Mi` vs `1Gi`), which
+/// take live's spelling.
+pub fn reconcile(rendered: &mut Value, live: &Value) {
+    reconcile_at(rendered, live, "");
+}
+
+fn is_empty_value(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+fn reconcile_at(rendered: &mut Value, live: &Value, parent_key: &str) {
+    match (rendered, live) {
+        (Value::Object(r), Value::Object(l)) => {
+            r.retain(|k, v| l.contains_key(k) || !is_empty_value(v));
+            let quantities = QUANTITY_PARENTS.contains(&parent_key);
+            for (k, rv) in r.iter_mut() {
+                let Some(lv) = l.get(k) else { continue };
+                if quantities
+                    && rv != lv
+                    && let (Some(a), Some(b)) = (quantity_nanos(rv), quantity_nanos(lv))
+                    && a == b
+                {
+                    *rv = lv.clone();
+                    continue;
+                }
+                reconcile_at(rv, lv, k);
+            }
+        }
+        (Value::Array(r), Value::Array(l)) if r.iter().chain(l).all(Value::is_object) => {
+            match list_key(r, l) {
+                Some(key) => {
+                    for ri in r.iter_mut() {
+                        let name = entry_key(ri, key);
+                        if let Some(li) = l.iter().find(|li| entry_key(li, key) == name) {
+                            reconcile_at(ri, li, "");
+                        }
+                    }
+                }
+                None => {
+                    for (ri, li) in r.iter_mut().zip(l) {
+                        reconcile_at(ri, li, "");
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,6 +451,63 @@ mod tests {
                 "metadata: {name: auth}\nspec:\n  template:\n    spec:\n      containers: [{name: a}]\n"
             )
         );
+    }
+
+    /// (name, rendered, live, rendered after reconcile)
+    const RECONCILE: &[(&str, &str, &str, &str)] = &[
+        (
+            "helm's empty values that the server omits are dropped",
+            "spec: {nodeSelector: {}, tolerations: [], affinity: null, replicas: 1}",
+            "spec: {replicas: 1}",
+            "spec: {replicas: 1}",
+        ),
+        (
+            "negative: an empty value live has is kept (so a real change still shows)",
+            "spec: {securityContext: {}}",
+            "spec: {securityContext: {runAsUser: 1000}}",
+            "spec: {securityContext: {}}",
+        ),
+        (
+            "equal quantities take live's spelling, inside named containers",
+            "containers: [{name: a, resources: {requests: {cpu: 0.5, memory: 1024Mi}, limits: {cpu: '2'}}}]",
+            "containers: [{name: a, resources: {requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: '2'}}}]",
+            "containers: [{name: a, resources: {requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: '2'}}}]",
+        ),
+        (
+            "negative: different quantities stay",
+            "resources: {requests: {cpu: 250m}}",
+            "resources: {requests: {cpu: 500m}}",
+            "resources: {requests: {cpu: 250m}}",
+        ),
+        (
+            "negative: quantity rules only under requests/limits",
+            "data: {size: 0.5}",
+            "data: {size: 500m}",
+            "data: {size: 0.5}",
+        ),
+    ];
+
+    #[test]
+    fn reconcile_table() {
+        for (name, rendered, live, want) in RECONCILE {
+            let mut r = y(rendered);
+            reconcile(&mut r, &y(live));
+            assert_eq!(r, y(want), "{name}");
+        }
+    }
+
+    #[test]
+    fn quantities() {
+        let q = |s: &str| quantity_nanos(&Value::String(s.into()));
+        assert_eq!(q("500m"), q("0.5"));
+        assert_eq!(q("1Gi"), q("1024Mi"));
+        assert_eq!(q("1k"), q("1000"));
+        assert_eq!(q("1e3"), q("1k"));
+        assert_eq!(q("1.5"), Some(1_500_000_000));
+        assert_eq!(quantity_nanos(&serde_json::json!(2)), q("2"));
+        for bad in ["", "abc", "1Xi", "1.2.3", "."] {
+            assert_eq!(q(bad), None, "{bad}");
+        }
     }
 
     #[test]

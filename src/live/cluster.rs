@@ -487,6 +487,9 @@ impl ClusterSource {
                 let Some((ar, caps)) = resolve_kind(&discovery, &group, &kind) else {
                     continue;
                 };
+                if !caps.supports_operation(kube::discovery::verbs::LIST) {
+                    continue;
+                }
                 let scopes: Vec<&str> = match caps.scope {
                     Scope::Namespaced => ns_set.iter().copied().filter(|n| !n.is_empty()).collect(),
                     Scope::Cluster => vec![""],
