@@ -506,3 +506,146 @@ fn kubeconfig_env_and_context_flag_pick_the_cluster() {
     assert!(err.starts_with("error: cannot load kubeconfig: "), "{err}");
     assert!(err.contains("nope"), "{err}");
 }
+
+#[test]
+fn custom_resources_resolve_through_discovery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let crd = serde_json::json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "streamconfigs.media.sploot.io"},
+        "spec": {"group": "media.sploot.io", "scope": "Namespaced",
+            "names": {"kind": "StreamConfig", "plural": "streamconfigs", "singular": "streamconfig"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+    let cr = serde_json::json!({"apiVersion": "media.sploot.io/v1", "kind": "StreamConfig",
+        "metadata": {"name": "embeddings", "namespace": "media"}, "spec": {"stream": "embeddings"}});
+    let app = serde_json::json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+        "metadata": {"name": "media-staging", "namespace": "argocd"},
+        "spec": {"project": "default", "destination": {"namespace": "media", "server": "https://kubernetes.default.svc"},
+            "source": {"repoURL": "https://git.sploot.internal/media.git", "path": "overlays/staging", "targetRevision": "main"}}});
+    let mut live_app = app.clone();
+    live_app["metadata"]["uid"] = "0b7c".into();
+    live_app["metadata"]["resourceVersion"] = "9".into();
+    live_app["spec"]["source"]["targetRevision"] = "release-1.7".into();
+    live_app["status"] =
+        serde_json::json!({"sync": {"status": "Synced"}, "health": {"status": "Healthy"}});
+    std::fs::write(
+        tmp.path().join("r.yaml"),
+        rollout::yaml::emit_stream([&crd, &cr, &app]),
+    )
+    .unwrap();
+    let server = FakeKube::start(vec![
+        Step::get(
+            "/apis",
+            200,
+            group_list_versions(&[
+                ("apiextensions.k8s.io", "v1"),
+                ("argoproj.io", "v1alpha1"),
+                ("apps", "v1"),
+            ]),
+        ),
+        Step::get(
+            "/apis/apiextensions.k8s.io/v1",
+            200,
+            resource_list(
+                "apiextensions.k8s.io/v1",
+                &[(
+                    "customresourcedefinitions",
+                    "CustomResourceDefinition",
+                    false,
+                )],
+            ),
+        ),
+        Step::get(
+            "/apis/argoproj.io/v1alpha1",
+            200,
+            resource_list(
+                "argoproj.io/v1alpha1",
+                &[
+                    ("applications", "Application", true),
+                    ("appprojects", "AppProject", true),
+                ],
+            ),
+        ),
+        Step::get(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/streamconfigs.media.sploot.io",
+            404,
+            not_found(
+                "apiextensions.k8s.io",
+                "customresourcedefinitions",
+                "streamconfigs.media.sploot.io",
+            ),
+        ),
+        // StreamConfig: not served yet, but its CRD is rendered: "will be created", no request.
+        Step::get(
+            "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/media-staging",
+            200,
+            live_app,
+        ),
+    ]);
+    let kc = server.kubeconfig(tmp.path());
+    let (code, out, err) = rollout(
+        tmp.path(),
+        &[
+            "diff",
+            "r.yaml",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let got: Vec<String> = v["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {} {:?}",
+                o["id"].as_str().unwrap(),
+                o["action"].as_str().unwrap(),
+                o["changes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["path"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "apiextensions.k8s.io.v1.CustomResourceDefinition..streamconfigs.media.sploot.io created [\"\"]",
+            "media.sploot.io.v1.StreamConfig.media.embeddings created [\"\"]",
+            "argoproj.io.v1alpha1.Application.argocd.media-staging changed [\"spec.source.targetRevision\"]",
+        ]
+    );
+
+    // A kind the cluster does not serve and no rendered CRD defines is an error naming it.
+    std::fs::write(
+        tmp.path().join("w.yaml"),
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: media}\n",
+    )
+    .unwrap();
+    let server = FakeKube::start(vec![Step::get(
+        "/apis",
+        200,
+        group_list_versions(&[("apps", "v1")]),
+    )]);
+    let kc = server.kubeconfig(tmp.path());
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", "w.yaml", "--kubeconfig", kc.to_str().unwrap()],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: the cluster does not serve example.com/v1, Kind=Widget (needed for example.com.v1.Widget.media.w); install its CustomResourceDefinition or check apiVersion\n"
+    );
+}

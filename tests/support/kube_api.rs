@@ -405,6 +405,15 @@ pub fn group_list(groups: &[&str]) -> Value {
     })).collect::<Vec<_>>()})
 }
 
+/// `/apis` with `(group, version)` pairs, one version per group.
+pub fn group_list_versions(groups: &[(&str, &str)]) -> Value {
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups.iter().map(|(g, v)| json!({
+        "name": g,
+        "versions": [{"groupVersion": format!("{g}/{v}"), "version": v}],
+        "preferredVersion": {"groupVersion": format!("{g}/{v}"), "version": v},
+    })).collect::<Vec<_>>()})
+}
+
 /// A resource list (`/api/v1`, `/apis/apps/v1`): `(plural, Kind, namespaced)` plus status subresources.
 pub fn resource_list(group_version: &str, kinds: &[(&str, &str, bool)]) -> Value {
     let verbs = [
