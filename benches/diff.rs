@@ -104,6 +104,7 @@ fn main() {
         prune_selector: None,
         ignore: vec![],
         expect: Expectations::default(),
+        environment: Some("bench".into()),
         evidence_markdown: Some(tmp.path().join("evidence.md")),
         evidence_json: Some(tmp.path().join("evidence.json")),
         now: None,
@@ -147,6 +148,7 @@ fn main() {
             &live.source,
             &rendered_path,
             &Expectations::default(),
+            Some("bench"),
             jiff::Timestamp::now(),
             &text,
         )

@@ -111,9 +111,13 @@ pub struct DiffArgs {
     /// Write the same evidence as JSON (read by `rollout evidence`).
     #[arg(long, value_name = "FILE.json")]
     pub evidence_json: Option<PathBuf>,
-    /// Seconds to wait for each API request.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
-    pub timeout: f64,
+    /// The environment to record in the evidence (e.g. staging).
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+    /// How long to wait for each API request (e.g. 30s, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+          value_parser = rollout::duration::parse)]
+    pub timeout: std::time::Duration,
     /// Colour the text diff: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod diff;
+pub mod duration;
 pub mod exit;
 pub mod fsutil;
 pub mod live;

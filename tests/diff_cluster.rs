@@ -1,15 +1,18 @@
 //! `rollout diff` against a cluster: the real `kube` client, through a real kubeconfig, talking to
 //! the scripted fake API server in `tests/support/kube_api.rs`.
 
-mod support;
+#[path = "support/diff_cli.rs"]
+mod diff_cli;
+#[path = "support/kube_api.rs"]
+mod kube_api;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use diff_cli::{rollout, root};
+use kube_api::*;
 use serde_json::Value;
-use support::kube_api::*;
-use support::{rollout, root};
 
 /// The pre-rollout snapshot objects by id (`v1.ConfigMap.media.media-config`).
 fn live_objects() -> HashMap<String, Value> {
@@ -436,7 +439,7 @@ fn a_hanging_server_fails_within_the_timeout() {
             "--kubeconfig",
             kc.to_str().unwrap(),
             "--timeout",
-            "1",
+            "1s",
         ],
         &[],
     );
@@ -468,7 +471,7 @@ fn a_server_that_is_down_fails_fast_naming_it() {
             "--kubeconfig",
             kc.to_str().unwrap(),
             "--timeout",
-            "2",
+            "2s",
         ],
         &[],
     );
@@ -489,7 +492,7 @@ fn kubeconfig_env_and_context_flag_pick_the_cluster() {
     let rendered = small_rendered(tmp.path());
     let (code, _, err) = rollout(
         tmp.path(),
-        &["diff", &rendered, "--context", "other", "--timeout", "2"],
+        &["diff", &rendered, "--context", "other", "--timeout", "2s"],
         &[("KUBECONFIG", kc.to_str().unwrap())],
     );
     assert_eq!(code, 2);

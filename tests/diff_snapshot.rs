@@ -1,12 +1,13 @@
 //! `rollout diff` against the committed pre-rollout snapshot (`fixtures/live/staging`): the real
 //! binary, exit codes, the exact set of changes, masking, ignore rules, snapshots of every output.
 
-mod support;
+#[path = "support/diff_cli.rs"]
+mod diff_cli;
 
 use std::collections::BTreeSet;
 
+use diff_cli::{rollout, root};
 use serde_json::Value;
-use support::{rollout, root};
 
 const STAGING: &str = "fixtures/diff/rendered-staging.yaml";
 const LIVE: &str = "fixtures/live/staging";
@@ -15,7 +16,7 @@ fn filters() -> Vec<(&'static str, &'static str)> {
     vec![
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
         (
-            r#"(rollout version:\*\* |"rollout_version": ")\d+\.\d+\.\d+"#,
+            r#"(rollout version:\*\* |"rolloutVersion": ")\d+\.\d+\.\d+"#,
             "${1}[VERSION]",
         ),
     ]
@@ -159,6 +160,8 @@ fn evidence_snapshots_and_rewrite_is_stable() {
         md.to_str().unwrap(),
         "--evidence-json",
         js.to_str().unwrap(),
+        "--environment",
+        "staging",
     ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains(&format!("wrote {}", md.display())), "{err}");
@@ -169,23 +172,39 @@ fn evidence_snapshots_and_rewrite_is_stable() {
     assert_eq!(
         keys,
         [
-            "base_image_annotation",
+            "baseImageAnnotation",
+            "changes",
             "diff",
-            "expected_only",
+            "environment",
+            "expectedOnly",
             "flag",
-            "generated_at",
+            "generatedAt",
+            "kind",
             "live",
             "rendered",
-            "rollout_version",
-            "schema",
+            "rolloutVersion",
+            "schemaVersion",
+            "source",
             "summary",
             "unexpected",
             "workloads"
         ],
         "top-level evidence fields are an interface (rollout evidence reads them)"
     );
-    assert_eq!(v["rollout_version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(v["expected_only"], true);
+    assert_eq!(v["rolloutVersion"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(v["expectedOnly"], true);
+    assert_eq!(v["kind"], "flag-diff");
+    assert_eq!(v["schemaVersion"], 1);
+    assert_eq!(v["environment"], "staging");
+    assert_eq!(
+        v["changes"],
+        serde_json::json!([
+            {"resource": "apps/v1/Deployment/media/auth", "container": "auth",
+             "name": "ENABLE_EMBEDDING_EVENT_STREAMS", "before": null, "after": "1"},
+            {"resource": "apps/v1/Deployment/media/embedder", "container": "embedder",
+             "name": "ENABLE_EMBEDDING_EVENT_STREAMS", "before": null, "after": "1"},
+        ])
+    );
     insta::with_settings!({filters => filters()}, {
         insta::assert_snapshot!("staging_evidence_md", md_text);
         insta::assert_snapshot!("staging_evidence_json", js_text);
@@ -292,7 +311,7 @@ fn changes_outside_the_rollout_are_flagged_unexpected() {
     );
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&std::fs::read_to_string(js).unwrap()).unwrap();
-    assert_eq!(v["expected_only"], false);
+    assert_eq!(v["expectedOnly"], false);
     let unexpected: Vec<String> = v["unexpected"]
         .as_array()
         .unwrap()

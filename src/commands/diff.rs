@@ -2,7 +2,6 @@
 //! and the text or JSON to print. Colour is decided here (`--color`, terminal, `NO_COLOR`).
 
 use std::io::IsTerminal;
-use std::time::Duration;
 
 use rollout::diff::{DiffOptions, Expectations, IgnoreRule, LiveOptions};
 use rollout::exit::Outcome;
@@ -18,19 +17,15 @@ fn options(args: &DiffArgs) -> Result<DiffOptions, CommandError> {
         .iter()
         .map(|s| IgnoreRule::parse(s))
         .collect::<Result<Vec<_>, _>>()?;
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 86_400.0) {
-        return Err(format!(
-            "invalid --timeout {}: expected seconds between 0 and 86400",
-            args.timeout
-        )
-        .into());
+    if args.timeout.is_zero() {
+        return Err("invalid --timeout 0s: use a duration above zero, e.g. 30s".into());
     }
     let live = match &args.live_dir {
         Some(dir) => LiveOptions::Snapshot(dir.clone()),
         None => LiveOptions::Cluster(ClusterOptions {
             kubeconfig: args.kubeconfig.clone(),
             context: args.context.clone(),
-            timeout: Duration::from_secs_f64(args.timeout),
+            timeout: args.timeout,
             ..Default::default()
         }),
     };
@@ -40,6 +35,7 @@ fn options(args: &DiffArgs) -> Result<DiffOptions, CommandError> {
         prune_selector: args.prune_selector.clone(),
         ignore,
         expect: Expectations::default(),
+        environment: args.environment.clone(),
         evidence_markdown: args.evidence.clone(),
         evidence_json: args.evidence_json.clone(),
         now: None,
@@ -90,6 +86,8 @@ pub fn run(args: DiffArgs) -> Result<Output, CommandError> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use clap::Parser;
 
     use crate::cli::{Cli, ColorChoice, Command, DiffArgs, DiffFormat};
@@ -109,7 +107,7 @@ mod tests {
         assert_eq!(a.target.to_str(), Some("overlays/staging"));
         assert_eq!(
             (a.output, a.color, a.timeout),
-            (DiffFormat::Text, ColorChoice::Auto, 30.0)
+            (DiffFormat::Text, ColorChoice::Auto, Duration::from_secs(30))
         );
         assert!(a.live_dir.is_none() && a.kubeconfig.is_none() && a.ignore.is_empty());
         let opts = super::options(&a).unwrap();
@@ -139,11 +137,17 @@ mod tests {
             "--evidence-json",
             "e.json",
             "--timeout",
-            "2.5",
+            "1m",
+            "--timeout",
+            "2500ms",
         ]);
         assert_eq!(
             (a.output, a.color, a.timeout),
-            (DiffFormat::Json, ColorChoice::Always, 2.5)
+            (
+                DiffFormat::Json,
+                ColorChoice::Always,
+                Duration::from_millis(2500)
+            )
         );
         assert_eq!(a.ignore.len(), 2);
         assert_eq!(a.prune_selector.as_deref(), Some("a=b"));
@@ -157,6 +161,7 @@ mod tests {
         let bad: &[&[&str]] = &[
             &["x", "--output", "yaml"],
             &["x", "--color", "sometimes"],
+            &["x", "--timeout", "30"],
             &["x", "--live-dir", "d", "--context", "c"],
             &[],
         ];
@@ -165,7 +170,7 @@ mod tests {
             all.extend_from_slice(args);
             assert!(Cli::try_parse_from(all).is_err(), "{args:?}");
         }
-        let a = parse(&["x", "--timeout", "0"]);
+        let a = parse(&["x", "--timeout", "0s"]);
         assert!(super::options(&a).is_err());
     }
 }

@@ -15,8 +15,10 @@ use crate::live::SourceInfo;
 
 /// Version stamped into evidence.
 pub const ROLLOUT_VERSION: &str = env!("CARGO_PKG_VERSION");
-/// `schema` field of the JSON evidence; bumped only when a top-level field changes meaning.
-pub const EVIDENCE_SCHEMA: &str = "rollout.diff.evidence/v1";
+/// `kind` of the JSON evidence (`evidence/flag-diff.json`, read by `rollout evidence`).
+pub const EVIDENCE_KIND: &str = "flag-diff";
+/// `schemaVersion` of the JSON evidence; bumped only when a field changes meaning.
+pub const EVIDENCE_SCHEMA_VERSION: u32 = 1;
 
 /// What the rollout is expected to change (filled from rollout.yaml by the caller).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +71,8 @@ pub struct ContainerEvidence {
 pub struct WorkloadEvidence {
     /// `group.version.Kind.namespace.name`.
     pub id: String,
+    /// `apps/v1/Deployment/media/auth` (the form `rollout evidence` shows).
+    pub resource: String,
     /// What applying does to it.
     pub action: Action,
     /// The base-image annotation.
@@ -105,6 +109,8 @@ pub struct Evidence {
     pub source: SourceInfo,
     /// The expectations checked.
     pub expect: Expectations,
+    /// The environment (`staging`), when known.
+    pub environment: Option<String>,
     /// Counts per action.
     pub summary: Summary,
     /// Per workload.
@@ -208,6 +214,13 @@ fn workload(o: &ObjectDiff, pod: &[&str], expect: &Expectations) -> WorkloadEvid
     }
     WorkloadEvidence {
         id: o.id.to_string(),
+        resource: format!(
+            "{}/{}/{}/{}",
+            o.id.gvk.api_version(),
+            o.id.gvk.kind,
+            o.id.namespace,
+            o.id.name
+        ),
         action: o.action,
         base_image: BeforeAfter {
             before: ann(o.live.as_ref()),
@@ -290,6 +303,7 @@ pub fn build(
     source: &SourceInfo,
     rendered: &Path,
     expect: &Expectations,
+    environment: Option<&str>,
     now: jiff::Timestamp,
     diff: &str,
 ) -> Evidence {
@@ -306,6 +320,7 @@ pub fn build(
         rendered: rendered.to_path_buf(),
         source: source.clone(),
         expect: expect.clone(),
+        environment: environment.map(str::to_string),
         summary: summarize(objects),
         workloads,
         unexpected: unexp,
@@ -388,6 +403,9 @@ impl Evidence {
             code(&self.rendered.display().to_string())
         ));
         md.push_str(&format!("- **Time:** {}\n", self.time()));
+        if let Some(env) = &self.environment {
+            md.push_str(&format!("- **Environment:** {}\n", code(env)));
+        }
         md.push_str(&format!("- **Live state:** {live}\n"));
         md.push_str(&format!(
             "- **Rendered:** {}\n",
@@ -473,24 +491,52 @@ impl Evidence {
         md
     }
 
-    /// The JSON evidence (read by `rollout evidence`). Top-level fields are stable: `schema`,
-    /// `rollout_version`, `generated_at`, `rendered`, `live`, `flag`, `base_image_annotation`,
-    /// `summary`, `expected_only`, `workloads`, `unexpected`, `diff`.
+    /// The flag changes, one per container whose flag value differs: `resource`
+    /// (`apps/v1/Deployment/media/auth`), `container`, `name`, `before`, `after` (`null`: unset).
+    pub fn flag_changes(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        for w in &self.workloads {
+            for c in w
+                .containers
+                .iter()
+                .filter(|c| c.flag.before != c.flag.after)
+            {
+                out.push(json!({
+                    "resource": w.resource,
+                    "container": c.name,
+                    "name": self.expect.flag,
+                    "before": c.flag.before,
+                    "after": c.flag.after,
+                }));
+            }
+        }
+        out
+    }
+
+    /// The JSON evidence (`evidence/flag-diff.json`, read by `rollout evidence`). Top-level fields
+    /// are an interface: `kind`, `schemaVersion`, `generatedAt`, `environment`, `source`,
+    /// `changes`, `diff` (the shape `rollout evidence` reads), and `rolloutVersion`, `rendered`,
+    /// `live`, `flag`, `baseImageAnnotation`, `summary`, `expectedOnly`, `workloads`, `unexpected`.
     pub fn to_json(&self) -> Value {
         json!({
-            "schema": EVIDENCE_SCHEMA,
-            "rollout_version": ROLLOUT_VERSION,
-            "generated_at": self.time(),
+            "kind": EVIDENCE_KIND,
+            "schemaVersion": EVIDENCE_SCHEMA_VERSION,
+            "generatedAt": self.time(),
+            "environment": self.environment,
+            "source": self.source.to_string(),
+            "changes": self.flag_changes(),
+            "rolloutVersion": ROLLOUT_VERSION,
             "rendered": self.rendered.display().to_string(),
             "live": source_json(&self.source),
             "flag": self.expect.flag,
-            "base_image_annotation": self.expect.base_image_annotation,
+            "baseImageAnnotation": self.expect.base_image_annotation,
             "summary": self.summary,
-            "expected_only": self.unexpected.is_empty(),
+            "expectedOnly": self.unexpected.is_empty(),
             "workloads": self.workloads.iter().map(|w| json!({
                 "id": w.id,
+                "resource": w.resource,
                 "action": w.action,
-                "base_image": w.base_image.json(),
+                "baseImage": w.base_image.json(),
                 "containers": w.containers.iter().map(|c| json!({
                     "name": c.name,
                     "init": c.init,

@@ -48,6 +48,8 @@ pub struct DiffOptions {
     pub ignore: Vec<IgnoreRule>,
     /// What counts as an expected change (the flag, the base-image annotation).
     pub expect: Expectations,
+    /// The environment recorded in the evidence (`staging`), when known.
+    pub environment: Option<String>,
     /// `--evidence FILE.md`.
     pub evidence_markdown: Option<PathBuf>,
     /// `--evidence-json FILE.json`.
@@ -280,6 +282,7 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         &source,
         &opts.target,
         &opts.expect,
+        opts.environment.as_deref(),
         now,
         &text::render(&objects, false),
     );

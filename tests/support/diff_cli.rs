@@ -1,7 +1,6 @@
-//! Test support: fake servers and helpers shared by integration tests.
+//! Test support for the `rollout diff` tests: run the real binary with a cleared environment.
+//! Included with `#[path]` so that `tests/support/mod.rs` stays free for shared helpers.
 #![allow(dead_code)]
-
-pub mod kube_api;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
