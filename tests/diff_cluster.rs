@@ -14,7 +14,7 @@ use diff_cli::{rollout, root};
 use kube_api::*;
 use serde_json::Value;
 
-/// The pre-rollout snapshot objects by id (`v1.ConfigMap.media.media-config`).
+/// The pre-rollout snapshot objects by id (`v1.ConfigMap.media.auth-config`).
 fn live_objects() -> HashMap<String, Value> {
     let dir = root().join("fixtures/live/staging");
     let mut out = HashMap::new();
@@ -90,10 +90,12 @@ fn staging_diff_through_the_cluster_equals_the_snapshot_diff() {
             &format!("v1.ServiceAccount.media.{n}"),
         ));
     }
-    script.push(get_obj(
-        &format!("{ns}/configmaps/media-config"),
-        "v1.ConfigMap.media.media-config",
-    ));
+    for n in ["auth", "embedder", "media-clustering"] {
+        script.push(get_obj(
+            &format!("{ns}/configmaps/{n}-config"),
+            &format!("v1.ConfigMap.media.{n}-config"),
+        ));
+    }
     for n in ["auth", "embedder", "media-clustering"] {
         script.push(get_obj(
             &format!("{ns}/services/{n}"),
@@ -139,7 +141,7 @@ fn staging_diff_through_the_cluster_equals_the_snapshot_diff() {
     assert_eq!(out, sout, "cluster and snapshot give the same diff");
     let url = server.url();
     assert!(
-        err.contains(&format!("3 changed, 0 to create, 0 to prune, 7 unchanged (live: cluster staging (context fake) at {url})")),
+        err.contains(&format!("3 changed, 0 to create, 0 to prune, 9 unchanged (live: cluster staging (context fake) at {url})")),
         "{err}"
     );
     let evidence = std::fs::read_to_string(&ev).unwrap();
@@ -156,7 +158,7 @@ fn staging_diff_through_the_cluster_equals_the_snapshot_diff() {
 fn missing_object_will_be_created_and_prune_lists_every_page() {
     let tmp = tempfile::tempdir().unwrap();
     let rendered = tmp.path().join("rendered.yaml");
-    let mut cm = obj("v1.ConfigMap.media.media-config");
+    let mut cm = obj("v1.ConfigMap.media.auth-config");
     for k in [
         "creationTimestamp",
         "managedFields",
@@ -173,15 +175,15 @@ fn missing_object_will_be_created_and_prune_lists_every_page() {
 
     let mut script = discovery(&[]);
     script.push(get_obj(
-        "/api/v1/namespaces/media/configmaps/media-config",
-        "v1.ConfigMap.media.media-config",
+        "/api/v1/namespaces/media/configmaps/auth-config",
+        "v1.ConfigMap.media.auth-config",
     ));
     script.push(Step::get(
         "/api/v1/namespaces/media/configmaps/media-streams",
         404,
         not_found("", "configmaps", "media-streams"),
     ));
-    let sel = "app.kubernetes.io/part-of=media";
+    let sel = "app.kubernetes.io/part-of=media-clustering-pipeline";
     let mut owned = obj("v1.ConfigMap.media.embedder-legacy-config");
     owned["metadata"]["name"] = "owned-by-a-controller".into();
     owned["metadata"]["ownerReferences"] = serde_json::json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": "auth", "uid": "x", "controller": true}]);
@@ -192,7 +194,7 @@ fn missing_object_will_be_created_and_prune_lists_every_page() {
             list(
                 "ConfigMap",
                 vec![
-                    obj("v1.ConfigMap.media.media-config"),
+                    obj("v1.ConfigMap.media.auth-config"),
                     obj("v1.ConfigMap.media.embedder-legacy-config"),
                 ],
                 Some("page-2-token"),
@@ -278,7 +280,7 @@ fn missing_object_will_be_created_and_prune_lists_every_page() {
         actions,
         [
             (
-                "v1.ConfigMap.media.media-config".to_string(),
+                "v1.ConfigMap.media.auth-config".to_string(),
                 "unchanged".to_string()
             ),
             ("v1.ConfigMap.media.media-streams".into(), "created".into()),
@@ -299,7 +301,7 @@ fn missing_object_will_be_created_and_prune_lists_every_page() {
 }
 
 fn small_rendered(dir: &Path) -> String {
-    let mut cm = obj("v1.ConfigMap.media.media-config");
+    let mut cm = obj("v1.ConfigMap.media.auth-config");
     cm["metadata"]
         .as_object_mut()
         .unwrap()
@@ -315,8 +317,8 @@ fn small_rendered(dir: &Path) -> String {
 fn forbidden_names_the_verb_and_resource() {
     let mut script = discovery(&[]);
     script.push(get_obj(
-        "/api/v1/namespaces/media/configmaps/media-config",
-        "v1.ConfigMap.media.media-config",
+        "/api/v1/namespaces/media/configmaps/auth-config",
+        "v1.ConfigMap.media.auth-config",
     ));
     script.push(Step::get(
         "/apis/apps/v1/namespaces/media/deployments/auth",
@@ -346,7 +348,7 @@ fn server_error_is_retried_then_reported() {
     let mut script = discovery(&[]);
     for _ in 0..3 {
         script.push(Step::get(
-            "/api/v1/namespaces/media/configmaps/media-config",
+            "/api/v1/namespaces/media/configmaps/auth-config",
             500,
             internal_error(),
         ));
@@ -364,7 +366,7 @@ fn server_error_is_retried_then_reported() {
     assert_eq!(code, 2);
     assert_eq!(
         err,
-        "error: server error 500 from get configmaps \"media-config\" in namespace media after 3 attempts: Internal error occurred: etcdserver: request timed out\n"
+        "error: server error 500 from get configmaps \"auth-config\" in namespace media after 3 attempts: Internal error occurred: etcdserver: request timed out\n"
     );
 }
 
@@ -372,13 +374,13 @@ fn server_error_is_retried_then_reported() {
 fn a_transient_server_error_is_retried_to_success() {
     let mut script = discovery(&[]);
     script.push(Step::get(
-        "/api/v1/namespaces/media/configmaps/media-config",
+        "/api/v1/namespaces/media/configmaps/auth-config",
         500,
         internal_error(),
     ));
     script.push(get_obj(
-        "/api/v1/namespaces/media/configmaps/media-config",
-        "v1.ConfigMap.media.media-config",
+        "/api/v1/namespaces/media/configmaps/auth-config",
+        "v1.ConfigMap.media.auth-config",
     ));
     script.push(get_obj(
         "/apis/apps/v1/namespaces/media/deployments/auth",

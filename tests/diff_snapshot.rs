@@ -71,7 +71,7 @@ fn staging_render_changes_exactly_the_flag_images_and_base_image_annotation() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         v["summary"],
-        serde_json::json!({"changed": 3, "created": 0, "pruned": 0, "unchanged": 7})
+        serde_json::json!({"changed": 3, "created": 0, "pruned": 0, "unchanged": 9})
     );
 }
 
@@ -121,12 +121,12 @@ fn no_server_default_noise_in_the_text_diff() {
 }
 
 #[test]
-fn base_render_against_its_own_live_state_is_clean() {
-    let (code, out, err) = diff(&["fixtures/diff/overlays/base", "--live-dir", LIVE]);
+fn the_render_that_made_the_live_state_is_clean() {
+    let (code, out, err) = diff(&["fixtures/diff/rendered-before.yaml", "--live-dir", LIVE]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert_eq!(
         err,
-        "0 changed, 0 to create, 0 to prune, 10 unchanged (live: snapshot fixtures/live/staging)\n"
+        "0 changed, 0 to create, 0 to prune, 12 unchanged (live: snapshot fixtures/live/staging)\n"
     );
 }
 
@@ -136,7 +136,7 @@ fn text_diff_snapshot() {
     assert_eq!(code, 1);
     assert_eq!(
         err,
-        "3 changed, 0 to create, 0 to prune, 7 unchanged (live: snapshot fixtures/live/staging)\n"
+        "3 changed, 0 to create, 0 to prune, 9 unchanged (live: snapshot fixtures/live/staging)\n"
     );
     insta::assert_snapshot!("staging_text", out);
 }
@@ -219,10 +219,10 @@ fn colour_only_when_asked() {
     assert_eq!(never, plain);
     let (_, always, _) = diff(&[STAGING, "--live-dir", LIVE, "--color", "always"]);
     assert!(
-        always.contains("\x1b[31m-        image: sploot/auth-service:1.7.2\x1b[0m"),
+        always.contains("\x1b[31m-        image: sploot/auth-service:2.13.1\x1b[0m"),
         "{always}"
     );
-    assert!(always.contains("\x1b[32m+        image: sploot/auth-service:1.8.0-py3.11-cpu\x1b[0m"));
+    assert!(always.contains("\x1b[32m+        image: sploot/auth-service:2.14.0-python3.11-cpu\x1b[0m"));
     let (_, no_color, _) = rollout(
         &root(),
         &["diff", STAGING, "--live-dir", LIVE],
@@ -330,7 +330,7 @@ fn changes_outside_the_rollout_are_flagged_unexpected() {
         unexpected,
         [
             "v1.Service.media.auth spec.ports[name=http].port 80 -> 8080",
-            "apps.v1.Deployment.media.embedder spec.replicas 2 -> 4",
+            "apps.v1.Deployment.media.embedder spec.replicas 3 -> 4",
         ]
     );
     let embedder = &v["workloads"][1]["containers"][0];
@@ -359,7 +359,7 @@ fn secret_values_never_printed_anywhere() {
         docs.push(serde_json::json!({
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": "media-redis", "namespace": "media",
-                "labels": {"app.kubernetes.io/part-of": "media"},
+                "labels": {"app.kubernetes.io/part-of": "media-clustering-pipeline"},
                 "annotations": {"media.sploot.io/rotated-from": "S3cr3t-Redis-Pass"}},
             "stringData": {"password": "N3w-Redis-Pass-2026",
                 "url": "redis://:N3w-Redis-Pass-2026@redis-master.media:6379/0"},
@@ -372,7 +372,7 @@ fn secret_values_never_printed_anywhere() {
         "--live-dir",
         live.to_str().unwrap(),
         "--prune-selector",
-        "app.kubernetes.io/part-of=media",
+        "app.kubernetes.io/part-of=media-clustering-pipeline",
         "--evidence",
         "e.md",
         "--evidence-json",
@@ -485,7 +485,7 @@ fn input_errors_exit_2_with_a_location() {
     );
     assert_eq!(code, 2);
     assert!(
-        err.contains("kustomization.yaml:9:1: field `images` needs the kustomize engine"),
+        err.contains("kustomization.yaml:3:1: field `images` needs the kustomize engine"),
         "{err}"
     );
 }

@@ -160,12 +160,12 @@ mod tests {
     #[test]
     fn file_and_plain_kustomization() {
         let r = render_dir(&fixtures().join("rendered-staging.yaml")).unwrap();
-        assert_eq!(r.resources.len(), 10);
+        assert_eq!(r.resources.len(), 12);
         let b = render_dir(&fixtures().join("overlays/base")).unwrap();
-        assert_eq!(b.resources.len(), 10);
+        assert_eq!(b.resources.len(), 12);
         assert_eq!(
-            b.resources[0].id().to_string(),
-            "v1.ConfigMap.media.media-config"
+            b.resources[1].id().to_string(),
+            "v1.ConfigMap.media.auth-config"
         );
     }
 
@@ -175,7 +175,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("kustomization.yaml:9:1: field `images` needs the kustomize engine"),
+            err.contains("kustomization.yaml:3:1: field `images` needs the kustomize engine"),
             "{err}"
         );
     }

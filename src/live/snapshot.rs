@@ -512,9 +512,12 @@ mod tests {
         let q = LiveQuery {
             ids: vec![
                 id("apps/v1", "Deployment", "media", "auth"),
-                id("v1", "ConfigMap", "media", "media-config"),
+                id("v1", "ConfigMap", "media", "auth-config"),
             ],
-            prune: Some(LabelSelector::parse("app.kubernetes.io/part-of=media").unwrap()),
+            prune: Some(
+                LabelSelector::parse("app.kubernetes.io/part-of=media-clustering-pipeline")
+                    .unwrap(),
+            ),
             ..Default::default()
         };
         let live = snap.query(&q);
@@ -530,9 +533,11 @@ mod tests {
         assert_eq!(
             names,
             [
-                "embedder-legacy-config", // ConfigMap
-                "media-redis",            // Secret
-                "auth",                   // Services
+                "embedder-config", // ConfigMaps (auth-config is rendered)
+                "embedder-legacy-config",
+                "media-clustering-config",
+                "media-redis", // Secret
+                "auth",        // Services
                 "embedder",
                 "media-clustering",
                 "embedder", // Deployments (auth is rendered)
