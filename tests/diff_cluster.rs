@@ -654,3 +654,19 @@ fn custom_resources_resolve_through_discovery() {
         "error: the cluster does not serve example.com/v1, Kind=Widget (needed for example.com.v1.Widget.media.w); install its CustomResourceDefinition or check apiVersion\n"
     );
 }
+
+#[test]
+fn no_kubeconfig_and_not_in_a_cluster_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rendered = small_rendered(tmp.path());
+    let (code, out, err) = rollout(tmp.path(), &["diff", &rendered], &[]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.starts_with("error: no cluster configuration: no kubeconfig ("),
+        "{err}"
+    );
+    assert!(
+        err.trim_end().ends_with("pass --kubeconfig or --live-dir"),
+        "{err}"
+    );
+}

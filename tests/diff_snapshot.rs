@@ -222,7 +222,9 @@ fn colour_only_when_asked() {
         always.contains("\x1b[31m-        image: sploot/auth-service:2.13.1\x1b[0m"),
         "{always}"
     );
-    assert!(always.contains("\x1b[32m+        image: sploot/auth-service:2.14.0-python3.11-cpu\x1b[0m"));
+    assert!(
+        always.contains("\x1b[32m+        image: sploot/auth-service:2.14.0-python3.11-cpu\x1b[0m")
+    );
     let (_, no_color, _) = rollout(
         &root(),
         &["diff", STAGING, "--live-dir", LIVE],
