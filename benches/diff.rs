@@ -109,6 +109,8 @@ fn main() {
         evidence_json: Some(tmp.path().join("evidence.json")),
         now: None,
     };
+    // Warm-up (page cache, allocator), not measured.
+    let _ = rollout::diff::run(&opts).unwrap();
     let cpu0 = cpu_ms();
     let (total, report) = best(|| rollout::diff::run(&opts).unwrap());
     let cpu_run = cpu_ms().zip(cpu0).map(|(b, a)| (b - a) / RUNS as f64);
@@ -117,6 +119,12 @@ fn main() {
         ..opts.clone()
     };
     let (total_json, report_json) = best(|| rollout::diff::run(&json_opts).unwrap());
+    let bare_opts = DiffOptions {
+        evidence_markdown: None,
+        evidence_json: None,
+        ..opts.clone()
+    };
+    let (total_bare, _) = best(|| rollout::diff::run(&bare_opts).unwrap());
     assert_eq!(report_json.summary(), report.summary());
     let text_live = std::fs::read_to_string(live_dir.join("deployments.yaml")).unwrap();
     let (raw_events, n_events) = best(|| {
@@ -153,7 +161,17 @@ fn main() {
             &text,
         )
     });
-    let (md_t, _) = best(|| ev.to_markdown());
+    let (md_t, md_text) = best(|| ev.to_markdown());
+    let md_path = tmp.path().join("probe.md");
+    let (write_t, _) = best(|| {
+        let _ = std::fs::remove_file(&md_path);
+        rollout::fsutil::write_atomic(&md_path, md_text.as_bytes()).unwrap()
+    });
+    let write_ms = write_t.as_secs_f64() * 1e3;
+    println!(
+        "  write_atomic of the Markdown evidence ({:.1} MB): {write_ms:.1} ms",
+        md_text.len() as f64 / 1e6
+    );
     let (js_t, _) = best(|| serde_json::to_string_pretty(&ev.to_json()).unwrap());
     let drop_t = best(|| {
         let s = snap.clone();
@@ -166,6 +184,10 @@ fn main() {
     println!(
         "rollout diff (whole run, evidence written): {:>8.1} ms  (best of {RUNS})",
         ms(total)
+    );
+    println!(
+        "rollout diff, no evidence files written      : {:>5.1} ms  (best of {RUNS})",
+        ms(total_bare)
     );
     println!(
         "rollout diff, snapshot as `kubectl get -o json`: {:>5.1} ms  (best of {RUNS})",
