@@ -512,3 +512,47 @@ fn rendered_objects_need_kind_and_name() {
         "error: r.yaml:3:1: rendered object has no metadata.name\n"
     );
 }
+
+#[test]
+fn rollback_overlay_turns_the_flag_to_zero_and_nothing_else() {
+    // Live state after the rollout: the staging render as applied (a snapshot made of it).
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("live")).unwrap();
+    std::fs::copy(root().join(STAGING), tmp.path().join("live/applied.yaml")).unwrap();
+    let rollback = root().join("fixtures/diff/rendered-staging-rollback.yaml");
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &[
+            "diff",
+            rollback.to_str().unwrap(),
+            "--live-dir",
+            "live",
+            "--evidence-json",
+            "e.json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{err}");
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("e.json")).unwrap()).unwrap();
+    assert_eq!(v["expectedOnly"], true);
+    assert_eq!(
+        v["changes"],
+        serde_json::json!([
+            {"resource": "apps/v1/Deployment/media/auth", "container": "auth",
+             "name": "ENABLE_EMBEDDING_EVENT_STREAMS", "before": "1", "after": "0"},
+            {"resource": "apps/v1/Deployment/media/embedder", "container": "embedder",
+             "name": "ENABLE_EMBEDDING_EVENT_STREAMS", "before": "1", "after": "0"},
+        ])
+    );
+    let images: Vec<&Value> = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| &w["containers"][0]["image"])
+        .collect();
+    assert!(
+        images.iter().all(|i| i["before"] == i["after"]),
+        "images stay on the new builds: {images:?}"
+    );
+}
