@@ -46,6 +46,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Build a kustomization directory with the built-in kustomize v5 engine.
     Render(RenderArgs),
+    /// Compare rendered manifests with live state; exit 1 when they differ.
+    Diff(DiffArgs),
 }
 
 /// `rollout render`.
@@ -362,4 +364,70 @@ pub enum VerifyOutput {
     Junit,
     /// GitHub Actions annotations.
     Github,
+}
+
+/// `rollout diff`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct DiffArgs {
+    /// The overlay directory (or a pre-rendered YAML file) to compare.
+    #[arg(value_name = "DIR")]
+    pub target: PathBuf,
+    /// Read live state from `kubectl get -o yaml` files in DIR.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["kubeconfig", "context"])]
+    pub live_dir: Option<PathBuf>,
+    /// Kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: its current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Report live objects with these labels that are not rendered.
+    #[arg(long, value_name = "LABELS")]
+    pub prune_selector: Option<String>,
+    /// Ignore a field: KIND:POINTER or GROUP/KIND:POINTER (repeatable).
+    #[arg(long, value_name = "KIND:POINTER")]
+    pub ignore: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub output: DiffFormat,
+    /// Write Markdown evidence (flag, images, unexpected changes, diff).
+    #[arg(long, value_name = "FILE.md")]
+    pub evidence: Option<PathBuf>,
+    /// Write the same evidence as JSON (read by `rollout evidence`).
+    #[arg(long, value_name = "FILE.json")]
+    pub evidence_json: Option<PathBuf>,
+    /// The environment to record in the evidence (default: from the overlay's name).
+    #[arg(long, value_name = "ENV")]
+    pub environment: Option<String>,
+    /// The rollout spec giving the flag, ignore rules and environments (used when it exists).
+    #[arg(long, value_name = "FILE", default_value = "rollout.yaml")]
+    pub spec: PathBuf,
+    /// How long to wait for each API request (e.g. 30s, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+          value_parser = rollout::duration::parse)]
+    pub timeout: std::time::Duration,
+    /// Colour the text diff: auto (terminal and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `rollout diff --output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Unified diff per object.
+    Text,
+    /// Structured changes (path, before, after).
+    Json,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
 }

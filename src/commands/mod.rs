@@ -18,6 +18,7 @@ use rollout::fileset::Applied;
 
 use crate::cli::Command;
 
+mod diff;
 mod render;
 mod verify;
 
@@ -45,6 +46,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Evidence(args) => evidence::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Render(args) => render::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
 

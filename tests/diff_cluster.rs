@@ -1,0 +1,672 @@
+//! `rollout diff` against a cluster: the real `kube` client, through a real kubeconfig, talking to
+//! the scripted fake API server in `tests/support/kube_api.rs`.
+
+#[path = "support/diff_cli.rs"]
+mod diff_cli;
+#[path = "support/kube_api.rs"]
+mod kube_api;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use diff_cli::{rollout, root};
+use kube_api::*;
+use serde_json::Value;
+
+/// The pre-rollout snapshot objects by id (`v1.ConfigMap.media.auth-config`).
+fn live_objects() -> HashMap<String, Value> {
+    let dir = root().join("fixtures/live/staging");
+    let mut out = HashMap::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        for r in rollout::resource::parse_resources(&text, &p).unwrap() {
+            out.insert(r.id().to_string(), r.value);
+        }
+    }
+    out
+}
+
+fn obj(id: &str) -> Value {
+    live_objects()
+        .remove(id)
+        .unwrap_or_else(|| panic!("no {id} in the snapshot"))
+}
+
+/// Discovery for the core group and apps: `/apis`, `/apis/apps/v1`, `/api`, `/api/v1`.
+fn discovery(extra_groups: &[&str]) -> Vec<Step> {
+    let mut groups = vec!["apps"];
+    groups.extend_from_slice(extra_groups);
+    vec![
+        Step::get("/apis", 200, group_list(&groups)),
+        Step::get(
+            "/apis/apps/v1",
+            200,
+            resource_list(
+                "apps/v1",
+                &[
+                    ("deployments", "Deployment", true),
+                    ("statefulsets", "StatefulSet", true),
+                ],
+            ),
+        ),
+        Step::get("/api", 200, core_versions()),
+        Step::get(
+            "/api/v1",
+            200,
+            resource_list(
+                "v1",
+                &[
+                    ("configmaps", "ConfigMap", true),
+                    ("secrets", "Secret", true),
+                    ("services", "Service", true),
+                    ("serviceaccounts", "ServiceAccount", true),
+                    ("namespaces", "Namespace", false),
+                ],
+            ),
+        ),
+    ]
+}
+
+fn get_obj(path: &str, id: &str) -> Step {
+    Step::get(path, 200, obj(id))
+}
+
+fn assert_no_token(texts: &[&str]) {
+    for t in texts {
+        assert!(!t.contains(TOKEN), "token leaked: {t}");
+    }
+}
+
+#[test]
+fn staging_diff_through_the_cluster_equals_the_snapshot_diff() {
+    let mut script = discovery(&["batch"]);
+    let ns = "/api/v1/namespaces/media";
+    // kustomize's legacy order: ServiceAccount, ConfigMap, Service, Deployment.
+    for n in ["auth", "embedder", "media-clustering"] {
+        script.push(get_obj(
+            &format!("{ns}/serviceaccounts/{n}"),
+            &format!("v1.ServiceAccount.media.{n}"),
+        ));
+    }
+    for n in ["auth", "embedder", "media-clustering"] {
+        script.push(get_obj(
+            &format!("{ns}/configmaps/{n}-config"),
+            &format!("v1.ConfigMap.media.{n}-config"),
+        ));
+    }
+    for n in ["auth", "embedder", "media-clustering"] {
+        script.push(get_obj(
+            &format!("{ns}/services/{n}"),
+            &format!("v1.Service.media.{n}"),
+        ));
+    }
+    for n in ["auth", "embedder", "media-clustering"] {
+        script.push(get_obj(
+            &format!("/apis/apps/v1/namespaces/media/deployments/{n}"),
+            &format!("apps.v1.Deployment.media.{n}"),
+        ));
+    }
+    let server = FakeKube::start(script);
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let rendered = root().join("fixtures/diff/rendered-staging.yaml");
+    let ev = tmp.path().join("evidence.md");
+    let (code, out, err) = rollout(
+        tmp.path(),
+        &[
+            "diff",
+            rendered.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--evidence",
+            ev.to_str().unwrap(),
+        ],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 1, "stderr: {err}");
+    let (scode, sout, _) = rollout(
+        &root(),
+        &[
+            "diff",
+            "fixtures/diff/rendered-staging.yaml",
+            "--live-dir",
+            "fixtures/live/staging",
+        ],
+        &[],
+    );
+    assert_eq!(scode, 1);
+    assert_eq!(out, sout, "cluster and snapshot give the same diff");
+    let url = server.url();
+    assert!(
+        err.contains(&format!("3 changed, 0 to create, 0 to prune, 9 unchanged (live: cluster staging (context fake) at {url})")),
+        "{err}"
+    );
+    let evidence = std::fs::read_to_string(&ev).unwrap();
+    assert!(
+        evidence.contains(&format!(
+            "- **Live state:** cluster `staging` (context `fake`, server `{url}`)"
+        )),
+        "{evidence}"
+    );
+    assert_no_token(&[&out, &err, &evidence]);
+}
+
+#[test]
+fn missing_object_will_be_created_and_prune_lists_every_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rendered = tmp.path().join("rendered.yaml");
+    let mut cm = obj("v1.ConfigMap.media.auth-config");
+    for k in [
+        "creationTimestamp",
+        "managedFields",
+        "resourceVersion",
+        "uid",
+        "annotations",
+    ] {
+        cm["metadata"].as_object_mut().unwrap().remove(k);
+    }
+    let new_cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "media-streams", "namespace": "media", "labels": {"app.kubernetes.io/part-of": "media"}},
+        "data": {"STREAM": "embeddings"}});
+    std::fs::write(&rendered, rollout::yaml::emit_stream([&cm, &new_cm])).unwrap();
+
+    let mut script = discovery(&[]);
+    script.push(get_obj(
+        "/api/v1/namespaces/media/configmaps/auth-config",
+        "v1.ConfigMap.media.auth-config",
+    ));
+    script.push(Step::get(
+        "/api/v1/namespaces/media/configmaps/media-streams",
+        404,
+        not_found("", "configmaps", "media-streams"),
+    ));
+    let sel = "app.kubernetes.io/part-of=media-clustering-pipeline";
+    let mut owned = obj("v1.ConfigMap.media.embedder-legacy-config");
+    owned["metadata"]["name"] = "owned-by-a-controller".into();
+    owned["metadata"]["ownerReferences"] = serde_json::json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": "auth", "uid": "x", "controller": true}]);
+    script.push(
+        Step::get(
+            "/api/v1/namespaces/media/configmaps",
+            200,
+            list(
+                "ConfigMap",
+                vec![
+                    obj("v1.ConfigMap.media.auth-config"),
+                    obj("v1.ConfigMap.media.embedder-legacy-config"),
+                ],
+                Some("page-2-token"),
+            ),
+        )
+        .query(&[("labelSelector", sel), ("limit", "500")]),
+    );
+    script.push(
+        Step::get(
+            "/api/v1/namespaces/media/configmaps",
+            200,
+            list("ConfigMap", vec![owned], None),
+        )
+        .query(&[
+            ("labelSelector", sel),
+            ("limit", "500"),
+            ("continue", "page-2-token"),
+        ]),
+    );
+    script.push(
+        Step::get(
+            "/api/v1/namespaces/media/secrets",
+            200,
+            list("Secret", vec![obj("v1.Secret.media.media-redis")], None),
+        )
+        .query(&[("labelSelector", sel), ("limit", "500")]),
+    );
+    script.push(
+        Step::get(
+            "/api/v1/namespaces/media/services",
+            200,
+            list("Service", vec![], None),
+        )
+        .query(&[("labelSelector", sel), ("limit", "500")]),
+    );
+    script.push(
+        Step::get(
+            "/apis/apps/v1/namespaces/media/deployments",
+            200,
+            list("Deployment", vec![], None),
+        )
+        .query(&[("labelSelector", sel), ("limit", "500")]),
+    );
+    script.push(
+        Step::get(
+            "/apis/apps/v1/namespaces/media/statefulsets",
+            200,
+            list("StatefulSet", vec![], None),
+        )
+        .query(&[("labelSelector", sel), ("limit", "500")]),
+    );
+    let server = FakeKube::start(script);
+    let kc = server.kubeconfig(tmp.path());
+    let (code, out, err) = rollout(
+        tmp.path(),
+        &[
+            "diff",
+            "rendered.yaml",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--prune-selector",
+            sel,
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 1, "stderr: {err}\nlog: {:?}", server.log());
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let actions: Vec<(String, String)> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["id"].as_str().unwrap().to_string(),
+                o["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (
+                "v1.ConfigMap.media.auth-config".to_string(),
+                "unchanged".to_string()
+            ),
+            ("v1.ConfigMap.media.media-streams".into(), "created".into()),
+            (
+                "v1.ConfigMap.media.embedder-legacy-config".into(),
+                "pruned".into()
+            ),
+            ("v1.Secret.media.media-redis".into(), "pruned".into()),
+        ]
+    );
+    for secret in ["UzNjcjN0LVJlZGlzLVBhc3M", "S3cr3t-Redis-Pass", "cmVkaXM6Ly"] {
+        assert!(
+            !out.contains(secret),
+            "secret value leaked into the JSON: {secret}"
+        );
+    }
+    assert_no_token(&[&out, &err]);
+}
+
+fn small_rendered(dir: &Path) -> String {
+    let mut cm = obj("v1.ConfigMap.media.auth-config");
+    cm["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("managedFields");
+    let mut d = obj("apps.v1.Deployment.media.auth");
+    d.as_object_mut().unwrap().remove("status");
+    let p = dir.join("rendered.yaml");
+    std::fs::write(&p, rollout::yaml::emit_stream([&cm, &d])).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn forbidden_names_the_verb_and_resource() {
+    let mut script = discovery(&[]);
+    script.push(get_obj(
+        "/api/v1/namespaces/media/configmaps/auth-config",
+        "v1.ConfigMap.media.auth-config",
+    ));
+    script.push(Step::get(
+        "/apis/apps/v1/namespaces/media/deployments/auth",
+        403,
+        forbidden("get", "apps", "deployments", Some("auth"), "media"),
+    ));
+    let server = FakeKube::start(script);
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let rendered = small_rendered(tmp.path());
+    let (code, out, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        "error: forbidden: cannot get deployments.apps \"auth\" in namespace media: deployments.apps \"auth\" is forbidden: User \"system:serviceaccount:ci:rollout\" cannot get resource \"deployments\" in API group \"apps\" in the namespace \"media\"\n"
+    );
+}
+
+#[test]
+fn server_error_is_retried_then_reported() {
+    let mut script = discovery(&[]);
+    for _ in 0..3 {
+        script.push(Step::get(
+            "/api/v1/namespaces/media/configmaps/auth-config",
+            500,
+            internal_error(),
+        ));
+    }
+    let server = FakeKube::start(script);
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let rendered = small_rendered(tmp.path());
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: server error 500 from get configmaps \"auth-config\" in namespace media after 3 attempts: Internal error occurred: etcdserver: request timed out\n"
+    );
+}
+
+#[test]
+fn a_transient_server_error_is_retried_to_success() {
+    let mut script = discovery(&[]);
+    script.push(Step::get(
+        "/api/v1/namespaces/media/configmaps/auth-config",
+        500,
+        internal_error(),
+    ));
+    script.push(get_obj(
+        "/api/v1/namespaces/media/configmaps/auth-config",
+        "v1.ConfigMap.media.auth-config",
+    ));
+    script.push(get_obj(
+        "/apis/apps/v1/namespaces/media/deployments/auth",
+        "apps.v1.Deployment.media.auth",
+    ));
+    let server = FakeKube::start(script);
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let rendered = small_rendered(tmp.path());
+    let (code, out, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!((code, out.as_str()), (0, ""), "stderr: {err}");
+    assert!(
+        err.starts_with("0 changed, 0 to create, 0 to prune, 2 unchanged"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unauthorized_is_reported_without_the_token() {
+    let server = FakeKube::start(vec![Step::get(
+        "/apis",
+        401,
+        status_body(401, "Unauthorized", "Unauthorized"),
+    )]);
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let rendered = small_rendered(tmp.path());
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 2);
+    assert!(err.starts_with(&format!("error: unauthorized: the API server at {} rejected the kubeconfig credentials (get API discovery (/api, /apis)): Unauthorized", server.url())), "{err}");
+    assert_no_token(&[&err]);
+}
+
+#[test]
+fn a_hanging_server_fails_within_the_timeout() {
+    let server = FakeKube::start(vec![
+        Step::get("/apis", 200, group_list(&["apps"])).delay(Duration::from_secs(20)),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let rendered = small_rendered(tmp.path());
+    let start = Instant::now();
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &[
+            "diff",
+            &rendered,
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--timeout",
+            "1s",
+        ],
+        &[],
+    );
+    let took = start.elapsed();
+    assert_eq!(code, 2);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(
+        err.starts_with(&format!("error: timed out after 1s waiting for the API server at {} (get API discovery (/api, /apis))", server.url())),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_server_that_is_down_fails_fast_naming_it() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let kc = write_kubeconfig(tmp.path(), &url);
+    let rendered = small_rendered(tmp.path());
+    let start = Instant::now();
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &[
+            "diff",
+            &rendered,
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--timeout",
+            "2s",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(start.elapsed() < Duration::from_secs(4));
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot reach the API server at {url} (get API discovery (/api, /apis))"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn kubeconfig_env_and_context_flag_pick_the_cluster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = write_kubeconfig(tmp.path(), "http://127.0.0.1:9");
+    let rendered = small_rendered(tmp.path());
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--context", "other", "--timeout", "2s"],
+        &[("KUBECONFIG", kc.to_str().unwrap())],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: cannot reach the API server at http://127.0.0.1:1 "),
+        "{err}"
+    );
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--context", "nope"],
+        &[("KUBECONFIG", kc.to_str().unwrap())],
+    );
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: cannot load kubeconfig: "), "{err}");
+    assert!(err.contains("nope"), "{err}");
+}
+
+#[test]
+fn custom_resources_resolve_through_discovery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let crd = serde_json::json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "streamconfigs.media.sploot.io"},
+        "spec": {"group": "media.sploot.io", "scope": "Namespaced",
+            "names": {"kind": "StreamConfig", "plural": "streamconfigs", "singular": "streamconfig"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+    let cr = serde_json::json!({"apiVersion": "media.sploot.io/v1", "kind": "StreamConfig",
+        "metadata": {"name": "embeddings", "namespace": "media"}, "spec": {"stream": "embeddings"}});
+    let app = serde_json::json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+        "metadata": {"name": "media-staging", "namespace": "argocd"},
+        "spec": {"project": "default", "destination": {"namespace": "media", "server": "https://kubernetes.default.svc"},
+            "source": {"repoURL": "https://git.sploot.internal/media.git", "path": "overlays/staging", "targetRevision": "main"}}});
+    let mut live_app = app.clone();
+    live_app["metadata"]["uid"] = "0b7c".into();
+    live_app["metadata"]["resourceVersion"] = "9".into();
+    live_app["spec"]["source"]["targetRevision"] = "release-1.7".into();
+    live_app["status"] =
+        serde_json::json!({"sync": {"status": "Synced"}, "health": {"status": "Healthy"}});
+    std::fs::write(
+        tmp.path().join("r.yaml"),
+        rollout::yaml::emit_stream([&crd, &cr, &app]),
+    )
+    .unwrap();
+    let server = FakeKube::start(vec![
+        Step::get(
+            "/apis",
+            200,
+            group_list_versions(&[
+                ("apiextensions.k8s.io", "v1"),
+                ("argoproj.io", "v1alpha1"),
+                ("apps", "v1"),
+            ]),
+        ),
+        Step::get(
+            "/apis/apiextensions.k8s.io/v1",
+            200,
+            resource_list(
+                "apiextensions.k8s.io/v1",
+                &[(
+                    "customresourcedefinitions",
+                    "CustomResourceDefinition",
+                    false,
+                )],
+            ),
+        ),
+        Step::get(
+            "/apis/argoproj.io/v1alpha1",
+            200,
+            resource_list(
+                "argoproj.io/v1alpha1",
+                &[
+                    ("applications", "Application", true),
+                    ("appprojects", "AppProject", true),
+                ],
+            ),
+        ),
+        Step::get(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/streamconfigs.media.sploot.io",
+            404,
+            not_found(
+                "apiextensions.k8s.io",
+                "customresourcedefinitions",
+                "streamconfigs.media.sploot.io",
+            ),
+        ),
+        // StreamConfig: not served yet, but its CRD is rendered: "will be created", no request.
+        Step::get(
+            "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/media-staging",
+            200,
+            live_app,
+        ),
+    ]);
+    let kc = server.kubeconfig(tmp.path());
+    let (code, out, err) = rollout(
+        tmp.path(),
+        &[
+            "diff",
+            "r.yaml",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let got: Vec<String> = v["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {} {:?}",
+                o["id"].as_str().unwrap(),
+                o["action"].as_str().unwrap(),
+                o["changes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["path"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "apiextensions.k8s.io.v1.CustomResourceDefinition..streamconfigs.media.sploot.io created [\"\"]",
+            "media.sploot.io.v1.StreamConfig.media.embeddings created [\"\"]",
+            "argoproj.io.v1alpha1.Application.argocd.media-staging changed [\"spec.source.targetRevision\"]",
+        ]
+    );
+
+    // A kind the cluster does not serve and no rendered CRD defines is an error naming it.
+    std::fs::write(
+        tmp.path().join("w.yaml"),
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: media}\n",
+    )
+    .unwrap();
+    let server = FakeKube::start(vec![Step::get(
+        "/apis",
+        200,
+        group_list_versions(&[("apps", "v1")]),
+    )]);
+    let kc = server.kubeconfig(tmp.path());
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", "w.yaml", "--kubeconfig", kc.to_str().unwrap()],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: the cluster does not serve example.com/v1, Kind=Widget (needed for example.com.v1.Widget.media.w); install its CustomResourceDefinition or check apiVersion\n"
+    );
+}
+
+#[test]
+fn no_kubeconfig_and_not_in_a_cluster_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rendered = small_rendered(tmp.path());
+    let (code, out, err) = rollout(tmp.path(), &["diff", &rendered], &[]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.starts_with("error: no cluster configuration: no kubeconfig ("),
+        "{err}"
+    );
+    assert!(
+        err.trim_end().ends_with("pass --kubeconfig or --live-dir"),
+        "{err}"
+    );
+}
