@@ -84,3 +84,51 @@ fn a_broken_spec_is_an_input_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("rollout.yaml:"));
 }
+
+/// The plan's flow: the diff's evidence is what the staging validation report reads for its
+/// "Feature flag confirmation" item.
+#[test]
+fn diff_evidence_fills_the_reports_feature_flag_item() {
+    let repo = TempRepo::new();
+    let (code, _, _) = diff_json(&repo);
+    assert_eq!(code, 1);
+    let out = support::rollout(repo.path())
+        .args(["evidence", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "other items are still missing");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let item = report["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "feature-flag")
+        .unwrap();
+    assert_eq!(item["status"], "present");
+    let fields: Vec<(String, String)> = item["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["label"].as_str().unwrap().to_string(),
+                f["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .filter(|(l, _)| l.contains("ENABLE_EMBEDDING_EVENT_STREAMS"))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            (
+                "apps/v1/Deployment/media/auth [auth] ENABLE_EMBEDDING_EVENT_STREAMS".to_string(),
+                "(unset) → 1".to_string()
+            ),
+            (
+                "apps/v1/Deployment/media/embedder [embedder] ENABLE_EMBEDDING_EVENT_STREAMS"
+                    .to_string(),
+                "(unset) → 1".to_string()
+            ),
+        ]
+    );
+}
