@@ -72,13 +72,18 @@ enum Expect {
 
 #[derive(Default)]
 struct Loader {
+    /// Keep per-node source positions of resources (slower; for callers that report findings).
+    positions: bool,
     stack: Vec<PathBuf>,
     warnings: Vec<String>,
 }
 
 /// Builds `dir`.
-pub fn build(dir: &Path) -> Result<Build, KustomizeError> {
-    let mut ld = Loader::default();
+pub fn build(dir: &Path, positions: bool) -> Result<Build, KustomizeError> {
+    let mut ld = Loader {
+        positions,
+        ..Loader::default()
+    };
     let mut acc = Acc::new();
     let order = ld.accumulate(dir, Expect::Root, &mut acc, None)?;
     // Hash suffixes, then references to the new names, then vars.
@@ -98,6 +103,31 @@ pub fn build(dir: &Path) -> Result<Build, KustomizeError> {
         resources: list.into_iter().map(|r| r.res).collect(),
         warnings: ld.warnings,
     })
+}
+
+/// `dir/rel` with `.` and `..` resolved lexically, so messages name `overlays/base/x.yaml`
+/// rather than `overlays/staging/../base/x.yaml`.
+fn join_clean(dir: &Path, rel: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in dir.join(rel).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last = out.components().next_back();
+                if matches!(last, Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 fn is_remote(s: &str) -> bool {
@@ -211,7 +241,7 @@ impl Loader {
     fn run(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), KustomizeError> {
         let dir = &k.dir;
         for c in &k.configurations {
-            let path = dir.join(&c.value);
+            let path = join_clean(dir, &c.value);
             let text = read_text(&path, &c.at, "configuration", &c.value)?;
             let doc =
                 crate::yaml::parse_document(&text).map_err(|source| KustomizeError::Yaml {
@@ -224,7 +254,7 @@ impl Loader {
                 .map_err(|m| KustomizeError::invalid(path.display().to_string(), m))?;
         }
         if let Some(o) = &k.openapi {
-            let path = dir.join(&o.value);
+            let path = join_clean(dir, &o.value);
             let text = read_text(&path, &o.at, "openapi schema", &o.value)?;
             let doc =
                 crate::yaml::parse_document(&text).map_err(|source| KustomizeError::Yaml {
@@ -243,7 +273,7 @@ impl Loader {
         for r in &k.resources {
             self.add_resource(dir, r, acc, &mut batch, &mut files)?;
         }
-        let batch = splice(batch, parse_files(files)?);
+        let batch = splice(batch, parse_files(files, self.positions)?);
         acc.res.append_all(batch)?;
         for c in &k.components {
             if is_remote(&c.value) {
@@ -252,7 +282,7 @@ impl Loader {
                     format!("remote component {:?}", c.value),
                 ));
             }
-            let path = dir.join(&c.value);
+            let path = join_clean(dir, &c.value);
             if !path.is_dir() {
                 return Err(KustomizeError::Missing {
                     location: c.at.clone(),
@@ -295,7 +325,7 @@ impl Loader {
                 format!("remote resource {:?}", r.value),
             ));
         }
-        let path = dir.join(&r.value);
+        let path = join_clean(dir, &r.value);
         if path.is_dir() {
             let mut sub = Acc::new();
             sub.schema = acc.schema.clone();
@@ -330,7 +360,7 @@ impl Loader {
                             format!("remote file {p:?}"),
                         ));
                     }
-                    read_bytes(&dir.join(p), &at, "file", p)
+                    read_bytes(&join_clean(&dir, p), &at, "file", p)
                 };
                 let made =
                     generators::generate(&g.value, secret, &k.generator_options, &g.at, &read)?;
@@ -347,7 +377,7 @@ impl Loader {
     ) -> Result<Patch, KustomizeError> {
         match (&e.value.path, &e.value.patch) {
             (Some(p), None) => {
-                let text = read_text(&k.dir.join(p), &e.at, "patch", p)?;
+                let text = read_text(&join_clean(&k.dir, p), &e.at, "patch", p)?;
                 patches::parse(&text, &format!("{} ({})", e.at, p))
             }
             (None, Some(text)) => patches::parse(text, &e.at),
@@ -366,12 +396,12 @@ impl Loader {
         // 1. patchesStrategicMerge
         for p in &k.patches_strategic_merge {
             let (text, at) = if p.value.contains('\n')
-                || !k.dir.join(&p.value).is_file() && p.value.contains(": ")
+                || !join_clean(&k.dir, &p.value).is_file() && p.value.contains(": ")
             {
                 (p.value.clone(), p.at.clone())
             } else {
                 (
-                    read_text(&k.dir.join(&p.value), &p.at, "patch", &p.value)?,
+                    read_text(&join_clean(&k.dir, &p.value), &p.at, "patch", &p.value)?,
                     format!("{} ({})", p.at, p.value),
                 )
             };
@@ -500,7 +530,7 @@ impl Loader {
         let mut reps = Vec::new();
         for r in &k.replacements {
             if let Some(p) = r.value.get("path").and_then(Value::as_str) {
-                let path = k.dir.join(p);
+                let path = join_clean(&k.dir, p);
                 let text = read_text(&path, &r.at, "replacement", p)?;
                 for doc in
                     crate::yaml::parse_stream(&text).map_err(|source| KustomizeError::Yaml {
@@ -542,7 +572,7 @@ impl Loader {
                 format!("remote transformer {:?}", t.value),
             ));
         }
-        let path = k.dir.join(&t.value);
+        let path = join_clean(&k.dir, &t.value);
         let configs: Vec<(Value, String)> = if path.is_dir() {
             let mut sub = Acc::new();
             self.accumulate(&path, Expect::Resource, &mut sub, Some(&t.at))?;
@@ -697,7 +727,7 @@ impl Loader {
                     cfg.get("path").and_then(Value::as_str),
                     cfg.get("patch").and_then(Value::as_str),
                 ) {
-                    (Some(p), _) => read_text(&k.dir.join(p), at, "patch", p)?,
+                    (Some(p), _) => read_text(&join_clean(&k.dir, p), at, "patch", p)?,
                     (None, Some(t)) => t.to_string(),
                     _ => {
                         return Err(KustomizeError::invalid(
@@ -766,9 +796,18 @@ type PendingFile = (usize, PathBuf, Located<String>);
 /// Parsed files: batch position and resources.
 type Parsed = Vec<(usize, Vec<KRes>)>;
 
-fn parse_file(path: &Path, r: &Located<String>) -> Result<Vec<KRes>, KustomizeError> {
+fn parse_file(
+    path: &Path,
+    r: &Located<String>,
+    positions: bool,
+) -> Result<Vec<KRes>, KustomizeError> {
     let text = read_text(path, &r.at, "resource", &r.value)?;
-    let list = parse_resources_untracked(&text, path).map_err(|e| KustomizeError::Yaml {
+    let parsed = if positions {
+        parse_resources(&text, path)
+    } else {
+        parse_resources_untracked(&text, path)
+    };
+    let list = parsed.map_err(|e| KustomizeError::Yaml {
         file: e.file,
         cause: e.source,
     })?;
@@ -793,7 +832,7 @@ fn parse_file(path: &Path, r: &Located<String>) -> Result<Vec<KRes>, KustomizeEr
 }
 
 /// Parses resource files on all cores; results keep the input order, the first error wins.
-fn parse_files(files: Vec<PendingFile>) -> Result<Parsed, KustomizeError> {
+fn parse_files(files: Vec<PendingFile>, positions: bool) -> Result<Parsed, KustomizeError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -801,7 +840,7 @@ fn parse_files(files: Vec<PendingFile>) -> Result<Parsed, KustomizeError> {
     if files.len() < 8 || threads < 2 {
         return files
             .into_iter()
-            .map(|(at, path, r)| parse_file(&path, &r).map(|l| (at, l)))
+            .map(|(at, path, r)| parse_file(&path, &r, positions).map(|l| (at, l)))
             .collect();
     }
     let chunk = files.len().div_ceil(threads);
@@ -811,7 +850,7 @@ fn parse_files(files: Vec<PendingFile>) -> Result<Parsed, KustomizeError> {
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|(at, path, r)| parse_file(path, r).map(|l| (*at, l)))
+                        .map(|(at, path, r)| parse_file(path, r, positions).map(|l| (*at, l)))
                         .collect::<Result<Vec<_>, _>>()
                 })
             })
