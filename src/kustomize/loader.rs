@@ -661,6 +661,34 @@ impl Loader {
                 ),
             ));
         }
+        let allowed: &[&str] = match kind {
+            "AnnotationsTransformer" => &["annotations", "fieldSpecs"],
+            "LabelTransformer" => &["labels", "fieldSpecs"],
+            "NamespaceTransformer" => &["fieldSpecs"],
+            "PrefixTransformer" => &["prefix", "fieldSpecs"],
+            "SuffixTransformer" => &["suffix", "fieldSpecs"],
+            "PrefixSuffixTransformer" => &["prefix", "suffix", "fieldSpecs"],
+            "ImageTagTransformer" => &["imageTag", "fieldSpecs"],
+            "ReplicaCountTransformer" => &["replica", "fieldSpecs"],
+            "PatchTransformer" => &["path", "patch", "target"],
+            "ValueAddTransformer" => &["value", "targets"],
+            _ => &[],
+        };
+        if let Some(extra) = cfg.as_object().and_then(|m| {
+            m.keys().find(|k| {
+                !matches!(k.as_str(), "apiVersion" | "kind" | "metadata")
+                    && !allowed.contains(&k.as_str())
+            })
+        }) && !allowed.is_empty()
+        {
+            return Err(KustomizeError::unsupported(
+                at,
+                format!(
+                    "field `{extra}` of builtin {kind} (in {})",
+                    k.file.display()
+                ),
+            ));
+        }
         match kind {
             "AnnotationsTransformer" => Annotations {
                 pairs: map("annotations"),
