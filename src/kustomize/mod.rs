@@ -12,6 +12,8 @@ mod loader;
 mod nameref;
 mod order;
 pub mod patches;
+mod pipeline;
+mod plugins;
 mod replacements;
 mod resmap;
 pub mod schema;
