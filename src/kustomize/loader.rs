@@ -270,6 +270,8 @@ impl Loader {
         }
         let batch = splice(batch, parse_files(files, self.positions)?);
         acc.res.append_all(batch)?;
+        self.generate(k, acc)?;
+        // Components run after this level's generators and before its transformers.
         for c in &k.components {
             if is_remote(&c.value) {
                 return Err(KustomizeError::unsupported(
@@ -287,7 +289,6 @@ impl Loader {
             }
             self.accumulate(&path, Expect::Component, acc, Some(&c.at))?;
         }
-        self.generate(k, acc)?;
         if let Some(g) = k.generators.first() {
             return Err(KustomizeError::unsupported(
                 &g.at,
