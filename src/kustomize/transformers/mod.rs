@@ -64,7 +64,7 @@ where
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
-    if list.len() < 1024 || threads < 2 {
+    if list.len() < 4096 || threads < 2 {
         return list.iter_mut().try_for_each(&f);
     }
     let chunk = list.len().div_ceil(threads);
