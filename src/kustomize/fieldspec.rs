@@ -1,6 +1,6 @@
 //! Field specs as data and the one walker every transformer uses to reach the fields they touch.
 //!
-//! Owns kustomize's default field-spec table (embedded `fieldspecs.yaml`), the merge of
+//! Owns kustomize's default field-spec table (embedded `fieldspecs.tsv`), the merge of
 //! `configurations:` files into it, and path traversal (GVK match with empty as wildcard, `[]` for
 //! sequences, `\/` escapes, create only when asked). Does no I/O.
 
