@@ -580,8 +580,10 @@ fn emit_into(out: &mut String, value: &Value) {
 
 /// Emits several documents separated by `---` lines, as `kubectl kustomize` prints a build.
 pub fn emit_stream<'a>(values: impl IntoIterator<Item = &'a Value>) -> String {
-    let mut out = String::new();
-    for (i, v) in values.into_iter().enumerate() {
+    let values = values.into_iter();
+    // Typical Kubernetes documents print to about 1 KiB.
+    let mut out = String::with_capacity(values.size_hint().0.saturating_mul(1024));
+    for (i, v) in values.enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
@@ -665,7 +667,13 @@ fn current_column(out: &str) -> usize {
 }
 
 fn push_indent(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        left -= k;
+    }
 }
 
 /// A scalar (or empty collection) as it appears after `key: ` or `- `.

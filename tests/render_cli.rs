@@ -114,3 +114,31 @@ fn bad_input_is_one_clear_error_with_exit_2() {
         assert!(stderr.contains(want), "{dir}: {stderr}");
     }
 }
+
+#[test]
+fn build_keeps_source_positions_and_build_fast_does_not() {
+    let dir = fixture("own/repo-overlay/overlays/staging");
+    let b = rollout::kustomize::build(&dir).expect("build");
+    let auth = b
+        .resources
+        .iter()
+        .find(|r| r.kind() == "Deployment" && r.name() == "auth")
+        .expect("auth");
+    let at = auth
+        .origin
+        .describe("/spec/template/spec/containers/0/image");
+    assert!(at.ends_with("base/deployments.yaml:22:9"), "{at}");
+    let fast = rollout::kustomize::build_fast(&dir).expect("build_fast");
+    assert_eq!(
+        rollout::kustomize::render_to_string(&fast),
+        rollout::kustomize::render_to_string(&b)
+    );
+    let auth = fast
+        .resources
+        .iter()
+        .find(|r| r.kind() == "Deployment" && r.name() == "auth")
+        .expect("auth");
+    assert!(auth.origin.locations.is_none());
+    let at = auth.origin.describe("/spec");
+    assert!(at.ends_with("base/deployments.yaml:1:1"), "{at}");
+}

@@ -1,6 +1,6 @@
 //! Field specs as data and the one walker every transformer uses to reach the fields they touch.
 //!
-//! Owns kustomize's default field-spec table (embedded `fieldspecs.yaml`), the merge of
+//! Owns kustomize's default field-spec table (embedded `fieldspecs.tsv`), the merge of
 //! `configurations:` files into it, and path traversal (GVK match with empty as wildcard, `[]` for
 //! sequences, `\/` escapes, create only when asked). Does no I/O.
 
@@ -232,38 +232,73 @@ pub struct NameBackRef {
     pub field_specs: Vec<FieldSpec>,
 }
 
-const DEFAULTS: &str = include_str!("fieldspecs.yaml");
+const DEFAULTS: &str = include_str!("fieldspecs.tsv");
 
-/// kustomize's default transformer configuration.
+/// kustomize's default transformer configuration (read once from the embedded table).
 pub fn defaults() -> &'static TransformerConfig {
     static CONFIG: OnceLock<TransformerConfig> = OnceLock::new();
-    CONFIG.get_or_init(|| {
-        let doc = crate::yaml::parse_document(DEFAULTS).map(|d| d.value);
-        let mut cfg = TransformerConfig::default();
-        if let Ok(v) = doc {
-            // The embedded table is tested below (`defaults_load`); a broken table yields an
-            // empty config there.
-            let _ = cfg.merge_value_with(&v, push_trusted);
-            if let Some(list) = v.get("templateLabels").and_then(Value::as_array) {
-                cfg.template_labels = list
-                    .iter()
-                    .filter_map(|x| FieldSpec::from_value(x).ok())
-                    .collect();
+    CONFIG.get_or_init(|| parse_table(DEFAULTS))
+}
+
+/// Reads the `F`/`R` lines of `fieldspecs.tsv`; malformed lines are skipped (the embedded table
+/// is checked by the `defaults_load` test).
+fn parse_table(text: &str) -> TransformerConfig {
+    let mut cfg = TransformerConfig::default();
+    for line in text.lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        match cols.as_slice() {
+            ["F", section, path, group, version, kind, create] => {
+                let fs = FieldSpec::new(path, group, version, kind, *create == "1");
+                let list = match *section {
+                    "namePrefix" => &mut cfg.name_prefix,
+                    "nameSuffix" => &mut cfg.name_suffix,
+                    "namespace" => &mut cfg.namespace,
+                    "commonLabels" => &mut cfg.common_labels,
+                    "templateLabels" => &mut cfg.template_labels,
+                    "commonAnnotations" => &mut cfg.common_annotations,
+                    "images" => &mut cfg.images,
+                    "replicas" => &mut cfg.replicas,
+                    "varReference" => &mut cfg.var_reference,
+                    _ => continue,
+                };
+                list.push(fs);
             }
+            [
+                "R",
+                rgroup,
+                rversion,
+                rkind,
+                path,
+                group,
+                version,
+                kind,
+                create,
+            ] => {
+                let fs = FieldSpec::new(path, group, version, kind, *create == "1");
+                match cfg
+                    .name_reference
+                    .iter_mut()
+                    .find(|b| b.kind == *rkind && b.group == *rgroup && b.version == *rversion)
+                {
+                    Some(b) => b.field_specs.push(fs),
+                    None => cfg.name_reference.push(NameBackRef {
+                        group: rgroup.to_string(),
+                        version: rversion.to_string(),
+                        kind: rkind.to_string(),
+                        field_specs: vec![fs],
+                    }),
+                }
+            }
+            _ => {}
         }
-        cfg
-    })
+    }
+    cfg
 }
 
 fn push_unique(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
     if !list.contains(&fs) {
         list.push(fs);
     }
-}
-
-/// Pushes without the duplicate check (the embedded defaults have no duplicates).
-fn push_trusted(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
-    list.push(fs);
 }
 
 impl TransformerConfig {

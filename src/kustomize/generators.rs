@@ -52,7 +52,7 @@ fn env_pairs(text: &str, at: &str, file: &str) -> Result<Vec<(String, String)>, 
             continue;
         }
         match trimmed.split_once('=') {
-            Some((k, v)) => out.push((k.trim_end().to_string(), v.to_string())),
+            Some((k, v)) => out.push((k.to_string(), v.to_string())),
             None => {
                 let key = trimmed.trim_end();
                 match std::env::var(key) {
@@ -346,7 +346,7 @@ mod tests {
             pairs,
             vec![
                 ("A".to_string(), "1".to_string()),
-                ("B".to_string(), " 2".to_string()),
+                ("B ".to_string(), " 2".to_string()),
                 ("C".to_string(), "x=y".to_string())
             ]
         );

@@ -2,40 +2,35 @@
 //! runs generators and the builtin transformers in kustomize's fixed order, then finishes at the
 //! top (hash suffixes, name references, vars, output order).
 //!
-//! All file reading of the engine happens here; every other module is pure.
+//! All file reading of the engine happens here and in its two helpers (`pipeline`: the builtin
+//! transformers in order; `plugins`: `transformers:` configs); every other module is pure.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::fieldspec::{self, FieldSpec, TransformerConfig};
+use super::fieldspec::{self, TransformerConfig};
 use super::generators::{self, Generated};
 use super::kustomization::{self, Kind, Kustomization, Located};
 use super::order::Order;
-use super::patches::{self, Patch};
 use super::resmap::{Behavior, KRes, ResMap, kid, ns_equal};
 use super::schema::{self, Schema};
-use super::selector::Selector;
-use super::transformers::{
-    annotations::Annotations, images::Images, labels::Labels, namespace::Namespace,
-    prefix_suffix::PrefixSuffix, replicas::Replicas, value_add,
-};
-use super::{Build, KustomizeError, nameref, replacements, vars};
+use super::{Build, KustomizeError, nameref, vars};
 use crate::resource::{Origin, Resource, parse_resources, parse_resources_untracked};
 
 /// What is being accumulated: resources, the merged transformer config, vars and the schema.
-struct Acc {
-    res: ResMap,
+pub(super) struct Acc {
+    pub(super) res: ResMap,
     /// Field specs added by `configurations:` files (the defaults are not copied per level).
-    extra: TransformerConfig,
-    has_extra: bool,
-    vars: Vec<Located<Value>>,
-    schema: Option<Arc<Schema>>,
+    pub(super) extra: TransformerConfig,
+    pub(super) has_extra: bool,
+    pub(super) vars: Vec<Located<Value>>,
+    pub(super) schema: Option<Arc<Schema>>,
 }
 
 impl Acc {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Acc {
             res: ResMap::default(),
             extra: TransformerConfig::default(),
@@ -46,7 +41,7 @@ impl Acc {
     }
 
     /// The defaults plus any `configurations:`.
-    fn config(&self) -> std::borrow::Cow<'static, TransformerConfig> {
+    pub(super) fn config(&self) -> std::borrow::Cow<'static, TransformerConfig> {
         if !self.has_extra {
             return std::borrow::Cow::Borrowed(fieldspec::defaults());
         }
@@ -55,7 +50,7 @@ impl Acc {
         std::borrow::Cow::Owned(c)
     }
 
-    fn schema(&self) -> &Schema {
+    pub(super) fn schema(&self) -> &Schema {
         match &self.schema {
             Some(s) => s,
             None => schema::builtin(),
@@ -64,21 +59,26 @@ impl Acc {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Expect {
+pub(super) enum Expect {
     Root,
     Resource,
     Component,
 }
 
 #[derive(Default)]
-struct Loader {
+pub(super) struct Loader {
+    /// Keep per-node source positions of resources (slower; for callers that report findings).
+    positions: bool,
     stack: Vec<PathBuf>,
     warnings: Vec<String>,
 }
 
 /// Builds `dir`.
-pub fn build(dir: &Path) -> Result<Build, KustomizeError> {
-    let mut ld = Loader::default();
+pub fn build(dir: &Path, positions: bool) -> Result<Build, KustomizeError> {
+    let mut ld = Loader {
+        positions,
+        ..Loader::default()
+    };
     let mut acc = Acc::new();
     let order = ld.accumulate(dir, Expect::Root, &mut acc, None)?;
     // Hash suffixes, then references to the new names, then vars.
@@ -100,7 +100,32 @@ pub fn build(dir: &Path) -> Result<Build, KustomizeError> {
     })
 }
 
-fn is_remote(s: &str) -> bool {
+/// `dir/rel` with `.` and `..` resolved lexically, so messages name `overlays/base/x.yaml`
+/// rather than `overlays/staging/../base/x.yaml`.
+pub(super) fn join_clean(dir: &Path, rel: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in dir.join(rel).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last = out.components().next_back();
+                if matches!(last, Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+pub(super) fn is_remote(s: &str) -> bool {
     s.contains("://")
         || s.starts_with("github.com/")
         || s.starts_with("git@")
@@ -130,7 +155,7 @@ fn read_bytes(
     })
 }
 
-fn read_text(
+pub(super) fn read_text(
     path: &Path,
     at: &str,
     what: &'static str,
@@ -143,7 +168,7 @@ fn read_text(
 
 impl Loader {
     /// Accumulates the kustomization in `dir` into `acc`. Returns its `sortOptions`.
-    fn accumulate(
+    pub(super) fn accumulate(
         &mut self,
         dir: &Path,
         expect: Expect,
@@ -211,7 +236,7 @@ impl Loader {
     fn run(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), KustomizeError> {
         let dir = &k.dir;
         for c in &k.configurations {
-            let path = dir.join(&c.value);
+            let path = join_clean(dir, &c.value);
             let text = read_text(&path, &c.at, "configuration", &c.value)?;
             let doc =
                 crate::yaml::parse_document(&text).map_err(|source| KustomizeError::Yaml {
@@ -224,7 +249,7 @@ impl Loader {
                 .map_err(|m| KustomizeError::invalid(path.display().to_string(), m))?;
         }
         if let Some(o) = &k.openapi {
-            let path = dir.join(&o.value);
+            let path = join_clean(dir, &o.value);
             let text = read_text(&path, &o.at, "openapi schema", &o.value)?;
             let doc =
                 crate::yaml::parse_document(&text).map_err(|source| KustomizeError::Yaml {
@@ -243,8 +268,10 @@ impl Loader {
         for r in &k.resources {
             self.add_resource(dir, r, acc, &mut batch, &mut files)?;
         }
-        let batch = splice(batch, parse_files(files)?);
+        let batch = splice(batch, parse_files(files, self.positions)?);
         acc.res.append_all(batch)?;
+        self.generate(k, acc)?;
+        // Components run after this level's generators and before its transformers.
         for c in &k.components {
             if is_remote(&c.value) {
                 return Err(KustomizeError::unsupported(
@@ -252,7 +279,7 @@ impl Loader {
                     format!("remote component {:?}", c.value),
                 ));
             }
-            let path = dir.join(&c.value);
+            let path = join_clean(dir, &c.value);
             if !path.is_dir() {
                 return Err(KustomizeError::Missing {
                     location: c.at.clone(),
@@ -262,7 +289,6 @@ impl Loader {
             }
             self.accumulate(&path, Expect::Component, acc, Some(&c.at))?;
         }
-        self.generate(k, acc)?;
         if let Some(g) = k.generators.first() {
             return Err(KustomizeError::unsupported(
                 &g.at,
@@ -295,7 +321,7 @@ impl Loader {
                 format!("remote resource {:?}", r.value),
             ));
         }
-        let path = dir.join(&r.value);
+        let path = join_clean(dir, &r.value);
         if path.is_dir() {
             let mut sub = Acc::new();
             sub.schema = acc.schema.clone();
@@ -330,7 +356,7 @@ impl Loader {
                             format!("remote file {p:?}"),
                         ));
                     }
-                    read_bytes(&dir.join(p), &at, "file", p)
+                    read_bytes(&join_clean(&dir, p), &at, "file", p)
                 };
                 let made =
                     generators::generate(&g.value, secret, &k.generator_options, &g.at, &read)?;
@@ -338,425 +364,6 @@ impl Loader {
             }
         }
         Ok(())
-    }
-
-    fn load_patch(
-        &self,
-        k: &Kustomization,
-        e: &Located<kustomization::PatchEntry>,
-    ) -> Result<Patch, KustomizeError> {
-        match (&e.value.path, &e.value.patch) {
-            (Some(p), None) => {
-                let text = read_text(&k.dir.join(p), &e.at, "patch", p)?;
-                patches::parse(&text, &format!("{} ({})", e.at, p))
-            }
-            (None, Some(text)) => patches::parse(text, &e.at),
-            (Some(_), Some(_)) => Err(KustomizeError::invalid(
-                &e.at,
-                "a patch has both `path` and `patch`",
-            )),
-            (None, None) => Err(KustomizeError::invalid(
-                &e.at,
-                "a patch needs `path` or `patch`",
-            )),
-        }
-    }
-
-    fn transform(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), KustomizeError> {
-        // 1. patchesStrategicMerge
-        for p in &k.patches_strategic_merge {
-            let (text, at) = if p.value.contains('\n')
-                || !k.dir.join(&p.value).is_file() && p.value.contains(": ")
-            {
-                (p.value.clone(), p.at.clone())
-            } else {
-                (
-                    read_text(&k.dir.join(&p.value), &p.at, "patch", &p.value)?,
-                    format!("{} ({})", p.at, p.value),
-                )
-            };
-            let patch = patches::parse(&text, &at)?;
-            let schema = acc.schema.clone();
-            let schema: &Schema = schema.as_deref().unwrap_or_else(|| schema::builtin());
-            patches::apply(&mut acc.res, &patch, None, &at, schema, true)?;
-        }
-        // 2. patches
-        for e in &k.patches {
-            for key in e.value.options.keys() {
-                if key != "allowNameChange" && key != "allowKindChange" {
-                    return Err(KustomizeError::invalid(
-                        &e.at,
-                        format!("unknown patch option `{key}`"),
-                    ));
-                }
-                if e.value.options[key] {
-                    return Err(KustomizeError::unsupported(
-                        &e.at,
-                        format!("patch option `{key}: true` in {}", k.file.display()),
-                    ));
-                }
-            }
-            let patch = self.load_patch(k, e)?;
-            let schema = acc.schema.clone();
-            let schema: &Schema = schema.as_deref().unwrap_or_else(|| schema::builtin());
-            patches::apply(
-                &mut acc.res,
-                &patch,
-                e.value.target.as_ref(),
-                &e.at,
-                schema,
-                false,
-            )?;
-        }
-        let cfg = acc.config();
-        // 3. namespace
-        if let Some(ns) = k.namespace.as_deref().filter(|s| !s.is_empty()) {
-            Namespace {
-                namespace: ns.to_string(),
-                fields: cfg.namespace.clone(),
-            }
-            .apply(&mut acc.res)?;
-        }
-        // 4. prefix / suffix
-        let prefix = k.name_prefix.clone().unwrap_or_default();
-        let suffix = k.name_suffix.clone().unwrap_or_default();
-        if !prefix.is_empty() || !suffix.is_empty() {
-            PrefixSuffix {
-                prefix,
-                suffix,
-                prefix_fields: cfg.name_prefix.clone(),
-                suffix_fields: cfg.name_suffix.clone(),
-            }
-            .apply(&mut acc.res)?;
-        }
-        // 5. labels
-        if !k.common_labels.is_empty() {
-            Labels {
-                pairs: k.common_labels.clone(),
-                fields: cfg.common_labels.clone(),
-            }
-            .apply(&mut acc.res)?;
-        }
-        for l in &k.labels {
-            let mut fields: Vec<FieldSpec> = if l.value.include_selectors {
-                cfg.common_labels.clone()
-            } else {
-                let mut f = Vec::new();
-                if l.value.include_templates {
-                    f.extend(cfg.template_labels.iter().cloned());
-                }
-                f.push(FieldSpec::new("metadata/labels", "", "", "", true));
-                f
-            };
-            fields.extend(
-                l.value
-                    .field_specs()
-                    .map_err(|m| KustomizeError::invalid(&l.at, m))?,
-            );
-            Labels {
-                pairs: l.value.pairs.clone(),
-                fields,
-            }
-            .apply(&mut acc.res)?;
-        }
-        // 6. annotations
-        if !k.common_annotations.is_empty() {
-            Annotations {
-                pairs: k.common_annotations.clone(),
-                fields: cfg.common_annotations.clone(),
-            }
-            .apply(&mut acc.res)?;
-        }
-        // 7. patchesJson6902
-        for e in &k.patches_json6902 {
-            let patch = self.load_patch(k, e)?;
-            let Some(target) = e.value.target.as_ref() else {
-                return Err(KustomizeError::invalid(
-                    &e.at,
-                    "a patchesJson6902 entry needs a `target`",
-                ));
-            };
-            let schema = acc.schema.clone();
-            let schema: &Schema = schema.as_deref().unwrap_or_else(|| schema::builtin());
-            patches::apply(&mut acc.res, &patch, Some(target), &e.at, schema, false)?;
-        }
-        // 8. replicas
-        if !k.replicas.is_empty() {
-            Replicas {
-                entries: k.replicas.clone(),
-                fields: cfg.replicas.clone(),
-            }
-            .apply(&mut acc.res)?;
-        }
-        // 9. images
-        if !k.images.is_empty() {
-            Images {
-                images: k.images.clone(),
-                fields: cfg.images.clone(),
-            }
-            .apply(&mut acc.res)?;
-        }
-        // 10. replacements
-        let mut reps = Vec::new();
-        for r in &k.replacements {
-            if let Some(p) = r.value.get("path").and_then(Value::as_str) {
-                let path = k.dir.join(p);
-                let text = read_text(&path, &r.at, "replacement", p)?;
-                for doc in
-                    crate::yaml::parse_stream(&text).map_err(|source| KustomizeError::Yaml {
-                        file: path.clone(),
-                        cause: source,
-                    })?
-                {
-                    match doc.value {
-                        Value::Array(items) => {
-                            reps.extend(items.into_iter().map(|value| Located {
-                                value,
-                                at: path.display().to_string(),
-                            }))
-                        }
-                        Value::Null => {}
-                        value => reps.push(Located {
-                            value,
-                            at: path.display().to_string(),
-                        }),
-                    }
-                }
-            } else {
-                reps.push(r.clone());
-            }
-        }
-        replacements::apply(&mut acc.res, &reps)?;
-        Ok(())
-    }
-
-    fn plugin_transformers(
-        &mut self,
-        k: &Kustomization,
-        t: &Located<String>,
-        acc: &mut Acc,
-    ) -> Result<(), KustomizeError> {
-        if is_remote(&t.value) {
-            return Err(KustomizeError::unsupported(
-                &t.at,
-                format!("remote transformer {:?}", t.value),
-            ));
-        }
-        let path = k.dir.join(&t.value);
-        let configs: Vec<(Value, String)> = if path.is_dir() {
-            let mut sub = Acc::new();
-            self.accumulate(&path, Expect::Resource, &mut sub, Some(&t.at))?;
-            sub.res
-                .list
-                .into_iter()
-                .map(|r| {
-                    let at = r.location("");
-                    (r.res.value, at)
-                })
-                .collect()
-        } else if path.is_file() {
-            let text = read_text(&path, &t.at, "transformer", &t.value)?;
-            parse_resources(&text, &path)
-                .map_err(|e| KustomizeError::Yaml {
-                    file: e.file,
-                    cause: e.source,
-                })?
-                .into_iter()
-                .map(|r| {
-                    let at = r.origin.describe("");
-                    (r.value, at)
-                })
-                .collect()
-        } else if t.value.contains('\n') {
-            parse_resources(&t.value, &k.file)
-                .map_err(|e| KustomizeError::Yaml {
-                    file: e.file,
-                    cause: e.source,
-                })?
-                .into_iter()
-                .map(|r| (r.value, t.at.clone()))
-                .collect()
-        } else {
-            return Err(KustomizeError::Missing {
-                location: t.at.clone(),
-                what: "transformer",
-                path: t.value.clone(),
-            });
-        };
-        for (cfg, at) in configs {
-            self.run_plugin(k, &cfg, &at, acc)?;
-        }
-        Ok(())
-    }
-
-    fn run_plugin(
-        &mut self,
-        k: &Kustomization,
-        cfg: &Value,
-        at: &str,
-        acc: &mut Acc,
-    ) -> Result<(), KustomizeError> {
-        let kind = cfg.get("kind").and_then(Value::as_str).unwrap_or("");
-        let api = cfg.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let specs = |key: &str| -> Result<Vec<FieldSpec>, KustomizeError> {
-            cfg.get(key)
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-                .iter()
-                .map(|v| FieldSpec::from_value(v).map_err(|m| KustomizeError::invalid(at, m)))
-                .collect()
-        };
-        let map = |key: &str| -> std::collections::BTreeMap<String, String> {
-            cfg.get(key)
-                .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), kustomization::scalar_text(v)))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let s = |key: &str| {
-            cfg.get(key)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        if api != "builtin" && !api.is_empty() && !matches!(kind, "ValueAddTransformer") {
-            return Err(KustomizeError::unsupported(
-                at,
-                format!(
-                    "transformer plugin {api}/{kind} (only builtin transformers are supported)"
-                ),
-            ));
-        }
-        match kind {
-            "AnnotationsTransformer" => Annotations {
-                pairs: map("annotations"),
-                fields: specs("fieldSpecs")?,
-            }
-            .apply(&mut acc.res),
-            "LabelTransformer" => Labels {
-                pairs: map("labels"),
-                fields: specs("fieldSpecs")?,
-            }
-            .apply(&mut acc.res),
-            "NamespaceTransformer" => {
-                let ns = cfg
-                    .get("metadata")
-                    .and_then(|m| m.get("namespace"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                Namespace {
-                    namespace: ns,
-                    fields: specs("fieldSpecs")?,
-                }
-                .apply(&mut acc.res)
-            }
-            "PrefixTransformer" | "SuffixTransformer" | "PrefixSuffixTransformer" => PrefixSuffix {
-                prefix: s("prefix"),
-                suffix: s("suffix"),
-                prefix_fields: specs("fieldSpecs")?,
-                suffix_fields: specs("fieldSpecs")?,
-            }
-            .apply(&mut acc.res),
-            "ImageTagTransformer" => {
-                let img: kustomization::ImageEntry =
-                    serde_json::from_value(cfg.get("imageTag").cloned().unwrap_or(Value::Null))
-                        .map_err(|e| {
-                            KustomizeError::invalid(at, format!("invalid imageTag: {e}"))
-                        })?;
-                Images {
-                    images: vec![img],
-                    fields: specs("fieldSpecs")?,
-                }
-                .apply(&mut acc.res)
-            }
-            "ReplicaCountTransformer" => {
-                let rep: kustomization::ReplicaEntry =
-                    serde_json::from_value(cfg.get("replica").cloned().unwrap_or(Value::Null))
-                        .map_err(|e| {
-                            KustomizeError::invalid(at, format!("invalid replica: {e}"))
-                        })?;
-                Replicas {
-                    entries: vec![rep],
-                    fields: specs("fieldSpecs")?,
-                }
-                .apply(&mut acc.res)
-            }
-            "PatchTransformer" => {
-                let target: Option<Selector> = match cfg.get("target") {
-                    Some(t) => Some(serde_json::from_value(t.clone()).map_err(|e| {
-                        KustomizeError::invalid(at, format!("invalid target: {e}"))
-                    })?),
-                    None => None,
-                };
-                let text = match (
-                    cfg.get("path").and_then(Value::as_str),
-                    cfg.get("patch").and_then(Value::as_str),
-                ) {
-                    (Some(p), _) => read_text(&k.dir.join(p), at, "patch", p)?,
-                    (None, Some(t)) => t.to_string(),
-                    _ => {
-                        return Err(KustomizeError::invalid(
-                            at,
-                            "PatchTransformer needs `path` or `patch`",
-                        ));
-                    }
-                };
-                let patch = patches::parse(&text, at)?;
-                let schema = acc.schema.clone();
-                let schema: &Schema = schema.as_deref().unwrap_or_else(|| schema::builtin());
-                patches::apply(&mut acc.res, &patch, target.as_ref(), at, schema, false)
-            }
-            "ValueAddTransformer" => {
-                let mut value = s("value");
-                if value.is_empty() {
-                    value = k
-                        .dir
-                        .canonicalize()
-                        .ok()
-                        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-                        .unwrap_or_default();
-                }
-                let mut targets = Vec::new();
-                for t in cfg
-                    .get("targets")
-                    .and_then(Value::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                {
-                    let selector: Option<Selector> = match t.get("selector") {
-                        Some(v) => Some(serde_json::from_value(v.clone()).map_err(|e| {
-                            KustomizeError::invalid(at, format!("invalid selector: {e}"))
-                        })?),
-                        None => None,
-                    };
-                    targets.push(value_add::Target {
-                        selector,
-                        field_path: t
-                            .get("fieldPath")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                        file_path_position: t
-                            .get("filePathPosition")
-                            .and_then(Value::as_u64)
-                            .unwrap_or(0) as usize,
-                    });
-                }
-                value_add::ValueAdd { value, targets }.apply(&mut acc.res, at)
-            }
-            other => Err(KustomizeError::unsupported(
-                at,
-                format!(
-                    "transformer kind {other:?} in `transformers` of {}",
-                    k.file.display()
-                ),
-            )),
-        }
     }
 }
 
@@ -766,9 +373,18 @@ type PendingFile = (usize, PathBuf, Located<String>);
 /// Parsed files: batch position and resources.
 type Parsed = Vec<(usize, Vec<KRes>)>;
 
-fn parse_file(path: &Path, r: &Located<String>) -> Result<Vec<KRes>, KustomizeError> {
+fn parse_file(
+    path: &Path,
+    r: &Located<String>,
+    positions: bool,
+) -> Result<Vec<KRes>, KustomizeError> {
     let text = read_text(path, &r.at, "resource", &r.value)?;
-    let list = parse_resources_untracked(&text, path).map_err(|e| KustomizeError::Yaml {
+    let parsed = if positions {
+        parse_resources(&text, path)
+    } else {
+        parse_resources_untracked(&text, path)
+    };
+    let list = parsed.map_err(|e| KustomizeError::Yaml {
         file: e.file,
         cause: e.source,
     })?;
@@ -793,7 +409,7 @@ fn parse_file(path: &Path, r: &Located<String>) -> Result<Vec<KRes>, KustomizeEr
 }
 
 /// Parses resource files on all cores; results keep the input order, the first error wins.
-fn parse_files(files: Vec<PendingFile>) -> Result<Parsed, KustomizeError> {
+fn parse_files(files: Vec<PendingFile>, positions: bool) -> Result<Parsed, KustomizeError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -801,7 +417,7 @@ fn parse_files(files: Vec<PendingFile>) -> Result<Parsed, KustomizeError> {
     if files.len() < 8 || threads < 2 {
         return files
             .into_iter()
-            .map(|(at, path, r)| parse_file(&path, &r).map(|l| (at, l)))
+            .map(|(at, path, r)| parse_file(&path, &r, positions).map(|l| (at, l)))
             .collect();
     }
     let chunk = files.len().div_ceil(threads);
@@ -811,7 +427,7 @@ fn parse_files(files: Vec<PendingFile>) -> Result<Parsed, KustomizeError> {
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|(at, path, r)| parse_file(path, r).map(|l| (*at, l)))
+                        .map(|(at, path, r)| parse_file(path, r, positions).map(|l| (*at, l)))
                         .collect::<Result<Vec<_>, _>>()
                 })
             })

@@ -12,6 +12,8 @@ mod loader;
 mod nameref;
 mod order;
 pub mod patches;
+mod pipeline;
+mod plugins;
 mod replacements;
 mod resmap;
 pub mod schema;
@@ -34,14 +36,26 @@ pub struct Build {
     pub warnings: Vec<String>,
 }
 
-/// Builds the kustomization in `dir` as `kubectl kustomize DIR` does.
+/// Builds the kustomization in `dir` as `kubectl kustomize DIR` does. Resources keep their source
+/// positions (`Origin::locations`, by JSON pointer of the source document), for callers that
+/// report findings with file:line:col.
 ///
 /// # Errors
 /// Malformed YAML, a missing file, a cycle between kustomizations, a resource id conflict, a
 /// patch that matches nothing, or a field we do not support; each names the file (and the line
 /// and column where there is one).
 pub fn build(dir: &Path) -> Result<Build, KustomizeError> {
-    loader::build(dir)
+    loader::build(dir, true)
+}
+
+/// Like [`build`] but without per-node source positions (each resource's origin still names its
+/// file, document and first line): about twice as fast and half the memory on large trees. Used
+/// by `rollout render`.
+///
+/// # Errors
+/// As [`build`].
+pub fn build_fast(dir: &Path) -> Result<Build, KustomizeError> {
+    loader::build(dir, false)
 }
 
 /// Prints a build's resources as `kubectl kustomize` does (documents separated by `---`).
@@ -106,7 +120,7 @@ pub struct Rendered {
 /// # Errors
 /// Any build error, or the output file cannot be written.
 pub fn render(opts: &RenderOptions) -> Result<Rendered, KustomizeError> {
-    let b = build(&opts.dir)?;
+    let b = build_fast(&opts.dir)?;
     let text = render_to_string(&b);
     match &opts.output {
         Some(path) => {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::KustomizeError;
 use super::fieldspec::{FieldSpec, NameBackRef, gvk_selects, walk_existing};
-use super::resmap::{KRes, ResMap, is_cluster_scoped, kid, ns_equal};
+use super::resmap::{ResMap, is_cluster_scoped, kid, ns_equal};
 use crate::resource::Gvk;
 
 struct Cand {
@@ -80,34 +80,34 @@ pub fn fix(list: &mut ResMap, refs: &[NameBackRef]) -> Result<(), KustomizeError
                 (k.to_string(), cands)
             })
             .collect();
-        for ri in 0..list.list.len() {
-            let gvk = &gvks[ri];
+        let affixes = &affixes;
+        let index = &index;
+        super::transformers::par_try_each(&mut list.list, |r| {
+            let gvk = r.res.gvk();
             let specs: Vec<&FieldSpec> = back
                 .field_specs
                 .iter()
-                .filter(|fs| fs.matches(gvk))
+                .filter(|fs| fs.matches(&gvk))
                 .collect();
             if specs.is_empty() {
-                continue;
+                return Ok(());
             }
-            let referrer = &list.list[ri];
             let ctx = Referrer {
-                namespace: referrer.res.namespace().to_string(),
-                cluster: is_cluster_scoped(gvk),
-                affixes: affixes[ri].clone(),
-                role_ref_kind: referrer
+                namespace: r.res.namespace().to_string(),
+                cluster: is_cluster_scoped(&gvk),
+                affixes: (r.prefixes.clone(), r.suffixes.clone()),
+                role_ref_kind: r
                     .res
                     .value
                     .get("roleRef")
-                    .and_then(|r| r.get("kind"))
+                    .and_then(|x| x.get("kind"))
                     .and_then(Value::as_str)
                     .map(str::to_string),
             };
-            let r: &mut KRes = &mut list.list[ri];
             for fs in specs {
                 let is_role_ref = fs.path == "roleRef/name";
                 let res = walk_existing(&mut r.res.value, fs, &mut |node| {
-                    update(node, &index, &ctx, &affixes, is_role_ref)
+                    update(node, index, &ctx, affixes, is_role_ref)
                 });
                 if let Err(m) = res {
                     return Err(KustomizeError::invalid(
@@ -116,7 +116,8 @@ pub fn fix(list: &mut ResMap, refs: &[NameBackRef]) -> Result<(), KustomizeError
                     ));
                 }
             }
-        }
+            Ok(())
+        })?;
     }
     Ok(())
 }

@@ -66,6 +66,15 @@ impl Order {
     /// # Errors
     /// An unknown `order` or a malformed `legacySortOptions`.
     pub fn from_value(v: &Value, at: &str) -> Result<Self, KustomizeError> {
+        if let Some(k) = v.as_object().and_then(|m| {
+            m.keys()
+                .find(|k| *k != "order" && *k != "legacySortOptions")
+        }) {
+            return Err(KustomizeError::invalid(
+                at,
+                format!("unknown field `{k}` in sortOptions"),
+            ));
+        }
         match v.get("order").and_then(Value::as_str).unwrap_or("legacy") {
             "fifo" => {
                 if v.get("legacySortOptions").is_some() {

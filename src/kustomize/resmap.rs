@@ -155,7 +155,9 @@ pub fn kid(id: &ResourceId) -> String {
 
 /// Namespaces equal in kustomize's sense (`""` and `default` are the same).
 pub fn ns_equal(a: &str, b: &str) -> bool {
-    let n = |s: &str| if s.is_empty() { "default" } else { s }.to_string();
+    fn n(s: &str) -> &str {
+        if s.is_empty() { "default" } else { s }
+    }
     n(a) == n(b)
 }
 
@@ -172,11 +174,16 @@ impl ResMap {
     /// # Errors
     /// [`KustomizeError::IdConflict`].
     pub fn append(&mut self, r: KRes) -> Result<(), KustomizeError> {
-        let id = r.id();
-        if let Some(first) = self.list.iter().find(|x| same_id(&x.id(), &id)) {
+        let same = |x: &KRes| {
+            x.res.name() == r.res.name()
+                && x.res.kind() == r.res.kind()
+                && x.res.api_version() == r.res.api_version()
+                && ns_equal(x.res.namespace(), r.res.namespace())
+        };
+        if let Some(first) = self.list.iter().find(|x| same(x)) {
             return Err(KustomizeError::IdConflict {
                 location: r.location(""),
-                id: kid(&id),
+                id: kid(&r.id()),
                 first: first.location(""),
             });
         }
@@ -220,10 +227,6 @@ impl ResMap {
         self.list.extend(items);
         Ok(())
     }
-}
-
-fn same_id(a: &ResourceId, b: &ResourceId) -> bool {
-    a.gvk == b.gvk && a.name == b.name && ns_equal(&a.namespace, &b.namespace)
 }
 
 /// Kinds that are not namespaced (kustomize skips them for `namespace:`).

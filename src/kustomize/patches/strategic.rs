@@ -34,8 +34,10 @@ fn directive(v: &Value) -> Option<&str> {
     v.get(PATCH).and_then(Value::as_str)
 }
 
+/// kyaml honours only `$patch`; `$setElementOrder/...`, `$retainKeys` and
+/// `$deleteFromPrimitiveList/...` are copied into the output like ordinary fields.
 fn is_directive_key(k: &str) -> bool {
-    k.starts_with('$')
+    k == PATCH
 }
 
 /// Removes directives from a patch value that is being added as-is.

@@ -22,10 +22,9 @@ impl Annotations {
     /// # Errors
     /// A field with the wrong shape.
     pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
-        for r in &mut list.list {
-            set_map_entries(r, &self.fields, &self.pairs)?;
-        }
-        Ok(())
+        super::par_try_each(&mut list.list, |r| {
+            set_map_entries(r, &self.fields, &self.pairs)
+        })
     }
 }
 

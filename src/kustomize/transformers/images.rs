@@ -141,7 +141,7 @@ impl Images {
     /// # Errors
     /// A field with the wrong shape.
     pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
-        for r in &mut list.list {
+        super::par_try_each(&mut list.list, |r| {
             let gvk = r.res.gvk();
             for e in &self.images {
                 legacy(&mut r.res.value, e);
@@ -158,8 +158,8 @@ impl Images {
                     })?;
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 

@@ -51,6 +51,45 @@ pub(crate) fn set_map_entries(
     Ok(())
 }
 
+/// Runs `f` on every resource, on all cores for large lists (each call touches only its own
+/// resource). The first error in list order wins.
+///
+/// # Errors
+/// The first error `f` returns.
+pub(crate) fn par_try_each<F>(list: &mut [KRes], f: F) -> Result<(), KustomizeError>
+where
+    F: Fn(&mut KRes) -> Result<(), KustomizeError> + Sync,
+{
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    if list.len() < 4096 || threads < 2 {
+        return list.iter_mut().try_for_each(&f);
+    }
+    let chunk = list.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = list
+            .chunks_mut(chunk)
+            .map(|part| s.spawn(move || part.iter_mut().try_for_each(f)))
+            .collect();
+        let mut first = Ok(());
+        for h in handles {
+            let r = h.join().unwrap_or_else(|_| {
+                Err(KustomizeError::invalid(
+                    "rollout",
+                    "internal error: a transformer thread panicked; please report a bug",
+                ))
+            });
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    })
+}
+
 /// Test helper: runs a transform over a YAML stream and prints the result.
 #[cfg(test)]
 pub(crate) fn run_transform(

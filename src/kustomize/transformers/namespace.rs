@@ -23,7 +23,7 @@ impl Namespace {
     /// A field with the wrong shape.
     pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
         let ns = self.namespace.as_str();
-        for r in &mut list.list {
+        super::par_try_each(&mut list.list, |r| {
             let gvk = r.res.gvk();
             if !is_cluster_scoped(&gvk) {
                 r.set_namespace(ns);
@@ -57,8 +57,8 @@ impl Namespace {
                     )
                 })?;
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
