@@ -38,7 +38,7 @@ pub enum RenderError {
 /// When a file cannot be read or parsed, or the kustomization cannot be built.
 pub fn render_dir(path: &Path) -> Result<Rendered, RenderError> {
     if path.is_dir() {
-        let build = crate::kustomize::build(path)?;
+        let build = crate::kustomize::build_fast(path)?;
         return Ok(Rendered {
             resources: build.resources,
             warnings: build.warnings,
