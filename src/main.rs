@@ -27,10 +27,17 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             let _ = std::io::stdout().flush();
-            eprintln!("error: {err}");
+            let mut shown = err.to_string();
+            eprintln!("error: {shown}");
             let mut source = std::error::Error::source(&*err);
             while let Some(s) = source {
-                eprintln!("  caused by: {s}");
+                // Many messages already end with their cause ("file:1:2: invalid YAML: ..."); print
+                // a cause only when it adds something.
+                let text = s.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown = text;
+                }
                 source = s.source();
             }
             rollout::exit::USAGE_OR_INPUT_ERROR
