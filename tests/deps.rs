@@ -9,7 +9,13 @@ fn no_openssl_in_the_graph() {
         .map(|l| l.trim_end_matches('"'))
         .collect();
     assert!(packages.contains(&"rustls"), "rustls expected in the graph");
-    for banned in ["openssl", "openssl-sys", "native-tls", "hyper-tls", "tokio-native-tls"] {
+    for banned in [
+        "openssl",
+        "openssl-sys",
+        "native-tls",
+        "hyper-tls",
+        "tokio-native-tls",
+    ] {
         assert!(!packages.contains(&banned), "{banned} is in Cargo.lock");
     }
 }
