@@ -347,32 +347,8 @@ impl Builder {
                 });
                 Ok(())
             }
-            Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Seq { items, anchor, .. }) => {
-                    let v = Value::Array(items);
-                    if anchor != 0 {
-                        self.anchors.insert(anchor, v.clone());
-                    }
-                    self.finish_node(v)
-                }
-                _ => Err(YamlError::Syntax {
-                    pos,
-                    message: "unbalanced sequence".into(),
-                }),
-            },
-            Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Map { map, anchor, .. }) => {
-                    let v = Value::Object(map);
-                    if anchor != 0 {
-                        self.anchors.insert(anchor, v.clone());
-                    }
-                    self.finish_node(v)
-                }
-                _ => Err(YamlError::Syntax {
-                    pos,
-                    message: "unbalanced mapping".into(),
-                }),
-            },
+            Event::SequenceEnd => self.end_collection(false, pos),
+            Event::MappingEnd => self.end_collection(true, pos),
             Event::Alias(id) => {
                 let value = self
                     .anchors
@@ -386,6 +362,28 @@ impl Builder {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Closes the innermost sequence (`mapping` false) or mapping, records its anchor and
+    /// attaches it to its parent.
+    fn end_collection(&mut self, mapping: bool, pos: Pos) -> Result<(), YamlError> {
+        let (v, anchor) = match (self.stack.pop(), mapping) {
+            (Some(Frame::Seq { items, anchor, .. }), false) => (Value::Array(items), anchor),
+            (Some(Frame::Map { map, anchor, .. }), true) => (Value::Object(map), anchor),
+            _ => {
+                return Err(YamlError::Syntax {
+                    pos,
+                    message: format!(
+                        "unbalanced {}",
+                        if mapping { "mapping" } else { "sequence" }
+                    ),
+                });
+            }
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, v.clone());
+        }
+        self.finish_node(v)
     }
 
     fn start_collection(&mut self, pos: Pos) -> Result<String, YamlError> {
