@@ -458,7 +458,8 @@ enum Frame {
         pointer: String,
         anchor: usize,
         key: Option<(String, Pos)>,
-        key_lines: HashMap<String, usize>,
+        /// Line of each key so far (with positions only: untracked reading checks the map).
+        key_lines: Option<HashMap<String, usize>>,
         merge_pending: bool,
     },
 }
@@ -516,7 +517,6 @@ impl Builder {
         let pos = pos_of(span);
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let tag_suffix = tag.as_ref().map(|t| t.suffix().to_string());
                 match self.next_pointer() {
                     None => {
                         // A mapping key.
@@ -538,7 +538,9 @@ impl Builder {
                                 *key = Some((text.to_string(), pos));
                                 return Ok(());
                             }
-                            if let Some(first) = key_lines.get(text.as_ref()) {
+                            if let Some(first) =
+                                key_lines.as_ref().and_then(|k| k.get(text.as_ref()))
+                            {
                                 return Err(YamlError::DuplicateKey {
                                     key: text.to_string(),
                                     pos,
@@ -546,7 +548,9 @@ impl Builder {
                                 });
                             }
                             if !untracked {
-                                key_lines.insert(text.to_string(), pos.line);
+                                key_lines
+                                    .get_or_insert_default()
+                                    .insert(text.to_string(), pos.line);
                             } else if map.contains_key(text.as_ref()) {
                                 // Re-parsed with positions by the caller for the message.
                                 return Err(YamlError::DuplicateKey {
@@ -560,6 +564,7 @@ impl Builder {
                         Ok(())
                     }
                     Some(pointer) => {
+                        let tag_suffix = tag.as_ref().map(|t| t.suffix().to_string());
                         let value = resolve_scalar(&text, style, tag_suffix.as_deref());
                         if !self.untracked {
                             self.locations.nodes.insert(pointer, pos);
@@ -587,7 +592,7 @@ impl Builder {
                     pointer,
                     anchor,
                     key: None,
-                    key_lines: HashMap::new(),
+                    key_lines: None,
                     merge_pending: false,
                 });
                 Ok(())
