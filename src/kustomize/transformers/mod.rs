@@ -17,6 +17,27 @@ use super::KustomizeError;
 use super::fieldspec::{Create, FieldSpec, walk_resource};
 use super::resmap::KRes;
 
+/// String entries set through field specs: the labels and annotations transformers.
+#[derive(Debug, Clone)]
+pub struct MapEntries {
+    /// The entries.
+    pub pairs: BTreeMap<String, String>,
+    /// Where to set them.
+    pub fields: Vec<FieldSpec>,
+}
+
+impl MapEntries {
+    /// Sets the entries on every resource.
+    ///
+    /// # Errors
+    /// A field with the wrong shape.
+    pub fn apply(&self, list: &mut super::resmap::ResMap) -> Result<(), KustomizeError> {
+        par_try_each(&mut list.list, |r| {
+            set_map_entries(r, &self.fields, &self.pairs)
+        })
+    }
+}
+
 /// Sets `key: value` string entries in the mapping each matching field spec reaches (labels,
 /// annotations, selectors), creating the mapping where the spec says so.
 ///
