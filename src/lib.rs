@@ -19,6 +19,7 @@ pub mod fsutil;
 pub mod generate;
 pub mod hydrate;
 pub mod kustomize;
+pub mod label_selector;
 pub mod live;
 pub mod resource;
 pub mod schema;

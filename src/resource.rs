@@ -202,6 +202,12 @@ fn resources_from(
         file: file.to_path_buf(),
         source,
     })?;
+    Ok(resources_from_docs(docs, file))
+}
+
+/// The resources of parsed documents: empty documents dropped, `List` kinds expanded; node
+/// positions kept where the documents have them.
+pub fn resources_from_docs(docs: Vec<yaml::Document>, file: &Path) -> ResourceList {
     let file_arc: PathBuf = file.to_path_buf();
     let mut out = Vec::with_capacity(docs.len());
     for doc in docs {
@@ -219,19 +225,18 @@ fn resources_from(
             .value
             .get("kind")
             .and_then(Value::as_str)
-            .is_some_and(|k| k == "List" || k.ends_with("List"))
+            .is_some_and(|k| k.ends_with("List"))
             && doc.value.get("items").is_some_and(Value::is_array);
-        if is_list {
-            if let Some(Value::Array(items)) = doc.value.get("items") {
-                for item in items {
-                    out.push(Resource::new(item.clone(), origin.clone()));
+        match doc.value {
+            Value::Object(mut m) if is_list => {
+                if let Some(Value::Array(items)) = m.remove("items") {
+                    out.extend(items.into_iter().map(|i| Resource::new(i, origin.clone())));
                 }
             }
-        } else {
-            out.push(Resource::new(doc.value, origin));
+            value => out.push(Resource::new(value, origin)),
         }
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

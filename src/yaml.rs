@@ -1,8 +1,9 @@
-//! YAML at the edges: parsing multi-document streams into JSON values with source positions, and
-//! emitting values in the exact style `kubectl kustomize` prints (go-yaml v2 via `sigs.k8s.io/yaml`).
+//! YAML at the edges: the one reader of multi-document streams into JSON values (with source
+//! positions, without them, and on several threads for large streams), and emitting values in the
+//! exact style `kubectl kustomize` prints (go-yaml v2 via `sigs.k8s.io/yaml`).
 //!
-//! Owns scalar resolution (what a plain `1`, `true`, `~` become) and the output style. Does no file
-//! I/O: callers pass text in and get text out.
+//! Owns scalar resolution (what a plain `1`, `true`, `~` become, as go-yaml v3 decides) and the
+//! output style. Does no file I/O: callers pass text in and get text out.
 
 use std::collections::HashMap;
 
@@ -147,7 +148,7 @@ fn pos_of(span: &Span) -> Pos {
 /// # Errors
 /// Malformed YAML, a duplicate key, a non-scalar key or an unknown alias, with its position.
 pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
-    parse_stream_with(text, false)
+    parse_stream_with(text, false, &[])
 }
 
 /// Like [`parse_stream`] but records no node positions (`locations` stay empty; `start` is kept):
@@ -157,7 +158,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
 /// # Errors
 /// As [`parse_stream`].
 pub fn parse_stream_untracked(text: &str) -> Result<Vec<Document>, YamlError> {
-    match parse_stream_with(text, true) {
+    match parse_stream_with(text, true, &[]) {
         Ok(docs) => Ok(docs),
         Err(e) => match parse_stream(text) {
             Err(tracked) => Err(tracked),
@@ -166,9 +167,236 @@ pub fn parse_stream_untracked(text: &str) -> Result<Vec<Document>, YamlError> {
     }
 }
 
-fn parse_stream_with(text: &str, untracked: bool) -> Result<Vec<Document>, YamlError> {
+/// Reads a stream as fast as this module can: without positions (`locations` stay empty; `start`
+/// is kept), on up to eight threads when the text is large (cut at `---` lines, or a single
+/// `kubectl get -o yaml` List cut between its items), and without building the values of the
+/// mapping keys in `skip_keys` (at any depth), which are left out.
+///
+/// # Errors
+/// The first error of the stream. A duplicate key's message lacks the first occurrence's line and
+/// an alias to an anchor inside a skipped value is unknown: callers that report errors read the
+/// text again with [`parse_stream`].
+pub fn parse_stream_fast(
+    text: &str,
+    skip_keys: &'static [&'static str],
+) -> Result<Vec<Document>, YamlError> {
+    if let Some(docs) = list_chunked(text, skip_keys) {
+        return Ok(docs);
+    }
+    join_parts(on_parts(text, |t| parse_stream_with(t, true, skip_keys)))
+}
+
+/// [`parse_stream`] on up to eight threads for large texts: the same documents, positions and
+/// first error.
+///
+/// # Errors
+/// As [`parse_stream`].
+pub fn parse_stream_parallel(text: &str) -> Result<Vec<Document>, YamlError> {
+    join_parts(on_parts(text, parse_stream))
+}
+
+/// Below this size a stream is read on the calling thread.
+const PARALLEL_FROM_BYTES: usize = 256 * 1024;
+
+/// A single-document List at least this big is read in chunks of items.
+const LIST_CHUNKED_FROM_BYTES: usize = 4 << 20;
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
+/// Byte offsets of the lines that start a document (`---` alone or followed by a space).
+fn document_starts(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim_end_matches(['\n', '\r']);
+        if l == "---" || l.starts_with("--- ") {
+            out.push(at);
+        }
+        at += line.len();
+    }
+    out
+}
+
+/// The stream cut into parts at document starts (`---` ends any scalar or collection, so a cut
+/// is where the parser would start a new document anyway), each with the number of lines before
+/// it; one part for small texts or when the machine has one CPU.
+fn parts(text: &str) -> Vec<(usize, &str)> {
+    let threads = threads();
+    if threads < 2 || text.len() < PARALLEL_FROM_BYTES || text.starts_with('%') {
+        return vec![(0, text)];
+    }
+    let starts = document_starts(text);
+    // Cut points: the document start nearest after each equal share of the text.
+    let mut cuts = vec![0];
+    for k in 1..threads {
+        let target = text.len() * k / threads;
+        let last = *cuts.last().unwrap_or(&0);
+        if let Some(&s) = starts.iter().find(|&&s| s >= target && s > last) {
+            cuts.push(s);
+        }
+    }
+    cuts.push(text.len());
+    cuts.windows(2)
+        .map(|w| {
+            let lines_before = text[..w[0]].bytes().filter(|&b| b == b'\n').count();
+            (lines_before, &text[w[0]..w[1]])
+        })
+        .collect()
+}
+
+/// Runs `f` on every part on its own thread, each part padded with the newlines before it so
+/// that positions are those of the whole text. Results in order; `None` where a thread panicked.
+fn on_parts<T: Send>(text: &str, f: impl Fn(&str) -> T + Sync) -> Vec<Option<T>> {
+    let parts = parts(text);
+    if parts.len() == 1 {
+        return vec![Some(f(text))];
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|&(lines_before, part)| {
+                s.spawn(move || {
+                    if lines_before == 0 {
+                        f(part)
+                    } else {
+                        let mut padded = String::with_capacity(lines_before + part.len());
+                        padded.extend(std::iter::repeat_n('\n', lines_before));
+                        padded.push_str(part);
+                        f(&padded)
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().ok()).collect()
+    })
+}
+
+/// The documents of all parts in order, re-indexed; the first error wins.
+fn join_parts(
+    results: Vec<Option<Result<Vec<Document>, YamlError>>>,
+) -> Result<Vec<Document>, YamlError> {
+    let mut out = Vec::new();
+    for r in results {
+        let r = r.unwrap_or_else(|| {
+            Err(YamlError::Syntax {
+                pos: Pos::default(),
+                message: "internal error: parser thread panicked; please report it".into(),
+            })
+        });
+        for mut d in r? {
+            d.index = out.len();
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// Splits the `items:` of a single-document List as kubectl writes it (`items:` at column 0,
+/// each item a `- ` line at column 0, everything else of an item indented) into at most `parts`
+/// texts, each a valid YAML sequence of whole items, and the rest of the document with
+/// `items: []`. `None` when the text is not shaped so.
+///
+/// At column 0 a YAML document can only hold structure (keys, `- ` entries, comments, markers):
+/// block-scalar and folded-scalar lines of an item are indented, so cutting at `- ` lines never
+/// cuts inside a value.
+fn split_list_items(text: &str, parts: usize) -> Option<(String, Vec<&str>)> {
+    let mut offset = 0;
+    let mut items_start = None;
+    let mut items_line = 0;
+    let mut items_end = text.len();
+    let mut starts = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let at = offset;
+        offset += line.len();
+        let first = line.as_bytes().first().copied();
+        match (items_start, first) {
+            (_, Some(b'-')) if line.starts_with("---") || line.starts_with("...") => return None,
+            (None, _) if line.trim_end() == "items:" => {
+                items_line = at;
+                items_start = Some(offset);
+            }
+            (Some(_), Some(b'-')) if items_end == text.len() && line.starts_with("- ") => {
+                starts.push(at)
+            }
+            (Some(_), Some(b' ' | b'\n' | b'\r')) | (_, None) => {}
+            (Some(_), Some(b'#')) => return None,
+            (Some(_), Some(_)) if items_end == text.len() => items_end = at,
+            (Some(_), Some(b'-')) => return None,
+            _ => {}
+        }
+    }
+    let start = items_start?;
+    if starts.first() != Some(&start) {
+        return None;
+    }
+    let rest = format!("{}items: []\n{}", &text[..items_line], &text[items_end..]);
+    let target = (items_end - start) / parts.max(1) + 1;
+    let mut chunks = Vec::new();
+    let mut chunk_start = start;
+    for &s in &starts[1..] {
+        if s - chunk_start >= target {
+            chunks.push(&text[chunk_start..s]);
+            chunk_start = s;
+        }
+    }
+    chunks.push(&text[chunk_start..items_end]);
+    Some((rest, chunks))
+}
+
+/// A big kubectl List read in parallel chunks of items (untracked); `None` when the text is small,
+/// not one such List, or a chunk fails (the caller then reads it whole, for the error).
+fn list_chunked(text: &str, skip_keys: &'static [&'static str]) -> Option<Vec<Document>> {
+    list_chunked_from(text, skip_keys, LIST_CHUNKED_FROM_BYTES)
+}
+
+fn list_chunked_from(
+    text: &str,
+    skip_keys: &'static [&'static str],
+    min_bytes: usize,
+) -> Option<Vec<Document>> {
+    let threads = threads();
+    if text.len() < min_bytes || threads < 2 {
+        return None;
+    }
+    let (rest, chunks) = split_list_items(text, threads)?;
+    let results: Vec<Option<Vec<Document>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|c| scope.spawn(move || parse_stream_with(c, true, skip_keys).ok()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    let mut docs = parse_stream_with(&rest, true, skip_keys).ok()?;
+    if docs.len() != 1 {
+        return None;
+    }
+    let mut items = Vec::new();
+    for r in results {
+        match r?.into_iter().next()?.value {
+            Value::Array(a) => items.extend(a),
+            _ => return None,
+        }
+    }
+    *docs[0].value.get_mut("items")? = Value::Array(items);
+    Some(docs)
+}
+
+fn parse_stream_with(
+    text: &str,
+    untracked: bool,
+    skip_keys: &'static [&'static str],
+) -> Result<Vec<Document>, YamlError> {
     let fresh = || Builder {
         untracked,
+        skip_keys,
         ..Builder::default()
     };
     let mut builder = fresh();
@@ -230,7 +458,8 @@ enum Frame {
         pointer: String,
         anchor: usize,
         key: Option<(String, Pos)>,
-        key_lines: HashMap<String, usize>,
+        /// Line of each key so far (with positions only: untracked reading checks the map).
+        key_lines: Option<HashMap<String, usize>>,
         merge_pending: bool,
     },
 }
@@ -244,6 +473,10 @@ struct Builder {
     locations: Locations,
     anchors: HashMap<usize, Value>,
     doc_start: Pos,
+    /// Mapping keys whose values are skipped without being built ([`parse_stream_fast`]).
+    skip_keys: &'static [&'static str],
+    /// Inside a skipped value: how many collections deep (`Some(0)` right after its key).
+    skipping: Option<usize>,
 }
 
 fn escape_pointer_token(s: &str) -> String {
@@ -272,13 +505,25 @@ impl Builder {
     }
 
     fn event(&mut self, event: Event<'_>, span: &Span) -> Result<(), YamlError> {
+        if let Some(depth) = self.skipping {
+            self.skipping = match event {
+                Event::SequenceStart(..) | Event::MappingStart(..) => Some(depth + 1),
+                Event::SequenceEnd | Event::MappingEnd => depth.checked_sub(1).filter(|&d| d > 0),
+                _ if depth == 0 => None,
+                _ => Some(depth),
+            };
+            return Ok(());
+        }
         let pos = pos_of(span);
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let tag_suffix = tag.as_ref().map(|t| t.suffix().to_string());
                 match self.next_pointer() {
                     None => {
                         // A mapping key.
+                        if self.skip_keys.contains(&text.as_ref()) {
+                            self.skipping = Some(0);
+                            return Ok(());
+                        }
                         let untracked = self.untracked;
                         if let Some(Frame::Map {
                             map,
@@ -293,7 +538,9 @@ impl Builder {
                                 *key = Some((text.to_string(), pos));
                                 return Ok(());
                             }
-                            if let Some(first) = key_lines.get(text.as_ref()) {
+                            if let Some(first) =
+                                key_lines.as_ref().and_then(|k| k.get(text.as_ref()))
+                            {
                                 return Err(YamlError::DuplicateKey {
                                     key: text.to_string(),
                                     pos,
@@ -301,7 +548,9 @@ impl Builder {
                                 });
                             }
                             if !untracked {
-                                key_lines.insert(text.to_string(), pos.line);
+                                key_lines
+                                    .get_or_insert_default()
+                                    .insert(text.to_string(), pos.line);
                             } else if map.contains_key(text.as_ref()) {
                                 // Re-parsed with positions by the caller for the message.
                                 return Err(YamlError::DuplicateKey {
@@ -315,6 +564,7 @@ impl Builder {
                         Ok(())
                     }
                     Some(pointer) => {
+                        let tag_suffix = tag.as_ref().map(|t| t.suffix().to_string());
                         let value = resolve_scalar(&text, style, tag_suffix.as_deref());
                         if !self.untracked {
                             self.locations.nodes.insert(pointer, pos);
@@ -342,37 +592,13 @@ impl Builder {
                     pointer,
                     anchor,
                     key: None,
-                    key_lines: HashMap::new(),
+                    key_lines: None,
                     merge_pending: false,
                 });
                 Ok(())
             }
-            Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Seq { items, anchor, .. }) => {
-                    let v = Value::Array(items);
-                    if anchor != 0 {
-                        self.anchors.insert(anchor, v.clone());
-                    }
-                    self.finish_node(v)
-                }
-                _ => Err(YamlError::Syntax {
-                    pos,
-                    message: "unbalanced sequence".into(),
-                }),
-            },
-            Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Map { map, anchor, .. }) => {
-                    let v = Value::Object(map);
-                    if anchor != 0 {
-                        self.anchors.insert(anchor, v.clone());
-                    }
-                    self.finish_node(v)
-                }
-                _ => Err(YamlError::Syntax {
-                    pos,
-                    message: "unbalanced mapping".into(),
-                }),
-            },
+            Event::SequenceEnd => self.end_collection(false, pos),
+            Event::MappingEnd => self.end_collection(true, pos),
             Event::Alias(id) => {
                 let value = self
                     .anchors
@@ -386,6 +612,28 @@ impl Builder {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Closes the innermost sequence (`mapping` false) or mapping, records its anchor and
+    /// attaches it to its parent.
+    fn end_collection(&mut self, mapping: bool, pos: Pos) -> Result<(), YamlError> {
+        let (v, anchor) = match (self.stack.pop(), mapping) {
+            (Some(Frame::Seq { items, anchor, .. }), false) => (Value::Array(items), anchor),
+            (Some(Frame::Map { map, anchor, .. }), true) => (Value::Object(map), anchor),
+            _ => {
+                return Err(YamlError::Syntax {
+                    pos,
+                    message: format!(
+                        "unbalanced {}",
+                        if mapping { "mapping" } else { "sequence" }
+                    ),
+                });
+            }
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, v.clone());
+        }
+        self.finish_node(v)
     }
 
     fn start_collection(&mut self, pos: Pos) -> Result<String, YamlError> {
@@ -1182,6 +1430,127 @@ fn write_literal(s: &str, indent: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stream(n: usize) -> String {
+        let mut docs = Vec::new();
+        for i in 0..n {
+            docs.push(format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  text: |\n    line {i}\n    more\n  n: \"{i}\"\n"
+            ));
+        }
+        format!("---\n{}", docs.join("---\n"))
+    }
+
+    /// Documents without positions: what the untracked readers must return.
+    fn untracked(text: &str) -> Vec<Document> {
+        parse_stream(text)
+            .unwrap()
+            .into_iter()
+            .map(|d| Document {
+                locations: Locations::default(),
+                ..d
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parallel_reading_keeps_documents_and_positions() {
+        let text = stream(6000);
+        assert!(text.len() > PARALLEL_FROM_BYTES);
+        let seq = parse_stream(&text).unwrap();
+        let par = parse_stream_parallel(&text).unwrap();
+        assert_eq!(seq.len(), par.len());
+        assert!(seq == par, "documents differ");
+        let last = par.last().unwrap();
+        assert_eq!(
+            last.locations.key("/data/n").unwrap().line,
+            text.lines().count()
+        );
+    }
+
+    #[test]
+    fn fast_values_equal_positioned_values() {
+        let texts = [
+            stream(50),
+            "a: &x {b: 1, c: [1, 2]}\nd: *x\ne: !!str 1\nf: '2'\ng: 0755\nh: yes\ni: ~\nj: 1.5e3\nk: |\n  x\n  y\n".to_string(),
+            "---\n---\n- 1\n- [a, {b: c}]\n...\n---\nkey: \"v\"\n".to_string(),
+            "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n".to_string(),
+            std::fs::read_to_string("fixtures/verify/good/deployment.yaml").unwrap(),
+            std::fs::read_to_string("fixtures/verify/good/crd.yaml").unwrap(),
+        ];
+        for t in &texts {
+            assert!(parse_stream_fast(t, &[]).unwrap() == untracked(t), "{t}");
+            assert!(parse_stream_untracked(t).unwrap() == untracked(t), "{t}");
+        }
+        for t in ["a: 1\na: 2\n", "? [a]\n: 1\n", "a: [\n", "a: *nope\n"] {
+            assert!(parse_stream_fast(t, &[]).is_err(), "{t}");
+        }
+    }
+
+    #[test]
+    fn fast_reading_skips_the_given_keys_at_any_depth() {
+        let t = "a: 1\nmanagedFields:\n- {x: [1, {y: 2}]}\n- z\nb:\n  managedFields: {c: [d]}\n  e: 2\nf: {managedFields: s, g: 3}\n";
+        let docs = parse_stream_fast(t, &["managedFields"]).unwrap();
+        assert_eq!(
+            docs[0].value,
+            serde_json::json!({"a": 1, "b": {"e": 2}, "f": {"g": 3}})
+        );
+        assert!(parse_stream_fast(t, &[]).unwrap() == untracked(t));
+    }
+
+    #[test]
+    fn first_error_wins_with_its_position() {
+        let mut text = stream(6000);
+        text.push_str("---\na: 1\na: 2\n");
+        let seq = parse_stream(&text).unwrap_err();
+        let par = parse_stream_parallel(&text).unwrap_err();
+        assert_eq!(seq, par);
+        assert_eq!(parse_stream_fast(&text, &[]).unwrap_err().pos(), seq.pos());
+        let text = stream(6000);
+        assert!(parse_stream_fast(&text, &[]).unwrap() == untracked(&text));
+    }
+
+    #[test]
+    fn chunked_list_reading_equals_whole_reading() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/live/staging/deployments.yaml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let whole = parse_stream_untracked(&text).unwrap();
+        for parts in [1, 2, 3, 8] {
+            let (rest, chunks) = split_list_items(&text, parts).unwrap();
+            assert!(rest.contains("items: []\nkind: List\n"), "{rest}");
+            assert!(
+                (1..=parts.min(3)).contains(&chunks.len()),
+                "3 items, {parts} parts"
+            );
+            assert!(
+                chunks
+                    .iter()
+                    .all(|c| c.starts_with("- apiVersion: apps/v1\n"))
+            );
+            assert_eq!(
+                chunks.concat().len() + rest.len(),
+                text.len() + "items: []\n".len() - "items:\n".len()
+            );
+        }
+        // The chunked path (threshold 0) on the fixture's items repeated ten times.
+        let (_, chunks) = split_list_items(&text, 1).unwrap();
+        let mut big = String::from("apiVersion: v1\nitems:\n");
+        for _ in 0..10 {
+            big.push_str(chunks[0]);
+        }
+        big.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+        let chunked = list_chunked_from(&big, &[], 0);
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
+            assert_eq!(chunked, Some(parse_stream_untracked(&big).unwrap()));
+        }
+        assert_eq!(whole[0].value["items"].as_array().unwrap().len(), 3);
+        // Negative cases: not a kubectl List, several documents, comments at column 0.
+        assert!(split_list_items("a: 1\n", 2).is_none());
+        assert!(split_list_items("items:\n- a: 1\n---\nitems:\n- b: 2\n", 2).is_none());
+        assert!(split_list_items("items:\n- a: 1\n# note\n- b: 2\n", 2).is_none());
+        assert!(split_list_items("items:\n  - a: 1\n", 2).is_none());
+    }
 
     #[test]
     fn map_iteration_is_sorted() {

@@ -118,14 +118,10 @@ pub fn run(args: DiffArgs) -> Result<Output, CommandError> {
 mod tests {
     use std::time::Duration;
 
-    use clap::Parser;
-
-    use crate::cli::{Cli, ColorChoice, Command, DiffArgs, DiffFormat};
+    use crate::cli::{ColorChoice, Command, DiffArgs, DiffFormat};
 
     fn parse(args: &[&str]) -> DiffArgs {
-        let mut all = vec!["rollout", "diff"];
-        all.extend_from_slice(args);
-        match Cli::try_parse_from(all).unwrap().command {
+        match crate::commands::parse_command(&[&["diff"], args].concat()).unwrap() {
             Command::Diff(d) => d,
             other => panic!("parsed {other:?}"),
         }
@@ -196,9 +192,8 @@ mod tests {
             &[],
         ];
         for args in bad {
-            let mut all = vec!["rollout", "diff"];
-            all.extend_from_slice(args);
-            assert!(Cli::try_parse_from(all).is_err(), "{args:?}");
+            let all = [&["diff"], *args].concat();
+            assert!(crate::commands::parse_command(&all).is_err(), "{args:?}");
         }
         let a = parse(&["x", "--timeout", "0s"]);
         assert!(super::options(&a).is_err());

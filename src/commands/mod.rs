@@ -76,3 +76,11 @@ fn summary(applied: &Applied, total: usize) -> String {
     ));
     out
 }
+
+/// Test helper for the verbs' flag tables: `rollout ARGS…` parsed into its command.
+#[cfg(test)]
+pub(crate) fn parse_command(args: &[&str]) -> Result<crate::cli::Command, clap::Error> {
+    use clap::Parser;
+    crate::cli::Cli::try_parse_from(std::iter::once("rollout").chain(args.iter().copied()))
+        .map(|c| c.command)
+}

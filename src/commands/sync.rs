@@ -84,15 +84,8 @@ pub(crate) fn finish(report: SyncReport, a: &ArgoArgs) -> Result<Output, Command
 mod tests {
     use std::time::Duration;
 
-    use clap::Parser;
-
-    use crate::cli::{ArgoArgs, Cli, Command};
-
-    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
-        let mut v = vec!["rollout"];
-        v.extend_from_slice(args);
-        Cli::try_parse_from(v).map(|c| c.command)
-    }
+    use crate::cli::{ArgoArgs, Command};
+    use crate::commands::parse_command as parse;
 
     fn sync_args(args: &[&str]) -> (String, ArgoArgs) {
         match parse(args).unwrap() {

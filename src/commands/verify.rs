@@ -47,15 +47,11 @@ pub fn run(args: VerifyArgs) -> Result<Output, CommandError> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-    use crate::cli::{Cli, Command};
+    use crate::cli::Command;
 
     fn parse(args: &[&str]) -> VerifyArgs {
-        let mut full = vec!["rollout", "verify"];
-        full.extend_from_slice(args);
-        match Cli::try_parse_from(full).unwrap().command {
+        match crate::commands::parse_command(&[&["verify"], args].concat()).unwrap() {
             Command::Verify(a) => a,
             _ => unreachable!("parsed verify"),
         }
@@ -90,7 +86,7 @@ mod tests {
         assert!(o.require_schemas);
         assert_eq!(o.kubernetes_version, "1.33");
         assert_eq!(parse(&["--output", "github"]).output, VerifyOutput::Github);
-        let bad = Cli::try_parse_from(["rollout", "verify", "--output", "xml"]).unwrap_err();
+        let bad = crate::commands::parse_command(&["verify", "--output", "xml"]).unwrap_err();
         assert!(
             bad.to_string()
                 .contains("possible values: text, json, junit, github")

@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+use super::KustomizeError;
+use super::resmap::{KRes, kid};
 use crate::resource::Gvk;
 
 /// One field spec: which resources (group/version/kind, empty = any) and which path in them.
@@ -133,6 +135,30 @@ pub fn walk_existing(
 ) -> Result<(), String> {
     walk_at(value, &fs.segments, false, Create::Scalar, set)
         .map_err(|e| format!("field {}: {e}", fs.path))
+}
+
+/// Walks every spec of `specs` that selects the resource's kind and calls `set` on each field
+/// found; missing fields are created as `create` says where the spec asks for it (`None`: never).
+/// The one skeleton of the field-spec transformers (namespace, replicas, images, labels,
+/// annotations).
+///
+/// # Errors
+/// A field with the wrong shape, or `set` failing, naming the resource and the field.
+pub(crate) fn walk_resource<'a>(
+    r: &mut KRes,
+    specs: impl IntoIterator<Item = &'a FieldSpec>,
+    create: Option<Create>,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), KustomizeError> {
+    let gvk = r.res.gvk();
+    for fs in specs.into_iter().filter(|fs| fs.matches(&gvk)) {
+        match create {
+            Some(create) => walk(&mut r.res.value, fs, create, set),
+            None => walk_existing(&mut r.res.value, fs, set),
+        }
+        .map_err(|m| KustomizeError::invalid(r.location(""), format!("{}: {m}", kid(&r.id()))))?;
+    }
+    Ok(())
 }
 
 fn walk_at(

@@ -1,11 +1,12 @@
 //! Patch and replacement targets: group/version/kind/name/namespace as anchored regexes plus
-//! Kubernetes label and annotation selectors. Owns matching only.
+//! Kubernetes label and annotation selectors (parsed by `crate::label_selector`). Owns matching
+//! only.
 
 use regex::Regex;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::resmap::KRes;
+use crate::label_selector::LabelSelector;
 
 /// A target selector as written in `patches[].target`.
 #[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
@@ -42,18 +43,8 @@ pub struct Compiled {
     kind: Option<Regex>,
     name: Option<Regex>,
     namespace: Option<Regex>,
-    labels: Vec<Requirement>,
-    annotations: Vec<Requirement>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Requirement {
-    Eq(String, String),
-    NotEq(String, String),
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
-    Exists(String),
-    NotExists(String),
+    labels: Option<LabelSelector>,
+    annotations: Option<LabelSelector>,
 }
 
 fn anchored(p: &str) -> Result<Option<Regex>, String> {
@@ -65,71 +56,12 @@ fn anchored(p: &str) -> Result<Option<Regex>, String> {
         .map_err(|e| format!("invalid regex {p:?}: {e}"))
 }
 
-/// Parses a Kubernetes label selector.
-fn parse_requirements(s: &str) -> Result<Vec<Requirement>, String> {
-    let mut out = Vec::new();
-    let mut parts = Vec::new();
-    let mut depth = 0;
-    let mut cur = String::new();
-    for c in s.chars() {
-        match c {
-            '(' => {
-                depth += 1;
-                cur.push(c)
-            }
-            ')' => {
-                depth -= 1;
-                cur.push(c)
-            }
-            ',' if depth == 0 => parts.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
+/// A label or annotation selector; `None` (everything) when empty.
+fn parse_selector(s: &str) -> Result<Option<LabelSelector>, String> {
+    if s.trim().is_empty() {
+        return Ok(None);
     }
-    parts.push(cur);
-    for part in parts {
-        let p = part.trim();
-        if p.is_empty() {
-            continue;
-        }
-        let set = |rest: &str| -> Result<Vec<String>, String> {
-            let r = rest.trim();
-            let inner = r
-                .strip_prefix('(')
-                .and_then(|x| x.strip_suffix(')'))
-                .ok_or_else(|| format!("invalid selector {s:?}"))?;
-            Ok(inner.split(',').map(|x| x.trim().to_string()).collect())
-        };
-        if let Some((k, v)) = p.split_once("!=") {
-            out.push(Requirement::NotEq(k.trim().into(), v.trim().into()));
-        } else if let Some((k, v)) = p.split_once("==") {
-            out.push(Requirement::Eq(k.trim().into(), v.trim().into()));
-        } else if let Some((k, v)) = p.split_once('=') {
-            out.push(Requirement::Eq(k.trim().into(), v.trim().into()));
-        } else if let Some((k, rest)) = p.split_once(" notin ") {
-            out.push(Requirement::NotIn(k.trim().into(), set(rest)?));
-        } else if let Some((k, rest)) = p.split_once(" in ") {
-            out.push(Requirement::In(k.trim().into(), set(rest)?));
-        } else if let Some(k) = p.strip_prefix('!') {
-            out.push(Requirement::NotExists(k.trim().into()));
-        } else if p.chars().all(|c| c.is_alphanumeric() || "-_./".contains(c)) {
-            out.push(Requirement::Exists(p.into()));
-        } else {
-            return Err(format!("invalid selector {s:?}"));
-        }
-    }
-    Ok(out)
-}
-
-fn req_matches(reqs: &[Requirement], map: Option<&Value>) -> bool {
-    let get = |k: &str| map.and_then(|m| m.get(k)).and_then(Value::as_str);
-    reqs.iter().all(|r| match r {
-        Requirement::Eq(k, v) => get(k) == Some(v.as_str()),
-        Requirement::NotEq(k, v) => get(k) != Some(v.as_str()),
-        Requirement::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
-        Requirement::NotIn(k, vs) => !get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
-        Requirement::Exists(k) => get(k).is_some(),
-        Requirement::NotExists(k) => get(k).is_none(),
-    })
+    LabelSelector::parse(s).map(Some).map_err(|e| e.to_string())
 }
 
 impl Selector {
@@ -144,8 +76,8 @@ impl Selector {
             kind: anchored(&self.kind)?,
             name: anchored(&self.name)?,
             namespace: anchored(&self.namespace)?,
-            labels: parse_requirements(&self.label_selector)?,
-            annotations: parse_requirements(&self.annotation_selector)?,
+            labels: parse_selector(&self.label_selector)?,
+            annotations: parse_selector(&self.annotation_selector)?,
         })
     }
 }
@@ -175,8 +107,11 @@ impl Compiled {
             return false;
         }
         let meta = r.res.value.get("metadata");
-        req_matches(&self.labels, meta.and_then(|m| m.get("labels")))
-            && req_matches(&self.annotations, meta.and_then(|m| m.get("annotations")))
+        let selects = |s: &Option<LabelSelector>, map: &str| {
+            s.as_ref()
+                .is_none_or(|s| s.matches_map(meta.and_then(|m| m.get(map))))
+        };
+        selects(&self.labels, "labels") && selects(&self.annotations, "annotations")
     }
 }
 
@@ -184,7 +119,7 @@ impl Compiled {
 mod tests {
     use super::*;
     use crate::resource::{Origin, Resource};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn r(v: Value) -> KRes {
         KRes::new(Resource::new(v, Origin::default()))

@@ -5,7 +5,7 @@
 //! which live objects are prune candidates. Does no normalization and no diffing (that is `diff`).
 
 pub mod cluster;
-pub mod selector;
+pub use crate::label_selector as selector;
 pub mod snapshot;
 
 use std::fmt;

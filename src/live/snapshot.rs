@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::{LiveObjects, LiveQuery, SourceInfo, has_owner, same_object};
 use crate::fsutil::{self, FsError};
-use crate::resource::{LoadError, Origin, Resource, ResourceId, parse_resources};
+use crate::resource::{LoadError, Resource, ResourceId, parse_resources, resources_from_docs};
+use crate::yaml::{self, Document, Locations, Pos};
 
 /// A snapshot that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -70,8 +71,8 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FsError> {
 /// consumer reads and that makes up about half the bytes of `kubectl get -o yaml` output.
 pub const LEAN_SKIPPED: &[&str] = &["managedFields"];
 
-/// A JSON value read through serde, skipping the map keys of [`LEAN_SKIPPED`] (when `LEAN`) without
-/// building them.
+/// A JSON value read through serde_json, skipping the map keys of [`LEAN_SKIPPED`] (when `LEAN`)
+/// without building them.
 struct Read<const LEAN: bool>(Value);
 
 struct ReadVisitor<const LEAN: bool>;
@@ -136,152 +137,37 @@ impl<'de, const LEAN: bool> serde::Deserialize<'de> for Read<LEAN> {
     }
 }
 
-fn fast_read<const LEAN: bool>(text: &str, file: &Path) -> Option<Vec<Value>> {
-    if file.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str::<Read<LEAN>>(text)
-            .ok()
-            .map(|v| vec![v.0])
-    } else {
-        let mut options = serde_saphyr::Options::default();
-        options.strict_booleans = true;
-        options.legacy_octal_numbers = true;
-        options.budget = None;
-        serde_saphyr::from_multiple_with_options::<Read<LEAN>>(text, options)
-            .ok()
-            .map(|docs| docs.into_iter().map(|d| d.0).collect())
-    }
+/// A JSON file's value, read through serde_json (far faster than YAML for JSON text).
+fn json_read<const LEAN: bool>(text: &str) -> Option<Value> {
+    serde_json::from_str::<Read<LEAN>>(text).ok().map(|v| v.0)
 }
 
-/// Files at least this big that hold one `kubectl get -o yaml` List are read in parallel chunks.
-const CHUNKED_BYTES: usize = 4 << 20;
-
-/// Splits the `items:` of a single-document List as kubectl writes it (`items:` at column 0,
-/// each item a `- ` line at column 0, everything else of an item indented) into at most `parts`
-/// texts, each a valid YAML sequence of whole items. `None` when the text is not shaped so.
-///
-/// At column 0 a YAML document can only hold structure (keys, `- ` entries, comments, markers):
-/// block-scalar and folded-scalar lines of an item are indented, so cutting at `- ` lines never
-/// cuts inside a value.
-fn split_list_items(text: &str, parts: usize) -> Option<(String, Vec<&str>)> {
-    let mut offset = 0;
-    let mut items_start = None;
-    let mut items_line = 0;
-    let mut items_end = text.len();
-    let mut starts = Vec::new();
-    for line in text.split_inclusive('\n') {
-        let at = offset;
-        offset += line.len();
-        let first = line.as_bytes().first().copied();
-        match (items_start, first) {
-            (_, Some(b'-')) if line.starts_with("---") || line.starts_with("...") => return None,
-            (None, _) if line.trim_end() == "items:" => {
-                items_line = at;
-                items_start = Some(offset);
-            }
-            (Some(_), Some(b'-')) if items_end == text.len() && line.starts_with("- ") => {
-                starts.push(at)
-            }
-            (Some(_), Some(b' ' | b'\n' | b'\r')) | (_, None) => {}
-            (Some(_), Some(b'#')) => return None,
-            (Some(_), Some(_)) if items_end == text.len() => items_end = at,
-            (Some(_), Some(b'-')) => return None,
-            _ => {}
-        }
-    }
-    let start = items_start?;
-    if starts.first() != Some(&start) {
-        return None;
-    }
-    let rest = format!("{}items: []\n{}", &text[..items_line], &text[items_end..]);
-    let target = (items_end - start) / parts.max(1) + 1;
-    let mut chunks = Vec::new();
-    let mut chunk_start = start;
-    for &s in &starts[1..] {
-        if s - chunk_start >= target {
-            chunks.push(&text[chunk_start..s]);
-            chunk_start = s;
-        }
-    }
-    chunks.push(&text[chunk_start..items_end]);
-    Some((rest, chunks))
-}
-
-/// Reads a big kubectl List in parallel chunks; `None` when it is not one or a chunk fails.
-fn chunked_read<const LEAN: bool>(text: &str, min_bytes: usize) -> Option<Vec<Value>> {
-    let parts = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if text.len() < min_bytes || parts < 2 {
-        return None;
-    }
-    let (rest, chunks) = split_list_items(text, parts)?;
-    let results: Vec<Option<Vec<Value>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .iter()
-            .map(|c| scope.spawn(move || fast_read::<LEAN>(c, Path::new("chunk.yaml"))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().ok().flatten())
-            .collect()
-    });
-    let mut list = fast_read::<LEAN>(&rest, Path::new("list.yaml"))?
-        .into_iter()
-        .next()?;
-    let mut items = Vec::new();
-    for r in results {
-        match r?.into_iter().next()? {
-            Value::Array(a) => items.extend(a),
-            _ => return None,
-        }
-    }
-    *list.get_mut("items")? = Value::Array(items);
-    Some(vec![list])
-}
-
-/// Reads one snapshot file. Live state needs no source positions, so the fast YAML reader
-/// (serde-saphyr, or serde_json for `.json`) goes first; only when it fails is the text re-read
-/// with the positional parser, whose error names line and column.
+/// Reads one snapshot file. Live state needs no source positions, so the fast reader goes first
+/// (`yaml::parse_stream_fast`, in parallel for big files, or serde_json for `.json`); only when it
+/// fails is the text re-read with positions, whose error names line and column.
 fn parse_file(text: &str, file: &Path, lean: bool) -> Result<Vec<Resource>, LoadError> {
-    let yaml = file.extension().is_none_or(|e| e != "json");
-    let fast = match (lean, yaml) {
-        (true, true) => {
-            chunked_read::<true>(text, CHUNKED_BYTES).or_else(|| fast_read::<true>(text, file))
-        }
-        (false, true) => {
-            chunked_read::<false>(text, CHUNKED_BYTES).or_else(|| fast_read::<false>(text, file))
-        }
-        (true, false) => fast_read::<true>(text, file),
-        (false, false) => fast_read::<false>(text, file),
-    };
-    let Some(docs) = fast else {
-        return parse_resources(text, file);
-    };
-    let mut out = Vec::new();
-    for (document, doc) in docs.into_iter().enumerate() {
-        if doc.is_null() {
-            continue;
-        }
-        let origin = Origin {
-            file: file.to_path_buf(),
-            document,
-            ..Default::default()
+    let fast = if file.extension().is_some_and(|e| e == "json") {
+        let value = if lean {
+            json_read::<true>(text)
+        } else {
+            json_read::<false>(text)
         };
-        let is_list = doc
-            .get("kind")
-            .and_then(Value::as_str)
-            .is_some_and(|k| k.ends_with("List"))
-            && doc.get("items").is_some_and(Value::is_array);
-        match doc {
-            Value::Object(mut m) if is_list => {
-                if let Some(Value::Array(items)) = m.remove("items") {
-                    out.extend(items.into_iter().map(|i| Resource::new(i, origin.clone())));
-                }
-            }
-            other => out.push(Resource::new(other, origin)),
-        }
+        value.map(|value| {
+            vec![Document {
+                value,
+                locations: Locations::default(),
+                index: 0,
+                start: Pos::default(),
+            }]
+        })
+    } else {
+        let skip = if lean { LEAN_SKIPPED } else { &[] };
+        yaml::parse_stream_fast(text, skip).ok()
+    };
+    match fast {
+        Some(docs) => Ok(resources_from_docs(docs, file)),
+        None => parse_resources(text, file),
     }
-    Ok(out)
 }
 
 impl Snapshot {
@@ -640,48 +526,6 @@ mod tests {
                 .pointer("/metadata/managedFields")
                 .is_some()
         );
-    }
-
-    #[test]
-    fn chunked_list_reading_equals_whole_reading() {
-        let file =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/live/staging/deployments.yaml");
-        let text = std::fs::read_to_string(&file).unwrap();
-        let whole = fast_read::<false>(&text, &file).unwrap();
-        for parts in [1, 2, 3, 8] {
-            let (rest, chunks) = split_list_items(&text, parts).unwrap();
-            assert!(rest.contains("items: []\nkind: List\n"), "{rest}");
-            assert!(
-                (1..=parts.min(3)).contains(&chunks.len()),
-                "3 items, {parts} parts"
-            );
-            assert!(
-                chunks
-                    .iter()
-                    .all(|c| c.starts_with("- apiVersion: apps/v1\n"))
-            );
-            assert_eq!(
-                chunks.concat().len() + rest.len(),
-                text.len() + "items: []\n".len() - "items:\n".len()
-            );
-        }
-        // The chunked path (threshold 0) on the fixture's items repeated ten times.
-        let (_, chunks) = split_list_items(&text, 1).unwrap();
-        let mut big = String::from("apiVersion: v1\nitems:\n");
-        for _ in 0..10 {
-            big.push_str(chunks[0]);
-        }
-        big.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
-        let chunked = chunked_read::<false>(&big, 0);
-        if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
-            assert_eq!(chunked, fast_read::<false>(&big, Path::new("big.yaml")));
-        }
-        assert_eq!(whole[0]["items"].as_array().unwrap().len(), 3);
-        // Negative cases: not a kubectl List, several documents, comments at column 0.
-        assert!(split_list_items("a: 1\n", 2).is_none());
-        assert!(split_list_items("items:\n- a: 1\n---\nitems:\n- b: 2\n", 2).is_none());
-        assert!(split_list_items("items:\n- a: 1\n# note\n- b: 2\n", 2).is_none());
-        assert!(split_list_items("items:\n  - a: 1\n", 2).is_none());
     }
 
     #[test]

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::recognise::FastDocs;
-use super::{Ctx, Diagnostic, Doc, Obj, parse};
+use super::{Ctx, Diagnostic, Doc, Obj};
 use crate::resource::Origin;
-use crate::yaml::{self, Locations, Pos, YamlError};
+use crate::yaml::{self, Document, Locations, Pos, YamlError};
 
 fn yaml_diagnostic(file: &Path, err: &YamlError) -> (Diagnostic, Pos) {
     let code = match err {
@@ -53,7 +53,7 @@ impl Ctx<'_> {
     /// Parses a multi-document YAML file into objects, expanding `List` kinds.
     pub(super) fn load_objects(&mut self, file: &Path, text: &str, input: usize) -> Vec<Obj> {
         self.sources.insert(file, text);
-        let docs = match parse::parse_stream(text) {
+        let docs = match yaml::parse_stream_parallel(text) {
             Ok(d) => d,
             Err(e) => {
                 self.yaml_error(file, &e, input);
@@ -223,7 +223,13 @@ impl Ctx<'_> {
 /// reader (any parse problem, a `List` to expand).
 pub(super) fn fast_objects(file: &Path, docs: FastDocs, input: usize) -> Option<Vec<Obj>> {
     let mut out = Vec::with_capacity(docs.len());
-    for (document, (value, start)) in docs.into_iter().enumerate() {
+    for Document {
+        value,
+        index: document,
+        start,
+        ..
+    } in docs
+    {
         if value.is_null() {
             continue;
         }

@@ -7,7 +7,6 @@
 pub mod checks;
 pub mod diagnostic;
 mod load;
-pub mod parse;
 pub mod policy;
 mod recognise;
 pub mod render;
@@ -426,7 +425,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
                     Some((text, fast)) => (text, fast),
                     None => {
                         let text = read(&input.path)?;
-                        let fast = parse::values_fast_parallel(&text);
+                        let fast = crate::yaml::parse_stream_fast(&text, &[]).ok();
                         (text, fast)
                     }
                 };

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::diagnostic::{Diagnostic, InputKind, Severity};
-use super::{VerifyError, VerifyOptions, parse, render};
-use crate::yaml::{self, Pos};
+use super::{VerifyError, VerifyOptions, render};
+use crate::yaml::{self, Document};
 
 /// One input to check: a path and what it is taken for.
 #[derive(Debug, Clone)]
@@ -21,8 +21,8 @@ pub(super) struct Input {
     pub(super) preloaded: Option<(String, Option<FastDocs>)>,
 }
 
-/// Documents read without positions: each value with where its document starts.
-pub(super) type FastDocs = Vec<(Value, Pos)>;
+/// Documents read without positions ([`yaml::parse_stream_fast`]).
+pub(super) type FastDocs = Vec<Document>;
 
 /// `root/rel`, or just `rel` when the root is the current directory (no `./` in reports).
 pub(super) fn under(root: &Path, rel: &str) -> PathBuf {
@@ -76,9 +76,9 @@ pub(super) fn by_place(path: &Path) -> Option<(InputKind, &'static str)> {
 /// Recognises a file by what it holds; also hands back the documents when the fast reader could
 /// read them, so the file is not parsed twice.
 fn by_content(text: &str) -> (Option<(InputKind, &'static str)>, Option<FastDocs>) {
-    let fast = parse::values_fast_parallel(text);
+    let fast = yaml::parse_stream_fast(text, &[]).ok();
     let kind = match &fast {
-        Some(docs) => classify(docs.iter().map(|(v, _)| v).collect()),
+        Some(docs) => classify(docs.iter().map(|d| &d.value).collect()),
         None => by_content_slow(text),
     };
     (kind, fast)

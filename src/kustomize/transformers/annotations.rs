@@ -1,32 +1,7 @@
 //! `commonAnnotations`: annotation pairs set through field specs. No I/O.
 
-use std::collections::BTreeMap;
-
-use super::set_map_entries;
-use crate::kustomize::KustomizeError;
-use crate::kustomize::fieldspec::FieldSpec;
-use crate::kustomize::resmap::ResMap;
-
 /// Annotations to set and where.
-#[derive(Debug, Clone)]
-pub struct Annotations {
-    /// The annotations.
-    pub pairs: BTreeMap<String, String>,
-    /// Where to set them.
-    pub fields: Vec<FieldSpec>,
-}
-
-impl Annotations {
-    /// Sets the annotations on every resource.
-    ///
-    /// # Errors
-    /// A field with the wrong shape.
-    pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
-        super::par_try_each(&mut list.list, |r| {
-            set_map_entries(r, &self.fields, &self.pairs)
-        })
-    }
-}
+pub type Annotations = super::MapEntries;
 
 #[cfg(test)]
 mod tests {

@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use crate::kustomize::KustomizeError;
-use crate::kustomize::fieldspec::{FieldSpec, walk_existing};
+use crate::kustomize::fieldspec::{FieldSpec, walk_resource};
 use crate::kustomize::kustomization::ImageEntry;
-use crate::kustomize::resmap::{ResMap, kid};
+use crate::kustomize::resmap::ResMap;
 
 /// The `images` entries and the fields holding images.
 #[derive(Debug, Clone)]
@@ -142,21 +142,12 @@ impl Images {
     /// A field with the wrong shape.
     pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
         super::par_try_each(&mut list.list, |r| {
-            let gvk = r.res.gvk();
             for e in &self.images {
                 legacy(&mut r.res.value, e);
-                for fs in self.fields.iter().filter(|fs| fs.matches(&gvk)) {
-                    walk_existing(&mut r.res.value, fs, &mut |n| {
-                        set_image(n, e);
-                        Ok(())
-                    })
-                    .map_err(|m| {
-                        KustomizeError::invalid(
-                            r.res.origin.describe(""),
-                            format!("{}: {m}", kid(&r.res.id())),
-                        )
-                    })?;
-                }
+                walk_resource(r, &self.fields, None, &mut |n| {
+                    set_image(n, e);
+                    Ok(())
+                })?;
             }
             Ok(())
         })

@@ -1,37 +1,14 @@
 //! `commonLabels` and `labels`: label pairs set through field specs (selectors and templates
 //! only when asked). No I/O.
 
-use std::collections::BTreeMap;
-
-use super::set_map_entries;
-use crate::kustomize::KustomizeError;
-use crate::kustomize::fieldspec::FieldSpec;
-use crate::kustomize::resmap::ResMap;
-
-/// Labels to set and the fields to set them in.
-#[derive(Debug, Clone)]
-pub struct Labels {
-    /// The labels.
-    pub pairs: BTreeMap<String, String>,
-    /// Where to set them.
-    pub fields: Vec<FieldSpec>,
-}
-
-impl Labels {
-    /// Sets the labels on every resource.
-    ///
-    /// # Errors
-    /// A field with the wrong shape.
-    pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
-        super::par_try_each(&mut list.list, |r| {
-            set_map_entries(r, &self.fields, &self.pairs)
-        })
-    }
-}
+/// Labels to set and the fields to set them in (selectors and templates only when the field
+/// specs say so).
+pub type Labels = super::MapEntries;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kustomize::fieldspec::FieldSpec;
     use crate::kustomize::fieldspec::defaults;
     use crate::kustomize::transformers::run_transform;
 

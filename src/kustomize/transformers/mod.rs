@@ -14,8 +14,29 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::KustomizeError;
-use super::fieldspec::{Create, FieldSpec, walk};
-use super::resmap::{KRes, kid};
+use super::fieldspec::{Create, FieldSpec, walk_resource};
+use super::resmap::KRes;
+
+/// String entries set through field specs: the labels and annotations transformers.
+#[derive(Debug, Clone)]
+pub struct MapEntries {
+    /// The entries.
+    pub pairs: BTreeMap<String, String>,
+    /// Where to set them.
+    pub fields: Vec<FieldSpec>,
+}
+
+impl MapEntries {
+    /// Sets the entries on every resource.
+    ///
+    /// # Errors
+    /// A field with the wrong shape.
+    pub fn apply(&self, list: &mut super::resmap::ResMap) -> Result<(), KustomizeError> {
+        par_try_each(&mut list.list, |r| {
+            set_map_entries(r, &self.fields, &self.pairs)
+        })
+    }
+}
 
 /// Sets `key: value` string entries in the mapping each matching field spec reaches (labels,
 /// annotations, selectors), creating the mapping where the spec says so.
@@ -30,25 +51,20 @@ pub(crate) fn set_map_entries(
     if pairs.is_empty() {
         return Ok(());
     }
-    let gvk = r.res.gvk();
-    for fs in specs.iter().filter(|fs| fs.matches(&gvk)) {
-        walk(&mut r.res.value, fs, Create::Map, &mut |node| {
-            if node.is_null() {
-                *node = Value::Object(Default::default());
-            }
-            match node {
-                Value::Object(m) => {
-                    for (k, v) in pairs {
-                        m.insert(k.clone(), Value::String(v.clone()));
-                    }
-                    Ok(())
+    walk_resource(r, specs, Some(Create::Map), &mut |node| {
+        if node.is_null() {
+            *node = Value::Object(Default::default());
+        }
+        match node {
+            Value::Object(m) => {
+                for (k, v) in pairs {
+                    m.insert(k.clone(), Value::String(v.clone()));
                 }
-                _ => Err("expected a mapping".to_string()),
+                Ok(())
             }
-        })
-        .map_err(|e| KustomizeError::invalid(r.location(""), format!("{}: {e}", kid(&r.id()))))?;
-    }
-    Ok(())
+            _ => Err("expected a mapping".to_string()),
+        }
+    })
 }
 
 /// Runs `f` on every resource, on all cores for large lists (each call touches only its own

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::kustomize::KustomizeError;
-use crate::kustomize::fieldspec::{Create, FieldSpec, walk};
-use crate::kustomize::resmap::{ResMap, is_cluster_scoped, kid};
+use crate::kustomize::fieldspec::{Create, FieldSpec, walk_resource};
+use crate::kustomize::resmap::{ResMap, is_cluster_scoped};
 
 /// The namespace and the extra fields that hold it.
 #[derive(Debug, Clone)]
@@ -38,26 +38,20 @@ impl Namespace {
                     }
                 }
             }
-            for fs in self.fields.iter().filter(|fs| fs.matches(&gvk)) {
-                if fs.path == "metadata/namespace" || (binding && fs.path == "subjects") {
-                    continue;
-                }
-                if fs.path == "metadata/name" && gvk.kind == "Namespace" {
-                    r.set_name(ns);
-                    continue;
-                }
-                walk(&mut r.res.value, fs, Create::Scalar, &mut |n| {
-                    *n = Value::String(ns.to_string());
-                    Ok(())
-                })
-                .map_err(|m| {
-                    KustomizeError::invalid(
-                        r.res.origin.describe(""),
-                        format!("{}: {m}", kid(&r.res.id())),
-                    )
-                })?;
+            // A `Namespace` object's name is the namespace (through the resource's name history).
+            let renames = |fs: &FieldSpec| fs.path == "metadata/name" && gvk.kind == "Namespace";
+            if self.fields.iter().any(|fs| renames(fs) && fs.matches(&gvk)) {
+                r.set_name(ns);
             }
-            Ok(())
+            let other = self.fields.iter().filter(|fs| {
+                !(fs.path == "metadata/namespace"
+                    || (binding && fs.path == "subjects")
+                    || renames(fs))
+            });
+            walk_resource(r, other, Some(Create::Scalar), &mut |n| {
+                *n = Value::String(ns.to_string());
+                Ok(())
+            })
         })
     }
 }

@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use crate::kustomize::KustomizeError;
-use crate::kustomize::fieldspec::{Create, FieldSpec, walk};
+use crate::kustomize::fieldspec::{Create, FieldSpec, walk_resource};
 use crate::kustomize::kustomization::ReplicaEntry;
-use crate::kustomize::resmap::{ResMap, kid};
+use crate::kustomize::resmap::ResMap;
 
 /// The `replicas` entries and where replica counts live.
 #[derive(Debug, Clone)]
@@ -25,19 +25,10 @@ impl Replicas {
     pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
         for e in &self.entries {
             for r in list.list.iter_mut().filter(|r| r.had_name(&e.name)) {
-                let gvk = r.res.gvk();
-                for fs in self.fields.iter().filter(|fs| fs.matches(&gvk)) {
-                    walk(&mut r.res.value, fs, Create::Scalar, &mut |n| {
-                        *n = Value::from(e.count);
-                        Ok(())
-                    })
-                    .map_err(|m| {
-                        KustomizeError::invalid(
-                            r.res.origin.describe(""),
-                            format!("{}: {m}", kid(&r.res.id())),
-                        )
-                    })?;
-                }
+                walk_resource(r, &self.fields, Some(Create::Scalar), &mut |n| {
+                    *n = Value::from(e.count);
+                    Ok(())
+                })?;
             }
         }
         Ok(())

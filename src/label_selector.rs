@@ -1,7 +1,8 @@
-//! Label selectors (`--prune-selector`): parsing and matching, as `kubectl -l` reads them.
+//! Label selectors, as `kubectl -l` and kustomize's `labelSelector`/`annotationSelector` read
+//! them (the same Kubernetes grammar): parsing and matching.
 //!
-//! Owns the selector grammar; does no I/O. The cluster source passes the text to the API server
-//! unchanged; the snapshot source matches it here.
+//! Owns the selector grammar; does no I/O. `--prune-selector`'s cluster source passes the text to
+//! the API server unchanged; the snapshot source and kustomize targets match it here.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -131,7 +132,12 @@ impl LabelSelector {
 
     /// True when an object's `metadata.labels` satisfy every requirement.
     pub fn matches(&self, object: &Value) -> bool {
-        let labels = object.get("metadata").and_then(|m| m.get("labels"));
+        self.matches_map(object.get("metadata").and_then(|m| m.get("labels")))
+    }
+
+    /// True when a string map (labels, annotations; `None` when absent) satisfies every
+    /// requirement.
+    pub fn matches_map(&self, labels: Option<&Value>) -> bool {
         let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
         self.requirements.iter().all(|r| match r {
             Requirement::Equals(k, v) => get(k) == Some(v.as_str()),
