@@ -26,12 +26,16 @@ pub struct SpecArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write the environment overlay (and rollback overlay) from rollout.yaml.
+    /// Write overlays, rollback overlays, values and Argo CD Applications from rollout.yaml.
     Generate(GenerateArgs),
     /// Render each service's Helm chart into overlays/base/ with `helm template`.
     Hydrate(HydrateArgs),
-    /// Print a built-in JSON Schema.
-    Schema(SchemaArgs),
+    /// Build a kustomization directory with the built-in kustomize v5 engine.
+    Render(RenderArgs),
+    /// Check manifests, dashboards, alerts, values and Applications (pre-merge gate).
+    Verify(VerifyArgs),
+    /// Compare rendered manifests with live state; exit 1 when they differ.
+    Diff(DiffArgs),
     /// Ask Argo CD to sync an Application and wait until it is Synced and Healthy.
     Sync(SyncArgs),
     /// Write the rollback overlay (flag "0"); with --sync APP, hand it to Argo CD.
@@ -42,12 +46,8 @@ pub enum Command {
     Alerts(AlertsArgs),
     /// Assemble the staging validation report from the evidence files.
     Evidence(EvidenceArgs),
-    /// Check manifests, dashboards, alerts, values and Applications (pre-merge gate).
-    Verify(VerifyArgs),
-    /// Build a kustomization directory with the built-in kustomize v5 engine.
-    Render(RenderArgs),
-    /// Compare rendered manifests with live state; exit 1 when they differ.
-    Diff(DiffArgs),
+    /// Print a built-in JSON Schema.
+    Schema(SchemaArgs),
 }
 
 /// `rollout render`.
