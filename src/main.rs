@@ -4,6 +4,9 @@
 //! (0 clean, 1 findings, 2 usage or input error). A closed stdout (broken pipe) is a clean exit.
 #![forbid(unsafe_code)]
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cli;
 mod commands;
 
