@@ -310,10 +310,10 @@ pub struct VerifyArgs {
     /// Files or directories to verify (default: the whole repo).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Unknown fields fail, as kubeconform -strict (the default).
+    /// Unknown fields and duplicate keys fail, as kubeconform -strict (the default).
     #[arg(long, overrides_with = "no_strict")]
     pub strict: bool,
-    /// Accept unknown fields.
+    /// Accept unknown fields and duplicate keys (last wins, with a warning).
     #[arg(long, overrides_with = "strict")]
     pub no_strict: bool,
     /// Kubernetes version of the built-in schemas.

@@ -1,5 +1,6 @@
 //! YAML at the edges: the one reader of multi-document streams into JSON values (with source
-//! positions, without them, and on several threads for large streams), and emitting values in the
+//! positions, without them, and on several threads for large streams; a repeated key is an error
+//! unless the caller asks for the last value to win), and emitting values in the
 //! exact style `kubectl kustomize` prints (go-yaml v2 via `sigs.k8s.io/yaml`).
 //!
 //! Owns scalar resolution (what a plain `1`, `true`, `~` become, as go-yaml v3 decides) and the
@@ -59,6 +60,16 @@ impl Locations {
     /// Like [`Locations::nearest`], but the value before its key: where a wrong value is.
     pub fn nearest_value(&self, pointer: &str) -> Option<Pos> {
         self.nearest_by(pointer, |p| self.node(p).or_else(|| self.key(p)))
+    }
+
+    /// Drops the positions of the node at `pointer` and of everything under it.
+    fn forget(&mut self, pointer: &str) {
+        let under = |p: &String| {
+            p.strip_prefix(pointer)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        self.nodes.retain(|p, _| !under(p));
+        self.keys.retain(|p, _| !under(p));
     }
 
     fn nearest_by(&self, pointer: &str, at: impl Fn(&str) -> Option<Pos>) -> Option<Pos> {
@@ -148,7 +159,7 @@ fn pos_of(span: &Span) -> Pos {
 /// # Errors
 /// Malformed YAML, a duplicate key, a non-scalar key or an unknown alias, with its position.
 pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
-    parse_stream_with(text, false, &[])
+    read_stream(text, false, &[])
 }
 
 /// Like [`parse_stream`] but records no node positions (`locations` stay empty; `start` is kept):
@@ -158,7 +169,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<Document>, YamlError> {
 /// # Errors
 /// As [`parse_stream`].
 pub fn parse_stream_untracked(text: &str) -> Result<Vec<Document>, YamlError> {
-    match parse_stream_with(text, true, &[]) {
+    match read_stream(text, true, &[]) {
         Ok(docs) => Ok(docs),
         Err(e) => match parse_stream(text) {
             Err(tracked) => Err(tracked),
@@ -183,7 +194,7 @@ pub fn parse_stream_fast(
     if let Some(docs) = list_chunked(text, skip_keys) {
         return Ok(docs);
     }
-    join_parts(on_parts(text, |t| parse_stream_with(t, true, skip_keys)))
+    join_parts(on_parts(text, |t| read_stream(t, true, skip_keys)))
 }
 
 /// [`parse_stream`] on up to eight threads for large texts: the same documents, positions and
@@ -193,6 +204,70 @@ pub fn parse_stream_fast(
 /// As [`parse_stream`].
 pub fn parse_stream_parallel(text: &str) -> Result<Vec<Document>, YamlError> {
     join_parts(on_parts(text, parse_stream))
+}
+
+/// What the reader does with a mapping that holds the same key twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Duplicates {
+    /// A [`YamlError::DuplicateKey`], as kubeconform `-strict` and the API server do.
+    #[default]
+    Reject,
+    /// The last value wins, as go-yaml v2 (`sigs.k8s.io/yaml`'s non-strict `Unmarshal`, which
+    /// kubeconform uses without `-strict`) reads it; each repeat is listed in [`Stream::duplicates`].
+    LastWins,
+}
+
+/// A repeated mapping key that [`Duplicates::LastWins`] accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The repeated key.
+    pub key: String,
+    /// Where the repeat is (its value is the one kept).
+    pub pos: Pos,
+    /// Line of the first occurrence.
+    pub first_line: usize,
+}
+
+/// The documents of a stream read by [`parse_stream_with`], and the repeated keys it accepted.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stream {
+    /// The documents, as [`parse_stream`] returns them.
+    pub documents: Vec<Document>,
+    /// Repeated keys in source order (empty with [`Duplicates::Reject`]).
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// [`parse_stream`] (with positions, on up to eight threads for large texts, as
+/// [`parse_stream_parallel`]) with the choice of what a repeated mapping key does. With
+/// [`Duplicates::LastWins`] the value and the positions are those of the last occurrence.
+///
+/// # Errors
+/// As [`parse_stream`]; with [`Duplicates::LastWins`], never [`YamlError::DuplicateKey`].
+pub fn parse_stream_with(text: &str, duplicates: Duplicates) -> Result<Stream, YamlError> {
+    let read = |t: &str| {
+        let mut found = Vec::new();
+        read_stream_into(t, false, &[], duplicates, &mut found).map(|documents| Stream {
+            documents,
+            duplicates: found,
+        })
+    };
+    let mut out = Stream::default();
+    for part in on_parts(text, read) {
+        let part = part.unwrap_or_else(|| Err(thread_panicked()))?;
+        out.duplicates.extend(part.duplicates);
+        for mut d in part.documents {
+            d.index = out.documents.len();
+            out.documents.push(d);
+        }
+    }
+    Ok(out)
+}
+
+fn thread_panicked() -> YamlError {
+    YamlError::Syntax {
+        pos: Pos::default(),
+        message: "internal error: parser thread panicked; please report it".into(),
+    }
 }
 
 /// Below this size a stream is read on the calling thread.
@@ -282,12 +357,7 @@ fn join_parts(
 ) -> Result<Vec<Document>, YamlError> {
     let mut out = Vec::new();
     for r in results {
-        let r = r.unwrap_or_else(|| {
-            Err(YamlError::Syntax {
-                pos: Pos::default(),
-                message: "internal error: parser thread panicked; please report it".into(),
-            })
-        });
+        let r = r.unwrap_or_else(|| Err(thread_panicked()));
         for mut d in r? {
             d.index = out.len();
             out.push(d);
@@ -367,14 +437,14 @@ fn list_chunked_from(
     let results: Vec<Option<Vec<Document>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .iter()
-            .map(|c| scope.spawn(move || parse_stream_with(c, true, skip_keys).ok()))
+            .map(|c| scope.spawn(move || read_stream(c, true, skip_keys).ok()))
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().ok().flatten())
             .collect()
     });
-    let mut docs = parse_stream_with(&rest, true, skip_keys).ok()?;
+    let mut docs = read_stream(&rest, true, skip_keys).ok()?;
     if docs.len() != 1 {
         return None;
     }
@@ -389,14 +459,33 @@ fn list_chunked_from(
     Some(docs)
 }
 
-fn parse_stream_with(
+fn read_stream(
     text: &str,
     untracked: bool,
     skip_keys: &'static [&'static str],
 ) -> Result<Vec<Document>, YamlError> {
+    read_stream_into(
+        text,
+        untracked,
+        skip_keys,
+        Duplicates::Reject,
+        &mut Vec::new(),
+    )
+}
+
+/// [`read_stream`] with the choice of what a repeated key does; accepted repeats are pushed to
+/// `duplicates`.
+fn read_stream_into(
+    text: &str,
+    untracked: bool,
+    skip_keys: &'static [&'static str],
+    on_duplicate: Duplicates,
+    duplicates: &mut Vec<Duplicate>,
+) -> Result<Vec<Document>, YamlError> {
     let fresh = || Builder {
         untracked,
         skip_keys,
+        on_duplicate,
         ..Builder::default()
     };
     let mut builder = fresh();
@@ -418,7 +507,8 @@ fn parse_stream_with(
             }
             Event::DocumentEnd => {
                 let index = docs.len();
-                let b = std::mem::replace(&mut builder, fresh());
+                let mut b = std::mem::replace(&mut builder, fresh());
+                duplicates.append(&mut b.duplicates);
                 docs.push(Document {
                     value: b.root.unwrap_or(Value::Null),
                     locations: b.locations,
@@ -477,6 +567,10 @@ struct Builder {
     skip_keys: &'static [&'static str],
     /// Inside a skipped value: how many collections deep (`Some(0)` right after its key).
     skipping: Option<usize>,
+    /// What a repeated mapping key does.
+    on_duplicate: Duplicates,
+    /// Repeated keys accepted so far ([`Duplicates::LastWins`]).
+    duplicates: Vec<Duplicate>,
 }
 
 fn escape_pointer_token(s: &str) -> String {
@@ -530,6 +624,7 @@ impl Builder {
                             key,
                             key_lines,
                             merge_pending,
+                            pointer,
                             ..
                         }) = self.stack.last_mut()
                         {
@@ -538,14 +633,26 @@ impl Builder {
                                 *key = Some((text.to_string(), pos));
                                 return Ok(());
                             }
-                            if let Some(first) =
+                            if let Some(&first_line) =
                                 key_lines.as_ref().and_then(|k| k.get(text.as_ref()))
                             {
-                                return Err(YamlError::DuplicateKey {
+                                if self.on_duplicate == Duplicates::Reject {
+                                    return Err(YamlError::DuplicateKey {
+                                        key: text.to_string(),
+                                        pos,
+                                        first_line,
+                                    });
+                                }
+                                // Last wins: forget where the earlier value's nodes were.
+                                let at = format!("{pointer}/{}", escape_pointer_token(&text));
+                                self.locations.forget(&at);
+                                self.duplicates.push(Duplicate {
                                     key: text.to_string(),
                                     pos,
-                                    first_line: *first,
+                                    first_line,
                                 });
+                                *key = Some((text.to_string(), pos));
+                                return Ok(());
                             }
                             if !untracked {
                                 key_lines
@@ -1627,6 +1734,97 @@ mod tests {
         );
         let err = parse_stream("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(matches!(err, YamlError::Syntax { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins_with_the_last_positions() {
+        let text = "a:\n  x: 1\n  y: 2\nb: 2\na:\n  z: 3\n---\nc: 1\nc: [4, 5]\nc: 6\n";
+        let s = parse_stream_with(text, Duplicates::LastWins).unwrap();
+        assert_eq!(s.documents.len(), 2);
+        assert_eq!(s.documents[0].value, json!({"a": {"z": 3}, "b": 2}));
+        assert_eq!(s.documents[1].value, json!({"c": 6}));
+        let l = &s.documents[0].locations;
+        assert_eq!(l.key("/a"), Some(Pos { line: 5, col: 1 }));
+        assert_eq!(l.node("/a"), Some(Pos { line: 6, col: 3 }));
+        assert_eq!(l.key("/a/z"), Some(Pos { line: 6, col: 3 }));
+        // Nothing of the first value is left to point at.
+        assert_eq!(l.key("/a/x"), None);
+        assert_eq!(l.node("/a/y"), None);
+        assert_eq!(l.nearest("/a/x"), Some(Pos { line: 5, col: 1 }));
+        let l = &s.documents[1].locations;
+        assert_eq!(l.node("/c"), Some(Pos { line: 10, col: 4 }));
+        assert_eq!(l.node("/c/0"), None);
+        let dup = |key: &str, line, col, first_line| Duplicate {
+            key: key.into(),
+            pos: Pos { line, col },
+            first_line,
+        };
+        assert_eq!(
+            s.duplicates,
+            vec![dup("a", 5, 1, 1), dup("c", 9, 1, 8), dup("c", 10, 1, 8)]
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_unless_asked() {
+        let text = "a: 1\nb:\n  c: 2\n  c: 3\n";
+        let want = YamlError::DuplicateKey {
+            key: "c".into(),
+            pos: Pos { line: 4, col: 3 },
+            first_line: 3,
+        };
+        assert_eq!(parse_stream(text).unwrap_err(), want);
+        assert_eq!(parse_stream_untracked(text).unwrap_err(), want);
+        assert_eq!(parse_stream_parallel(text).unwrap_err(), want);
+        assert!(matches!(
+            parse_stream_fast(text, &[]).unwrap_err(),
+            YamlError::DuplicateKey { .. }
+        ));
+        assert_eq!(
+            parse_stream_with(text, Duplicates::Reject).unwrap_err(),
+            want
+        );
+        assert_eq!(Duplicates::default(), Duplicates::Reject);
+        // Without repeats both choices read what parse_stream reads.
+        let clean = "a: 1\nb:\n  c: 2\n";
+        for d in [Duplicates::Reject, Duplicates::LastWins] {
+            let s = parse_stream_with(clean, d).unwrap();
+            assert_eq!(s.documents, parse_stream(clean).unwrap());
+            assert!(s.duplicates.is_empty());
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins_on_several_threads() {
+        let mut text = stream(6000);
+        text.push_str("---\na: 1\na: 2\n");
+        assert!(text.len() > PARALLEL_FROM_BYTES);
+        let lines = text.lines().count();
+        let s = parse_stream_with(&text, Duplicates::LastWins).unwrap();
+        assert_eq!(s.documents.len(), 6001);
+        assert!(s.documents.iter().enumerate().all(|(i, d)| d.index == i));
+        assert_eq!(s.documents[6000].value, json!({"a": 2}));
+        assert_eq!(
+            s.documents[6000].locations.node("/a"),
+            Some(Pos {
+                line: lines,
+                col: 4
+            })
+        );
+        assert_eq!(
+            s.duplicates,
+            vec![Duplicate {
+                key: "a".into(),
+                pos: Pos {
+                    line: lines,
+                    col: 1
+                },
+                first_line: lines - 1,
+            }]
+        );
+        let mut without = s.documents;
+        without.pop();
+        assert_eq!(without, parse_stream(&stream(6000)).unwrap());
     }
 
     #[test]

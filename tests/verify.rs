@@ -257,6 +257,120 @@ fn no_strict_accepts_unknown_fields_only() {
     assert_eq!(codes, vec!["schema-type", "schema-type"]);
 }
 
+/// (code, severity, file:line:col, message) of every diagnostic but notes.
+fn described(r: &Report) -> Vec<(String, Severity, String, String)> {
+    r.diagnostics
+        .iter()
+        .filter(|d| d.severity != Severity::Note)
+        .map(|d| {
+            let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
+            (d.code.clone(), d.severity, at, d.message.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn no_strict_takes_the_last_of_duplicate_keys_with_a_warning() {
+    let lenient = |paths: &[&str]| {
+        run(&VerifyOptions {
+            strict: false,
+            ..opts(paths)
+        })
+    };
+    let dup = |severity, at: &str, line: usize, tail: &str| {
+        (
+            "duplicate-key".to_string(),
+            severity,
+            format!("{F}/{at}"),
+            format!("duplicate key \"LOG_LEVEL\" (first at line {line}){tail}"),
+        )
+    };
+    // --strict (the default): an error at the repeat, nothing validated.
+    let r = run(&opts(&["bad/duplicate-key.yaml"]));
+    assert!(r.failed());
+    assert_eq!(
+        described(&r),
+        vec![dup(Severity::Error, "bad/duplicate-key.yaml:8:3", 7, "")]
+    );
+    assert_eq!(r.counts().objects, 0);
+
+    // --no-strict: a warning at the repeat; the object is validated with the last value.
+    let last = "; the last value is used";
+    let r = lenient(&["bad/duplicate-key.yaml"]);
+    assert!(!r.failed());
+    assert_eq!(
+        described(&r),
+        vec![dup(
+            Severity::Warning,
+            "bad/duplicate-key.yaml:8:3",
+            7,
+            last
+        )]
+    );
+    assert_eq!(r.counts().objects, 1);
+    assert_eq!(r.inputs[0].reason, "by content: apiVersion and kind");
+
+    // The first value is a map (wrong for ConfigMap data) but the last one, a string, wins.
+    let r = lenient(&["duplicates/first-value-wrong.yaml"]);
+    assert!(!r.failed());
+    assert_eq!(
+        described(&r),
+        vec![dup(
+            Severity::Warning,
+            "duplicates/first-value-wrong.yaml:9:3",
+            7,
+            last
+        )]
+    );
+
+    // A wrong type in the last value still fails, located at the last occurrence.
+    let r = lenient(&["duplicates/last-value-wrong.yaml"]);
+    assert!(r.failed());
+    assert_eq!(
+        located(&r),
+        pairs(&[
+            ("duplicate-key", "duplicates/last-value-wrong.yaml:8:3"),
+            ("schema-type", "duplicates/last-value-wrong.yaml:8:3"),
+        ])
+    );
+    let r = run(&opts(&["duplicates/last-value-wrong.yaml"]));
+    assert_eq!(
+        located(&r),
+        pairs(&[("duplicate-key", "duplicates/last-value-wrong.yaml:8:3")])
+    );
+}
+
+#[test]
+fn no_strict_takes_the_last_of_duplicate_keys_in_single_documents() {
+    // Dashboards, alerts and values are read by the same one-document reader.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dashboards/d.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        "{\n  \"title\": \"a\",\n  \"panels\": [{\"id\": 1}, {\"id\": 1}],\n  \"panels\": []\n}\n",
+    )
+    .unwrap();
+    let at = format!("{}:4:3", file.display());
+    let strict = run(&VerifyOptions {
+        paths: vec![file.clone()],
+        ..VerifyOptions::default()
+    });
+    assert_eq!(
+        located(&strict),
+        vec![("duplicate-key".to_string(), at.clone())]
+    );
+    assert!(strict.failed());
+    // Lenient: the last (empty) panels win, so the duplicate panel ids of the first are gone.
+    let lenient = run(&VerifyOptions {
+        paths: vec![file.clone()],
+        strict: false,
+        ..VerifyOptions::default()
+    });
+    assert_eq!(located(&lenient), vec![("duplicate-key".to_string(), at)]);
+    assert!(!lenient.failed());
+}
+
 #[test]
 fn recognition_by_place_content_and_type() {
     let r = run(&opts(&[

@@ -68,6 +68,28 @@ fn exit_codes() {
 }
 
 #[test]
+fn no_strict_turns_duplicate_keys_into_warnings() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dup = "fixtures/verify/bad/duplicate-key.yaml";
+    let (code, out, _) = run(&[dup], root);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[duplicate-key]: duplicate key \"LOG_LEVEL\" (first at line 7)\n  --> fixtures/verify/bad/duplicate-key.yaml:8:3\n"), "{out}");
+    let (code, out, _) = run(&["--no-strict", dup], root);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning[duplicate-key]: duplicate key \"LOG_LEVEL\" (first at line 7); the last value is used\n  --> fixtures/verify/bad/duplicate-key.yaml:8:3\n"), "{out}");
+    assert!(out.contains("0 errors, 1 warning"), "{out}");
+    let (code, out, _) = run(
+        &[
+            "--no-strict",
+            "fixtures/verify/duplicates/last-value-wrong.yaml",
+        ],
+        root,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[schema-type]"), "{out}");
+}
+
+#[test]
 fn this_repos_own_rollout_verifies_clean() {
     // The pre-merge gate on this repository itself: rendered overlays (own engine), hydrated base,
     // values, Argo CD Applications, dashboard, alerts, the spec's policy and freshness (helm present).

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::recognise::FastDocs;
-use super::{Ctx, Diagnostic, Doc, Obj};
+use super::{Ctx, Diagnostic, Doc, Obj, Severity};
 use crate::resource::Origin;
-use crate::yaml::{self, Document, Locations, Pos, YamlError};
+use crate::yaml::{self, Document, Duplicate, Locations, Pos, YamlError};
 
 fn yaml_diagnostic(file: &Path, err: &YamlError) -> (Diagnostic, Pos) {
     let code = match err {
@@ -38,6 +38,28 @@ fn origin(file: &Path, doc: &yaml::Document) -> Origin {
 }
 
 impl Ctx<'_> {
+    /// Reports the repeated keys a lenient read accepted as warnings at the repeat.
+    fn duplicate_warnings(&mut self, file: &Path, found: &[Duplicate], input: usize) {
+        for d in found {
+            let o = Origin {
+                file: file.to_path_buf(),
+                start: d.pos,
+                ..Origin::default()
+            };
+            let span = self.span(&o, "", String::new());
+            let msg = format!(
+                "duplicate key {:?} (first at line {}); the last value is used",
+                d.key, d.first_line
+            );
+            self.push(
+                Diagnostic::new("duplicate-key", Severity::Warning, msg)
+                    .at(span)
+                    .help("remove one of them; with --strict (the default) this is an error"),
+                Some(input),
+            );
+        }
+    }
+
     /// Reports a YAML error as a diagnostic located at its position.
     fn yaml_error(&mut self, file: &Path, err: &YamlError, input: usize) {
         let (d, pos) = yaml_diagnostic(file, err);
@@ -53,8 +75,11 @@ impl Ctx<'_> {
     /// Parses a multi-document YAML file into objects, expanding `List` kinds.
     pub(super) fn load_objects(&mut self, file: &Path, text: &str, input: usize) -> Vec<Obj> {
         self.sources.insert(file, text);
-        let docs = match yaml::parse_stream_parallel(text) {
-            Ok(d) => d,
+        let docs = match yaml::parse_stream_with(text, self.options.duplicates()) {
+            Ok(stream) => {
+                self.duplicate_warnings(file, &stream.duplicates, input);
+                stream.documents
+            }
             Err(e) => {
                 self.yaml_error(file, &e, input);
                 return Vec::new();
@@ -144,8 +169,10 @@ impl Ctx<'_> {
     /// Parses a one-document file (JSON or YAML) with positions.
     pub(super) fn load_doc(&mut self, file: &Path, text: &str, input: usize) -> Option<Doc> {
         self.sources.insert(file, text);
-        match yaml::parse_stream(text) {
-            Ok(docs) => {
+        match yaml::parse_stream_with(text, self.options.duplicates()) {
+            Ok(stream) => {
+                self.duplicate_warnings(file, &stream.duplicates, input);
+                let docs = stream.documents;
                 let mut docs: Vec<_> = docs.into_iter().filter(|d| !d.value.is_null()).collect();
                 if docs.len() > 1 {
                     let o = origin(file, &docs[1]);

@@ -37,7 +37,8 @@ pub struct VerifyOptions {
     pub paths: Vec<PathBuf>,
     /// The repository root (for the whole-repo mode and the spec).
     pub root: PathBuf,
-    /// Unknown fields fail (kubeconform `-strict`).
+    /// Unknown fields and duplicate keys fail (kubeconform `-strict`); without it a repeated key's
+    /// last value is used and the repeat is a warning (kubeconform without `-strict`).
     pub strict: bool,
     /// Kubernetes version of the built-in schemas (`1.34`).
     pub kubernetes_version: String,
@@ -122,6 +123,17 @@ pub enum VerifyError {
         /// The path.
         path: PathBuf,
     },
+}
+
+impl VerifyOptions {
+    /// What the YAML reader does with a repeated mapping key under these options.
+    fn duplicates(&self) -> crate::yaml::Duplicates {
+        if self.strict {
+            crate::yaml::Duplicates::Reject
+        } else {
+            crate::yaml::Duplicates::LastWins
+        }
+    }
 }
 
 /// Verifies with the checks wired into this build.

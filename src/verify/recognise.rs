@@ -75,18 +75,22 @@ pub(super) fn by_place(path: &Path) -> Option<(InputKind, &'static str)> {
 
 /// Recognises a file by what it holds; also hands back the documents when the fast reader could
 /// read them, so the file is not parsed twice.
-fn by_content(text: &str) -> (Option<(InputKind, &'static str)>, Option<FastDocs>) {
+/// `duplicates` says whether a repeated mapping key makes the text unparseable (`--strict`).
+fn by_content(
+    text: &str,
+    duplicates: yaml::Duplicates,
+) -> (Option<(InputKind, &'static str)>, Option<FastDocs>) {
     let fast = yaml::parse_stream_fast(text, &[]).ok();
     let kind = match &fast {
         Some(docs) => classify(docs.iter().map(|d| &d.value).collect()),
-        None => by_content_slow(text),
+        None => by_content_slow(text, duplicates),
     };
     (kind, fast)
 }
 
-fn by_content_slow(text: &str) -> Option<(InputKind, &'static str)> {
-    let docs = match yaml::parse_stream(text) {
-        Ok(d) => d.into_iter().map(|d| d.value).collect::<Vec<_>>(),
+fn by_content_slow(text: &str, duplicates: yaml::Duplicates) -> Option<(InputKind, &'static str)> {
+    let docs = match yaml::parse_stream_with(text, duplicates) {
+        Ok(s) => s.documents.into_iter().map(|d| d.value).collect::<Vec<_>>(),
         Err(_) => match serde_json::from_str::<Value>(text) {
             Ok(v) => vec![v],
             // Unparseable: guess from the words so that the parse error gets reported.
@@ -207,7 +211,7 @@ pub(super) fn inputs(
                 return Ok(());
             }
             let text = read(&path)?;
-            match by_content(&text) {
+            match by_content(&text, options.duplicates()) {
                 (Some((kind, why)), fast) => out.push(Input {
                     path,
                     kind,
