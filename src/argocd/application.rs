@@ -51,7 +51,7 @@ pub struct SyncPolicy {
     pub retry: Option<Retry>,
 }
 
-/// Everything one Application needs. The lead fills this from `rollout.yaml`.
+/// Everything one Application needs; `generate::applications` fills it from `rollout.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationParams {
     /// `metadata.name`, e.g. `media-staging`.
