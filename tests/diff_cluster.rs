@@ -214,38 +214,30 @@ fn missing_object_will_be_created_and_prune_lists_every_page() {
             ("continue", "page-2-token"),
         ]),
     );
-    script.push(
-        Step::get(
-            "/api/v1/namespaces/media/secrets",
-            200,
-            list("Secret", vec![obj("v1.Secret.media.media-redis")], None),
-        )
-        .query(&[("labelSelector", sel), ("limit", "500")]),
-    );
-    script.push(
-        Step::get(
-            "/api/v1/namespaces/media/services",
-            200,
-            list("Service", vec![], None),
-        )
-        .query(&[("labelSelector", sel), ("limit", "500")]),
-    );
-    script.push(
-        Step::get(
-            "/apis/apps/v1/namespaces/media/deployments",
-            200,
-            list("Deployment", vec![], None),
-        )
-        .query(&[("labelSelector", sel), ("limit", "500")]),
-    );
-    script.push(
-        Step::get(
-            "/apis/apps/v1/namespaces/media/statefulsets",
-            200,
-            list("StatefulSet", vec![], None),
-        )
-        .query(&[("labelSelector", sel), ("limit", "500")]),
-    );
+    script.push(prune_page(
+        "/api/v1/namespaces/media/secrets",
+        "Secret",
+        vec![obj("v1.Secret.media.media-redis")],
+        sel,
+    ));
+    script.push(prune_page(
+        "/api/v1/namespaces/media/services",
+        "Service",
+        vec![],
+        sel,
+    ));
+    script.push(prune_page(
+        "/apis/apps/v1/namespaces/media/deployments",
+        "Deployment",
+        vec![],
+        sel,
+    ));
+    script.push(prune_page(
+        "/apis/apps/v1/namespaces/media/statefulsets",
+        "StatefulSet",
+        vec![],
+        sel,
+    ));
     let server = FakeKube::start(script);
     let kc = server.kubeconfig(tmp.path());
     let (code, out, err) = rollout(
@@ -669,4 +661,9 @@ fn no_kubeconfig_and_not_in_a_cluster_is_a_clear_error() {
         err.trim_end().ends_with("pass --kubeconfig or --live-dir"),
         "{err}"
     );
+}
+
+/// The last (or only) page of a `--prune-selector` LIST: `items` of `kind` at `path`.
+fn prune_page(path: &str, kind: &str, items: Vec<serde_json::Value>, sel: &str) -> Step {
+    Step::get(path, 200, list(kind, items, None)).query(&[("labelSelector", sel), ("limit", "500")])
 }

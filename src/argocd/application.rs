@@ -247,7 +247,7 @@ pub fn for_env(
     let name = format!("{prefix}-{env}");
     let params = ApplicationParams {
         name: name.clone(),
-        path: format!("overlays/{env}"),
+        path: overlay_path(env, false),
         ..base.clone()
     };
     Ok(vec![GeneratedApplication {
@@ -283,7 +283,14 @@ pub fn rollback_for_env(
 
 /// The rollback overlay of an environment, relative to the repository root.
 pub fn rollback_path(env: &str) -> String {
-    format!("overlays/{env}-rollback")
+    overlay_path(env, true)
+}
+
+/// The overlay directory `rollout generate` writes for an environment, as an Argo CD source path.
+fn overlay_path(env: &str, rollback: bool) -> String {
+    crate::generate::overlay_dir(env, rollback)
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]

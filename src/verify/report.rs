@@ -196,13 +196,7 @@ fn junit_case(out: &mut String, name: &str, classname: &str, ds: &[&Diagnostic])
     out.push_str(">\n");
     if !errors.is_empty() {
         let first = errors[0];
-        let body: Vec<String> = errors
-            .iter()
-            .map(|d| {
-                let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
-                format!("{at}: {}[{}]: {}", d.severity.as_str(), d.code, d.message)
-            })
-            .collect();
+        let body = junit_lines(&errors);
         let _ = writeln!(
             out,
             "      <failure type=\"{}\" message=\"{}\">{}</failure>",
@@ -216,13 +210,7 @@ fn junit_case(out: &mut String, name: &str, classname: &str, ds: &[&Diagnostic])
         );
     }
     if !others.is_empty() {
-        let body: Vec<String> = others
-            .iter()
-            .map(|d| {
-                let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
-                format!("{at}: {}[{}]: {}", d.severity.as_str(), d.code, d.message)
-            })
-            .collect();
+        let body = junit_lines(&others);
         let _ = writeln!(
             out,
             "      <system-out>{}</system-out>",
@@ -324,4 +312,15 @@ fn github(report: &Report) -> String {
     }
     let _ = writeln!(out, "{}", summary(report));
     out
+}
+
+/// One `file:line:col: severity[code]: message` line per diagnostic, for a JUnit test case body.
+fn junit_lines(diagnostics: &[&&Diagnostic]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
+            format!("{at}: {}[{}]: {}", d.severity.as_str(), d.code, d.message)
+        })
+        .collect()
 }
