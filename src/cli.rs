@@ -59,6 +59,19 @@ pub struct RenderArgs {
     /// Write the YAML stream to FILE (atomically) instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Output order when the kustomization has no `sortOptions` (deprecated in kustomize too):
+    /// `legacy` (kind order, the default) or `none` (input order).
+    #[arg(long, value_name = "ORDER", value_parser = ["legacy", "none"])]
+    pub reorder: Option<String>,
+    /// `LoadRestrictionsRootOnly` (default: no file outside the kustomization root is read) or
+    /// `LoadRestrictionsNone`.
+    #[arg(
+        long = "load-restrictor",
+        value_name = "RESTRICTOR",
+        default_value = "LoadRestrictionsRootOnly",
+        value_parser = ["LoadRestrictionsRootOnly", "LoadRestrictionsNone"]
+    )]
+    pub load_restrictor: String,
 }
 
 /// `rollout generate`.

@@ -1,22 +1,45 @@
 //! `rollout render DIR [-o FILE]`: build a kustomization with the built-in engine.
 
 use rollout::exit::Outcome;
-use rollout::kustomize::{RenderOptions, render};
+use rollout::kustomize::{BuildOptions, LoadRestrictor, Reorder, RenderOptions, render};
 
 use super::{CommandError, Output};
 use crate::cli::RenderArgs;
 
 /// Runs `rollout render`.
 pub fn run(args: RenderArgs) -> Result<Output, CommandError> {
+    let mut stderr = String::new();
+    let reorder = match args.reorder.as_deref() {
+        None => Reorder::Unspecified,
+        Some(v) => {
+            // kubectl kustomize says this before anything else, whatever the build does.
+            eprintln!(
+                "Flag --reorder has been deprecated, use the new 'sortOptions' field in kustomization.yaml instead."
+            );
+            if v == "none" {
+                Reorder::None
+            } else {
+                Reorder::Legacy
+            }
+        }
+    };
     let opts = RenderOptions {
         dir: args.dir,
         output: args.output,
+        build: BuildOptions {
+            positions: false,
+            reorder,
+            load_restrictor: if args.load_restrictor == "LoadRestrictionsNone" {
+                LoadRestrictor::None
+            } else {
+                LoadRestrictor::RootOnly
+            },
+        },
     };
     let mut r = render(&opts)?;
     // The process exits right after printing: skip freeing every node of a large build
     // (about 8% of a 3,000-Deployment render).
     std::mem::forget(std::mem::take(&mut r.resources));
-    let mut stderr = String::new();
     for w in &r.warnings {
         stderr.push_str(w);
         stderr.push('\n');

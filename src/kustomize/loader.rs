@@ -16,7 +16,7 @@ use super::kustomization::{self, Kind, Kustomization, Located};
 use super::order::Order;
 use super::resmap::{Behavior, KRes, ResMap, kid, ns_equal};
 use super::schema::{self, Schema};
-use super::{Build, KustomizeError, nameref, vars};
+use super::{Build, BuildOptions, KustomizeError, LoadRestrictor, Reorder, nameref, vars};
 use crate::resource::{Origin, Resource, parse_resources, parse_resources_untracked};
 
 /// What is being accumulated: resources, the merged transformer config, vars and the schema.
@@ -69,14 +69,17 @@ pub(super) enum Expect {
 pub(super) struct Loader {
     /// Keep per-node source positions of resources (slower; for callers that report findings).
     positions: bool,
+    /// Refuse files outside the kustomization root (`LoadRestrictionsRootOnly`).
+    pub(super) restrict: bool,
     stack: Vec<PathBuf>,
     warnings: Vec<String>,
 }
 
 /// Builds `dir`.
-pub fn build(dir: &Path, positions: bool) -> Result<Build, KustomizeError> {
+pub fn build(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
     let mut ld = Loader {
-        positions,
+        positions: opts.positions,
+        restrict: opts.load_restrictor == LoadRestrictor::RootOnly,
         ..Loader::default()
     };
     let mut acc = Acc::new();
@@ -93,7 +96,18 @@ pub fn build(dir: &Path, positions: bool) -> Result<Build, KustomizeError> {
     nameref::fix(&mut acc.res, &cfg.name_reference)?;
     vars::resolve(&mut acc.res, &acc.vars, &cfg.var_reference)?;
     let mut list = acc.res.list;
-    order.unwrap_or_default().sort(&mut list);
+    match (order, opts.reorder) {
+        (Some(o), r) => {
+            if r != Reorder::Unspecified {
+                ld.warnings.push(
+                    "Warning: Sorting order is set both in 'kustomization.yaml' ('sortOptions') and in a CLI flag ('--reorder'). Using the kustomization file over the CLI flag.".to_string(),
+                );
+            }
+            o.sort(&mut list)
+        }
+        (None, Reorder::None) => {}
+        (None, _) => Order::default().sort(&mut list),
+    }
     Ok(Build {
         resources: list.into_iter().map(|r| r.res).collect(),
         warnings: ld.warnings,

@@ -45,7 +45,54 @@ pub struct Build {
 /// patch that matches nothing, or a field we do not support; each names the file (and the line
 /// and column where there is one).
 pub fn build(dir: &Path) -> Result<Build, KustomizeError> {
-    loader::build(dir, true)
+    build_with(
+        dir,
+        &BuildOptions {
+            positions: true,
+            ..BuildOptions::default()
+        },
+    )
+}
+
+/// How `--reorder` was given on the command line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reorder {
+    /// Not given: `sortOptions`, else kustomize's legacy order.
+    #[default]
+    Unspecified,
+    /// `--reorder legacy`.
+    Legacy,
+    /// `--reorder none`: input order (unless `sortOptions` says otherwise).
+    None,
+}
+
+/// Which files a build may read (`--load-restrictor`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LoadRestrictor {
+    /// `LoadRestrictionsRootOnly` (the default): only files in or below the kustomization root.
+    #[default]
+    RootOnly,
+    /// `LoadRestrictionsNone`: any file.
+    None,
+}
+
+/// The build flags of `kubectl kustomize` that need no network.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions {
+    /// Keep per-node source positions (slower; for callers that report findings).
+    pub positions: bool,
+    /// `--reorder`.
+    pub reorder: Reorder,
+    /// `--load-restrictor`.
+    pub load_restrictor: LoadRestrictor,
+}
+
+/// Builds `dir` with explicit options.
+///
+/// # Errors
+/// As [`build`].
+pub fn build_with(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
+    loader::build(dir, opts)
 }
 
 /// Like [`build`] but without per-node source positions (each resource's origin still names its
@@ -55,7 +102,7 @@ pub fn build(dir: &Path) -> Result<Build, KustomizeError> {
 /// # Errors
 /// As [`build`].
 pub fn build_fast(dir: &Path) -> Result<Build, KustomizeError> {
-    loader::build(dir, false)
+    build_with(dir, &BuildOptions::default())
 }
 
 /// Prints a build's resources as `kubectl kustomize` does (documents separated by `---`).
@@ -101,6 +148,8 @@ pub struct RenderOptions {
     pub dir: std::path::PathBuf,
     /// Write the stream here (atomically) instead of returning it for stdout.
     pub output: Option<std::path::PathBuf>,
+    /// Build flags.
+    pub build: BuildOptions,
 }
 
 /// What `rollout render` produced.
@@ -120,7 +169,7 @@ pub struct Rendered {
 /// # Errors
 /// Any build error, or the output file cannot be written.
 pub fn render(opts: &RenderOptions) -> Result<Rendered, KustomizeError> {
-    let b = build_fast(&opts.dir)?;
+    let b = build_with(&opts.dir, &opts.build)?;
     let text = render_to_string(&b);
     match &opts.output {
         Some(path) => {

@@ -2,6 +2,7 @@
 //! Never used by `src/`.
 #![allow(dead_code)]
 
+pub mod corpus;
 pub mod repo;
 pub mod tools;
 
