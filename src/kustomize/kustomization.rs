@@ -344,9 +344,209 @@ fn stringify_scalars_for(key: &str, item: &Value) -> Value {
     item
 }
 
+/// The field names of a kustomization and of the structures inside it: kustomize decodes them
+/// with Go's `encoding/json`, which matches names case-insensitively (`nameprefix`,
+/// `patchesJSON6902`, `Path`). Maps of user keys (labels, annotations, options) are opaque.
+enum Shape {
+    Fields(&'static [(&'static str, Shape)]),
+    ListOf(&'static Shape),
+    Opaque,
+}
+
+use Shape::{Fields, ListOf, Opaque};
+
+const SELECTOR: Shape = Fields(&[
+    ("group", Opaque),
+    ("version", Opaque),
+    ("kind", Opaque),
+    ("name", Opaque),
+    ("namespace", Opaque),
+    ("labelSelector", Opaque),
+    ("annotationSelector", Opaque),
+]);
+const PATCH: Shape = Fields(&[
+    ("path", Opaque),
+    ("patch", Opaque),
+    ("target", SELECTOR),
+    ("options", Opaque),
+]);
+const IMAGE: Shape = Fields(&[
+    ("name", Opaque),
+    ("newName", Opaque),
+    ("newTag", Opaque),
+    ("digest", Opaque),
+    ("tagSuffix", Opaque),
+]);
+const FIELD_SPEC: Shape = Fields(&[
+    ("group", Opaque),
+    ("version", Opaque),
+    ("kind", Opaque),
+    ("path", Opaque),
+    ("create", Opaque),
+]);
+const GENERATOR_OPTIONS: Shape = Fields(&[
+    ("labels", Opaque),
+    ("annotations", Opaque),
+    ("disableNameSuffixHash", Opaque),
+    ("immutable", Opaque),
+]);
+const GENERATOR: Shape = Fields(&[
+    ("name", Opaque),
+    ("namespace", Opaque),
+    ("behavior", Opaque),
+    ("files", Opaque),
+    ("envs", Opaque),
+    ("env", Opaque),
+    ("literals", Opaque),
+    ("type", Opaque),
+    ("options", GENERATOR_OPTIONS),
+]);
+const REPLACEMENT_OPTIONS: Shape = Fields(&[
+    ("delimiter", Opaque),
+    ("index", Opaque),
+    ("create", Opaque),
+]);
+const REPLACEMENT: Shape = Fields(&[
+    ("path", Opaque),
+    (
+        "source",
+        Fields(&[
+            ("group", Opaque),
+            ("version", Opaque),
+            ("kind", Opaque),
+            ("name", Opaque),
+            ("namespace", Opaque),
+            ("fieldPath", Opaque),
+            ("options", REPLACEMENT_OPTIONS),
+        ]),
+    ),
+    (
+        "targets",
+        ListOf(&Fields(&[
+            ("select", SELECTOR),
+            ("reject", ListOf(&SELECTOR)),
+            ("fieldPaths", Opaque),
+            ("options", REPLACEMENT_OPTIONS),
+        ])),
+    ),
+]);
+const KUSTOMIZATION: Shape = Fields(&[
+    ("apiVersion", Opaque),
+    ("kind", Opaque),
+    ("metadata", Opaque),
+    ("openapi", Opaque),
+    ("namePrefix", Opaque),
+    ("nameSuffix", Opaque),
+    ("namespace", Opaque),
+    ("commonLabels", Opaque),
+    (
+        "labels",
+        ListOf(&Fields(&[
+            ("pairs", Opaque),
+            ("includeSelectors", Opaque),
+            ("includeTemplates", Opaque),
+            ("fields", ListOf(&FIELD_SPEC)),
+        ])),
+    ),
+    ("commonAnnotations", Opaque),
+    ("patchesStrategicMerge", Opaque),
+    ("patchesJson6902", ListOf(&PATCH)),
+    ("patches", ListOf(&PATCH)),
+    ("images", ListOf(&IMAGE)),
+    ("imageTags", ListOf(&IMAGE)),
+    ("replacements", ListOf(&REPLACEMENT)),
+    ("replicas", ListOf(&Fields(&[("name", Opaque), ("count", Opaque)]))),
+    ("vars", Opaque),
+    (
+        "sortOptions",
+        Fields(&[
+            ("order", Opaque),
+            (
+                "legacySortOptions",
+                Fields(&[("orderFirst", Opaque), ("orderLast", Opaque)]),
+            ),
+        ]),
+    ),
+    ("resources", Opaque),
+    ("components", Opaque),
+    ("crds", Opaque),
+    ("bases", Opaque),
+    ("configMapGenerator", ListOf(&GENERATOR)),
+    ("secretGenerator", ListOf(&GENERATOR)),
+    ("helmGlobals", Opaque),
+    ("helmCharts", Opaque),
+    ("helmChartInflationGenerator", Opaque),
+    ("generatorOptions", GENERATOR_OPTIONS),
+    ("configurations", Opaque),
+    ("generators", Opaque),
+    ("transformers", Opaque),
+    ("validators", Opaque),
+    ("buildMetadata", Opaque),
+]);
+
+/// Renames keys that match a known field name case-insensitively to its canonical spelling,
+/// recursively through the known structures (a repeat keeps the last value, as Go's decoder).
+fn fold_field_names(v: &mut Value, shape: &Shape) {
+    match (shape, v) {
+        (Fields(fields), Value::Object(map)) => {
+            let needs = map.keys().any(|k| {
+                !fields.iter().any(|(f, _)| f == k)
+                    && fields.iter().any(|(f, _)| f.eq_ignore_ascii_case(k))
+            });
+            if needs {
+                let old = std::mem::take(map);
+                for (k, val) in old {
+                    let name = fields
+                        .iter()
+                        .find(|(f, _)| f.eq_ignore_ascii_case(&k))
+                        .map_or(k, |(f, _)| f.to_string());
+                    map.remove(&name);
+                    map.insert(name, val);
+                }
+            }
+            for (f, sub) in fields.iter() {
+                if let Some(x) = map.get_mut(*f) {
+                    fold_field_names(x, sub);
+                }
+            }
+        }
+        (ListOf(item), Value::Array(items)) => {
+            for x in items {
+                fold_field_names(x, item);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Finds the kustomization file in `dir`.
-pub fn find_file(dir: &Path) -> Option<PathBuf> {
-    FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+///
+/// # Errors
+/// None is there, or several are (kustomize refuses to choose).
+pub fn find_file(dir: &Path) -> Result<PathBuf, KustomizeError> {
+    let found: Vec<PathBuf> = FILE_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .filter(|p| p.is_file())
+        .collect();
+    match found.len() {
+        0 => Err(KustomizeError::NoKustomization {
+            dir: dir.to_path_buf(),
+        }),
+        1 => Ok(found.into_iter().next().unwrap_or_default()),
+        _ => Err(KustomizeError::invalid(
+            dir.display().to_string(),
+            format!(
+                "several kustomization files in one directory ({}): keep one",
+                found
+                    .iter()
+                    .filter_map(|p| p.file_name())
+                    .map(|n| n.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
 }
 
 /// Parses a kustomization file's text.
@@ -354,15 +554,28 @@ pub fn find_file(dir: &Path) -> Option<PathBuf> {
 /// # Errors
 /// Malformed YAML, unknown or unsupported fields, wrong shapes.
 pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
-    let doc = yaml::parse_document(text).map_err(|source| KustomizeError::Yaml {
-        file: file.to_path_buf(),
-        cause: source,
+    // kustomize reads a kustomization as sigs.k8s.io/yaml does: a repeated key keeps its last
+    // value, and field names match case-insensitively (Go's encoding/json).
+    let stream = yaml::parse_stream_with(text, yaml::Duplicates::LastWins).map_err(|source| {
+        KustomizeError::Yaml {
+            file: file.to_path_buf(),
+            cause: source,
+        }
     })?;
+    let doc = stream
+        .documents
+        .into_iter()
+        .find(|d| !d.value.is_null())
+        .map_or((Value::Null, yaml::Locations::default()), |d| {
+            (d.value, d.locations)
+        });
     let ctx = Ctx {
         file,
-        loc: &doc.locations,
+        loc: &doc.1,
     };
-    let root = match doc.value {
+    let mut value = doc.0;
+    fold_field_names(&mut value, &KUSTOMIZATION);
+    let root = match value {
         Value::Object(m) => m,
         Value::Null => serde_json::Map::new(),
         _ => {
@@ -404,20 +617,35 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
     };
     let mut bases = Vec::new();
     let mut warn: BTreeMap<&str, &str> = BTreeMap::new();
+    match root.get("kind").map(|v| v.as_str()) {
+        None | Some(Some("" | "Kustomization")) => {}
+        Some(Some("Component")) => k.kind = Kind::Component,
+        Some(v) => {
+            return Err(KustomizeError::invalid(
+                ctx.at("/kind"),
+                format!(
+                    "kind should be Kustomization or Component, not {}",
+                    v.unwrap_or("a non-string")
+                ),
+            ));
+        }
+    }
+    if let Some(api) = root.get("apiVersion") {
+        let (kind, required) = match k.kind {
+            Kind::Kustomization => ("Kustomization", "kustomize.config.k8s.io/v1beta1"),
+            Kind::Component => ("Component", "kustomize.config.k8s.io/v1alpha1"),
+        };
+        if !matches!(api.as_str(), Some(a) if a.is_empty() || a == required) {
+            return Err(KustomizeError::invalid(
+                ctx.at("/apiVersion"),
+                format!("apiVersion for {kind} should be {required}, not {api}"),
+            ));
+        }
+    }
     for (key, v) in &root {
         let at = || ctx.at(&format!("/{key}"));
         match key.as_str() {
-            "apiVersion" | "metadata" => {}
-            "kind" => match v.as_str() {
-                Some("Kustomization") => {}
-                Some("Component") => k.kind = Kind::Component,
-                _ => {
-                    return Err(KustomizeError::invalid(
-                        at(),
-                        format!("unknown kind {v}: expected Kustomization or Component"),
-                    ));
-                }
-            },
+            "apiVersion" | "metadata" | "kind" => {}
             "resources" => k.resources = ctx.strings(v, key)?,
             "bases" => {
                 warn.insert("bases", "resources");

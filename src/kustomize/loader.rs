@@ -210,10 +210,7 @@ impl Loader {
                 chain: chain.join(" -> "),
             });
         }
-        let file =
-            kustomization::find_file(dir).ok_or_else(|| KustomizeError::NoKustomization {
-                dir: dir.to_path_buf(),
-            })?;
+        let file = kustomization::find_file(dir)?;
         let text = read_text(
             &file,
             &file.display().to_string(),
@@ -294,6 +291,15 @@ impl Loader {
                 ));
             }
             let path = join_clean(dir, &c.value);
+            if path.is_file() {
+                return Err(KustomizeError::invalid(
+                    &c.at,
+                    format!(
+                        "component {:?} is a file: a component must be a directory with a kustomization",
+                        c.value
+                    ),
+                ));
+            }
             if !path.is_dir() {
                 return Err(KustomizeError::Missing {
                     location: c.at.clone(),
@@ -511,11 +517,14 @@ fn add_generated(
     });
     match (g.behavior, existing) {
         (Behavior::Create, None) => acc.res.append(new),
-        (Behavior::Create, Some(i)) => Err(KustomizeError::IdConflict {
-            location: at.to_string(),
-            id: kid(&new.id()),
-            first: acc.res.list[i].location(""),
-        }),
+        (Behavior::Create, Some(i)) => Err(KustomizeError::invalid(
+            at,
+            format!(
+                "generated {} already exists (from {}): behavior must be merge or replace",
+                kid(&new.id()),
+                acc.res.list[i].location("")
+            ),
+        )),
         (Behavior::Merge | Behavior::Replace, None) => Err(KustomizeError::invalid(
             at,
             format!(

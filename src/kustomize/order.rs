@@ -75,12 +75,22 @@ impl Order {
                 format!("unknown field `{k}` in sortOptions"),
             ));
         }
-        match v.get("order").and_then(Value::as_str).unwrap_or("legacy") {
+        if v.is_null() {
+            return Ok(Order::default());
+        }
+        let order = v.get("order").and_then(Value::as_str).unwrap_or("");
+        if order != "fifo" && order != "legacy" {
+            return Err(KustomizeError::invalid(
+                at,
+                format!("sortOptions.order must be fifo or legacy, not {order:?}"),
+            ));
+        }
+        match order {
             "fifo" => {
                 if v.get("legacySortOptions").is_some() {
                     return Err(KustomizeError::invalid(
                         at,
-                        "legacySortOptions cannot be set when order is fifo",
+                        "sortOptions.legacySortOptions is set but the order is fifo, not legacy",
                     ));
                 }
                 Ok(Order::Fifo)

@@ -44,7 +44,8 @@ impl Loader {
         k: &Kustomization,
         acc: &mut Acc,
     ) -> Result<(), KustomizeError> {
-        // 1. patchesStrategicMerge
+        // 1. patchesStrategicMerge: one transformer for all entries; all of them empty is an error.
+        let mut psm = Vec::with_capacity(k.patches_strategic_merge.len());
         for p in &k.patches_strategic_merge {
             let (text, at) = if p.value.contains('\n')
                 || !join_clean(&k.dir, &p.value).is_file() && p.value.contains(": ")
@@ -56,10 +57,27 @@ impl Loader {
                     format!("{} ({})", p.at, p.value),
                 )
             };
-            let patch = patches::parse(&text, &at)?;
+            psm.push((patches::parse(&text, &at)?, at));
+        }
+        if let Some(first) = k.patches_strategic_merge.first()
+            && psm.iter().all(|(p, _)| p.is_empty())
+        {
+            return Err(KustomizeError::invalid(
+                &first.at,
+                format!(
+                    "patchesStrategicMerge: patch is empty (nothing but comments or blank documents in {})",
+                    k.patches_strategic_merge
+                        .iter()
+                        .map(|p| p.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        for (patch, at) in &psm {
             let schema = acc.schema.clone();
             let schema: &Schema = schema.as_deref().unwrap_or_else(|| schema::builtin());
-            patches::apply(&mut acc.res, &patch, None, &at, schema, true)?;
+            patches::apply(&mut acc.res, patch, None, at, schema, true)?;
         }
         // 2. patches
         for e in &k.patches {

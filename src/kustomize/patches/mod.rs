@@ -24,6 +24,16 @@ pub enum Patch {
     Json(json_patch::Patch),
 }
 
+impl Patch {
+    /// Whether the patch holds nothing (an empty file or only comments).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Patch::Strategic(docs) => docs.is_empty(),
+            Patch::Json(ops) => ops.0.is_empty(),
+        }
+    }
+}
+
 /// Parses patch text: a list is JSON 6902, mappings are strategic merge (several documents allowed).
 ///
 /// # Errors
@@ -69,6 +79,9 @@ pub fn apply(
                 .compile()
                 .map_err(|e| KustomizeError::invalid(at, format!("invalid target: {e}")))?;
             for r in list.list.iter_mut().filter(|r| sel.matches(r)) {
+                // kustomize records the id before a JSON patch, so a patch that renames keeps
+                // the old name reachable (patches by id, name references).
+                let before = (r.res.namespace().to_string(), r.res.name().to_string());
                 json6902::apply(&mut r.res.value, ops).map_err(|message| {
                     KustomizeError::Patch {
                         location: at.to_string(),
@@ -76,6 +89,9 @@ pub fn apply(
                         message,
                     }
                 })?;
+                if (r.res.namespace(), r.res.name()) != (before.0.as_str(), before.1.as_str()) {
+                    r.prev.push(before);
+                }
             }
             Ok(())
         }
