@@ -947,16 +947,104 @@ pub fn emit_stream<'a>(values: impl IntoIterator<Item = &'a Value>) -> String {
     out
 }
 
-/// Entries in byte order of their keys. `serde_json::Map` is a `BTreeMap` here (the
-/// `preserve_order` feature is off; `map_iteration_is_sorted` guards that), so this is its order.
-fn sorted(m: &Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
-    m.iter()
+/// Whether bytewise key order can differ from go-yaml v2's for this key: only digits (compared
+/// as numbers), ASCII punctuation that sorts after a letter bytewise, and non-ASCII do.
+fn key_may_sort_differently(k: &str) -> bool {
+    k.bytes()
+        .any(|b| b.is_ascii_digit() || matches!(b, b'['..=b'`' | b'{'..=b'~') || b >= 0x80)
+}
+
+/// go-yaml v2's map key order (what `kubectl kustomize` prints): runs of digits compare as
+/// numbers (a shorter run first when equal), a non-letter sorts before a letter, letters by code
+/// point, and a prefix first.
+pub fn go_key_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    let digit = |c: char| c.is_ascii_digit();
+    for i in 0..ar.len().min(br.len()) {
+        if ar[i] == br[i] {
+            continue;
+        }
+        let (al, bl) = (ar[i].is_alphabetic(), br[i].is_alphabetic());
+        if al && bl {
+            return ar[i].cmp(&br[i]);
+        }
+        if al || bl {
+            return if bl {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+        }
+        let (mut an, mut bn): (i64, i64) = (0, 0);
+        if ar[i] == '0' || br[i] == '0' {
+            let mut j = i;
+            while j > 0 && digit(ar[j - 1]) {
+                j -= 1;
+                if ar[j] != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && digit(ar[ai]) {
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && digit(br[bi]) {
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
+            bi += 1;
+        }
+        if an != bn {
+            return an.cmp(&bn);
+        }
+        if ai != bi {
+            return ai.cmp(&bi);
+        }
+        return ar[i].cmp(&br[i]);
+    }
+    ar.len().cmp(&br.len())
+}
+
+/// Entries in go-yaml v2's key order. `serde_json::Map` is a `BTreeMap` here (the
+/// `preserve_order` feature is off; `map_iteration_is_sorted` guards that), so bytewise order
+/// comes for free and only maps with keys where the orders can differ are sorted again.
+fn resorted(m: &Map<String, Value>) -> Option<Vec<(&String, &Value)>> {
+    if m.len() < 2 || !m.keys().any(|k| key_may_sort_differently(k)) {
+        return None;
+    }
+    let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+    entries.sort_by(|a, b| go_key_cmp(a.0, b.0));
+    Some(entries)
 }
 
 /// Emits a non-empty mapping whose keys start at column `indent`. The first key is written at the
 /// current position (the caller has already indented or written `- `).
 fn emit_map(out: &mut String, m: &Map<String, Value>, indent: usize) {
-    for (i, (k, v)) in sorted(m).enumerate() {
+    match resorted(m) {
+        Some(entries) => {
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                emit_entry(out, i, k, v, indent);
+            }
+        }
+        None => {
+            for (i, (k, v)) in m.iter().enumerate() {
+                emit_entry(out, i, k, v, indent);
+            }
+        }
+    }
+}
+
+fn emit_entry(out: &mut String, i: usize, k: &str, v: &Value, indent: usize) {
+    {
         if i > 0 {
             push_indent(out, indent);
         }

@@ -233,6 +233,8 @@ pub struct TransformerConfig {
     pub common_labels: Vec<FieldSpec>,
     /// Pod-template label fields (`labels` with `includeTemplates`).
     pub template_labels: Vec<FieldSpec>,
+    /// Extra fields for every `labels` entry (`labels:` in a `configurations` file).
+    pub labels: Vec<FieldSpec>,
     /// `commonAnnotations` fields.
     pub common_annotations: Vec<FieldSpec>,
     /// `images` fields.
@@ -345,17 +347,19 @@ impl TransformerConfig {
             return Err("a transformer configuration must be a mapping".into());
         };
         for (key, val) in m {
-            let list = match key.as_str() {
-                "namePrefix" => &mut self.name_prefix,
-                "nameSuffix" => &mut self.name_suffix,
+            // Read with Go's encoding/json: field names match case-insensitively.
+            let list = match key.to_ascii_lowercase().as_str() {
+                "nameprefix" => &mut self.name_prefix,
+                "namesuffix" => &mut self.name_suffix,
                 "namespace" => &mut self.namespace,
-                "commonLabels" => &mut self.common_labels,
-                "commonAnnotations" => &mut self.common_annotations,
+                "commonlabels" => &mut self.common_labels,
+                "labels" => &mut self.labels,
+                "templatelabels" => &mut self.template_labels,
+                "commonannotations" => &mut self.common_annotations,
                 "images" => &mut self.images,
                 "replicas" => &mut self.replicas,
-                "varReference" => &mut self.var_reference,
-                "templateLabels" | "metadataLabels" => continue,
-                "nameReference" => {
+                "varreference" => &mut self.var_reference,
+                "namereference" => {
                     for r in val.as_array().map(Vec::as_slice).unwrap_or_default() {
                         self.merge_name_ref(r, push)?;
                     }
@@ -406,12 +410,13 @@ impl TransformerConfig {
 
     /// Adds everything from `other` not already present.
     pub fn merge(&mut self, other: &TransformerConfig) {
-        let pairs: [(&mut Vec<FieldSpec>, &Vec<FieldSpec>); 9] = [
+        let pairs: [(&mut Vec<FieldSpec>, &Vec<FieldSpec>); 10] = [
             (&mut self.name_prefix, &other.name_prefix),
             (&mut self.name_suffix, &other.name_suffix),
             (&mut self.namespace, &other.namespace),
             (&mut self.common_labels, &other.common_labels),
             (&mut self.template_labels, &other.template_labels),
+            (&mut self.labels, &other.labels),
             (&mut self.common_annotations, &other.common_annotations),
             (&mut self.images, &other.images),
             (&mut self.replicas, &other.replicas),

@@ -41,6 +41,15 @@ fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
+/// `[-._a-zA-Z][-._a-zA-Z0-9]*`, the names Kubernetes accepts for environment variables.
+fn is_env_var_name(k: &str) -> bool {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    k.chars()
+        .next()
+        .is_some_and(|c| ok(c) && !c.is_ascii_digit())
+        && k.chars().all(ok)
+}
+
 /// Parses an env file as kustomize does (`KEY=value` lines, `#` comments, blank lines skipped).
 fn env_pairs(text: &str, at: &str, file: &str) -> Result<Vec<(String, String)>, KustomizeError> {
     let mut out = Vec::new();
@@ -51,24 +60,18 @@ fn env_pairs(text: &str, at: &str, file: &str) -> Result<Vec<(String, String)>, 
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        match trimmed.split_once('=') {
-            Some((k, v)) => out.push((k.to_string(), v.to_string())),
-            None => {
-                let key = trimmed.trim_end();
-                match std::env::var(key) {
-                    Ok(v) => out.push((key.to_string(), v)),
-                    Err(_) => {
-                        return Err(KustomizeError::invalid(
-                            at,
-                            format!(
-                                "{file}:{}: line {key:?} has no `=` and no such environment variable",
-                                i + 1
-                            ),
-                        ));
-                    }
-                }
-            }
+        // A line without `=` is a key with an empty value (kustomize 5.8).
+        let (k, v) = trimmed.split_once('=').unwrap_or((trimmed, ""));
+        if !is_env_var_name(k) {
+            return Err(KustomizeError::invalid(
+                at,
+                format!(
+                    "{file}:{}: {k:?} is not a valid environment variable name (letters, digits, `-`, `.`, `_`; not starting with a digit)",
+                    i + 1
+                ),
+            ));
         }
+        out.push((k.to_string(), v.to_string()));
     }
     Ok(out)
 }
@@ -125,7 +128,6 @@ pub fn generate(
     }
     let mut data = Map::new();
     let mut binary = Map::new();
-    let b64 = base64::engine::general_purpose::STANDARD;
     for (k, v) in pairs {
         if data.contains_key(&k) || binary.contains_key(&k) {
             return Err(KustomizeError::invalid(
@@ -134,14 +136,14 @@ pub fn generate(
             ));
         }
         if secret {
-            data.insert(k, Value::String(b64.encode(&v)));
+            data.insert(k, Value::String(encode_base64(&v)));
         } else {
             match String::from_utf8(v) {
                 Ok(s) => {
                     data.insert(k, Value::String(s));
                 }
                 Err(e) => {
-                    binary.insert(k, Value::String(b64.encode(e.as_bytes())));
+                    binary.insert(k, Value::String(encode_base64(e.as_bytes())));
                 }
             }
         }
@@ -175,7 +177,9 @@ pub fn generate(
         Value::String(if secret { "Secret" } else { "ConfigMap" }.into()),
     );
     v.insert("metadata".into(), Value::Object(meta));
-    if !data.is_empty() {
+    // A Secret always has `data` (kustomize writes `data: {}` for an empty one); a ConfigMap
+    // only when it has entries.
+    if secret || !data.is_empty() {
         v.insert("data".into(), Value::Object(data));
     }
     if !binary.is_empty() {
@@ -193,6 +197,23 @@ pub fn generate(
         needs_hash: !disable,
         behavior,
     })
+}
+
+/// Base64 as kustomize writes generated Secret data and ConfigMap binaryData: one line when the
+/// encoding is shorter than 70 characters, otherwise 70-character lines each ending in a newline
+/// (the text, and so the name hash, include those newlines).
+pub fn encode_base64(bytes: &[u8]) -> String {
+    const LINE: usize = 70;
+    let enc = base64::engine::general_purpose::STANDARD.encode(bytes);
+    if enc.len() < LINE {
+        return enc;
+    }
+    let mut out = String::with_capacity(enc.len() + enc.len() / LINE + 1);
+    for chunk in enc.as_bytes().chunks(LINE) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out
 }
 
 fn string_map(m: &BTreeMap<String, String>) -> Value {

@@ -88,6 +88,7 @@ pub struct LabelEntry {
     /// Also set pod template labels.
     #[serde(default)]
     pub include_templates: bool,
+
     /// Extra field specs.
     #[serde(default)]
     pub fields: Vec<Value>,
@@ -401,11 +402,8 @@ const GENERATOR: Shape = Fields(&[
     ("type", Opaque),
     ("options", GENERATOR_OPTIONS),
 ]);
-const REPLACEMENT_OPTIONS: Shape = Fields(&[
-    ("delimiter", Opaque),
-    ("index", Opaque),
-    ("create", Opaque),
-]);
+const REPLACEMENT_OPTIONS: Shape =
+    Fields(&[("delimiter", Opaque), ("index", Opaque), ("create", Opaque)]);
 const REPLACEMENT: Shape = Fields(&[
     ("path", Opaque),
     (
@@ -455,7 +453,10 @@ const KUSTOMIZATION: Shape = Fields(&[
     ("images", ListOf(&IMAGE)),
     ("imageTags", ListOf(&IMAGE)),
     ("replacements", ListOf(&REPLACEMENT)),
-    ("replicas", ListOf(&Fields(&[("name", Opaque), ("count", Opaque)]))),
+    (
+        "replicas",
+        ListOf(&Fields(&[("name", Opaque), ("count", Opaque)])),
+    ),
     ("vars", Opaque),
     (
         "sortOptions",
@@ -569,10 +570,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
         .map_or((Value::Null, yaml::Locations::default()), |d| {
             (d.value, d.locations)
         });
-    let ctx = Ctx {
-        file,
-        loc: &doc.1,
-    };
+    let ctx = Ctx { file, loc: &doc.1 };
     let mut value = doc.0;
     fold_field_names(&mut value, &KUSTOMIZATION);
     let root = match value {

@@ -137,21 +137,28 @@ impl Loader {
             .apply(&mut acc.res)?;
         }
         for l in &k.labels {
-            let mut fields: Vec<FieldSpec> = if l.value.include_selectors {
-                cfg.common_labels.clone()
-            } else {
-                let mut f = Vec::new();
-                if l.value.include_templates {
-                    f.extend(cfg.template_labels.iter().cloned());
+            // As kustomize merges them: the entry's own fields, the configured `labels`, then
+            // the selector (or template and metadata) fields.
+            let mut fields: Vec<FieldSpec> = l
+                .value
+                .field_specs()
+                .map_err(|m| KustomizeError::invalid(&l.at, m))?;
+            let mut add = |more: &[FieldSpec]| {
+                for f in more {
+                    if !fields.contains(f) {
+                        fields.push(f.clone());
+                    }
                 }
-                f.push(FieldSpec::new("metadata/labels", "", "", "", true));
-                f
             };
-            fields.extend(
-                l.value
-                    .field_specs()
-                    .map_err(|m| KustomizeError::invalid(&l.at, m))?,
-            );
+            add(&cfg.labels);
+            if l.value.include_selectors {
+                add(&cfg.common_labels);
+            } else {
+                if l.value.include_templates {
+                    add(&cfg.template_labels);
+                }
+                add(&[FieldSpec::new("metadata/labels", "", "", "", true)]);
+            }
             Labels {
                 pairs: l.value.pairs.clone(),
                 fields,
