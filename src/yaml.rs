@@ -537,6 +537,29 @@ pub fn parse_document(text: &str) -> Result<Document, YamlError> {
     }))
 }
 
+/// Deepest nesting of collections read (go-yaml v3, kustomize's reader, stops at 10,000 too):
+/// bounds every recursive walk over a value.
+pub const MAX_DEPTH: usize = 10_000;
+
+/// Most nodes that aliases may materialise in one stream: real files stay far below it, a
+/// "billion laughs" document reaches it in microseconds.
+pub const ALIAS_BUDGET: usize = 1_000_000;
+
+/// Nodes in a value (scalars and collections).
+fn node_count(v: &Value) -> usize {
+    let mut n = 0;
+    let mut todo = vec![v];
+    while let Some(v) = todo.pop() {
+        n += 1;
+        match v {
+            Value::Array(a) => todo.extend(a.iter()),
+            Value::Object(m) => todo.extend(m.values()),
+            _ => {}
+        }
+    }
+    n
+}
+
 enum Frame {
     Seq {
         items: Vec<Value>,
@@ -561,7 +584,10 @@ struct Builder {
     stack: Vec<Frame>,
     root: Option<Value>,
     locations: Locations,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values with their node counts (what an alias to them costs).
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Nodes materialised through aliases so far (bounded by [`ALIAS_BUDGET`]).
+    aliased: usize,
     doc_start: Pos,
     /// Mapping keys whose values are skipped without being built ([`parse_stream_fast`]).
     skip_keys: &'static [&'static str],
@@ -677,7 +703,7 @@ impl Builder {
                             self.locations.nodes.insert(pointer, pos);
                         }
                         if anchor != 0 {
-                            self.anchors.insert(anchor, value.clone());
+                            self.anchors.insert(anchor, (value.clone(), 1));
                         }
                         self.finish_node(value)
                     }
@@ -707,11 +733,20 @@ impl Builder {
             Event::SequenceEnd => self.end_collection(false, pos),
             Event::MappingEnd => self.end_collection(true, pos),
             Event::Alias(id) => {
-                let value = self
+                let (value, nodes) = self
                     .anchors
                     .get(&id)
-                    .cloned()
                     .ok_or(YamlError::UnknownAlias { pos })?;
+                self.aliased = self.aliased.saturating_add(*nodes);
+                if self.aliased > ALIAS_BUDGET {
+                    return Err(YamlError::Syntax {
+                        pos,
+                        message: format!(
+                            "aliases expand to more than {ALIAS_BUDGET} nodes (an alias bomb?)"
+                        ),
+                    });
+                }
+                let value = value.clone();
                 if self.next_pointer().is_none() {
                     return Err(YamlError::ComplexKey { pos });
                 }
@@ -738,12 +773,18 @@ impl Builder {
             }
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, v.clone());
+            self.anchors.insert(anchor, (v.clone(), node_count(&v)));
         }
         self.finish_node(v)
     }
 
     fn start_collection(&mut self, pos: Pos) -> Result<String, YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError::Syntax {
+                pos,
+                message: format!("collections nested more than {MAX_DEPTH} deep"),
+            });
+        }
         let pointer = self.next_pointer().ok_or(YamlError::ComplexKey { pos })?;
         if !self.untracked {
             self.locations.nodes.insert(pointer.clone(), pos);

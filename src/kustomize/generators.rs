@@ -41,20 +41,11 @@ fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
-/// `[-._a-zA-Z][-._a-zA-Z0-9]*`, the names Kubernetes accepts for environment variables.
-fn is_env_var_name(k: &str) -> bool {
-    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
-    k.chars()
-        .next()
-        .is_some_and(|c| ok(c) && !c.is_ascii_digit())
-        && k.chars().all(ok)
-}
-
 /// Parses an env file as kustomize does (`KEY=value` lines, `#` comments, blank lines skipped).
-fn env_pairs(text: &str, at: &str, file: &str) -> Result<Vec<(String, String)>, KustomizeError> {
+fn env_pairs(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for (i, raw) in text.split('\n').enumerate() {
+    for raw in text.split('\n') {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         let trimmed = line.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -62,18 +53,9 @@ fn env_pairs(text: &str, at: &str, file: &str) -> Result<Vec<(String, String)>, 
         }
         // A line without `=` is a key with an empty value (kustomize 5.8).
         let (k, v) = trimmed.split_once('=').unwrap_or((trimmed, ""));
-        if !is_env_var_name(k) {
-            return Err(KustomizeError::invalid(
-                at,
-                format!(
-                    "{file}:{}: {k:?} is not a valid environment variable name (letters, digits, `-`, `.`, `_`; not starting with a digit)",
-                    i + 1
-                ),
-            ));
-        }
         out.push((k.to_string(), v.to_string()));
     }
-    Ok(out)
+    out
 }
 
 /// Builds one generator entry.
@@ -109,7 +91,7 @@ pub fn generate(
     for env in &envs {
         let bytes = read(env)?;
         let text = String::from_utf8_lossy(&bytes);
-        for (k, v) in env_pairs(&text, at, env)? {
+        for (k, v) in env_pairs(&text) {
             pairs.push((k, v.into_bytes()));
         }
     }
@@ -362,7 +344,7 @@ mod tests {
 
     #[test]
     fn env_files() {
-        let pairs = env_pairs("# c\n\nA=1\n  B = 2\nC=x=y\r\n", "k", "f").unwrap();
+        let pairs = env_pairs("# c\n\nA=1\n  B = 2\nC=x=y\r\n");
         assert_eq!(
             pairs,
             vec![

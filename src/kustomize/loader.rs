@@ -77,6 +77,35 @@ pub(super) struct Loader {
 
 /// Builds `dir`.
 pub fn build(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
+    // Kustomizations nest by recursion (a base is built where it is listed). Go grows its stacks
+    // as needed, and kustomize builds chains thousands deep; so build on a thread whose stack is
+    // reserved large (touched only as deep as the input goes) and stop at a depth no real tree
+    // reaches with a clear error instead of overflowing.
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("kustomize-build".into())
+            .stack_size(BUILD_STACK_BYTES)
+            .spawn_scoped(s, || build_here(dir, opts))
+            .map_err(|e| {
+                KustomizeError::invalid("rollout", format!("cannot start the build: {e}"))
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(KustomizeError::invalid(
+                    "rollout",
+                    "internal error: the build panicked; please report a bug",
+                ))
+            })
+    })
+}
+
+/// Stack reserved for a build: about 20,000 nested kustomizations in a debug build.
+const BUILD_STACK_BYTES: usize = 1 << 30;
+
+/// Deepest chain of kustomizations built (kustomize itself slows to a crawl far before this).
+pub(super) const MAX_DEPTH: usize = 10_000;
+
+fn build_here(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
     let mut ld = Loader {
         positions: opts.positions,
         restrict: opts.load_restrictor == LoadRestrictor::RootOnly,
@@ -139,6 +168,29 @@ pub(super) fn join_clean(dir: &Path, rel: &str) -> PathBuf {
     out
 }
 
+/// kustomize's rules for a directory entry (a base or a component): not absolute, and no path
+/// segment like `..foo` or `...` that cleaning would silently change (usually a YAML slip).
+fn check_dir_entry(raw: &str, at: &str) -> Result<(), KustomizeError> {
+    if Path::new(raw).is_absolute() {
+        return Err(KustomizeError::invalid(
+            at,
+            format!("{raw:?}: a kustomization directory cannot be given as an absolute path"),
+        ));
+    }
+    if raw
+        .split('/')
+        .any(|seg| !matches!(seg, "" | "." | "..") && seg.contains(".."))
+    {
+        return Err(KustomizeError::invalid(
+            at,
+            format!(
+                "path {raw:?} is ambiguous: a segment holds `..`; check the kustomization's indentation"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn is_remote(s: &str) -> bool {
     s.contains("://")
         || s.starts_with("github.com/")
@@ -181,6 +233,38 @@ pub(super) fn read_text(
 }
 
 impl Loader {
+    /// `dir/rel` for a file a kustomization reads (resource, patch, generator input,
+    /// configuration, schema, replacement source). With the default load restrictor the file,
+    /// symlinks resolved, must be in or below the kustomization's own directory, as kustomize
+    /// requires (`LoadRestrictionsRootOnly`); a missing file is left for the read to report.
+    ///
+    /// # Errors
+    /// The file resolves outside the kustomization root.
+    pub(super) fn file_in_root(
+        &self,
+        dir: &Path,
+        rel: &str,
+        at: &str,
+    ) -> Result<PathBuf, KustomizeError> {
+        let path = join_clean(dir, rel);
+        if !self.restrict {
+            return Ok(path);
+        }
+        let Some(root) = self.stack.last() else {
+            return Ok(path);
+        };
+        match path.canonicalize() {
+            Ok(real) if !real.starts_with(root) => Err(KustomizeError::invalid(
+                at,
+                format!(
+                    "security; file {rel:?} is not in or below {:?}: kustomize reads no file outside the kustomization's directory (symlinks resolved) unless --load-restrictor LoadRestrictionsNone is given",
+                    dir.display().to_string()
+                ),
+            )),
+            _ => Ok(path),
+        }
+    }
+
     /// Accumulates the kustomization in `dir` into `acc`. Returns its `sortOptions`.
     pub(super) fn accumulate(
         &mut self,
@@ -200,7 +284,13 @@ impl Loader {
                 cause: source,
             },
         })?;
-        if let Some(i) = self.stack.iter().position(|p| *p == canon) {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(KustomizeError::invalid(
+                from.unwrap_or_default(),
+                format!("kustomizations nested more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        if let Some(i) = self.stack.iter().position(|p| p.starts_with(&canon)) {
             let mut chain: Vec<String> = self.stack[i..]
                 .iter()
                 .map(|p| p.display().to_string())
@@ -211,12 +301,17 @@ impl Loader {
             });
         }
         let file = kustomization::find_file(dir)?;
-        let text = read_text(
-            &file,
-            &file.display().to_string(),
-            "kustomization",
-            &file.display().to_string(),
-        )?;
+        let shown = file.display().to_string();
+        if self.restrict
+            && let Ok(real) = file.canonicalize()
+            && !real.starts_with(&canon)
+        {
+            return Err(KustomizeError::invalid(
+                &shown,
+                "security; the kustomization file is a symlink to a file outside its directory (allowed only with --load-restrictor LoadRestrictionsNone)",
+            ));
+        }
+        let text = read_text(&file, &shown, "kustomization", &shown)?;
         let k = kustomization::parse(&text, &file)?;
         match (expect, k.kind) {
             (Expect::Component, Kind::Kustomization) => {
@@ -247,7 +342,7 @@ impl Loader {
     fn run(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), KustomizeError> {
         let dir = &k.dir;
         for c in &k.configurations {
-            let path = join_clean(dir, &c.value);
+            let path = self.file_in_root(dir, &c.value, &c.at)?;
             let text = read_text(&path, &c.at, "configuration", &c.value)?;
             let doc =
                 crate::yaml::parse_document(&text).map_err(|source| KustomizeError::Yaml {
@@ -260,7 +355,7 @@ impl Loader {
                 .map_err(|m| KustomizeError::invalid(path.display().to_string(), m))?;
         }
         if let Some(o) = &k.openapi {
-            let path = join_clean(dir, &o.value);
+            let path = self.file_in_root(dir, &o.value, &o.at)?;
             let text = read_text(&path, &o.at, "openapi schema", &o.value)?;
             let doc =
                 crate::yaml::parse_document(&text).map_err(|source| KustomizeError::Yaml {
@@ -290,6 +385,7 @@ impl Loader {
                     format!("remote component {:?}", c.value),
                 ));
             }
+            check_dir_entry(&c.value, &c.at)?;
             let path = join_clean(dir, &c.value);
             if path.is_file() {
                 return Err(KustomizeError::invalid(
@@ -343,6 +439,7 @@ impl Loader {
         }
         let path = join_clean(dir, &r.value);
         if path.is_dir() {
+            check_dir_entry(&r.value, &r.at)?;
             let mut sub = Acc::new();
             sub.schema = acc.schema.clone();
             self.accumulate(&path, Expect::Resource, &mut sub, Some(&r.at))?;
@@ -357,6 +454,7 @@ impl Loader {
             }
             return Ok(());
         }
+        let path = self.file_in_root(dir, &r.value, &r.at)?;
         files.push((batch.len(), path, r.clone()));
         Ok(())
     }
@@ -376,7 +474,7 @@ impl Loader {
                             format!("remote file {p:?}"),
                         ));
                     }
-                    read_bytes(&join_clean(&dir, p), &at, "file", p)
+                    read_bytes(&self.file_in_root(&dir, p, &at)?, &at, "file", p)
                 };
                 let made =
                     generators::generate(&g.value, secret, &k.generator_options, &g.at, &read)?;

@@ -24,7 +24,7 @@ impl Loader {
     ) -> Result<Patch, KustomizeError> {
         match (&e.value.path, &e.value.patch) {
             (Some(p), None) => {
-                let text = read_text(&join_clean(&k.dir, p), &e.at, "patch", p)?;
+                let text = read_text(&self.file_in_root(&k.dir, p, &e.at)?, &e.at, "patch", p)?;
                 patches::parse(&text, &format!("{} ({})", e.at, p))
             }
             (None, Some(text)) => patches::parse(text, &e.at),
@@ -53,7 +53,12 @@ impl Loader {
                 (p.value.clone(), p.at.clone())
             } else {
                 (
-                    read_text(&join_clean(&k.dir, &p.value), &p.at, "patch", &p.value)?,
+                    read_text(
+                        &self.file_in_root(&k.dir, &p.value, &p.at)?,
+                        &p.at,
+                        "patch",
+                        &p.value,
+                    )?,
                     format!("{} ({})", p.at, p.value),
                 )
             };
@@ -206,7 +211,7 @@ impl Loader {
         let mut reps = Vec::new();
         for r in &k.replacements {
             if let Some(p) = r.value.get("path").and_then(Value::as_str) {
-                let path = join_clean(&k.dir, p);
+                let path = self.file_in_root(&k.dir, p, &r.at)?;
                 let text = read_text(&path, &r.at, "replacement", p)?;
                 for doc in
                     crate::yaml::parse_stream(&text).map_err(|source| KustomizeError::Yaml {

@@ -42,6 +42,7 @@ impl Loader {
                 })
                 .collect()
         } else if path.is_file() {
+            let path = self.file_in_root(&k.dir, &t.value, &t.at)?;
             let text = read_text(&path, &t.at, "transformer", &t.value)?;
             parse_resources(&text, &path)
                 .map_err(|e| KustomizeError::Yaml {
@@ -212,7 +213,7 @@ impl Loader {
                     cfg.get("path").and_then(Value::as_str),
                     cfg.get("patch").and_then(Value::as_str),
                 ) {
-                    (Some(p), _) => read_text(&join_clean(&k.dir, p), at, "patch", p)?,
+                    (Some(p), _) => read_text(&self.file_in_root(&k.dir, p, at)?, at, "patch", p)?,
                     (None, Some(t)) => t.to_string(),
                     _ => {
                         return Err(KustomizeError::invalid(
