@@ -186,10 +186,14 @@ pub struct Kustomization {
     pub vars: Vec<Located<Value>>,
     /// `openapi.path`.
     pub openapi: Option<Located<String>>,
+    /// `openapi.version` (a builtin schema).
+    pub openapi_version: Option<Located<String>>,
     /// `sortOptions`.
     pub sort_options: Option<Located<Value>>,
     /// `configurations`.
     pub configurations: Vec<Located<String>>,
+    /// `crds` (OpenAPI definition files).
+    pub crds: Vec<Located<String>>,
     /// `transformers`.
     pub transformers: Vec<Located<String>>,
     /// `generators`.
@@ -607,8 +611,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
         replacements: Vec::new(),
         vars: Vec::new(),
         openapi: None,
+        openapi_version: None,
         sort_options: None,
         configurations: Vec::new(),
+        crds: Vec::new(),
         transformers: Vec::new(),
         generators: Vec::new(),
         warnings: Vec::new(),
@@ -700,22 +706,21 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
                 k.vars = located_values(&ctx, v, key)?;
             }
             "openapi" => {
-                let path = v.get("path").and_then(Value::as_str);
-                match (v.as_object().map(|m| m.len()), path) {
-                    (Some(1), Some(p)) => {
-                        k.openapi = Some(Located {
-                            value: p.to_string(),
-                            at: at(),
-                        })
-                    }
-                    (Some(0), _) | (None, _) if v.is_null() || v.as_object().is_some() => {}
-                    _ => {
-                        return Err(KustomizeError::unsupported(
-                            at(),
-                            "`openapi` other than `path:` (the builtin `version:` schemas) is not supported",
-                        ));
-                    }
+                // kustomize reads a map of strings and uses `path` and `version`.
+                let field = |name: &str| {
+                    v.get(name).map(|x| Located {
+                        value: scalar_text(x),
+                        at: ctx.at(&format!("/openapi/{name}")),
+                    })
+                };
+                if !v.is_null() && !v.is_object() {
+                    return Err(KustomizeError::invalid(
+                        at(),
+                        "`openapi` must be a mapping (`path:` or `version:`)",
+                    ));
                 }
+                k.openapi = field("path");
+                k.openapi_version = field("version");
             }
             "sortOptions" => {
                 k.sort_options = Some(Located {
@@ -724,10 +729,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
                 })
             }
             "configurations" => k.configurations = ctx.strings(v, key)?,
+            "crds" => k.crds = ctx.strings(v, key)?,
             "transformers" => k.transformers = ctx.strings(v, key)?,
             "generators" => k.generators = ctx.strings(v, key)?,
             "validators"
-            | "crds"
             | "helmCharts"
             | "helmGlobals"
             | "helmChartInflationGenerator"

@@ -26,7 +26,6 @@ pub(super) struct Acc {
     pub(super) extra: TransformerConfig,
     pub(super) has_extra: bool,
     pub(super) vars: Vec<Located<Value>>,
-    pub(super) schema: Option<Arc<Schema>>,
 }
 
 impl Acc {
@@ -36,7 +35,6 @@ impl Acc {
             extra: TransformerConfig::default(),
             has_extra: false,
             vars: Vec::new(),
-            schema: None,
         }
     }
 
@@ -48,13 +46,6 @@ impl Acc {
         let mut c = fieldspec::defaults().clone();
         c.merge(&self.extra);
         std::borrow::Cow::Owned(c)
-    }
-
-    pub(super) fn schema(&self) -> &Schema {
-        match &self.schema {
-            Some(s) => s,
-            None => schema::builtin(),
-        }
     }
 }
 
@@ -71,7 +62,13 @@ pub(super) struct Loader {
     positions: bool,
     /// Refuse files outside the kustomization root (`LoadRestrictionsRootOnly`).
     pub(super) restrict: bool,
+    /// The build's OpenAPI schema (None: the builtin one) and whether a kustomization set it.
+    pub(super) schema: Option<Arc<Schema>>,
+    schema_fixed: bool,
     stack: Vec<PathBuf>,
+    /// Every ancestor-or-self of the directories on `stack`, counted: finds a base that
+    /// encloses a directory being built in time proportional to the path, not the depth.
+    enclosing: std::collections::HashMap<PathBuf, usize>,
     warnings: Vec<String>,
 }
 
@@ -99,11 +96,11 @@ pub fn build(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
     })
 }
 
-/// Stack reserved for a build: about 20,000 nested kustomizations in a debug build.
-const BUILD_STACK_BYTES: usize = 1 << 30;
+/// Stack reserved for a build (address space only: pages are touched as deep as the input goes).
+const BUILD_STACK_BYTES: usize = 4 << 30;
 
-/// Deepest chain of kustomizations built (kustomize itself slows to a crawl far before this).
-pub(super) const MAX_DEPTH: usize = 10_000;
+/// Deepest chain of kustomizations built.
+pub(super) const MAX_DEPTH: usize = 100_000;
 
 fn build_here(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
     let mut ld = Loader {
@@ -142,6 +139,9 @@ fn build_here(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> 
         warnings: ld.warnings,
     })
 }
+
+/// The one builtin schema version kustomize accepts in `openapi.version` (our table covers it).
+const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
 
 /// `dir/rel` with `.` and `..` resolved lexically, so messages name `overlays/base/x.yaml`
 /// rather than `overlays/staging/../base/x.yaml`.
@@ -233,6 +233,11 @@ pub(super) fn read_text(
 }
 
 impl Loader {
+    /// The schema patches are applied with.
+    pub(super) fn schema(&self) -> &Schema {
+        self.schema.as_deref().unwrap_or_else(|| schema::builtin())
+    }
+
     /// `dir/rel` for a file a kustomization reads (resource, patch, generator input,
     /// configuration, schema, replacement source). With the default load restrictor the file,
     /// symlinks resolved, must be in or below the kustomization's own directory, as kustomize
@@ -290,7 +295,9 @@ impl Loader {
                 format!("kustomizations nested more than {MAX_DEPTH} levels deep"),
             ));
         }
-        if let Some(i) = self.stack.iter().position(|p| p.starts_with(&canon)) {
+        if self.enclosing.contains_key(&canon)
+            && let Some(i) = self.stack.iter().position(|p| p.starts_with(&canon))
+        {
             let mut chain: Vec<String> = self.stack[i..]
                 .iter()
                 .map(|p| p.display().to_string())
@@ -329,9 +336,21 @@ impl Loader {
             _ => {}
         }
         self.warnings.extend(k.warnings.iter().cloned());
+        for a in canon.ancestors() {
+            *self.enclosing.entry(a.to_path_buf()).or_default() += 1;
+        }
         self.stack.push(canon);
         let result = self.run(&k, acc);
-        self.stack.pop();
+        if let Some(done) = self.stack.pop() {
+            for a in done.ancestors() {
+                if let Some(n) = self.enclosing.get_mut(a) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.enclosing.remove(a);
+                    }
+                }
+            }
+        }
         result?;
         match (&k.sort_options, expect) {
             (Some(s), Expect::Root) => Ok(Some(Order::from_value(&s.value, &s.at)?)),
@@ -354,17 +373,56 @@ impl Loader {
                 .merge_value(&doc.value)
                 .map_err(|m| KustomizeError::invalid(path.display().to_string(), m))?;
         }
-        if let Some(o) = &k.openapi {
-            let path = self.file_in_root(dir, &o.value, &o.at)?;
-            let text = read_text(&path, &o.at, "openapi schema", &o.value)?;
+        for c in &k.crds {
+            let path = self.file_in_root(dir, &c.value, &c.at)?;
+            let text = read_text(&path, &c.at, "crd", &c.value)?;
             let doc =
                 crate::yaml::parse_document(&text).map_err(|source| KustomizeError::Yaml {
                     file: path.clone(),
                     cause: source,
                 })?;
-            let mut s = acc.schema().clone();
-            s.add_openapi(&doc.value);
-            acc.schema = Some(Arc::new(s));
+            acc.has_extra = true;
+            acc.extra
+                .merge_value(&super::crds::config(&doc.value))
+                .map_err(|m| KustomizeError::invalid(path.display().to_string(), m))?;
+        }
+        // The OpenAPI schema is global in kustomize: the first kustomization loaded that sets
+        // one (the root first) decides it for the whole build.
+        if !self.schema_fixed && (k.openapi.is_some() || k.openapi_version.is_some()) {
+            self.schema_fixed = true;
+            match (&k.openapi, &k.openapi_version) {
+                (Some(_), Some(v)) => {
+                    return Err(KustomizeError::invalid(
+                        &v.at,
+                        "`openapi` has both `path` and `version`: a custom schema and a builtin version cannot be used both",
+                    ));
+                }
+                (None, Some(v)) => {
+                    if v.value != BUILTIN_OPENAPI_VERSION {
+                        return Err(KustomizeError::invalid(
+                            &v.at,
+                            format!(
+                                "OpenAPI version {:?} is not built in (kustomize has {BUILTIN_OPENAPI_VERSION})",
+                                v.value
+                            ),
+                        ));
+                    }
+                }
+                (Some(o), None) => {
+                    let path = self.file_in_root(dir, &o.value, &o.at)?;
+                    let text = read_text(&path, &o.at, "openapi schema", &o.value)?;
+                    let doc = crate::yaml::parse_document(&text).map_err(|source| {
+                        KustomizeError::Yaml {
+                            file: path.clone(),
+                            cause: source,
+                        }
+                    })?;
+                    let mut s = schema::builtin().clone();
+                    s.add_openapi(&doc.value);
+                    self.schema = Some(Arc::new(s));
+                }
+                (None, None) => {}
+            }
         }
         // Collect every resource entry first and register them in one pass (linear time).
         // Directories are built in order; files are parsed in parallel and spliced back in at
@@ -441,7 +499,6 @@ impl Loader {
         if path.is_dir() {
             check_dir_entry(&r.value, &r.at)?;
             let mut sub = Acc::new();
-            sub.schema = acc.schema.clone();
             self.accumulate(&path, Expect::Resource, &mut sub, Some(&r.at))?;
             batch.extend(sub.res.list);
             if sub.has_extra {
@@ -449,9 +506,6 @@ impl Loader {
                 acc.has_extra = true;
             }
             acc.vars.extend(sub.vars);
-            if sub.schema.is_some() && acc.schema.is_none() {
-                acc.schema = sub.schema;
-            }
             return Ok(());
         }
         let path = self.file_in_root(dir, &r.value, &r.at)?;

@@ -10,7 +10,6 @@ use super::kustomization::{self, Kustomization, Located};
 use super::loader::{Acc, Loader, join_clean, read_text};
 use super::patches::{self, Patch};
 use super::replacements;
-use super::schema::{self, Schema};
 use super::transformers::{
     annotations::Annotations, images::Images, labels::Labels, namespace::Namespace,
     prefix_suffix::PrefixSuffix, replicas::Replicas,
@@ -80,8 +79,7 @@ impl Loader {
             ));
         }
         for (patch, at) in &psm {
-            let schema = acc.schema.clone();
-            let schema: &Schema = schema.as_deref().unwrap_or_else(|| schema::builtin());
+            let schema = self.schema();
             patches::apply(&mut acc.res, patch, None, at, schema, true)?;
         }
         // 2. patches
@@ -101,8 +99,7 @@ impl Loader {
                 }
             }
             let patch = self.load_patch(k, e)?;
-            let schema = acc.schema.clone();
-            let schema: &Schema = schema.as_deref().unwrap_or_else(|| schema::builtin());
+            let schema = self.schema();
             patches::apply(
                 &mut acc.res,
                 &patch,
@@ -187,8 +184,7 @@ impl Loader {
                     "a patchesJson6902 entry needs a `target`",
                 ));
             };
-            let schema = acc.schema.clone();
-            let schema: &Schema = schema.as_deref().unwrap_or_else(|| schema::builtin());
+            let schema = self.schema();
             patches::apply(&mut acc.res, &patch, Some(target), &e.at, schema, false)?;
         }
         // 8. replicas

@@ -8,7 +8,6 @@ use super::fieldspec::FieldSpec;
 use super::kustomization::{self, Kustomization, Located};
 use super::loader::{Acc, Expect, Loader, is_remote, join_clean, read_text};
 use super::patches;
-use super::schema::{self, Schema};
 use super::selector::Selector;
 use super::transformers::{
     annotations::Annotations, images::Images, labels::Labels, namespace::Namespace,
@@ -223,8 +222,7 @@ impl Loader {
                     }
                 };
                 let patch = patches::parse(&text, at)?;
-                let schema = acc.schema.clone();
-                let schema: &Schema = schema.as_deref().unwrap_or_else(|| schema::builtin());
+                let schema = self.schema();
                 patches::apply(&mut acc.res, &patch, target.as_ref(), at, schema, false)
             }
             "ValueAddTransformer" => {
