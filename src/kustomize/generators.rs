@@ -73,6 +73,21 @@ fn env_pairs(text: &str, at: &str, file: &str) -> Result<Vec<(String, String)>, 
     Ok(out)
 }
 
+/// kustomize (kyaml's data maps) breaks base64 text of 70 characters or more into lines of 70,
+/// each ending in a newline.
+fn wrapped_base64(enc: &str) -> String {
+    const LINE: usize = 70;
+    if enc.len() < LINE {
+        return enc.to_string();
+    }
+    let mut out = String::with_capacity(enc.len() + enc.len() / LINE + 1);
+    for chunk in enc.as_bytes().chunks(LINE) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out
+}
+
 /// Builds one generator entry.
 ///
 /// # Errors
@@ -134,14 +149,14 @@ pub fn generate(
             ));
         }
         if secret {
-            data.insert(k, Value::String(b64.encode(&v)));
+            data.insert(k, Value::String(wrapped_base64(&b64.encode(&v))));
         } else {
             match String::from_utf8(v) {
                 Ok(s) => {
                     data.insert(k, Value::String(s));
                 }
                 Err(e) => {
-                    binary.insert(k, Value::String(b64.encode(e.as_bytes())));
+                    binary.insert(k, Value::String(wrapped_base64(&b64.encode(e.as_bytes()))));
                 }
             }
         }
