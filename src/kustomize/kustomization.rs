@@ -193,6 +193,10 @@ pub struct Kustomization {
     pub transformers: Vec<Located<String>>,
     /// `generators`.
     pub generators: Vec<Located<String>>,
+    /// `validators`.
+    pub validators: Vec<Located<String>>,
+    /// `buildMetadata` options (only the build root's count).
+    pub build_metadata: Vec<String>,
     /// Deprecation warnings for this file.
     pub warnings: Vec<String>,
 }
@@ -354,10 +358,21 @@ pub fn find_file(dir: &Path) -> Option<PathBuf> {
 /// # Errors
 /// Malformed YAML, unknown or unsupported fields, wrong shapes.
 pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
-    let doc = yaml::parse_document(text).map_err(|source| KustomizeError::Yaml {
-        file: file.to_path_buf(),
-        cause: source,
-    })?;
+    // kustomize reads kustomization files through YAML-to-JSON: a repeated key's last value wins.
+    let doc = yaml::parse_stream_with(text, yaml::Duplicates::LastWins)
+        .map_err(|source| KustomizeError::Yaml {
+            file: file.to_path_buf(),
+            cause: source,
+        })?
+        .documents
+        .into_iter()
+        .find(|d| !d.value.is_null())
+        .unwrap_or(yaml::Document {
+            value: Value::Null,
+            locations: Locations::default(),
+            index: 0,
+            start: yaml::Pos { line: 1, col: 1 },
+        });
     let ctx = Ctx {
         file,
         loc: &doc.locations,
@@ -400,6 +415,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
         configurations: Vec::new(),
         transformers: Vec::new(),
         generators: Vec::new(),
+        validators: Vec::new(),
+        build_metadata: Vec::new(),
         warnings: Vec::new(),
     };
     let mut bases = Vec::new();
@@ -500,13 +517,11 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
             "configurations" => k.configurations = ctx.strings(v, key)?,
             "transformers" => k.transformers = ctx.strings(v, key)?,
             "generators" => k.generators = ctx.strings(v, key)?,
-            "validators"
-            | "crds"
-            | "helmCharts"
-            | "helmGlobals"
-            | "helmChartInflationGenerator"
-            | "buildMetadata"
-            | "inventory" => {
+            "validators" => k.validators = ctx.strings(v, key)?,
+            "buildMetadata" => {
+                k.build_metadata = ctx.strings(v, key)?.into_iter().map(|l| l.value).collect()
+            }
+            "crds" | "helmCharts" | "helmGlobals" | "helmChartInflationGenerator" | "inventory" => {
                 if !is_empty(v) {
                     return Err(KustomizeError::unsupported(
                         at(),
