@@ -75,8 +75,10 @@ const TRANSFORMERS: &[&str] = &[
     "ValueAddTransformer",
 ];
 
+/// kustomize takes an entry that parses as resources for an inline config: in practice a
+/// multi-line block or a one-line flow mapping; anything else is a path.
 fn is_inline(entry: &str) -> bool {
-    entry.contains('\n')
+    entry.contains('\n') || entry.trim_start().starts_with('{')
 }
 
 impl Loader {
