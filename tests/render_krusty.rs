@@ -58,7 +58,7 @@ const ERROR_MEANING: &[(&str, &str)] = &[
         "TestIssue1251_CompositeDiamond_Failure",
         "already registered id: Deployment.v1.apps/my-deployment.[noNs]",
     ),
-    ("TestPluginsNotEnabled", "plugin"),
+    ("TestPluginsNotEnabled", "external plugins are not enabled"),
     ("TestRepeatBase", "multiple"),
     ("TestResourceNotFound", "does not exist"),
     (
@@ -66,7 +66,10 @@ const ERROR_MEANING: &[(&str, &str)] = &[
         "behavior must be merge or replace",
     ),
     ("TestSharedPatchDisAllowed", "security; file"),
-    ("TestSortOrderGivenAsTransformer", "SortOrderTransformer"),
+    (
+        "TestSortOrderGivenAsTransformer",
+        "unable to load builtin SortOrderTransformer",
+    ),
     (
         "TestTargetMustHaveKustomizationFile",
         "no kustomization file",

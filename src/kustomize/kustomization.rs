@@ -198,6 +198,10 @@ pub struct Kustomization {
     pub transformers: Vec<Located<String>>,
     /// `generators`.
     pub generators: Vec<Located<String>>,
+    /// `validators`.
+    pub validators: Vec<Located<String>>,
+    /// `buildMetadata` options (only the build root's count).
+    pub build_metadata: Vec<String>,
     /// Deprecation warnings for this file.
     pub warnings: Vec<String>,
 }
@@ -617,6 +621,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
         crds: Vec::new(),
         transformers: Vec::new(),
         generators: Vec::new(),
+        validators: Vec::new(),
+        build_metadata: Vec::new(),
         warnings: Vec::new(),
     };
     let mut bases = Vec::new();
@@ -732,12 +738,11 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
             "crds" => k.crds = ctx.strings(v, key)?,
             "transformers" => k.transformers = ctx.strings(v, key)?,
             "generators" => k.generators = ctx.strings(v, key)?,
-            "validators"
-            | "helmCharts"
-            | "helmGlobals"
-            | "helmChartInflationGenerator"
-            | "buildMetadata"
-            | "inventory" => {
+            "validators" => k.validators = ctx.strings(v, key)?,
+            "buildMetadata" => {
+                k.build_metadata = ctx.strings(v, key)?.into_iter().map(|l| l.value).collect()
+            }
+            "helmCharts" | "helmGlobals" | "helmChartInflationGenerator" | "inventory" => {
                 if !is_empty(v) {
                     return Err(KustomizeError::unsupported(
                         at(),

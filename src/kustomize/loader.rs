@@ -16,7 +16,9 @@ use super::kustomization::{self, Kind, Kustomization, Located};
 use super::order::Order;
 use super::resmap::{Behavior, KRes, ResMap, kid, ns_equal};
 use super::schema::{self, Schema};
-use super::{Build, BuildOptions, KustomizeError, LoadRestrictor, Reorder, nameref, vars};
+use super::{
+    Build, BuildOptions, KustomizeError, LoadRestrictor, Reorder, buildmeta, nameref, vars,
+};
 use crate::resource::{Origin, Resource, parse_resources, parse_resources_untracked};
 
 /// What is being accumulated: resources, the merged transformer config, vars and the schema.
@@ -70,6 +72,10 @@ pub(super) struct Loader {
     /// encloses a directory being built in time proportional to the path, not the depth.
     enclosing: std::collections::HashMap<PathBuf, usize>,
     warnings: Vec<String>,
+    /// The build root's `buildMetadata`, when it has one (origin tracking is on).
+    pub(super) meta: Option<buildmeta::Options>,
+    /// With `meta`: the origin of the kustomization being built (its path from the root).
+    pub(super) origin: buildmeta::Origin,
 }
 
 /// Builds `dir`.
@@ -134,8 +140,10 @@ fn build_here(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> 
         (None, Reorder::None) => {}
         (None, _) => Order::default().sort(&mut list),
     }
+    let mut resources: Vec<Resource> = list.into_iter().map(|r| r.res).collect();
+    buildmeta::finish(&mut resources, ld.meta.unwrap_or_default());
     Ok(Build {
-        resources: list.into_iter().map(|r| r.res).collect(),
+        resources,
         warnings: ld.warnings,
     })
 }
@@ -199,7 +207,7 @@ pub(super) fn is_remote(s: &str) -> bool {
         || s.starts_with("bitbucket.org/")
 }
 
-fn read_bytes(
+pub(super) fn read_bytes(
     path: &Path,
     at: &str,
     what: &'static str,
@@ -336,6 +344,9 @@ impl Loader {
             _ => {}
         }
         self.warnings.extend(k.warnings.iter().cloned());
+        if expect == Expect::Root && !k.build_metadata.is_empty() {
+            self.meta = Some(buildmeta::Options::from_names(&k.build_metadata));
+        }
         for a in canon.ancestors() {
             *self.enclosing.entry(a.to_path_buf()).or_default() += 1;
         }
@@ -424,17 +435,9 @@ impl Loader {
                 (None, None) => {}
             }
         }
-        // Collect every resource entry first and register them in one pass (linear time).
-        // Directories are built in order; files are parsed in parallel and spliced back in at
-        // their position.
-        let mut batch = Vec::new();
-        let mut files = Vec::new();
-        for r in &k.resources {
-            self.add_resource(dir, r, acc, &mut batch, &mut files)?;
-        }
-        let batch = splice(batch, parse_files(files, self.positions)?);
-        acc.res.append_all(batch)?;
+        self.accumulate_resources(dir, &k.resources, acc)?;
         self.generate(k, acc)?;
+        self.plugin_generators(k, acc)?;
         // Components run after this level's generators and before its transformers.
         for c in &k.components {
             if is_remote(&c.value) {
@@ -461,24 +464,77 @@ impl Loader {
                     path: c.value.clone(),
                 });
             }
-            self.accumulate(&path, Expect::Component, acc, Some(&c.at))?;
-        }
-        if let Some(g) = k.generators.first() {
-            return Err(KustomizeError::unsupported(
-                &g.at,
-                format!(
-                    "`generators` plugins ({:?}) in {}",
-                    g.value,
-                    k.file.display()
-                ),
-            ));
+            let saved = self.enter(&c.value);
+            let r = self.accumulate(&path, Expect::Component, acc, Some(&c.at));
+            self.origin = saved;
+            r?;
         }
         self.transform(k, acc)?;
-        for t in &k.transformers {
-            self.plugin_transformers(k, t, acc)?;
-        }
+        self.plugin_transformers(k, acc)?;
+        self.plugin_validators(k, acc)?;
         acc.vars.extend(k.vars.iter().cloned());
         Ok(())
+    }
+
+    /// Adds `resources`-style entries (files and directories) of the kustomization in `dir` to
+    /// `acc`. Directories are built in order; files are parsed in parallel and spliced back in at
+    /// their position; all are registered in one pass (linear time).
+    pub(super) fn accumulate_resources(
+        &mut self,
+        dir: &Path,
+        entries: &[Located<String>],
+        acc: &mut Acc,
+    ) -> Result<(), KustomizeError> {
+        let mut batch = Vec::new();
+        let mut files = Vec::new();
+        for r in entries {
+            self.add_resource(dir, r, acc, &mut batch, &mut files)?;
+        }
+        let origins: Vec<buildmeta::Origin> = match self.meta {
+            Some(_) => files
+                .iter()
+                .map(|f| self.origin.append(&f.2.value))
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut parsed = parse_files(files, self.positions)?;
+        for ((_, list), o) in parsed.iter_mut().zip(&origins) {
+            buildmeta::annotate_file(list, o);
+        }
+        acc.res.append_all(splice(batch, parsed))
+    }
+
+    /// With origin tracking, steps into the entry `rel` and returns the origin to restore.
+    pub(super) fn enter(&mut self, rel: &str) -> buildmeta::Origin {
+        match self.meta {
+            Some(_) => {
+                let next = self.origin.append(rel);
+                std::mem::replace(&mut self.origin, next)
+            }
+            None => buildmeta::Origin::default(),
+        }
+    }
+
+    /// The origin of a builtin generator or transformer configured by `k`'s own fields.
+    pub(super) fn builtin_origin(
+        &self,
+        k: &Kustomization,
+        kind: &str,
+    ) -> Option<buildmeta::Origin> {
+        self.meta?;
+        let name = k
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Some(self.origin.builtin(&name, kind))
+    }
+
+    /// With `buildMetadata`: records that the builtin transformer `kind` configured by `k` ran.
+    pub(super) fn note_builtin(&self, k: &Kustomization, acc: &mut Acc, kind: &str) {
+        if let Some(o) = self.builtin_origin(k, kind) {
+            buildmeta::add_transformation(&mut acc.res.list, &o);
+        }
     }
 
     fn add_resource(
@@ -499,7 +555,10 @@ impl Loader {
         if path.is_dir() {
             check_dir_entry(&r.value, &r.at)?;
             let mut sub = Acc::new();
-            self.accumulate(&path, Expect::Resource, &mut sub, Some(&r.at))?;
+            let saved = self.enter(&r.value);
+            let built = self.accumulate(&path, Expect::Resource, &mut sub, Some(&r.at));
+            self.origin = saved;
+            built?;
             batch.extend(sub.res.list);
             if sub.has_extra {
                 acc.extra.merge(&sub.extra);
@@ -532,7 +591,13 @@ impl Loader {
                 };
                 let made =
                     generators::generate(&g.value, secret, &k.generator_options, &g.at, &read)?;
-                add_generated(acc, made, k, &g.at)?;
+                let kind = if secret {
+                    "SecretGenerator"
+                } else {
+                    "ConfigMapGenerator"
+                };
+                let origin = self.builtin_origin(k, kind);
+                add_generated(acc, made, k, &g.at, origin.as_ref())?;
             }
         }
         Ok(())
@@ -645,17 +710,23 @@ fn splice(batch: Vec<KRes>, parsed: Parsed) -> Vec<KRes> {
     out
 }
 
-fn add_generated(
+/// Adds a generated resource (created, or merged into / replacing one of the same name).
+/// `origin`: with `buildMetadata`, the generator's origin for a resource that has none.
+pub(super) fn add_generated(
     acc: &mut Acc,
-    g: Generated,
+    mut g: Generated,
     k: &Kustomization,
     at: &str,
+    origin: Option<&buildmeta::Origin>,
 ) -> Result<(), KustomizeError> {
-    let origin = Origin {
+    if let Some(o) = origin {
+        buildmeta::add_origin(&mut g.value, o);
+    }
+    let source = Origin {
         file: k.file.clone(),
         ..Default::default()
     };
-    let mut new = KRes::new(Resource::new(g.value, origin));
+    let mut new = KRes::new(Resource::new(g.value, source));
     new.needs_hash = g.needs_hash;
     new.behavior = Some(g.behavior);
     let kind = new.res.kind().to_string();
@@ -672,9 +743,9 @@ fn add_generated(
         (Behavior::Create, Some(i)) => Err(KustomizeError::invalid(
             at,
             format!(
-                "generated {} already exists (from {}): behavior must be merge or replace",
+                "{} already exists (from {}): to generate it again its behavior must be merge or replace, not create",
                 kid(&new.id()),
-                acc.res.list[i].location("")
+                acc.res.list[i].res.origin.file.display()
             ),
         )),
         (Behavior::Merge | Behavior::Replace, None) => Err(KustomizeError::invalid(
@@ -730,6 +801,17 @@ fn add_generated(
                 }
             }
             if let Value::Object(meta) = &mut nv["metadata"] {
+                // A merge keeps the original's origin annotation.
+                let kept = old
+                    .res
+                    .value
+                    .get("metadata")
+                    .and_then(|m| m.get("annotations"))
+                    .and_then(|a| a.get(buildmeta::ORIGIN))
+                    .filter(|_| b == Behavior::Merge);
+                if let (Some(o), Some(Value::Object(a))) = (kept, meta.get_mut("annotations")) {
+                    a.insert(buildmeta::ORIGIN.to_string(), o.clone());
+                }
                 meta.insert("name".into(), Value::String(old.res.name().to_string()));
                 match old
                     .res
@@ -745,8 +827,8 @@ fn add_generated(
                     }
                 }
             }
-            // kustomize keeps the original generator's options (hash or not).
-            new.needs_hash = old.needs_hash;
+            // kustomize keeps the original's hash request only if the new generator asks too.
+            new.needs_hash = old.needs_hash && new.needs_hash;
             new.prev = old.prev.clone();
             new.prefixes = old.prefixes.clone();
             new.suffixes = old.suffixes.clone();

@@ -4,6 +4,7 @@
 //! Owns the build pipeline (load, generate, transform, name references, hashes, order). Reads
 //! files only through the loader; prints nothing (warnings are returned in [`Build`]).
 
+mod buildmeta;
 mod crds;
 mod error;
 pub mod fieldspec;

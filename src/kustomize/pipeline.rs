@@ -1,6 +1,7 @@
 //! The builtin transformer pipeline of one kustomization, in kustomize's fixed order:
 //! patchesStrategicMerge, patches, namespace, prefix/suffix, labels, annotations,
-//! patchesJson6902, replicas, images, replacements. Reads patch and replacement files.
+//! patchesJson6902, replicas, images, replacements. Reads patch and replacement files. With
+//! `buildMetadata`, each transformer is recorded on the resources as kustomize does.
 
 use serde_json::Value;
 
@@ -82,32 +83,24 @@ impl Loader {
             let schema = self.schema();
             patches::apply(&mut acc.res, patch, None, at, schema, true)?;
         }
+        if !k.patches_strategic_merge.is_empty() {
+            self.note_builtin(k, acc, "PatchStrategicMergeTransformer");
+        }
         // 2. patches
         for e in &k.patches {
-            for key in e.value.options.keys() {
-                if key != "allowNameChange" && key != "allowKindChange" {
-                    return Err(KustomizeError::invalid(
-                        &e.at,
-                        format!("unknown patch option `{key}`"),
-                    ));
-                }
-                if e.value.options[key] {
-                    return Err(KustomizeError::unsupported(
-                        &e.at,
-                        format!("patch option `{key}: true` in {}", k.file.display()),
-                    ));
-                }
-            }
+            let opts = patch_options(&e.value.options, &e.at)?;
             let patch = self.load_patch(k, e)?;
             let schema = self.schema();
-            patches::apply(
+            patches::apply_with(
                 &mut acc.res,
                 &patch,
                 e.value.target.as_ref(),
                 &e.at,
                 schema,
                 false,
+                opts,
             )?;
+            self.note_builtin(k, acc, "PatchTransformer");
         }
         let cfg = acc.config();
         // 3. namespace
@@ -117,6 +110,7 @@ impl Loader {
                 fields: cfg.namespace.clone(),
             }
             .apply(&mut acc.res)?;
+            self.note_builtin(k, acc, "NamespaceTransformer");
         }
         // 4. prefix / suffix
         let prefix = k.name_prefix.clone().unwrap_or_default();
@@ -129,15 +123,15 @@ impl Loader {
                 suffix_fields: cfg.name_suffix.clone(),
             }
             .apply(&mut acc.res)?;
-        }
-        // 5. labels
-        if !k.common_labels.is_empty() {
-            Labels {
-                pairs: k.common_labels.clone(),
-                fields: cfg.common_labels.clone(),
+            if !k.name_prefix.as_deref().unwrap_or("").is_empty() {
+                self.note_builtin(k, acc, "PrefixTransformer");
             }
-            .apply(&mut acc.res)?;
+            if !k.name_suffix.as_deref().unwrap_or("").is_empty() {
+                self.note_builtin(k, acc, "SuffixTransformer");
+            }
         }
+        // 5. labels: each `labels` entry, then `commonLabels` (kustomize runs one transformer for
+        // `commonLabels` whenever either field is set).
         for l in &k.labels {
             // As kustomize merges them: the entry's own fields, the configured `labels`, then
             // the selector (or template and metadata) fields.
@@ -166,6 +160,17 @@ impl Loader {
                 fields,
             }
             .apply(&mut acc.res)?;
+            self.note_builtin(k, acc, "LabelTransformer");
+        }
+        if !k.common_labels.is_empty() {
+            Labels {
+                pairs: k.common_labels.clone(),
+                fields: cfg.common_labels.clone(),
+            }
+            .apply(&mut acc.res)?;
+        }
+        if !k.common_labels.is_empty() || !k.labels.is_empty() {
+            self.note_builtin(k, acc, "LabelTransformer");
         }
         // 6. annotations
         if !k.common_annotations.is_empty() {
@@ -174,6 +179,7 @@ impl Loader {
                 fields: cfg.common_annotations.clone(),
             }
             .apply(&mut acc.res)?;
+            self.note_builtin(k, acc, "AnnotationsTransformer");
         }
         // 7. patchesJson6902
         for e in &k.patches_json6902 {
@@ -186,6 +192,7 @@ impl Loader {
             };
             let schema = self.schema();
             patches::apply(&mut acc.res, &patch, Some(target), &e.at, schema, false)?;
+            self.note_builtin(k, acc, "PatchJson6902Transformer");
         }
         // 8. replicas
         if !k.replicas.is_empty() {
@@ -194,6 +201,9 @@ impl Loader {
                 fields: cfg.replicas.clone(),
             }
             .apply(&mut acc.res)?;
+            for _ in &k.replicas {
+                self.note_builtin(k, acc, "ReplicaCountTransformer");
+            }
         }
         // 9. images
         if !k.images.is_empty() {
@@ -202,38 +212,73 @@ impl Loader {
                 fields: cfg.images.clone(),
             }
             .apply(&mut acc.res)?;
-        }
-        // 10. replacements
-        let mut reps = Vec::new();
-        for r in &k.replacements {
-            if let Some(p) = r.value.get("path").and_then(Value::as_str) {
-                let path = self.file_in_root(&k.dir, p, &r.at)?;
-                let text = read_text(&path, &r.at, "replacement", p)?;
-                for doc in
-                    crate::yaml::parse_stream(&text).map_err(|source| KustomizeError::Yaml {
-                        file: path.clone(),
-                        cause: source,
-                    })?
-                {
-                    match doc.value {
-                        Value::Array(items) => {
-                            reps.extend(items.into_iter().map(|value| Located {
-                                value,
-                                at: path.display().to_string(),
-                            }))
-                        }
-                        Value::Null => {}
-                        value => reps.push(Located {
-                            value,
-                            at: path.display().to_string(),
-                        }),
-                    }
-                }
-            } else {
-                reps.push(r.clone());
+            for _ in &k.images {
+                self.note_builtin(k, acc, "ImageTagTransformer");
             }
         }
+        // 10. replacements
+        let reps = load_replacements(self, &k.dir, &k.replacements)?;
         replacements::apply(&mut acc.res, &reps)?;
+        if !k.replacements.is_empty() {
+            self.note_builtin(k, acc, "ReplacementTransformer");
+        }
         Ok(())
     }
+}
+
+/// `replacements` entries with their `path:` files read (a file holds one replacement or a list).
+pub(super) fn load_replacements(
+    ld: &Loader,
+    dir: &std::path::Path,
+    entries: &[Located<Value>],
+) -> Result<Vec<Located<Value>>, KustomizeError> {
+    let mut reps = Vec::new();
+    for r in entries {
+        let Some(p) = r.value.get("path").and_then(Value::as_str) else {
+            reps.push(r.clone());
+            continue;
+        };
+        let path = ld.file_in_root(dir, p, &r.at)?;
+        let text = read_text(&path, &r.at, "replacement", p)?;
+        let docs = crate::yaml::parse_stream(&text).map_err(|source| KustomizeError::Yaml {
+            file: path.clone(),
+            cause: source,
+        })?;
+        let at = path.display().to_string();
+        for doc in docs {
+            match doc.value {
+                Value::Array(items) => reps.extend(items.into_iter().map(|value| Located {
+                    value,
+                    at: at.clone(),
+                })),
+                Value::Null => {}
+                value => reps.push(Located {
+                    value,
+                    at: at.clone(),
+                }),
+            }
+        }
+    }
+    Ok(reps)
+}
+
+/// A `patches` entry's `options`.
+pub(super) fn patch_options(
+    options: &std::collections::BTreeMap<String, bool>,
+    at: &str,
+) -> Result<patches::Options, KustomizeError> {
+    let mut out = patches::Options::default();
+    for (key, on) in options {
+        match key.as_str() {
+            "allowNameChange" => out.allow_name_change = *on,
+            "allowKindChange" => out.allow_kind_change = *on,
+            _ => {
+                return Err(KustomizeError::invalid(
+                    at,
+                    format!("unknown patch option `{key}`"),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }

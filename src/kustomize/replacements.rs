@@ -267,6 +267,17 @@ pub fn apply(list: &mut ResMap, reps: &[Located<Value>]) -> Result<(), Kustomize
                             }
                             *node = Value::String(parts.join(d));
                         }
+                        // kustomize copies only the text into a scalar target: its type stays.
+                        (_, Value::String(_), Value::Number(_) | Value::Bool(_)) => {
+                            *node = Value::String(super::kustomization::scalar_text(&value));
+                        }
+                        (_, Value::Number(_) | Value::Bool(_), Value::String(text)) => {
+                            *node = crate::yaml::resolve_scalar(
+                                text,
+                                granit_parser::ScalarStyle::Plain,
+                                None,
+                            );
+                        }
                         _ => *node = value.clone(),
                     });
                 }

@@ -89,6 +89,14 @@ impl KRes {
         }
     }
 
+    /// Records an earlier namespace and name after the resource was changed in place.
+    pub fn record_previous(&mut self, namespace: String, name: String) {
+        let old = (namespace, name);
+        if self.prev.last() != Some(&old) {
+            self.prev.push(old);
+        }
+    }
+
     /// Renames, remembering the old name.
     pub fn set_name(&mut self, name: &str) {
         if self.res.name() == name {

@@ -60,6 +60,15 @@ pub fn parse(text: &str, at: &str) -> Result<Patch, KustomizeError> {
     Ok(Patch::Strategic(docs))
 }
 
+/// A `patches` entry's `options`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `allowNameChange`: a targeted strategic-merge patch may rename its targets.
+    pub allow_name_change: bool,
+    /// `allowKindChange`: a targeted strategic-merge patch may change its targets' kind.
+    pub allow_kind_change: bool,
+}
+
 /// Applies one patch (with an optional target) to the list.
 ///
 /// # Errors
@@ -73,14 +82,36 @@ pub fn apply(
     schema: &Schema,
     legacy_psm: bool,
 ) -> Result<(), KustomizeError> {
+    apply_with(
+        list,
+        patch,
+        target,
+        at,
+        schema,
+        legacy_psm,
+        Options::default(),
+    )
+}
+
+/// [`apply`] with a `patches` entry's options.
+///
+/// # Errors
+/// As [`apply`].
+pub fn apply_with(
+    list: &mut ResMap,
+    patch: &Patch,
+    target: Option<&Selector>,
+    at: &str,
+    schema: &Schema,
+    legacy_psm: bool,
+    opts: Options,
+) -> Result<(), KustomizeError> {
     match (patch, target) {
         (Patch::Json(ops), Some(sel)) => {
             let sel = sel
                 .compile()
                 .map_err(|e| KustomizeError::invalid(at, format!("invalid target: {e}")))?;
             for r in list.list.iter_mut().filter(|r| sel.matches(r)) {
-                // kustomize records the id before a JSON patch, so a patch that renames keeps
-                // the old name reachable (patches by id, name references).
                 let before = (r.res.namespace().to_string(), r.res.name().to_string());
                 json6902::apply(&mut r.res.value, ops).map_err(|message| {
                     KustomizeError::Patch {
@@ -89,8 +120,9 @@ pub fn apply(
                         message,
                     }
                 })?;
-                if (r.res.namespace(), r.res.name()) != (before.0.as_str(), before.1.as_str()) {
-                    r.prev.push(before);
+                // kustomize stores the previous id before a JSON patch: references follow renames.
+                if r.res.namespace() != before.0 || r.res.name() != before.1 {
+                    r.record_previous(before.0, before.1);
                 }
             }
             Ok(())
@@ -104,15 +136,37 @@ pub fn apply(
                 .compile()
                 .map_err(|e| KustomizeError::invalid(at, format!("invalid target: {e}")))?;
             for doc in docs {
+                let new_name = doc
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(Value::as_str)
+                    .filter(|n| opts.allow_name_change && !n.is_empty())
+                    .map(str::to_string);
+                let new_kind = doc
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .filter(|k| opts.allow_kind_change && !k.is_empty())
+                    .map(str::to_string);
                 let mut doc = doc.clone();
                 strip_identity(&mut doc);
                 let mut delete = Vec::new();
                 for (i, r) in list.list.iter_mut().enumerate() {
-                    if sel.matches(r)
-                        && strategic::merge_resource(&mut r.res.value, &doc, schema)
-                            == strategic::Outcome::Delete
+                    if !sel.matches(r) {
+                        continue;
+                    }
+                    if strategic::merge_resource(&mut r.res.value, &doc, schema)
+                        == strategic::Outcome::Delete
                     {
                         delete.push(i);
+                        continue;
+                    }
+                    if let Some(k) = &new_kind
+                        && let Value::Object(m) = &mut r.res.value
+                    {
+                        m.insert("kind".into(), Value::String(k.clone()));
+                    }
+                    if let Some(n) = &new_name {
+                        r.set_name(n);
                     }
                 }
                 remove_indices(list, &delete);
