@@ -482,10 +482,13 @@ fn read_stream_into(
     on_duplicate: Duplicates,
     duplicates: &mut Vec<Duplicate>,
 ) -> Result<Vec<Document>, YamlError> {
+    let eof_without_newline =
+        (!text.is_empty() && !text.ends_with('\n')).then(|| text.chars().count());
     let fresh = || Builder {
         untracked,
         skip_keys,
         on_duplicate,
+        eof_without_newline,
         ..Builder::default()
     };
     let mut builder = fresh();
@@ -589,6 +592,9 @@ struct Builder {
     /// Nodes materialised through aliases so far (bounded by [`ALIAS_BUDGET`]).
     aliased: usize,
     doc_start: Pos,
+    /// Character count of the input when it does not end in a line break (a block scalar that
+    /// runs to there has no final line break to keep).
+    eof_without_newline: Option<usize>,
     /// Mapping keys whose values are skipped without being built ([`parse_stream_fast`]).
     skip_keys: &'static [&'static str],
     /// Inside a skipped value: how many collections deep (`Some(0)` right after its key).
@@ -636,7 +642,17 @@ impl Builder {
         }
         let pos = pos_of(span);
         match event {
-            Event::Scalar(text, style, anchor, tag) => {
+            Event::Scalar(mut text, style, anchor, tag) => {
+                // `key: |` whose content ends the file with no line break: YAML (and go-yaml)
+                // keeps no final newline; the parser reports one.
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && self
+                        .eof_without_newline
+                        .is_some_and(|n| span.end.index() >= n)
+                    && text.ends_with('\n')
+                {
+                    text.to_mut().pop();
+                }
                 match self.next_pointer() {
                     None => {
                         // A mapping key.
@@ -1562,6 +1578,11 @@ fn fold_words(s: &str, at: Col, kind: FoldKind) -> String {
                 column += 1;
             }
             spaces = true;
+        } else if c == '\'' && kind == FoldKind::Single {
+            // Written doubled, and counted as the two columns it takes.
+            out.push_str("''");
+            column += 2;
+            spaces = false;
         } else {
             out.push(c);
             column += 1;
@@ -1572,12 +1593,10 @@ fn fold_words(s: &str, at: Col, kind: FoldKind) -> String {
 }
 
 fn write_single(s: &str, at: Col, is_key: bool) -> String {
-    let body = if is_key {
-        s.to_string()
-    } else {
-        fold_words(s, at, FoldKind::Single)
-    };
-    format!("'{}'", body.replace('\'', "''"))
+    if is_key {
+        return format!("'{}'", s.replace('\'', "''"));
+    }
+    format!("'{}'", fold_words(s, at, FoldKind::Single))
 }
 
 fn write_double(s: &str, at: Col, is_key: bool) -> String {

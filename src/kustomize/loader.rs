@@ -128,6 +128,16 @@ fn build_here(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> 
     nameref::fix(&mut acc.res, &cfg.name_reference)?;
     vars::resolve(&mut acc.res, &acc.vars, &cfg.var_reference)?;
     let mut list = acc.res.list;
+    // Resources marked `config.kubernetes.io/local-config` (other than "false") take part in
+    // the build (as replacement sources, name references) but are not printed.
+    list.retain(|r| {
+        r.res
+            .value
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get("config.kubernetes.io/local-config"))
+            .is_none_or(|v| v.as_str() == Some("false"))
+    });
     match (order, opts.reorder) {
         (Some(o), r) => {
             if r != Reorder::Unspecified {
@@ -626,15 +636,6 @@ fn parse_file(
         cause: e.source,
     })?;
     for res in &list {
-        if res.kind() == "Kustomization" || res.kind() == "Component" {
-            return Err(KustomizeError::invalid(
-                &r.at,
-                format!(
-                    "{} is a kustomization file, not a resource: list its directory",
-                    r.value
-                ),
-            ));
-        }
         if !res.value.is_object() {
             return Err(KustomizeError::invalid(
                 res.origin.describe(""),

@@ -8,34 +8,61 @@ use super::kustomization::Located;
 use super::resmap::{ResMap, kid};
 use super::selector::Selector;
 
+/// Splits a replacement `fieldPath` as kustomize (kyaml's path splitter) does: on `.`, with `\.`
+/// for a literal dot and one leading `.` ignored (`.metadata.name`); a bracketed segment may hold
+/// dots and slashes: `[k=v]` selects list items, `[cert-manager.io/inject-ca-from]` (no `=`) is a
+/// plain map key; `a[k=v]` is `a` then `[k=v]`; blank segments are skipped.
 fn split_fields(path: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut depth = 0;
-    for c in path.chars() {
-        match c {
-            '[' => {
-                depth += 1;
-                cur.push(c)
+    let mut parts: Vec<String> = Vec::new();
+    for p in path.split('.') {
+        match parts.last_mut() {
+            Some(last) if last.ends_with('\\') => {
+                last.pop();
+                last.push('.');
+                last.push_str(p);
             }
-            ']' => {
-                depth -= 1;
-                cur.push(c)
-            }
-            '.' if depth == 0 => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
+            _ => parts.push(p.to_string()),
         }
     }
-    out.push(cur);
-    // `a[k=v]` is the same as `a.[k=v]`.
-    let mut flat = Vec::new();
-    for s in out {
-        match s.find('[') {
-            Some(i) if i > 0 => {
-                flat.push(s[..i].to_string());
-                flat.push(s[i..].to_string());
+    if parts.len() > 1 && parts[0].is_empty() {
+        parts.remove(0);
+    }
+    let mut joined: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < parts.len() {
+        let elem = &parts[i];
+        if elem.starts_with('[') && !elem.ends_with(']') {
+            let mut bracketed = vec![elem.clone()];
+            while i + 1 < parts.len() {
+                i += 1;
+                bracketed.push(parts[i].clone());
+                if parts[i].ends_with(']') {
+                    break;
+                }
             }
-            _ => flat.push(s),
+            let text = bracketed.join(".");
+            if text.contains('=') {
+                joined.push(text);
+            } else {
+                joined.push(text.trim_matches(|c| c == '[' || c == ']').to_string());
+            }
+        } else {
+            joined.push(elem.clone());
+        }
+        i += 1;
+    }
+    let mut flat = Vec::new();
+    for s in joined {
+        let t = s.trim();
+        if t.is_empty() {
+            continue;
+        }
+        match t.find('[') {
+            Some(i) if i > 0 && t.ends_with(']') => {
+                flat.push(t[..i].to_string());
+                flat.push(t[i..].to_string());
+            }
+            _ => flat.push(t.to_string()),
         }
     }
     flat

@@ -127,6 +127,12 @@ fn merge_map(
                 }
             }
             Some(dv) => match (dv, pv) {
+                (Value::Array(_), Value::Array(pa))
+                    if info.is_some_and(FieldInfo::merges)
+                        && list_directive(pa) == Some("delete") =>
+                {
+                    d.remove(k);
+                }
                 (Value::Array(da), Value::Array(pa)) => {
                     let dest = std::mem::take(da);
                     *da = merge_list(dest, pa, info, schema);
@@ -151,8 +157,32 @@ fn merge_list(
     schema: &Schema,
 ) -> Vec<Value> {
     let Some(info) = info.filter(|i| i.merges()) else {
-        return patch.iter().filter_map(clean).collect();
+        // kyaml replaces a non-associative list with the patch's list exactly as written
+        // (directives and nulls included).
+        return patch.to_vec();
     };
+    // A list-level directive: the first element holding `$patch`, when that is its only key,
+    // deletes the list or replaces it with the patch's other elements (kyaml's rule).
+    if let Some(i) = patch.iter().position(|e| e.get(PATCH).is_some())
+        && patch[i].as_object().is_some_and(|m| m.len() == 1)
+    {
+        let others = || {
+            patch
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, e)| e.clone())
+        };
+        match directive(&patch[i]) {
+            // (`delete` is handled by the caller: the field goes.)
+            Some("replace") => return others().collect(),
+            Some("merge") => {
+                let rest: Vec<Value> = others().collect();
+                return merge_list(dest, &rest, Some(info), schema);
+            }
+            _ => {}
+        }
+    }
     let Some(key) = info.merge_key.as_deref() else {
         // A list of scalars with strategy merge: union, patch items first.
         let mut out: Vec<Value> = Vec::new();
@@ -200,6 +230,16 @@ fn merge_list(
     }
     out.extend(slots.into_iter().flatten());
     out
+}
+
+/// The list-level `$patch` of a patch list: the first element holding `$patch`, when that is
+/// its only key.
+fn list_directive(patch: &[Value]) -> Option<&str> {
+    patch
+        .iter()
+        .find(|e| e.get(PATCH).is_some())
+        .filter(|e| e.as_object().is_some_and(|m| m.len() == 1))
+        .and_then(directive)
 }
 
 fn tuple(e: &Value, keys: &[String]) -> Vec<Option<Value>> {
