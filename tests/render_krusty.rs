@@ -195,6 +195,21 @@ fn check(case: &Case) -> Result<(), String> {
         if !errors[0].contains(meaning) {
             return Err(format!("error {:?} does not say {meaning:?}", errors[0]));
         }
+        // The deprecation warnings kustomize printed before failing, in its order.
+        let expected_err = std::fs::read_to_string(case.dir.join("stderr.txt")).unwrap_or_default();
+        let warnings = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| l.starts_with("# Warning"))
+                .map(str::to_string)
+                .collect()
+        };
+        if warnings(&stderr) != warnings(&expected_err) {
+            return Err(format!(
+                "warnings before the error: expected {:?}, got {:?}",
+                warnings(&expected_err),
+                warnings(&stderr)
+            ));
+        }
         return Ok(());
     }
     let expected = std::fs::read_to_string(case.dir.join("expected.yaml")).unwrap_or_default();

@@ -759,6 +759,9 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
         }
     }
     k.resources.extend(bases);
+    // kustomize warns about a deprecated field that is set, even to an empty list or map, but
+    // not about one that is null; in its fixed order (which is this map's alphabetical one).
+    warn.retain(|f, _| root.get(*f).is_some_and(|v| !v.is_null()));
     k.warnings = warn.into_iter().map(|(f, i)| deprecated(f, i)).collect();
     Ok(k)
 }

@@ -78,27 +78,25 @@ pub(super) struct Loader {
     pub(super) origin: buildmeta::Origin,
 }
 
-/// Builds `dir`.
-pub fn build(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
+/// Builds `dir`; the deprecation warnings printed so far come back whether or not it succeeds
+/// (kustomize prints them as it loads, so a failing build has shown them too).
+pub fn build(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, KustomizeError>) {
     // Kustomizations nest by recursion (a base is built where it is listed). Go grows its stacks
     // as needed, and kustomize builds chains thousands deep; so build on a thread whose stack is
     // reserved large (touched only as deep as the input goes) and stop at a depth no real tree
     // reaches with a clear error instead of overflowing.
+    let internal = |m: String| (Vec::new(), Err(KustomizeError::invalid("rollout", m)));
     std::thread::scope(|s| {
-        std::thread::Builder::new()
+        match std::thread::Builder::new()
             .name("kustomize-build".into())
             .stack_size(BUILD_STACK_BYTES)
             .spawn_scoped(s, || build_here(dir, opts))
-            .map_err(|e| {
-                KustomizeError::invalid("rollout", format!("cannot start the build: {e}"))
-            })?
-            .join()
-            .unwrap_or_else(|_| {
-                Err(KustomizeError::invalid(
-                    "rollout",
-                    "internal error: the build panicked; please report a bug",
-                ))
-            })
+        {
+            Err(e) => internal(format!("cannot start the build: {e}")),
+            Ok(h) => h.join().unwrap_or_else(|_| {
+                internal("internal error: the build panicked; please report a bug".into())
+            }),
+        }
     })
 }
 
@@ -108,12 +106,31 @@ const BUILD_STACK_BYTES: usize = 4 << 30;
 /// Deepest chain of kustomizations built.
 pub(super) const MAX_DEPTH: usize = 100_000;
 
-fn build_here(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
+fn build_here(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, KustomizeError>) {
     let mut ld = Loader {
         positions: opts.positions,
         restrict: opts.load_restrictor == LoadRestrictor::RootOnly,
         ..Loader::default()
     };
+    let built = build_with_loader(&mut ld, dir, opts);
+    let warnings = std::mem::take(&mut ld.warnings);
+    match built {
+        Ok(resources) => (
+            warnings.clone(),
+            Ok(Build {
+                resources,
+                warnings,
+            }),
+        ),
+        Err(e) => (warnings, Err(e)),
+    }
+}
+
+fn build_with_loader(
+    ld: &mut Loader,
+    dir: &Path,
+    opts: &BuildOptions,
+) -> Result<Vec<Resource>, KustomizeError> {
     let mut acc = Acc::new();
     let order = ld.accumulate(dir, Expect::Root, &mut acc, None)?;
     // Hash suffixes, then references to the new names, then vars.
@@ -151,11 +168,8 @@ fn build_here(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> 
         (None, _) => Order::default().sort(&mut list),
     }
     let mut resources: Vec<Resource> = list.into_iter().map(|r| r.res).collect();
-    buildmeta::finish(&mut resources, ld.meta.unwrap_or_default());
-    Ok(Build {
-        resources,
-        warnings: ld.warnings,
-    })
+    buildmeta::finish(&mut resources, ld.meta.take().unwrap_or_default());
+    Ok(resources)
 }
 
 /// The one builtin schema version kustomize accepts in `openapi.version` (our table covers it).
@@ -500,6 +514,20 @@ impl Loader {
         for r in entries {
             self.add_resource(dir, r, acc, &mut batch, &mut files)?;
         }
+        self.flush_files(acc, &mut batch, &mut files)
+    }
+
+    /// Parses the pending resource files (in parallel) and adds them, in entry order, to `acc`.
+    fn flush_files(
+        &self,
+        acc: &mut Acc,
+        batch: &mut Vec<KRes>,
+        files: &mut Vec<PendingFile>,
+    ) -> Result<(), KustomizeError> {
+        if files.is_empty() && batch.is_empty() {
+            return Ok(());
+        }
+        let files = std::mem::take(files);
         let origins: Vec<buildmeta::Origin> = match self.meta {
             Some(_) => files
                 .iter()
@@ -511,7 +539,7 @@ impl Loader {
         for ((_, list), o) in parsed.iter_mut().zip(&origins) {
             buildmeta::annotate_file(list, o);
         }
-        acc.res.append_all(splice(batch, parsed))
+        acc.res.append_all(splice(std::mem::take(batch), parsed))
     }
 
     /// With origin tracking, steps into the entry `rel` and returns the origin to restore.
@@ -564,12 +592,15 @@ impl Loader {
         let path = join_clean(dir, &r.value);
         if path.is_dir() {
             check_dir_entry(&r.value, &r.at)?;
+            // As kustomize: what came before is added, then this base, so an error stops the
+            // build before later entries are loaded.
+            self.flush_files(acc, batch, files)?;
             let mut sub = Acc::new();
             let saved = self.enter(&r.value);
             let built = self.accumulate(&path, Expect::Resource, &mut sub, Some(&r.at));
             self.origin = saved;
             built?;
-            batch.extend(sub.res.list);
+            acc.res.append_all(sub.res.list)?;
             if sub.has_extra {
                 acc.extra.merge(&sub.extra);
                 acc.has_extra = true;

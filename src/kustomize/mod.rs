@@ -94,6 +94,15 @@ pub struct BuildOptions {
 /// # Errors
 /// As [`build`].
 pub fn build_with(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
+    loader::build(dir, opts).1
+}
+
+/// Like [`build_with`], and the deprecation warnings kustomize would have printed before the
+/// build ended, successful or not.
+pub fn build_reporting(
+    dir: &Path,
+    opts: &BuildOptions,
+) -> (Vec<String>, Result<Build, KustomizeError>) {
     loader::build(dir, opts)
 }
 
@@ -171,7 +180,21 @@ pub struct Rendered {
 /// # Errors
 /// Any build error, or the output file cannot be written.
 pub fn render(opts: &RenderOptions) -> Result<Rendered, KustomizeError> {
-    let b = build_with(&opts.dir, &opts.build)?;
+    render_reporting(opts, &mut Vec::new())
+}
+
+/// [`render`], leaving in `warnings` what kustomize would have printed on stderr before the
+/// build ended, also when it fails.
+///
+/// # Errors
+/// As [`render`].
+pub fn render_reporting(
+    opts: &RenderOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Rendered, KustomizeError> {
+    let (shown, built) = build_reporting(&opts.dir, &opts.build);
+    *warnings = shown;
+    let b = built?;
     let text = render_to_string(&b);
     match &opts.output {
         Some(path) => {
