@@ -1,25 +1,18 @@
-//! Conformance: every row of `fixtures/kustomize/conformance/CASES.tsv` (the kustomize
-//! documentation examples, Apache-2.0) is built with `rollout::kustomize::build` and compared byte
-//! for byte with the output kustomize v5 printed. Cases listed in `KNOWN_FAILING` must still fail
-//! (so the list stays honest); every other case must pass.
+//! Conformance: every row of `../shared/conformance/kustomize/CASES.tsv` (the kustomize
+//! documentation examples, Apache-2.0, read in place) is built with `rollout::kustomize::build`
+//! and compared byte for byte with the output kustomize v5 printed. Every case must pass.
 
-use std::path::{Path, PathBuf};
-
-/// Cases (dir_to_build) that do not pass yet, with the reason. Keep empty when all pass.
-const KNOWN_FAILING: &[(&str, &str)] = &[];
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/kustomize/conformance")
-}
+mod support;
 
 #[test]
 fn conformance_corpus() {
-    let root = root();
+    let Some(root) = support::corpus::conformance_dir("kustomize") else {
+        return;
+    };
     let tsv = std::fs::read_to_string(root.join("CASES.tsv")).expect("CASES.tsv");
     let mut header: Option<Vec<&str>> = None;
     let (mut passed, mut total) = (0, 0);
     let mut failures = Vec::new();
-    let mut unexpected_passes = Vec::new();
     for line in tsv.lines() {
         let cols: Vec<&str> = line.split('\t').collect();
         let Some(h) = &header else {
@@ -43,13 +36,9 @@ fn conformance_corpus() {
             .map(|b| rollout::kustomize::render_to_string(&b))
             .map_err(|e| e.to_string());
         let ok = got.as_deref() == Ok(expected.as_str());
-        let known = KNOWN_FAILING.iter().any(|(d, _)| *d == dir);
         if ok {
             passed += 1;
-            if known {
-                unexpected_passes.push(dir.to_string());
-            }
-        } else if !known {
+        } else {
             let detail = match got {
                 Err(e) => format!("error: {e}"),
                 Ok(text) => first_difference(&expected, &text),
@@ -63,10 +52,6 @@ fn conformance_corpus() {
         failures.is_empty(),
         "regressed cases:\n{}",
         failures.join("\n")
-    );
-    assert!(
-        unexpected_passes.is_empty(),
-        "cases listed as known-failing now pass; remove them from KNOWN_FAILING: {unexpected_passes:?}"
     );
 }
 
