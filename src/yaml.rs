@@ -215,6 +215,9 @@ pub enum Duplicates {
     /// The last value wins, as go-yaml v2 (`sigs.k8s.io/yaml`'s non-strict `Unmarshal`, which
     /// kubeconform uses without `-strict`) reads it; each repeat is listed in [`Stream::duplicates`].
     LastWins,
+    /// The first value wins and repeats are skipped, as kyaml (go-yaml v3 nodes, looked up by
+    /// key) reads strategic-merge patches; each repeat is listed in [`Stream::duplicates`].
+    FirstWins,
 }
 
 /// A repeated mapping key that [`Duplicates::LastWins`] accepted.
@@ -684,6 +687,15 @@ impl Builder {
                                         pos,
                                         first_line,
                                     });
+                                }
+                                if self.on_duplicate == Duplicates::FirstWins {
+                                    self.duplicates.push(Duplicate {
+                                        key: text.to_string(),
+                                        pos,
+                                        first_line,
+                                    });
+                                    self.skipping = Some(0);
+                                    return Ok(());
                                 }
                                 // Last wins: forget where the earlier value's nodes were.
                                 let at = format!("{pointer}/{}", escape_pointer_token(&text));
@@ -1911,6 +1923,20 @@ mod tests {
             s.duplicates,
             vec![dup("a", 5, 1, 1), dup("c", 9, 1, 8), dup("c", 10, 1, 8)]
         );
+    }
+
+    #[test]
+    fn duplicate_keys_first_wins_skips_the_repeat() {
+        let s = parse_stream_with(
+            "a: 1\nb: {x: [1, 2]}\nb: {y: 3}\na: 2\nc: 4\n",
+            Duplicates::FirstWins,
+        )
+        .unwrap();
+        assert_eq!(
+            s.documents[0].value,
+            serde_json::json!({"a": 1, "b": {"x": [1, 2]}, "c": 4})
+        );
+        assert_eq!(s.duplicates.len(), 2);
     }
 
     #[test]

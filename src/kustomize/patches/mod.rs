@@ -39,8 +39,19 @@ impl Patch {
 /// # Errors
 /// Malformed YAML or JSON patch, with `at` naming the patch.
 pub fn parse(text: &str, at: &str) -> Result<Patch, KustomizeError> {
-    let docs = yaml::parse_stream(text)
-        .map_err(|e| KustomizeError::invalid(at, format!("invalid patch: {e}")))?;
+    // kustomize reads a strategic-merge patch with kyaml, where a repeated key's first value
+    // wins, and a JSON 6902 patch through YAML-to-JSON, where the last one does.
+    let invalid = |e: yaml::YamlError| KustomizeError::invalid(at, format!("invalid patch: {e}"));
+    let first = yaml::parse_stream_with(text, yaml::Duplicates::FirstWins).map_err(invalid)?;
+    let docs = if !first.duplicates.is_empty()
+        && matches!(first.documents.iter().find(|d| !d.value.is_null()), Some(d) if d.value.is_array())
+    {
+        yaml::parse_stream_with(text, yaml::Duplicates::LastWins)
+            .map_err(invalid)?
+            .documents
+    } else {
+        first.documents
+    };
     let docs: Vec<Value> = docs
         .into_iter()
         .map(|d| d.value)
