@@ -874,9 +874,21 @@ pub fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Valu
     match tag {
         Some("str") => return Value::String(text.to_string()),
         Some("null") => return Value::Null,
+        // kustomize (and kubectl) pass every resource through JSON: `!!binary` becomes the
+        // decoded text and a timestamp its RFC 3339 form.
+        Some("binary") => return Value::String(decode_binary(text)),
+        Some("timestamp") => {
+            return Value::String(timestamp_rfc3339(text).unwrap_or_else(|| text.to_string()));
+        }
         Some("bool") | Some("int") | Some("float") => {}
         _ if style != ScalarStyle::Plain => return Value::String(text.to_string()),
         _ => {}
+    }
+    if text.len() >= 8
+        && text.as_bytes()[4] == b'-'
+        && let Some(t) = timestamp_rfc3339(text)
+    {
+        return Value::String(t);
     }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
@@ -1320,28 +1332,130 @@ fn is_base60_float(s: &str) -> bool {
     n > 0
 }
 
-fn is_timestamp(s: &str) -> bool {
-    // go-yaml accepts "2006-1-2" with optional time parts; a date prefix YYYY-M-D is what matters.
+/// The text of a `!!binary` scalar (base64, whitespace ignored); bytes that are not UTF-8 become
+/// U+FFFD, as Go's JSON encoder writes them.
+fn decode_binary(text: &str) -> String {
+    use base64::Engine;
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    match base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => text.to_string(),
+    }
+}
+
+/// A YAML timestamp as go-yaml resolves it (`2006-1-2`, `2006-1-2T15:4:5.999999999Z07:00`, the
+/// same with `t`, or `2006-1-2 15:4:5.999999999`, each a valid date and time), written as Go's
+/// JSON encoder writes a `time.Time` (RFC 3339 with nanoseconds, trailing zeros dropped, `Z` for
+/// UTC). `None` for anything else.
+pub fn timestamp_rfc3339(s: &str) -> Option<String> {
     let b = s.as_bytes();
-    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
-        return false;
+    // 1 or 2 digits (Go's parsing of `1`, `2`, `15`, `4`, `5`).
+    let num = |i: &mut usize, min: usize, max: usize| -> Option<u32> {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() && *i - start < max {
+            *i += 1;
+        }
+        if *i - start < min {
+            return None;
+        }
+        s[start..*i].parse().ok()
+    };
+    let lit = |i: &mut usize, c: u8| -> Option<()> { (b.get(*i) == Some(&c)).then(|| *i += 1) };
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
     }
-    let rest = &s[5..];
-    let mut it = rest.splitn(2, '-');
-    let m = it.next().unwrap_or("");
-    let d_and_more = it.next().unwrap_or("");
-    let d: String = d_and_more
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    let ok_md = (1..=2).contains(&m.len())
-        && m.bytes().all(|c| c.is_ascii_digit())
-        && (1..=2).contains(&d.len());
-    if !ok_md {
-        return false;
+    let year: i32 = s[..4].parse().ok()?;
+    let mut i = 5;
+    let month = num(&mut i, 1, 2)?;
+    lit(&mut i, b'-')?;
+    let day = num(&mut i, 1, 2)?;
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > days {
+        return None;
     }
-    let tail = &d_and_more[d.len()..];
-    tail.is_empty() || tail.starts_with(['T', 't', ' ', '\t'])
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if i == b.len() {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    let zoned = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return None,
+    };
+    i += 1;
+    let hour = num(&mut i, 1, 2)?;
+    lit(&mut i, b':')?;
+    let min = num(&mut i, 1, 2)?;
+    lit(&mut i, b':')?;
+    let sec = num(&mut i, 1, 2)?;
+    if hour > 23 || min > 59 || sec > 59 {
+        return None;
+    }
+    let mut frac = String::new();
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start || i - start > 9 {
+            return None;
+        }
+        frac = s[start..i].trim_end_matches('0').to_string();
+    }
+    let zone = if !zoned {
+        "Z".to_string()
+    } else {
+        match b.get(i) {
+            Some(b'Z') => {
+                i += 1;
+                "Z".to_string()
+            }
+            Some(&sign @ (b'+' | b'-')) => {
+                i += 1;
+                let at = i;
+                if b.len() < at + 5 || b[at + 2] != b':' {
+                    return None;
+                }
+                let hh: u32 = s[at..at + 2].parse().ok()?;
+                let mm: u32 = s[at + 3..at + 5].parse().ok()?;
+                if !s[at..at + 2].bytes().all(|c| c.is_ascii_digit())
+                    || !s[at + 3..at + 5].bytes().all(|c| c.is_ascii_digit())
+                    || hh > 23
+                    || mm > 59
+                {
+                    return None;
+                }
+                i = at + 5;
+                if hh == 0 && mm == 0 {
+                    "Z".to_string()
+                } else {
+                    format!("{}{hh:02}:{mm:02}", sign as char)
+                }
+            }
+            _ => return None,
+        }
+    };
+    if i != b.len() {
+        return None;
+    }
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
+    Some(format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
+}
+
+fn is_timestamp(s: &str) -> bool {
+    timestamp_rfc3339(s).is_some()
 }
 
 struct Analysis {
@@ -1922,6 +2036,40 @@ mod tests {
         assert_eq!(
             s.duplicates,
             vec![dup("a", 5, 1, 1), dup("c", 9, 1, 8), dup("c", 10, 1, 8)]
+        );
+    }
+
+    #[test]
+    fn timestamps_resolve_as_go_yaml_and_print_as_go_json() {
+        for (input, want) in [
+            ("2024-01-01", Some("2024-01-01T00:00:00Z")),
+            ("2024-1-1", Some("2024-01-01T00:00:00Z")),
+            ("2024-01-01 10:00:00", Some("2024-01-01T10:00:00Z")),
+            (
+                "2001-12-14t21:59:43.10-05:00",
+                Some("2001-12-14T21:59:43.1-05:00"),
+            ),
+            ("2024-02-29T01:02:03.000Z", Some("2024-02-29T01:02:03Z")),
+            ("2024-01-01T10:00:00+00:00", Some("2024-01-01T10:00:00Z")),
+            ("2023-02-29", None),
+            ("1999-13-45", None),
+            ("2024-01-01T10:00:00", None),
+            ("20240101", None),
+            ("2024-01-01x", None),
+        ] {
+            assert_eq!(timestamp_rfc3339(input).as_deref(), want, "{input}");
+        }
+        let doc =
+            parse_document("a: 2024-01-01\nb: '2024-01-01'\nc: !!binary aGk=\nd: 1999-13-45\n")
+                .unwrap();
+        assert_eq!(
+            doc.value,
+            serde_json::json!({"a": "2024-01-01T00:00:00Z", "b": "2024-01-01", "c": "hi", "d": "1999-13-45"})
+        );
+        // Only a valid timestamp needs quoting to stay a string.
+        assert_eq!(
+            emit(&doc.value),
+            "a: \"2024-01-01T00:00:00Z\"\nb: \"2024-01-01\"\nc: hi\nd: 1999-13-45\n"
         );
     }
 
