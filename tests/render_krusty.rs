@@ -14,34 +14,67 @@ use std::process::Command;
 const ERROR_MEANING: &[(&str, &str)] = &[
     ("TestBaseMustHaveKustomizationFile", "no kustomization file"),
     ("TestBasicIO3812", "invalid YAML"),
-    ("TestBasicVarCollision", "var \"POD_NAME\" is declared twice"),
+    (
+        "TestBasicVarCollision",
+        "var \"POD_NAME\" is declared twice",
+    ),
     ("TestBlankNamespace4240", "namespace is blank"),
-    ("TestComplexComposition_Dev_Failure", "already registered id: StatefulSet.v1.apps/my-sts.[noNs]"),
+    (
+        "TestComplexComposition_Dev_Failure",
+        "already registered id: StatefulSet.v1.apps/my-sts.[noNs]",
+    ),
     (
         "TestComponentErrors__components-cannot-add-the-same-resource",
         "already registered id: Deployment.v1.[noGrp]/proxy.[noNs]",
     ),
-    ("TestComponentErrors__components-cannot-be-added-to-resources", "Component"),
-    ("TestComponentErrors__files-cannot-be-added-to-components-list", "must be a directory"),
+    (
+        "TestComponentErrors__components-cannot-be-added-to-resources",
+        "Component",
+    ),
+    (
+        "TestComponentErrors__files-cannot-be-added-to-components-list",
+        "must be a directory",
+    ),
     (
         "TestComponentErrors__invalid-component-api-version",
         "apiVersion for Component should be kustomize.config.k8s.io/v1alpha1",
     ),
-    ("TestComponentErrors__kustomizations-cannot-be-added-to-components", "expected kind Component"),
+    (
+        "TestComponentErrors__kustomizations-cannot-be-added-to-components",
+        "expected kind Component",
+    ),
     ("TestCustomOpenApiFieldBothPathAndVersion", "both"),
     ("TestDuplicateKeys", "duplicate key \"env\""),
     ("TestEmptyPatchesStrategicMergeFails", "patch is empty"),
-    ("TestInvalidLegacySortOptionsWithFIFOOrder", "legacySortOptions"),
-    ("TestInvalidLegacySortOptionsWithoutOrderKey", "sortOptions.order"),
-    ("TestIssue1251_CompositeDiamond_Failure", "already registered id: Deployment.v1.apps/my-deployment.[noNs]"),
+    (
+        "TestInvalidLegacySortOptionsWithFIFOOrder",
+        "legacySortOptions",
+    ),
+    (
+        "TestInvalidLegacySortOptionsWithoutOrderKey",
+        "sortOptions.order",
+    ),
+    (
+        "TestIssue1251_CompositeDiamond_Failure",
+        "already registered id: Deployment.v1.apps/my-deployment.[noNs]",
+    ),
     ("TestPluginsNotEnabled", "plugin"),
     ("TestRepeatBase", "multiple"),
     ("TestResourceNotFound", "does not exist"),
-    ("TestSecretGeneratingIntoSameNamespace", "behavior must be merge or replace"),
+    (
+        "TestSecretGeneratingIntoSameNamespace",
+        "behavior must be merge or replace",
+    ),
     ("TestSharedPatchDisAllowed", "security; file"),
     ("TestSortOrderGivenAsTransformer", "SortOrderTransformer"),
-    ("TestTargetMustHaveKustomizationFile", "no kustomization file"),
-    ("TestTargetMustHaveOnlyOneKustomizationFile", "several kustomization files"),
+    (
+        "TestTargetMustHaveKustomizationFile",
+        "no kustomization file",
+    ),
+    (
+        "TestTargetMustHaveOnlyOneKustomizationFile",
+        "several kustomization files",
+    ),
     ("TestVariablesAmbiguous", "ambiguous"),
 ];
 
@@ -135,8 +168,7 @@ fn strip_klog(text: &str) -> String {
     re.replace_all(text, "").trim_end().to_string()
 }
 
-const REORDER_LINE: &str =
-    "Flag --reorder has been deprecated, use the new 'sortOptions' field in kustomization.yaml instead.";
+const REORDER_LINE: &str = "Flag --reorder has been deprecated, use the new 'sortOptions' field in kustomization.yaml instead.";
 
 /// Checks one case; `Err` says what differs.
 fn check(case: &Case) -> Result<(), String> {
@@ -147,7 +179,10 @@ fn check(case: &Case) -> Result<(), String> {
             .find(|(n, _)| *n == case.name)
             .map(|(_, m)| *m)
             .ok_or_else(|| format!("no ERROR_MEANING entry (kustomize says {fragment:?})"))?;
-        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
         if code != 2 || errors.len() != 1 || !stdout.is_empty() {
             return Err(format!(
                 "expected exit 2 with one error line and no output (kustomize: {fragment:?}), got exit {code}: {}",
@@ -205,7 +240,9 @@ fn kustomize_krusty_suite() {
         return;
     };
     let cases = cases(&root);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
     let chunk = cases.len().div_ceil(workers).max(1);
     let results: Vec<(String, bool, Result<(), String>)> = std::thread::scope(|s| {
         let handles: Vec<_> = cases
@@ -234,7 +271,11 @@ fn kustomize_krusty_suite() {
         .iter()
         .filter_map(|(n, _, r)| r.as_ref().err().map(|e| format!("{n}: {e}")))
         .collect();
-    assert!(cases.len() >= 197, "expected at least 197 cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 197,
+        "expected at least 197 cases, found {}",
+        cases.len()
+    );
     assert!(
         failures.is_empty(),
         "{} cases differ from kustomize:\n{}",

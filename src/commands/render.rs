@@ -1,7 +1,7 @@
 //! `rollout render DIR [-o FILE]`: build a kustomization with the built-in engine.
 
 use rollout::exit::Outcome;
-use rollout::kustomize::{BuildOptions, LoadRestrictor, Reorder, RenderOptions, render};
+use rollout::kustomize::{BuildOptions, LoadRestrictor, RenderOptions, Reorder, render};
 
 use super::{CommandError, Output};
 use crate::cli::RenderArgs;
