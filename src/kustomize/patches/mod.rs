@@ -69,6 +69,8 @@ pub fn apply(
                 .compile()
                 .map_err(|e| KustomizeError::invalid(at, format!("invalid target: {e}")))?;
             for r in list.list.iter_mut().filter(|r| sel.matches(r)) {
+                // kustomize records the id before a JSON patch (it may rename).
+                r.store_previous_id();
                 json6902::apply(&mut r.res.value, ops).map_err(|message| {
                     KustomizeError::Patch {
                         location: at.to_string(),
