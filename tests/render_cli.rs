@@ -100,6 +100,18 @@ fn bad_input_is_one_clear_error_with_exit_2() {
             "unknown",
             "unknown/kustomization.yaml:2:1: invalid Kustomization: unknown field `namePrefx`",
         ),
+        (
+            "var-ambiguous",
+            "var-ambiguous/kustomization.yaml:4:3: var \"DB\" is ambiguous",
+        ),
+        (
+            "var-twice",
+            "var-twice/b/kustomization.yaml:5:3: var \"DB\" is declared twice",
+        ),
+        (
+            "var-list",
+            "var-list/r.yaml:4:1: Pod.v1.[noGrp]/p.[noNs]: field spec/containers/args: vars are substituted into lists of strings only",
+        ),
     ];
     for (dir, want) in cases {
         let out = rollout()

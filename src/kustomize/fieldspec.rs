@@ -74,6 +74,14 @@ impl FieldSpec {
     pub fn matches(&self, gvk: &Gvk) -> bool {
         gvk_selects(&self.group, &self.version, &self.kind, gvk)
     }
+
+    fn gvk(&self) -> Gvk {
+        Gvk {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            kind: self.kind.clone(),
+        }
+    }
 }
 
 /// Whether a selector (empty parts are wildcards) selects `gvk`.
@@ -321,6 +329,87 @@ fn parse_table(text: &str) -> TransformerConfig {
     cfg
 }
 
+/// kustomize's order of field specs: kinds of its legacy output order first, the webhook
+/// configurations last, then by `group_version_kind` with `~` for empty parts.
+fn kustomize_order(fs: &FieldSpec) -> (i32, String) {
+    const FIRST: [&str; 22] = [
+        "Namespace",
+        "ResourceQuota",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "ServiceAccount",
+        "PodSecurityPolicy",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "Secret",
+        "Endpoints",
+        "Service",
+        "LimitRange",
+        "PriorityClass",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "Deployment",
+        "StatefulSet",
+        "CronJob",
+        "PodDisruptionBudget",
+    ];
+    const LAST: [&str; 2] = [
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    ];
+    let rank = if let Some(i) = FIRST.iter().position(|k| *k == fs.kind) {
+        i as i32 - FIRST.len() as i32
+    } else if let Some(i) = LAST.iter().position(|k| *k == fs.kind) {
+        1 + i as i32
+    } else {
+        0
+    };
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    (
+        rank,
+        format!(
+            "{}_{}_{}",
+            or(&fs.group, "~G"),
+            or(&fs.version, "~V"),
+            or(&fs.kind, "~K")
+        ),
+    )
+}
+
+/// Adds `fs` unless a spec for the same path that `fs`'s group/version/kind selects is there
+/// already (kustomize's `FsSlice.MergeOne`: a generic spec after a specific one is dropped).
+fn merge_one(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
+    let shadowed = list
+        .iter()
+        .any(|x| x.path == fs.path && gvk_selects(&fs.group, &fs.version, &fs.kind, &x.gvk()));
+    if !shadowed {
+        list.push(fs);
+    }
+}
+
+/// What kustomize makes of defaults merged with `configurations:`: merged, sorted, then merged
+/// again into the accumulator, so a generic spec (e.g. the default `metadata/name` for
+/// prefixes) gives way to a specific one for the same path that sorts before it.
+fn normalize(list: &mut Vec<FieldSpec>) {
+    let mut merged = Vec::with_capacity(list.len());
+    for fs in list.drain(..) {
+        merge_one(&mut merged, fs);
+    }
+    merged.sort_by_cached_key(kustomize_order);
+    for fs in merged {
+        merge_one(list, fs);
+    }
+}
+
 fn push_unique(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
     if !list.contains(&fs) {
         list.push(fs);
@@ -402,6 +491,23 @@ impl TransformerConfig {
             });
         }
         Ok(())
+    }
+
+    /// Applies kustomize's merge-and-sort of field specs (see [`normalize`]) to every list.
+    pub fn normalize(&mut self) {
+        for list in [
+            &mut self.name_prefix,
+            &mut self.name_suffix,
+            &mut self.namespace,
+            &mut self.common_labels,
+            &mut self.template_labels,
+            &mut self.common_annotations,
+            &mut self.images,
+            &mut self.replicas,
+            &mut self.var_reference,
+        ] {
+            normalize(list);
+        }
     }
 
     /// Adds everything from `other` not already present.

@@ -323,6 +323,11 @@ fn stringify_scalars_for(key: &str, item: &Value) -> Value {
             }
         }
     };
+    let key = FIELDS
+        .iter()
+        .find(|f| f.eq_ignore_ascii_case(key))
+        .copied()
+        .unwrap_or(key);
     match key {
         "labels" => {
             if let Some(p) = item.get_mut("pairs") {
@@ -348,6 +353,44 @@ fn stringify_scalars_for(key: &str, item: &Value) -> Value {
 pub fn find_file(dir: &Path) -> Option<PathBuf> {
     FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
 }
+
+/// The fields of a Kustomization (kustomize's `types.Kustomization` JSON names).
+const FIELDS: [&str; 34] = [
+    "apiVersion",
+    "kind",
+    "metadata",
+    "openapi",
+    "namePrefix",
+    "nameSuffix",
+    "namespace",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "patches",
+    "images",
+    "imageTags",
+    "replacements",
+    "replicas",
+    "vars",
+    "sortOptions",
+    "resources",
+    "components",
+    "crds",
+    "bases",
+    "configMapGenerator",
+    "secretGenerator",
+    "helmGlobals",
+    "helmCharts",
+    "helmChartInflationGenerator",
+    "generatorOptions",
+    "configurations",
+    "generators",
+    "transformers",
+    "validators",
+    "buildMetadata",
+];
 
 /// Parses a kustomization file's text.
 ///
@@ -406,7 +449,14 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
     let mut warn: BTreeMap<&str, &str> = BTreeMap::new();
     for (key, v) in &root {
         let at = || ctx.at(&format!("/{key}"));
-        match key.as_str() {
+        // kustomize decodes the file as JSON into its struct: field names match case-insensitively
+        // (`nameprefix` is `namePrefix`).
+        let canon = FIELDS
+            .iter()
+            .find(|f| f.eq_ignore_ascii_case(key))
+            .copied()
+            .unwrap_or(key.as_str());
+        match canon {
             "apiVersion" | "metadata" => {}
             "kind" => match v.as_str() {
                 Some("Kustomization") => {}
@@ -443,7 +493,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
                 k.patches_json6902 = ctx.typed(v, key)?;
             }
             "images" | "imageTags" => {
-                if key == "imageTags" {
+                if canon == "imageTags" {
                     warn.insert("imageTags", "images");
                 }
                 let list: Vec<Located<ImageEntry>> = ctx.typed(v, key)?;

@@ -25,7 +25,7 @@ pub(super) struct Acc {
     /// Field specs added by `configurations:` files (the defaults are not copied per level).
     pub(super) extra: TransformerConfig,
     pub(super) has_extra: bool,
-    pub(super) vars: Vec<Located<Value>>,
+    pub(super) vars: vars::VarSet,
     pub(super) schema: Option<Arc<Schema>>,
 }
 
@@ -35,7 +35,7 @@ impl Acc {
             res: ResMap::default(),
             extra: TransformerConfig::default(),
             has_extra: false,
-            vars: Vec::new(),
+            vars: vars::VarSet::new(),
             schema: None,
         }
     }
@@ -47,6 +47,7 @@ impl Acc {
         }
         let mut c = fieldspec::defaults().clone();
         c.merge(&self.extra);
+        c.normalize();
         std::borrow::Cow::Owned(c)
     }
 
@@ -69,7 +70,9 @@ pub(super) enum Expect {
 pub(super) struct Loader {
     /// Keep per-node source positions of resources (slower; for callers that report findings).
     positions: bool,
-    /// Refuse files outside the kustomization root (`LoadRestrictionsRootOnly`).
+    /// Refuse files outside the kustomization root (`LoadRestrictionsRootOnly`). Not enforced
+    /// yet (set from `--load-restrictor` only).
+    #[allow(dead_code)]
     pub(super) restrict: bool,
     stack: Vec<PathBuf>,
     warnings: Vec<String>,
@@ -94,8 +97,12 @@ pub fn build(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
     }
     let cfg = acc.config();
     nameref::fix(&mut acc.res, &cfg.name_reference)?;
-    vars::resolve(&mut acc.res, &acc.vars, &cfg.var_reference)?;
+    if let Some(line) = vars::resolve(&mut acc.res, &acc.vars, &cfg.var_reference)? {
+        ld.warnings.push(line);
+    }
+    // Resources marked `config.kubernetes.io/local-config` served as sources; they are not output.
     let mut list = acc.res.list;
+    list.retain(|r| !is_local_config(r));
     match (order, opts.reorder) {
         (Some(o), r) => {
             if r != Reorder::Unspecified {
@@ -112,6 +119,16 @@ pub fn build(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
         resources: list.into_iter().map(|r| r.res).collect(),
         warnings: ld.warnings,
     })
+}
+
+/// kustomize drops resources annotated `config.kubernetes.io/local-config` (unless `"false"`).
+fn is_local_config(r: &KRes) -> bool {
+    r.res
+        .value
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get("config.kubernetes.io/local-config"))
+        .is_some_and(|v| v.as_str() != Some("false"))
 }
 
 /// `dir/rel` with `.` and `..` resolved lexically, so messages name `overlays/base/x.yaml`
@@ -317,7 +334,7 @@ impl Loader {
         for t in &k.transformers {
             self.plugin_transformers(k, t, acc)?;
         }
-        acc.vars.extend(k.vars.iter().cloned());
+        vars::merge(&mut acc.vars, &mut acc.res, &k.vars)?;
         Ok(())
     }
 
@@ -345,7 +362,7 @@ impl Loader {
                 acc.extra.merge(&sub.extra);
                 acc.has_extra = true;
             }
-            acc.vars.extend(sub.vars);
+            vars::absorb(&mut acc.vars, sub.vars)?;
             if sub.schema.is_some() && acc.schema.is_none() {
                 acc.schema = sub.schema;
             }
@@ -589,6 +606,7 @@ fn add_generated(
             new.prev = old.prev.clone();
             new.prefixes = old.prefixes.clone();
             new.suffixes = old.suffixes.clone();
+            new.var_names = old.var_names.clone();
             new.res.origin = old.res.origin.clone();
             acc.res.list[i] = new;
             Ok(())
