@@ -601,8 +601,9 @@ fn add_generated(
                     }
                 }
             }
-            // kustomize keeps the original generator's options (hash or not).
-            new.needs_hash = old.needs_hash;
+            // kustomize takes the build annotations from the original and then drops the hash
+            // request unless the new generator asks for one too: hashed only if both do.
+            new.needs_hash = old.needs_hash && new.needs_hash;
             new.prev = old.prev.clone();
             new.prefixes = old.prefixes.clone();
             new.suffixes = old.suffixes.clone();
