@@ -109,6 +109,10 @@ fn bad_input_is_one_clear_error_with_exit_2() {
             "var-twice/b/kustomization.yaml:5:3: var \"DB\" is declared twice",
         ),
         (
+            "var-unmapped",
+            "var-unmapped/kustomization.yaml:4:3: var \"DB\": no resource of this kustomization or its bases matches its objref (Service \"db\"",
+        ),
+        (
             "var-list",
             "var-list/r.yaml:4:1: Pod.v1.[noGrp]/p.[noNs]: field spec/containers/args: vars are substituted into lists of strings only",
         ),

@@ -97,9 +97,8 @@ pub fn build(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
     }
     let cfg = acc.config();
     nameref::fix(&mut acc.res, &cfg.name_reference)?;
-    if let Some(line) = vars::resolve(&mut acc.res, &acc.vars, &cfg.var_reference)? {
-        ld.warnings.push(line);
-    }
+    let logged = vars::resolve(&mut acc.res, &acc.vars, &cfg.var_reference)?;
+    ld.warnings.extend(logged);
     // Resources marked `config.kubernetes.io/local-config` served as sources; they are not output.
     let mut list = acc.res.list;
     list.retain(|r| !is_local_config(r));

@@ -4,8 +4,7 @@
 //! Two steps, like kustomize:
 //! - [`merge`], at the end of each kustomization (after its transformers): every var it declares
 //!   picks the one resource of that kustomization's subtree whose current or any earlier id has
-//!   the var's group/version/kind and name (and namespace, when the var gives one or the kind is
-//!   cluster-scoped), and tags it. That is how a var names a resource by its original name and
+//!   the var's group/version/kind and name (and namespace, when the var gives one), and tags it. That is how a var names a resource by its original name and
 //!   still finds it after prefixes, and how the same base included twice keeps its vars apart:
 //!   each declaration only sees its own subtree. Two matches are ambiguous; a name declared twice
 //!   anywhere in the build is an error.
@@ -148,7 +147,9 @@ pub fn merge(
     let mut parsed = Vec::with_capacity(declared.len());
     for d in declared {
         let v = Var::parse(d)?;
-        let with_ns = !v.namespace.is_empty() || is_cluster_scoped(&v.gvk);
+        // With a namespace the ids must be in it: a cluster-scoped resource never is (kustomize
+        // compares with its "not a namespace" marker). Without one, any namespace will do.
+        let with_ns = !v.namespace.is_empty();
         let matched: Vec<usize> = res
             .list
             .iter()
@@ -156,11 +157,12 @@ pub fn merge(
             .filter(|(_, r)| {
                 let cur = r.res.gvk();
                 let same_gv = cur.group == v.gvk.group && cur.version == v.gvk.version;
+                let cluster = is_cluster_scoped(&cur);
                 let id_matches = |kind: &str, name: &str, ns: &str| {
                     same_gv
                         && kind == v.gvk.kind
                         && name == v.obj_name
-                        && (!with_ns || is_cluster_scoped(&v.gvk) || ns_equal(ns, &v.namespace))
+                        && (!with_ns || (!cluster && ns_equal(ns, &v.namespace)))
                 };
                 r.prev.iter().any(|p| id_matches(&p.2, &p.1, &p.0))
                     || id_matches(&cur.kind, r.res.name(), r.res.namespace())
@@ -274,25 +276,71 @@ pub fn get_field<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     Some(cur)
 }
 
-/// The values to substitute: `None` for a var whose field is a map or list (kustomize leaves
-/// those references alone).
-type Values = HashMap<String, Option<Value>>;
+/// Var values, with the hits per name and the lines kustomize logs on the way.
+#[derive(Default)]
+struct Replacer {
+    values: HashMap<String, Value>,
+    hits: HashMap<String, usize>,
+    log: Vec<String>,
+}
+
+impl Replacer {
+    /// The value for `$(name)`: scalars only. A map or list value is left unreplaced (and
+    /// logged, as kustomize does); an unknown name is left as it is.
+    fn lookup(&mut self, name: &str) -> Option<Value> {
+        let v = self.values.get(name)?;
+        if v.is_object() || v.is_array() {
+            self.log.push(format!(
+                "MakePrimitiveReplacer: bad replacement type={} val={}",
+                go_type(v),
+                go_text(v)
+            ));
+            return None;
+        }
+        *self.hits.entry(name.to_string()).or_default() += 1;
+        Some(v.clone())
+    }
+}
+
+/// Go's `%T` of a decoded YAML value.
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Object(_) => "map[string]interface {}",
+        Value::Array(_) => "[]interface {}",
+        Value::String(_) => "string",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float64",
+        Value::Number(_) => "int",
+        Value::Null => "<nil>",
+    }
+}
+
+/// Go's `%v` of a decoded YAML value (`map[k:v]` with sorted keys, `[a b]`).
+fn go_text(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|(k, x)| format!("{k}:{}", go_text(x)))
+                .collect();
+            format!("map[{}]", items.join(" "))
+        }
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(go_text).collect();
+            format!("[{}]", items.join(" "))
+        }
+        Value::Null => "<nil>".to_string(),
+        other => scalar_text(other),
+    }
+}
 
 /// Expands `$(NAME)` references in `s` (`$$` is a literal `$`). Returns the new value when the
 /// text changed: a lone reference keeps the value's type (`port: $(PORT)` becomes a number).
-fn expand(s: &str, values: &Values, hits: &mut HashMap<String, usize>) -> Option<Value> {
+fn expand(s: &str, rep: &mut Replacer) -> Option<Value> {
     if !s.contains('$') {
         return None;
     }
-    let mut lookup = |name: &str| -> Option<Value> {
-        match values.get(name) {
-            Some(Some(v)) => {
-                *hits.entry(name.to_string()).or_default() += 1;
-                Some(v.clone())
-            }
-            _ => None,
-        }
-    };
+    let mut lookup = |name: &str| rep.lookup(name);
     if let Some(name) = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')'))
         && !name.contains(')')
     {
@@ -342,9 +390,9 @@ fn expand(s: &str, values: &Values, hits: &mut HashMap<String, usize>) -> Option
     (out != s).then_some(Value::String(out))
 }
 
-fn replace_string(node: &mut Value, values: &Values, hits: &mut HashMap<String, usize>) {
+fn replace_string(node: &mut Value, rep: &mut Replacer) {
     if let Value::String(s) = node
-        && let Some(v) = expand(s, values, hits)
+        && let Some(v) = expand(s, rep)
     {
         *node = v;
     }
@@ -352,16 +400,12 @@ fn replace_string(node: &mut Value, values: &Values, hits: &mut HashMap<String, 
 
 /// kustomize's var filter at one field: a string, the string values of a map (one level), or
 /// a list of strings.
-fn replace_at(
-    node: &mut Value,
-    values: &Values,
-    hits: &mut HashMap<String, usize>,
-) -> Result<(), String> {
+fn replace_at(node: &mut Value, rep: &mut Replacer) -> Result<(), String> {
     match node {
-        Value::String(_) => replace_string(node, values, hits),
+        Value::String(_) => replace_string(node, rep),
         Value::Object(m) => {
             for v in m.values_mut() {
-                replace_string(v, values, hits);
+                replace_string(v, rep);
             }
         }
         Value::Array(items) => {
@@ -372,7 +416,7 @@ fn replace_at(
                         scalar_text_or_shape(it)
                     ));
                 }
-                replace_string(it, values, hits);
+                replace_string(it, rep);
             }
         }
         _ => {}
@@ -389,8 +433,8 @@ fn scalar_text_or_shape(v: &Value) -> String {
     }
 }
 
-/// Resolves the vars and substitutes them. Returns the line kustomize logs about vars that no
-/// field used, if any.
+/// Resolves the vars and substitutes them. Returns the lines kustomize logs: one per
+/// reference to a var whose value is a map or list, and one naming the vars no field used.
 ///
 /// # Errors
 /// A var no resource was tagged for, a missing field, a list item that is not a string.
@@ -398,18 +442,23 @@ pub fn resolve(
     list: &mut ResMap,
     vars: &VarSet,
     refs: &[FieldSpec],
-) -> Result<Option<String>, KustomizeError> {
+) -> Result<Vec<String>, KustomizeError> {
     if vars.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    let mut values: Values = HashMap::with_capacity(vars.len());
+    let mut rep = Replacer::default();
     for v in vars.values() {
         let Some(r) = list.list.iter().find(|r| r.var_names.contains(&v.name)) else {
+            let hint = if v.gvk.version.is_empty() {
+                "without `apiVersion` it matches no versioned resource"
+            } else {
+                "objrefs name the resource by its name before prefixes and suffixes"
+            };
             return Err(KustomizeError::invalid(
                 &v.at,
                 format!(
                     "var {:?}: no resource of this kustomization or its bases matches its objref \
-                     ({}; objrefs name the resource by its name before prefixes and suffixes)",
+                     ({}; {hint})",
                     v.name,
                     v.describe()
                 ),
@@ -427,19 +476,15 @@ pub fn resolve(
             )
         })?;
         let val = match val {
-            Value::Object(_) | Value::Array(_) => None,
-            Value::Null => Some(Value::String(String::new())),
-            other => Some(other.clone()),
+            Value::Null => Value::String(String::new()),
+            other => other.clone(),
         };
-        values.insert(v.name.clone(), val);
+        rep.values.insert(v.name.clone(), val);
     }
-    let mut hits: HashMap<String, usize> = HashMap::new();
     for r in &mut list.list {
         let gvk = r.res.gvk();
         for fs in refs.iter().filter(|fs| fs.matches(&gvk)) {
-            let res = walk_existing(&mut r.res.value, fs, &mut |n| {
-                replace_at(n, &values, &mut hits)
-            });
+            let res = walk_existing(&mut r.res.value, fs, &mut |n| replace_at(n, &mut rep));
             if let Err(m) = res {
                 return Err(KustomizeError::invalid(
                     r.location(""),
@@ -450,15 +495,17 @@ pub fn resolve(
     }
     let unused: Vec<&str> = vars
         .keys()
-        .filter(|n| !hits.contains_key(n.as_str()))
+        .filter(|n| !rep.hits.contains_key(n.as_str()))
         .map(String::as_str)
         .collect();
-    Ok((!unused.is_empty()).then(|| {
-        format!(
+    let mut log = rep.log;
+    if !unused.is_empty() {
+        log.push(format!(
             "well-defined vars that were never replaced: {}",
             unused.join(",")
-        )
-    }))
+        ));
+    }
+    Ok(log)
 }
 
 #[cfg(test)]
@@ -468,10 +515,10 @@ mod tests {
 
     #[test]
     fn expansion_table() {
-        let values: Values = [
-            ("A".to_string(), Some(json!("fly"))),
-            ("N".to_string(), Some(json!(3))),
-            ("M".to_string(), None),
+        let values: HashMap<String, Value> = [
+            ("A".to_string(), json!("fly")),
+            ("N".to_string(), json!(3)),
+            ("M".to_string(), json!({"a": 1, "b": [true, null]})),
         ]
         .into();
         let cases = [
@@ -488,9 +535,23 @@ mod tests {
             ("two", "$(A)$(A)", Some(json!("flyfly"))),
         ];
         for (name, s, want) in cases {
-            let mut hits = HashMap::new();
-            assert_eq!(expand(s, &values, &mut hits), want, "{name}");
+            let mut rep = Replacer {
+                values: values.clone(),
+                ..Replacer::default()
+            };
+            assert_eq!(expand(s, &mut rep), want, "{name}");
         }
+        let mut rep = Replacer {
+            values,
+            ..Replacer::default()
+        };
+        expand("$(M)", &mut rep);
+        assert_eq!(
+            rep.log,
+            [
+                "MakePrimitiveReplacer: bad replacement type=map[string]interface {} val=map[a:1 b:[true <nil>]]"
+            ]
+        );
     }
 
     #[test]
