@@ -57,10 +57,52 @@ fn text_ci(m: &Value, key: &str) -> String {
     get_ci(m, key).map(scalar_text).unwrap_or_default()
 }
 
+/// Fails on a key kustomize's strict decoding would not know (case-insensitively).
+fn known_keys(m: &Value, known: &[&str], what: &str, at: &str) -> Result<(), KustomizeError> {
+    let Some(obj) = m.as_object() else {
+        return if m.is_null() {
+            Ok(())
+        } else {
+            Err(KustomizeError::invalid(
+                at,
+                format!("a var's {what} must be a mapping"),
+            ))
+        };
+    };
+    match obj
+        .keys()
+        .find(|k| !known.iter().any(|n| n.eq_ignore_ascii_case(k)))
+    {
+        Some(k) => Err(KustomizeError::invalid(
+            at,
+            format!(
+                "invalid Kustomization: unknown field `{k}` in a var's {what} (known: {})",
+                known.join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 impl Var {
     fn parse(v: &Located<Value>) -> Result<Var, KustomizeError> {
         if !v.value.is_object() {
             return Err(KustomizeError::invalid(&v.at, "a var must be a mapping"));
+        }
+        known_keys(&v.value, &["name", "objref", "fieldref"], "entry", &v.at)?;
+        if let Some(o) = get_ci(&v.value, "objref") {
+            let known = [
+                "apiVersion",
+                "group",
+                "version",
+                "kind",
+                "name",
+                "namespace",
+            ];
+            known_keys(o, &known, "objref", &v.at)?;
+        }
+        if let Some(f) = get_ci(&v.value, "fieldref") {
+            known_keys(f, &["fieldPath"], "fieldref", &v.at)?;
         }
         let obj = get_ci(&v.value, "objref").cloned().unwrap_or(Value::Null);
         let mut gvk = Gvk {
@@ -552,6 +594,35 @@ mod tests {
                 "MakePrimitiveReplacer: bad replacement type=map[string]interface {} val=map[a:1 b:[true <nil>]]"
             ]
         );
+    }
+
+    #[test]
+    fn var_entries_case_insensitive_and_strict() {
+        let at = |value: Value| Located {
+            value,
+            at: "k.yaml:1:1".to_string(),
+        };
+        let v = Var::parse(&at(json!({
+            "name": "P",
+            "objRef": {"APIVERSION": "apps/v1", "Kind": "Deployment", "name": "d"},
+            "FieldRef": {"fieldpath": "spec.replicas"}
+        })))
+        .unwrap();
+        assert_eq!(
+            (v.gvk.group.as_str(), v.gvk.version.as_str()),
+            ("apps", "v1")
+        );
+        assert_eq!(
+            (v.gvk.kind.as_str(), v.field_path.as_str()),
+            ("Deployment", "spec.replicas")
+        );
+        let v = Var::parse(&at(
+            json!({"name": "N", "objref": {"kind": "X", "name": "x"}}),
+        ))
+        .unwrap();
+        assert_eq!(v.field_path, "metadata.name");
+        assert!(Var::parse(&at(json!({"name": "N", "fieldrefs": {}}))).is_err());
+        assert!(Var::parse(&at(json!({"name": "N", "objref": {"nmespace": "x"}}))).is_err());
     }
 
     #[test]
