@@ -396,6 +396,19 @@ fn merge_one(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
     }
 }
 
+/// The `properties` of a definition's `Schema` (keys matched case-insensitively, as Go's JSON).
+fn schema_props<'a>(
+    defs: &'a serde_json::Map<String, Value>,
+    name: &str,
+) -> Option<&'a serde_json::Map<String, Value>> {
+    let def = defs.get(name)?.as_object()?;
+    let schema = def
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Schema"))?
+        .1;
+    schema.get("properties")?.as_object()
+}
+
 /// What kustomize makes of defaults merged with `configurations:`: merged, sorted, then merged
 /// again into the accumulator, so a generic spec (e.g. the default `metadata/name` for
 /// prefixes) gives way to a specific one for the same path that sorts before it.
@@ -491,6 +504,94 @@ impl TransformerConfig {
             });
         }
         Ok(())
+    }
+
+    /// Adds the field specs an OpenAPI definitions document (a `crds:` file: type name →
+    /// `{Schema, Dependencies}`) declares through `x-kubernetes-*` extensions on the properties
+    /// of Kubernetes-like types (those with `kind`, `apiVersion` and `metadata`), following
+    /// `$ref`s: `object-ref-kind`/`-api-version` (and `-name-key`) make a name reference,
+    /// `annotation` an annotations field, `label-selector` a labels field, `identity` a prefix
+    /// field. The kind is the type name's last `.` part.
+    ///
+    /// # Errors
+    /// A document that is not a mapping of definitions.
+    pub fn merge_crd_schemas(&mut self, doc: &Value) -> Result<(), String> {
+        let defs = doc
+            .as_object()
+            .ok_or("a crds file must map type names to OpenAPI definitions")?;
+        for name in defs.keys() {
+            let props = schema_props(defs, name);
+            let k8s = props.is_some_and(|p| {
+                ["kind", "apiVersion", "metadata"]
+                    .iter()
+                    .all(|k| p.contains_key(*k))
+            });
+            if !k8s {
+                continue;
+            }
+            let kind = name.rsplit('.').next().unwrap_or(name).to_string();
+            let mut path = Vec::new();
+            self.crd_type(defs, &kind, name, &mut path, 0);
+        }
+        Ok(())
+    }
+
+    fn crd_type(
+        &mut self,
+        defs: &serde_json::Map<String, Value>,
+        kind: &str,
+        type_name: &str,
+        path: &mut Vec<String>,
+        depth: usize,
+    ) {
+        // kustomize recurses without bound; a self-referencing schema stops here instead.
+        if depth > 32 {
+            return;
+        }
+        let Some(props) = schema_props(defs, type_name) else {
+            return;
+        };
+        for (prop, schema) in props {
+            path.push(prop.clone());
+            let ext = |key: &str| -> Option<&str> {
+                schema
+                    .as_object()?
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .and_then(|(_, v)| v.as_str())
+            };
+            let fs = |p: &[String]| FieldSpec::new(&p.join("/"), "", "", kind, false);
+            if ext("x-kubernetes-annotation").is_some() {
+                merge_one(&mut self.common_annotations, fs(path));
+            }
+            if ext("x-kubernetes-label-selector").is_some() {
+                merge_one(&mut self.common_labels, fs(path));
+            }
+            if ext("x-kubernetes-identity").is_some() {
+                merge_one(&mut self.name_prefix, fs(path));
+            }
+            if let (Some(version), Some(ref_kind)) = (
+                ext("x-kubernetes-object-ref-api-version"),
+                ext("x-kubernetes-object-ref-kind"),
+            ) {
+                let key = ext("x-kubernetes-object-ref-name-key").unwrap_or("name");
+                let mut p = path.clone();
+                p.push(key.to_string());
+                let back = NameBackRef {
+                    group: String::new(),
+                    version: version.to_string(),
+                    kind: ref_kind.to_string(),
+                    field_specs: vec![fs(&p)],
+                };
+                let mut one = TransformerConfig::default();
+                one.name_reference.push(back);
+                self.merge(&one);
+            }
+            if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+                self.crd_type(defs, kind, r, path, depth + 1);
+            }
+            path.pop();
+        }
     }
 
     /// Applies kustomize's merge-and-sort of field specs (see [`normalize`]) to every list.

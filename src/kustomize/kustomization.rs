@@ -189,6 +189,8 @@ pub struct Kustomization {
     pub sort_options: Option<Located<Value>>,
     /// `configurations`.
     pub configurations: Vec<Located<String>>,
+    /// `crds`: OpenAPI definition files whose `x-kubernetes-*` extensions add field specs.
+    pub crds: Vec<Located<String>>,
     /// `transformers`.
     pub transformers: Vec<Located<String>>,
     /// `generators`.
@@ -441,6 +443,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
         openapi: None,
         sort_options: None,
         configurations: Vec::new(),
+        crds: Vec::new(),
         transformers: Vec::new(),
         generators: Vec::new(),
         warnings: Vec::new(),
@@ -548,10 +551,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
                 })
             }
             "configurations" => k.configurations = ctx.strings(v, key)?,
+            "crds" => k.crds = ctx.strings(v, key)?,
             "transformers" => k.transformers = ctx.strings(v, key)?,
             "generators" => k.generators = ctx.strings(v, key)?,
             "validators"
-            | "crds"
             | "helmCharts"
             | "helmGlobals"
             | "helmChartInflationGenerator"

@@ -278,6 +278,19 @@ impl Loader {
                 .merge_value(&doc.value)
                 .map_err(|m| KustomizeError::invalid(path.display().to_string(), m))?;
         }
+        for c in &k.crds {
+            let path = join_clean(dir, &c.value);
+            let text = read_text(&path, &c.at, "crds file", &c.value)?;
+            let doc =
+                crate::yaml::parse_document(&text).map_err(|source| KustomizeError::Yaml {
+                    file: path.clone(),
+                    cause: source,
+                })?;
+            acc.has_extra = true;
+            acc.extra
+                .merge_crd_schemas(&doc.value)
+                .map_err(|m| KustomizeError::invalid(path.display().to_string(), m))?;
+        }
         if let Some(o) = &k.openapi {
             let path = join_clean(dir, &o.value);
             let text = read_text(&path, &o.at, "openapi schema", &o.value)?;
