@@ -63,30 +63,33 @@ impl Loader {
         }
         // 2. patches
         for e in &k.patches {
-            for key in e.value.options.keys() {
-                if key != "allowNameChange" && key != "allowKindChange" {
-                    return Err(KustomizeError::invalid(
-                        &e.at,
-                        format!("unknown patch option `{key}`"),
-                    ));
-                }
-                if e.value.options[key] {
-                    return Err(KustomizeError::unsupported(
-                        &e.at,
-                        format!("patch option `{key}: true` in {}", k.file.display()),
-                    ));
-                }
+            if let Some(key) = e
+                .value
+                .options
+                .keys()
+                .find(|key| *key != "allowNameChange" && *key != "allowKindChange")
+            {
+                return Err(KustomizeError::invalid(
+                    &e.at,
+                    format!("unknown patch option `{key}`"),
+                ));
             }
+            let option = |key: &str| e.value.options.get(key).copied().unwrap_or(false);
+            let renames = patches::Renames {
+                name: option("allowNameChange"),
+                kind: option("allowKindChange"),
+            };
             let patch = self.load_patch(k, e)?;
             let schema = acc.schema.clone();
             let schema: &Schema = schema.as_deref().unwrap_or_else(|| schema::builtin());
-            patches::apply(
+            patches::apply_with(
                 &mut acc.res,
                 &patch,
                 e.value.target.as_ref(),
                 &e.at,
                 schema,
                 false,
+                renames,
             )?;
         }
         let cfg = acc.config();

@@ -63,6 +63,40 @@ pub fn apply(
     schema: &Schema,
     legacy_psm: bool,
 ) -> Result<(), KustomizeError> {
+    apply_with(
+        list,
+        patch,
+        target,
+        at,
+        schema,
+        legacy_psm,
+        Renames::default(),
+    )
+}
+
+/// A `patches` entry's `options`: whether a strategic-merge patch may rename its target or
+/// change its kind (otherwise the patch's own name and kind are ignored).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Renames {
+    /// `allowNameChange`.
+    pub name: bool,
+    /// `allowKindChange`.
+    pub kind: bool,
+}
+
+/// [`apply`] with a `patches` entry's rename options.
+///
+/// # Errors
+/// As [`apply`].
+pub fn apply_with(
+    list: &mut ResMap,
+    patch: &Patch,
+    target: Option<&Selector>,
+    at: &str,
+    schema: &Schema,
+    legacy_psm: bool,
+    renames: Renames,
+) -> Result<(), KustomizeError> {
     match (patch, target) {
         (Patch::Json(ops), Some(sel)) => {
             let sel = sel
@@ -91,12 +125,18 @@ pub fn apply(
                 .map_err(|e| KustomizeError::invalid(at, format!("invalid target: {e}")))?;
             for doc in docs {
                 let mut doc = doc.clone();
-                strip_identity(&mut doc);
+                strip_identity(&mut doc, renames);
                 let mut delete = Vec::new();
                 for (i, r) in list.list.iter_mut().enumerate() {
-                    if sel.matches(r)
-                        && strategic::merge_resource(&mut r.res.value, &doc, schema)
-                            == strategic::Outcome::Delete
+                    if !sel.matches(r) {
+                        continue;
+                    }
+                    if renames.name || renames.kind {
+                        // kustomize records the id before a patch that may rename.
+                        r.store_previous_id();
+                    }
+                    if strategic::merge_resource(&mut r.res.value, &doc, schema)
+                        == strategic::Outcome::Delete
                     {
                         delete.push(i);
                     }
@@ -141,8 +181,11 @@ pub fn apply(
                     ));
                 }
                 let mut doc = doc.clone();
-                strip_identity(&mut doc);
+                strip_identity(&mut doc, renames);
                 let i = matches[0];
+                if renames.name || renames.kind {
+                    list.list[i].store_previous_id();
+                }
                 if strategic::merge_resource(&mut list.list[i].res.value, &doc, schema)
                     == strategic::Outcome::Delete
                 {
@@ -166,15 +209,20 @@ fn remove_indices(list: &mut ResMap, idx: &[usize]) {
     });
 }
 
-/// The patch's own name and namespace must not rename the target.
-fn strip_identity(doc: &mut Value) {
+/// The patch's own namespace never moves the target; its name and kind rename it only when
+/// the entry's options allow.
+fn strip_identity(doc: &mut Value, renames: Renames) {
     if let Some(Value::Object(m)) = doc.get_mut("metadata") {
-        m.remove("name");
+        if !renames.name {
+            m.remove("name");
+        }
         m.remove("namespace");
     }
     if let Value::Object(m) = doc {
         m.remove("apiVersion");
-        m.remove("kind");
+        if !renames.kind {
+            m.remove("kind");
+        }
     }
 }
 
