@@ -241,6 +241,8 @@ pub struct TransformerConfig {
     pub common_labels: Vec<FieldSpec>,
     /// Pod-template label fields (`labels` with `includeTemplates`).
     pub template_labels: Vec<FieldSpec>,
+    /// Extra fields for every `labels` entry (a configuration's `labels`; none by default).
+    pub labels: Vec<FieldSpec>,
     /// `commonAnnotations` fields.
     pub common_annotations: Vec<FieldSpec>,
     /// `images` fields.
@@ -387,7 +389,7 @@ fn kustomize_order(fs: &FieldSpec) -> (i32, String) {
 
 /// Adds `fs` unless a spec for the same path that `fs`'s group/version/kind selects is there
 /// already (kustomize's `FsSlice.MergeOne`: a generic spec after a specific one is dropped).
-fn merge_one(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
+pub fn merge_one(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
     let shadowed = list
         .iter()
         .any(|x| x.path == fs.path && gvk_selects(&fs.group, &fs.version, &fs.kind, &x.gvk()));
@@ -446,17 +448,37 @@ impl TransformerConfig {
         let Some(m) = v.as_object() else {
             return Err("a transformer configuration must be a mapping".into());
         };
+        // kustomize decodes these strictly, with field names matched case-insensitively.
+        const KEYS: [&str; 11] = [
+            "namePrefix",
+            "nameSuffix",
+            "namespace",
+            "commonLabels",
+            "labels",
+            "templateLabels",
+            "commonAnnotations",
+            "nameReference",
+            "varReference",
+            "images",
+            "replicas",
+        ];
         for (key, val) in m {
-            let list = match key.as_str() {
+            let canon = KEYS
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(key))
+                .copied()
+                .unwrap_or(key.as_str());
+            let list = match canon {
                 "namePrefix" => &mut self.name_prefix,
                 "nameSuffix" => &mut self.name_suffix,
                 "namespace" => &mut self.namespace,
                 "commonLabels" => &mut self.common_labels,
+                "labels" => &mut self.labels,
+                "templateLabels" => &mut self.template_labels,
                 "commonAnnotations" => &mut self.common_annotations,
                 "images" => &mut self.images,
                 "replicas" => &mut self.replicas,
                 "varReference" => &mut self.var_reference,
-                "templateLabels" | "metadataLabels" => continue,
                 "nameReference" => {
                     for r in val.as_array().map(Vec::as_slice).unwrap_or_default() {
                         self.merge_name_ref(r, push)?;
@@ -602,6 +624,7 @@ impl TransformerConfig {
             &mut self.namespace,
             &mut self.common_labels,
             &mut self.template_labels,
+            &mut self.labels,
             &mut self.common_annotations,
             &mut self.images,
             &mut self.replicas,
@@ -613,12 +636,13 @@ impl TransformerConfig {
 
     /// Adds everything from `other` not already present.
     pub fn merge(&mut self, other: &TransformerConfig) {
-        let pairs: [(&mut Vec<FieldSpec>, &Vec<FieldSpec>); 9] = [
+        let pairs: [(&mut Vec<FieldSpec>, &Vec<FieldSpec>); 10] = [
             (&mut self.name_prefix, &other.name_prefix),
             (&mut self.name_suffix, &other.name_suffix),
             (&mut self.namespace, &other.namespace),
             (&mut self.common_labels, &other.common_labels),
             (&mut self.template_labels, &other.template_labels),
+            (&mut self.labels, &other.labels),
             (&mut self.common_annotations, &other.common_annotations),
             (&mut self.images, &other.images),
             (&mut self.replicas, &other.replicas),

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::KustomizeError;
-use super::fieldspec::FieldSpec;
+use super::fieldspec::{self, FieldSpec};
 use super::kustomization::{self, Kustomization, Located};
 use super::loader::{Acc, Loader, join_clean, read_text};
 use super::patches::{self, Patch};
@@ -122,21 +122,27 @@ impl Loader {
             .apply(&mut acc.res)?;
         }
         for l in &k.labels {
-            let mut fields: Vec<FieldSpec> = if l.value.include_selectors {
-                cfg.common_labels.clone()
-            } else {
-                let mut f = Vec::new();
-                if l.value.include_templates {
-                    f.extend(cfg.template_labels.iter().cloned());
+            // kustomize's order: the entry's own fields, the configured `labels` fields, then
+            // selectors, or templates and metadata; a later generic spec for a path already
+            // covered is dropped (its merge rule).
+            let mut fields: Vec<FieldSpec> = l
+                .value
+                .field_specs()
+                .map_err(|m| KustomizeError::invalid(&l.at, m))?;
+            let mut add = |list: &[FieldSpec]| {
+                for fs in list {
+                    fieldspec::merge_one(&mut fields, fs.clone());
                 }
-                f.push(FieldSpec::new("metadata/labels", "", "", "", true));
-                f
             };
-            fields.extend(
-                l.value
-                    .field_specs()
-                    .map_err(|m| KustomizeError::invalid(&l.at, m))?,
-            );
+            add(&cfg.labels);
+            if l.value.include_selectors {
+                add(&cfg.common_labels);
+            } else {
+                if l.value.include_templates {
+                    add(&cfg.template_labels);
+                }
+                add(&[FieldSpec::new("metadata/labels", "", "", "", true)]);
+            }
             Labels {
                 pairs: l.value.pairs.clone(),
                 fields,
