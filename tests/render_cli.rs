@@ -113,6 +113,10 @@ fn bad_input_is_one_clear_error_with_exit_2() {
             "var-unmapped/kustomization.yaml:4:3: var \"DB\": no resource of this kustomization or its bases matches its objref (Service \"db\"",
         ),
         (
+            "nameref-ambiguous",
+            "nameref-ambiguous/r.yaml:8:1: ValidatingWebhookConfiguration.v1.admissionregistration.k8s.io/p-hook.[noNs]: field webhooks/clientConfig/service: reference \"svc\" is ambiguous",
+        ),
+        (
             "var-list",
             "var-list/r.yaml:4:1: Pod.v1.[noGrp]/p.[noNs]: field spec/containers/args: vars are substituted into lists of strings only",
         ),

@@ -311,7 +311,8 @@ impl Selection<'_> {
                     Ok(Some(first))
                 } else {
                     Err(format!(
-                        "found multiple possible referrals for {old:?}: {}",
+                        "reference {old:?} is ambiguous: found multiple possible referrals ({}) \
+                         with the same prefixes and suffixes as the referrer",
                         c.iter()
                             .map(|x| {
                                 if x.namespace.is_empty() {
