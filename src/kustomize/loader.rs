@@ -102,6 +102,9 @@ pub fn build(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
     // Resources marked `config.kubernetes.io/local-config` served as sources; they are not output.
     let mut list = acc.res.list;
     list.retain(|r| !is_local_config(r));
+    for r in &mut list {
+        stringify_annotations(&mut r.res.value);
+    }
     match (order, opts.reorder) {
         (Some(o), r) => {
             if r != Reorder::Unspecified {
@@ -118,6 +121,21 @@ pub fn build(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
         resources: list.into_iter().map(|r| r.res).collect(),
         warnings: ld.warnings,
     })
+}
+
+/// kustomize rewrites every non-empty annotation map as strings when it removes its build
+/// annotations at the end (`7`, `true`, or a var's typed value become `"7"`, `"true"`); labels
+/// keep their types.
+fn stringify_annotations(v: &mut Value) {
+    let Some(Value::Object(a)) = v.get_mut("metadata").and_then(|m| m.get_mut("annotations"))
+    else {
+        return;
+    };
+    for x in a.values_mut() {
+        if !x.is_string() && !x.is_object() && !x.is_array() {
+            *x = Value::String(kustomization::scalar_text(x));
+        }
+    }
 }
 
 /// kustomize drops resources annotated `config.kubernetes.io/local-config` (unless `"false"`).
