@@ -74,6 +74,14 @@ impl FieldSpec {
     pub fn matches(&self, gvk: &Gvk) -> bool {
         gvk_selects(&self.group, &self.version, &self.kind, gvk)
     }
+
+    fn gvk(&self) -> Gvk {
+        Gvk {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            kind: self.kind.clone(),
+        }
+    }
 }
 
 /// Whether a selector (empty parts are wildcards) selects `gvk`.
@@ -233,7 +241,7 @@ pub struct TransformerConfig {
     pub common_labels: Vec<FieldSpec>,
     /// Pod-template label fields (`labels` with `includeTemplates`).
     pub template_labels: Vec<FieldSpec>,
-    /// Extra fields for every `labels` entry (`labels:` in a `configurations` file).
+    /// Extra fields for every `labels` entry (a configuration's `labels`; none by default).
     pub labels: Vec<FieldSpec>,
     /// `commonAnnotations` fields.
     pub common_annotations: Vec<FieldSpec>,
@@ -323,6 +331,100 @@ fn parse_table(text: &str) -> TransformerConfig {
     cfg
 }
 
+/// kustomize's order of field specs: kinds of its legacy output order first, the webhook
+/// configurations last, then by `group_version_kind` with `~` for empty parts.
+fn kustomize_order(fs: &FieldSpec) -> (i32, String) {
+    const FIRST: [&str; 22] = [
+        "Namespace",
+        "ResourceQuota",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "ServiceAccount",
+        "PodSecurityPolicy",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "Secret",
+        "Endpoints",
+        "Service",
+        "LimitRange",
+        "PriorityClass",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "Deployment",
+        "StatefulSet",
+        "CronJob",
+        "PodDisruptionBudget",
+    ];
+    const LAST: [&str; 2] = [
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    ];
+    let rank = if let Some(i) = FIRST.iter().position(|k| *k == fs.kind) {
+        i as i32 - FIRST.len() as i32
+    } else if let Some(i) = LAST.iter().position(|k| *k == fs.kind) {
+        1 + i as i32
+    } else {
+        0
+    };
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    (
+        rank,
+        format!(
+            "{}_{}_{}",
+            or(&fs.group, "~G"),
+            or(&fs.version, "~V"),
+            or(&fs.kind, "~K")
+        ),
+    )
+}
+
+/// Adds `fs` unless a spec for the same path that `fs`'s group/version/kind selects is there
+/// already (kustomize's `FsSlice.MergeOne`: a generic spec after a specific one is dropped).
+pub fn merge_one(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
+    let shadowed = list
+        .iter()
+        .any(|x| x.path == fs.path && gvk_selects(&fs.group, &fs.version, &fs.kind, &x.gvk()));
+    if !shadowed {
+        list.push(fs);
+    }
+}
+
+/// The `properties` of a definition's `Schema` (keys matched case-insensitively, as Go's JSON).
+fn schema_props<'a>(
+    defs: &'a serde_json::Map<String, Value>,
+    name: &str,
+) -> Option<&'a serde_json::Map<String, Value>> {
+    let def = defs.get(name)?.as_object()?;
+    let schema = def
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Schema"))?
+        .1;
+    schema.get("properties")?.as_object()
+}
+
+/// What kustomize makes of defaults merged with `configurations:`: merged, sorted, then merged
+/// again into the accumulator, so a generic spec (e.g. the default `metadata/name` for
+/// prefixes) gives way to a specific one for the same path that sorts before it.
+fn normalize(list: &mut Vec<FieldSpec>) {
+    let mut merged = Vec::with_capacity(list.len());
+    for fs in list.drain(..) {
+        merge_one(&mut merged, fs);
+    }
+    merged.sort_by_cached_key(kustomize_order);
+    for fs in merged {
+        merge_one(list, fs);
+    }
+}
+
 fn push_unique(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
     if !list.contains(&fs) {
         list.push(fs);
@@ -346,20 +448,38 @@ impl TransformerConfig {
         let Some(m) = v.as_object() else {
             return Err("a transformer configuration must be a mapping".into());
         };
+        // kustomize decodes these strictly, with field names matched case-insensitively.
+        const KEYS: [&str; 11] = [
+            "namePrefix",
+            "nameSuffix",
+            "namespace",
+            "commonLabels",
+            "labels",
+            "templateLabels",
+            "commonAnnotations",
+            "nameReference",
+            "varReference",
+            "images",
+            "replicas",
+        ];
         for (key, val) in m {
-            // Read with Go's encoding/json: field names match case-insensitively.
-            let list = match key.to_ascii_lowercase().as_str() {
-                "nameprefix" => &mut self.name_prefix,
-                "namesuffix" => &mut self.name_suffix,
+            let canon = KEYS
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(key))
+                .copied()
+                .unwrap_or(key.as_str());
+            let list = match canon {
+                "namePrefix" => &mut self.name_prefix,
+                "nameSuffix" => &mut self.name_suffix,
                 "namespace" => &mut self.namespace,
-                "commonlabels" => &mut self.common_labels,
+                "commonLabels" => &mut self.common_labels,
                 "labels" => &mut self.labels,
-                "templatelabels" => &mut self.template_labels,
-                "commonannotations" => &mut self.common_annotations,
+                "templateLabels" => &mut self.template_labels,
+                "commonAnnotations" => &mut self.common_annotations,
                 "images" => &mut self.images,
                 "replicas" => &mut self.replicas,
-                "varreference" => &mut self.var_reference,
-                "namereference" => {
+                "varReference" => &mut self.var_reference,
+                "nameReference" => {
                     for r in val.as_array().map(Vec::as_slice).unwrap_or_default() {
                         self.merge_name_ref(r, push)?;
                     }
@@ -406,6 +526,112 @@ impl TransformerConfig {
             });
         }
         Ok(())
+    }
+
+    /// Adds the field specs an OpenAPI definitions document (a `crds:` file: type name →
+    /// `{Schema, Dependencies}`) declares through `x-kubernetes-*` extensions on the properties
+    /// of Kubernetes-like types (those with `kind`, `apiVersion` and `metadata`), following
+    /// `$ref`s: `object-ref-kind`/`-api-version` (and `-name-key`) make a name reference,
+    /// `annotation` an annotations field, `label-selector` a labels field, `identity` a prefix
+    /// field. The kind is the type name's last `.` part.
+    ///
+    /// # Errors
+    /// A document that is not a mapping of definitions.
+    pub fn merge_crd_schemas(&mut self, doc: &Value) -> Result<(), String> {
+        let defs = doc
+            .as_object()
+            .ok_or("a crds file must map type names to OpenAPI definitions")?;
+        for name in defs.keys() {
+            let props = schema_props(defs, name);
+            let k8s = props.is_some_and(|p| {
+                ["kind", "apiVersion", "metadata"]
+                    .iter()
+                    .all(|k| p.contains_key(*k))
+            });
+            if !k8s {
+                continue;
+            }
+            let kind = name.rsplit('.').next().unwrap_or(name).to_string();
+            let mut path = Vec::new();
+            self.crd_type(defs, &kind, name, &mut path, 0);
+        }
+        Ok(())
+    }
+
+    fn crd_type(
+        &mut self,
+        defs: &serde_json::Map<String, Value>,
+        kind: &str,
+        type_name: &str,
+        path: &mut Vec<String>,
+        depth: usize,
+    ) {
+        // kustomize recurses without bound; a self-referencing schema stops here instead.
+        if depth > 32 {
+            return;
+        }
+        let Some(props) = schema_props(defs, type_name) else {
+            return;
+        };
+        for (prop, schema) in props {
+            path.push(prop.clone());
+            let ext = |key: &str| -> Option<&str> {
+                schema
+                    .as_object()?
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .and_then(|(_, v)| v.as_str())
+            };
+            let fs = |p: &[String]| FieldSpec::new(&p.join("/"), "", "", kind, false);
+            if ext("x-kubernetes-annotation").is_some() {
+                merge_one(&mut self.common_annotations, fs(path));
+            }
+            if ext("x-kubernetes-label-selector").is_some() {
+                merge_one(&mut self.common_labels, fs(path));
+            }
+            if ext("x-kubernetes-identity").is_some() {
+                merge_one(&mut self.name_prefix, fs(path));
+            }
+            if let (Some(version), Some(ref_kind)) = (
+                ext("x-kubernetes-object-ref-api-version"),
+                ext("x-kubernetes-object-ref-kind"),
+            ) {
+                let key = ext("x-kubernetes-object-ref-name-key").unwrap_or("name");
+                let mut p = path.clone();
+                p.push(key.to_string());
+                let back = NameBackRef {
+                    group: String::new(),
+                    version: version.to_string(),
+                    kind: ref_kind.to_string(),
+                    field_specs: vec![fs(&p)],
+                };
+                let mut one = TransformerConfig::default();
+                one.name_reference.push(back);
+                self.merge(&one);
+            }
+            if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+                self.crd_type(defs, kind, r, path, depth + 1);
+            }
+            path.pop();
+        }
+    }
+
+    /// Applies kustomize's merge-and-sort of field specs (see [`normalize`]) to every list.
+    pub fn normalize(&mut self) {
+        for list in [
+            &mut self.name_prefix,
+            &mut self.name_suffix,
+            &mut self.namespace,
+            &mut self.common_labels,
+            &mut self.template_labels,
+            &mut self.labels,
+            &mut self.common_annotations,
+            &mut self.images,
+            &mut self.replicas,
+            &mut self.var_reference,
+        ] {
+            normalize(list);
+        }
     }
 
     /// Adds everything from `other` not already present.

@@ -27,7 +27,7 @@ pub(super) struct Acc {
     /// Field specs added by `configurations:` files (the defaults are not copied per level).
     pub(super) extra: TransformerConfig,
     pub(super) has_extra: bool,
-    pub(super) vars: Vec<Located<Value>>,
+    pub(super) vars: vars::VarSet,
 }
 
 impl Acc {
@@ -36,7 +36,7 @@ impl Acc {
             res: ResMap::default(),
             extra: TransformerConfig::default(),
             has_extra: false,
-            vars: Vec::new(),
+            vars: vars::VarSet::new(),
         }
     }
 
@@ -47,6 +47,7 @@ impl Acc {
         }
         let mut c = fieldspec::defaults().clone();
         c.merge(&self.extra);
+        c.normalize();
         std::borrow::Cow::Owned(c)
     }
 }
@@ -62,7 +63,9 @@ pub(super) enum Expect {
 pub(super) struct Loader {
     /// Keep per-node source positions of resources (slower; for callers that report findings).
     positions: bool,
-    /// Refuse files outside the kustomization root (`LoadRestrictionsRootOnly`).
+    /// Refuse files outside the kustomization root (`LoadRestrictionsRootOnly`). Not enforced
+    /// yet (set from `--load-restrictor` only).
+    #[allow(dead_code)]
     pub(super) restrict: bool,
     /// The build's OpenAPI schema (None: the builtin one) and whether a kustomization set it.
     pub(super) schema: Option<Arc<Schema>>,
@@ -143,18 +146,16 @@ fn build_with_loader(
     }
     let cfg = acc.config();
     nameref::fix(&mut acc.res, &cfg.name_reference)?;
-    vars::resolve(&mut acc.res, &acc.vars, &cfg.var_reference)?;
+    let logged = vars::resolve(&mut acc.res, &acc.vars, &cfg.var_reference)?;
+    ld.warnings.extend(logged);
+    // Resources marked `config.kubernetes.io/local-config` served as sources; they are not output.
     let mut list = acc.res.list;
     // Resources marked `config.kubernetes.io/local-config` (other than "false") take part in
     // the build (as replacement sources, name references) but are not printed.
-    list.retain(|r| {
-        r.res
-            .value
-            .get("metadata")
-            .and_then(|m| m.get("annotations"))
-            .and_then(|a| a.get("config.kubernetes.io/local-config"))
-            .is_none_or(|v| v.as_str() == Some("false"))
-    });
+    list.retain(|r| !is_local_config(r));
+    for r in &mut list {
+        stringify_annotations(&mut r.res.value);
+    }
     match (order, opts.reorder) {
         (Some(o), r) => {
             if r != Reorder::Unspecified {
@@ -174,6 +175,31 @@ fn build_with_loader(
 
 /// The one builtin schema version kustomize accepts in `openapi.version` (our table covers it).
 const BUILTIN_OPENAPI_VERSION: &str = "v1.21.2";
+
+/// kustomize rewrites every non-empty annotation map as strings when it removes its build
+/// annotations at the end (`7`, `true`, or a var's typed value become `"7"`, `"true"`); labels
+/// keep their types.
+fn stringify_annotations(v: &mut Value) {
+    let Some(Value::Object(a)) = v.get_mut("metadata").and_then(|m| m.get_mut("annotations"))
+    else {
+        return;
+    };
+    for x in a.values_mut() {
+        if !x.is_string() && !x.is_object() && !x.is_array() {
+            *x = Value::String(kustomization::scalar_text(x));
+        }
+    }
+}
+
+/// kustomize drops resources annotated `config.kubernetes.io/local-config` (unless `"false"`).
+fn is_local_config(r: &KRes) -> bool {
+    r.res
+        .value
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get("config.kubernetes.io/local-config"))
+        .is_some_and(|v| v.as_str() != Some("false"))
+}
 
 /// `dir/rel` with `.` and `..` resolved lexically, so messages name `overlays/base/x.yaml`
 /// rather than `overlays/staging/../base/x.yaml`.
@@ -496,7 +522,7 @@ impl Loader {
         self.transform(k, acc)?;
         self.plugin_transformers(k, acc)?;
         self.plugin_validators(k, acc)?;
-        acc.vars.extend(k.vars.iter().cloned());
+        vars::merge(&mut acc.vars, &mut acc.res, &k.vars)?;
         Ok(())
     }
 
@@ -605,7 +631,7 @@ impl Loader {
                 acc.extra.merge(&sub.extra);
                 acc.has_extra = true;
             }
-            acc.vars.extend(sub.vars);
+            vars::absorb(&mut acc.vars, sub.vars)?;
             return Ok(());
         }
         let path = self.file_in_root(dir, &r.value, &r.at)?;
@@ -864,6 +890,7 @@ pub(super) fn add_generated(
             new.prev = old.prev.clone();
             new.prefixes = old.prefixes.clone();
             new.suffixes = old.suffixes.clone();
+            new.var_names = old.var_names.clone();
             new.res.origin = old.res.origin.clone();
             acc.res.list[i] = new;
             Ok(())

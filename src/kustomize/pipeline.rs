@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::KustomizeError;
-use super::fieldspec::FieldSpec;
+use super::fieldspec::{self, FieldSpec};
 use super::kustomization::{self, Kustomization, Located};
 use super::loader::{Acc, Loader, join_clean, read_text};
 use super::patches::{self, Patch};
@@ -139,11 +139,10 @@ impl Loader {
                 .value
                 .field_specs()
                 .map_err(|m| KustomizeError::invalid(&l.at, m))?;
+            // kustomize's merge rule: a later generic spec for a path already covered is dropped.
             let mut add = |more: &[FieldSpec]| {
                 for f in more {
-                    if !fields.contains(f) {
-                        fields.push(f.clone());
-                    }
+                    fieldspec::merge_one(&mut fields, f.clone());
                 }
             };
             add(&cfg.labels);

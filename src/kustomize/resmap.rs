@@ -24,8 +24,10 @@ pub enum Behavior {
 pub struct KRes {
     /// The resource.
     pub res: Resource,
-    /// Earlier (namespace, name) pairs, oldest first (the original first).
-    pub prev: Vec<(String, String)>,
+    /// Earlier (namespace, name, kind) ids, oldest first (the original first), recorded where
+    /// kustomize stores a previous id (namespace, prefix/suffix, JSON patch, hash). Consecutive
+    /// duplicates are kept once. Only resources with a history are name-reference targets.
+    pub prev: Vec<(String, String, String)>,
     /// Generated resource that gets a content-hash suffix at the end of the build.
     pub needs_hash: bool,
     /// Generator behavior, when generated.
@@ -36,6 +38,9 @@ pub struct KRes {
     pub suffixes: Vec<String>,
     /// The original group/version/kind.
     pub org_gvk: Gvk,
+    /// Names of the `vars` whose object reference picked this resource (kustomize tags the
+    /// resource when the declaring kustomization's vars are merged).
+    pub var_names: Vec<String>,
 }
 
 impl KRes {
@@ -50,6 +55,7 @@ impl KRes {
             prefixes: Vec::new(),
             suffixes: Vec::new(),
             org_gvk,
+            var_names: Vec::new(),
         }
     }
 
@@ -79,22 +85,20 @@ impl KRes {
         self.res.name() == name || self.prev.iter().any(|p| p.1 == name)
     }
 
-    fn remember(&mut self) {
+    /// Records the current id in the history (kustomize's `StorePreviousId`).
+    pub fn store_previous_id(&mut self) {
         let cur = (
             self.res.namespace().to_string(),
             self.res.name().to_string(),
+            self.res.kind().to_string(),
         );
         if self.prev.last() != Some(&cur) {
             self.prev.push(cur);
         }
     }
 
-    /// Records an earlier namespace and name after the resource was changed in place.
-    pub fn record_previous(&mut self, namespace: String, name: String) {
-        let old = (namespace, name);
-        if self.prev.last() != Some(&old) {
-            self.prev.push(old);
-        }
+    fn remember(&mut self) {
+        self.store_previous_id();
     }
 
     /// Renames, remembering the old name.
@@ -237,49 +241,34 @@ impl ResMap {
     }
 }
 
-/// Kinds that are not namespaced (kustomize skips them for `namespace:`).
+/// Whether kustomize v5.8.1 knows the type to be cluster-scoped. kustomize decides by the exact
+/// apiVersion and kind from its precomputed table of the built-in schema; any other type (a newer
+/// version, a custom group, a kind it does not list) counts as namespaced.
 pub fn is_cluster_scoped(gvk: &Gvk) -> bool {
-    matches!(
-        gvk.kind.as_str(),
-        "Namespace"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "CustomResourceDefinition"
-            | "PersistentVolume"
-            | "StorageClass"
-            | "PriorityClass"
-            | "Node"
-            | "APIService"
-            | "MutatingWebhookConfiguration"
-            | "ValidatingWebhookConfiguration"
-            | "ValidatingAdmissionPolicy"
-            | "ValidatingAdmissionPolicyBinding"
-            | "MutatingAdmissionPolicy"
-            | "MutatingAdmissionPolicyBinding"
-            | "CSIDriver"
-            | "CSINode"
-            | "CertificateSigningRequest"
-            | "ClusterTrustBundle"
-            | "IngressClass"
-            | "RuntimeClass"
-            | "VolumeAttachment"
-            | "PodSecurityPolicy"
-            | "ComponentStatus"
-            | "FlowSchema"
-            | "PriorityLevelConfiguration"
-            | "DeviceClass"
-            | "ResourceSlice"
-            | "IPAddress"
-            | "ServiceCIDR"
-            | "StorageVersion"
-            | "StorageVersionMigration"
-            | "VolumeAttributesClass"
-            | "SelfSubjectAccessReview"
-            | "SelfSubjectRulesReview"
-            | "SelfSubjectReview"
-            | "SubjectAccessReview"
-            | "TokenReview"
-    )
+    let versions: &[&str] = match (gvk.group.as_str(), gvk.kind.as_str()) {
+        (
+            "",
+            "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus" | "NodeProxyOptions",
+        ) => &["v1"],
+        (
+            "admissionregistration.k8s.io",
+            "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration",
+        )
+        | ("apiextensions.k8s.io", "CustomResourceDefinition")
+        | ("apiregistration.k8s.io", "APIService")
+        | ("certificates.k8s.io", "CertificateSigningRequest")
+        | ("networking.k8s.io", "IngressClass")
+        | ("node.k8s.io", "RuntimeClass")
+        | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
+        | ("scheduling.k8s.io", "PriorityClass")
+        | ("storage.k8s.io", "CSIDriver" | "CSINode" | "StorageClass" | "VolumeAttachment") => {
+            &["v1", "v1beta1"]
+        }
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
+        | ("policy", "PodSecurityPolicy") => &["v1beta1"],
+        _ => &[],
+    };
+    versions.contains(&gvk.version.as_str())
 }
 
 #[cfg(test)]

@@ -123,7 +123,8 @@ pub fn apply_with(
                 .compile()
                 .map_err(|e| KustomizeError::invalid(at, format!("invalid target: {e}")))?;
             for r in list.list.iter_mut().filter(|r| sel.matches(r)) {
-                let before = (r.res.namespace().to_string(), r.res.name().to_string());
+                // kustomize records the id before a JSON patch (it may rename).
+                r.store_previous_id();
                 json6902::apply(&mut r.res.value, ops).map_err(|message| {
                     KustomizeError::Patch {
                         location: at.to_string(),
@@ -131,10 +132,6 @@ pub fn apply_with(
                         message,
                     }
                 })?;
-                // kustomize stores the previous id before a JSON patch: references follow renames.
-                if r.res.namespace() != before.0 || r.res.name() != before.1 {
-                    r.record_previous(before.0, before.1);
-                }
             }
             Ok(())
         }
@@ -222,6 +219,9 @@ pub fn apply_with(
                 let mut doc = doc.clone();
                 strip_identity(&mut doc);
                 let i = matches[0];
+                if opts.allow_name_change || opts.allow_kind_change {
+                    list.list[i].store_previous_id();
+                }
                 if strategic::merge_resource(&mut list.list[i].res.value, &doc, schema)
                     == strategic::Outcome::Delete
                 {
@@ -245,7 +245,8 @@ fn remove_indices(list: &mut ResMap, idx: &[usize]) {
     });
 }
 
-/// The patch's own name and namespace must not rename the target.
+/// The patch's own namespace never moves the target; its name and kind rename it only when
+/// the entry's options allow.
 fn strip_identity(doc: &mut Value) {
     if let Some(Value::Object(m)) = doc.get_mut("metadata") {
         m.remove("name");

@@ -25,6 +25,9 @@ impl Namespace {
         let ns = self.namespace.as_str();
         super::par_try_each(&mut list.list, |r| {
             let gvk = r.res.gvk();
+            // kustomize records every resource's id here, moved or not (name references
+            // then count it as a possible target under its current name).
+            r.store_previous_id();
             if !is_cluster_scoped(&gvk) {
                 r.set_namespace(ns);
             }
@@ -39,14 +42,17 @@ impl Namespace {
                 }
             }
             // A `Namespace` object's name is the namespace (through the resource's name history).
+            // Only core `v1` Namespaces: a custom kind named Namespace keeps its name.
+            let core = r.res.api_version() == "v1";
             let renames = |fs: &FieldSpec| fs.path == "metadata/name" && gvk.kind == "Namespace";
-            if self.fields.iter().any(|fs| renames(fs) && fs.matches(&gvk)) {
+            if core && self.fields.iter().any(|fs| renames(fs) && fs.matches(&gvk)) {
                 r.set_name(ns);
             }
             let other = self.fields.iter().filter(|fs| {
                 !(fs.path == "metadata/namespace"
                     || (binding && fs.path == "subjects")
-                    || renames(fs))
+                    || renames(fs)
+                    || (!core && fs.path == "metadata/name"))
             });
             walk_resource(r, other, Some(Create::Scalar), &mut |n| {
                 *n = Value::String(ns.to_string());
