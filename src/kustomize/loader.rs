@@ -444,7 +444,7 @@ impl Loader {
                 })?;
             acc.has_extra = true;
             acc.extra
-                .merge_value(&super::crds::config(&doc.value))
+                .merge_crd_schemas(&doc.value)
                 .map_err(|m| KustomizeError::invalid(path.display().to_string(), m))?;
         }
         // The OpenAPI schema is global in kustomize: the first kustomization loaded that sets

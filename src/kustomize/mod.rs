@@ -5,7 +5,6 @@
 //! files only through the loader; prints nothing (warnings are returned in [`Build`]).
 
 mod buildmeta;
-mod crds;
 mod error;
 pub mod fieldspec;
 mod generators;
