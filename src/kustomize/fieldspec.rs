@@ -91,6 +91,52 @@ pub fn gvk_selects(group: &str, version: &str, kind: &str, gvk: &Gvk) -> bool {
         && (kind.is_empty() || kind == gvk.kind)
 }
 
+/// Splits a dotted field path as kyaml's smarter path splitter does (replacements and vars): on
+/// `.`, `\.` for a literal dot, one leading `.` ignored (`.metadata.name`); a bracketed segment
+/// may hold dots: `[k=v]` stays a list selector, `[cert-manager.io/inject-ca-from]` (no `=`)
+/// becomes the plain map key. Callers split `a[...]` suffixes their own way.
+pub fn split_dotted(path: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for p in path.split('.') {
+        match parts.last_mut() {
+            Some(last) if last.ends_with('\\') => {
+                last.pop();
+                last.push('.');
+                last.push_str(p);
+            }
+            _ => parts.push(p.to_string()),
+        }
+    }
+    if parts.len() > 1 && parts[0].is_empty() {
+        parts.remove(0);
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < parts.len() {
+        let elem = &parts[i];
+        if elem.starts_with('[') && !elem.ends_with(']') {
+            let mut joined = elem.clone();
+            while i + 1 < parts.len() {
+                i += 1;
+                joined.push('.');
+                joined.push_str(&parts[i]);
+                if parts[i].ends_with(']') {
+                    break;
+                }
+            }
+            if joined.contains('=') {
+                out.push(joined);
+            } else {
+                out.push(joined.trim_matches(|c| c == '[' || c == ']').to_string());
+            }
+        } else {
+            out.push(elem.clone());
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Splits `a/b\/c/d` into `["a", "b/c", "d"]`.
 pub fn split_path(path: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -334,34 +380,7 @@ fn parse_table(text: &str) -> TransformerConfig {
 /// kustomize's order of field specs: kinds of its legacy output order first, the webhook
 /// configurations last, then by `group_version_kind` with `~` for empty parts.
 fn kustomize_order(fs: &FieldSpec) -> (i32, String) {
-    const FIRST: [&str; 22] = [
-        "Namespace",
-        "ResourceQuota",
-        "StorageClass",
-        "CustomResourceDefinition",
-        "ServiceAccount",
-        "PodSecurityPolicy",
-        "Role",
-        "ClusterRole",
-        "RoleBinding",
-        "ClusterRoleBinding",
-        "ConfigMap",
-        "Secret",
-        "Endpoints",
-        "Service",
-        "LimitRange",
-        "PriorityClass",
-        "PersistentVolume",
-        "PersistentVolumeClaim",
-        "Deployment",
-        "StatefulSet",
-        "CronJob",
-        "PodDisruptionBudget",
-    ];
-    const LAST: [&str; 2] = [
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
-    ];
+    use super::order::{ORDER_FIRST as FIRST, ORDER_LAST as LAST};
     let rank = if let Some(i) = FIRST.iter().position(|k| *k == fs.kind) {
         i as i32 - FIRST.len() as i32
     } else if let Some(i) = LAST.iter().position(|k| *k == fs.kind) {

@@ -7,7 +7,8 @@ use super::KustomizeError;
 use super::resmap::KRes;
 use crate::resource::Gvk;
 
-const ORDER_FIRST: [&str; 22] = [
+/// Kinds kustomize's legacy order puts first, in order.
+pub(super) const ORDER_FIRST: [&str; 22] = [
     "Namespace",
     "ResourceQuota",
     "StorageClass",
@@ -32,7 +33,8 @@ const ORDER_FIRST: [&str; 22] = [
     "PodDisruptionBudget",
 ];
 
-const ORDER_LAST: [&str; 2] = [
+/// Kinds kustomize's legacy order puts last, in order.
+pub(super) const ORDER_LAST: [&str; 2] = [
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 ];

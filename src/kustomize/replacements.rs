@@ -13,44 +13,7 @@ use super::selector::Selector;
 /// dots and slashes: `[k=v]` selects list items, `[cert-manager.io/inject-ca-from]` (no `=`) is a
 /// plain map key; `a[k=v]` is `a` then `[k=v]`; blank segments are skipped.
 fn split_fields(path: &str) -> Vec<String> {
-    let mut parts: Vec<String> = Vec::new();
-    for p in path.split('.') {
-        match parts.last_mut() {
-            Some(last) if last.ends_with('\\') => {
-                last.pop();
-                last.push('.');
-                last.push_str(p);
-            }
-            _ => parts.push(p.to_string()),
-        }
-    }
-    if parts.len() > 1 && parts[0].is_empty() {
-        parts.remove(0);
-    }
-    let mut joined: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < parts.len() {
-        let elem = &parts[i];
-        if elem.starts_with('[') && !elem.ends_with(']') {
-            let mut bracketed = vec![elem.clone()];
-            while i + 1 < parts.len() {
-                i += 1;
-                bracketed.push(parts[i].clone());
-                if parts[i].ends_with(']') {
-                    break;
-                }
-            }
-            let text = bracketed.join(".");
-            if text.contains('=') {
-                joined.push(text);
-            } else {
-                joined.push(text.trim_matches(|c| c == '[' || c == ']').to_string());
-            }
-        } else {
-            joined.push(elem.clone());
-        }
-        i += 1;
-    }
+    let joined = super::fieldspec::split_dotted(path);
     let mut flat = Vec::new();
     for s in joined {
         let t = s.trim();

@@ -243,44 +243,7 @@ pub fn merge(
 /// Splits a var field path as kustomize does: `.` separates (`\.` escapes), `[a.b]` is one map
 /// key, `[k=v]` one list selector, and `x[0]` is `x` then index `0`.
 fn split_field_path(path: &str) -> Vec<String> {
-    let mut raw: Vec<String> = Vec::new();
-    for part in path.split('.') {
-        match raw.last_mut() {
-            Some(last) if last.ends_with('\\') => {
-                last.pop();
-                last.push('.');
-                last.push_str(part);
-            }
-            _ => raw.push(part.to_string()),
-        }
-    }
-    if raw.len() > 1 && raw[0].is_empty() {
-        raw.remove(0);
-    }
-    let mut grouped: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < raw.len() {
-        let e = &raw[i];
-        if e.starts_with('[') && !e.ends_with(']') {
-            let mut joined = e.clone();
-            while i + 1 < raw.len() {
-                i += 1;
-                joined.push('.');
-                joined.push_str(&raw[i]);
-                if raw[i].ends_with(']') {
-                    break;
-                }
-            }
-            if joined.contains('=') {
-                grouped.push(joined);
-            } else {
-                grouped.push(joined.trim_matches(|c| c == '[' || c == ']').to_string());
-            }
-        } else {
-            grouped.push(e.clone());
-        }
-        i += 1;
-    }
+    let grouped = super::fieldspec::split_dotted(path);
     let mut out = Vec::new();
     for s in grouped {
         if let Some(open) = s.rfind('[')
