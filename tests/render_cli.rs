@@ -120,6 +120,10 @@ fn bad_input_is_one_clear_error_with_exit_2() {
             "var-list",
             "var-list/r.yaml:4:1: Pod.v1.[noGrp]/p.[noNs]: field spec/containers/args: vars are substituted into lists of strings only",
         ),
+        (
+            "empty",
+            "empty/kustomization.yaml: the kustomization is empty",
+        ),
     ];
     for (dir, want) in cases {
         let out = rollout()

@@ -72,16 +72,11 @@ pub fn generate(
     if entry.name.is_empty() {
         return Err(KustomizeError::invalid(at, "a generator needs a `name`"));
     }
+    // kustomize takes any other word (`add`, a typo) as create.
     let behavior = match entry.behavior.as_deref().unwrap_or("create") {
-        "" | "create" => Behavior::Create,
         "merge" => Behavior::Merge,
         "replace" => Behavior::Replace,
-        other => {
-            return Err(KustomizeError::invalid(
-                at,
-                format!("unknown generator behavior {other:?}: choose from create, merge, replace"),
-            ));
-        }
+        _ => Behavior::Create,
     };
     let mut pairs: Vec<(String, Vec<u8>)> = Vec::new();
     let mut envs = entry.envs.clone();

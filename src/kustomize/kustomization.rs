@@ -591,6 +591,12 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
             ));
         }
     };
+    if is_empty_kustomization(&root) {
+        return Err(KustomizeError::invalid(
+            file.display().to_string(),
+            "the kustomization is empty: it sets no field (kustomize refuses to build it)",
+        ));
+    }
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut k = Kustomization {
         file: file.to_path_buf(),
@@ -764,6 +770,18 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
     warn.retain(|f, _| root.get(*f).is_some_and(|v| !v.is_null()));
     k.warnings = warn.into_iter().map(|(f, i)| deprecated(f, i)).collect();
     Ok(k)
+}
+
+/// kustomize's `CheckEmpty`: nothing but `apiVersion`/`kind` is set to a non-zero value, where
+/// an empty string is zero and so is an empty `bases` or `imageTags` (they are appended into
+/// `resources` and `images`), but an empty list or mapping elsewhere is a value.
+fn is_empty_kustomization(root: &serde_json::Map<String, Value>) -> bool {
+    root.iter().all(|(k, v)| match (k.as_str(), v) {
+        ("apiVersion" | "kind", _) | (_, Value::Null) => true,
+        (_, Value::String(s)) => s.is_empty(),
+        ("bases" | "imageTags", Value::Array(a)) => a.is_empty(),
+        _ => false,
+    })
 }
 
 fn is_empty(v: &Value) -> bool {

@@ -16,7 +16,40 @@ pub fn parse_ops(v: &Value) -> Result<json_patch::Patch, String> {
 /// # Errors
 /// An operation that does not apply (missing path, failed test), as a message.
 pub fn apply(doc: &mut Value, ops: &json_patch::Patch) -> Result<(), String> {
-    json_patch::patch(doc, ops).map_err(|e| e.to_string())
+    use json_patch::{AddOperation, Patch, PatchOperation};
+    if !ops
+        .0
+        .iter()
+        .any(|op| matches!(op, PatchOperation::Replace(_)))
+    {
+        return json_patch::patch(doc, ops).map_err(|e| e.to_string());
+    }
+    // kustomize's JSON patch library (evanphx/json-patch v4) lets `replace` set a key that a
+    // mapping does not have yet, as `add` would; RFC 6902 (and the crate) refuse it.
+    for op in &ops.0 {
+        let op = match op {
+            PatchOperation::Replace(r) if missing_key_of_object(doc, &r.path.to_string()) => {
+                PatchOperation::Add(AddOperation {
+                    path: r.path.clone(),
+                    value: r.value.clone(),
+                })
+            }
+            other => other.clone(),
+        };
+        json_patch::patch(doc, &Patch(vec![op])).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Whether `pointer` names a key that is absent from an existing mapping.
+fn missing_key_of_object(doc: &Value, pointer: &str) -> bool {
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let key = key.replace("~1", "/").replace("~0", "~");
+    doc.pointer(parent)
+        .and_then(Value::as_object)
+        .is_some_and(|m| !m.contains_key(&key))
 }
 
 #[cfg(test)]
@@ -44,8 +77,18 @@ mod tests {
                 Some(json!({"spec":{"c":[{"image":"a"}]}})),
             ),
             (
-                "replace missing fails",
+                "replace of a missing key adds it (evanphx/json-patch v4, kustomize's)",
                 json!([{"op":"replace","path":"/spec/missing","value":1}]),
+                Some(json!({"spec":{"c":[{"image":"a"}],"r":1,"missing":1}})),
+            ),
+            (
+                "replace past a list's end fails",
+                json!([{"op":"replace","path":"/spec/c/3","value":1}]),
+                None,
+            ),
+            (
+                "replace under a missing parent fails",
+                json!([{"op":"replace","path":"/nope/x","value":1}]),
                 None,
             ),
         ];
