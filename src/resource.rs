@@ -108,6 +108,9 @@ pub struct Resource {
     pub value: Value,
     /// Where it came from.
     pub origin: Origin,
+    /// JSON pointers of mapping values written blank in the source (see
+    /// [`yaml::Document::blank_nulls`]).
+    pub blank_nulls: Vec<String>,
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -121,7 +124,11 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 impl Resource {
     /// Wraps a value with an origin.
     pub fn new(value: Value, origin: Origin) -> Self {
-        Resource { value, origin }
+        Resource {
+            value,
+            origin,
+            blank_nulls: Vec::new(),
+        }
     }
 
     /// `apiVersion`, empty when absent.
@@ -233,7 +240,11 @@ pub fn resources_from_docs(docs: Vec<yaml::Document>, file: &Path) -> ResourceLi
                     out.extend(items.into_iter().map(|i| Resource::new(i, origin.clone())));
                 }
             }
-            value => out.push(Resource::new(value, origin)),
+            value => {
+                let mut r = Resource::new(value, origin);
+                r.blank_nulls = doc.blank_nulls;
+                out.push(r);
+            }
         }
     }
     out

@@ -97,6 +97,9 @@ pub struct Document {
     pub index: usize,
     /// Where the document's content starts.
     pub start: Pos,
+    /// JSON pointers of mapping values written blank (`key:` with nothing after it), which kyaml
+    /// drops when it merges a patch into the document (an explicit `null` or `~` it keeps).
+    pub blank_nulls: Vec<String>,
 }
 
 /// A YAML text that could not be read.
@@ -520,6 +523,7 @@ fn read_stream_into(
                     locations: b.locations,
                     index,
                     start: b.doc_start,
+                    blank_nulls: b.blank_nulls,
                 });
             }
             other => builder.event(other, &span)?,
@@ -540,6 +544,7 @@ pub fn parse_document(text: &str) -> Result<Document, YamlError> {
         locations: Locations::default(),
         index: 0,
         start: Pos { line: 1, col: 1 },
+        blank_nulls: Vec::new(),
     }))
 }
 
@@ -589,6 +594,8 @@ struct Builder {
     untracked: bool,
     stack: Vec<Frame>,
     root: Option<Value>,
+    /// See [`Document::blank_nulls`].
+    blank_nulls: Vec<String>,
     locations: Locations,
     /// Anchored values with their node counts (what an alias to them costs).
     anchors: HashMap<usize, (Value, usize)>,
@@ -614,6 +621,26 @@ fn escape_pointer_token(s: &str) -> String {
 
 impl Builder {
     /// The pointer the next node will have, or `None` when the next scalar is a mapping key.
+    /// The JSON pointer of the node being read, from the open frames (works untracked too).
+    fn path_here(&self) -> String {
+        let mut out = String::new();
+        for f in &self.stack {
+            match f {
+                Frame::Seq { items, .. } => {
+                    out.push('/');
+                    out.push_str(&items.len().to_string());
+                }
+                Frame::Map { key, .. } => {
+                    if let Some((k, _)) = key {
+                        out.push('/');
+                        out.push_str(&escape_pointer_token(k));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn next_pointer(&self) -> Option<String> {
         if self.untracked {
             return match self.stack.last() {
@@ -725,6 +752,15 @@ impl Builder {
                         Ok(())
                     }
                     Some(pointer) => {
+                        // The parser reports a blank value as an empty span (its text is `~`).
+                        if span.start.index() == span.end.index()
+                            && tag.is_none()
+                            && style == ScalarStyle::Plain
+                            && matches!(self.stack.last(), Some(Frame::Map { .. }))
+                        {
+                            let at = self.path_here();
+                            self.blank_nulls.push(at);
+                        }
                         let tag_suffix = tag.as_ref().map(|t| t.suffix().to_string());
                         let value = resolve_scalar(&text, style, tag_suffix.as_deref());
                         if !self.untracked {
@@ -2071,6 +2107,17 @@ mod tests {
             emit(&doc.value),
             "a: \"2024-01-01T00:00:00Z\"\nb: \"2024-01-01\"\nc: hi\nd: 1999-13-45\n"
         );
+    }
+
+    #[test]
+    fn blank_mapping_values_are_recorded_in_both_modes() {
+        let text = "a:\nb: null\nc:\n  d:\n  e: [~, ]\nf:\n- g:\n";
+        for docs in [
+            parse_stream(text).unwrap(),
+            parse_stream_untracked(text).unwrap(),
+        ] {
+            assert_eq!(docs[0].blank_nulls, ["/a", "/c/d", "/f/0/g"]);
+        }
     }
 
     #[test]

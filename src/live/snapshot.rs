@@ -158,6 +158,7 @@ fn parse_file(text: &str, file: &Path, lean: bool) -> Result<Vec<Resource>, Load
                 locations: Locations::default(),
                 index: 0,
                 start: Pos::default(),
+                blank_nulls: Vec::new(),
             }]
         })
     } else {

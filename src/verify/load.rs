@@ -192,6 +192,7 @@ impl Ctx<'_> {
                         locations: Locations::default(),
                         index: 0,
                         start: Pos { line: 1, col: 1 },
+                        blank_nulls: Vec::new(),
                     }
                 } else {
                     docs.swap_remove(0)

@@ -162,6 +162,7 @@ pub fn apply_with(
                     if !sel.matches(r) {
                         continue;
                     }
+                    drop_blank_nulls(r);
                     if strategic::merge_resource(&mut r.res.value, &doc, schema)
                         == strategic::Outcome::Delete
                     {
@@ -219,6 +220,7 @@ pub fn apply_with(
                 let mut doc = doc.clone();
                 strip_identity(&mut doc);
                 let i = matches[0];
+                drop_blank_nulls(&mut list.list[i]);
                 if opts.allow_name_change || opts.allow_kind_change {
                     list.list[i].store_previous_id();
                 }
@@ -229,6 +231,43 @@ pub fn apply_with(
                 }
             }
             Ok(())
+        }
+    }
+}
+
+/// kyaml drops the mapping values a resource's source wrote blank (`key:`) when it merges a
+/// strategic-merge patch into it, wherever they are reached through mappings (it keeps an
+/// explicit `null`).
+fn drop_blank_nulls(r: &mut KRes) {
+    if r.res.blank_nulls.is_empty() {
+        return;
+    }
+    for pointer in std::mem::take(&mut r.res.blank_nulls) {
+        let segs: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let Some((last, parents)) = segs.split_last() else {
+            continue;
+        };
+        let mut cur = &r.res.value;
+        let mut through_maps = true;
+        for seg in parents {
+            match cur.as_object().and_then(|m| m.get(seg)) {
+                Some(next) => cur = next,
+                None => {
+                    through_maps = false;
+                    break;
+                }
+            }
+        }
+        if !through_maps || !cur.get(last).is_some_and(Value::is_null) {
+            continue;
+        }
+        let parent = &pointer[..pointer.len() - pointer.rsplit('/').next().map_or(0, str::len) - 1];
+        if let Some(Value::Object(m)) = r.res.value.pointer_mut(parent) {
+            m.remove(last);
         }
     }
 }
