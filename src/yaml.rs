@@ -621,6 +621,30 @@ fn escape_pointer_token(s: &str) -> String {
 
 impl Builder {
     /// The pointer the next node will have, or `None` when the next scalar is a mapping key.
+    /// A blank mapping value (rare): remember where it is.
+    #[cold]
+    #[inline(never)]
+    fn record_blank(&mut self, style: ScalarStyle) {
+        if style == ScalarStyle::Plain && matches!(self.stack.last(), Some(Frame::Map { .. })) {
+            let at = self.path_here();
+            self.blank_nulls.push(at);
+        }
+    }
+
+    /// A block scalar in a text that ends without a line break: if it runs to the end, it has
+    /// no final newline.
+    #[cold]
+    #[inline(never)]
+    fn trim_block_at_eof(&self, text: &mut std::borrow::Cow<'_, str>, span: &Span) {
+        if self
+            .eof_without_newline
+            .is_some_and(|n| span.end.index() >= n)
+            && text.ends_with('\n')
+        {
+            text.to_mut().pop();
+        }
+    }
+
     /// The JSON pointer of the node being read, from the open frames (works untracked too).
     fn path_here(&self) -> String {
         let mut out = String::new();
@@ -675,13 +699,10 @@ impl Builder {
             Event::Scalar(mut text, style, anchor, tag) => {
                 // `key: |` whose content ends the file with no line break: YAML (and go-yaml)
                 // keeps no final newline; the parser reports one.
-                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
-                    && self
-                        .eof_without_newline
-                        .is_some_and(|n| span.end.index() >= n)
-                    && text.ends_with('\n')
+                if self.eof_without_newline.is_some()
+                    && matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
                 {
-                    text.to_mut().pop();
+                    self.trim_block_at_eof(&mut text, span);
                 }
                 match self.next_pointer() {
                     None => {
@@ -753,13 +774,8 @@ impl Builder {
                     }
                     Some(pointer) => {
                         // The parser reports a blank value as an empty span (its text is `~`).
-                        if span.start.index() == span.end.index()
-                            && tag.is_none()
-                            && style == ScalarStyle::Plain
-                            && matches!(self.stack.last(), Some(Frame::Map { .. }))
-                        {
-                            let at = self.path_here();
-                            self.blank_nulls.push(at);
+                        if span.start.index() == span.end.index() && tag.is_none() {
+                            self.record_blank(style);
                         }
                         let tag_suffix = tag.as_ref().map(|t| t.suffix().to_string());
                         let value = resolve_scalar(&text, style, tag_suffix.as_deref());
