@@ -194,6 +194,6 @@ impl Evidence {
         } else {
             self.to_json()
         };
-        fsutil::write_atomic(path, text.as_bytes())
+        fsutil::write_evidence(path, &text)
     }
 }

@@ -2,7 +2,7 @@
 
 use rollout::evidence::report::{self, Report};
 use rollout::exit::Outcome;
-use rollout::fsutil::write_atomic;
+use rollout::fsutil::write_evidence;
 
 use super::{CommandError, Output};
 use crate::cli::{EvidenceArgs, EvidenceFormat};
@@ -17,7 +17,7 @@ pub fn run(args: EvidenceArgs) -> Result<Output, CommandError> {
     let outcome = Outcome::from_findings(!r.complete());
     match args.out {
         Some(path) => {
-            write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+            write_evidence(&path, &text).map_err(|e| e.to_string())?;
             Ok(Output {
                 stdout: String::new(),
                 stderr: format!("wrote {}: {}\n", path.display(), r.summary()),

@@ -58,6 +58,11 @@ fn spec_root(spec: &Path) -> PathBuf {
     }
 }
 
+/// Takes the repository lock for a command that writes generated files under `root`.
+fn lock(root: &Path, what: &str) -> Result<rollout::fsutil::RepoLock, CommandError> {
+    Ok(rollout::fsutil::RepoLock::acquire(root, what)?)
+}
+
 /// One line per written or deleted file, then a count.
 fn summary(applied: &Applied, total: usize) -> String {
     let mut out = String::new();
@@ -66,6 +71,12 @@ fn summary(applied: &Applied, total: usize) -> String {
     }
     for p in &applied.deleted {
         out.push_str(&format!("deleted stale {}\n", p.display()));
+    }
+    for p in &applied.cleaned {
+        out.push_str(&format!(
+            "removed leftover temp file {} (from an interrupted run)\n",
+            p.display()
+        ));
     }
     let unchanged = total.saturating_sub(applied.written.len());
     out.push_str(&format!(

@@ -151,6 +151,7 @@ fn stale(code: &str, change: &Change, command: &str) -> Diagnostic {
         Change::Create { .. } => "is missing",
         Change::Update { .. } => "differs from what the spec gives",
         Change::Delete { .. } => "is stale (the spec no longer produces it)",
+        Change::Leftover { .. } => "is a temp file left by an interrupted run",
     };
     let path = change.path();
     Diagnostic::error(code, format!("{} {what}", path.display()))
