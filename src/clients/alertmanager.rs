@@ -121,7 +121,7 @@ fn parse_body<T: for<'de> Deserialize<'de>>(
     expect_status(what, resp, 200)?;
     serde_json::from_str(&resp.body).map_err(|e| AlertmanagerError::BadBody {
         what,
-        message: format!("{e}: {}", resp.body.chars().take(200).collect::<String>()),
+        message: format!("{e}: {}", crate::clients::http::reason(&resp.body)),
     })
 }
 
@@ -146,7 +146,7 @@ pub fn parse_silence_created(resp: &Response) -> Result<String, AlertmanagerErro
         .map(str::to_string)
         .ok_or_else(|| AlertmanagerError::BadBody {
             what: WHAT,
-            message: resp.body.clone(),
+            message: crate::clients::http::reason(&resp.body),
         })
 }
 
