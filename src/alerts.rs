@@ -380,6 +380,7 @@ fn after(t: jiff::Timestamp, d: Duration) -> jiff::Timestamp {
 /// alert is sent), the alerts rejected, or evidence that cannot be written. A read-back that does not
 /// confirm suppression is not an error: the report's `result` is `not-confirmed`.
 pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
+    crate::mask::register_url(&opts.am.alertmanager_url);
     let alerts = load_payloads(&opts.am.alerts_dir, &opts.am.environment)?;
     http::parse_base(&opts.am.alertmanager_url)?;
     let now = jiff::Timestamp::now();
@@ -403,7 +404,7 @@ pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
     let mut report = FireReport {
         kind: evidence::KIND_ALERTS_FIRE,
         schema_version: evidence::SCHEMA_VERSION,
-        alertmanager_url: opts.am.alertmanager_url.clone(),
+        alertmanager_url: crate::mask::url(&opts.am.alertmanager_url),
         environment: opts.am.environment.clone(),
         window: window_text(opts.window),
         dry_run: opts.am.dry_run,

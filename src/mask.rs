@@ -140,10 +140,12 @@ fn patterns() -> &'static [(Regex, &'static str)] {
             (r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]+@", "${1}***@"),
             // Authorization / cookie header values, as echoed by servers or proxies.
             (
-                r#"(?i)\b(authorization|proxy-authorization|cookie|set-cookie|x-auth-token|x-api-key)("?\s*[:=]\s*"?)(?:(bearer|basic|token)\s+)?[^"\s,;]+"#,
+                r#"(?i)\b(authorization|proxy-authorization|cookie|set-cookie|x-auth-token|x-api-key)(\\?"?\s*[:=]\s*\\?"?)(?:(bearer|basic|token)\s+)?(?:\\.|[^"\s,;\\])+"#,
                 "${1}${2}${3} ***",
             ),
-            (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}", "${1} ***"),
+            // A credential after Bearer/Basic, JSON escapes (`\"`, `\\`) included.
+            (r#"\b([Bb]earer|BEARER)\s+(?:\\.|[^\s"\\,;]){8,}"#, "${1} ***"),
+            (r"\b(Basic)\s+[A-Za-z0-9+/]{8,}={0,2}", "${1} ***"),
         ]
         .into_iter()
         .map(|(r, w)| (Regex::new(r).expect("built-in mask pattern compiles"), w))

@@ -172,6 +172,7 @@ pub fn run(opts: &SyncOptions, progress: &mut dyn FnMut(&Event)) -> Result<SyncR
 /// The shared executor for Argo CD at `server` (see [`api::server_url`]): TLS verified unless
 /// `insecure`, 10 s to connect, each request bounded by the caller.
 fn connect(server: &str, insecure: bool) -> Result<Executor, CallError> {
+    crate::mask::register_url(server);
     let server = api::server_url(server)?;
     let config = Config {
         timeout: None,
