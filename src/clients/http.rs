@@ -470,7 +470,14 @@ impl Executor {
         let at = now_rfc3339();
         let result = self.fetch(req, None).await;
         let (status, response_body) = match &result {
-            Ok(resp) => (Some(resp.status), resp.body_json()),
+            // A body that is not JSON (an HTML error page, garbage) is recorded as one safe line.
+            Ok(resp) => (
+                Some(resp.status),
+                match resp.body_json() {
+                    Value::String(_) => Value::String(reason(&resp.body)),
+                    v => v,
+                },
+            ),
             Err(HttpError::Unreachable { reason, .. }) => {
                 (None, Value::String(format!("no response: {reason}")))
             }
