@@ -438,3 +438,51 @@ fn issue_11_concurrent_writers_are_serialised_by_the_repository_lock() {
     let (code, _, stderr) = run(&repo, &["generate"]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// Issue 11: `generate` killed at any moment leaves an overlay whose kustomization names only files
+/// that exist (the files it names are written first), and the next run cleans up its temp files.
+#[test]
+fn issue_11_a_killed_generate_never_leaves_a_kustomization_naming_a_missing_file() {
+    let repo = TempRepo::new();
+    let bin = assert_cmd::cargo::cargo_bin!("rollout");
+    for i in 0..40u64 {
+        std::fs::remove_dir_all(repo.join("overlays/staging")).ok();
+        std::fs::remove_dir_all(repo.join("overlays/staging-rollback")).ok();
+        let mut child = std::process::Command::new(bin)
+            .arg("generate")
+            .current_dir(repo.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(500 * (i % 20)));
+        let _ = child.kill();
+        let _ = child.wait();
+        for dir in ["overlays/staging", "overlays/staging-rollback"] {
+            let k = repo.join(dir).join("kustomization.yaml");
+            let Ok(text) = std::fs::read_to_string(&k) else {
+                continue;
+            };
+            for line in text.lines() {
+                if let Some(p) = line.trim().strip_prefix("- path: ") {
+                    assert!(
+                        repo.join(dir).join(p).is_file(),
+                        "run {i}: {dir}/kustomization.yaml names {p}, which is missing"
+                    );
+                }
+            }
+        }
+    }
+    let (code, _, stderr) = run(&repo, &["generate"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, out, _) = run(&repo, &["generate", "--check"]);
+    assert_eq!(code, 0, "{out}");
+    for dir in ["overlays/staging", "overlays/staging-rollback"] {
+        let left: Vec<_> = std::fs::read_dir(repo.join(dir))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".rollout-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}

@@ -236,3 +236,28 @@ fn issue_11_verify_never_prints_secret_data_values() {
         assert!(all.contains("got a number"), "{format}:\n{all}");
     }
 }
+
+/// Issue 11: a FIFO or a device as input is refused by name (before it is opened: no hang).
+#[test]
+fn issue_11_inputs_that_are_not_regular_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+    for input in ["pipe.yaml", "zero.yaml"] {
+        let start = std::time::Instant::now();
+        let (code, _, stderr) = run(&[input], dir.path().to_str().unwrap());
+        assert_eq!(code, 2, "{input}: {stderr}");
+        assert!(
+            stderr.contains(input) && stderr.contains("not a regular file"),
+            "{stderr}"
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    }
+}

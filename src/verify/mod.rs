@@ -177,7 +177,7 @@ impl Sources {
         let text = self
             .texts
             .entry(path.to_path_buf())
-            .or_insert_with(|| std::fs::read_to_string(path).ok().map(Arc::from));
+            .or_insert_with(|| crate::fsutil::read_to_string(path).ok().map(Arc::from));
         text.as_ref()
             .and_then(|t| t.lines().nth(line - 1))
             .map(str::to_string)
