@@ -103,7 +103,7 @@ pub enum AlertsError {
         source: AlertmanagerError,
     },
     #[error(
-        "silence {id} is {state}, not active, after {waited:?}; it was expired and no alert was sent"
+        "silence {id} is {state}, not active, after {}; it was expired and no alert was sent", crate::duration::format(*.waited)
     )]
     SilenceNotActive {
         id: String,

@@ -21,7 +21,7 @@ pub fn parse(s: &str) -> Result<Duration, String> {
 /// Prints a duration the way the flags take it: `8s`, `2m30s`, `1h`, `500ms` (rounded to the
 /// millisecond below a second, to the second above).
 pub fn format(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
+    if d < Duration::from_secs(1) && d.as_millis() > 0 {
         return format!("{}ms", d.as_millis());
     }
     let total = d.as_secs() + u64::from(d.subsec_millis() >= 500);
@@ -49,6 +49,7 @@ mod tests {
         assert_eq!(format(Duration::from_secs(150)), "2m30s");
         assert_eq!(format(Duration::from_secs(3600)), "1h");
         assert_eq!(format(Duration::from_millis(500)), "500ms");
+        assert_eq!(format(Duration::ZERO), "0s");
         assert_eq!(format(Duration::from_secs(5400)), "1h30m");
         for d in ["8s", "2m30s", "1h", "500ms"] {
             assert_eq!(format(parse(d).unwrap()), d);

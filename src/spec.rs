@@ -534,6 +534,16 @@ fn outputs(spec: &Spec) -> Vec<Output> {
             owner: format!("environment `{env}` (its Applications)"),
             pointer: pointer.clone(),
         });
+        // Application names share one namespace in Argo CD: `<namespace>-<env>[-rollback]`.
+        let ns = &spec.environments[env].namespace;
+        for (suffix, what) in [("", "Application"), ("-rollback", "rollback Application")] {
+            out.push(Output {
+                path: PathBuf::from(format!("Argo CD Application {ns}-{env}{suffix}")),
+                dir: false,
+                owner: format!("environment `{env}` (its {what})"),
+                pointer: pointer.clone(),
+            });
+        }
     }
     for (i, svc) in spec.services.iter().enumerate() {
         let pointer = format!("/services/{i}/name");
@@ -645,6 +655,22 @@ mod tests {
         );
         let e = err(&text);
         assert!(e.contains("values-auth-staging.yaml"), "{e}");
+    }
+
+    #[test]
+    fn issue_11_two_environments_naming_one_argo_cd_application_are_a_spec_error() {
+        let staging = GOOD.find("  staging:\n").unwrap();
+        let block_end = GOOD[staging..].find("\nservices:").unwrap() + staging;
+        let block = &GOOD[staging..block_end];
+        let one = block
+            .replacen("  staging:", "  b:", 1)
+            .replace("namespace: media", "namespace: x-a");
+        let two = block
+            .replacen("  staging:", "  a-b:", 1)
+            .replace("namespace: media", "namespace: x");
+        let text = format!("{}\n{one}\n{two}{}", &GOOD[..block_end], &GOOD[block_end..]);
+        let e = err(&text);
+        assert!(e.contains("Argo CD Application x-a-b"), "{e}");
     }
 
     #[test]

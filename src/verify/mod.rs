@@ -392,6 +392,8 @@ impl Ctx<'_> {
 
     /// Validates one Kubernetes object against the first schema that knows its kind.
     fn check_object(&mut self, obj: &Obj) -> Result<(), VerifyError> {
+        // Whatever is reported about a Secret (a duplicate key, a type), its values stay masked.
+        register_secret_values(&obj.value);
         let label = label(&obj.value);
         let api_version = obj.value.get("apiVersion").and_then(Value::as_str);
         let kind = obj.value.get("kind").and_then(Value::as_str);
@@ -410,7 +412,6 @@ impl Ctx<'_> {
         };
         let gvk = Gvk::from_api_version(api_version, kind);
         if let Some(found) = self.schema_violations(&gvk, &obj.value)? {
-            register_secret_values(&obj.value);
             self.violations_to_diagnostics(
                 &obj.value,
                 found,
