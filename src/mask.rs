@@ -20,15 +20,44 @@ pub const MASK: &str = "***";
 /// are still masked where they are known to be secret (Secret data in a diff).
 pub const MIN_SCRUB_LEN: usize = 4;
 
-fn registry() -> &'static Mutex<Vec<String>> {
-    static R: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
-    R.get_or_init(|| Mutex::new(Vec::new()))
+/// The registered values, and one matcher for all of them (built when first needed after a
+/// change), so scrubbing is one pass over the text however many values there are.
+#[derive(Default)]
+struct Registry {
+    values: std::collections::HashSet<String>,
+    matcher: Option<Regex>,
 }
 
-fn add(list: &mut Vec<String>, v: String) {
-    if v.len() >= MIN_SCRUB_LEN && !v.contains(MASK) && !list.contains(&v) {
-        list.push(v);
+impl Registry {
+    fn add(&mut self, v: String) {
+        if v.len() >= MIN_SCRUB_LEN && !v.contains(MASK) && self.values.insert(v) {
+            self.matcher = None;
+        }
     }
+
+    fn matcher(&mut self) -> Option<&Regex> {
+        if self.matcher.is_none() && !self.values.is_empty() {
+            let mut all: Vec<&String> = self.values.iter().collect();
+            // Longest first: leftmost-first matching then masks a value whole before any shorter
+            // one inside it.
+            all.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+            let pattern = all
+                .iter()
+                .map(|v| regex::escape(v))
+                .collect::<Vec<_>>()
+                .join("|");
+            self.matcher = regex::RegexBuilder::new(&pattern)
+                .size_limit(256 << 20)
+                .build()
+                .ok();
+        }
+        self.matcher.as_ref()
+    }
+}
+
+fn registry() -> &'static Mutex<Registry> {
+    static R: OnceLock<Mutex<Registry>> = OnceLock::new();
+    R.get_or_init(|| Mutex::new(Registry::default()))
 }
 
 /// JSON string escaping without the quotes (`a"b\c` → `a\"b\\c`).
@@ -93,12 +122,10 @@ pub fn register(value: &str) {
     if v.len() < MIN_SCRUB_LEN {
         return;
     }
-    let mut list = registry().lock().unwrap_or_else(|p| p.into_inner());
+    let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
     for e in encodings(v) {
-        add(&mut list, e);
+        reg.add(e);
     }
-    // Longest first, so a value is masked whole before any shorter one inside it.
-    list.sort_by_key(|s| std::cmp::Reverse(s.len()));
 }
 
 /// Registers the value of a Secret's `data` entry as the API holds it (base64, maybe wrapped or
@@ -155,14 +182,23 @@ fn patterns() -> &'static [(Regex, &'static str)] {
 
 /// `text` with every registered secret, URL user-info and `Authorization` value masked.
 pub fn scrub(text: &str) -> Cow<'_, str> {
-    let list = registry().lock().unwrap_or_else(|p| p.into_inner());
+    let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
     let mut out: Cow<'_, str> = Cow::Borrowed(text);
-    for s in list.iter() {
-        if out.contains(s.as_str()) {
-            out = Cow::Owned(out.replace(s.as_str(), MASK));
+    if let Some(re) = reg.matcher() {
+        if re.is_match(text) {
+            out = Cow::Owned(re.replace_all(text, MASK).into_owned());
+        }
+    } else {
+        // The one matcher could not be built (too many values): one value at a time, longest first.
+        let mut all: Vec<&String> = reg.values.iter().collect();
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for s in all {
+            if out.contains(s.as_str()) {
+                out = Cow::Owned(out.replace(s.as_str(), MASK));
+            }
         }
     }
-    drop(list);
+    drop(reg);
     for (re, with) in patterns() {
         if re.is_match(&out) {
             out = Cow::Owned(re.replace_all(&out, *with).replace("  ***", " ***"));
