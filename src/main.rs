@@ -21,7 +21,11 @@ fn main() -> ExitCode {
     let code = match result {
         Ok(out) => {
             // The masking layer: nothing reaches the terminal without going through it.
-            let stdout = rollout::mask::scrub(&out.stdout);
+            let stdout = if out.verbatim {
+                rollout::mask::scrub_registered(&out.stdout)
+            } else {
+                rollout::mask::scrub(&out.stdout)
+            };
             let stderr = rollout::mask::scrub(&out.stderr);
             if let Err(e) = write_all(&stdout, &stderr)
                 && e.kind() != std::io::ErrorKind::BrokenPipe

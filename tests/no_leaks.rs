@@ -240,3 +240,24 @@ fn issue_11_alerts_never_show_the_url_password() {
     assert_eq!(out.status.code(), Some(2));
     assert_no_leak("alerts quiet", &outputs(work.path(), &out), &[PASSWORD]);
 }
+
+/// The masking layer never alters `render`'s stdout, which is the user's own data reproduced
+/// byte for byte (kubectl parity): a URL with user-info in a manifest stays as written.
+#[test]
+fn issue_11_render_output_is_verbatim() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("kustomization.yaml"),
+        "resources: [cm.yaml]\n",
+    )
+    .unwrap();
+    let url = "https://bot:pw12345@git.example/x.git";
+    std::fs::write(
+        work.path().join("cm.yaml"),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata:\n  repo: {url}\n"),
+    )
+    .unwrap();
+    let out = rollout(work.path()).args(["render", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(url));
+}

@@ -31,12 +31,14 @@ pub fn run(args: EvidenceArgs) -> Result<Output, CommandError> {
                 stdout: String::new(),
                 stderr: format!("wrote {}: {}\n", path.display(), r.summary()),
                 outcome,
+                verbatim: false,
             })
         }
         None => Ok(Output {
             stdout: text,
             stderr: format!("{}\n", r.summary()),
             outcome,
+            verbatim: false,
         }),
     }
 }

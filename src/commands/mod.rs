@@ -28,6 +28,10 @@ pub struct Output {
     pub stdout: String,
     pub stderr: String,
     pub outcome: Outcome,
+    /// stdout is the user's own data reproduced (a rendered build): only registered secrets are
+    /// masked there, not text that merely looks like a credential (a URL with user-info in a
+    /// manifest), so `render` stays byte-for-byte what `kubectl kustomize` prints.
+    pub verbatim: bool,
 }
 
 /// Any error a command can end with: printed as `error: ...` with its causes, exit 2.

@@ -77,6 +77,7 @@ pub(crate) fn finish(report: SyncReport, a: &ArgoArgs) -> Result<Output, Command
         stdout: report.summary(),
         stderr,
         outcome: Outcome::from_findings(report.failure.is_some()),
+        verbatim: false,
     })
 }
 
