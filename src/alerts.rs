@@ -103,7 +103,7 @@ pub enum AlertsError {
         source: AlertmanagerError,
     },
     #[error(
-        "silence {id} is {state}, not active, after {waited:?}; it was expired and no alert was sent"
+        "silence {id} is {state}, not active, after {}; it was expired and no alert was sent", crate::duration::format(*.waited)
     )]
     SilenceNotActive {
         id: String,
@@ -122,10 +122,6 @@ pub enum AlertsError {
         #[source]
         source: AlertmanagerError,
     },
-    #[error(
-        "no silence to expire: pass --silence-id or run `rollout alerts fire` first ({0} not found)"
-    )]
-    NoSilence(PathBuf),
     #[error("{path}: not an alerts-fire evidence file: {reason}")]
     FireEvidence { path: PathBuf, reason: String },
     #[error("cannot write evidence: {0}")]
@@ -384,6 +380,7 @@ fn after(t: jiff::Timestamp, d: Duration) -> jiff::Timestamp {
 /// alert is sent), the alerts rejected, or evidence that cannot be written. A read-back that does not
 /// confirm suppression is not an error: the report's `result` is `not-confirmed`.
 pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
+    crate::mask::register_url(&opts.am.alertmanager_url);
     let alerts = load_payloads(&opts.am.alerts_dir, &opts.am.environment)?;
     http::parse_base(&opts.am.alertmanager_url)?;
     let now = jiff::Timestamp::now();
@@ -407,7 +404,7 @@ pub fn fire(opts: &FireOptions) -> Result<FireReport, AlertsError> {
     let mut report = FireReport {
         kind: evidence::KIND_ALERTS_FIRE,
         schema_version: evidence::SCHEMA_VERSION,
-        alertmanager_url: opts.am.alertmanager_url.clone(),
+        alertmanager_url: crate::mask::url(&opts.am.alertmanager_url),
         environment: opts.am.environment.clone(),
         window: window_text(opts.window),
         dry_run: opts.am.dry_run,
@@ -606,10 +603,11 @@ fn confirm(
 #[derive(Debug, Clone)]
 pub struct QuietOptions {
     pub am: AlertmanagerOptions,
-    /// The silence to expire; `None` = the one recorded in `fire_evidence`.
+    /// A silence to expire besides those found by their matchers.
     pub silence_id: Option<String>,
-    /// The `alerts fire` evidence to read (silence id, alerts and their startsAt).
-    pub fire_evidence: PathBuf,
+    /// An `alerts fire` evidence file whose silence is expired too (optional: our silences and
+    /// alerts are found in Alertmanager by their matchers).
+    pub fire_evidence: Option<PathBuf>,
 }
 
 /// The evidence record and result of [`quiet`].
@@ -620,7 +618,11 @@ pub struct QuietReport {
     pub schema_version: u32,
     pub alertmanager_url: String,
     pub environment: String,
+    /// The silences expired, comma-separated (empty when there was none).
     pub silence_id: String,
+    /// The silences expired: ours, found by their matchers (`synthetic="true"`, the environment,
+    /// `createdBy`), plus any named by `--silence-id` or the fire evidence.
+    pub silence_ids: Vec<String>,
     pub dry_run: bool,
     pub started_at: String,
     pub finished_at: String,
@@ -648,11 +650,9 @@ impl QuietReport {
     }
 }
 
-/// What `quiet` takes from the fire evidence.
+/// What `quiet` takes from the fire evidence: the silence it created.
 struct Fired {
     silence_id: Option<String>,
-    /// (labels, annotations, generatorURL, startsAt)
-    alerts: Vec<(SyntheticAlert, Option<String>)>,
 }
 
 fn read_fire_evidence(path: &Path) -> Result<Option<Fired>, AlertsError> {
@@ -672,75 +672,55 @@ fn read_fire_evidence(path: &Path) -> Result<Option<Fired>, AlertsError> {
         .pointer("/silence/id")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let mut alerts = Vec::new();
-    if v.get("alertsSent").and_then(Value::as_bool) == Some(true) {
-        for a in v
-            .get("alerts")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let labels: BTreeMap<String, String> =
-                serde_json::from_value(a.get("labels").cloned().unwrap_or_default())
-                    .map_err(|e| bad(format!("alert labels: {e}")))?;
-            alerts.push((
-                SyntheticAlert {
-                    file: path.display().to_string(),
-                    labels,
-                    annotations: a.get("annotations").cloned(),
-                    generator_url: a
-                        .get("generatorURL")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                },
-                a.get("startsAt")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-            ));
-        }
-    }
-    Ok(Some(Fired { silence_id, alerts }))
+    Ok(Some(Fired { silence_id }))
 }
 
-/// Resolves the synthetic alerts (`endsAt` = now), confirms Alertmanager no longer lists them, then
-/// expires the silence and confirms it is expired. Evidence is written before returning.
+/// Finds our silences and synthetic alerts in Alertmanager by their matchers and labels
+/// (`synthetic="true"`, the environment, `createdBy: rollout`), so it works after an interrupted
+/// `fire`, from another machine and after an Alertmanager restart; resolves the alerts (`endsAt` =
+/// now), confirms Alertmanager no longer lists them, then expires each silence and confirms it is
+/// expired. Evidence is written before returning.
 ///
 /// # Errors
-/// No silence id, invalid payloads or fire evidence, Alertmanager unreachable or rejecting a request, or
+/// Invalid payloads or fire evidence, Alertmanager unreachable or rejecting a request, or
 /// evidence that cannot be written. Alerts still listed or a silence not expired are not errors: the
 /// report's `result` is `not-quiet`.
 pub fn quiet(opts: &QuietOptions) -> Result<QuietReport, AlertsError> {
-    let fired = read_fire_evidence(&opts.fire_evidence)?;
-    let silence_id = opts
-        .silence_id
-        .clone()
-        .or_else(|| fired.as_ref().and_then(|f| f.silence_id.clone()))
-        .ok_or_else(|| AlertsError::NoSilence(opts.fire_evidence.clone()))?;
-    let alerts: Vec<(SyntheticAlert, Option<String>)> = match fired {
-        Some(f) if !f.alerts.is_empty() => f.alerts,
-        _ => load_payloads(&opts.am.alerts_dir, &opts.am.environment)?
-            .into_iter()
-            .map(|a| (a, None))
-            .collect(),
+    let fired = match &opts.fire_evidence {
+        Some(p) => {
+            let f = read_fire_evidence(p)?;
+            if f.is_none() {
+                return Err(AlertsError::FireEvidence {
+                    path: p.clone(),
+                    reason: "no such file".into(),
+                });
+            }
+            f
+        }
+        None => None,
     };
+    let mut named: Vec<String> = opts.silence_id.iter().cloned().collect();
+    if let Some(id) = fired.as_ref().and_then(|f| f.silence_id.clone())
+        && !named.contains(&id)
+    {
+        named.push(id);
+    }
     http::parse_base(&opts.am.alertmanager_url)?;
+    crate::mask::register_url(&opts.am.alertmanager_url);
     let now = http::now_rfc3339();
-    let resolved: Vec<Value> = alerts
-        .iter()
-        .map(|(a, starts)| a.postable(starts.as_deref().unwrap_or(&now), &now))
-        .collect();
     let mut report = QuietReport {
         kind: evidence::KIND_ALERTS_QUIET,
         schema_version: evidence::SCHEMA_VERSION,
-        alertmanager_url: opts.am.alertmanager_url.clone(),
+        alertmanager_url: crate::mask::url(&opts.am.alertmanager_url),
         environment: opts.am.environment.clone(),
-        silence_id: silence_id.clone(),
+        silence_id: named.join(","),
+        silence_ids: named.clone(),
         dry_run: opts.am.dry_run,
         started_at: now.clone(),
         finished_at: String::new(),
         result: String::new(),
         error: None,
-        resolved_alerts: resolved,
+        resolved_alerts: Vec::new(),
         resolved_at: None,
         remaining_alerts: Vec::new(),
         silence_state: None,
@@ -749,14 +729,17 @@ pub fn quiet(opts: &QuietOptions) -> Result<QuietReport, AlertsError> {
         evidence_path: None,
     };
     if opts.am.dry_run {
+        // Nothing is sent, not even a lookup: show what the payloads would resolve.
+        report.resolved_alerts = load_payloads(&opts.am.alerts_dir, &opts.am.environment)?
+            .iter()
+            .map(|a| a.postable(&now, &now))
+            .collect();
         evidence::finish_dry_run(&mut report, opts.am.evidence.as_deref(), &[])
             .map_err(AlertsError::Evidence)?;
         return Ok(report);
     }
     let mut exec = Executor::new(&opts.am.alertmanager_url, opts.am.timeout)?;
-    let labels: Vec<BTreeMap<String, String>> =
-        alerts.iter().map(|(a, _)| a.labels.clone()).collect();
-    let outcome = http::block_on(quiet_steps(&mut exec, &labels, &mut report, opts))?;
+    let outcome = http::block_on(quiet_steps(&mut exec, named, &mut report, opts))?;
     report.exchanges = exec.exchanges;
     finish_sent(
         report,
@@ -766,9 +749,36 @@ pub fn quiet(opts: &QuietOptions) -> Result<QuietReport, AlertsError> {
     )
 }
 
+/// The `endsAt` that resolves an alert now: now, or just after its `startsAt` when the server's
+/// start is later than our (second-precision) now, which Alertmanager would reject.
+fn resolve_at(starts_at: &str, now: &str) -> String {
+    match (
+        starts_at.parse::<jiff::Timestamp>(),
+        now.parse::<jiff::Timestamp>(),
+    ) {
+        (Ok(start), Ok(n)) if start >= n => {
+            (start + jiff::SignedDuration::from_millis(1)).to_string()
+        }
+        _ => now.to_string(),
+    }
+}
+
+/// Whether a silence is one `alerts fire` made for `environment`: created by us, matching
+/// `synthetic="true"` and the environment exactly.
+fn is_our_silence(s: &am::GettableSilence, environment: &str) -> bool {
+    let has = |name: &str, value: &str| {
+        s.matchers
+            .iter()
+            .any(|m| m.name == name && m.value == value && !m.is_regex && m.is_equal)
+    };
+    s.created_by == CREATED_BY
+        && has(SYNTHETIC_LABEL, "true")
+        && has(ENVIRONMENT_LABEL, environment)
+}
+
 async fn quiet_steps(
     exec: &mut Executor,
-    labels: &[BTreeMap<String, String>],
+    named: Vec<String>,
     report: &mut QuietReport,
     opts: &QuietOptions,
 ) -> Result<(), AlertsError> {
@@ -780,7 +790,7 @@ async fn quiet_steps(
                 state: match &report.resolved_at {
                     None => "nothing was changed".to_string(),
                     Some(_) => format!(
-                        "the alerts were resolved but silence {} was not confirmed expired",
+                        "the alerts were resolved but the silences ({}) were not confirmed expired",
                         report.silence_id
                     ),
                 },
@@ -788,22 +798,75 @@ async fn quiet_steps(
             other => other,
         }
     };
-    // 1. resolve the alerts first, so no alert is ever active without the silence
-    let body = Value::Array(report.resolved_alerts.clone());
+    let env = opts.am.environment.as_str();
+    // 1. find our silences and alerts in Alertmanager by their matchers and labels
     let resp = exec
-        .send(&am::post_alerts_request(&body))
+        .send(&am::list_silences_request())
         .await
         .map_err(|e| fail(report, "unreachable", e.into()))?;
-    am::parse_alerts_posted(&resp)
+    let silences = am::parse_silences(&resp)
         .map_err(|source| fail(report, "failed", AlertsError::Api { source }))?;
+    let mut ids: Vec<String> = silences
+        .iter()
+        .filter(|s| s.status.state != "expired" && is_our_silence(s, env))
+        .map(|s| s.id.clone())
+        .collect();
+    for id in named {
+        let known = silences.iter().find(|s| s.id == id);
+        if known.is_none_or(|s| s.status.state != "expired") && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids.sort();
+    report.silence_id = ids.join(",");
+    report.silence_ids = ids.clone();
+    let filter = [(ENVIRONMENT_LABEL, env), (SYNTHETIC_LABEL, "true")];
+    let resp = exec
+        .send(&am::list_alerts_request(&filter))
+        .await
+        .map_err(|e| fail(report, "unreachable", e.into()))?;
+    let mut listed = am::parse_alerts(&resp)
+        .map_err(|source| fail(report, "failed", AlertsError::Api { source }))?;
+    listed.sort_by(|a, b| a.labels.cmp(&b.labels));
+    // 2. resolve them first, so no alert is ever active without the silence; endsAt to the
+    // millisecond, or Alertmanager sees an end before the start it recorded this second
+    let now = jiff::Timestamp::now()
+        .round(jiff::Unit::Millisecond)
+        .unwrap_or_else(|_| jiff::Timestamp::now())
+        .to_string();
+    report.resolved_alerts = listed
+        .iter()
+        .map(|a| {
+            SyntheticAlert {
+                file: String::new(),
+                labels: a.labels.clone(),
+                annotations: (!a.annotations.is_empty()).then(|| json!(a.annotations)),
+                generator_url: (!a.generator_url.is_empty()).then(|| a.generator_url.clone()),
+            }
+            .postable(
+                if a.starts_at.is_empty() {
+                    &now
+                } else {
+                    &a.starts_at
+                },
+                &resolve_at(&a.starts_at, &now),
+            )
+        })
+        .collect();
+    let labels: Vec<BTreeMap<String, String>> = listed.into_iter().map(|a| a.labels).collect();
+    if !report.resolved_alerts.is_empty() {
+        let body = Value::Array(report.resolved_alerts.clone());
+        let resp = exec
+            .send(&am::post_alerts_request(&body))
+            .await
+            .map_err(|e| fail(report, "unreachable", e.into()))?;
+        am::parse_alerts_posted(&resp)
+            .map_err(|source| fail(report, "failed", AlertsError::Api { source }))?;
+    }
     report.resolved_at = Some(http::now_rfc3339());
-    // 2. confirm Alertmanager no longer lists them
-    let filter = [
-        (ENVIRONMENT_LABEL, opts.am.environment.as_str()),
-        (SYNTHETIC_LABEL, "true"),
-    ];
+    // 3. confirm Alertmanager no longer lists them
     let deadline = tokio::time::Instant::now() + opts.am.confirm_timeout;
-    loop {
+    while !labels.is_empty() {
         let resp = exec
             .send(&am::list_alerts_request(&filter))
             .await
@@ -820,26 +883,43 @@ async fn quiet_steps(
         }
         tokio::time::sleep(POLL_EVERY).await;
     }
-    // 3. expire the silence and read it back
-    let id = report.silence_id.clone();
-    let resp = exec
-        .send(&am::expire_silence_request(&id))
-        .await
-        .map_err(|e| fail(report, "unreachable", e.into()))?;
-    let expire_result = am::parse_silence_expired(&resp);
-    let resp = exec
-        .send(&am::get_silence_request(&id))
-        .await
-        .map_err(|e| fail(report, "unreachable", e.into()))?;
-    let silence = am::parse_silence(&resp)
-        .map_err(|source| fail(report, "failed", AlertsError::Api { source }))?;
-    report.silence_state = Some(silence.status.state.clone());
-    if silence.status.state == "expired" {
-        report.silence_expired_at = Some(http::now_rfc3339());
-    } else if let Err(source) = expire_result {
-        return Err(fail(report, "failed", AlertsError::Api { source }));
+    // 4. expire each silence and read it back
+    let mut all_expired = true;
+    let mut states = Vec::new();
+    for id in &ids {
+        let resp = exec
+            .send(&am::expire_silence_request(id))
+            .await
+            .map_err(|e| fail(report, "unreachable", e.into()))?;
+        let expire_result = am::parse_silence_expired(&resp);
+        let resp = exec
+            .send(&am::get_silence_request(id))
+            .await
+            .map_err(|e| fail(report, "unreachable", e.into()))?;
+        let silence = am::parse_silence(&resp)
+            .map_err(|source| fail(report, "failed", AlertsError::Api { source }))?;
+        if silence.status.state != "expired" {
+            all_expired = false;
+            if let Err(source) = expire_result {
+                return Err(fail(report, "failed", AlertsError::Api { source }));
+            }
+        }
+        states.push(silence.status.state);
     }
-    report.result = if report.remaining_alerts.is_empty() && silence.status.state == "expired" {
+    report.silence_state = Some(if ids.is_empty() {
+        "none found".to_string()
+    } else if all_expired {
+        "expired".to_string()
+    } else {
+        states
+            .into_iter()
+            .find(|s| s != "expired")
+            .unwrap_or_default()
+    });
+    if all_expired && !ids.is_empty() {
+        report.silence_expired_at = Some(http::now_rfc3339());
+    }
+    report.result = if report.remaining_alerts.is_empty() && all_expired {
         "quiet"
     } else {
         "not-quiet"
@@ -914,10 +994,15 @@ pub fn render_quiet_text(r: &QuietReport) -> String {
     let mut out = String::new();
     if r.dry_run {
         out.push_str(&format!(
-            "dry run: would resolve {} alert(s) (endsAt {}) and expire silence {}\n",
+            "dry run: would resolve the synthetic alerts Alertmanager lists ({} in alerts/, endsAt {}) and expire our silences for {}{}\n",
             r.resolved_alerts.len(),
             r.started_at,
-            r.silence_id
+            r.environment,
+            if r.silence_id.is_empty() {
+                String::new()
+            } else {
+                format!(" and {}", r.silence_id)
+            }
         ));
     } else {
         out.push_str(&format!(
@@ -926,11 +1011,15 @@ pub fn render_quiet_text(r: &QuietReport) -> String {
             r.resolved_at.as_deref().unwrap_or("(not resolved)"),
             r.remaining_alerts.len()
         ));
-        out.push_str(&format!(
-            "silence {} is {}\n",
-            r.silence_id,
-            r.silence_state.as_deref().unwrap_or("unknown")
-        ));
+        if r.silence_ids.is_empty() {
+            out.push_str("no silence of ours was found\n");
+        } else {
+            out.push_str(&format!(
+                "silence {} is {}\n",
+                r.silence_id,
+                r.silence_state.as_deref().unwrap_or("unknown")
+            ));
+        }
         out.push_str(&format!("result: {}\n", r.result));
     }
     if let Some(p) = &r.evidence_path {
@@ -1039,6 +1128,8 @@ mod tests {
         let a = alert("A");
         let listed = |state: &str, by: &[&str]| GettableAlert {
             labels: a.labels.clone(),
+            annotations: BTreeMap::new(),
+            generator_url: String::new(),
             fingerprint: String::new(),
             starts_at: String::new(),
             ends_at: String::new(),

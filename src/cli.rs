@@ -286,12 +286,12 @@ pub struct AlertsFireArgs {
 pub struct AlertsQuietArgs {
     #[command(flatten)]
     pub am: AlertmanagerArgs,
-    /// The silence to expire (default: the one in the fire evidence).
+    /// Also expire this silence (ours are found by their matchers).
     #[arg(long, value_name = "ID")]
     pub silence_id: Option<String>,
-    /// The `alerts fire` evidence to read.
-    #[arg(long, value_name = "FILE", default_value = "evidence/alerts-fire.json")]
-    pub fire_evidence: PathBuf,
+    /// Also expire the silence of this `alerts fire` evidence file.
+    #[arg(long, value_name = "FILE")]
+    pub fire_evidence: Option<PathBuf>,
 }
 
 /// `rollout evidence`.

@@ -224,6 +224,9 @@ pub fn dashboard_url(base: &str, url: &str) -> String {
 /// Invalid files, no URL or token, Grafana unreachable, a rejected push (one clear line per status),
 /// or evidence that cannot be written.
 pub fn push(opts: &PushOptions) -> Result<PushReport, PushOpError> {
+    if let Some(u) = &opts.grafana_url {
+        crate::mask::register_url(u);
+    }
     let started_at = http::now_rfc3339();
     let loaded = list_files(&opts.files)?
         .iter()
@@ -233,7 +236,7 @@ pub fn push(opts: &PushOptions) -> Result<PushReport, PushOpError> {
     let mut report = PushReport {
         kind: evidence::KIND_DASHBOARDS_PUSH,
         schema_version: evidence::SCHEMA_VERSION,
-        grafana_url: opts.grafana_url.clone(),
+        grafana_url: opts.grafana_url.as_deref().map(crate::mask::url),
         dry_run: opts.dry_run,
         started_at,
         finished_at: String::new(),

@@ -18,9 +18,43 @@ pub fn parse(s: &str) -> Result<Duration, String> {
     Duration::try_from(d).map_err(|_| bad())
 }
 
+/// Prints a duration the way the flags take it: `8s`, `2m30s`, `1h`, `500ms` (rounded to the
+/// millisecond below a second, to the second above).
+pub fn format(d: Duration) -> String {
+    if d < Duration::from_secs(1) && d.as_millis() > 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    let total = d.as_secs() + u64::from(d.subsec_millis() >= 500);
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue_11_durations_print_as_the_flags_take_them() {
+        assert_eq!(format(Duration::from_nanos(7_999_844_871)), "8s");
+        assert_eq!(format(Duration::from_secs(150)), "2m30s");
+        assert_eq!(format(Duration::from_secs(3600)), "1h");
+        assert_eq!(format(Duration::from_millis(500)), "500ms");
+        assert_eq!(format(Duration::ZERO), "0s");
+        assert_eq!(format(Duration::from_secs(5400)), "1h30m");
+        for d in ["8s", "2m30s", "1h", "500ms"] {
+            assert_eq!(format(parse(d).unwrap()), d);
+        }
+    }
 
     #[test]
     fn durations_need_a_unit() {

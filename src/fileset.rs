@@ -57,6 +57,11 @@ pub enum Change {
         /// Contents on disk.
         old: String,
     },
+    /// A temp file (`.rollout-XXXXXX`) left by an interrupted run, next to files of the set.
+    Leftover {
+        /// Repo-relative path.
+        path: PathBuf,
+    },
 }
 
 impl Change {
@@ -65,7 +70,8 @@ impl Change {
         match self {
             Change::Create { path, .. }
             | Change::Update { path, .. }
-            | Change::Delete { path, .. } => path,
+            | Change::Delete { path, .. }
+            | Change::Leftover { path } => path,
         }
     }
 
@@ -73,6 +79,9 @@ impl Change {
     pub fn unified_diff(&self) -> String {
         let p = self.path().display().to_string();
         let (old, new, a, b) = match self {
+            Change::Leftover { .. } => {
+                return format!("leftover temp file {p} (from an interrupted run)\n");
+            }
             Change::Create { new, .. } => {
                 ("", new.as_str(), "/dev/null".to_string(), format!("b/{p}"))
             }
@@ -94,12 +103,22 @@ impl Change {
     }
 }
 
-/// Compares the set with the files under `root`.
+/// Compares the set with the files under `root`. Every path must stay inside `root` (symbolic links
+/// resolved); temp files of an interrupted run next to the set's files are listed as leftovers.
 ///
 /// # Errors
-/// When a file or owned directory exists but cannot be read.
+/// When a path leaves `root`, or a file or owned directory exists but cannot be read.
 pub fn plan(root: &Path, set: &FileSet) -> Result<Vec<Change>, FsError> {
+    for rel in set.files.keys().chain(&set.owned_dirs) {
+        fsutil::contained(root, rel)?;
+    }
     let mut changes = Vec::new();
+    let mut dirs: std::collections::BTreeSet<PathBuf> = set.owned_dirs.iter().cloned().collect();
+    for rel in set.files.keys() {
+        if let Some(d) = rel.parent() {
+            dirs.insert(d.to_path_buf());
+        }
+    }
     for (rel, new) in &set.files {
         let full = root.join(rel);
         match std::fs::read(&full) {
@@ -155,7 +174,23 @@ pub fn plan(root: &Path, set: &FileSet) -> Result<Vec<Change>, FsError> {
         stale.sort_by(|a, b| a.path().cmp(b.path()));
         changes.extend(stale);
     }
+    for dir in &dirs {
+        for leftover in fsutil::temp_leftovers(&root.join(dir)) {
+            if let Some(name) = leftover.file_name() {
+                changes.push(Change::Leftover {
+                    path: dir.join(name),
+                });
+            }
+        }
+    }
     Ok(changes)
+}
+
+/// Whether `path` is a kustomization file (what a reader opens first).
+fn is_kustomization(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| {
+        n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization"
+    })
 }
 
 /// What [`apply`] did.
@@ -165,17 +200,48 @@ pub struct Applied {
     pub written: Vec<PathBuf>,
     /// Stale files deleted.
     pub deleted: Vec<PathBuf>,
+    /// Leftover temp files of an interrupted run removed.
+    pub cleaned: Vec<PathBuf>,
 }
 
-/// Carries out planned changes under `root`: atomic writes, deletions of stale files.
+/// Carries out planned changes under `root`, in the order that keeps every state a reader can see
+/// buildable: first the files a kustomization names, then the kustomizations, then deletions of
+/// stale files (which the new kustomizations no longer name) and of leftover temp files. Each write is
+/// atomic. Call it holding the repository lock ([`fsutil::RepoLock`]).
 ///
 /// # Errors
-/// When a file cannot be written or deleted; earlier changes stay applied (each is atomic).
+/// When a path leaves `root` or a file cannot be written or deleted; earlier changes stay applied.
 pub fn apply(root: &Path, changes: &[Change]) -> Result<Applied, FsError> {
-    let mut applied = Applied::default();
     for change in changes {
+        fsutil::contained(root, change.path())?;
+    }
+    let rank = |c: &Change| match c {
+        Change::Create { path, .. } | Change::Update { path, .. } => {
+            usize::from(is_kustomization(path))
+        }
+        Change::Delete { .. } => 2,
+        Change::Leftover { .. } => 3,
+    };
+    let mut ordered: Vec<&Change> = changes.iter().collect();
+    ordered.sort_by_key(|c| rank(c));
+    let mut applied = Applied::default();
+    for change in ordered {
         let full = root.join(change.path());
         match change {
+            Change::Leftover { .. } => {
+                match std::fs::remove_file(&full) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(source) => {
+                        return Err(FsError {
+                            action: "cannot delete",
+                            path: full.clone(),
+                            source,
+                        });
+                    }
+                }
+                applied.cleaned.push(change.path().to_path_buf());
+            }
             Change::Create { new, .. } | Change::Update { new, .. } => {
                 if fsutil::write_atomic(&full, new.as_bytes())? == WriteResult::Written {
                     applied.written.push(change.path().to_path_buf());
@@ -236,6 +302,39 @@ mod tests {
         let applied = apply(root, &changes).unwrap();
         assert_eq!(applied.written.len(), 2);
         assert_eq!(applied.deleted, vec![PathBuf::from("o/stale.yaml")]);
+        assert!(plan(root, &set).unwrap().is_empty());
+    }
+
+    #[test]
+    fn issue_11_kustomization_is_written_after_the_files_it_names_and_leftovers_are_cleaned() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("o")).unwrap();
+        std::fs::write(root.join("o/.rollout-Ab12Cd"), "half").unwrap();
+        std::fs::write(root.join("o/.keep"), "").unwrap();
+        let mut set = FileSet {
+            owned_dirs: vec!["o".into()],
+            ..Default::default()
+        };
+        set.insert("o/kustomization.yaml", "patches: [{path: z.yaml}]\n".into());
+        set.insert("o/z.yaml", "z\n".into());
+        let changes = plan(root, &set).unwrap();
+        assert!(changes.contains(&Change::Leftover {
+            path: "o/.rollout-Ab12Cd".into()
+        }));
+        let applied = apply(root, &changes).unwrap();
+        assert_eq!(
+            applied.written,
+            vec![
+                PathBuf::from("o/z.yaml"),
+                PathBuf::from("o/kustomization.yaml")
+            ]
+        );
+        assert_eq!(applied.cleaned, vec![PathBuf::from("o/.rollout-Ab12Cd")]);
+        assert!(
+            root.join("o/.keep").exists(),
+            "foreign dotfiles are left alone"
+        );
         assert!(plan(root, &set).unwrap().is_empty());
     }
 }

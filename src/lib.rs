@@ -21,6 +21,7 @@ pub mod hydrate;
 pub mod kustomize;
 pub mod label_selector;
 pub mod live;
+pub mod mask;
 pub mod resource;
 pub mod schema;
 pub mod secret;

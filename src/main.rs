@@ -20,7 +20,14 @@ fn main() -> ExitCode {
     let result = commands::run(cli.command);
     let code = match result {
         Ok(out) => {
-            if let Err(e) = write_all(&out.stdout, &out.stderr)
+            // The masking layer: nothing reaches the terminal without going through it.
+            let stdout = if out.verbatim {
+                rollout::mask::scrub_registered(&out.stdout)
+            } else {
+                rollout::mask::scrub(&out.stdout)
+            };
+            let stderr = rollout::mask::scrub(&out.stderr);
+            if let Err(e) = write_all(&stdout, &stderr)
                 && e.kind() != std::io::ErrorKind::BrokenPipe
             {
                 eprintln!("error: cannot write output: {e}");
@@ -30,13 +37,13 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             let _ = std::io::stdout().flush();
-            let mut shown = err.to_string();
+            let mut shown = one_line(&err.to_string());
             eprintln!("error: {shown}");
             let mut source = std::error::Error::source(&*err);
             while let Some(s) = source {
                 // Many messages already end with their cause ("file:1:2: invalid YAML: ..."); print
                 // a cause only when it adds something.
-                let text = s.to_string();
+                let text = one_line(&s.to_string());
                 if !shown.contains(&text) {
                     eprintln!("  caused by: {text}");
                     shown = text;
@@ -47,6 +54,22 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code as u8)
+}
+
+/// An error message as printed: masked, with control bytes escaped (a multi-line message keeps its
+/// line breaks, each line indented as the causes are).
+fn one_line(message: &str) -> String {
+    let masked = rollout::mask::scrub(message);
+    let mut out = String::with_capacity(masked.len());
+    for c in masked.chars() {
+        match c {
+            '\n' => out.push('\n'),
+            '\t' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn write_all(stdout: &str, stderr: &str) -> std::io::Result<()> {

@@ -11,8 +11,12 @@ pub struct Secret(String);
 
 impl Secret {
     /// Wraps a secret value; surrounding whitespace (a trailing newline in a token file) is trimmed.
+    /// The value is registered with the masking layer ([`crate::mask`]), so it is scrubbed from
+    /// everything `rollout` prints or records, in every encoding.
     pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into().trim().to_string())
+        let v = value.into().trim().to_string();
+        crate::mask::register(&v);
+        Secret(v)
     }
 
     /// The secret value, for building an `Authorization` header. Never format it.

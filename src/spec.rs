@@ -334,6 +334,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
         }])
     })?;
     problems = reference_problems(&spec, &doc.locations);
+    problems.extend(path_problems(&spec, &doc.locations));
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.pos);
         return Err(invalid(problems));
@@ -472,9 +473,215 @@ fn reference_problems(spec: &Spec, loc: &Locations) -> Vec<Problem> {
     problems
 }
 
+/// Whether a spec-relative path stays inside the repository, lexically (no absolute path, no `..`
+/// above the spec's directory). Symbolic links are resolved when writing ([`fsutil::contained`]).
+fn stays_inside(p: &Path) -> bool {
+    use std::path::Component;
+    let mut depth: usize = 0;
+    for c in p.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir if depth > 0 => depth -= 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// One place `generate` or `hydrate` writes (or reads as its input, which must not be written).
+struct Output {
+    path: PathBuf,
+    /// A directory owned whole: nothing else may write inside it.
+    dir: bool,
+    /// Who writes it, for the message ("environment `base`").
+    owner: String,
+    /// Where in the spec it comes from.
+    pointer: String,
+}
+
+fn outputs(spec: &Spec) -> Vec<Output> {
+    use crate::generate::{overlay_dir, values::values_file};
+    let mut out = vec![Output {
+        path: PathBuf::from(crate::hydrate::BASE_DIR),
+        dir: true,
+        owner: format!(
+            "`rollout hydrate` (the hydrated base, {})",
+            crate::hydrate::BASE_DIR
+        ),
+        pointer: "/chart/path".into(),
+    }];
+    for env in spec.environments.keys() {
+        let pointer = format!("/environments/{env}");
+        for rollback in [false, true] {
+            out.push(Output {
+                path: overlay_dir(env, rollback),
+                dir: true,
+                owner: format!(
+                    "environment `{env}`{}",
+                    if rollback {
+                        " (its rollback overlay)"
+                    } else {
+                        ""
+                    }
+                ),
+                pointer: pointer.clone(),
+            });
+        }
+        out.push(Output {
+            path: PathBuf::from(format!("argocd/{env}")),
+            dir: true,
+            owner: format!("environment `{env}` (its Applications)"),
+            pointer: pointer.clone(),
+        });
+        // Application names share one namespace in Argo CD: `<namespace>-<env>[-rollback]`.
+        let ns = &spec.environments[env].namespace;
+        for (suffix, what) in [("", "Application"), ("-rollback", "rollback Application")] {
+            out.push(Output {
+                path: PathBuf::from(format!("Argo CD Application {ns}-{env}{suffix}")),
+                dir: false,
+                owner: format!("environment `{env}` (its {what})"),
+                pointer: pointer.clone(),
+            });
+        }
+    }
+    for (i, svc) in spec.services.iter().enumerate() {
+        let pointer = format!("/services/{i}/name");
+        out.push(Output {
+            path: spec.chart.values_path(&svc.name),
+            dir: false,
+            owner: format!("service `{}` (its base values file, an input)", svc.name),
+            pointer: pointer.clone(),
+        });
+        for env in spec.environments.keys() {
+            out.push(Output {
+                path: spec.chart.path.join(values_file(&svc.name, env)),
+                dir: false,
+                owner: format!("service `{}` in environment `{env}`", svc.name),
+                pointer: pointer.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Paths that leave the repository, and names whose outputs land on one path (an environment
+/// called `base`, `X` next to `X-rollback`, two values files with one name): each would overwrite
+/// or delete another's files.
+fn path_problems(spec: &Spec, loc: &Locations) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if !stays_inside(&spec.chart.path) {
+        problems.push(at(
+            loc,
+            "/chart/path",
+            format!(
+                "chart path `{}` leaves the repository: give a directory inside it, relative to the spec",
+                spec.chart.path.display()
+            ),
+        ));
+        return problems;
+    }
+    if let Some(v) = &spec.chart.values_file
+        && (!stays_inside(Path::new(v)) || v.contains('/'))
+    {
+        problems.push(at(
+            loc,
+            "/chart/valuesFile",
+            format!("values file `{v}` must be a file name inside the chart directory"),
+        ));
+        return problems;
+    }
+    let outs = outputs(spec);
+    let mut reported = HashSet::new();
+    for (j, b) in outs.iter().enumerate() {
+        for a in &outs[..j] {
+            if a.owner == b.owner {
+                continue;
+            }
+            let clash = a.path == b.path
+                || (a.dir && b.path.starts_with(&a.path))
+                || (b.dir && a.path.starts_with(&b.path));
+            if clash && reported.insert((a.owner.clone(), b.owner.clone())) {
+                let pos = loc
+                    .key(&b.pointer)
+                    .or_else(|| loc.nearest_value(&b.pointer))
+                    .unwrap_or(Pos { line: 1, col: 1 });
+                problems.push(Problem {
+                    pos,
+                    pointer: b.pointer.clone(),
+                    message: format!(
+                        "{} writes {}, which is also {}'s: the one would overwrite or delete the other's files; rename one of them",
+                        b.owner,
+                        b.path.display(),
+                        a.owner
+                    ),
+                });
+            }
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue_11_environment_names_that_collide_are_spec_errors() {
+        let base = GOOD.replace("environments:\n  staging:", "environments:\n  base:");
+        let e = err(&base.replace("      staging: \"1\"", "      base: \"1\""));
+        assert!(e.contains("environment `base` writes overlays/base"), "{e}");
+        assert!(e.contains("rollout.yaml:"), "{e}");
+
+        let staging = GOOD.find("  staging:\n").unwrap();
+        let block_end = GOOD[staging..].find("\nservices:").unwrap() + staging;
+        let block = &GOOD[staging..block_end];
+        let twin = block.replacen("  staging:", "  staging-rollback:", 1);
+        let text = format!("{}\n{}{}", &GOOD[..block_end], twin, &GOOD[block_end..]);
+        let e = err(&text);
+        assert!(
+            e.contains("environment `staging-rollback` writes overlays/staging-rollback, which is also environment `staging` (its rollback overlay)'s"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn issue_11_two_outputs_on_one_path_are_spec_errors() {
+        // `values-auth-staging.yaml` is both auth's staging values and service auth-staging's input.
+        let text = GOOD.replace("  - name: embedder\n", "  - name: auth-staging\n");
+        let text = text.replace(
+            "services: [auth, embedder]",
+            "services: [auth, auth-staging]",
+        );
+        let e = err(&text);
+        assert!(e.contains("values-auth-staging.yaml"), "{e}");
+    }
+
+    #[test]
+    fn issue_11_two_environments_naming_one_argo_cd_application_are_a_spec_error() {
+        let staging = GOOD.find("  staging:\n").unwrap();
+        let block_end = GOOD[staging..].find("\nservices:").unwrap() + staging;
+        let block = &GOOD[staging..block_end];
+        let one = block
+            .replacen("  staging:", "  b:", 1)
+            .replace("namespace: media", "namespace: x-a");
+        let two = block
+            .replacen("  staging:", "  a-b:", 1)
+            .replace("namespace: media", "namespace: x");
+        let text = format!("{}\n{one}\n{two}{}", &GOOD[..block_end], &GOOD[block_end..]);
+        let e = err(&text);
+        assert!(e.contains("Argo CD Application x-a-b"), "{e}");
+    }
+
+    #[test]
+    fn issue_11_chart_path_outside_the_repository_is_a_spec_error() {
+        for bad in ["../victim", "/tmp/victim", "charts/../../victim"] {
+            let text = GOOD.replace("path: charts/media-service", &format!("path: {bad}"));
+            let e = err(&text);
+            assert!(e.contains("leaves the repository"), "{bad}: {e}");
+            assert!(e.contains("rollout.yaml:"), "{e}");
+        }
+    }
 
     const GOOD: &str = include_str!("../rollout.yaml");
 

@@ -346,32 +346,80 @@ fn dry_run_sends_nothing_and_writes_no_evidence() {
     assert!(!work.path().join("evidence").exists());
 }
 
+/// Issue 11: `quiet` finds our silences and alerts in Alertmanager by their matchers, not in the
+/// previous evidence file: after a `fire` interrupted before its evidence was written (here: made
+/// by hand, as fire makes them), with a stale fire evidence naming an old silence, it expires the
+/// live silence and resolves the alerts; another environment's silence is left alone.
 #[test]
-fn quiet_reports_the_real_400_in_one_line() {
-    // fire evidence tampered with: an alert without labels, which Alertmanager rejects with 400
+fn issue_11_quiet_after_an_interrupted_fire_finds_our_silence_by_its_matchers() {
     let am = Alertmanager::start();
     let work = tempfile::tempdir().unwrap();
+    let now = jiff::Timestamp::now();
+    let later = now + jiff::SignedDuration::from_mins(5);
+    let silence = |env: &str| {
+        json!({
+            "matchers": [
+                {"name": "alertname", "value": "EmbedderErrors", "isRegex": false, "isEqual": true},
+                {"name": "environment", "value": env, "isRegex": false, "isEqual": true},
+                {"name": "synthetic", "value": "true", "isRegex": false, "isEqual": true}
+            ],
+            "startsAt": now.to_string(), "endsAt": later.to_string(),
+            "createdBy": "rollout", "comment": "rollout alerts fire: maintenance window"
+        })
+    };
+    let (status, body) = am.post("/api/v2/silences", &silence("staging"));
+    assert_eq!(status, 200, "{body}");
+    let ours: Value = serde_json::from_str(&body).unwrap();
+    let ours = ours["silenceID"].as_str().unwrap().to_string();
+    let (_, body) = am.post("/api/v2/silences", &silence("production"));
+    let theirs: Value = serde_json::from_str(&body).unwrap();
+    let theirs = theirs["silenceID"].as_str().unwrap().to_string();
+    let (status, body) = am.post(
+        "/api/v2/alerts",
+        &json!([{"labels": {"alertname": "EmbedderErrors", "environment": "staging", "synthetic": "true"},
+                 "startsAt": now.to_string(), "endsAt": later.to_string()}]),
+    );
+    assert_eq!(status, 200, "{body}");
+    // A stale fire evidence from an earlier run, naming a silence Alertmanager does not know.
     let fire_ev = work.path().join("evidence/alerts-fire.json");
     std::fs::create_dir_all(fire_ev.parent().unwrap()).unwrap();
     std::fs::write(
         &fire_ev,
-        r#"{"kind":"alerts-fire","schemaVersion":1,"silence":{"id":"0c9f7a7e-1f7e-4a53-9a44-2d1c7f0b2a11"},
-            "alertsSent":true,"alerts":[{"labels":{},"startsAt":"2026-11-27T10:00:00Z"}]}"#,
+        r#"{"kind":"alerts-fire","schemaVersion":1,"silence":{"id":"0c9f7a7e-1f7e-4a53-9a44-2d1c7f0b2a11"}}"#,
     )
     .unwrap();
     let ran = run(rollout(work.path()).args(am_args("quiet", &am.url)));
-    assert_eq!(ran.code, Some(2));
-    assert_eq!(
-        ran.stderr,
-        "error: alertmanager rejected the alerts (400): at least one label pair required\n"
-    );
+    assert_eq!(ran.code, Some(0), "{}\n{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("result: quiet"), "{}", ran.stdout);
     let quiet = read_json(&work.path().join("evidence/alerts-quiet.json"));
-    assert_eq!(quiet["result"], "failed");
-    assert_eq!(quiet["exchanges"][0]["status"], 400);
+    assert_eq!(quiet["silenceIds"], json!([ours.clone()]));
     assert_eq!(
-        quiet["exchanges"].as_array().unwrap().len(),
-        1,
-        "nothing after the rejected resolve"
+        am.get_json(&format!("/api/v2/silence/{ours}"))["status"]["state"],
+        "expired"
+    );
+    assert_eq!(
+        am.get_json(&format!("/api/v2/silence/{theirs}"))["status"]["state"],
+        "active",
+        "another environment's silence is not ours"
+    );
+    assert_eq!(
+        am.get_json("/api/v2/alerts?filter=synthetic%3D%22true%22"),
+        json!([])
+    );
+}
+
+/// Issue 11: after an Alertmanager restart (nothing of ours left), `quiet` says so and is quiet,
+/// instead of failing on a silence lookup of the previous evidence.
+#[test]
+fn issue_11_quiet_with_nothing_left_in_alertmanager_is_quiet() {
+    let am = Alertmanager::start();
+    let work = tempfile::tempdir().unwrap();
+    let ran = run(rollout(work.path()).args(am_args("quiet", &am.url)));
+    assert_eq!(ran.code, Some(0), "{}\n{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("no silence of ours was found"),
+        "{}",
+        ran.stdout
     );
 }
 

@@ -263,3 +263,62 @@ fn no_token_is_a_usage_error_and_dry_run_needs_none() {
     assert!(!stdout.contains(TOKEN));
     assert!(fake.finish().unwrap().is_empty());
 }
+
+/// Issue 11: a 302 to another place is not followed (a POST would become a GET and never arrive);
+/// the push fails saying so, and nothing reports "pushed".
+#[test]
+fn issue_11_a_redirected_push_is_not_followed_and_not_reported_as_pushed() {
+    let other = grafana::start(vec![]);
+    let fake = grafana::start(vec![Step::reply(
+        "POST",
+        "/api/dashboards/db",
+        support::fake_http::Reply::WithHeaders(
+            302,
+            vec![("Location", format!("{}/login", other.url))],
+            String::new(),
+        ),
+    )]);
+    let work = tempfile::tempdir().unwrap();
+    let run = push(work.path(), &fake.url, &[], &[dashboard()]);
+    assert_eq!(run.code, Some(2), "{}{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("pushed"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("redirected to") && run.stderr.contains("not followed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fake.finish().unwrap().len(), 1);
+    assert!(
+        other.finish().unwrap().is_empty(),
+        "nothing reached the redirect target"
+    );
+}
+
+/// Issue 11: a server error body that echoes the Authorization header, in HTML with control bytes,
+/// becomes one short line without the token; a password in --grafana-url never shows either.
+#[test]
+fn issue_11_server_error_bodies_are_one_scrubbed_line() {
+    let body = format!(
+        "<html><head><title>502 Bad Gateway</title></head><body>\x1b[31mAuthorization: Bearer {TOKEN}\r\n{}</body></html>",
+        "x".repeat(5000)
+    );
+    let fake = grafana::start(vec![Step::new("POST", "/api/dashboards/db", 400, body)]);
+    let work = tempfile::tempdir().unwrap();
+    let url = fake.url.replace("http://", "http://admin:hunter2-pass@");
+    let run = push(work.path(), &url, &[], &[dashboard()]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("502 Bad Gateway"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains('\x1b') && run.stderr.lines().count() <= 2,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.len() < 600, "{}", run.stderr);
+    let evidence = run.evidence.clone().unwrap_or_default();
+    for leak in ["hunter2-pass", "admin:"] {
+        for text in [&run.stdout, &run.stderr, &evidence] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+    }
+    fake.finish().unwrap();
+}

@@ -667,3 +667,89 @@ fn no_kubeconfig_and_not_in_a_cluster_is_a_clear_error() {
 fn prune_page(path: &str, kind: &str, items: Vec<serde_json::Value>, sel: &str) -> Step {
     Step::get(path, 200, list(kind, items, None)).query(&[("labelSelector", sel), ("limit", "500")])
 }
+
+/// Issue 11: a `kind: Status` body is an error whatever the HTTP status; it is never taken as the
+/// live object (the evidence would say the flag was absent before).
+#[test]
+fn issue_11_a_status_body_with_200_is_an_error_not_the_live_object() {
+    let mut script = discovery(&[]);
+    script.push(Step::get(
+        "/api/v1/namespaces/media/configmaps/auth-config",
+        200,
+        status_body(500, "InternalError", "etcd leader changed"),
+    ));
+    let server = FakeKube::start(script);
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let rendered = small_rendered(tmp.path());
+    let (code, out, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(
+        err.contains("answered with a Status (etcd leader changed) instead of the object"),
+        "{err}"
+    );
+}
+
+/// Issue 11: 429 is retried with backoff (then succeeds), not reported as a timeout.
+#[test]
+fn issue_11_too_many_requests_is_retried_not_a_timeout() {
+    let mut script = discovery(&[]);
+    script.push(Step::get(
+        "/api/v1/namespaces/media/configmaps/auth-config",
+        429,
+        status_body(
+            429,
+            "TooManyRequests",
+            "the server has received too many requests",
+        ),
+    ));
+    script.push(get_obj(
+        "/api/v1/namespaces/media/configmaps/auth-config",
+        "v1.ConfigMap.media.auth-config",
+    ));
+    script.push(get_obj(
+        "/apis/apps/v1/namespaces/media/deployments/auth",
+        "apps.v1.Deployment.media.auth",
+    ));
+    let server = FakeKube::start(script);
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let rendered = small_rendered(tmp.path());
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 0, "{err}");
+}
+
+/// Issue 11: persistent 429 is reported as what it is, after the bounded retries.
+#[test]
+fn issue_11_persistent_too_many_requests_names_the_status() {
+    let mut script = discovery(&[]);
+    for _ in 0..3 {
+        script.push(Step::get(
+            "/api/v1/namespaces/media/configmaps/auth-config",
+            429,
+            status_body(429, "TooManyRequests", "slow down"),
+        ));
+    }
+    let server = FakeKube::start(script);
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let rendered = small_rendered(tmp.path());
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("429") && !err.contains("timed out"), "{err}");
+}

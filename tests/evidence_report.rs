@@ -197,3 +197,25 @@ fn reads_the_evidence_rollout_sync_really_writes() {
         Some("Synced, Healthy")
     );
 }
+
+/// Issue 11: `rollout evidence --out` writes inside the repository only (links resolved).
+#[test]
+fn issue_11_the_report_is_never_written_outside_the_repository() {
+    let work = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), work.path().join("docs")).unwrap();
+    for out in [
+        "../report.md".to_string(),
+        outside.path().join("r.md").display().to_string(),
+        "docs/r.md".to_string(),
+    ] {
+        let ran = rollout(work.path())
+            .args(["evidence", "--out", &out])
+            .output()
+            .unwrap();
+        assert_eq!(ran.status.code(), Some(2), "{out}");
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        assert!(stderr.contains("refusing to write"), "{out}: {stderr}");
+    }
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}

@@ -357,3 +357,132 @@ fn generated_argocd_applications_are_valid_and_point_at_the_overlays() {
         assert_eq!(doc["spec"]["project"], "media");
     }
 }
+
+/// Issue 11: a chart directory that is a link out of the repository is refused before anything is
+/// written.
+#[test]
+fn issue_11_chart_link_out_of_the_repository_writes_nothing() {
+    let repo = TempRepo::new();
+    let victim = tempfile::tempdir().unwrap();
+    let spec = repo
+        .read("rollout.yaml")
+        .replace("path: charts/media-service", "path: charts/linked");
+    std::fs::write(repo.join("rollout.yaml"), spec).unwrap();
+    std::os::unix::fs::symlink(victim.path(), repo.join("charts/linked")).unwrap();
+    std::fs::remove_dir_all(repo.join("overlays/staging")).unwrap();
+    let (code, _, stderr) = run(&repo, &["generate"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("outside the repository"), "{stderr}");
+    assert_eq!(std::fs::read_dir(victim.path()).unwrap().count(), 0);
+    assert!(!repo.join("overlays/staging").exists(), "nothing written");
+}
+
+/// Issue 11: an environment called `base` would take over the hydrated base.
+#[test]
+fn issue_11_environment_named_base_is_a_spec_error_and_writes_nothing() {
+    let repo = TempRepo::new();
+    let spec = repo
+        .read("rollout.yaml")
+        .replace("  staging:\n    namespace", "  base:\n    namespace")
+        .replace("      staging: \"1\"", "      base: \"1\"");
+    std::fs::write(repo.join("rollout.yaml"), spec).unwrap();
+    let before = repo.read("overlays/base/kustomization.yaml");
+    let (code, _, stderr) = run(&repo, &["generate"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("rollout.yaml:12:3: environment `base` writes overlays/base"),
+        "{stderr}"
+    );
+    assert_eq!(repo.read("overlays/base/kustomization.yaml"), before);
+    assert!(repo.join("overlays/base/auth.yaml").exists());
+}
+
+/// Issue 11: our temp files left by a killed run are findings for `--check` and removed by
+/// `generate`.
+#[test]
+fn issue_11_leftover_temp_files_are_reported_then_cleaned() {
+    let repo = TempRepo::new();
+    std::fs::write(
+        repo.join("overlays/staging/.rollout-Zx81Qa"),
+        "half-written",
+    )
+    .unwrap();
+    let (code, stdout, _) = run(&repo, &["generate", "--check"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("leftover temp file overlays/staging/.rollout-Zx81Qa"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = run(&repo, &["generate"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("removed leftover temp file"), "{stderr}");
+    assert!(!repo.join("overlays/staging/.rollout-Zx81Qa").exists());
+    let (code, _, _) = run(&repo, &["generate", "--check"]);
+    assert_eq!(code, 0);
+}
+
+/// Issue 11: a second writer waits for the repository lock, then exits 2 naming the holder.
+#[test]
+fn issue_11_concurrent_writers_are_serialised_by_the_repository_lock() {
+    let repo = TempRepo::new();
+    let lock = std::fs::File::create(repo.join(".rollout.lock")).unwrap();
+    lock.lock().unwrap();
+    std::fs::write(repo.join(".rollout.lock"), "pid 4242 (rollout generate)\n").unwrap();
+    let (code, _, stderr) = run(&repo, &["generate"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("held by pid 4242 (rollout generate)"),
+        "{stderr}"
+    );
+    drop(lock);
+    let (code, _, stderr) = run(&repo, &["generate"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// Issue 11: `generate` killed at any moment leaves an overlay whose kustomization names only files
+/// that exist (the files it names are written first), and the next run cleans up its temp files.
+#[test]
+fn issue_11_a_killed_generate_never_leaves_a_kustomization_naming_a_missing_file() {
+    let repo = TempRepo::new();
+    let bin = assert_cmd::cargo::cargo_bin!("rollout");
+    for i in 0..40u64 {
+        std::fs::remove_dir_all(repo.join("overlays/staging")).ok();
+        std::fs::remove_dir_all(repo.join("overlays/staging-rollback")).ok();
+        let mut child = std::process::Command::new(bin)
+            .arg("generate")
+            .current_dir(repo.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(500 * (i % 20)));
+        let _ = child.kill();
+        let _ = child.wait();
+        for dir in ["overlays/staging", "overlays/staging-rollback"] {
+            let k = repo.join(dir).join("kustomization.yaml");
+            let Ok(text) = std::fs::read_to_string(&k) else {
+                continue;
+            };
+            for line in text.lines() {
+                if let Some(p) = line.trim().strip_prefix("- path: ") {
+                    assert!(
+                        repo.join(dir).join(p).is_file(),
+                        "run {i}: {dir}/kustomization.yaml names {p}, which is missing"
+                    );
+                }
+            }
+        }
+    }
+    let (code, _, stderr) = run(&repo, &["generate"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, out, _) = run(&repo, &["generate", "--check"]);
+    assert_eq!(code, 0, "{out}");
+    for dir in ["overlays/staging", "overlays/staging-rollback"] {
+        let left: Vec<_> = std::fs::read_dir(repo.join(dir))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".rollout-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}

@@ -183,3 +183,81 @@ fn a_hand_edited_overlay_fails_the_gate_with_policy_and_freshness_findings() {
         ]
     );
 }
+
+/// Issue 11: `verify` in whole-repository mode without a readable rollout.yaml is an input error,
+/// not a clean pass.
+#[test]
+fn issue_11_whole_repo_verify_without_a_readable_spec_exits_2() {
+    for setup in ["missing", "directory", "dangling", "devnull"] {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = dir.path().join("rollout.yaml");
+        std::fs::create_dir(dir.path().join("alerts")).unwrap();
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/alerts/embedder.json"),
+            dir.path().join("alerts/embedder.json"),
+        )
+        .unwrap();
+        match setup {
+            "directory" => std::fs::create_dir(&spec).unwrap(),
+            "dangling" => std::os::unix::fs::symlink(dir.path().join("nope"), &spec).unwrap(),
+            "devnull" => std::os::unix::fs::symlink("/dev/null", &spec).unwrap(),
+            _ => {}
+        }
+        let (code, _, stderr) = run(&[], dir.path().to_str().unwrap());
+        assert_eq!(code, 2, "{setup}: {stderr}");
+        assert!(stderr.contains("rollout.yaml"), "{setup}: {stderr}");
+    }
+}
+
+/// Issue 11: a wrong type in a Secret's data names the key and the type, never the value, in every
+/// format, and the text format shows no source line.
+#[test]
+fn issue_11_verify_never_prints_secret_data_values() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("secret.yaml"),
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  num: 123456789\n  flag: true\nstringData:\n  other: 987654321\n",
+    )
+    .unwrap();
+    for format in ["text", "json", "junit", "github"] {
+        let (code, stdout, stderr) = run(
+            &["secret.yaml", "--output", format],
+            dir.path().to_str().unwrap(),
+        );
+        assert_eq!(code, 1, "{format}: {stdout}{stderr}");
+        let all = format!("{stdout}{stderr}");
+        for value in ["123456789", "987654321"] {
+            assert!(!all.contains(value), "{format} shows {value}:\n{all}");
+        }
+        assert!(
+            all.contains("Secret data key") && all.contains("num"),
+            "{format}:\n{all}"
+        );
+        assert!(all.contains("got a number"), "{format}:\n{all}");
+    }
+}
+
+/// Issue 11: a FIFO or a device as input is refused by name (before it is opened: no hang).
+#[test]
+fn issue_11_inputs_that_are_not_regular_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+    for input in ["pipe.yaml", "zero.yaml"] {
+        let start = std::time::Instant::now();
+        let (code, _, stderr) = run(&[input], dir.path().to_str().unwrap());
+        assert_eq!(code, 2, "{input}: {stderr}");
+        assert!(
+            stderr.contains(input) && stderr.contains("not a regular file"),
+            "{stderr}"
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    }
+}

@@ -83,11 +83,28 @@ pub struct ApiErrorBody {
 
 impl ApiErrorBody {
     /// Reads an error body; a body that is not Argo CD's JSON becomes `message` (first 200 chars).
+    /// Either way each text is one safe line ([`crate::clients::http::reason`]).
     pub fn parse(body: &str) -> Self {
-        serde_json::from_str::<ApiErrorBody>(body).unwrap_or_else(|_| ApiErrorBody {
-            message: body.trim().chars().take(200).collect(),
-            ..Default::default()
-        })
+        let reason = crate::clients::http::reason;
+        match serde_json::from_str::<ApiErrorBody>(body) {
+            Ok(b) => ApiErrorBody {
+                error: if b.error.is_empty() {
+                    b.error
+                } else {
+                    reason(&serde_json::Value::String(b.error).to_string())
+                },
+                code: b.code,
+                message: if b.message.is_empty() {
+                    b.message
+                } else {
+                    reason(&serde_json::Value::String(b.message).to_string())
+                },
+            },
+            Err(_) => ApiErrorBody {
+                message: reason(body),
+                ..Default::default()
+            },
+        }
     }
 
     /// The best text to show: `message`, else `error`.
@@ -237,7 +254,7 @@ pub enum CallError {
         detail: String,
     },
     /// No answer within the time allowed for this request.
-    #[error("Argo CD at {server} did not answer within {}s", .after.as_secs_f64())]
+    #[error("Argo CD at {server} did not answer within {}", crate::duration::format(*.after))]
     Timeout {
         /// The server URL.
         server: String,

@@ -137,7 +137,11 @@ impl Evidence {
         );
         row(&mut m, "started", &self.started_at);
         row(&mut m, "finished", &self.finished_at);
-        row(&mut m, "duration", &format!("{}s", self.duration_seconds));
+        row(
+            &mut m,
+            "duration",
+            &crate::duration::format(std::time::Duration::from_secs(self.duration_seconds)),
+        );
         row(
             &mut m,
             "final sync / health",
@@ -194,6 +198,6 @@ impl Evidence {
         } else {
             self.to_json()
         };
-        fsutil::write_atomic(path, text.as_bytes())
+        fsutil::write_evidence(path, &text)
     }
 }

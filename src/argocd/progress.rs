@@ -76,9 +76,9 @@ impl<W: Write> Renderer<W> {
         if self.live {
             let _ = write!(
                 self.out,
-                "\r\x1b[2K{} [{}s] {state}",
+                "\r\x1b[2K{} [{}] {state}",
                 ev.app,
-                ev.elapsed.as_secs()
+                crate::duration::format(std::time::Duration::from_secs(ev.elapsed.as_secs()))
             );
             let _ = self.out.flush();
             self.drew = true;

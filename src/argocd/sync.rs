@@ -95,22 +95,23 @@ impl SyncReport {
     pub fn summary(&self) -> String {
         let ev = &self.evidence;
         let rev = ev.synced_revision.as_deref().unwrap_or("unknown");
+        // As the flags take durations: `30s`, `2m30s`.
+        let took = crate::duration::format(Duration::from_secs(ev.duration_seconds));
         let mut out = match &self.failure {
             None if ev.dry_run => format!(
-                "{}: dry-run sync succeeded at revision {rev} ({}s)\n",
-                ev.application, ev.duration_seconds
+                "{}: dry-run sync succeeded at revision {rev} ({took})\n",
+                ev.application
             ),
             None => format!(
-                "{}: Synced and Healthy at revision {rev} ({}s)\n",
-                ev.application, ev.duration_seconds
+                "{}: Synced and Healthy at revision {rev} ({took})\n",
+                ev.application
             ),
             Some(f) => format!(
-                "{}: sync failed: {f} (phase {}, sync {}, health {}, {}s)\n",
+                "{}: sync failed: {f} (phase {}, sync {}, health {}, {took})\n",
                 ev.application,
                 ev.operation.as_ref().map_or("-", |o| o.phase.as_str()),
                 ev.sync_status,
                 ev.health_status,
-                ev.duration_seconds
             ),
         };
         if !self.problems.is_empty() {
@@ -172,6 +173,7 @@ pub fn run(opts: &SyncOptions, progress: &mut dyn FnMut(&Event)) -> Result<SyncR
 /// The shared executor for Argo CD at `server` (see [`api::server_url`]): TLS verified unless
 /// `insecure`, 10 s to connect, each request bounded by the caller.
 fn connect(server: &str, insecure: bool) -> Result<Executor, CallError> {
+    crate::mask::register_url(server);
     let server = api::server_url(server)?;
     let config = Config {
         timeout: None,

@@ -67,6 +67,10 @@ pub struct SilenceStatus {
 pub struct GettableAlert {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, rename = "generatorURL")]
+    pub generator_url: String,
+    #[serde(default)]
     pub fingerprint: String,
     #[serde(default)]
     pub starts_at: String,
@@ -121,7 +125,7 @@ fn parse_body<T: for<'de> Deserialize<'de>>(
     expect_status(what, resp, 200)?;
     serde_json::from_str(&resp.body).map_err(|e| AlertmanagerError::BadBody {
         what,
-        message: format!("{e}: {}", resp.body.chars().take(200).collect::<String>()),
+        message: format!("{e}: {}", crate::clients::http::reason(&resp.body)),
     })
 }
 
@@ -146,7 +150,7 @@ pub fn parse_silence_created(resp: &Response) -> Result<String, AlertmanagerErro
         .map(str::to_string)
         .ok_or_else(|| AlertmanagerError::BadBody {
             what: WHAT,
-            message: resp.body.clone(),
+            message: crate::clients::http::reason(&resp.body),
         })
 }
 
@@ -182,6 +186,19 @@ pub fn expire_silence_request(id: &str) -> Request {
 /// Any other status (404 unknown id; 500 for a silence that already expired).
 pub fn parse_silence_expired(resp: &Response) -> Result<(), AlertmanagerError> {
     expect_status("expiring the silence", resp, 200)
+}
+
+/// `GET /api/v2/silences`: every silence Alertmanager holds (active, pending and expired).
+pub fn list_silences_request() -> Request {
+    Request::new(Method::Get, "/api/v2/silences")
+}
+
+/// The silences from a `GET /api/v2/silences` response.
+///
+/// # Errors
+/// Any status but 200, or an unexpected body.
+pub fn parse_silences(resp: &Response) -> Result<Vec<GettableSilence>, AlertmanagerError> {
+    parse_body("the silence listing", resp)
 }
 
 /// `POST /api/v2/alerts` with a postableAlerts array.

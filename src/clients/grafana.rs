@@ -141,7 +141,7 @@ pub fn parse_push_response(uid: &str, resp: &Response) -> Result<Pushed, PushErr
                 }),
                 _ => Err(PushError::BadSuccessBody {
                     uid,
-                    message: resp.body.chars().take(200).collect(),
+                    message: crate::clients::http::reason(&resp.body),
                 }),
             }
         }

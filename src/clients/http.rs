@@ -131,20 +131,113 @@ impl Response {
         serde_json::from_str(&self.body).unwrap_or_else(|_| Value::String(self.body.clone()))
     }
 
-    /// The server's error message: a JSON string body, an object's `message` (or `error`), else the text.
+    /// The server's error message as one safe line ([`reason`]): a JSON string body, an object's
+    /// `message` (or `error`), else the text.
     pub fn error_message(&self) -> String {
-        match self.body_json() {
-            Value::String(s) => s.trim().to_string(),
-            Value::Object(o) => o
-                .get("message")
-                .or_else(|| o.get("error"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| Value::Object(o).to_string()),
-            Value::Null => String::from("(empty body)"),
-            other => other.to_string(),
+        reason(&self.body)
+    }
+}
+
+/// The longest server reason `rollout` prints, in characters.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// A server's error body as one line a terminal and a ticket can take: a JSON body's `message`
+/// (or `error`, or `reason`), an HTML page's title or its text without tags, whitespace collapsed,
+/// control bytes escaped, at most [`MAX_REASON_CHARS`] characters, and scrubbed of tokens,
+/// `Authorization` values and URL user-info ([`crate::mask::scrub`]).
+pub fn reason(body: &str) -> String {
+    let text = match serde_json::from_str::<Value>(body) {
+        _ if body.trim().is_empty() => return String::from("(empty body)"),
+        Ok(Value::String(s)) => s,
+        Ok(Value::Object(o)) => ["message", "error", "reason"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+            .map(str::to_string)
+            .unwrap_or_else(|| Value::Object(o).to_string()),
+        Ok(other) => other.to_string(),
+        Err(_) => strip_html(body),
+    };
+    let masked = crate::mask::scrub(&text).into_owned();
+    let mut out = String::new();
+    let mut last_space = true;
+    for c in masked.chars() {
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        if c.is_control() || c == '\u{fffd}' || ('\u{80}'..='\u{9f}').contains(&c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
         }
     }
+    let out = out.trim_end();
+    if out.chars().count() > MAX_REASON_CHARS {
+        let cut: String = out.chars().take(MAX_REASON_CHARS - 1).collect();
+        format!("{cut}…")
+    } else if out.is_empty() {
+        String::from("(empty body)")
+    } else {
+        out.to_string()
+    }
+}
+
+/// The text of an HTML page: its `<title>` when it has one, else the text between tags (scripts and
+/// styles dropped). Anything that does not look like HTML is returned as it is.
+fn strip_html(body: &str) -> String {
+    let lower = body.to_ascii_lowercase();
+    if !(lower.contains("<html")
+        || lower.contains("<!doctype")
+        || lower.contains("<body")
+        || lower.contains("<title")
+        || lower.contains("</"))
+    {
+        return body.to_string();
+    }
+    if let Some(start) = lower.find("<title")
+        && let Some(open_end) = lower[start..].find('>')
+        && let Some(end) = lower[start..].find("</title")
+        && open_end < end
+    {
+        let title = body[start + open_end + 1..start + end].trim();
+        if !title.is_empty() {
+            return title.to_string();
+        }
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    let mut skip_until: Option<&str> = None;
+    while let Some(lt) = rest.find('<') {
+        if skip_until.is_none() {
+            out.push_str(&rest[..lt]);
+            out.push(' ');
+        }
+        let tag_end = rest[lt..]
+            .find('>')
+            .map(|i| lt + i + 1)
+            .unwrap_or(rest.len());
+        let tag = rest[lt..tag_end].to_ascii_lowercase();
+        match skip_until {
+            Some(close) if tag.starts_with(close) => skip_until = None,
+            None if tag.starts_with("<script") => skip_until = Some("</script"),
+            None if tag.starts_with("<style") => skip_until = Some("</style"),
+            _ => {}
+        }
+        rest = &rest[tag_end..];
+    }
+    if skip_until.is_none() {
+        out.push_str(rest);
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
 }
 
 /// One request and its response as recorded in evidence: no headers, so no token.
@@ -252,6 +345,9 @@ impl Executor {
         parse_base(base)?;
         install_crypto_provider();
         let mut builder = reqwest::Client::builder()
+            // A redirect would turn a POST into a GET (and send it to another place); nothing is
+            // followed, and a 3xx answer says where the server pointed.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("rollout/", env!("CARGO_PKG_VERSION")));
         if let Some(timeout) = config.timeout {
@@ -301,16 +397,66 @@ impl Executor {
         if let Some(body) = &req.body {
             builder = builder.json(body);
         }
+        // Retries never run past the time this call was given.
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let mut attempt = 0;
+        loop {
+            let Some(mut b) = builder.try_clone() else {
+                return self.fetch_once(builder, req, &url).await.map(|(r, _)| r);
+            };
+            if let Some(d) = deadline {
+                let left = d.saturating_duration_since(std::time::Instant::now());
+                b = b.timeout(left.max(Duration::from_millis(1)));
+            }
+            let (resp, asked) = self.fetch_once(b, req, &url).await?;
+            match retry_after(req.method, &resp, asked, attempt) {
+                Some(wait) if deadline.is_none_or(|d| std::time::Instant::now() + wait < d) => {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Ok(resp),
+            }
+        }
+    }
+
+    async fn fetch_once(
+        &self,
+        builder: reqwest::RequestBuilder,
+        req: &Request,
+        url: &reqwest::Url,
+    ) -> Result<(Response, Option<Duration>), HttpError> {
         let result = async {
             let resp = builder.send().await?;
             let status = resp.status().as_u16();
-            let body = resp.text().await?;
-            Ok::<_, reqwest::Error>(Response { status, body })
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(str::to_string);
+            let retry = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|l| l.to_str().ok())
+                .map(str::to_string);
+            let body = read_capped(resp).await?;
+            let body = match (status, location) {
+                (300..=399, loc) => serde_json::json!({
+                    "message": format!(
+                        "redirected to {} and not followed: rollout sends {} requests only to the URL it is given; give the final URL",
+                        loc.as_deref().map(crate::mask::url).unwrap_or_else(|| "(no Location)".into()),
+                        req.method.as_str()
+                    )
+                })
+                .to_string(),
+                _ => body,
+            };
+            let asked = retry.as_deref().and_then(parse_retry_after);
+            Ok::<_, reqwest::Error>((Response { status, body }, asked))
         }
         .await;
         result.map_err(|e| HttpError::Unreachable {
             method: req.method.as_str(),
-            url: url.to_string(),
+            url: crate::mask::url(url.as_str()),
             reason: describe_transport_error(&e),
             kind: classify(&e),
         })
@@ -324,7 +470,14 @@ impl Executor {
         let at = now_rfc3339();
         let result = self.fetch(req, None).await;
         let (status, response_body) = match &result {
-            Ok(resp) => (Some(resp.status), resp.body_json()),
+            // A body that is not JSON (an HTML error page, garbage) is recorded as one safe line.
+            Ok(resp) => (
+                Some(resp.status),
+                match resp.body_json() {
+                    Value::String(_) => Value::String(reason(&resp.body)),
+                    v => v,
+                },
+            ),
             Err(HttpError::Unreachable { reason, .. }) => {
                 (None, Value::String(format!("no response: {reason}")))
             }
@@ -340,6 +493,61 @@ impl Executor {
         });
         result
     }
+}
+
+/// How many times a request is re-sent after a 429 or 5xx answer.
+pub const MAX_RETRIES: u32 = 3;
+/// The longest wait between two attempts (a longer `Retry-After` is cut to this).
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
+
+/// The wait before re-sending `req` after `resp`, or `None` to hand the answer back. 429 and 503
+/// (the server did not take the request) are retried for every method; other 5xx for GET only (a
+/// POST may have been carried out). `Retry-After` is honoured (capped at [`MAX_RETRY_WAIT`]), else
+/// the backoff doubles from 250ms; at most [`MAX_RETRIES`] times.
+fn retry_after(
+    method: Method,
+    resp: &Response,
+    asked: Option<Duration>,
+    attempt: u32,
+) -> Option<Duration> {
+    let retryable = match resp.status {
+        429 | 503 => true,
+        500..=599 => method == Method::Get,
+        _ => false,
+    };
+    if !retryable || attempt >= MAX_RETRIES {
+        return None;
+    }
+    let backoff = Duration::from_millis(250 << attempt);
+    Some(asked.unwrap_or(backoff).min(MAX_RETRY_WAIT))
+}
+
+/// `Retry-After`: delay seconds or an HTTP date.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let t = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
+    let now = jiff::Timestamp::now();
+    let d = t.duration_since(now);
+    Some(Duration::try_from(d).unwrap_or(Duration::ZERO))
+}
+
+/// The largest response body read; the rest is dropped (an error body only needs its start, and
+/// a success body this large is no API answer `rollout` expects).
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+async fn read_capped(mut resp: reqwest::Response) -> Result<String, reqwest::Error> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = MAX_BODY_BYTES.saturating_sub(bytes.len());
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if room <= chunk.len() {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Classifies a transport error: timeout, TLS, refused, other connect failure, broken connection.
@@ -419,6 +627,75 @@ pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, HttpErro
         .build()
         .map_err(|e| HttpError::Runtime(e.to_string()))?;
     Ok(rt.block_on(future))
+}
+
+#[cfg(test)]
+mod issue_11 {
+    use super::*;
+
+    #[test]
+    fn issue_11_server_error_bodies_become_one_safe_line() {
+        crate::mask::register("tok-abcdef-123456");
+        let cases = [
+            ("", "(empty body)"),
+            (r#"{"message":"no\nsuch\tthing"}"#, "no such thing"),
+            (
+                "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+                "502 Bad Gateway",
+            ),
+            (
+                "<html><body><h1>Oops</h1><script>x()</script><p>a &amp; b</p></body></html>",
+                "Oops a & b",
+            ),
+            ("bell\u{7}esc\u{1b}[31m", "bell\\u{7}esc\\u{1b}[31m"),
+            (
+                "Authorization: Bearer tok-abcdef-123456",
+                "Authorization: Bearer ***",
+            ),
+            ("see https://user:pw@host/x", "see https://***@host/x"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(reason(body), want, "{body:?}");
+        }
+        let long = reason(&"y".repeat(10_000));
+        assert_eq!(long.chars().count(), MAX_REASON_CHARS);
+        let garbage = reason(&String::from_utf8_lossy(&[0xff, 0xfe, 0x00, 0x01, b'a']));
+        assert!(!garbage.chars().any(char::is_control), "{garbage:?}");
+    }
+
+    #[test]
+    fn issue_11_retries_are_bounded_and_honour_retry_after() {
+        let r = |status| Response {
+            status,
+            body: String::new(),
+        };
+        assert_eq!(
+            retry_after(Method::Get, &r(429), None, 0),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            retry_after(Method::Get, &r(500), None, 1),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            retry_after(Method::Post, &r(429), Some(Duration::from_secs(2)), 0),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_after(Method::Post, &r(503), Some(Duration::from_secs(99)), 0),
+            Some(MAX_RETRY_WAIT)
+        );
+        // A POST that got a 500 may have been carried out: not re-sent.
+        assert_eq!(retry_after(Method::Post, &r(500), None, 0), None);
+        assert_eq!(retry_after(Method::Get, &r(404), None, 0), None);
+        assert_eq!(retry_after(Method::Get, &r(503), None, MAX_RETRIES), None);
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
 }
 
 #[cfg(test)]

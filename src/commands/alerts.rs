@@ -37,6 +37,7 @@ pub fn run(args: AlertsArgs) -> Result<Output, CommandError> {
                 stdout: alerts::render_fire_text(&report),
                 stderr: String::new(),
                 outcome,
+                verbatim: false,
             })
         }
         AlertsCommand::Quiet(a) => {
@@ -51,6 +52,7 @@ pub fn run(args: AlertsArgs) -> Result<Output, CommandError> {
                 stdout: alerts::render_quiet_text(&report),
                 stderr: String::new(),
                 outcome,
+                verbatim: false,
             })
         }
     }

@@ -53,5 +53,6 @@ fn push(a: DashboardsPushArgs) -> Result<Output, CommandError> {
         stdout: dashboards::render_text(&report),
         stderr: String::new(),
         outcome: Outcome::Clean,
+        verbatim: false,
     })
 }

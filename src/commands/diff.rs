@@ -111,6 +111,7 @@ pub fn run(args: DiffArgs) -> Result<Output, CommandError> {
         stdout,
         stderr,
         outcome: Outcome::from_findings(report.has_diff()),
+        verbatim: false,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use rollout::evidence::report::{self, Report};
 use rollout::exit::Outcome;
-use rollout::fsutil::write_atomic;
+use rollout::fsutil::write_evidence;
 
 use super::{CommandError, Output};
 use crate::cli::{EvidenceArgs, EvidenceFormat};
@@ -17,17 +17,28 @@ pub fn run(args: EvidenceArgs) -> Result<Output, CommandError> {
     let outcome = Outcome::from_findings(!r.complete());
     match args.out {
         Some(path) => {
-            write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+            // The report lands in the repository (the current directory), links resolved.
+            let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+            let real_cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd.clone());
+            let rel = path
+                .strip_prefix(&cwd)
+                .or_else(|_| path.strip_prefix(&real_cwd))
+                .unwrap_or(&path);
+            let full = rollout::fsutil::contained(std::path::Path::new("."), rel)
+                .map_err(|e| format!("{e} (write the report inside the repository)"))?;
+            write_evidence(&full, &text).map_err(|e| e.to_string())?;
             Ok(Output {
                 stdout: String::new(),
                 stderr: format!("wrote {}: {}\n", path.display(), r.summary()),
                 outcome,
+                verbatim: false,
             })
         }
         None => Ok(Output {
             stdout: text,
             stderr: format!("{}\n", r.summary()),
             outcome,
+            verbatim: false,
         }),
     }
 }

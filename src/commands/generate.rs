@@ -8,8 +8,11 @@ use super::{CommandError, Output, spec_root};
 use crate::cli::GenerateArgs;
 
 pub fn run(args: GenerateArgs) -> Result<Output, CommandError> {
-    let spec = rollout::spec::load(&args.spec.spec)?;
     let root = spec_root(&args.spec.spec);
+    // Writers (and `--check`, which must not see a half-applied set) take turns; the spec is read
+    // once, whole, under the lock, before anything is planned.
+    let _lock = super::lock(&root, "rollout generate")?;
+    let spec = rollout::spec::load(&args.spec.spec)?;
     let opts = GenerateOptions {
         env: args.env,
         rollback: args.rollback,

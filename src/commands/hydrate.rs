@@ -8,8 +8,9 @@ use super::{CommandError, Output, spec_root};
 use crate::cli::HydrateArgs;
 
 pub fn run(args: HydrateArgs) -> Result<Output, CommandError> {
-    let spec = rollout::spec::load(&args.spec.spec)?;
     let root = spec_root(&args.spec.spec);
+    let _lock = super::lock(&root, "rollout hydrate")?;
+    let spec = rollout::spec::load(&args.spec.spec)?;
     let helm = Helm::locate(args.helm.as_deref())?;
     let set = hydrate::hydrate(&spec, &root, &helm)?;
     let changes = fileset::plan(&root, &set)?;

@@ -28,6 +28,10 @@ pub struct Output {
     pub stdout: String,
     pub stderr: String,
     pub outcome: Outcome,
+    /// stdout is the user's own data reproduced (a rendered build): only registered secrets are
+    /// masked there, not text that merely looks like a credential (a URL with user-info in a
+    /// manifest), so `render` stays byte-for-byte what `kubectl kustomize` prints.
+    pub verbatim: bool,
 }
 
 /// Any error a command can end with: printed as `error: ...` with its causes, exit 2.
@@ -58,6 +62,11 @@ fn spec_root(spec: &Path) -> PathBuf {
     }
 }
 
+/// Takes the repository lock for a command that writes generated files under `root`.
+fn lock(root: &Path, what: &str) -> Result<rollout::fsutil::RepoLock, CommandError> {
+    Ok(rollout::fsutil::RepoLock::acquire(root, what)?)
+}
+
 /// One line per written or deleted file, then a count.
 fn summary(applied: &Applied, total: usize) -> String {
     let mut out = String::new();
@@ -66,6 +75,12 @@ fn summary(applied: &Applied, total: usize) -> String {
     }
     for p in &applied.deleted {
         out.push_str(&format!("deleted stale {}\n", p.display()));
+    }
+    for p in &applied.cleaned {
+        out.push_str(&format!(
+            "removed leftover temp file {} (from an interrupted run)\n",
+            p.display()
+        ));
     }
     let unchanged = total.saturating_sub(applied.written.len());
     out.push_str(&format!(

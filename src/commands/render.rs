@@ -58,5 +58,6 @@ pub fn run(args: RenderArgs) -> Result<Output, CommandError> {
         stdout: r.stdout,
         stderr,
         outcome: Outcome::Clean,
+        verbatim: true,
     })
 }

@@ -71,8 +71,9 @@ fn write_rollback_overlay(
     spec_args: &SpecArgs,
     env: &str,
 ) -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> {
-    let spec = rollout::spec::load(&spec_args.spec)?;
     let root = super::spec_root(&spec_args.spec);
+    let _lock = rollout::fsutil::RepoLock::acquire(&root, "rollout rollback")?;
+    let spec = rollout::spec::load(&spec_args.spec)?;
     let opts = GenerateOptions {
         env: Some(env.to_string()),
         rollback: true,

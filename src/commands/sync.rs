@@ -60,10 +60,10 @@ pub(crate) fn sync_options(app: &str, a: &ArgoArgs) -> Result<SyncOptions, Comma
 }
 
 /// Live line on a terminal, timestamped lines otherwise; always on stderr.
-pub(crate) fn stderr_progress() -> Renderer<std::io::Stderr> {
+pub(crate) fn stderr_progress() -> Renderer<rollout::mask::ScrubWriter<std::io::Stderr>> {
     let err = std::io::stderr();
     let live = err.is_terminal();
-    Renderer::new(err, live)
+    Renderer::new(rollout::mask::ScrubWriter(err), live)
 }
 
 /// Writes evidence (if asked) and turns the report into output.
@@ -77,6 +77,7 @@ pub(crate) fn finish(report: SyncReport, a: &ArgoArgs) -> Result<Output, Command
         stdout: report.summary(),
         stderr,
         outcome: Outcome::from_findings(report.failure.is_some()),
+        verbatim: false,
     })
 }
 

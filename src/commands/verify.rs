@@ -42,6 +42,7 @@ pub fn run(args: VerifyArgs) -> Result<Output, CommandError> {
         stdout: report::render(&report, format),
         stderr: String::new(),
         outcome: Outcome::from_findings(report.failed()),
+        verbatim: false,
     })
 }
 

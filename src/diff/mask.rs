@@ -42,7 +42,10 @@ fn fold_string_data(obj: &mut Value) {
     }
 }
 
-/// Every secret value (encoded and decoded) of one side, for spotting them in annotations.
+/// Every secret value of one side in every encoding it may be embedded in (raw base64 as written,
+/// without its line breaks, decoded, decoded without a trailing newline, re-encoded, JSON-escaped),
+/// for spotting them in annotations. Each is also registered with the masking layer, so no output
+/// (text, JSON, evidence) can show it.
 fn secret_values(obj: &Value, out: &mut Vec<String>) {
     if let Some(Value::Object(d)) = obj.get("data") {
         for v in d.values() {
@@ -50,17 +53,23 @@ fn secret_values(obj: &Value, out: &mut Vec<String>) {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s.trim())
+            crate::mask::register_secret_data(&s);
+            let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&compact)
                 && let Ok(text) = String::from_utf8(bytes)
-                && !text.is_empty()
+                && !text.trim().is_empty()
             {
-                out.push(text);
+                out.extend(crate::mask::encodings(&text));
+                out.extend(crate::mask::encodings(text.trim()));
             }
-            if !s.is_empty() {
-                out.push(s);
+            for x in [s, compact] {
+                if !x.trim().is_empty() {
+                    out.extend(crate::mask::encodings(&x));
+                }
             }
         }
     }
+    out.retain(|x| !x.trim().is_empty());
 }
 
 fn mask_pair(before: Option<&mut Value>, after: Option<&mut Value>) {
@@ -138,6 +147,38 @@ pub fn mask_secret(mut before: Option<&mut Value>, mut after: Option<&mut Value>
         let b = field_mut(before.as_deref_mut(), &["metadata", "annotations", k]);
         let a = field_mut(after.as_deref_mut(), &["metadata", "annotations", k]);
         mask_pair(b, a);
+    }
+}
+
+#[cfg(test)]
+mod issue_11 {
+    use super::*;
+    use serde_json::json;
+
+    /// Issue 11: a last-applied annotation embeds the Secret value; the base64 ends in `\n` or is
+    /// wrapped, and the value must still be masked.
+    #[test]
+    fn issue_11_annotation_embedding_wrapped_or_newline_base64_is_masked() {
+        let value = "correct-horse-battery-staple-correct-horse-battery-staple-0123456789";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{value}\n"));
+        let wrapped = format!("{}\n{}", &b64[..60], &b64[60..]);
+        for (data, embedded) in [
+            (format!("{b64}\n"), b64.clone()),
+            (wrapped.clone(), wrapped.clone()),
+            (b64.clone(), value.to_string()),
+        ] {
+            let mut live = json!({
+                "kind": "Secret",
+                "metadata": {"annotations": {"note": format!("{{\"x\":{}}}", serde_json::to_string(&embedded).unwrap())}},
+                "data": {"k": data},
+            });
+            mask_secret(Some(&mut live), None);
+            let text = live.to_string();
+            assert!(
+                !text.contains(&b64[..40]) && !text.contains(value),
+                "{text}"
+            );
+        }
     }
 }
 

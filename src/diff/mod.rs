@@ -290,13 +290,13 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
     if let Some(p) = &opts.evidence_markdown {
         written.push((
             p.clone(),
-            fsutil::write_atomic(p, evidence.to_markdown().as_bytes())?,
+            fsutil::write_evidence(p, &evidence.to_markdown())?,
         ));
     }
     if let Some(p) = &opts.evidence_json {
         let mut bytes = serde_json::to_string_pretty(&evidence.to_json()).unwrap_or_default();
         bytes.push('\n');
-        written.push((p.clone(), fsutil::write_atomic(p, bytes.as_bytes())?));
+        written.push((p.clone(), fsutil::write_evidence(p, &bytes)?));
     }
     Ok(DiffReport {
         target: opts.target.clone(),

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::clients::http::now_rfc3339;
-use crate::fsutil::{FsError, write_atomic};
+use crate::fsutil::{FsError, write_evidence};
 use crate::secret::Secret;
 
 /// The default evidence directory, relative to the working directory.
@@ -67,13 +67,16 @@ pub fn write<T: Serialize>(path: &Path, record: &T, secrets: &[&Secret]) -> Resu
     let mut text = serde_json::to_string_pretty(record).unwrap_or_else(|e| {
         serde_json::json!({"error": format!("cannot serialise evidence: {e}")}).to_string()
     });
-    for s in secrets {
-        if !s.is_empty() && text.contains(s.expose()) {
-            text = text.replace(s.expose(), "***");
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        // Every encoding: a token with `"` or `\` is JSON-escaped in `text`.
+        for e in crate::mask::encodings(s.expose()) {
+            if text.contains(&e) {
+                text = text.replace(&e, "***");
+            }
         }
     }
     text.push('\n');
-    write_atomic(path, text.as_bytes()).map(|_| ())
+    write_evidence(path, &text).map(|_| ())
 }
 
 /// A command report that is also its evidence record (`dashboards push`, `alerts fire|quiet`): the

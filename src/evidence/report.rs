@@ -197,10 +197,12 @@ enum Loaded {
 fn read_json(dir: &Path, name: &str) -> Loaded {
     let path: PathBuf = dir.join(name);
     let shown = path.display().to_string();
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::fsutil::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Absent(shown),
-        Err(e) => return Loaded::Bad(shown, format!("cannot read: {e}")),
+        Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => {
+            return Loaded::Absent(shown);
+        }
+        Err(e) => return Loaded::Bad(shown, format!("cannot read: {}", e.source)),
     };
     match serde_json::from_str::<Value>(&text) {
         Ok(v) if v.is_object() => Loaded::Ok(shown, v),
@@ -457,7 +459,7 @@ fn redis_item(dir: &Path) -> Item {
         "save the output of `redis-cli XINFO GROUPS <stream>` and `XPENDING <stream> <group>` to {}",
         path.display()
     ));
-    match std::fs::read_to_string(&path) {
+    match crate::fsutil::read_to_string(&path) {
         Ok(t) if !t.trim().is_empty() => {
             item.status = Status::Present;
             item.sources.push(path.display().to_string());

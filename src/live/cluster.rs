@@ -24,6 +24,8 @@ use crate::resource::{Gvk, ResourceId};
 const RETRIED: &[u16] = &[429, 500, 502, 503, 504];
 /// Attempts per request for a retried status (the first try included).
 pub const ATTEMPTS: u32 = 3;
+/// The longest wait between two attempts, whatever the server's Retry-After says.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
 /// Page size of prune LISTs.
 const PAGE: u32 = 500;
 
@@ -49,6 +51,50 @@ impl Default for ClusterOptions {
             retry_delay: Duration::from_millis(250),
         }
     }
+}
+
+/// A server message as one safe line (HTML stripped, control bytes escaped, capped, scrubbed).
+fn one_line(message: &str) -> String {
+    crate::clients::http::reason(&Value::String(message.to_string()).to_string())
+}
+
+/// Refuses an answer that is not the object asked for: a `kind: Status` body is an error whatever
+/// the HTTP status said (an API server, or a proxy in front of it, may send one with 200), and an
+/// object of another kind is not the live state of this one.
+fn check_answer(v: &Value, kind: &str, what: &str) -> Result<(), Box<ClusterError>> {
+    let got = v.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if got == "Status" {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
+        let code = v.get("code").and_then(Value::as_u64).unwrap_or(0) as u16;
+        return Err(Box::new(ClusterError::Api {
+            verb: "get",
+            what: what.to_string(),
+            code,
+            reason: one_line(if s("reason").is_empty() {
+                "Status"
+            } else {
+                s("reason")
+            }),
+            message: one_line(&format!(
+                "the server answered with a Status ({}) instead of the object",
+                if s("message").is_empty() {
+                    s("status")
+                } else {
+                    s("message")
+                }
+            )),
+        }));
+    }
+    if !got.is_empty() && got != kind {
+        return Err(Box::new(ClusterError::Api {
+            verb: "get",
+            what: what.to_string(),
+            code: 0,
+            reason: "UnexpectedKind".into(),
+            message: one_line(&format!("the server answered with a {got}, not a {kind}")),
+        }));
+    }
+    Ok(())
 }
 
 /// A failure talking to the cluster.
@@ -97,7 +143,7 @@ pub enum ClusterError {
     },
     /// A request did not finish within the timeout.
     #[error(
-        "timed out after {seconds}s waiting for the API server at {server} ({verb} {what}); raise --timeout or check the server"
+        "timed out after {after} waiting for the API server at {server} ({verb} {what}); raise --timeout or check the server"
     )]
     Timeout {
         /// The API server.
@@ -106,8 +152,8 @@ pub enum ClusterError {
         verb: &'static str,
         /// What was being read.
         what: String,
-        /// The timeout.
-        seconds: f64,
+        /// The timeout, as `--timeout` takes it (`30s`).
+        after: String,
     },
     /// 401: the credentials were rejected.
     #[error(
@@ -292,6 +338,9 @@ impl ClusterSource {
         config.write_timeout = Some(opts.timeout);
         let server = without_userinfo(&config.cluster_url.to_string());
         let default_namespace = config.default_namespace.clone();
+        // kube's own retry layer retries 429/503/504 up to 15 times over minutes, which our
+        // timeout then reports as a hang; `call` retries instead, a bounded number of times.
+        config.default_retry = false;
         let client = Client::try_from(config).map_err(|source| ClusterError::Client {
             server: server.clone(),
             source,
@@ -334,7 +383,7 @@ impl ClusterSource {
                         server: self.server.clone(),
                         verb,
                         what: what.to_string(),
-                        seconds: self.timeout.as_secs_f64(),
+                        after: crate::duration::format(self.timeout),
                     });
                 }
             };
@@ -342,11 +391,18 @@ impl ClusterSource {
                 kube::Error::Api(status) => {
                     let code = status.code;
                     if RETRIED.contains(&code) && attempt < ATTEMPTS {
-                        tokio::time::sleep(delay).await;
+                        // The API server's Retry-After travels in the Status details.
+                        let asked = status
+                            .details
+                            .as_ref()
+                            .map(|d| d.retry_after_seconds)
+                            .filter(|&s| s > 0)
+                            .map(|s| Duration::from_secs(u64::from(s)));
+                        tokio::time::sleep(asked.unwrap_or(delay).min(MAX_RETRY_WAIT)).await;
                         delay *= 2;
                         continue;
                     }
-                    let message = status.message.clone();
+                    let message = one_line(&status.message);
                     return Err(match code {
                         401 => ClusterError::Unauthorized {
                             server: self.server.clone(),
@@ -370,7 +426,7 @@ impl ClusterSource {
                             verb,
                             what: what.to_string(),
                             code: c,
-                            reason: status.reason.clone(),
+                            reason: one_line(&status.reason),
                             message,
                         },
                     });
@@ -393,7 +449,7 @@ impl ClusterSource {
                             server: self.server.clone(),
                             verb,
                             what: what.to_string(),
-                            seconds: self.timeout.as_secs_f64(),
+                            after: crate::duration::format(self.timeout),
                         });
                     }
                     return Err(ClusterError::Unreachable {
@@ -458,13 +514,13 @@ impl ClusterSource {
             let obj = self.call("get", &what, || api.get_opt(&id.name)).await?;
             found.push(match obj {
                 Some(o) => {
-                    Some(
-                        serde_json::to_value(o).map_err(|source| ClusterError::Decode {
-                            verb: "get",
-                            what: what.clone(),
-                            source,
-                        })?,
-                    )
+                    let v = serde_json::to_value(o).map_err(|source| ClusterError::Decode {
+                        verb: "get",
+                        what: what.clone(),
+                        source,
+                    })?;
+                    check_answer(&v, &id.gvk.kind, &what).map_err(|e| *e)?;
+                    Some(v)
                 }
                 None => None,
             });

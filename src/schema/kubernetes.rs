@@ -504,7 +504,8 @@ impl SchemaLocations {
                 file: path.clone(),
                 message,
             };
-            let text = std::fs::read_to_string(&path).map_err(|e| bad(e.to_string()))?;
+            let text =
+                crate::fsutil::read_to_string(&path).map_err(|e| bad(e.source.to_string()))?;
             let mut schema: Value =
                 serde_json::from_str(&text).map_err(|e| bad(format!("invalid JSON: {e}")))?;
             // openapi2jsonschema writes `"$schema": "http://json-schema.org/schema#"`, which names

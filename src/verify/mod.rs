@@ -177,7 +177,7 @@ impl Sources {
         let text = self
             .texts
             .entry(path.to_path_buf())
-            .or_insert_with(|| std::fs::read_to_string(path).ok().map(Arc::from));
+            .or_insert_with(|| crate::fsutil::read_to_string(path).ok().map(Arc::from));
         text.as_ref()
             .and_then(|t| t.lines().nth(line - 1))
             .map(str::to_string)
@@ -243,9 +243,76 @@ fn label(value: &Value) -> String {
     format!("{} {} {id}", s("/apiVersion"), s("/kind"))
 }
 
+fn is_secret(value: &Value) -> bool {
+    value.get("apiVersion").and_then(Value::as_str) == Some("v1")
+        && value.get("kind").and_then(Value::as_str) == Some("Secret")
+}
+
+/// Registers a Secret's `data` and `stringData` values with the masking layer, so that no report
+/// format can show them.
+fn register_secret_values(value: &Value) {
+    if !is_secret(value) {
+        return;
+    }
+    for (field, encoded) in [("data", true), ("stringData", false)] {
+        if let Some(Value::Object(m)) = value.get(field) {
+            for v in m.values() {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if encoded {
+                    crate::mask::register_secret_data(&text);
+                } else {
+                    crate::mask::register(&text);
+                }
+            }
+        }
+    }
+}
+
+/// For a violation inside a Secret's `data` or `stringData`, the message to show instead: the key
+/// and the type of what is there, never the value.
+fn secret_value_at(value: &Value, pointer: &str) -> Option<String> {
+    if !is_secret(value) {
+        return None;
+    }
+    let mut parts = pointer.trim_start_matches('/').splitn(3, '/');
+    let field = parts.next()?;
+    if field != "data" && field != "stringData" {
+        return None;
+    }
+    let key = parts
+        .next()
+        .map(|k| k.replace("~1", "/").replace("~0", "~"));
+    let what = match value.pointer(pointer) {
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "a boolean",
+        Some(Value::Number(_)) => "a number",
+        Some(Value::String(_)) => "a string",
+        Some(Value::Array(_)) => "a list",
+        Some(Value::Object(_)) => "a mapping",
+        None => "missing",
+    };
+    let expected = if field == "data" {
+        "a base64 string"
+    } else {
+        "a string"
+    };
+    Some(match key {
+        Some(k) => {
+            format!("Secret {field} key \"{k}\": expected {expected}, got {what} (value not shown)")
+        }
+        None => {
+            format!("Secret {field}: expected a mapping of strings, got {what} (value not shown)")
+        }
+    })
+}
+
 impl Ctx<'_> {
     fn violations_to_diagnostics(
         &mut self,
+        value: &Value,
         found: Vec<Violation>,
         origin: &Origin,
         prefix: &str,
@@ -253,8 +320,14 @@ impl Ctx<'_> {
         input: usize,
     ) {
         for v in found {
-            let span = self.span(origin, &format!("{prefix}{}", v.pointer), label.to_string());
-            self.push(Diagnostic::error(v.code, v.message).at(span), Some(input));
+            let mut span = self.span(origin, &format!("{prefix}{}", v.pointer), label.to_string());
+            let mut message = v.message;
+            if let Some(secret) = secret_value_at(value, &v.pointer) {
+                // Never the value, in any renderer: the key and the type only, and no source line.
+                message = secret;
+                span.source_line = None;
+            }
+            self.push(Diagnostic::error(v.code, message).at(span), Some(input));
         }
     }
 
@@ -319,6 +392,8 @@ impl Ctx<'_> {
 
     /// Validates one Kubernetes object against the first schema that knows its kind.
     fn check_object(&mut self, obj: &Obj) -> Result<(), VerifyError> {
+        // Whatever is reported about a Secret (a duplicate key, a type), its values stay masked.
+        register_secret_values(&obj.value);
         let label = label(&obj.value);
         let api_version = obj.value.get("apiVersion").and_then(Value::as_str);
         let kind = obj.value.get("kind").and_then(Value::as_str);
@@ -337,7 +412,14 @@ impl Ctx<'_> {
         };
         let gvk = Gvk::from_api_version(api_version, kind);
         if let Some(found) = self.schema_violations(&gvk, &obj.value)? {
-            self.violations_to_diagnostics(found, &obj.origin, &obj.prefix, &label, obj.input);
+            self.violations_to_diagnostics(
+                &obj.value,
+                found,
+                &obj.origin,
+                &obj.prefix,
+                &label,
+                obj.input,
+            );
             return Ok(());
         }
         if gvk.group == "argoproj.io" && gvk.kind == "Application" {

@@ -34,9 +34,10 @@ pub(super) fn under(root: &Path, rel: &str) -> PathBuf {
 }
 
 pub(super) fn read(path: &Path) -> Result<String, VerifyError> {
-    std::fs::read_to_string(path).map_err(|source| VerifyError::Read {
+    // Regular files only, size-capped, read whole (a FIFO or /dev/zero is refused by name).
+    crate::fsutil::read_to_string(path).map_err(|e| VerifyError::Read {
         path: path.to_path_buf(),
-        source,
+        source: e.source,
     })
 }
 

@@ -87,11 +87,14 @@ impl Checks for Wired {
     }
 
     fn policy_inputs(&self, root: &Path) -> Result<Option<Vec<PolicyInput>>, String> {
+        // Whole-repository mode checks the policy of the repository's spec: without a readable one
+        // (missing, a directory, a dangling link, /dev/null) there is nothing to check it against.
         let path = root.join("rollout.yaml");
-        if !path.is_file() {
-            return Ok(None);
-        }
-        let spec = spec::load(&path).map_err(|e| e.to_string())?;
+        let spec = spec::load(&path).map_err(|e| {
+            format!(
+                "{e} (verify with no path checks the repository's rollout.yaml; give paths to verify files only)"
+            )
+        })?;
         Ok(Some(policy_inputs(&spec)))
     }
 
@@ -151,6 +154,7 @@ fn stale(code: &str, change: &Change, command: &str) -> Diagnostic {
         Change::Create { .. } => "is missing",
         Change::Update { .. } => "differs from what the spec gives",
         Change::Delete { .. } => "is stale (the spec no longer produces it)",
+        Change::Leftover { .. } => "is a temp file left by an interrupted run",
     };
     let path = change.path();
     Diagnostic::error(code, format!("{} {what}", path.display()))

@@ -21,6 +21,9 @@ pub enum Reply {
     Json(u16, Value),
     /// A status and a body as given.
     Text(u16, String),
+    /// A status, extra response headers and a body as given (a redirect's `Location`, a
+    /// `Retry-After`).
+    WithHeaders(u16, Vec<(&'static str, String)>, String),
     /// Read the request, never answer; every later request hangs too.
     Hang,
     /// Close this connection without answering and stop listening: later requests are refused.
@@ -50,7 +53,9 @@ impl Step {
     /// The scripted status (0 for `Hang` and `GoAway`).
     pub fn status(&self) -> u16 {
         match self.reply {
-            Reply::Json(status, _) | Reply::Text(status, _) => status,
+            Reply::Json(status, _) | Reply::Text(status, _) | Reply::WithHeaders(status, _, _) => {
+                status
+            }
             Reply::Hang | Reply::GoAway => 0,
         }
     }
@@ -239,7 +244,7 @@ fn serve(stream: TcpStream, sh: &Shared) {
             st.recorded.push(req);
             reply
         };
-        let (status, body) = match reply {
+        let (status, extra, body) = match reply {
             Reply::Hang => {
                 sh.hung.store(true, Ordering::SeqCst);
                 hang(&sh.stop);
@@ -250,11 +255,13 @@ fn serve(stream: TcpStream, sh: &Shared) {
                 sh.hung.store(true, Ordering::SeqCst);
                 return;
             }
-            Reply::Json(status, v) => (status, v.to_string()),
-            Reply::Text(status, body) => (status, body),
+            Reply::Json(status, v) => (status, Vec::new(), v.to_string()),
+            Reply::Text(status, body) => (status, Vec::new(), body),
+            Reply::WithHeaders(status, headers, body) => (status, headers, body),
         };
+        let extra: String = extra.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
         let head = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}\r\n",
             reason(status),
             body.len()
         );

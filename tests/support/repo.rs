@@ -67,6 +67,8 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>, std::time::SystemTime)>) {
         let p = e.unwrap().path();
         if p.is_dir() {
             walk(&p, out);
+        } else if p.file_name().is_some_and(|n| n == ".rollout.lock") {
+            // The repository lock is taken by every writer; it holds no generated content.
         } else {
             let meta = std::fs::metadata(&p).unwrap();
             out.push((
