@@ -292,6 +292,22 @@ fn missing_object_will_be_created_and_prune_lists_every_page() {
     assert_no_token(&[&out, &err]);
 }
 
+/// `rollout diff` of the small rendered overlay against a fake API server playing `script`
+/// (which must be played to its end).
+fn diff_small_against(script: Vec<Step>) -> (i32, String, String) {
+    let server = FakeKube::start(script);
+    let tmp = tempfile::tempdir().unwrap();
+    let kc = server.kubeconfig(tmp.path());
+    let rendered = small_rendered(tmp.path());
+    let got = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
+        &[],
+    );
+    server.finish(Duration::from_secs(5)).unwrap();
+    got
+}
+
 fn small_rendered(dir: &Path) -> String {
     let mut cm = obj("v1.ConfigMap.media.auth-config");
     cm["metadata"]
@@ -317,16 +333,7 @@ fn forbidden_names_the_verb_and_resource() {
         403,
         forbidden("get", "apps", "deployments", Some("auth"), "media"),
     ));
-    let server = FakeKube::start(script);
-    let tmp = tempfile::tempdir().unwrap();
-    let kc = server.kubeconfig(tmp.path());
-    let rendered = small_rendered(tmp.path());
-    let (code, out, err) = rollout(
-        tmp.path(),
-        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
-        &[],
-    );
-    server.finish(Duration::from_secs(5)).unwrap();
+    let (code, out, err) = diff_small_against(script);
     assert_eq!(code, 2);
     assert_eq!(out, "");
     assert_eq!(
@@ -378,16 +385,7 @@ fn a_transient_server_error_is_retried_to_success() {
         "/apis/apps/v1/namespaces/media/deployments/auth",
         "apps.v1.Deployment.media.auth",
     ));
-    let server = FakeKube::start(script);
-    let tmp = tempfile::tempdir().unwrap();
-    let kc = server.kubeconfig(tmp.path());
-    let rendered = small_rendered(tmp.path());
-    let (code, out, err) = rollout(
-        tmp.path(),
-        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
-        &[],
-    );
-    server.finish(Duration::from_secs(5)).unwrap();
+    let (code, out, err) = diff_small_against(script);
     assert_eq!((code, out.as_str()), (0, ""), "stderr: {err}");
     assert!(
         err.starts_with("0 changed, 0 to create, 0 to prune, 2 unchanged"),
@@ -678,16 +676,7 @@ fn issue_11_a_status_body_with_200_is_an_error_not_the_live_object() {
         200,
         status_body(500, "InternalError", "etcd leader changed"),
     ));
-    let server = FakeKube::start(script);
-    let tmp = tempfile::tempdir().unwrap();
-    let kc = server.kubeconfig(tmp.path());
-    let rendered = small_rendered(tmp.path());
-    let (code, out, err) = rollout(
-        tmp.path(),
-        &["diff", &rendered, "--kubeconfig", kc.to_str().unwrap()],
-        &[],
-    );
-    server.finish(Duration::from_secs(5)).unwrap();
+    let (code, out, err) = diff_small_against(script);
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(
         err.contains("answered with a Status (etcd leader changed) instead of the object"),
