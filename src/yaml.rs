@@ -1122,20 +1122,19 @@ pub fn go_key_cmp(a: &str, b: &str) -> std::cmp::Ordering {
                 }
             }
         }
-        let mut ai = i;
-        while ai < ar.len() && digit(ar[ai]) {
-            an = an
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < br.len() && digit(br[bi]) {
-            bn = bn
-                .wrapping_mul(10)
-                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
-            bi += 1;
-        }
+        // The digit run from `i`: its value (on top of `n`) and where it ends.
+        let run = |s: &[char], mut n: i64| {
+            let mut end = i;
+            while end < s.len() && digit(s[end]) {
+                n = n
+                    .wrapping_mul(10)
+                    .wrapping_add(i64::from(s[end] as u8 - b'0'));
+                end += 1;
+            }
+            (n, end)
+        };
+        let (an, ai) = run(&ar, an);
+        let (bn, bi) = run(&br, bn);
         if an != bn {
             return an.cmp(&bn);
         }
@@ -1346,7 +1345,10 @@ fn resolves_to_non_string(s: &str) -> bool {
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
         return false;
     }
-    parse_int(s).is_some() || is_yaml_float(s) || is_base60_float(s) || is_timestamp(s)
+    parse_int(s).is_some()
+        || is_yaml_float(s)
+        || is_base60_float(s)
+        || timestamp_rfc3339(s).is_some()
 }
 
 fn is_base60_float(s: &str) -> bool {
@@ -1504,10 +1506,6 @@ pub fn timestamp_rfc3339(s: &str) -> Option<String> {
         format!(".{frac}")
     };
     Some(format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
-}
-
-fn is_timestamp(s: &str) -> bool {
-    timestamp_rfc3339(s).is_some()
 }
 
 struct Analysis {

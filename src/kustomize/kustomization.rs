@@ -682,7 +682,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
                 warn.insert("patchesStrategicMerge", "patches");
                 k.patches_strategic_merge = ctx.strings(v, key)?;
             }
-            "patchesJson6902" | "patchesJSON6902" => {
+            "patchesJson6902" => {
                 warn.insert("patchesJson6902", "patches");
                 k.patches_json6902 = ctx.typed(v, key)?;
             }

@@ -63,9 +63,8 @@ pub(super) enum Expect {
 pub(super) struct Loader {
     /// Keep per-node source positions of resources (slower; for callers that report findings).
     positions: bool,
-    /// Refuse files outside the kustomization root (`LoadRestrictionsRootOnly`). Not enforced
-    /// yet (set from `--load-restrictor` only).
-    #[allow(dead_code)]
+    /// Refuse files outside the kustomization root (`LoadRestrictionsRootOnly`, the default;
+    /// see [`Loader::file_in_root`]).
     pub(super) restrict: bool,
     /// The build's OpenAPI schema (None: the builtin one) and whether a kustomization set it.
     pub(super) schema: Option<Arc<Schema>>,
