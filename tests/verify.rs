@@ -443,10 +443,11 @@ fn dispatch_to_the_checks_seam() {
     let r = verify(&opts(&["dashboards", "alerts", "argocd"]), &d).unwrap();
     assert_eq!(
         *d.calls.borrow(),
+        // One input at a time, in the order the paths were given.
         vec![
-            "application media-staging",
             "dashboard media-clustering",
-            "alerts"
+            "alerts",
+            "application media-staging"
         ]
     );
     assert_eq!(

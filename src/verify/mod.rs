@@ -24,7 +24,7 @@ use crate::schema::crd::{CrdSchemas, is_crd};
 use crate::schema::kubernetes::{BuiltinSchemas, SchemaError, SchemaLocations, Violation};
 use crate::yaml::Pos;
 use load::fast_objects;
-use recognise::{Input, inputs, read, under};
+use recognise::{Input, candidates, read, recognise, under};
 
 pub use checks::{Checks, Finding};
 pub use diagnostic::{CheckedInput, Counts, Diagnostic, InputKind, Report, Severity, Span};
@@ -467,7 +467,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         &options.kubernetes_version,
         options.strict,
     )?;
-    let (inputs, notes) = inputs(options)?;
+    let candidates = candidates(options)?;
     let mut ctx = Ctx {
         options,
         checks,
@@ -477,10 +477,6 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         sources: Sources::default(),
         report: Report::default(),
     };
-    for n in notes {
-        ctx.push(n, None);
-    }
-
     // CRDs named with --crd.
     for path in &options.crds {
         let text = read(path)?;
@@ -506,145 +502,38 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         }
     }
 
-    // Load everything first: CRDs among the inputs validate custom resources anywhere.
-    let mut objects: Vec<Obj> = Vec::new();
-    let mut rendered: HashMap<PathBuf, Vec<Resource>> = HashMap::new();
-    let mut docs: Vec<(usize, InputKind, Doc)> = Vec::new();
-    // Manifest files read without positions (the fast path), with their text.
-    let mut fast_inputs: Vec<(usize, PathBuf, String)> = Vec::new();
-    for mut input in inputs {
-        match input.kind {
-            InputKind::Manifests | InputKind::Argocd => {
-                let (text, fast) = match input.preloaded.take() {
-                    Some((text, fast)) => (text, fast),
-                    None => {
-                        let text = read(&input.path)?;
-                        let fast = crate::yaml::parse_stream_fast(&text, &[]).ok();
-                        (text, fast)
-                    }
-                };
-                let idx = ctx.add_input(&input, 0);
-                let objs = match fast.and_then(|docs| fast_objects(&input.path, docs, idx)) {
-                    Some(objs) => {
-                        fast_inputs.push((idx, input.path.clone(), text));
-                        objs
-                    }
-                    None => ctx.load_objects(&input.path, &text, idx),
-                };
-                ctx.report.inputs[idx].objects = objs.len();
-                objects.extend(objs);
-            }
-            InputKind::Kustomization => {
-                let idx = ctx.add_input(&input, 0);
-                match render::render_dir(&input.path) {
-                    Ok(list) => {
-                        ctx.report.inputs[idx].objects = list.len();
-                        for r in &list {
-                            objects.push(Obj {
-                                value: r.value.clone(),
-                                origin: r.origin.clone(),
-                                prefix: String::new(),
-                                input: idx,
-                            });
-                        }
-                        rendered.insert(input.path.clone(), list);
-                    }
-                    Err(message) => {
-                        let span = Span {
-                            file: input.path.clone(),
-                            line: 0,
-                            col: 0,
-                            label: String::new(),
-                            source_line: None,
-                        };
-                        ctx.push(
-                            Diagnostic::error("render-failed", message).at(span),
-                            Some(idx),
-                        );
-                    }
+    // CRDs among the inputs validate custom resources anywhere, so a first pass registers them;
+    // the second checks one input at a time, so memory follows the largest input, not the corpus.
+    let mut rendered = RenderCache::default();
+    for c in &candidates {
+        if c.is_kustomization() {
+            let list = rendered.render(&c.path);
+            if let Ok(list) = list.as_ref() {
+                for r in list.iter().filter(|r| is_crd(&r.value)) {
+                    let _ = ctx.crds.add(&r.value, options.strict);
                 }
             }
-            InputKind::Dashboard | InputKind::Alerts | InputKind::Values => {
-                let text = match input.preloaded.take() {
-                    Some((text, _)) => text,
-                    None => read(&input.path)?,
-                };
-                let idx = ctx.add_input(&input, 0);
-                if let Some(doc) = ctx.load_doc(&input.path, &text, idx) {
-                    ctx.report.inputs[idx].objects = match (&input.kind, &doc.value) {
-                        (InputKind::Alerts, Value::Array(a)) => a.len(),
-                        _ => 1,
-                    };
-                    docs.push((idx, input.kind, doc));
+            rendered.keep(&c.path, list);
+        } else if c.may_hold_objects() && c.path.is_file() {
+            let text = read(&c.path)?;
+            if text.contains("CustomResourceDefinition") {
+                for crd in crds_in(&text) {
+                    let _ = ctx.crds.add(&crd, options.strict);
                 }
             }
         }
     }
-    for obj in &objects {
-        if is_crd(&obj.value)
-            && let Err(e) = ctx.crds.add(&obj.value, options.strict)
-        {
-            let span = ctx.span(&obj.origin, &obj.prefix, label(&obj.value));
-            ctx.push(
-                Diagnostic::error("crd-invalid-schema", e.to_string()).at(span),
-                Some(obj.input),
-            );
-        }
+    let mut notes = Vec::new();
+    for c in candidates {
+        let Some(input) = recognise(c, None, options, &mut notes)? else {
+            continue;
+        };
+        ctx.check_input(input, &mut rendered)?;
+        // Snippets of this input are taken; its texts are not needed any more.
+        ctx.sources = Sources::default();
     }
-    // Files read without positions stay so when every object in them is clean; a file with any
-    // finding is read again with positions and checked in full, so findings are located.
-    let mut checked = vec![false; objects.len()];
-    if !fast_inputs.is_empty() {
-        let mut dirty = std::collections::HashSet::new();
-        for (i, obj) in objects.iter().enumerate() {
-            if obj.origin.locations.is_some() || dirty.contains(&obj.input) {
-                continue;
-            }
-            if ctx.is_clean(obj)? {
-                checked[i] = true;
-            } else {
-                dirty.insert(obj.input);
-            }
-        }
-        if !dirty.is_empty() {
-            let (mut kept, mut kept_checked) = (Vec::new(), Vec::new());
-            for (o, c) in objects.into_iter().zip(checked) {
-                if !dirty.contains(&o.input) {
-                    kept.push(o);
-                    kept_checked.push(c);
-                }
-            }
-            for (idx, path, text) in fast_inputs.iter().filter(|f| dirty.contains(&f.0)) {
-                let objs = ctx.load_objects(path, text, *idx);
-                kept_checked.extend(std::iter::repeat_n(false, objs.len()));
-                kept.extend(objs);
-            }
-            objects = kept;
-            checked = kept_checked;
-        }
-    }
-    for (obj, done) in objects.iter().zip(&checked) {
-        if !done {
-            ctx.check_object(obj)?;
-        }
-    }
-    // Freeing thousands of parsed documents costs about a tenth of a large run: a background
-    // thread does it, so the report returns (and the CLI exits) without waiting for it.
-    if objects.len() > 1000 {
-        std::thread::spawn(move || drop(objects));
-    }
-    for (idx, kind, doc) in docs {
-        match kind {
-            InputKind::Dashboard => match checks.dashboard(&doc.value) {
-                Some(f) => ctx.findings_to_diagnostics(f, &doc.origin, "", "dashboard", idx),
-                None => ctx.not_checked("the Grafana dashboard schema", &doc.origin, idx),
-            },
-            InputKind::Alerts => match checks.alerts(&doc.value) {
-                Some(f) => ctx.findings_to_diagnostics(f, &doc.origin, "", "alerts", idx),
-                None => ctx.not_checked("the Alertmanager alerts schema", &doc.origin, idx),
-            },
-            _ => ctx.check_values(&doc, idx)?,
-        }
+    for n in notes {
+        ctx.push(n, None);
     }
 
     // Whole repo: the rollout policy per environment and freshness of generated files.
@@ -656,15 +545,12 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
             Some(envs) => {
                 for env in envs {
                     let dir = under(&options.root, "overlays").join(&env.environment);
-                    let list = match rendered.get(&dir) {
-                        Some(l) => l.clone(),
-                        None => match render::render_dir(&dir) {
-                            Ok(l) => l,
-                            Err(message) => {
-                                ctx.push(Diagnostic::error("render-failed", message), None);
-                                continue;
-                            }
-                        },
+                    let list = match rendered.take(&dir) {
+                        Ok(l) => l,
+                        Err(message) => {
+                            ctx.push(Diagnostic::error("render-failed", message), None);
+                            continue;
+                        }
                     };
                     ctx.check_policy(&env, &list);
                 }
@@ -855,4 +741,219 @@ fn parent_values_file(file: &Path) -> Option<std::path::PathBuf> {
         cut = i;
     }
     None
+}
+
+/// Rendered kustomization directories kept between the CRD pass, the check and the policy check,
+/// up to a budget of objects; beyond it a directory is rendered again when needed, so memory stays
+/// bounded on a repository of many overlays.
+#[derive(Default)]
+struct RenderCache {
+    kept: HashMap<PathBuf, Result<Vec<Resource>, String>>,
+    objects: usize,
+}
+
+/// Objects the render cache holds at most.
+const RENDER_CACHE_OBJECTS: usize = 50_000;
+
+impl RenderCache {
+    fn render(&mut self, dir: &Path) -> Result<Vec<Resource>, String> {
+        match self.kept.get(dir) {
+            Some(r) => r.clone(),
+            None => render::render_dir(dir),
+        }
+    }
+
+    fn keep(&mut self, dir: &Path, list: Result<Vec<Resource>, String>) {
+        let n = list.as_ref().map_or(0, Vec::len);
+        if self.objects + n <= RENDER_CACHE_OBJECTS && !self.kept.contains_key(dir) {
+            self.objects += n;
+            self.kept.insert(dir.to_path_buf(), list);
+        }
+    }
+
+    /// The rendered directory, from the cache or rendered now.
+    fn take(&mut self, dir: &Path) -> Result<Vec<Resource>, String> {
+        match self.kept.remove(dir) {
+            Some(r) => {
+                self.objects -= r.as_ref().map_or(0, Vec::len);
+                r
+            }
+            None => render::render_dir(dir),
+        }
+    }
+}
+
+/// The CustomResourceDefinitions in a manifest text (inside `List` kinds too); nothing when it
+/// does not parse (the check reports that).
+fn crds_in(text: &str) -> Vec<Value> {
+    fn collect(value: Value, out: &mut Vec<Value>) {
+        if is_crd(&value) {
+            out.push(value);
+            return;
+        }
+        let is_list = value
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"));
+        if let (true, Value::Object(mut m)) = (is_list, value)
+            && let Some(Value::Array(items)) = m.remove("items")
+        {
+            for item in items {
+                collect(item, out);
+            }
+        }
+    }
+    let docs = match crate::yaml::parse_stream_fast(text, &[]) {
+        Ok(docs) => docs,
+        Err(_) => match crate::yaml::parse_stream_with(text, crate::yaml::Duplicates::LastWins) {
+            Ok(stream) => stream.documents,
+            Err(_) => return Vec::new(),
+        },
+    };
+    let mut out = Vec::new();
+    for d in docs {
+        collect(d.value, &mut out);
+    }
+    out
+}
+
+impl Ctx<'_> {
+    /// Loads and checks one input, then lets go of it.
+    fn check_input(
+        &mut self,
+        mut input: Input,
+        rendered: &mut RenderCache,
+    ) -> Result<(), VerifyError> {
+        match input.kind {
+            InputKind::Manifests | InputKind::Argocd => {
+                let (text, fast) = match input.preloaded.take() {
+                    Some((text, Some(fast))) => (text, Some(fast)),
+                    Some((text, None)) => {
+                        let fast = crate::yaml::parse_stream_fast(&text, &[]).ok();
+                        (text, fast)
+                    }
+                    None => {
+                        let text = read(&input.path)?;
+                        let fast = crate::yaml::parse_stream_fast(&text, &[]).ok();
+                        (text, fast)
+                    }
+                };
+                let idx = self.add_input(&input, 0);
+                // Read without positions first; a file with any finding is read again with
+                // positions and checked in full, so its findings are located.
+                if let Some(objs) = fast.and_then(|docs| fast_objects(&input.path, docs, idx)) {
+                    self.report.inputs[idx].objects = objs.len();
+                    let mut clean = true;
+                    for obj in &objs {
+                        let bad_crd = is_crd(&obj.value)
+                            && self.crds.add(&obj.value, self.options.strict).is_err();
+                        if bad_crd || !self.is_clean(obj)? {
+                            clean = false;
+                            break;
+                        }
+                    }
+                    if clean {
+                        for obj in &objs {
+                            register_secret_values(&obj.value);
+                        }
+                        drop_large(objs);
+                        return Ok(());
+                    }
+                }
+                let objs = self.load_objects(&input.path, &text, idx);
+                self.report.inputs[idx].objects = objs.len();
+                self.check_objects(&objs)?;
+                drop_large(objs);
+            }
+            InputKind::Kustomization => {
+                let idx = self.add_input(&input, 0);
+                match rendered.render(&input.path) {
+                    Ok(list) => {
+                        self.report.inputs[idx].objects = list.len();
+                        let objs: Vec<Obj> = list
+                            .iter()
+                            .map(|r| Obj {
+                                value: r.value.clone(),
+                                origin: r.origin.clone(),
+                                prefix: String::new(),
+                                input: idx,
+                            })
+                            .collect();
+                        self.check_objects(&objs)?;
+                        rendered.keep(&input.path, Ok(list));
+                    }
+                    Err(message) => {
+                        let span = Span {
+                            file: input.path.clone(),
+                            line: 0,
+                            col: 0,
+                            label: String::new(),
+                            source_line: None,
+                        };
+                        self.push(
+                            Diagnostic::error("render-failed", message.clone()).at(span),
+                            Some(idx),
+                        );
+                        rendered.keep(&input.path, Err(message));
+                    }
+                }
+            }
+            InputKind::Dashboard | InputKind::Alerts | InputKind::Values => {
+                let text = match input.preloaded.take() {
+                    Some((text, _)) => text,
+                    None => read(&input.path)?,
+                };
+                let idx = self.add_input(&input, 0);
+                let Some(doc) = self.load_doc(&input.path, &text, idx) else {
+                    return Ok(());
+                };
+                self.report.inputs[idx].objects = match (&input.kind, &doc.value) {
+                    (InputKind::Alerts, Value::Array(a)) => a.len(),
+                    _ => 1,
+                };
+                match input.kind {
+                    InputKind::Dashboard => match self.checks.dashboard(&doc.value) {
+                        Some(f) => {
+                            self.findings_to_diagnostics(f, &doc.origin, "", "dashboard", idx)
+                        }
+                        None => self.not_checked("the Grafana dashboard schema", &doc.origin, idx),
+                    },
+                    InputKind::Alerts => match self.checks.alerts(&doc.value) {
+                        Some(f) => self.findings_to_diagnostics(f, &doc.origin, "", "alerts", idx),
+                        None => {
+                            self.not_checked("the Alertmanager alerts schema", &doc.origin, idx)
+                        }
+                    },
+                    _ => self.check_values(&doc, idx)?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks objects of one input: a CRD's own schema must compile, every object its schema.
+    fn check_objects(&mut self, objects: &[Obj]) -> Result<(), VerifyError> {
+        for obj in objects {
+            if is_crd(&obj.value)
+                && let Err(e) = self.crds.add(&obj.value, self.options.strict)
+            {
+                let span = self.span(&obj.origin, &obj.prefix, label(&obj.value));
+                self.push(
+                    Diagnostic::error("crd-invalid-schema", e.to_string()).at(span),
+                    Some(obj.input),
+                );
+            }
+        }
+        for obj in objects {
+            self.check_object(obj)?;
+        }
+        Ok(())
+    }
+}
+
+/// Freeing a large parsed file costs a noticeable share of a run: a background thread does it.
+fn drop_large(objects: Vec<Obj>) {
+    if objects.len() > 1000 {
+        std::thread::spawn(move || drop(objects));
+    }
 }

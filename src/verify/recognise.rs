@@ -185,56 +185,101 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// Turns the given paths (or the repo) into inputs, each with what it is taken for.
-pub(super) fn inputs(
+/// A path to check, before its content is read: recognised by `--type` or by place, or left to
+/// be recognised by content when it is checked (so no file is held in memory before its turn).
+#[derive(Debug, Clone)]
+pub(super) struct Candidate {
+    pub(super) path: PathBuf,
+    /// Found by walking a directory (an unrecognised file is skipped with a note, not an error).
+    walked: bool,
+    known: Option<(InputKind, String)>,
+}
+
+impl Candidate {
+    /// Whether the candidate is a kustomization directory to render.
+    pub(super) fn is_kustomization(&self) -> bool {
+        matches!(&self.known, Some((InputKind::Kustomization, _)))
+    }
+
+    /// Whether the candidate may hold Kubernetes objects (so possibly CustomResourceDefinitions).
+    pub(super) fn may_hold_objects(&self) -> bool {
+        matches!(
+            &self.known,
+            None | Some((InputKind::Manifests | InputKind::Argocd, _))
+        )
+    }
+}
+
+/// Recognises a candidate: by what was already known, else by content. `text` is the file's text
+/// when the caller read it. `Ok(None)`: a walked file that is not recognised (a note is pushed to
+/// `notes`), or a chart file that is no input of its own.
+///
+/// # Errors
+/// An unreadable file; a named file that is not recognised.
+pub(super) fn recognise(
+    candidate: Candidate,
+    text: Option<String>,
     options: &VerifyOptions,
-) -> Result<(Vec<Input>, Vec<Diagnostic>), VerifyError> {
+    notes: &mut Vec<Diagnostic>,
+) -> Result<Option<Input>, VerifyError> {
+    let Candidate {
+        path,
+        walked,
+        known,
+    } = candidate;
+    if let Some((kind, reason)) = known {
+        return Ok(Some(Input {
+            path,
+            kind,
+            reason,
+            preloaded: text.map(|t| (t, None)),
+        }));
+    }
+    let text = match text {
+        Some(t) => t,
+        None => read(&path)?,
+    };
+    match by_content(&text, options.duplicates()) {
+        (Some((kind, why)), fast) => Ok(Some(Input {
+            path,
+            kind,
+            reason: why.into(),
+            preloaded: Some((text, fast)),
+        })),
+        (None, _) if walked && is_chart_file(&path) => Ok(None),
+        (None, _) if walked => {
+            notes.push(
+                Diagnostic::new(
+                    "input-skipped",
+                    Severity::Note,
+                    format!(
+                        "skipped {}: not recognised by place or content",
+                        path.display()
+                    ),
+                )
+                .help("pass it with --type to check it"),
+            );
+            Ok(None)
+        }
+        (None, _) => Err(VerifyError::Unrecognized { path }),
+    }
+}
+
+/// Turns the given paths (or the repo) into candidates, in the order they are checked. Reads no
+/// file's content: recognition by content happens when each is checked.
+pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, VerifyError> {
     let mut out = Vec::new();
-    let mut notes = Vec::new();
-    let mut recognise =
-        |path: PathBuf, walked: bool, out: &mut Vec<Input>| -> Result<(), VerifyError> {
-            if let Some(kind) = options.kind {
-                out.push(Input {
-                    path,
-                    kind,
-                    reason: "--type".into(),
-                    preloaded: None,
-                });
-                return Ok(());
-            }
-            if let Some((kind, why)) = by_place(&path) {
-                out.push(Input {
-                    path,
-                    kind,
-                    reason: why.into(),
-                    preloaded: None,
-                });
-                return Ok(());
-            }
-            let text = read(&path)?;
-            match by_content(&text, options.duplicates()) {
-                (Some((kind, why)), fast) => out.push(Input {
-                    path,
-                    kind,
-                    reason: why.into(),
-                    preloaded: Some((text, fast)),
-                }),
-                (None, _) if walked && is_chart_file(&path) => {}
-                (None, _) if walked => notes.push(
-                    Diagnostic::new(
-                        "input-skipped",
-                        Severity::Note,
-                        format!(
-                            "skipped {}: not recognised by place or content",
-                            path.display()
-                        ),
-                    )
-                    .help("pass it with --type to check it"),
-                ),
-                (None, _) => return Err(VerifyError::Unrecognized { path }),
-            }
-            Ok(())
+    let candidate = |path: PathBuf, walked: bool| -> Candidate {
+        let known = match options.kind {
+            Some(kind) => Some((kind, "--type".to_string())),
+            None => by_place(&path).map(|(k, why)| (k, why.to_string())),
         };
+        Candidate {
+            path,
+            walked,
+            known,
+        }
+    };
     if options.paths.is_empty() {
         let root = &options.root;
         let mut found = Vec::new();
@@ -269,14 +314,13 @@ pub(super) fn inputs(
         for p in found {
             let in_overlays = p.starts_with(&overlays) && !p.is_dir();
             if in_overlays && options.kind.is_none() {
-                out.push(Input {
+                out.push(Candidate {
                     path: p,
-                    kind: InputKind::Manifests,
-                    reason: "by place: overlays/".into(),
-                    preloaded: None,
+                    walked: true,
+                    known: Some((InputKind::Manifests, "by place: overlays/".into())),
                 });
             } else {
-                recognise(p, true, &mut out)?;
+                out.push(candidate(p, true));
             }
         }
     } else {
@@ -286,21 +330,19 @@ pub(super) fn inputs(
             }
             if p.is_dir() && options.kind != Some(InputKind::Kustomization) {
                 if options.kind.is_none() && render::is_kustomization_dir(p) {
-                    recognise(p.clone(), false, &mut out)?;
+                    out.push(candidate(p.clone(), false));
                 } else {
                     let mut files = Vec::new();
                     walk(p, &mut files)?;
-                    for f in files {
-                        recognise(f, true, &mut out)?;
-                    }
+                    out.extend(files.into_iter().map(|f| candidate(f, true)));
                 }
             } else {
                 if options.kind == Some(InputKind::Kustomization) && !p.is_dir() {
                     return Err(VerifyError::NotKustomization { path: p.clone() });
                 }
-                recognise(p.clone(), false, &mut out)?;
+                out.push(candidate(p.clone(), false));
             }
         }
     }
-    Ok((out, notes))
+    Ok(out)
 }

@@ -1,0 +1,100 @@
+//! `verify` streams its inputs: the peak of heap memory follows the largest input, not the size of
+//! the corpus. Measured with a counting allocator in this test binary (bytes, not seconds, so the
+//! figure does not depend on how busy the machine is).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rollout::verify::{VerifyOptions, run};
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed to the system allocator unchanged; only sizes are counted.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// A file of `n` Deployments (one with a schema error when `broken`, so the file is read again
+/// with positions).
+fn write_file(path: &Path, first: usize, n: usize, broken: bool) {
+    let mut text = String::new();
+    for i in first..first + n {
+        let replicas = if broken && i == first { "\"two\"" } else { "2" };
+        text.push_str(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: ns\n\
+             spec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: a{i}}}\n  template:\n\
+             \x20   metadata:\n      labels: {{app: a{i}}}\n    spec:\n      containers:\n\
+             \x20     - name: c\n        image: nginx:1.{i}\n        env:\n        - name: X\n\
+             \x20         value: \"y\"\n---\n"
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Peak heap bytes above the starting point while verifying `dir`.
+fn peak_while_verifying(dir: &Path) -> (usize, usize) {
+    let options = VerifyOptions {
+        paths: vec![dir.to_path_buf()],
+        ..VerifyOptions::default()
+    };
+    // Each run loads its schemas; both runs start from the same state.
+    let base = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let report = run(&options).unwrap();
+    let objects: usize = report.inputs.iter().map(|i| i.objects).sum();
+    let errors = report.counts().errors;
+    drop(report);
+    (PEAK.load(Ordering::Relaxed) - base, objects * 1000 + errors)
+}
+
+#[test]
+fn verify_memory_follows_the_largest_input_not_the_corpus() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("one");
+    let many = tmp.path().join("many");
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::create_dir_all(&many).unwrap();
+    // 400 objects per file: small enough that files are freed on the checking thread.
+    write_file(&one.join("f00.yaml"), 0, 400, true);
+    for f in 0..30 {
+        write_file(
+            &many.join(format!("f{f:02}.yaml")),
+            f * 400,
+            400,
+            f % 3 == 0,
+        );
+    }
+    // Warm-up: built-in schemas and other one-time tables.
+    let _ = peak_while_verifying(&one);
+
+    let (peak_one, seen_one) = peak_while_verifying(&one);
+    let (peak_many, seen_many) = peak_while_verifying(&many);
+    // Every object was read and every broken file reported (one error each).
+    assert_eq!(seen_one, 400 * 1000 + 1);
+    assert_eq!(seen_many, 12_000 * 1000 + 10);
+    // 30 times the input: held whole it would need about 30 times the memory.
+    assert!(
+        peak_many < 3 * peak_one,
+        "peak heap while verifying 30 files ({peak_many} bytes) is not bounded by the largest \
+         file ({peak_one} bytes for one)"
+    );
+}
