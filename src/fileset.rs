@@ -210,8 +210,17 @@ pub struct Applied {
 /// atomic. Call it holding the repository lock ([`fsutil::RepoLock`]).
 ///
 /// # Errors
-/// When a path leaves `root` or a file cannot be written or deleted; earlier changes stay applied.
-pub fn apply(root: &Path, changes: &[Change]) -> Result<Applied, FsError> {
+/// When an input in `inputs` changed since it was read (nothing is written then), a path leaves
+/// `root`, or a file cannot be written or deleted; earlier changes stay applied.
+pub fn apply(
+    root: &Path,
+    changes: &[Change],
+    inputs: &[&fsutil::Watched],
+) -> Result<Applied, FsError> {
+    // Output planned from an input that has changed since is never written, not even in part.
+    for input in inputs {
+        input.unchanged()?;
+    }
     for change in changes {
         fsutil::contained(root, change.path())?;
     }
@@ -299,7 +308,7 @@ mod tests {
             .collect();
         assert_eq!(paths, ["o/changed.yaml", "o/new.yaml", "o/stale.yaml"]);
         assert!(changes[0].unified_diff().contains("-a: 1\n+a: 2\n"));
-        let applied = apply(root, &changes).unwrap();
+        let applied = apply(root, &changes, &[]).unwrap();
         assert_eq!(applied.written.len(), 2);
         assert_eq!(applied.deleted, vec![PathBuf::from("o/stale.yaml")]);
         assert!(plan(root, &set).unwrap().is_empty());
@@ -322,7 +331,7 @@ mod tests {
         assert!(changes.contains(&Change::Leftover {
             path: "o/.rollout-Ab12Cd".into()
         }));
-        let applied = apply(root, &changes).unwrap();
+        let applied = apply(root, &changes, &[]).unwrap();
         assert_eq!(
             applied.written,
             vec![

@@ -114,6 +114,76 @@ fn file_kind(m: &std::fs::Metadata) -> &'static str {
     }
 }
 
+/// An input as it was when it was read (size, modification time, inode), so that a command can
+/// refuse to write output planned from a version that has changed since: an editor rewriting the
+/// spec in place can be caught mid-write, and what was read then is a prefix that may still parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watched {
+    path: PathBuf,
+    stamp: Option<(u64, Option<std::time::SystemTime>, u64)>,
+}
+
+fn stamp_of(path: &Path) -> Option<(u64, Option<std::time::SystemTime>, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok(), m.ino()))
+}
+
+impl Watched {
+    /// Reads a UTF-8 input as [`read_to_string`] does and remembers the version read.
+    ///
+    /// # Errors
+    /// As [`read_to_string`].
+    pub fn read(path: &Path) -> Result<(String, Watched), FsError> {
+        // A file modified in the last moments may be mid-write (truncated, then written in
+        // chunks): let it settle first, so that a short pause in the writer is not read as the end.
+        const SETTLE: std::time::Duration = std::time::Duration::from_millis(100);
+        for _ in 0..20 {
+            let age = stamp_of(path)
+                .and_then(|(_, m, _)| m)
+                .and_then(|m| std::time::SystemTime::now().duration_since(m).ok());
+            match age {
+                Some(age) if age < SETTLE => std::thread::sleep(SETTLE - age),
+                _ => break,
+            }
+        }
+        let before = stamp_of(path);
+        let text = read_to_string(path)?;
+        let after = stamp_of(path);
+        // Changed between the stat and the read: remember no version, so the check fails.
+        let stamp = if before == after { after } else { None };
+        Ok((
+            text,
+            Watched {
+                path: path.to_path_buf(),
+                stamp,
+            },
+        ))
+    }
+
+    /// The path watched.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Succeeds when the file is still the version that was read.
+    ///
+    /// # Errors
+    /// When it was rewritten, replaced or removed since.
+    pub fn unchanged(&self) -> Result<(), FsError> {
+        if self.stamp.is_some() && stamp_of(&self.path) == self.stamp {
+            return Ok(());
+        }
+        Err(FsError::new(
+            "refusing to write from",
+            &self.path,
+            std::io::Error::other(
+                "it changed while rollout was reading it (saved by an editor?); nothing was written, run again",
+            ),
+        ))
+    }
+}
+
 /// Reads a UTF-8 input file as [`read_bytes`] does, naming the path on failure.
 ///
 /// # Errors
@@ -454,5 +524,37 @@ mod tests {
         assert!(!is_our_temp_name(".rollout-a1B2c"));
         assert!(!is_our_temp_name(".rollout.lock"));
         assert!(!is_our_temp_name("rollout-abcdef"));
+    }
+}
+
+#[cfg(test)]
+mod watched_tests {
+    use super::Watched;
+
+    #[test]
+    fn a_watched_input_is_unchanged_until_rewritten_replaced_or_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("spec.yaml");
+        std::fs::write(&p, "a: 1\n").unwrap();
+        let (text, w) = Watched::read(&p).unwrap();
+        assert_eq!(text, "a: 1\n");
+        assert!(w.unchanged().is_ok());
+        // Rewritten in place with other bytes.
+        std::fs::write(&p, "a: 22\n").unwrap();
+        assert!(w.unchanged().is_err());
+        // Replaced by a rename (a new inode), even with the same size.
+        let (_, w) = Watched::read(&p).unwrap();
+        let q = dir.path().join("new.yaml");
+        std::fs::write(&q, "a: 33\n").unwrap();
+        std::fs::rename(&q, &p).unwrap();
+        assert!(w.unchanged().is_err());
+        // Removed.
+        let (_, w) = Watched::read(&p).unwrap();
+        std::fs::remove_file(&p).unwrap();
+        let e = w.unchanged().unwrap_err().to_string();
+        assert!(
+            e.contains("spec.yaml") && e.contains("nothing was written"),
+            "{e}"
+        );
     }
 }

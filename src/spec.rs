@@ -304,8 +304,17 @@ fn validator() -> &'static jsonschema::Validator {
 /// Unreadable file, invalid YAML, or any schema or cross-reference problem (all of them, each with
 /// its position).
 pub fn load(path: &Path) -> Result<Spec, SpecError> {
-    let text = fsutil::read_to_string(path)?;
-    parse(&text, path)
+    load_watched(path).map(|(spec, _)| spec)
+}
+
+/// Reads and validates a spec file, remembering the version read, so that a command writing from
+/// it can check it was not rewritten meanwhile ([`fsutil::Watched::unchanged`]).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_watched(path: &Path) -> Result<(Spec, fsutil::Watched), SpecError> {
+    let (text, watched) = fsutil::Watched::read(path)?;
+    Ok((parse(&text, path)?, watched))
 }
 
 /// Parses and validates spec text; `file` is used in messages only.

@@ -486,3 +486,34 @@ fn issue_11_a_killed_generate_never_leaves_a_kustomization_naming_a_missing_file
         assert!(left.is_empty(), "{left:?}");
     }
 }
+
+/// Issue 11: a spec rewritten after it was read (an editor saving while `generate` runs) is never
+/// generated from: the write refuses, naming the spec, and no file changes.
+#[test]
+fn issue_11_a_spec_rewritten_while_generating_writes_nothing() {
+    let repo = TempRepo::new();
+    std::fs::remove_dir_all(repo.join("overlays/staging")).unwrap();
+    let spec_path = repo.join("rollout.yaml");
+    let (spec, watched) = rollout::spec::load_watched(&spec_path).unwrap();
+    // The editor truncates and writes a new version between our read and our write.
+    let text = std::fs::read_to_string(&spec_path).unwrap();
+    std::fs::write(&spec_path, text.replace("staging: \"1\"", "staging: \"0\"")).unwrap();
+    let opts = rollout::generate::GenerateOptions {
+        env: None,
+        rollback: false,
+    };
+    let err = rollout::generate::write(&spec, repo.path(), &opts, &[&watched]).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("rollout.yaml") && msg.contains("changed while rollout was reading it"),
+        "{msg}"
+    );
+    assert!(
+        !repo.join("overlays/staging").exists(),
+        "a file was written"
+    );
+    // Read again, it generates.
+    let (spec, watched) = rollout::spec::load_watched(&spec_path).unwrap();
+    rollout::generate::write(&spec, repo.path(), &opts, &[&watched]).unwrap();
+    assert!(repo.join("overlays/staging/kustomization.yaml").is_file());
+}

@@ -12,7 +12,7 @@ pub fn run(args: GenerateArgs) -> Result<Output, CommandError> {
     // Writers (and `--check`, which must not see a half-applied set) take turns; the spec is read
     // once, whole, under the lock, before anything is planned.
     let _lock = super::lock(&root, "rollout generate")?;
-    let spec = rollout::spec::load(&args.spec.spec)?;
+    let (spec, watched) = rollout::spec::load_watched(&args.spec.spec)?;
     let opts = GenerateOptions {
         env: args.env,
         rollback: args.rollback,
@@ -37,7 +37,7 @@ pub fn run(args: GenerateArgs) -> Result<Output, CommandError> {
             ..Default::default()
         });
     }
-    let (applied, total) = generate::write(&spec, &root, &opts)?;
+    let (applied, total) = generate::write(&spec, &root, &opts, &[&watched])?;
     Ok(Output {
         stderr: super::summary(&applied, total),
         ..Default::default()

@@ -10,7 +10,7 @@ use crate::cli::HydrateArgs;
 pub fn run(args: HydrateArgs) -> Result<Output, CommandError> {
     let root = spec_root(&args.spec.spec);
     let _lock = super::lock(&root, "rollout hydrate")?;
-    let spec = rollout::spec::load(&args.spec.spec)?;
+    let (spec, watched) = rollout::spec::load_watched(&args.spec.spec)?;
     let helm = Helm::locate(args.helm.as_deref())?;
     let set = hydrate::hydrate(&spec, &root, &helm)?;
     let changes = fileset::plan(&root, &set)?;
@@ -31,7 +31,7 @@ pub fn run(args: HydrateArgs) -> Result<Output, CommandError> {
             ..Default::default()
         });
     }
-    let applied = fileset::apply(&root, &changes)?;
+    let applied = fileset::apply(&root, &changes, &[&watched])?;
     Ok(Output {
         stderr: super::summary(&applied, set.files.len()),
         ..Default::default()

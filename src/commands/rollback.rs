@@ -73,12 +73,12 @@ fn write_rollback_overlay(
 ) -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> {
     let root = super::spec_root(&spec_args.spec);
     let _lock = rollout::fsutil::RepoLock::acquire(&root, "rollout rollback")?;
-    let spec = rollout::spec::load(&spec_args.spec)?;
+    let (spec, watched) = rollout::spec::load_watched(&spec_args.spec)?;
     let opts = GenerateOptions {
         env: Some(env.to_string()),
         rollback: true,
     };
-    let (applied, _) = generate::write(&spec, &root, &opts)?;
+    let (applied, _) = generate::write(&spec, &root, &opts, &[&watched])?;
     let mut changed = applied.written;
     changed.extend(applied.deleted);
     Ok(RollbackOverlay {

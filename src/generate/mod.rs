@@ -140,13 +140,15 @@ pub(crate) fn with_header(body: String) -> String {
 /// `rollout rollback` do).
 ///
 /// # Errors
-/// As [`plan`], or a file that cannot be written.
+/// As [`plan`], a file that cannot be written, or an input in `inputs` (the spec) that changed
+/// since it was read (then nothing is written).
 pub fn write(
     spec: &Spec,
     root: &Path,
     opts: &GenerateOptions,
+    inputs: &[&fsutil::Watched],
 ) -> Result<(Applied, usize), GenerateError> {
     let set = plan(spec, root, opts)?;
     let changes = fileset::plan(root, &set)?;
-    Ok((fileset::apply(root, &changes)?, set.files.len()))
+    Ok((fileset::apply(root, &changes, inputs)?, set.files.len()))
 }
