@@ -505,10 +505,10 @@ fn input_errors_are_errors_not_findings() {
         ),
         (
             VerifyOptions {
-                kubernetes_version: "1.30".into(),
+                kubernetes_version: "1.24".into(),
                 ..opts(&["good"])
             },
-            "no built-in schemas for kubernetes version \"1.30\"; choose from: 1.34",
+            "no built-in schemas for kubernetes version \"1.24\"; choose from: 1.25, 1.26, 1.27, 1.28, 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36, 1.37",
         ),
         (
             VerifyOptions {

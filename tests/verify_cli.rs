@@ -42,9 +42,9 @@ fn exit_codes() {
             "error: fixtures/verify/nope.yaml: no such file or directory\n",
         ),
         (
-            &["--kubernetes-version", "1.29", "fixtures/verify/good"],
+            &["--kubernetes-version", "1.38", "fixtures/verify/good"],
             2,
-            "error: no built-in schemas for kubernetes version \"1.29\"; choose from: 1.34\n",
+            "error: no built-in schemas for kubernetes version \"1.38\"; choose from: 1.25, 1.26, 1.27, 1.28, 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36, 1.37\n",
         ),
         (
             &[

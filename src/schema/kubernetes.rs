@@ -17,16 +17,58 @@ use crate::resource::Gvk;
 /// The Kubernetes version validated against when none is chosen.
 pub const DEFAULT_VERSION: &str = "1.34";
 
-/// `_definitions.json` for Kubernetes 1.34 from the `kubernetes-validate` wheel (Apache-2.0); see
-/// `schemas/kubernetes/README.md`.
-const DEFINITIONS_1_34: &str = include_str!("../../schemas/kubernetes/v1.34/_definitions.json");
+/// Every distinct definition of the built-in versions, one compact JSON per line, and which line is
+/// which definition in which minor (kubernetes-validate 1.37.0, Apache-2.0; see
+/// `schemas/kubernetes/README.md`).
+const POOL: &str = include_str!("../../schemas/kubernetes/pool.jsonl");
+const VERSIONS: &str = include_str!("../../schemas/kubernetes/versions.tsv");
 
-/// The `$id` of the embedded definitions document; kind schemas are `$ref`s into it.
+/// The `$id` of the assembled definitions document; kind schemas are `$ref`s into it.
 const DEFINITIONS_URI: &str = "https://kubernetes.io/api/_definitions.json";
 
 /// The Kubernetes versions whose schemas are built in.
 pub fn available_versions() -> &'static [&'static str] {
-    &["1.34"]
+    &[
+        "1.25", "1.26", "1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35",
+        "1.36", "1.37",
+    ]
+}
+
+/// Whether `minor` is in a list of minors and ranges (`25-29,31`).
+pub(crate) fn minors_include(list: &str, minor: u32) -> bool {
+    list.split(',').any(|part| match part.split_once('-') {
+        Some((a, b)) => match (a.parse::<u32>(), b.parse::<u32>()) {
+            (Ok(a), Ok(b)) => (a..=b).contains(&minor),
+            _ => false,
+        },
+        None => part.parse() == Ok(minor),
+    })
+}
+
+/// The definitions document of one minor (`34` for 1.34), assembled from the pool.
+fn definitions(minor: u32) -> Result<Value, String> {
+    let lines: Vec<&str> = POOL.lines().collect();
+    let mut defs = serde_json::Map::new();
+    for row in VERSIONS.lines() {
+        let mut cols = row.split('\t');
+        let (Some(line), Some(name), Some(minors)) = (cols.next(), cols.next(), cols.next()) else {
+            return Err(format!("bad versions.tsv row {row:?}"));
+        };
+        if !minors_include(minors, minor) {
+            continue;
+        }
+        let text = line
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| lines.get(i))
+            .ok_or_else(|| format!("versions.tsv names pool line {line}, which is missing"))?;
+        let def: Value = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        defs.insert(name.to_string(), def);
+    }
+    if defs.is_empty() {
+        return Err(format!("no definitions for 1.{minor}"));
+    }
+    Ok(serde_json::json!({ "$id": DEFINITIONS_URI, "$defs": defs }))
 }
 
 /// Why schemas could not be loaded.
@@ -121,20 +163,21 @@ impl BuiltinSchemas {
     /// [`SchemaError::UnknownVersion`] when the version is not built in.
     pub fn load(version: &str, strict: bool) -> Result<Self, SchemaError> {
         let mm = major_minor(version);
-        let text = match mm.as_str() {
-            "1.34" => DEFINITIONS_1_34,
-            _ => {
-                return Err(SchemaError::UnknownVersion {
-                    requested: version.to_string(),
-                    available: available_versions().iter().map(|s| s.to_string()).collect(),
-                });
-            }
+        let Some(minor) = available_versions()
+            .contains(&mm.as_str())
+            .then(|| mm.strip_prefix("1.").and_then(|m| m.parse::<u32>().ok()))
+            .flatten()
+        else {
+            return Err(SchemaError::UnknownVersion {
+                requested: version.to_string(),
+                available: available_versions().iter().map(|s| s.to_string()).collect(),
+            });
         };
         let embedded = |message: String| SchemaError::Embedded {
             version: mm.clone(),
             message,
         };
-        let mut doc: Value = serde_json::from_str(text).map_err(|e| embedded(e.to_string()))?;
+        let mut doc = definitions(minor).map_err(embedded)?;
         let defs = doc
             .get_mut("$defs")
             .and_then(Value::as_object_mut)
