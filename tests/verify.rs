@@ -628,3 +628,71 @@ fn large_file_findings_are_located_exactly() {
         )]
     );
 }
+
+/// Issue 13: every built-in version loads and checks a Deployment and a Service.
+#[test]
+fn every_builtin_kubernetes_version_loads() {
+    for v in rollout::schema::kubernetes::available_versions() {
+        let r = run(&VerifyOptions {
+            kubernetes_version: (*v).to_string(),
+            ..opts(&["good/deployment.yaml"])
+        });
+        assert_eq!(located(&r), vec![], "Kubernetes {v}");
+        assert_eq!(r.counts().objects, 2, "Kubernetes {v}");
+    }
+}
+
+/// Issue 13: removed, unknown and misspelled built-in APIs fail (a cluster would refuse them);
+/// an API with a removal ahead is a warning; custom groups keep the no-schema warning.
+#[test]
+fn removed_unknown_and_misspelled_apis_fail() {
+    let at = |version: &str, file: &str| {
+        run(&VerifyOptions {
+            kubernetes_version: version.into(),
+            ..opts(&[file])
+        })
+    };
+    let r = at("1.34", "apis/removed.yaml");
+    assert_eq!(
+        located(&r),
+        pairs(&[
+            ("api-removed", "apis/removed.yaml:1:1"),
+            ("api-unknown-version", "apis/removed.yaml:10:1"),
+            ("api-unknown-kind", "apis/removed.yaml:16:1"),
+            ("api-removed", "apis/removed.yaml:20:1"),
+            ("api-removed", "apis/removed.yaml:25:1"),
+            ("api-removed", "apis/removed.yaml:30:1"),
+            ("api-removed", "apis/removed.yaml:35:1"),
+            ("schema-missing", "apis/removed.yaml:44:1"),
+        ])
+    );
+    let messages: Vec<&str> = r.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages[0],
+        "extensions/v1beta1 Ingress was removed in Kubernetes 1.22 (checking against 1.34)"
+    );
+    assert_eq!(
+        r.diagnostics[0].help,
+        vec!["use networking.k8s.io/v1 Ingress".to_string()]
+    );
+    assert_eq!(
+        messages[2],
+        "unknown kind \"deployment\" in apps/v1; did you mean \"Deployment\"?"
+    );
+    // At 1.29 the v1beta3 FlowSchema is still served: a warning naming the removal.
+    let r = at("1.29", "apis/removed.yaml");
+    let flow = r
+        .diagnostics
+        .iter()
+        .find(|d| d.span.as_ref().is_some_and(|s| s.line == 35))
+        .unwrap();
+    assert_eq!(flow.code, "api-deprecated");
+    assert_eq!(flow.severity, Severity::Warning);
+    assert!(flow.message.contains("Kubernetes 1.32 no longer serves it"));
+    // A kind that only later versions serve.
+    assert_eq!(
+        located(&at("1.30", "apis/servicecidr.yaml")),
+        pairs(&[("api-not-served", "apis/servicecidr.yaml:1:1")])
+    );
+    assert_eq!(located(&at("1.34", "apis/servicecidr.yaml")), vec![]);
+}

@@ -6,6 +6,7 @@
 //! parsed JSON and get findings back.
 
 pub mod alertmanager;
+pub mod apis;
 pub mod crd;
 pub mod grafana;
 pub mod kubernetes;

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::resource::{Gvk, Origin, Resource};
+use crate::schema::apis;
 use crate::schema::crd::{CrdSchemas, is_crd};
 use crate::schema::kubernetes::{BuiltinSchemas, SchemaError, SchemaLocations, Violation};
 use crate::yaml::Pos;
@@ -412,6 +413,7 @@ impl Ctx<'_> {
         };
         let gvk = Gvk::from_api_version(api_version, kind);
         if let Some(found) = self.schema_violations(&gvk, &obj.value)? {
+            self.removal_ahead(&gvk, obj, &label);
             self.violations_to_diagnostics(
                 &obj.value,
                 found,
@@ -432,6 +434,9 @@ impl Ctx<'_> {
                     self.not_checked("the Argo CD Application schema", &o, obj.input)
                 }
             }
+            return Ok(());
+        }
+        if self.not_served(&gvk, obj, &label) {
             return Ok(());
         }
         let severity = if self.options.require_schemas {
@@ -741,6 +746,127 @@ fn parent_values_file(file: &Path) -> Option<std::path::PathBuf> {
         cut = i;
     }
     None
+}
+
+impl Ctx<'_> {
+    /// The minor of the Kubernetes version checked against (`34` for 1.34).
+    fn target_minor(&self) -> u32 {
+        self.builtin
+            .version()
+            .strip_prefix("1.")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// A built-in API the target version serves but a later built-in version removes: a warning
+    /// naming the release that removes it and what to use instead.
+    fn removal_ahead(&mut self, gvk: &Gvk, obj: &Obj, label: &str) {
+        let minor = self.target_minor();
+        let Some((removed_in, replacement)) = apis::removal_ahead(gvk, minor) else {
+            return;
+        };
+        let span = self.span(
+            &obj.origin,
+            &format!("{}/apiVersion", obj.prefix),
+            label.to_string(),
+        );
+        let instead = replacement.map_or(String::new(), |r| format!("; use {r}"));
+        let message = format!(
+            "{} {} is deprecated: Kubernetes 1.{removed_in} no longer serves it{instead}",
+            gvk.api_version(),
+            gvk.kind
+        );
+        self.push(
+            Diagnostic::new("api-deprecated", Severity::Warning, message).at(span),
+            Some(obj.input),
+        );
+    }
+
+    /// An object of a built-in group that the target version does not serve (removed, not yet
+    /// served, an unknown version or kind, a kind in the wrong case): an error. `false` for
+    /// custom resources, which are left to CRDs and schema locations.
+    fn not_served(&mut self, gvk: &Gvk, obj: &Obj, label: &str) -> bool {
+        let minor = self.target_minor();
+        let av = gvk.api_version();
+        let (field, code, message, help) = match apis::status(gvk, minor) {
+            apis::ApiStatus::Custom => return false,
+            apis::ApiStatus::Removed {
+                removed_in,
+                replacement,
+            } => (
+                "apiVersion",
+                "api-removed",
+                format!(
+                    "{av} {} was removed in Kubernetes 1.{removed_in} (checking against 1.{minor})",
+                    gvk.kind
+                ),
+                match replacement {
+                    Some(r) => format!("use {r}"),
+                    None => "the API has no replacement; remove the object".to_string(),
+                },
+            ),
+            apis::ApiStatus::NotYetServed { since } => (
+                "apiVersion",
+                "api-not-served",
+                format!(
+                    "{av} {} is not served by Kubernetes 1.{minor}; it is served from 1.{since}",
+                    gvk.kind
+                ),
+                "pass the cluster's version with --kubernetes-version".to_string(),
+            ),
+            apis::ApiStatus::KindCase { kind } => (
+                "kind",
+                "api-unknown-kind",
+                format!(
+                    "unknown kind \"{}\" in {av}; did you mean \"{kind}\"?",
+                    gvk.kind
+                ),
+                format!("kinds are case-sensitive: write kind: {kind}"),
+            ),
+            apis::ApiStatus::UnknownVersion { served } => (
+                "apiVersion",
+                "api-unknown-version",
+                format!(
+                    "{av} is not a version of the built-in group {:?}; Kubernetes 1.{minor} serves {}",
+                    gvk.group,
+                    bounded_list(&served)
+                ),
+                "use a served version".to_string(),
+            ),
+            apis::ApiStatus::UnknownKind { served } => (
+                "kind",
+                "api-unknown-kind",
+                format!(
+                    "{av} has no kind \"{}\"; Kubernetes 1.{minor} serves {}",
+                    gvk.kind,
+                    bounded_list(&served)
+                ),
+                "check the spelling of kind".to_string(),
+            ),
+        };
+        let span = self.span(
+            &obj.origin,
+            &format!("{}/{field}", obj.prefix),
+            label.to_string(),
+        );
+        self.push(
+            Diagnostic::error(code, message).at(span).help(help),
+            Some(obj.input),
+        );
+        true
+    }
+}
+
+/// At most eight names, then how many more.
+fn bounded_list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".to_string();
+    }
+    let mut out = names.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > 8 {
+        out.push_str(&format!(" and {} more", names.len() - 8));
+    }
+    out
 }
 
 /// Rendered kustomization directories kept between the CRD pass, the check and the policy check,
