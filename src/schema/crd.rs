@@ -90,6 +90,7 @@ impl CrdSchemas {
             add_object_meta_fields(&mut schema);
             let validator = jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft4)
+                .with_keyword(RE2_PATTERN, re2_pattern)
                 .build(&schema)
                 .map_err(|e| CrdError::InvalidSchema {
                     name: name.clone(),
@@ -129,6 +130,62 @@ fn add_object_meta_fields(schema: &mut Value) {
     }
 }
 
+/// The keyword a CRD's `pattern` becomes: the API server compiles patterns with Go's RE2 syntax
+/// (`(?i)`, `(?s)`, `\z`), which the `regex` crate shares and ECMA-262 (JSON Schema's dialect)
+/// does not.
+const RE2_PATTERN: &str = "x-rollout-re2-pattern";
+
+/// A compiled RE2-syntax pattern; only strings are checked, as `pattern` does.
+struct Re2Pattern {
+    regex: regex::Regex,
+}
+
+impl<'i> jsonschema::Keyword<'i> for Re2Pattern {
+    fn validate(&self, instance: &'i Value) -> Result<(), jsonschema::ValidationError<'i>> {
+        if self.is_valid(instance) {
+            return Ok(());
+        }
+        let shown = instance.as_str().unwrap_or("");
+        let shown = if shown.chars().count() > 40 {
+            format!("{}…", shown.chars().take(37).collect::<String>())
+        } else {
+            shown.to_string()
+        };
+        let pattern = self.regex.as_str();
+        let pattern = if pattern.chars().count() > 80 {
+            format!("{}…", pattern.chars().take(77).collect::<String>())
+        } else {
+            pattern.to_string()
+        };
+        Err(jsonschema::ValidationError::custom(format!(
+            "{shown:?} does not match the pattern {pattern:?}"
+        )))
+    }
+
+    fn is_valid(&self, instance: &'i Value) -> bool {
+        instance.as_str().is_none_or(|s| self.regex.is_match(s))
+    }
+}
+
+fn re2_pattern<'a>(
+    _parent: &'a serde_json::Map<String, Value>,
+    value: &'a Value,
+    _path: jsonschema::paths::Location,
+) -> Result<Box<dyn for<'i> jsonschema::Keyword<'i>>, jsonschema::ValidationError<'a>> {
+    let pattern = value.as_str().unwrap_or("");
+    let regex = regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| {
+            let first = e.to_string();
+            let first = first.lines().last().unwrap_or("").trim().to_string();
+            jsonschema::ValidationError::custom(format!(
+                "pattern {pattern:?} is not valid RE2: {first}"
+            ))
+        })?;
+    Ok(Box::new(Re2Pattern { regex }))
+}
+
 /// OpenAPI v3 structural schema → JSON Schema: `nullable`, `x-kubernetes-int-or-string`,
 /// `x-kubernetes-preserve-unknown-fields`, `x-kubernetes-embedded-resource`; strict closes objects.
 fn convert(node: &mut Value, strict: bool) {
@@ -149,6 +206,13 @@ fn convert(node: &mut Value, strict: bool) {
             p.entry("apiVersion").or_insert(json!({"type": "string"}));
             p.entry("kind").or_insert(json!({"type": "string"}));
             p.entry("metadata").or_insert(json!({"type": "object"}));
+        }
+    }
+    if let Some(p) = map.remove("pattern") {
+        if p.is_string() {
+            map.insert(RE2_PATTERN.into(), p);
+        } else {
+            map.insert("pattern".into(), p);
         }
     }
     if nullable {
@@ -236,6 +300,30 @@ mod tests {
             s.validate(&Gvk::from_api_version("example.com/v2", "Widget"), &ok),
             None
         );
+    }
+
+    /// Issue 13: patterns in the API server's dialect (Go RE2) compile and match as there.
+    #[test]
+    fn crd_patterns_use_the_api_servers_regex_dialect() {
+        let mut crd = crd();
+        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+            ["note"] = json!({"type": "string", "pattern": "(?i)^[a-z]+\\z"});
+        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+            ["body"] = json!({"type": "string", "pattern": "(?s)^begin.*end$"});
+        let mut s = CrdSchemas::default();
+        s.add(&crd, true).unwrap();
+        let g = Gvk::from_api_version("example.com/v1", "Widget");
+        let cr = |note: &str, body: &str| {
+            json!({"apiVersion":"example.com/v1","kind":"Widget",
+                "spec":{"size":1,"note":note,"body":body}})
+        };
+        assert_eq!(
+            s.validate(&g, &cr("MiXeD", "begin\nmiddle\nend")),
+            Some(vec![])
+        );
+        let v = s.validate(&g, &cr("digits42", "begin")).unwrap();
+        let got: Vec<_> = v.iter().map(|v| v.pointer.as_str()).collect();
+        assert_eq!(got, ["/spec/body", "/spec/note"]);
     }
 
     #[test]
