@@ -344,9 +344,24 @@ pub struct VerifyArgs {
     /// Take every input as this type instead of recognising it.
     #[arg(long = "type", value_enum, value_name = "TYPE")]
     pub input_type: Option<InputType>,
+    /// Best-practice rules (pinned images, resources, probes, privilege, selectors, PDBs,
+    /// references): warnings, errors, or not checked.
+    #[arg(long, value_enum, default_value = "warn")]
+    pub policy: PolicyLevel,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub output: VerifyOutput,
+}
+
+/// `rollout verify --policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyLevel {
+    /// Best-practice findings are warnings.
+    Warn,
+    /// Best-practice findings are errors.
+    Strict,
+    /// Best-practice rules are not checked.
+    Off,
 }
 
 /// What `--type` can force an input to be taken for.

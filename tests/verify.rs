@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use rollout::verify::report::{Format, render};
 use rollout::verify::{
-    Checks, Diagnostic, Finding, PolicyInput, Report, ServiceImage, Severity, VerifyOptions, verify,
+    Checks, Diagnostic, Finding, PolicyInput, PracticeLevel, Report, ServiceImage, Severity,
+    VerifyOptions, verify,
 };
 use serde_json::Value;
 
@@ -123,12 +124,14 @@ impl Checks for Doubles {
     }
 }
 
+/// Options for the schema fixtures: the best-practice rules have their own fixtures and test.
 fn opts(paths: &[&str]) -> VerifyOptions {
     VerifyOptions {
         paths: paths
             .iter()
             .map(|p| PathBuf::from(format!("{F}/{p}")))
             .collect(),
+        practices: PracticeLevel::Off,
         ..VerifyOptions::default()
     }
 }
@@ -529,6 +532,7 @@ fn whole_repo_with_policy_and_freshness() {
     let d = Doubles::default();
     let o = VerifyOptions {
         root: PathBuf::from(format!("{F}/repo")),
+        practices: PracticeLevel::Off,
         ..VerifyOptions::default()
     };
     let r = verify(&o, &d).unwrap();
@@ -695,4 +699,63 @@ fn removed_unknown_and_misspelled_apis_fail() {
         pairs(&[("api-not-served", "apis/servicecidr.yaml:1:1")])
     );
     assert_eq!(located(&at("1.34", "apis/servicecidr.yaml")), vec![]);
+}
+
+/// Issue 13: the best-practice rules, warnings by default, errors with `--policy strict`, off
+/// with `--policy off`; a selector the template does not satisfy is an error in every mode (the
+/// API server refuses it).
+#[test]
+fn best_practice_rules_over_a_render() {
+    let at = |level: PracticeLevel, dir: &str| {
+        run(&VerifyOptions {
+            practices: level,
+            ..opts(&[dir])
+        })
+    };
+    let r = at(PracticeLevel::Warn, "practices/bad");
+    let w = "practices/bad/workload.yaml";
+    let want: Vec<(String, String)> = [
+        ("practice-pdb", 7, 3),
+        ("practice-host-namespaces", 16, 7),
+        ("practice-resources", 18, 11),
+        ("practice-probes", 18, 11),
+        ("practice-probes", 18, 11),
+        ("practice-run-as-non-root", 18, 11),
+        ("practice-image-tag", 19, 11),
+        ("practice-privileged", 21, 13),
+        ("practice-duplicate-env", 25, 15),
+        ("practice-missing-reference", 29, 17),
+        ("practice-service-selector", 37, 3),
+        ("selector-mismatch", 50, 5),
+    ]
+    .iter()
+    .map(|(c, l, col)| (c.to_string(), format!("{F}/{w}:{l}:{col}")))
+    .collect();
+    assert_eq!(located(&r), want);
+    let severities: Vec<Severity> = r.diagnostics.iter().map(|d| d.severity).collect();
+    assert_eq!(
+        severities
+            .iter()
+            .filter(|s| **s == Severity::Warning)
+            .count(),
+        11
+    );
+    assert_eq!(
+        r.diagnostics[2].message,
+        "container \"web\" sets no CPU request, memory request, memory limit"
+    );
+    // Strict: every finding is an error.
+    let r = at(PracticeLevel::Strict, "practices/bad");
+    assert!(r.diagnostics.iter().all(|d| d.severity == Severity::Error));
+    assert_eq!(r.counts().errors, 12);
+    // Off: only what the API server refuses.
+    let r = at(PracticeLevel::Off, "practices/bad");
+    assert_eq!(
+        located(&r),
+        vec![("selector-mismatch".to_string(), format!("{F}/{w}:50:5"))]
+    );
+    // A hardened workload with its ConfigMap, PDB and Service passes every rule.
+    let r = at(PracticeLevel::Strict, "practices/good");
+    assert_eq!(located(&r), vec![]);
+    assert_eq!(r.counts().objects, 4);
 }

@@ -3,10 +3,10 @@
 
 use rollout::exit::Outcome;
 use rollout::verify::report::{self, Format};
-use rollout::verify::{InputKind, VerifyOptions};
+use rollout::verify::{InputKind, PracticeLevel, VerifyOptions};
 
 use super::{CommandError, Output};
-use crate::cli::{InputType, VerifyArgs, VerifyOutput};
+use crate::cli::{InputType, PolicyLevel, VerifyArgs, VerifyOutput};
 
 /// Maps the flags to options.
 pub fn options(args: &VerifyArgs) -> VerifyOptions {
@@ -26,6 +26,11 @@ pub fn options(args: &VerifyArgs) -> VerifyOptions {
             InputType::Values => InputKind::Values,
             InputType::Argocd => InputKind::Argocd,
         }),
+        practices: match args.policy {
+            PolicyLevel::Warn => PracticeLevel::Warn,
+            PolicyLevel::Strict => PracticeLevel::Strict,
+            PolicyLevel::Off => PracticeLevel::Off,
+        },
     }
 }
 

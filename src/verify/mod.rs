@@ -8,6 +8,7 @@ pub mod checks;
 pub mod diagnostic;
 mod load;
 pub mod policy;
+pub mod practices;
 mod recognise;
 pub mod render;
 pub mod report;
@@ -51,6 +52,20 @@ pub struct VerifyOptions {
     pub require_schemas: bool,
     /// Take every input as this kind instead of recognising it.
     pub kind: Option<InputKind>,
+    /// How best-practice findings count ([`practices`]).
+    pub practices: PracticeLevel,
+}
+
+/// How the best-practice rules ([`practices::RULES`]) report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PracticeLevel {
+    /// As warnings (the default).
+    #[default]
+    Warn,
+    /// As errors (`--policy strict`).
+    Strict,
+    /// Not at all.
+    Off,
 }
 
 impl Default for VerifyOptions {
@@ -64,6 +79,7 @@ impl Default for VerifyOptions {
             schema_locations: Vec::new(),
             require_schemas: false,
             kind: None,
+            practices: PracticeLevel::Warn,
         }
     }
 }
@@ -370,6 +386,13 @@ impl Ctx<'_> {
             return Ok(false);
         };
         let gvk = Gvk::from_api_version(api_version, kind);
+        if practices::selector_mismatch(&obj.value).is_some()
+            || (self.options.practices != PracticeLevel::Off
+                && !practices::object_findings(&obj.value, 0).is_empty())
+            || apis::removal_ahead(&gvk, self.target_minor()).is_some()
+        {
+            return Ok(false);
+        }
         Ok(self
             .schema_violations(&gvk, &obj.value)?
             .is_some_and(|v| v.is_empty()))
@@ -412,6 +435,7 @@ impl Ctx<'_> {
             return Ok(());
         };
         let gvk = Gvk::from_api_version(api_version, kind);
+        self.practices(obj, &label);
         if let Some(found) = self.schema_violations(&gvk, &obj.value)? {
             self.removal_ahead(&gvk, obj, &label);
             self.violations_to_diagnostics(
@@ -587,6 +611,12 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
     }
     // Within an input, findings in source order.
     // Repo-wide checks stay in the order they ran.
+    // An object reached twice (a base file and the overlay rendering it) is reported once.
+    let mut seen = std::collections::HashSet::new();
+    ctx.report.diagnostics.retain(|d| {
+        let at = d.span.as_ref().map(|s| (s.file.clone(), s.line, s.col));
+        at.is_none() || seen.insert((d.code.clone(), d.message.clone(), at))
+    });
     ctx.report.diagnostics.sort_by_key(|d| match d.input {
         Some(i) => (i, d.span.as_ref().map(|s| (s.file.clone(), s.line, s.col))),
         None => (usize::MAX, None),
@@ -749,6 +779,59 @@ fn parent_values_file(file: &Path) -> Option<std::path::PathBuf> {
 }
 
 impl Ctx<'_> {
+    fn practice_severity(&self) -> Option<Severity> {
+        match self.options.practices {
+            PracticeLevel::Warn => Some(Severity::Warning),
+            PracticeLevel::Strict => Some(Severity::Error),
+            PracticeLevel::Off => None,
+        }
+    }
+
+    /// The per-object best-practice rules, and the selector check the API server applies.
+    fn practices(&mut self, obj: &Obj, label: &str) {
+        if let Some((pointer, message)) = practices::selector_mismatch(&obj.value) {
+            let span = self.span(
+                &obj.origin,
+                &format!("{}{pointer}", obj.prefix),
+                label.into(),
+            );
+            self.push(
+                Diagnostic::error("selector-mismatch", message).at(span),
+                Some(obj.input),
+            );
+        }
+        let Some(severity) = self.practice_severity() else {
+            return;
+        };
+        for f in practices::object_findings(&obj.value, 0) {
+            let span = self.span(
+                &obj.origin,
+                &format!("{}{}", obj.prefix, f.pointer),
+                label.into(),
+            );
+            self.push(
+                Diagnostic::new(format!("practice-{}", f.rule), severity, f.message).at(span),
+                Some(obj.input),
+            );
+        }
+    }
+
+    /// The best-practice rules across the objects of one render.
+    fn render_practices(&mut self, objects: &[Obj]) {
+        let Some(severity) = self.practice_severity() else {
+            return;
+        };
+        let values: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
+        for f in practices::render_findings(&values) {
+            let obj = &objects[f.object];
+            let span = self.span(&obj.origin, &f.pointer, label(&obj.value));
+            self.push(
+                Diagnostic::new(format!("practice-{}", f.rule), severity, f.message).at(span),
+                Some(obj.input),
+            );
+        }
+    }
+
     /// The minor of the Kubernetes version checked against (`34` for 1.34).
     fn target_minor(&self) -> u32 {
         self.builtin
@@ -1006,6 +1089,7 @@ impl Ctx<'_> {
                             })
                             .collect();
                         self.check_objects(&objs)?;
+                        self.render_practices(&objs);
                         rendered.keep(&input.path, Ok(list));
                     }
                     Err(message) => {
