@@ -179,9 +179,9 @@ pub struct SyncArgs {
 pub struct RollbackArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
-    /// The environment to roll back.
-    #[arg(long, value_name = "ENV", default_value = "staging")]
-    pub env: String,
+    /// The environment to roll back (default: the spec's only environment).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
     /// After writing the overlay, sync this Application (it must deploy overlays/ENV-rollback).
     #[arg(long, value_name = "APP")]
     pub sync: Option<String>,

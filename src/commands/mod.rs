@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rollout::exit::Outcome;
 use rollout::fileset::Applied;
+use rollout::layout::Layout;
 
 use crate::cli::Command;
 
@@ -56,10 +57,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
 
 /// The directory paths in the spec are relative to.
 fn spec_root(spec: &Path) -> PathBuf {
-    match spec.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+    rollout::layout::spec_root(spec)
 }
 
 /// Takes the repository lock for a command that writes generated files under `root`.
@@ -67,19 +65,20 @@ fn lock(root: &Path, what: &str) -> Result<rollout::fsutil::RepoLock, CommandErr
     Ok(rollout::fsutil::RepoLock::acquire(root, what)?)
 }
 
-/// One line per written or deleted file, then a count.
-fn summary(applied: &Applied, total: usize) -> String {
+/// One line per written or deleted file (as the user reaches it from the current directory), then
+/// a count.
+fn summary(applied: &Applied, total: usize, layout: &Layout) -> String {
     let mut out = String::new();
     for p in &applied.written {
-        out.push_str(&format!("wrote {}\n", p.display()));
+        out.push_str(&format!("wrote {}\n", layout.shown(p).display()));
     }
     for p in &applied.deleted {
-        out.push_str(&format!("deleted stale {}\n", p.display()));
+        out.push_str(&format!("deleted stale {}\n", layout.shown(p).display()));
     }
     for p in &applied.cleaned {
         out.push_str(&format!(
             "removed leftover temp file {} (from an interrupted run)\n",
-            p.display()
+            layout.shown(p).display()
         ));
     }
     let unchanged = total.saturating_sub(applied.written.len());
