@@ -128,6 +128,20 @@ impl Helm {
         Ok(Helm { bin, version })
     }
 
+    /// `helm template RELEASE CHART --namespace NS` with the chart's own values, for `rollout init`.
+    ///
+    /// # Errors
+    /// As `helm template` fails.
+    pub fn render_chart(
+        &self,
+        release: &str,
+        chart: &Path,
+        namespace: &str,
+    ) -> Result<String, HydrateError> {
+        let home = tempfile::tempdir().map_err(HydrateError::Temp)?;
+        self.template(release, chart, &[], namespace, home.path())
+    }
+
     fn template(
         &self,
         release: &str,

@@ -127,8 +127,8 @@ pub fn normal(p: &Path) -> PathBuf {
     out.iter().collect()
 }
 
-/// The path from directory `from` to `to` (both relative to one directory, normalised).
-fn relative(from: &Path, to: &Path) -> PathBuf {
+/// The path from directory `from` to `to` (both relative to one directory), lexically.
+pub fn relative(from: &Path, to: &Path) -> PathBuf {
     let (from, to) = (normal(from), normal(to));
     let f: Vec<_> = from.components().collect();
     let t: Vec<_> = to.components().collect();

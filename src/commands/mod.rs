@@ -3,6 +3,8 @@
 
 mod generate;
 mod hydrate;
+mod init;
+mod promote;
 mod rollback;
 mod schema;
 mod sync;
@@ -46,6 +48,8 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Schema(args) => schema::run(args),
         Command::Sync(args) => sync::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Promote(args) => promote::run(args),
+        Command::Init(args) => init::run(args),
         Command::Dashboards(args) => dashboards::run(args),
         Command::Alerts(args) => alerts::run(args),
         Command::Evidence(args) => evidence::run(args),
