@@ -356,6 +356,9 @@ pub struct EvidenceArgs {
     /// Directory holding the evidence files.
     #[arg(long, value_name = "DIR", default_value = "evidence")]
     pub evidence_dir: PathBuf,
+    /// The rollout spec giving the title and hand-added items (used when it exists).
+    #[arg(long, value_name = "FILE", default_value = "rollout.yaml")]
+    pub spec: PathBuf,
 }
 
 /// Formats of `rollout evidence`.

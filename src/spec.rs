@@ -127,7 +127,7 @@ pub struct EvidenceSettings {
 }
 
 /// One hand-added evidence item (`evidence.checklist[]`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManualEvidence {
     /// Stable key.
