@@ -486,3 +486,41 @@ fn issue_11_a_killed_generate_never_leaves_a_kustomization_naming_a_missing_file
         assert!(left.is_empty(), "{left:?}");
     }
 }
+
+/// Issue 12: the values key the flag is set at is checked against what helm renders, never assumed:
+/// a chart that does not turn `.Values.env` into the container's env fails hydration.
+#[test]
+fn issue_12_a_flag_the_chart_does_not_pass_on_is_a_hydrate_error() {
+    let helm = tool("helm");
+    let repo = TempRepo::new();
+    let template = "charts/media-service/templates/deployment.yaml";
+    let t = repo.read(template);
+    assert!(
+        t.contains("{{- with .Values.env }}"),
+        "the chart changed: {t}"
+    );
+    repo.write(
+        template,
+        &t.replace(
+            "{{- with .Values.env }}",
+            "{{- with .Values.containerEnv }}",
+        ),
+    );
+    let before = repo.snapshot();
+    let out = rollout(&repo)
+        .args(["hydrate", "--helm"])
+        .arg(&helm)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the flag ENABLE_EMBEDDING_EVENT_STREAMS set at values key `env` does not reach \
+             container `auth` of Deployment/auth (service `auth`, environment `staging`): the \
+             rendered container has no such env var"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(before, repo.snapshot(), "nothing written");
+}
