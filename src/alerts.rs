@@ -176,12 +176,16 @@ pub fn load_payloads(dir: &Path, environment: &str) -> Result<Vec<SyntheticAlert
             if labels.get("alertname").is_none_or(String::is_empty) {
                 return Err(not("has no alertname label".into()));
             }
+            let mut labels = labels;
             match labels.get(ENVIRONMENT_LABEL) {
                 Some(env) if env == environment => {}
                 Some(env) => {
                     return Err(not(format!("has environment {env:?}, not {environment:?}")));
                 }
-                None => return Err(not("has no environment label".into())),
+                // The environment comes from the command (`--environment`), not the payload file.
+                None => {
+                    labels.insert(ENVIRONMENT_LABEL.to_string(), environment.to_string());
+                }
             }
             if labels.get(SYNTHETIC_LABEL).map(String::as_str) != Some("true") {
                 return Err(not(format!("lacks the label {SYNTHETIC_LABEL}=\"true\"")));
@@ -1091,6 +1095,18 @@ mod tests {
         );
         let one = silence_matchers(&[alert("A")], "staging");
         assert_eq!((one[0].value.as_str(), one[0].is_regex), ("A", false));
+    }
+
+    #[test]
+    fn issue_12_a_payload_without_environment_takes_the_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.json"),
+            r#"[{"labels": {"alertname": "A", "synthetic": "true"}}]"#,
+        )
+        .unwrap();
+        let alerts = load_payloads(dir.path(), "production").unwrap();
+        assert_eq!(alerts[0].labels[ENVIRONMENT_LABEL], "production");
     }
 
     #[test]

@@ -40,6 +40,10 @@ pub enum Command {
     Sync(SyncArgs),
     /// Write the rollback overlay (flag "0"); with --sync APP, hand it to Argo CD.
     Rollback(RollbackArgs),
+    /// Bring one environment's images and flag values to another's (edits rollout.yaml).
+    Promote(PromoteArgs),
+    /// Write a commented rollout.yaml from an existing kustomize base or Helm chart.
+    Init(InitArgs),
     /// Grafana dashboards: push them to Grafana.
     Dashboards(DashboardsArgs),
     /// Synthetic alerts inside an Alertmanager maintenance-window silence.
@@ -179,14 +183,60 @@ pub struct SyncArgs {
 pub struct RollbackArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
-    /// The environment to roll back.
-    #[arg(long, value_name = "ENV", default_value = "staging")]
-    pub env: String,
+    /// The environment to roll back (default: the spec's only environment).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
     /// After writing the overlay, sync this Application (it must deploy overlays/ENV-rollback).
     #[arg(long, value_name = "APP")]
     pub sync: Option<String>,
     #[command(flatten)]
     pub argo: ArgoArgs,
+}
+
+/// `rollout promote`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout promote dev production\n  rollout promote staging production --spec deploy/rollout.yaml"
+)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The environment whose images and flag values are promoted.
+    #[arg(value_name = "FROM")]
+    pub from: String,
+    /// The environment that takes them.
+    #[arg(value_name = "TO")]
+    pub to: String,
+}
+
+/// `rollout init`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout init --base k8s/base\n  rollout init --chart charts/api --spec deploy/rollout.yaml"
+)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// A kustomize base directory to read (relative to the current directory).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "chart",
+        required_unless_present = "chart"
+    )]
+    pub base: Option<PathBuf>,
+    /// A Helm chart directory to read (rendered with `helm template`).
+    #[arg(long, value_name = "DIR")]
+    pub chart: Option<PathBuf>,
+    /// The first environment's name.
+    #[arg(long, value_name = "ENV", default_value = "dev")]
+    pub env: String,
+    /// Its namespace (default: the base's, else the rollout's name).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// The helm binary for --chart (default: $HELM_BIN, then `helm` on PATH).
+    #[arg(long, value_name = "PATH", env = "HELM_BIN")]
+    pub helm: Option<PathBuf>,
 }
 
 /// `rollout dashboards`.
@@ -306,6 +356,9 @@ pub struct EvidenceArgs {
     /// Directory holding the evidence files.
     #[arg(long, value_name = "DIR", default_value = "evidence")]
     pub evidence_dir: PathBuf,
+    /// The rollout spec giving the title and hand-added items (used when it exists).
+    #[arg(long, value_name = "FILE", default_value = "rollout.yaml")]
+    pub spec: PathBuf,
 }
 
 /// Formats of `rollout evidence`.

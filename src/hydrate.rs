@@ -2,18 +2,18 @@
 //! (the rendered-manifests pattern), normalised to kubectl's YAML style so the committed files are
 //! byte-stable across Helm 3 and 4.
 //!
-//! Owns finding and running helm. Helm is an external engine: we never render templates ourselves.
+//! Owns finding and running helm. Helm is an external engine: we never render templates ourselves,
+//! and we never assume how a chart passes values on: each flag is set at the chart's `flagValues`
+//! key path and the rendered container must carry it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::fileset::FileSet;
+use crate::layout::Layout;
 use crate::resource::{self, LoadError};
 use crate::spec::Spec;
 use crate::yaml;
-
-/// Where hydrated manifests go, relative to the repo root.
-pub const BASE_DIR: &str = "overlays/base";
 
 /// A hydration failure.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +63,29 @@ pub enum HydrateError {
         /// Expected path.
         path: PathBuf,
     },
+    /// The spec has no chart to hydrate.
+    #[error("the spec has no `chart`: its base {} is a kustomize directory, which needs no hydration", base.display())]
+    NoChart {
+        /// The base directory.
+        base: PathBuf,
+    },
+    /// The rendered chart lacks a service's workload or container.
+    #[error("chart {}: {source}", chart.display())]
+    Target {
+        /// Chart directory.
+        chart: PathBuf,
+        /// What the rendered chart lacks.
+        #[source]
+        source: crate::target::TargetError,
+    },
+    /// A flag set through the values does not reach the container it goes to.
+    #[error("chart {}: {message}", chart.display())]
+    FlagNotReached {
+        /// Chart directory.
+        chart: PathBuf,
+        /// Which flag, key path, container and environment, and what the container has instead.
+        message: String,
+    },
     /// A temp directory for helm's cache could not be made.
     #[error("cannot create a temporary HELM_CACHE_HOME: {0}")]
     Temp(#[source] std::io::Error),
@@ -105,22 +128,38 @@ impl Helm {
         Ok(Helm { bin, version })
     }
 
+    /// `helm template RELEASE CHART --namespace NS` with the chart's own values, for `rollout init`.
+    ///
+    /// # Errors
+    /// As `helm template` fails.
+    pub fn render_chart(
+        &self,
+        release: &str,
+        chart: &Path,
+        namespace: &str,
+    ) -> Result<String, HydrateError> {
+        let home = tempfile::tempdir().map_err(HydrateError::Temp)?;
+        self.template(release, chart, &[], namespace, home.path())
+    }
+
     fn template(
         &self,
         release: &str,
         chart: &Path,
-        values: &Path,
+        values: &[&Path],
         namespace: &str,
         home: &Path,
     ) -> Result<String, HydrateError> {
-        let out = Command::new(&self.bin)
-            .arg("template")
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("template")
             .arg(release)
             .arg(chart)
             .arg("--namespace")
-            .arg(namespace)
-            .arg("--values")
-            .arg(values)
+            .arg(namespace);
+        for v in values {
+            cmd.arg("--values").arg(v);
+        }
+        let out = cmd
             .env("HELM_CACHE_HOME", home.join("cache"))
             .env("HELM_CONFIG_HOME", home.join("config"))
             .env("HELM_DATA_HOME", home.join("data"))
@@ -172,14 +211,24 @@ pub fn generated_header(command: &str) -> String {
     )
 }
 
-/// Renders every service of the spec into the `overlays/base/` file set (one file per service
-/// and a `kustomization.yaml`). `root` is the directory holding rollout.yaml.
+/// Renders every service of the spec into the hydrated base's file set (one file per service
+/// and a `kustomization.yaml`), then checks that every flag, set at the chart's `flagValues` key
+/// path as the per-environment values files set it, reaches the container it goes to. `layout`
+/// gives the spec's directory and where the base goes.
 ///
 /// # Errors
-/// A missing values file, helm failing, or helm printing something that is not YAML.
-pub fn hydrate(spec: &Spec, root: &Path, helm: &Helm) -> Result<FileSet, HydrateError> {
+/// No chart, a missing values file, helm failing, helm printing something that is not YAML, a
+/// rendered chart without a service's workload, or a flag that does not reach its container.
+pub fn hydrate(spec: &Spec, layout: &Layout, helm: &Helm) -> Result<FileSet, HydrateError> {
+    let root = &layout.root;
+    let base_dir = layout.base_dir();
+    let Some(chart_spec) = &spec.chart else {
+        return Err(HydrateError::NoChart {
+            base: layout.shown(base_dir),
+        });
+    };
     let home = tempfile::tempdir().map_err(HydrateError::Temp)?;
-    let chart = root.join(&spec.chart.path);
+    let chart = root.join(&chart_spec.path);
     let namespace = spec.base_namespace();
     let rendered: Vec<Result<(String, String), HydrateError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = spec
@@ -187,7 +236,7 @@ pub fn hydrate(spec: &Spec, root: &Path, helm: &Helm) -> Result<FileSet, Hydrate
             .iter()
             .map(|svc| {
                 let (chart, home) = (&chart, home.path());
-                let values = root.join(spec.chart.values_path(&svc.name));
+                let values = root.join(chart_spec.values_path(&svc.name));
                 scope.spawn(move || {
                     if !values.is_file() {
                         return Err(HydrateError::MissingValues {
@@ -195,7 +244,7 @@ pub fn hydrate(spec: &Spec, root: &Path, helm: &Helm) -> Result<FileSet, Hydrate
                             path: values,
                         });
                     }
-                    let out = helm.template(&svc.name, chart, &values, namespace, home)?;
+                    let out = helm.template(&svc.name, chart, &[&values], namespace, home)?;
                     Ok((svc.name.clone(), normalise(&svc.name, &out)?))
                 })
             })
@@ -213,14 +262,17 @@ pub fn hydrate(spec: &Spec, root: &Path, helm: &Helm) -> Result<FileSet, Hydrate
     });
     let header = generated_header("rollout hydrate");
     let mut set = FileSet {
-        owned_dirs: vec![PathBuf::from(BASE_DIR)],
+        owned_dirs: vec![base_dir.to_path_buf()],
         ..Default::default()
     };
     let mut names = Vec::new();
+    let mut all = String::new();
     for r in rendered {
         let (name, body) = r?;
         let file = format!("{name}.yaml");
-        set.insert(Path::new(BASE_DIR).join(&file), format!("{header}{body}"));
+        all.push_str("---\n");
+        all.push_str(&body);
+        set.insert(base_dir.join(&file), format!("{header}{body}"));
         names.push(serde_json::Value::String(file));
     }
     let kustomization = serde_json::json!({
@@ -229,10 +281,123 @@ pub fn hydrate(spec: &Spec, root: &Path, helm: &Helm) -> Result<FileSet, Hydrate
         "resources": names,
     });
     set.insert(
-        Path::new(BASE_DIR).join("kustomization.yaml"),
+        base_dir.join("kustomization.yaml"),
         format!("{header}{}", yaml::emit(&kustomization)),
     );
+    check_flags(spec, layout, helm, &chart, &all, home.path())?;
     Ok(set)
+}
+
+/// Renders each flagged service again with its per-environment values (as `rollout generate`
+/// writes them) over its base values, and checks the flag's env var with its value on each
+/// container it goes to.
+fn check_flags(
+    spec: &Spec,
+    layout: &Layout,
+    helm: &Helm,
+    chart: &Path,
+    rendered: &str,
+    home: &Path,
+) -> Result<(), HydrateError> {
+    let Some(chart_spec) = &spec.chart else {
+        return Ok(());
+    };
+    let output = |source| HydrateError::Output {
+        release: "the rendered chart".into(),
+        source,
+    };
+    let base = resource::parse_resources(rendered, Path::new("helm template")).map_err(output)?;
+    let shown = format!(
+        "rendered by helm template {}",
+        layout.shown(&chart_spec.path).display()
+    );
+    let targets =
+        crate::target::resolve(spec, &base, &shown).map_err(|source| HydrateError::Target {
+            chart: layout.shown(&chart_spec.path),
+            source,
+        })?;
+    let mut base_values = std::collections::BTreeMap::new();
+    for svc in &spec.services {
+        let path = layout.root.join(chart_spec.values_path(&svc.name));
+        let text =
+            crate::fsutil::read_to_string(&path).map_err(|e| HydrateError::Temp(e.source))?;
+        let value = yaml::parse_document(&text)
+            .map(|d| d.value)
+            .unwrap_or_default();
+        base_values.insert(svc.name.clone(), value);
+    }
+    for env in spec.environments.keys() {
+        let files = crate::generate::values::files(spec, env, &base_values);
+        for (svc, t) in spec.services.iter().zip(&targets) {
+            let flags = spec.flags_for(&svc.name, env, false);
+            if flags.is_empty() {
+                continue;
+            }
+            let rel = chart_spec
+                .path
+                .join(crate::generate::values::values_file(&svc.name, env));
+            let Some(text) = files.files.get(&rel) else {
+                continue;
+            };
+            let env_values = home.join(format!("values-{}-{env}.yaml", svc.name));
+            std::fs::write(&env_values, text).map_err(HydrateError::Temp)?;
+            let base_path = layout.root.join(chart_spec.values_path(&svc.name));
+            let out = helm.template(
+                &svc.name,
+                chart,
+                &[&base_path, &env_values],
+                spec.base_namespace(),
+                home,
+            )?;
+            let list = resource::parse_resources(&out, Path::new(&svc.name)).map_err(output)?;
+            let workload = list.iter().find(|r| {
+                crate::spec::WorkloadKind::of(r.api_version(), r.kind()) == Some(t.kind)
+                    && r.name() == t.name
+            });
+            let containers = workload
+                .and_then(|w| crate::target::pod_containers(&w.value, t.kind))
+                .cloned()
+                .unwrap_or_default();
+            for c in t.flagged_names() {
+                let env_list = containers
+                    .iter()
+                    .find(|x| x.get("name").and_then(serde_json::Value::as_str) == Some(c))
+                    .and_then(|x| x.get("env"))
+                    .and_then(serde_json::Value::as_array);
+                for (flag, value) in &flags {
+                    let entry = env_list.and_then(|l| {
+                        l.iter().find(|e| {
+                            e.get("name").and_then(serde_json::Value::as_str) == Some(flag)
+                        })
+                    });
+                    let got = entry
+                        .and_then(|e| e.get("value"))
+                        .and_then(serde_json::Value::as_str);
+                    if got != Some(value) {
+                        let found = match (entry, got) {
+                            (None, _) => "no such env var".to_string(),
+                            (Some(_), Some(g)) => format!("{flag}={g:?}, not {value:?}"),
+                            (Some(_), None) => {
+                                format!("{flag} without a literal value, not {value:?}")
+                            }
+                        };
+                        return Err(HydrateError::FlagNotReached {
+                            chart: layout.shown(&chart_spec.path),
+                            message: format!(
+                                "the flag {flag} set at values key `{}` does not reach container `{c}` of {} \
+                                 (service `{}`, environment `{env}`): the rendered container has {found}; \
+                                 set `chart.flagValues` to the values key the chart turns into the container's env",
+                                chart_spec.flag_values,
+                                t.describe(),
+                                svc.name
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -22,16 +22,27 @@ pub const SCHEMA: &str = include_str!("../schemas/rollout-spec.schema.json");
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Spec {
-    /// `rollout.sploot.io/v1alpha1`.
+    /// `rollout/v1alpha1` (or this repo's historical `rollout.sploot.io/v1alpha1`).
     pub api_version: String,
     /// `Rollout`.
     pub kind: String,
     /// Name and description of the rollout.
     pub metadata: Metadata,
-    /// The base image every build is on (`sploot/python-base:3.11-cpu`).
-    pub base_image: String,
-    /// The Helm chart the services are rendered from.
-    pub chart: Chart,
+    /// Prefix of the labels and annotations rollout writes ([`DEFAULT_DOMAIN`] when absent).
+    #[serde(default = "default_domain")]
+    pub domain: String,
+    /// The base image every build is on (`sploot/python-base:3.11-cpu`), when there is one.
+    #[serde(default)]
+    pub base_image: Option<String>,
+    /// The kustomize base the overlays build on (with a chart: where hydration writes).
+    #[serde(default)]
+    pub base: Option<Base>,
+    /// The Helm chart the services are rendered from, when the base is a chart.
+    #[serde(default)]
+    pub chart: Option<Chart>,
+    /// Where the generated files go.
+    #[serde(default)]
+    pub layout: LayoutSettings,
     /// Environments by name, sorted.
     pub environments: BTreeMap<String, Environment>,
     /// The services, in spec order.
@@ -42,6 +53,92 @@ pub struct Spec {
     /// Settings for `rollout diff`.
     #[serde(default)]
     pub diff: DiffSettings,
+    /// Settings for `rollout evidence`.
+    #[serde(default)]
+    pub evidence: EvidenceSettings,
+    /// Where the spec was read from, for messages that point into it.
+    #[serde(skip)]
+    pub source: SpecSource,
+}
+
+/// The file a spec was read from and the positions of its nodes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpecSource {
+    /// The spec file as given.
+    pub file: PathBuf,
+    /// Node positions.
+    pub locations: Locations,
+}
+
+/// The label and annotation prefix when the spec sets no `domain`.
+pub const DEFAULT_DOMAIN: &str = "rollout";
+
+fn default_domain() -> String {
+    DEFAULT_DOMAIN.to_string()
+}
+
+/// `base`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Base {
+    /// The kustomization directory, relative to the spec file.
+    pub path: PathBuf,
+}
+
+/// `layout`: the directories `rollout generate` writes, relative to the spec file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutSettings {
+    /// Overlays: `<overlays>/<env>` and `<overlays>/<env>-rollback`.
+    #[serde(default = "default_overlays")]
+    pub overlays: PathBuf,
+    /// Argo CD Applications: `<argocd>/<env>/`.
+    #[serde(default = "default_argocd")]
+    pub argocd: PathBuf,
+}
+
+impl Default for LayoutSettings {
+    fn default() -> Self {
+        LayoutSettings {
+            overlays: default_overlays(),
+            argocd: default_argocd(),
+        }
+    }
+}
+
+fn default_overlays() -> PathBuf {
+    PathBuf::from("overlays")
+}
+
+fn default_argocd() -> PathBuf {
+    PathBuf::from("argocd")
+}
+
+/// `evidence`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceSettings {
+    /// Report title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Items the operator adds by hand.
+    #[serde(default)]
+    pub checklist: Vec<ManualEvidence>,
+}
+
+/// One hand-added evidence item (`evidence.checklist[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualEvidence {
+    /// Stable key.
+    pub key: String,
+    /// Checklist wording.
+    pub title: String,
+    /// File pattern inside the evidence directory (`*` matches any text).
+    pub file: String,
+    /// What to add.
+    #[serde(default)]
+    pub hint: Option<String>,
 }
 
 /// `metadata`.
@@ -64,6 +161,13 @@ pub struct Chart {
     /// Per-service values file name inside the chart; `{service}` is replaced.
     #[serde(default)]
     pub values_file: Option<String>,
+    /// Dotted values key path of the env list the chart gives the service's container.
+    #[serde(default = "default_flag_values")]
+    pub flag_values: String,
+}
+
+fn default_flag_values() -> String {
+    "env".to_string()
 }
 
 impl Chart {
@@ -87,6 +191,9 @@ pub struct Environment {
     pub cluster: String,
     /// Argo CD settings.
     pub argocd: ArgoCd,
+    /// Per-service tag overrides (service name → tag).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// `environments.<env>.argocd`.
@@ -124,32 +231,148 @@ fn default_server() -> String {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
-    /// Service name (release name, workload name).
+    /// Service name (release name; the workload's name unless `workload.name` says otherwise).
     pub name: String,
     /// Image repository without tag.
     pub image: String,
-    /// Tag of the build on the base image.
+    /// Tag of the build (environments may override it in `tags`).
     #[serde(default)]
     pub tag: Option<String>,
     /// Digest of the build (`sha256:…`).
     #[serde(default)]
     pub digest: Option<String>,
-    /// Container name; the service name when absent.
+    /// The container(s) a flag goes to; resolved against the base when absent.
     #[serde(default)]
-    pub container: Option<String>,
+    pub container: Option<Containers>,
+    /// The workload the service runs as.
+    #[serde(default)]
+    pub workload: Workload,
+}
+
+/// `services[].container`: one name or a list.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Containers {
+    /// One container.
+    One(String),
+    /// Several containers.
+    Many(Vec<String>),
+}
+
+impl Containers {
+    /// The names, in spec order.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Containers::One(n) => vec![n.as_str()],
+            Containers::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// `services[].workload`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// The kind.
+    #[serde(default)]
+    pub kind: WorkloadKind,
+    /// Its name in the base; the service name when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its namespace; the environment's when absent.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// The workload kinds a service can address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum WorkloadKind {
+    /// `apps/v1` Deployment.
+    #[default]
+    Deployment,
+    /// `apps/v1` StatefulSet.
+    StatefulSet,
+    /// `apps/v1` DaemonSet.
+    DaemonSet,
+    /// `batch/v1` CronJob.
+    CronJob,
+    /// `batch/v1` Job.
+    Job,
+    /// `argoproj.io/v1alpha1` Rollout (Argo Rollouts).
+    Rollout,
+}
+
+impl WorkloadKind {
+    /// The kind's name.
+    pub fn kind(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::CronJob => "CronJob",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::Rollout => "Rollout",
+        }
+    }
+
+    /// The API group (`apps`, `batch`, `argoproj.io`).
+    pub fn group(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::DaemonSet => {
+                "apps"
+            }
+            WorkloadKind::CronJob | WorkloadKind::Job => "batch",
+            WorkloadKind::Rollout => "argoproj.io",
+        }
+    }
+
+    /// `apiVersion` of a patch for it.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            WorkloadKind::Rollout => "argoproj.io/v1alpha1",
+            WorkloadKind::CronJob | WorkloadKind::Job => "batch/v1",
+            _ => "apps/v1",
+        }
+    }
+
+    /// The path (object keys) from the object to its pod spec.
+    pub fn pod_spec_path(self) -> &'static [&'static str] {
+        match self {
+            WorkloadKind::CronJob => &["spec", "jobTemplate", "spec", "template", "spec"],
+            _ => &["spec", "template", "spec"],
+        }
+    }
+
+    /// Every kind, for messages.
+    pub const ALL: [WorkloadKind; 6] = [
+        WorkloadKind::Deployment,
+        WorkloadKind::StatefulSet,
+        WorkloadKind::DaemonSet,
+        WorkloadKind::CronJob,
+        WorkloadKind::Job,
+        WorkloadKind::Rollout,
+    ];
+
+    /// The kind of a base object, if it is a workload kind we address.
+    pub fn of(api_version: &str, kind: &str) -> Option<WorkloadKind> {
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        WorkloadKind::ALL
+            .into_iter()
+            .find(|k| k.kind() == kind && k.group() == group)
+    }
 }
 
 impl Service {
-    /// The container that carries the service's image and flags.
-    pub fn container_name(&self) -> &str {
-        self.container.as_deref().unwrap_or(&self.name)
+    /// The workload's name in the base.
+    pub fn workload_name(&self) -> &str {
+        self.workload.name.as_deref().unwrap_or(&self.name)
     }
 
-    /// The full image reference the rollout moves the service to (`repo:tag`, `repo@digest`, or
-    /// `repo:tag@digest`).
-    pub fn image_ref(&self) -> String {
+    /// The full image reference the rollout moves the service to in `env` (`repo:tag`,
+    /// `repo@digest`, or `repo:tag@digest`).
+    pub fn image_ref_in(&self, tag: Option<&str>) -> String {
         let mut s = self.image.clone();
-        if let Some(t) = &self.tag {
+        if let Some(t) = tag {
             s.push(':');
             s.push_str(t);
         }
@@ -200,6 +423,60 @@ pub struct IgnoreRule {
 }
 
 impl Spec {
+    /// `file:line:col` of the node at `pointer` (or its nearest ancestor) in the spec file.
+    pub fn position(&self, pointer: &str) -> String {
+        let pos = self
+            .source
+            .locations
+            .nearest(pointer)
+            .unwrap_or(Pos { line: 1, col: 1 });
+        format!("{}:{pos}", self.source.file.display())
+    }
+
+    /// A label or annotation key under the spec's domain (`<domain>/<name>`).
+    pub fn key(&self, name: &str) -> String {
+        format!("{}/{name}", self.domain)
+    }
+
+    /// The tag `service` runs in `env`: the environment's override, else the service's own.
+    pub fn tag_in(&self, service: &Service, env: &str) -> Option<String> {
+        self.environments
+            .get(env)
+            .and_then(|e| e.tags.get(&service.name))
+            .or(service.tag.as_ref())
+            .cloned()
+    }
+
+    /// The namespace `service`'s workload runs in, in `env`.
+    pub fn namespace_in<'a>(&'a self, service: &'a Service, env: &str) -> &'a str {
+        service
+            .workload
+            .namespace
+            .as_deref()
+            .unwrap_or(&self.environments[env].namespace)
+    }
+
+    /// The kustomize base directory, relative to the spec: `base.path`, else (for charts) where
+    /// hydration writes, `overlays/base`.
+    pub fn base_dir(&self) -> PathBuf {
+        match &self.base {
+            Some(b) => b.path.clone(),
+            None => self.layout.overlays.join("base"),
+        }
+    }
+
+    /// The environment to use when none is given: the only one. Otherwise the choices.
+    ///
+    /// # Errors
+    /// The spec's environments, when there are several.
+    pub fn only_environment(&self) -> Result<&str, Vec<String>> {
+        let mut keys = self.environments.keys();
+        match (keys.next(), keys.next()) {
+            (Some(one), None) => Ok(one),
+            _ => Err(self.environments.keys().cloned().collect()),
+        }
+    }
+
     /// The namespace the hydrated base is rendered into: the first environment's (environments
     /// are sorted by name). Overlays of environments in other namespaces set `namespace:`.
     pub fn base_namespace(&self) -> &str {
@@ -335,7 +612,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
         problems.sort_by_key(|p| p.pos);
         return Err(invalid(problems));
     }
-    let spec: Spec = serde_json::from_value(doc.value).map_err(|e| {
+    let mut spec: Spec = serde_json::from_value(doc.value).map_err(|e| {
         invalid(vec![Problem {
             pos: Pos { line: 1, col: 1 },
             pointer: String::new(),
@@ -348,6 +625,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
         problems.sort_by_key(|p| p.pos);
         return Err(invalid(problems));
     }
+    spec.source = SpecSource {
+        file: file.to_path_buf(),
+        locations: doc.locations,
+    };
     Ok(spec)
 }
 
@@ -417,7 +698,14 @@ fn reference_problems(spec: &Spec, loc: &Locations) -> Vec<Problem> {
             problems.push(at(
                 loc,
                 &format!("/services/{i}"),
-                format!("service `{}` has an image without tag or digest: add `tag:` (its build on {}) or `digest:`", s.name, spec.base_image),
+                format!(
+                    "service `{}` has an image without tag or digest: add `tag:`{} or `digest:`",
+                    s.name,
+                    spec.base_image
+                        .as_deref()
+                        .map(|b| format!(" (its build on {b})"))
+                        .unwrap_or_default()
+                ),
             ));
         }
         if s.tag.as_deref() == Some("latest") {
@@ -428,12 +716,36 @@ fn reference_problems(spec: &Spec, loc: &Locations) -> Vec<Problem> {
             ));
         }
     }
-    if !spec.base_image.contains(':') && !spec.base_image.contains('@') {
+    if let Some(b) = &spec.base_image
+        && !b.contains(':')
+        && !b.contains('@')
+    {
         problems.push(at(
             loc,
             "/baseImage",
-            format!("base image `{}` has no tag or digest", spec.base_image),
+            format!("base image `{b}` has no tag or digest"),
         ));
+    }
+    if spec.base.is_none() && spec.chart.is_none() {
+        problems.push(at(
+            loc,
+            "",
+            "the spec names no base: add `base: {path: DIR}` (a kustomize directory) or `chart: {path: DIR}` (a Helm chart)".to_string(),
+        ));
+    }
+    for (env, e) in &spec.environments {
+        for svc in e.tags.keys() {
+            if !names.contains(&svc.as_str()) {
+                problems.push(at(
+                    loc,
+                    &format!("/environments/{env}/tags/{svc}"),
+                    format!(
+                        "environment `{env}` overrides the tag of unknown service `{svc}`; choose from: {}",
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
     }
     let envs: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
     let mut flag_names = HashSet::new();
@@ -510,21 +822,37 @@ struct Output {
 }
 
 fn outputs(spec: &Spec) -> Vec<Output> {
-    use crate::generate::{overlay_dir, values::values_file};
-    let mut out = vec![Output {
-        path: PathBuf::from(crate::hydrate::BASE_DIR),
-        dir: true,
-        owner: format!(
-            "`rollout hydrate` (the hydrated base, {})",
-            crate::hydrate::BASE_DIR
-        ),
-        pointer: "/chart/path".into(),
-    }];
+    use crate::generate::values::values_file;
+    let layout = crate::layout::Layout::new(spec, ".", "");
+    let mut out = Vec::new();
+    if spec.chart.is_some() {
+        out.push(Output {
+            path: layout.base_dir().to_path_buf(),
+            dir: true,
+            owner: format!(
+                "`rollout hydrate` (the hydrated base, {})",
+                layout.base_dir().display()
+            ),
+            pointer: if spec.base.is_some() {
+                "/base/path".into()
+            } else {
+                "/chart/path".into()
+            },
+        });
+    } else {
+        // A kustomize base is an input: no generated directory may hold it.
+        out.push(Output {
+            path: layout.base_dir().to_path_buf(),
+            dir: false,
+            owner: format!("the base ({}, an input)", layout.base_dir().display()),
+            pointer: "/base/path".into(),
+        });
+    }
     for env in spec.environments.keys() {
         let pointer = format!("/environments/{env}");
         for rollback in [false, true] {
             out.push(Output {
-                path: overlay_dir(env, rollback),
+                path: layout.overlay_dir(env, rollback),
                 dir: true,
                 owner: format!(
                     "environment `{env}`{}",
@@ -538,7 +866,7 @@ fn outputs(spec: &Spec) -> Vec<Output> {
             });
         }
         out.push(Output {
-            path: PathBuf::from(format!("argocd/{env}")),
+            path: layout.applications_dir(env),
             dir: true,
             owner: format!("environment `{env}` (its Applications)"),
             pointer: pointer.clone(),
@@ -554,17 +882,20 @@ fn outputs(spec: &Spec) -> Vec<Output> {
             });
         }
     }
+    let Some(chart) = &spec.chart else {
+        return out;
+    };
     for (i, svc) in spec.services.iter().enumerate() {
         let pointer = format!("/services/{i}/name");
         out.push(Output {
-            path: spec.chart.values_path(&svc.name),
+            path: chart.values_path(&svc.name),
             dir: false,
             owner: format!("service `{}` (its base values file, an input)", svc.name),
             pointer: pointer.clone(),
         });
         for env in spec.environments.keys() {
             out.push(Output {
-                path: spec.chart.path.join(values_file(&svc.name, env)),
+                path: chart.path.join(values_file(&svc.name, env)),
                 dir: false,
                 owner: format!("service `{}` in environment `{env}`", svc.name),
                 pointer: pointer.clone(),
@@ -579,18 +910,47 @@ fn outputs(spec: &Spec) -> Vec<Output> {
 /// or delete another's files.
 fn path_problems(spec: &Spec, loc: &Locations) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if !stays_inside(&spec.chart.path) {
+    let mut inside = |path: &Path, pointer: &str, what: &str| {
+        if !stays_inside(path) {
+            problems.push(at(
+                loc,
+                pointer,
+                format!(
+                    "{what} `{}` leaves the repository: give a directory inside it, relative to the spec",
+                    path.display()
+                ),
+            ));
+        }
+    };
+    inside(
+        &spec.layout.overlays,
+        "/layout/overlays",
+        "overlays directory",
+    );
+    inside(&spec.layout.argocd, "/layout/argocd", "Argo CD directory");
+    if let Some(chart) = &spec.chart {
+        inside(&chart.path, "/chart/path", "chart path");
+        if let Some(b) = &spec.base {
+            inside(&b.path, "/base/path", "hydrated base path");
+        }
+    } else if let Some(b) = &spec.base
+        && b.path.is_absolute()
+    {
+        // A plain kustomize base is only read: it may live beside the spec's directory, as long as
+        // the overlay can name it by a relative path.
         problems.push(at(
             loc,
-            "/chart/path",
+            "/base/path",
             format!(
-                "chart path `{}` leaves the repository: give a directory inside it, relative to the spec",
-                spec.chart.path.display()
+                "base path `{}` is absolute: give it relative to the spec",
+                b.path.display()
             ),
         ));
+    }
+    if !problems.is_empty() {
         return problems;
     }
-    if let Some(v) = &spec.chart.values_file
+    if let Some(v) = spec.chart.as_ref().and_then(|c| c.values_file.as_ref())
         && (!stays_inside(Path::new(v)) || v.contains('/'))
     {
         problems.push(at(

@@ -174,13 +174,14 @@ fn fire_then_quiet_against_real_alertmanager() {
         insta::assert_snapshot!("quiet_evidence", serde_json::to_string_pretty(&quiet).unwrap());
     });
 
-    // the report from this evidence: alert items filled in, everything else listed as missing
+    // the report from this evidence: alert items filled in, everything else listed as missing (no
+    // spec here, so no hand-added items: only what rollout's commands record)
     let ran = run(rollout(work.path()).args(["evidence", "--out", "out/staging.md"]));
     assert_eq!(ran.code, Some(1), "incomplete report exits 1");
     let stderr = ran.stderr;
     assert!(
         stderr.starts_with(
-            "wrote out/staging.md: 2 of 8 items present; 6 missing: dashboard-response,"
+            "wrote out/staging.md: 2 of 5 items present; 3 missing: dashboard-response, feature-flag, argocd-sync"
         ),
         "{stderr}"
     );

@@ -726,6 +726,7 @@ mod rollback {
     fn unchanged(env: &str) -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> {
         Ok(RollbackOverlay {
             dir: format!("overlays/{env}-rollback").into(),
+            source_path: format!("overlays/{env}-rollback"),
             changed: vec![],
         })
     }
@@ -772,6 +773,17 @@ fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("rollout.yaml");
     std::fs::copy(&spec, dir.path().join("rollout.yaml")).unwrap();
+    // The generator aims its patches at what the base contains: it reads the hydrated base.
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("overlays/base");
+    std::fs::create_dir_all(dir.path().join("overlays/base")).unwrap();
+    for f in std::fs::read_dir(&base).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(
+            f.path(),
+            dir.path().join("overlays/base").join(f.file_name()),
+        )
+        .unwrap();
+    }
 
     // First run: the overlay is new, so nothing is synced (Argo CD would still see the old git).
     let rollback = |url: &str, extra: &[&str]| {

@@ -12,6 +12,19 @@ fn complete() -> std::path::PathBuf {
     repo().join("fixtures/evidence/complete")
 }
 
+/// A work directory holding the media spec (its `evidence` section adds the hand-added items) and
+/// a copy of `evidence_from` as `evidence/`.
+fn work_with(evidence_from: &Path) -> tempfile::TempDir {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo().join("rollout.yaml"),
+        work.path().join("rollout.yaml"),
+    )
+    .unwrap();
+    copy_dir(evidence_from, &work.path().join("evidence"));
+    work
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -27,8 +40,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn complete_evidence_gives_a_complete_report_and_exit_0() {
-    let work = tempfile::tempdir().unwrap();
-    copy_dir(&complete(), &work.path().join("evidence"));
+    let work = work_with(&complete());
     let out = rollout(work.path()).arg("evidence").output().unwrap();
     assert_eq!(
         out.status.code(),
@@ -74,9 +86,8 @@ fn complete_evidence_gives_a_complete_report_and_exit_0() {
 
 #[test]
 fn failures_and_gaps_are_reported_not_filled_in() {
-    let work = tempfile::tempdir().unwrap();
+    let work = work_with(&complete());
     let ev = work.path().join("evidence");
-    copy_dir(&complete(), &ev);
     std::fs::remove_file(ev.join("redis-backlog.txt")).unwrap();
     std::fs::remove_dir_all(ev.join("screenshots")).unwrap();
     std::fs::write(

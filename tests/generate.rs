@@ -495,6 +495,7 @@ fn issue_11_a_spec_rewritten_while_generating_writes_nothing() {
     std::fs::remove_dir_all(repo.join("overlays/staging")).unwrap();
     let spec_path = repo.join("rollout.yaml");
     let (spec, watched) = rollout::spec::load_watched(&spec_path).unwrap();
+    let layout = rollout::layout::Layout::discover(&spec, &spec_path);
     // The editor truncates and writes a new version between our read and our write.
     let text = std::fs::read_to_string(&spec_path).unwrap();
     std::fs::write(&spec_path, text.replace("staging: \"1\"", "staging: \"0\"")).unwrap();
@@ -502,7 +503,7 @@ fn issue_11_a_spec_rewritten_while_generating_writes_nothing() {
         env: None,
         rollback: false,
     };
-    let err = rollout::generate::write(&spec, repo.path(), &opts, &[&watched]).unwrap_err();
+    let err = rollout::generate::write(&spec, &layout, &opts, &[&watched]).unwrap_err();
     let msg = err.to_string();
     assert!(
         msg.contains("rollout.yaml") && msg.contains("changed while rollout was reading it"),
@@ -514,6 +515,45 @@ fn issue_11_a_spec_rewritten_while_generating_writes_nothing() {
     );
     // Read again, it generates.
     let (spec, watched) = rollout::spec::load_watched(&spec_path).unwrap();
-    rollout::generate::write(&spec, repo.path(), &opts, &[&watched]).unwrap();
+    let layout = rollout::layout::Layout::discover(&spec, &spec_path);
+    rollout::generate::write(&spec, &layout, &opts, &[&watched]).unwrap();
     assert!(repo.join("overlays/staging/kustomization.yaml").is_file());
+}
+
+/// Issue 12: the values key the flag is set at is checked against what helm renders, never assumed:
+/// a chart that does not turn `.Values.env` into the container's env fails hydration.
+#[test]
+fn issue_12_a_flag_the_chart_does_not_pass_on_is_a_hydrate_error() {
+    let helm = tool("helm");
+    let repo = TempRepo::new();
+    let template = "charts/media-service/templates/deployment.yaml";
+    let t = repo.read(template);
+    assert!(
+        t.contains("{{- with .Values.env }}"),
+        "the chart changed: {t}"
+    );
+    repo.write(
+        template,
+        &t.replace(
+            "{{- with .Values.env }}",
+            "{{- with .Values.containerEnv }}",
+        ),
+    );
+    let before = repo.snapshot();
+    let out = rollout(&repo)
+        .args(["hydrate", "--helm"])
+        .arg(&helm)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the flag ENABLE_EMBEDDING_EVENT_STREAMS set at values key `env` does not reach \
+             container `auth` of Deployment/auth (service `auth`, environment `staging`): the \
+             rendered container has no such env var"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(before, repo.snapshot(), "nothing written");
 }

@@ -100,8 +100,10 @@ impl Checks for Doubles {
                     name: s.to_string(),
                     image_repo: format!("sploot/{s}"),
                     expected_tag: "3.11-cpu-4f2a9c1".into(),
+                    ..Default::default()
                 })
                 .collect(),
+            ..Default::default()
         }]))
     }
 

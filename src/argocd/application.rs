@@ -5,10 +5,8 @@
 //! owns each resource exactly once. One Application per service would make three Applications
 //! render the same kustomization and fight over its shared resources.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// The finalizer that makes deleting an Application also delete its resources.
 pub const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
@@ -78,11 +76,11 @@ pub struct ApplicationParams {
     pub cascade_delete: bool,
 }
 
-/// A generated Application and the file it belongs in, relative to the repository root.
+/// A generated Application and its name (callers decide the file it goes in).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeneratedApplication {
-    /// e.g. `argocd/staging/media-staging.yaml`.
-    pub file: PathBuf,
+    /// `metadata.name`, e.g. `media-staging`.
+    pub name: String,
     /// The manifest.
     pub manifest: Value,
 }
@@ -233,9 +231,9 @@ fn sync_policy(p: &SyncPolicy) -> Map<String, Value> {
     m
 }
 
-/// The Applications for one environment: exactly one, `<prefix>-<env>` syncing `overlays/<env>`,
-/// written to `argocd/<env>/<prefix>-<env>.yaml`. `base` supplies everything else; its `name` and
-/// `path` are replaced.
+/// The Application of one environment: `<prefix>-<env>` syncing `source_path` (the overlay,
+/// relative to the git top level, from `layout::Layout::source_path`). `base` supplies everything
+/// else; its `name` and `path` are replaced.
 ///
 /// # Errors
 /// As [`application`].
@@ -243,23 +241,24 @@ pub fn for_env(
     prefix: &str,
     env: &str,
     base: &ApplicationParams,
-) -> Result<Vec<GeneratedApplication>, ApplicationError> {
+    source_path: &str,
+) -> Result<GeneratedApplication, ApplicationError> {
     let name = format!("{prefix}-{env}");
     let params = ApplicationParams {
         name: name.clone(),
-        path: overlay_path(env, false),
+        path: source_path.to_string(),
         ..base.clone()
     };
-    Ok(vec![GeneratedApplication {
-        file: PathBuf::from(format!("argocd/{env}/{name}.yaml")),
+    Ok(GeneratedApplication {
         manifest: application(&params)?,
-    }])
+        name,
+    })
 }
 
-/// The rollback Application of an environment: `<prefix>-<env>-rollback` syncing
-/// `overlays/<env>-rollback`, written beside the environment's own Application. Its sync is always
-/// manual (no `automated`), whatever `base` says, so a committed rollback overlay waits for
-/// `rollout rollback --sync` instead of rolling back on its own.
+/// The rollback Application of an environment: `<prefix>-<env>-rollback` syncing the rollback
+/// overlay at `source_path`. Its sync is always manual (no `automated`), whatever `base` says, so
+/// a committed rollback overlay waits for `rollout rollback --sync` instead of rolling back on its
+/// own.
 ///
 /// # Errors
 /// As [`application`].
@@ -267,30 +266,19 @@ pub fn rollback_for_env(
     prefix: &str,
     env: &str,
     base: &ApplicationParams,
+    source_path: &str,
 ) -> Result<GeneratedApplication, ApplicationError> {
     let name = format!("{prefix}-{env}-rollback");
     let mut params = ApplicationParams {
         name: name.clone(),
-        path: rollback_path(env),
+        path: source_path.to_string(),
         ..base.clone()
     };
     params.sync_policy.automated = None;
     Ok(GeneratedApplication {
-        file: PathBuf::from(format!("argocd/{env}/{name}.yaml")),
         manifest: application(&params)?,
+        name,
     })
-}
-
-/// The rollback overlay of an environment, relative to the repository root.
-pub fn rollback_path(env: &str) -> String {
-    overlay_path(env, true)
-}
-
-/// The overlay directory `rollout generate` writes for an environment, as an Argo CD source path.
-fn overlay_path(env: &str, rollback: bool) -> String {
-    crate::generate::overlay_dir(env, rollback)
-        .to_string_lossy()
-        .into_owned()
 }
 
 #[cfg(test)]
@@ -322,13 +310,9 @@ pub(crate) mod tests {
 
     #[test]
     fn one_application_per_overlay() {
-        let apps = for_env("media", "staging", &media_params()).unwrap();
-        assert_eq!(apps.len(), 1);
-        assert_eq!(
-            apps[0].file,
-            PathBuf::from("argocd/staging/media-staging.yaml")
-        );
-        let m = &apps[0].manifest;
+        let app = for_env("media", "staging", &media_params(), "overlays/staging").unwrap();
+        assert_eq!(app.name, "media-staging");
+        let m = &app.manifest;
         assert_eq!(m["metadata"]["name"], "media-staging");
         assert_eq!(m["spec"]["source"]["path"], "overlays/staging");
         assert_eq!(m["spec"]["destination"]["namespace"], "media");
@@ -381,11 +365,8 @@ pub(crate) mod tests {
             prune: true,
             self_heal: true,
         });
-        let app = rollback_for_env("media", "staging", &p).unwrap();
-        assert_eq!(
-            app.file,
-            PathBuf::from("argocd/staging/media-staging-rollback.yaml")
-        );
+        let app = rollback_for_env("media", "staging", &p, "overlays/staging-rollback").unwrap();
+        assert_eq!(app.name, "media-staging-rollback");
         assert_eq!(
             app.manifest["spec"]["source"]["path"],
             "overlays/staging-rollback"

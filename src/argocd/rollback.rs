@@ -5,19 +5,21 @@
 //! Argo CD syncs from git, not from this checkout. So when writing the overlay changed files, the
 //! sync is not requested: the changes must be committed and pushed first, else Argo CD would sync
 //! the old overlay and report success. And the Application synced must deploy
-//! `overlays/<env>-rollback` (checked with a `GET` before the sync request).
+//! the rollback overlay's path in git (checked with a `GET` before the sync request).
 
 use std::path::PathBuf;
 
-use super::application::rollback_path;
 use super::progress::Event;
 use super::sync::{self, SyncError, SyncOptions, SyncReport};
 
 /// What writing the rollback overlay did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RollbackOverlay {
-    /// The overlay directory, e.g. `overlays/staging-rollback`.
+    /// The overlay directory as messages show it, e.g. `overlays/staging-rollback`.
     pub dir: PathBuf,
+    /// The overlay as Argo CD reads it, relative to the git top level: the Application synced
+    /// must deploy this path.
+    pub source_path: String,
     /// Files that were written because their bytes changed (unchanged files are not listed).
     pub changed: Vec<PathBuf>,
 }
@@ -109,7 +111,7 @@ pub fn run(
         return Ok(report);
     }
     let sync_opts = SyncOptions {
-        expect_path: Some(rollback_path(&opts.env)),
+        expect_path: Some(report.overlay.source_path.clone()),
         ..sync_opts.clone()
     };
     report.sync = Some(sync::run(&sync_opts, progress)?);
@@ -131,6 +133,7 @@ mod tests {
             calls.push(env.to_string());
             Ok(RollbackOverlay {
                 dir: "overlays/staging-rollback".into(),
+                source_path: "overlays/staging-rollback".into(),
                 changed: vec!["a".into()],
             })
         };
@@ -152,6 +155,7 @@ mod tests {
         let mut write = |_: &str| {
             Ok(RollbackOverlay {
                 dir: "overlays/staging-rollback".into(),
+                source_path: "overlays/staging-rollback".into(),
                 changed: vec!["overlays/staging-rollback/kustomization.yaml".into()],
             })
         };

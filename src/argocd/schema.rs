@@ -125,9 +125,8 @@ mod tests {
     use serde_json::json;
 
     fn valid() -> Value {
-        for_env("media", "staging", &media_params())
+        for_env("media", "staging", &media_params(), "overlays/staging")
             .unwrap()
-            .remove(0)
             .manifest
     }
 

@@ -39,7 +39,7 @@ fn options(args: &DiffArgs) -> Result<DiffOptions, CommandError> {
         if let Some(flag) = spec.flags.first() {
             expect.flag = flag.name.clone();
         }
-        expect.base_image_annotation = rollout::generate::BASE_IMAGE_ANNOTATION.to_string();
+        expect.base_image_annotation = rollout::generate::base_image_annotation(&spec);
         for rule in &spec.diff.ignore {
             ignore.push(IgnoreRule::parse(&format!(
                 "{}:{}",
@@ -47,14 +47,14 @@ fn options(args: &DiffArgs) -> Result<DiffOptions, CommandError> {
             ))?);
         }
         if environment.is_none() {
+            let layout = rollout::layout::Layout::discover(&spec, &args.spec);
             environment = spec
                 .environments
                 .keys()
                 .find(|env| {
-                    [false, true].iter().any(|rb| {
-                        args.target
-                            .ends_with(rollout::generate::overlay_dir(env, *rb))
-                    })
+                    [false, true]
+                        .iter()
+                        .any(|rb| args.target.ends_with(layout.overlay_dir(env, *rb)))
                 })
                 .cloned();
         }

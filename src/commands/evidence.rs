@@ -7,9 +7,25 @@ use rollout::fsutil::write_evidence;
 use super::{CommandError, Output};
 use crate::cli::{EvidenceArgs, EvidenceFormat};
 
+/// What the report holds, from the spec (when there is one) and the commands the repository uses.
+fn settings(args: &EvidenceArgs) -> Result<report::ReportSettings, CommandError> {
+    if !args.spec.is_file() {
+        return Ok(report::ReportSettings::default());
+    }
+    let spec = rollout::spec::load(&args.spec)?;
+    let root = rollout::layout::spec_root(&args.spec);
+    Ok(report::ReportSettings {
+        title: spec.evidence.title.clone(),
+        dashboards: root.join("dashboards").is_dir(),
+        alerts: root.join("alerts").is_dir(),
+        flags: !spec.flags.is_empty(),
+        manual: spec.evidence.checklist.clone(),
+    })
+}
+
 /// Runs `rollout evidence`.
 pub fn run(args: EvidenceArgs) -> Result<Output, CommandError> {
-    let r: Report = report::assemble(&args.evidence_dir);
+    let r: Report = report::assemble_with(&args.evidence_dir, &settings(&args)?);
     let text = match args.output {
         EvidenceFormat::Md => report::render_markdown(&r),
         EvidenceFormat::Json => report::render_json(&r),

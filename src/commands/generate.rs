@@ -3,6 +3,7 @@
 use rollout::exit::Outcome;
 use rollout::fileset;
 use rollout::generate::{self, GenerateOptions};
+use rollout::layout::Layout;
 
 use super::{CommandError, Output, spec_root};
 use crate::cli::GenerateArgs;
@@ -13,12 +14,13 @@ pub fn run(args: GenerateArgs) -> Result<Output, CommandError> {
     // once, whole, under the lock, before anything is planned.
     let _lock = super::lock(&root, "rollout generate")?;
     let (spec, watched) = rollout::spec::load_watched(&args.spec.spec)?;
+    let layout = Layout::discover(&spec, &args.spec.spec);
     let opts = GenerateOptions {
         env: args.env,
         rollback: args.rollback,
     };
     if args.check {
-        let set = generate::plan(&spec, &root, &opts)?;
+        let set = generate::plan(&spec, &layout, &opts)?;
         let changes = fileset::plan(&root, &set)?;
         if changes.is_empty() {
             return Ok(Output {
@@ -37,9 +39,9 @@ pub fn run(args: GenerateArgs) -> Result<Output, CommandError> {
             ..Default::default()
         });
     }
-    let (applied, total) = generate::write(&spec, &root, &opts, &[&watched])?;
+    let (applied, total) = generate::write(&spec, &layout, &opts, &[&watched])?;
     Ok(Output {
-        stderr: super::summary(&applied, total),
+        stderr: super::summary(&applied, total, &layout),
         ..Default::default()
     })
 }

@@ -3,6 +3,8 @@
 
 mod generate;
 mod hydrate;
+mod init;
+mod promote;
 mod rollback;
 mod schema;
 mod sync;
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rollout::exit::Outcome;
 use rollout::fileset::Applied;
+use rollout::layout::Layout;
 
 use crate::cli::Command;
 
@@ -45,6 +48,8 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Schema(args) => schema::run(args),
         Command::Sync(args) => sync::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Promote(args) => promote::run(args),
+        Command::Init(args) => init::run(args),
         Command::Dashboards(args) => dashboards::run(args),
         Command::Alerts(args) => alerts::run(args),
         Command::Evidence(args) => evidence::run(args),
@@ -56,10 +61,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
 
 /// The directory paths in the spec are relative to.
 fn spec_root(spec: &Path) -> PathBuf {
-    match spec.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+    rollout::layout::spec_root(spec)
 }
 
 /// Takes the repository lock for a command that writes generated files under `root`.
@@ -67,19 +69,20 @@ fn lock(root: &Path, what: &str) -> Result<rollout::fsutil::RepoLock, CommandErr
     Ok(rollout::fsutil::RepoLock::acquire(root, what)?)
 }
 
-/// One line per written or deleted file, then a count.
-fn summary(applied: &Applied, total: usize) -> String {
+/// One line per written or deleted file (as the user reaches it from the current directory), then
+/// a count.
+fn summary(applied: &Applied, total: usize, layout: &Layout) -> String {
     let mut out = String::new();
     for p in &applied.written {
-        out.push_str(&format!("wrote {}\n", p.display()));
+        out.push_str(&format!("wrote {}\n", layout.shown(p).display()));
     }
     for p in &applied.deleted {
-        out.push_str(&format!("deleted stale {}\n", p.display()));
+        out.push_str(&format!("deleted stale {}\n", layout.shown(p).display()));
     }
     for p in &applied.cleaned {
         out.push_str(&format!(
             "removed leftover temp file {} (from an interrupted run)\n",
-            p.display()
+            layout.shown(p).display()
         ));
     }
     let unchanged = total.saturating_sub(applied.written.len());

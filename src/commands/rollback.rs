@@ -29,8 +29,24 @@ pub fn run(args: RollbackArgs) -> Result<Output, CommandError> {
         Some(app) => Some(sync::sync_options(app, &args.argo)?),
         None => None,
     };
+    let env = match &args.env {
+        Some(e) => e.clone(),
+        None => {
+            let spec = rollout::spec::load(&args.spec.spec)?;
+            spec.only_environment()
+                .map(str::to_string)
+                .map_err(|choices| {
+                    format!(
+                        "{} has {} environments: say which to roll back with --env; choose from: {}",
+                        args.spec.spec.display(),
+                        choices.len(),
+                        choices.join(", ")
+                    )
+                })?
+        }
+    };
     let opts = RollbackOptions {
-        env: args.env.clone(),
+        env,
         sync: sync_opts,
     };
     let spec = args.spec.clone();
@@ -74,15 +90,17 @@ fn write_rollback_overlay(
     let root = super::spec_root(&spec_args.spec);
     let _lock = rollout::fsutil::RepoLock::acquire(&root, "rollout rollback")?;
     let (spec, watched) = rollout::spec::load_watched(&spec_args.spec)?;
+    let layout = rollout::layout::Layout::discover(&spec, &spec_args.spec);
     let opts = GenerateOptions {
         env: Some(env.to_string()),
         rollback: true,
     };
-    let (applied, _) = generate::write(&spec, &root, &opts, &[&watched])?;
+    let (applied, _) = generate::write(&spec, &layout, &opts, &[&watched])?;
     let mut changed = applied.written;
     changed.extend(applied.deleted);
     Ok(RollbackOverlay {
-        dir: generate::overlay_dir(env, true),
+        dir: layout.shown(&layout.overlay_dir(env, true)),
+        source_path: layout.source_path(env, true),
         changed,
     })
 }

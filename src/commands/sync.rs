@@ -171,7 +171,10 @@ mod tests {
     fn rollback_defaults_and_sync() {
         match parse(&["rollback"]).unwrap() {
             Command::Rollback(r) => {
-                assert_eq!(r.env, "staging");
+                assert_eq!(
+                    r.env, None,
+                    "no default: the spec's only environment, else --env"
+                );
                 assert!(r.sync.is_none());
             }
             other => panic!("{other:?}"),
@@ -188,8 +191,8 @@ mod tests {
         {
             Command::Rollback(r) => {
                 assert_eq!(
-                    (r.env.as_str(), r.sync.as_deref()),
-                    ("qa", Some("media-qa-rollback"))
+                    (r.env.as_deref(), r.sync.as_deref()),
+                    (Some("qa"), Some("media-qa-rollback"))
                 );
                 assert!(r.argo.prune);
             }

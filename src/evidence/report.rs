@@ -56,9 +56,9 @@ pub struct Snippet {
 #[serde(rename_all = "camelCase")]
 pub struct Item {
     /// Stable key, e.g. `dashboard-response`.
-    pub key: &'static str,
+    pub key: String,
     /// The checklist wording.
-    pub title: &'static str,
+    pub title: String,
     pub status: Status,
     /// The evidence file(s) used, relative to the evidence directory's parent as given.
     pub sources: Vec<String>,
@@ -72,10 +72,10 @@ pub struct Item {
 }
 
 impl Item {
-    fn new(key: &'static str, title: &'static str) -> Self {
+    fn new(key: &str, title: &str) -> Self {
         Item {
-            key,
-            title,
+            key: key.to_string(),
+            title: title.to_string(),
             status: Status::Missing,
             sources: Vec::new(),
             fields: Vec::new(),
@@ -101,7 +101,9 @@ pub struct Report {
     pub evidence_dir: String,
     /// From the alert or flag evidence, if any recorded one.
     pub environment: Option<String>,
-    /// The plan's Evidence Capture Checklist, in the plan's order.
+    /// The report's title (from the spec, else from the environment recorded).
+    pub title: String,
+    /// The Evidence Capture Checklist: what rollout's commands record, then the spec's own items.
     pub checklist: Vec<Item>,
     /// The other steps of the plan with evidence: maintenance window closed, Argo CD sync.
     pub steps: Vec<Item>,
@@ -129,7 +131,7 @@ impl Report {
                 let keys: Vec<&str> = self
                     .items()
                     .filter(|i| i.status == s)
-                    .map(|i| i.key)
+                    .map(|i| i.key.as_str())
                     .collect();
                 line.push_str(&format!("; {n} {}: {}", s.label(), keys.join(", ")));
             }
@@ -138,9 +140,44 @@ impl Report {
     }
 }
 
-/// Reads the evidence directory and assembles the report. Never fails: unreadable files become
-/// `unreadable` items.
+/// What a report holds beyond rollout's own records: which commands the repository uses, its
+/// title and the items the operator adds by hand (from the spec's `evidence`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSettings {
+    /// The title; default `<Environment> validation report`.
+    pub title: Option<String>,
+    /// The repository pushes dashboards (`rollout dashboards push`).
+    pub dashboards: bool,
+    /// The repository fires synthetic alerts (`rollout alerts fire|quiet`).
+    pub alerts: bool,
+    /// The spec has feature flags (`rollout diff --evidence-json`).
+    pub flags: bool,
+    /// Hand-added items, in order.
+    pub manual: Vec<crate::spec::ManualEvidence>,
+}
+
+impl Default for ReportSettings {
+    /// Every command's item, no hand-added item.
+    fn default() -> Self {
+        ReportSettings {
+            title: None,
+            dashboards: true,
+            alerts: true,
+            flags: true,
+            manual: Vec::new(),
+        }
+    }
+}
+
+/// [`assemble_with`] with the default settings.
 pub fn assemble(evidence_dir: &Path) -> Report {
+    assemble_with(evidence_dir, &ReportSettings::default())
+}
+
+/// Reads the evidence directory and assembles the report. Never fails: unreadable files become
+/// `unreadable` items. A command's item is listed when the settings say the repository uses the
+/// command, or when its evidence file is there.
+pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
     let dir_text = evidence_dir.display().to_string();
     let read = |name: &str| read_json(evidence_dir, name);
     let push = read(files::DASHBOARDS_PUSH);
@@ -157,35 +194,127 @@ pub fn assemble(evidence_dir: &Path) -> Report {
             _ => None,
         })
         .next();
-    let checklist = vec![
-        dashboard_item(&push),
-        alert_item(&fire),
-        screenshot_item(
-            evidence_dir,
-            "notification-screenshots",
-            "Notification screenshots",
-            "notifications",
-            "the synthetic alerts fire inside a silence, so no Slack or PagerDuty notification is expected; \
-             a screenshot of the silenced alerts in the Alertmanager UI shows the same",
-        ),
-        screenshot_item(
-            evidence_dir,
-            "metrics-screenshots",
-            "Metrics screenshots (Pipeline Health dashboard)",
-            "metrics",
-            "before/after screenshots of the pushed dashboard",
-        ),
-        redis_item(evidence_dir),
-        flag_item(&flags),
-    ];
-    let steps = vec![quiet_item(&quiet), sync_item(evidence_dir)];
+    let present = |l: &Loaded| !matches!(l, Loaded::Absent(_));
+    let env_arg = environment.clone().unwrap_or_else(|| "ENV".into());
+    let mut checklist = Vec::new();
+    if settings.dashboards || present(&push) {
+        checklist.push(dashboard_item(&push));
+    }
+    if settings.alerts || present(&fire) {
+        checklist.push(alert_item(&fire, &env_arg));
+    }
+    for m in &settings.manual {
+        checklist.push(manual_item(evidence_dir, m));
+    }
+    if settings.flags || present(&flags) {
+        checklist.push(flag_item(&flags));
+    }
+    let mut steps = Vec::new();
+    if settings.alerts || present(&quiet) {
+        steps.push(quiet_item(&quiet));
+    }
+    steps.push(sync_item(evidence_dir));
+    let title = settings
+        .title
+        .clone()
+        .unwrap_or_else(|| match &environment {
+            Some(e) => {
+                let mut c = e.chars();
+                let first: String = c
+                    .next()
+                    .map(|f| f.to_uppercase().collect())
+                    .unwrap_or_default();
+                format!("{first}{} validation report", c.as_str())
+            }
+            None => "Validation report".to_string(),
+        });
     Report {
         kind: "staging-validation-report",
         evidence_dir: dir_text,
+        title,
         environment,
         checklist,
         steps,
     }
+}
+
+fn text_file(p: &Path) -> bool {
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("txt" | "log" | "md" | "out")
+    )
+}
+
+fn image_file(p: &Path) -> bool {
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("png" | "jpg" | "jpeg" | "gif" | "webp")
+    )
+}
+
+/// A hand-added item: present when a non-empty file matches its pattern (`*` matches any text,
+/// in the file name); a single text file is shown verbatim.
+fn manual_item(dir: &Path, m: &crate::spec::ManualEvidence) -> Item {
+    let mut item = Item::new(&m.key, &m.title);
+    let (sub, pattern) = match m.file.rsplit_once('/') {
+        Some((d, f)) => (dir.join(d), f.to_string()),
+        None => (dir.to_path_buf(), m.file.clone()),
+    };
+    item.hint = Some(
+        m.hint
+            .clone()
+            .unwrap_or_else(|| format!("add {}", dir.join(&m.file).display())),
+    );
+    let (head, tail) = pattern.split_once('*').unwrap_or((pattern.as_str(), ""));
+    let exact = !pattern.contains('*');
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&sub)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if exact {
+                n == pattern
+            } else {
+                n.len() >= head.len() + tail.len() && n.starts_with(head) && n.ends_with(tail)
+            }
+        })
+        .filter(|e| e.metadata().is_ok_and(|md| md.is_file()))
+        .map(|e| e.path())
+        // An empty command output is no evidence; an image is judged by its presence.
+        .filter(|p| {
+            !text_file(p) || crate::fsutil::read_to_string(p).is_ok_and(|t| !t.trim().is_empty())
+        })
+        .collect();
+    found.sort();
+    if found.is_empty() {
+        item.notes.push(format!(
+            "no {} file in {}",
+            if exact {
+                pattern.clone()
+            } else {
+                format!("{head}*{tail}")
+            },
+            sub.display()
+        ));
+        return item;
+    }
+    item.status = Status::Present;
+    for p in &found {
+        item.sources.push(p.display().to_string());
+        if text_file(p)
+            && let Ok(t) = crate::fsutil::read_to_string(p)
+        {
+            item.snippets.push(Snippet {
+                lang: "text",
+                text: t.trim_end().to_string(),
+            });
+        } else {
+            let label = if image_file(p) { "Screenshot" } else { "File" };
+            item.field(label, p.display().to_string());
+        }
+    }
+    item
 }
 
 enum Loaded {
@@ -328,14 +457,16 @@ fn dashboard_item(loaded: &Loaded) -> Item {
     item
 }
 
-fn alert_item(loaded: &Loaded) -> Item {
+fn alert_item(loaded: &Loaded, environment: &str) -> Item {
     let mut item = Item::new("alert-post-response", "Alertmanager POST response");
     let Some((_, v)) = expect_kind(
         &mut item,
         loaded,
         super::KIND_ALERTS_FIRE,
         true,
-        "run `rollout alerts fire --alertmanager-url URL --environment staging` (writes evidence/alerts-fire.json)",
+        &format!(
+            "run `rollout alerts fire --alertmanager-url URL --environment {environment}` (writes evidence/alerts-fire.json)"
+        ),
     ) else {
         return item;
     };
@@ -416,62 +547,6 @@ fn alert_item(loaded: &Loaded) -> Item {
                 text: pretty(&shown),
             });
         }
-    }
-    item
-}
-
-fn screenshot_item(
-    dir: &Path,
-    key: &'static str,
-    title: &'static str,
-    prefix: &str,
-    what: &str,
-) -> Item {
-    let mut item = Item::new(key, title);
-    let shots = dir.join(files::SCREENSHOTS);
-    let mut found: Vec<String> = std::fs::read_dir(&shots)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(prefix))
-        .collect();
-    found.sort();
-    item.hint = Some(format!("add {}/{prefix}-*.png ({what})", shots.display()));
-    if found.is_empty() {
-        item.notes
-            .push(format!("no {prefix}-* file in {}", shots.display()));
-        return item;
-    }
-    item.status = Status::Present;
-    for f in found {
-        let p = shots.join(&f).display().to_string();
-        item.sources.push(p.clone());
-        item.field("Screenshot", p);
-    }
-    item
-}
-
-fn redis_item(dir: &Path) -> Item {
-    let mut item = Item::new("redis-backlog", "Redis backlog command output");
-    let path = dir.join(files::REDIS_BACKLOG);
-    item.hint = Some(format!(
-        "save the output of `redis-cli XINFO GROUPS <stream>` and `XPENDING <stream> <group>` to {}",
-        path.display()
-    ));
-    match crate::fsutil::read_to_string(&path) {
-        Ok(t) if !t.trim().is_empty() => {
-            item.status = Status::Present;
-            item.sources.push(path.display().to_string());
-            item.snippets.push(Snippet {
-                lang: "text",
-                text: t.trim_end().to_string(),
-            });
-        }
-        Ok(_) => item.notes.push(format!("{} is empty", path.display())),
-        Err(_) => item
-            .notes
-            .push(format!("no evidence file {}", path.display())),
     }
     item
 }
@@ -767,7 +842,7 @@ fn render_item(out: &mut String, n: usize, item: &Item) {
 
 /// The report as Markdown (deterministic: no generation time; every time shown comes from evidence).
 pub fn render_markdown(report: &Report) -> String {
-    let mut out = String::from("# Staging validation report\n\n");
+    let mut out = format!("# {}\n\n", report.title);
     out.push_str(&format!(
         "Assembled by `rollout evidence` from `{}`. Every value below is copied from an evidence file; \
          items without evidence are listed as missing, not filled in.\n\n",
@@ -840,7 +915,7 @@ mod tests {
         assert!(!r.complete());
         assert!(
             r.summary()
-                .starts_with("0 of 8 items present; 8 missing: dashboard-response")
+                .starts_with("0 of 5 items present; 5 missing: dashboard-response")
         );
     }
 
@@ -855,12 +930,44 @@ mod tests {
         std::fs::write(dir.path().join(files::FLAG_DIFF), "{nope").unwrap();
         let r = assemble(dir.path());
         assert_eq!(r.checklist[0].status, Status::Unreadable);
-        assert_eq!(r.checklist[5].status, Status::Unreadable);
+        assert_eq!(r.checklist[2].status, Status::Unreadable);
         assert!(
-            r.checklist[5].notes[0].contains("line 1 column 2"),
+            r.checklist[2].notes[0].contains("line 1 column 2"),
             "{:?}",
-            r.checklist[5].notes
+            r.checklist[2].notes
         );
+    }
+
+    #[test]
+    fn issue_12_items_title_and_hints_come_from_the_settings_not_the_media_example() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = ReportSettings {
+            title: None,
+            dashboards: false,
+            alerts: false,
+            flags: true,
+            manual: vec![crate::spec::ManualEvidence {
+                key: "smoke".into(),
+                title: "Smoke test output".into(),
+                file: "smoke-*.txt".into(),
+                hint: None,
+            }],
+        };
+        let r = assemble_with(dir.path(), &settings);
+        let keys: Vec<&str> = r.items().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["smoke", "feature-flag", "argocd-sync"]);
+        assert_eq!(r.title, "Validation report");
+        assert!(!render_markdown(&r).contains("Redis") && !render_markdown(&r).contains("Staging"));
+        std::fs::write(dir.path().join("smoke-1.txt"), "ok 12 checks\n").unwrap();
+        std::fs::write(
+            dir.path().join(files::FLAG_DIFF),
+            r#"{"environment": "production", "changes": []}"#,
+        )
+        .unwrap();
+        let r = assemble_with(dir.path(), &settings);
+        assert_eq!(r.checklist[0].status, Status::Present);
+        assert_eq!(r.checklist[0].snippets[0].text, "ok 12 checks");
+        assert_eq!(r.title, "Production validation report");
     }
 
     #[test]

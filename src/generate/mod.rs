@@ -1,8 +1,10 @@
 //! `rollout generate`: from the spec to the files committed in git: the environment overlay, the
 //! rollback overlay, the per-environment Helm values files and the Argo CD Applications.
 //!
-//! Owns what those files contain. Building them is pure ([`overlay`], [`values`]); the only I/O here
-//! is reading each service's base values file.
+//! Owns what those files contain. Building them is pure ([`overlay`], [`values`], [`applications`]);
+//! the only I/O here is reading the base (rendered with our kustomize engine, so patches target
+//! what it really contains) and each service's base values file. Where the files go is
+//! [`crate::layout`]'s.
 
 pub mod applications;
 pub mod overlay;
@@ -15,13 +17,20 @@ use serde_json::Value;
 
 use crate::fileset::{self, Applied, FileSet};
 use crate::fsutil::{self, FsError};
+use crate::layout::Layout;
 use crate::spec::Spec;
+use crate::target::{self, Target};
 use crate::yaml;
 
-/// The annotation recording the base image on each workload.
-pub const BASE_IMAGE_ANNOTATION: &str = "rollout.sploot.io/base-image";
-/// The label marking every object of an environment overlay.
-pub const ENVIRONMENT_LABEL: &str = "rollout.sploot.io/environment";
+/// The annotation recording the base image on each workload: `<domain>/base-image`.
+pub fn base_image_annotation(spec: &Spec) -> String {
+    spec.key("base-image")
+}
+
+/// The label marking every object of an environment overlay: `<domain>/environment`.
+pub fn environment_label(spec: &Spec) -> String {
+    spec.key("environment")
+}
 
 /// What to generate.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,6 +59,34 @@ pub enum GenerateError {
     /// A file could not be read or written.
     #[error(transparent)]
     Io(#[from] FsError),
+    /// The base could not be rendered.
+    #[error("cannot read the base {}{}", dir.display(), if *chart { " (run `rollout hydrate` to render the chart into it)" } else { "" })]
+    Base {
+        /// The base directory, as shown.
+        dir: PathBuf,
+        /// Whether the base is a hydrated chart.
+        chart: bool,
+        /// The render error.
+        #[source]
+        source: crate::kustomize::KustomizeError,
+    },
+    /// A service does not match the base.
+    #[error("{at}: {source}")]
+    Target {
+        /// `file:line:col` in the spec.
+        at: String,
+        /// What is wrong.
+        #[source]
+        source: target::TargetError,
+    },
+    /// The services of one environment need different namespaces, which one overlay cannot give.
+    #[error("{at}: {message}")]
+    Namespace {
+        /// `file:line:col` in the spec.
+        at: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A base values file is not valid YAML.
     #[error("{}:{source}", path.display())]
     Values {
@@ -78,43 +115,64 @@ pub fn environments<'a>(spec: &'a Spec, env: Option<&str>) -> Result<Vec<&'a str
     }
 }
 
-/// The overlay directory of an environment (`overlays/staging`, `overlays/staging-rollback`).
-pub fn overlay_dir(env: &str, rollback: bool) -> PathBuf {
-    if rollback {
-        PathBuf::from(format!("overlays/{env}-rollback"))
-    } else {
-        PathBuf::from(format!("overlays/{env}"))
-    }
-}
-
-/// Every file `rollout generate` owns for `opts`. `root` is the directory holding rollout.yaml.
+/// Renders the base and resolves every service's workload in it.
 ///
 /// # Errors
-/// An unknown environment, or a base values file that cannot be read or parsed.
-pub fn plan(spec: &Spec, root: &Path, opts: &GenerateOptions) -> Result<FileSet, GenerateError> {
+/// [`GenerateError::Base`] or [`GenerateError::Target`].
+pub fn targets(spec: &Spec, layout: &Layout) -> Result<Vec<Target>, GenerateError> {
+    let dir = layout.root.join(layout.base_dir());
+    let shown = layout.shown(layout.base_dir());
+    let build = crate::kustomize::build(&dir).map_err(|source| GenerateError::Base {
+        dir: shown.clone(),
+        chart: spec.chart.is_some(),
+        source,
+    })?;
+    target::resolve(spec, &build.resources, &shown.display().to_string()).map_err(|source| {
+        GenerateError::Target {
+            at: spec.position(&source.pointer),
+            source,
+        }
+    })
+}
+
+/// Every file `rollout generate` owns for `opts`, for the spec laid out as `layout`.
+///
+/// # Errors
+/// An unknown environment, a base that cannot be rendered or lacks a service's workload, or a base
+/// values file that cannot be read or parsed.
+pub fn plan(
+    spec: &Spec,
+    layout: &Layout,
+    opts: &GenerateOptions,
+) -> Result<FileSet, GenerateError> {
     let envs = environments(spec, opts.env.as_deref())?;
+    let targets = targets(spec, layout)?;
     let mut set = FileSet::default();
     for env in &envs {
-        set.extend(overlay::files(spec, env, true));
+        set.extend(overlay::files(spec, layout, &targets, env, true)?);
     }
     if !opts.rollback {
         for env in &envs {
-            set.extend(overlay::files(spec, env, false));
+            set.extend(overlay::files(spec, layout, &targets, env, false)?);
         }
-        let base = read_base_values(spec, root)?;
+        let base = read_base_values(spec, &layout.root)?;
         for env in &envs {
             set.extend(values::files(spec, env, &base));
-            set.extend(applications::files(spec, env)?);
+            set.extend(applications::files(spec, layout, env)?);
         }
     }
     Ok(set)
 }
 
-/// Each service's base values (`charts/<chart>/values-<service>.yaml`), `Null` when absent.
+/// Each service's base values (`charts/<chart>/values-<service>.yaml`), `Null` when absent; empty
+/// without a chart.
 fn read_base_values(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Value>, GenerateError> {
     let mut out = BTreeMap::new();
+    let Some(chart) = &spec.chart else {
+        return Ok(out);
+    };
     for svc in &spec.services {
-        let path = root.join(spec.chart.values_path(&svc.name));
+        let path = root.join(chart.values_path(&svc.name));
         let value = if path.is_file() {
             let text = fsutil::read_to_string(&path)?;
             yaml::parse_document(&text)
@@ -136,7 +194,7 @@ pub(crate) fn with_header(body: String) -> String {
     crate::hydrate::generated_header("rollout generate") + &body
 }
 
-/// Plans and writes the files for `opts` under `root` (what `rollout generate` and
+/// Plans and writes the files for `opts` under the layout's root (what `rollout generate` and
 /// `rollout rollback` do).
 ///
 /// # Errors
@@ -144,11 +202,14 @@ pub(crate) fn with_header(body: String) -> String {
 /// since it was read (then nothing is written).
 pub fn write(
     spec: &Spec,
-    root: &Path,
+    layout: &Layout,
     opts: &GenerateOptions,
     inputs: &[&fsutil::Watched],
 ) -> Result<(Applied, usize), GenerateError> {
-    let set = plan(spec, root, opts)?;
-    let changes = fileset::plan(root, &set)?;
-    Ok((fileset::apply(root, &changes, inputs)?, set.files.len()))
+    let set = plan(spec, layout, opts)?;
+    let changes = fileset::plan(&layout.root, &set)?;
+    Ok((
+        fileset::apply(&layout.root, &changes, inputs)?,
+        set.files.len(),
+    ))
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{BASE_IMAGE_ANNOTATION, with_header};
+use super::{base_image_annotation, with_header};
 use crate::fileset::FileSet;
 use crate::spec::Spec;
 use crate::yaml;
@@ -16,20 +16,27 @@ pub fn values_file(service: &str, env: &str) -> String {
     format!("values-{service}-{env}.yaml")
 }
 
-/// One values file per service. Helm replaces lists, so a flagged service's `env` is its base
-/// `env` with each flag set (replaced in place, or appended).
+/// One values file per service (none without a chart). Helm replaces lists, so a flagged
+/// service's env list (at the chart's `flagValues` key path) is its base list with each flag set
+/// (replaced in place, or appended).
 pub fn files(spec: &Spec, env: &str, base: &BTreeMap<String, Value>) -> FileSet {
     let mut set = FileSet::default();
+    let Some(chart) = &spec.chart else {
+        return set;
+    };
+    let key_path: Vec<&str> = chart.flag_values.split('.').collect();
     for svc in &spec.services {
         let mut v = json!({
-            "image": { "repository": svc.image, "tag": svc.tag.clone().unwrap_or_default() },
-            "podAnnotations": { BASE_IMAGE_ANNOTATION: spec.base_image },
+            "image": { "repository": svc.image, "tag": spec.tag_in(svc, env).unwrap_or_default() },
         });
+        if let Some(b) = &spec.base_image {
+            v["podAnnotations"] = json!({ base_image_annotation(spec): b });
+        }
         let flags = spec.flags_for(&svc.name, env, false);
         if !flags.is_empty() {
             let mut list: Vec<Value> = base
                 .get(&svc.name)
-                .and_then(|b| b.get("env"))
+                .and_then(|b| at_path(b, &key_path))
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
@@ -43,14 +50,33 @@ pub fn files(spec: &Spec, env: &str, base: &BTreeMap<String, Value>) -> FileSet 
                     None => list.push(entry),
                 }
             }
-            v["env"] = Value::Array(list);
+            set_path(&mut v, &key_path, Value::Array(list));
         }
         set.insert(
-            spec.chart.path.join(values_file(&svc.name, env)),
+            chart.path.join(values_file(&svc.name, env)),
             with_header(yaml::emit(&v)),
         );
     }
     set
+}
+
+/// The value at a values key path, if every step is a mapping key.
+pub fn at_path<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |cur, k| cur.get(*k))
+}
+
+fn set_path(v: &mut Value, path: &[&str], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut cur = v;
+    for k in parents {
+        if !cur.get(*k).is_some_and(Value::is_object) {
+            cur[*k] = json!({});
+        }
+        cur = &mut cur[*k];
+    }
+    cur[*last] = value;
 }
 
 #[cfg(test)]
@@ -85,5 +111,24 @@ mod tests {
             [&Path::new("charts/media-service/values-media-clustering-staging.yaml").to_path_buf()];
         assert!(!mc.contains("env:"), "{mc}");
         assert!(mc.contains("tag: 0.12.0-python3.11-cpu"), "{mc}");
+    }
+
+    #[test]
+    fn the_flag_goes_where_the_chart_reads_it() {
+        let text = include_str!("../../rollout.yaml").replace(
+            "  path: charts/media-service\n",
+            "  path: charts/media-service\n  flagValues: app.extraEnv\n",
+        );
+        let spec = crate::spec::parse(&text, Path::new("rollout.yaml")).unwrap();
+        let mut base = BTreeMap::new();
+        base.insert(
+            "auth".to_string(),
+            json!({"app": {"extraEnv": [{"name": "A", "value": "b"}]}, "env": [{"name": "LOG_LEVEL", "value": "info"}]}),
+        );
+        let set = files(&spec, "staging", &base);
+        let auth =
+            &set.files[&Path::new("charts/media-service/values-auth-staging.yaml").to_path_buf()];
+        assert!(auth.contains("app:\n  extraEnv:\n  - name: A\n    value: b\n  - name: ENABLE_EMBEDDING_EVENT_STREAMS\n"), "{auth}");
+        assert!(!auth.contains("LOG_LEVEL"), "{auth}");
     }
 }

@@ -667,7 +667,8 @@ mod tests {
         let err = BuiltinSchemas::load("1.20", true).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "no built-in schemas for kubernetes version \"1.20\"; choose from: 1.34"
+            "no built-in schemas for kubernetes version \"1.20\"; choose from: 1.25, 1.26, 1.27, \
+             1.28, 1.29, 1.30, 1.31, 1.32, 1.33, 1.34, 1.35, 1.36, 1.37"
         );
     }
 

@@ -573,7 +573,11 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         {
             Some(envs) => {
                 for env in envs {
-                    let dir = under(&options.root, "overlays").join(&env.environment);
+                    let dir = if env.overlay.is_empty() {
+                        under(&options.root, "overlays").join(&env.environment)
+                    } else {
+                        under(&options.root, &env.overlay)
+                    };
                     let list = match rendered.take(&dir) {
                         Ok(l) => l,
                         Err(message) => {

@@ -9,10 +9,12 @@ use serde_json::Value;
 use crate::resource::Resource;
 
 /// One service's expected image.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServiceImage {
-    /// The workload (and container) name, e.g. `auth`.
+    /// The workload name, e.g. `auth`.
     pub name: String,
+    /// The container that runs the image; `None`: the one named like the workload, else the first.
+    pub container: Option<String>,
     /// The image repository, e.g. `sploot/auth`.
     pub image_repo: String,
     /// The tag of the expected build, e.g. `3.11-cpu-4f2a9c1`.
@@ -20,10 +22,17 @@ pub struct ServiceImage {
 }
 
 /// What the policy checks one environment against.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PolicyInput {
-    /// The environment (`staging`); its overlay is `overlays/<environment>/`.
+    /// The environment (`staging`); its overlay is `overlays/<environment>/` unless `overlay` says
+    /// otherwise.
     pub environment: String,
+    /// The overlay directory relative to the verified root, `/`-separated; empty for
+    /// `overlays/<environment>`.
+    pub overlay: String,
+    /// Per flagged workload, the containers that must carry the flag (others must not); a workload
+    /// not listed: every container.
+    pub flag_containers: std::collections::BTreeMap<String, Vec<String>>,
     /// The namespace the services run in (`media`).
     pub namespace: String,
     /// The flag's env var (`ENABLE_EMBEDDING_EVENT_STREAMS`).
@@ -58,6 +67,7 @@ fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
         | "DaemonSet"
         | "ReplicaSet"
         | "Job"
+        | "Rollout"
         | "ReplicationController" => Some("/spec/template/spec"),
         "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
         "Pod" => Some("/spec"),
@@ -136,7 +146,12 @@ pub fn check(input: &PolicyInput, resources: &[Resource]) -> Vec<PolicyFinding> 
             });
             continue;
         };
-        for c in containers(&resources[idx]).into_iter().filter(|c| !c.init) {
+        let only = input.flag_containers.get(svc);
+        let goes_to = |c: &Container| only.is_none_or(|l| l.iter().any(|n| n == name_of(c.value)));
+        for c in containers(&resources[idx])
+            .into_iter()
+            .filter(|c| !c.init && goes_to(c))
+        {
             let env = c.value.get("env").and_then(Value::as_array);
             let found = env.and_then(|e| {
                 e.iter()
@@ -189,8 +204,10 @@ pub fn check(input: &PolicyInput, resources: &[Resource]) -> Vec<PolicyFinding> 
     // No other workload carries the flag.
     for (idx, r) in resources.iter().enumerate() {
         let listed = in_ns(r) && input.flagged_services.iter().any(|s| s == r.name());
+        let only = input.flag_containers.get(r.name());
         for c in containers(r) {
-            if listed && !c.init {
+            let goes_to = only.is_none_or(|l| l.iter().any(|n| n == name_of(c.value)));
+            if listed && !c.init && goes_to {
                 continue;
             }
             if let Some(Value::Array(env)) = c.value.get("env")
@@ -232,10 +249,11 @@ pub fn check(input: &PolicyInput, resources: &[Resource]) -> Vec<PolicyFinding> 
             continue;
         };
         let cs = containers(&resources[idx]);
+        let wanted = svc.container.as_deref().unwrap_or(&svc.name);
         let main = cs
             .iter()
             .filter(|c| !c.init)
-            .find(|c| name_of(c.value) == svc.name)
+            .find(|c| name_of(c.value) == wanted)
             .or_else(|| cs.iter().find(|c| !c.init));
         let Some(c) = main else { continue };
         let image = c.value.get("image").and_then(Value::as_str).unwrap_or("");
@@ -301,8 +319,10 @@ mod tests {
                     name: s.to_string(),
                     image_repo: format!("sploot/{s}"),
                     expected_tag: "3.11-cpu-abc".into(),
+                    ..Default::default()
                 })
                 .collect(),
+            ..Default::default()
         }
     }
 
@@ -395,6 +415,39 @@ mod tests {
             let got: Vec<(&str, &str)> = got.iter().map(|(c, a)| (*c, a.as_str())).collect();
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    #[test]
+    fn issue_12_a_flag_on_one_container_of_a_two_container_pod() {
+        let two = |first_env: &str, second_env: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: auth\n  namespace: media\nspec:\n  template:\n    spec:\n      containers:\n      - name: auth\n        image: sploot/auth:3.11-cpu-abc\n{first_env}      - name: proxy\n        image: envoy:1\n{second_env}"
+            )
+        };
+        let mut input = input();
+        input.flagged_services = vec!["auth".into()];
+        input.services.truncate(1);
+        input
+            .flag_containers
+            .insert("auth".into(), vec!["auth".into()]);
+        let codes = |doc: String| -> Vec<&'static str> {
+            let list = parse_resources(&doc, Path::new("r.yaml")).unwrap();
+            check(&input, &list).into_iter().map(|f| f.code).collect()
+        };
+        assert_eq!(
+            codes(two(FLAG, "")),
+            Vec::<&str>::new(),
+            "the sidecar needs no flag"
+        );
+        assert_eq!(
+            codes(two(FLAG, FLAG)),
+            vec!["policy-flag-unexpected"],
+            "nor may it carry one"
+        );
+        assert_eq!(
+            codes(two("", FLAG)),
+            vec!["policy-flag-missing", "policy-flag-unexpected"]
+        );
     }
 
     #[test]

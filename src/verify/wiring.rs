@@ -12,7 +12,9 @@ use super::policy::{PolicyInput, ServiceImage};
 use crate::fileset::{self, Change, FileSet};
 use crate::generate::{self, GenerateOptions};
 use crate::hydrate::{self, Helm};
+use crate::layout::Layout;
 use crate::spec::{self, Spec};
+use crate::target::Target;
 
 /// The checks wired into the `rollout` binary.
 #[derive(Debug, Default, Clone, Copy)]
@@ -95,14 +97,17 @@ impl Checks for Wired {
                 "{e} (verify with no path checks the repository's rollout.yaml; give paths to verify files only)"
             )
         })?;
-        Ok(Some(policy_inputs(&spec)))
+        let layout = Layout::discover(&spec, &path);
+        let targets = generate::targets(&spec, &layout).map_err(|e| e.to_string())?;
+        Ok(Some(policy_inputs(&spec, &layout, &targets)))
     }
 
     fn freshness(&self, root: &Path) -> Option<Vec<Diagnostic>> {
         let path = root.join("rollout.yaml");
         let spec = spec::load(&path).ok()?;
+        let layout = Layout::discover(&spec, &path);
         let generated =
-            generate::plan(&spec, root, &GenerateOptions::default()).map_err(|e| e.to_string());
+            generate::plan(&spec, &layout, &GenerateOptions::default()).map_err(|e| e.to_string());
         let mut out = stale_files(
             root,
             generated,
@@ -111,23 +116,26 @@ impl Checks for Wired {
             "rollout generate",
         );
         let helm_bin = std::env::var_os("HELM_BIN").map(std::path::PathBuf::from);
+        if spec.chart.is_none() {
+            return Some(out);
+        }
+        let base_dir = layout.base_dir().display().to_string();
         let Ok(helm) = Helm::locate(helm_bin.as_deref()) else {
             out.push(Diagnostic::new(
                 "not-checked",
                 Severity::Note,
                 format!(
-                    "not checked: {} freshness (helm not found; set HELM_BIN or put helm on PATH)",
-                    hydrate::BASE_DIR
+                    "not checked: {base_dir} freshness (helm not found; set HELM_BIN or put helm on PATH)"
                 ),
             ));
             return Some(out);
         };
-        let hydrated = hydrate::hydrate(&spec, root, &helm).map_err(|e| e.to_string());
+        let hydrated = hydrate::hydrate(&spec, &layout, &helm).map_err(|e| e.to_string());
         out.extend(stale_files(
             root,
             hydrated,
             "base-stale",
-            hydrate::BASE_DIR,
+            &base_dir,
             "rollout hydrate",
         ));
         Some(out)
@@ -169,29 +177,51 @@ fn stale(code: &str, change: &Change, command: &str) -> Diagnostic {
 }
 
 /// The policy inputs of a spec: for each environment, its overlay and its rollback overlay, one input
-/// per flag (images are checked with the first only, so they are reported once).
-pub fn policy_inputs(spec: &Spec) -> Vec<PolicyInput> {
-    let services: Vec<ServiceImage> = spec
-        .services
-        .iter()
-        .map(|s| ServiceImage {
-            name: s.name.clone(),
-            image_repo: s.image.clone(),
-            expected_tag: s
-                .tag
-                .clone()
-                .or_else(|| s.digest.clone())
-                .unwrap_or_default(),
-        })
-        .collect();
+/// per flag (images are checked with the first only, so they are reported once). Workload and
+/// container names come from the base (`targets`), tags from the environment.
+pub fn policy_inputs(spec: &Spec, layout: &Layout, targets: &[Target]) -> Vec<PolicyInput> {
     let mut out = Vec::new();
     for (env, e) in &spec.environments {
+        let services: Vec<ServiceImage> = spec
+            .services
+            .iter()
+            .zip(targets)
+            .map(|(s, t)| ServiceImage {
+                name: t.name.clone(),
+                container: t
+                    .containers
+                    .iter()
+                    .find(|c| super::policy::split_image(&c.image).0 == s.image)
+                    .map(|c| c.name.clone()),
+                image_repo: s.image.clone(),
+                expected_tag: spec
+                    .tag_in(s, env)
+                    .or_else(|| s.digest.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let flag_containers: std::collections::BTreeMap<String, Vec<String>> = targets
+            .iter()
+            .filter(|t| !t.flagged.is_empty())
+            .map(|t| {
+                let names = t.flagged_names().into_iter().map(str::to_string).collect();
+                (t.name.clone(), names)
+            })
+            .collect();
+        let workload = |svc: &String| {
+            spec.services
+                .iter()
+                .zip(targets)
+                .find(|(s, _)| &s.name == svc)
+                .map_or_else(|| svc.clone(), |(_, t)| t.name.clone())
+        };
         for rollback in [false, true] {
-            let dir = generate::overlay_dir(env, rollback);
+            let dir = layout.overlay_dir(env, rollback);
             let environment = dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let overlay = dir.to_string_lossy().replace('\\', "/");
             let flags: Vec<(&str, String, Vec<String>)> = spec
                 .flags
                 .iter()
@@ -201,26 +231,33 @@ pub fn policy_inputs(spec: &Spec) -> Vec<PolicyInput> {
                     } else {
                         f.values.get(env).cloned()
                     };
-                    v.map(|v| (f.name.as_str(), v, f.services.clone()))
+                    v.map(|v| {
+                        (
+                            f.name.as_str(),
+                            v,
+                            f.services.iter().map(workload).collect(),
+                        )
+                    })
                 })
                 .collect();
             if flags.is_empty() {
                 out.push(PolicyInput {
                     environment: environment.clone(),
+                    overlay: overlay.clone(),
                     namespace: e.namespace.clone(),
-                    flag_name: String::new(),
-                    flag_value: String::new(),
-                    flagged_services: Vec::new(),
                     services: services.clone(),
+                    ..Default::default()
                 });
             }
             for (i, (name, value, flagged)) in flags.into_iter().enumerate() {
                 out.push(PolicyInput {
                     environment: environment.clone(),
+                    overlay: overlay.clone(),
                     namespace: e.namespace.clone(),
                     flag_name: name.to_string(),
                     flag_value: value,
                     flagged_services: flagged,
+                    flag_containers: flag_containers.clone(),
                     services: if i == 0 { services.clone() } else { Vec::new() },
                 });
             }

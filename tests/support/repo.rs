@@ -10,7 +10,7 @@ pub struct TempRepo {
 
 impl TempRepo {
     /// Copies the rollout inputs: `rollout.yaml`, `charts/`, `overlays/`, `argocd/`, `dashboards/`,
-    /// `alerts/` and `fixtures/live/` (those present).
+    /// `alerts/`, `fixtures/live/` and `examples/` (those present).
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let src = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -22,6 +22,7 @@ impl TempRepo {
             "dashboards",
             "alerts",
             "fixtures/live",
+            "examples",
         ] {
             let from = src.join(entry);
             if from.exists() {
