@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::diagnostic::{Diagnostic, InputKind, Severity};
+use super::diagnostic::{Diagnostic, InputKind, Severity, Span};
+use super::json::{self, is_json_file};
 use super::{VerifyError, VerifyOptions, render};
 use crate::yaml::{self, Document};
 
@@ -75,12 +76,19 @@ pub(super) fn by_place(path: &Path) -> Option<(InputKind, &'static str)> {
 }
 
 /// Recognises a file by what it holds; also hands back the documents when the fast reader could
-/// read them, so the file is not parsed twice.
+/// read them, so the file is not parsed twice. A `.json` file is read as strict JSON only.
 /// `duplicates` says whether a repeated mapping key makes the text unparseable (`--strict`).
 fn by_content(
+    path: &Path,
     text: &str,
     duplicates: yaml::Duplicates,
 ) -> (Option<(InputKind, &'static str)>, Option<FastDocs>) {
+    if is_json_file(path) {
+        return match json::parse(text) {
+            Ok(v) => (classify(vec![&v]), None),
+            Err(_) => (by_words(text), None),
+        };
+    }
     let fast = yaml::parse_stream_fast(text, &[]).ok();
     let kind = match &fast {
         Some(docs) => classify(docs.iter().map(|d| &d.value).collect()),
@@ -89,26 +97,35 @@ fn by_content(
     (kind, fast)
 }
 
+/// What an unparseable text probably is, from the words in it, so that its parse error is reported
+/// by the check of that kind.
+fn by_words(text: &str) -> Option<(InputKind, &'static str)> {
+    if text.contains("apiVersion") && text.contains("kind") {
+        return Some((
+            InputKind::Manifests,
+            "by content: apiVersion and kind (unparseable)",
+        ));
+    }
+    if text.contains("\"panels\"") {
+        return Some((
+            InputKind::Dashboard,
+            "by content: dashboard object (unparseable)",
+        ));
+    }
+    if text.trim_start().starts_with('[') && text.contains("\"labels\"") {
+        return Some((
+            InputKind::Alerts,
+            "by content: array of alerts (unparseable)",
+        ));
+    }
+    None
+}
+
 fn by_content_slow(text: &str, duplicates: yaml::Duplicates) -> Option<(InputKind, &'static str)> {
     let docs = match yaml::parse_stream_with(text, duplicates) {
         Ok(s) => s.documents.into_iter().map(|d| d.value).collect::<Vec<_>>(),
-        Err(_) => match serde_json::from_str::<Value>(text) {
-            Ok(v) => vec![v],
-            // Unparseable: guess from the words so that the parse error gets reported.
-            Err(_) if text.contains("apiVersion") && text.contains("kind") => {
-                return Some((
-                    InputKind::Manifests,
-                    "by content: apiVersion and kind (unparseable)",
-                ));
-            }
-            Err(_) if text.contains("\"panels\"") => {
-                return Some((
-                    InputKind::Dashboard,
-                    "by content: dashboard object (unparseable)",
-                ));
-            }
-            Err(_) => return None,
-        },
+        // Unparseable: guess from the words so that the parse error gets reported.
+        Err(_) => return by_words(text),
     };
     classify(docs.iter().collect())
 }
@@ -239,7 +256,7 @@ pub(super) fn recognise(
         Some(t) => t,
         None => read(&path)?,
     };
-    match by_content(&text, options.duplicates()) {
+    match by_content(&path, &text, options.duplicates()) {
         (Some((kind, why)), fast) => Ok(Some(Input {
             path,
             kind,
@@ -247,6 +264,20 @@ pub(super) fn recognise(
             preloaded: Some((text, fast)),
         })),
         (None, _) if walked && is_chart_file(&path) => Ok(None),
+        // A `.json` file that is not JSON: its syntax error is the finding, whatever it was meant to be.
+        (None, _) if is_json_file(&path) && json::parse(&text).is_err() => {
+            if let Err(e) = json::parse(&text) {
+                let span = Span {
+                    file: path.clone(),
+                    line: e.pos.line,
+                    col: e.pos.col,
+                    label: String::new(),
+                    source_line: text.lines().nth(e.pos.line - 1).map(str::to_string),
+                };
+                notes.push(Diagnostic::error("json-syntax", e.message).at(span));
+            }
+            Ok(None)
+        }
         (None, _) if walked => {
             notes.push(
                 Diagnostic::new(

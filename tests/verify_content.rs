@@ -1,0 +1,215 @@
+//! `rollout verify` on content inputs (issue 13): strict JSON for `.json` files, dashboards and
+//! alert payloads as Grafana and Alertmanager take them, directory mode that passes no file it cannot
+//! classify, and one-line bounded messages.
+
+use std::path::{Path, PathBuf};
+
+use rollout::verify::{Report, Severity, VerifyOptions};
+
+fn verify_paths(paths: &[PathBuf], strict: bool) -> Report {
+    rollout::verify::run(&VerifyOptions {
+        paths: paths.to_vec(),
+        strict,
+        ..VerifyOptions::default()
+    })
+    .expect("verify runs")
+}
+
+fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// (code, severity, file:line:col) of every error and warning.
+fn located(r: &Report) -> Vec<(String, Severity, String)> {
+    r.diagnostics
+        .iter()
+        .filter(|d| d.severity != Severity::Note)
+        .map(|d| {
+            let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
+            (d.code.clone(), d.severity, at)
+        })
+        .collect()
+}
+
+const DASHBOARD: &str = r#"{
+  "title": "t",
+  "uid": "abc",
+  "schemaVersion": 39,
+  "panels": [
+    {"id": 1, "type": "stat", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}}
+  ]
+}
+"#;
+
+#[test]
+fn json_files_are_strict_json_with_the_error_at_file_line_col() {
+    let dir = tempfile::tempdir().unwrap();
+    // (name, mistake replacing a line of DASHBOARD, line, column)
+    let cases = [
+        (
+            "trailing comma",
+            ("\"schemaVersion\": 39,", "\"schemaVersion\": 39,,"),
+            4,
+            23,
+        ),
+        (
+            "hash comment",
+            ("\"uid\": \"abc\",", "# a comment\n  \"uid\": \"abc\","),
+            3,
+            3,
+        ),
+        ("unquoted key", ("\"uid\": \"abc\",", "uid: \"abc\","), 3, 3),
+        (
+            "single quotes",
+            ("\"uid\": \"abc\",", "\"uid\": 'abc',"),
+            3,
+            10,
+        ),
+        ("trailing comma in array", ("}}\n  ]", "}},\n  ]"), 7, 3),
+    ];
+    for (name, (from, to), line, col) in cases {
+        assert!(DASHBOARD.contains(from), "{name}");
+        let text = DASHBOARD.replacen(from, to, 1);
+        let file = write(
+            dir.path(),
+            &format!("dashboards/{}.json", name.replace(' ', "-")),
+            &text,
+        );
+        let r = verify_paths(std::slice::from_ref(&file), true);
+        assert_eq!(
+            located(&r),
+            vec![(
+                "json-syntax".to_string(),
+                Severity::Error,
+                format!("{}:{line}:{col}", file.display())
+            )],
+            "{name}: {:?}",
+            r.diagnostics
+        );
+        assert!(r.failed());
+    }
+    // The clean dashboard passes, so each failure above is the mistake alone.
+    let file = write(dir.path(), "dashboards/clean.json", DASHBOARD);
+    let r = verify_paths(&[file], true);
+    assert!(!r.failed(), "{:?}", r.diagnostics);
+}
+
+#[test]
+fn a_manifest_in_json_is_json_and_the_same_text_in_yaml_is_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    // A trailing comma in a flow mapping is valid YAML.
+    let text =
+        "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"x\"},}\n";
+    let yaml = write(dir.path(), "cm.yaml", text);
+    let json = write(dir.path(), "cm.json", text);
+    assert!(!verify_paths(&[yaml], true).failed());
+    let r = verify_paths(std::slice::from_ref(&json), true);
+    assert_eq!(
+        located(&r),
+        vec![(
+            "json-syntax".to_string(),
+            Severity::Error,
+            format!("{}:1:69", json.display())
+        )]
+    );
+    // The message says what is wrong on one line, without serde's own "at line" suffix.
+    let message = &r.diagnostics[0].message;
+    assert_eq!(
+        message,
+        "invalid JSON: trailing comma (JSON allows no comma after the last item)"
+    );
+}
+
+#[test]
+fn findings_in_valid_json_are_located_even_with_tabs() {
+    let dir = tempfile::tempdir().unwrap();
+    // Tab indentation is JSON but not YAML: positions come from the JSON reader.
+    let text = "{\n\t\"apiVersion\": \"v1\",\n\t\"kind\": \"ConfigMap\",\n\t\"metadata\": {\"name\": \"x\"},\n\t\"data\": {\n\t\t\"A\": 1\n\t}\n}\n";
+    let file = write(dir.path(), "cm.json", text);
+    let r = verify_paths(std::slice::from_ref(&file), true);
+    assert_eq!(
+        located(&r),
+        vec![(
+            "schema-type".to_string(),
+            Severity::Error,
+            format!("{}:6:3", file.display())
+        )]
+    );
+    // A list in JSON: the bad item is located inside it.
+    let list = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n  {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}},\n  {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"b\"}, \"data\": {\"A\": true}}\n]}\n";
+    let file = write(dir.path(), "list.json", list);
+    let r = verify_paths(std::slice::from_ref(&file), true);
+    assert_eq!(
+        located(&r),
+        vec![(
+            "schema-type".to_string(),
+            Severity::Error,
+            format!("{}:3:81", file.display())
+        )]
+    );
+}
+
+#[test]
+fn repeated_keys_in_json_fail_strict_and_the_last_wins_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    // The first value is wrong, the last is right: Go's encoding/json keeps the last.
+    let text = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"metadata\": {\"name\": \"x\"},\n  \"data\": {\"A\": 1},\n  \"data\": {\"A\": \"1\"}\n}\n";
+    let file = write(dir.path(), "cm.json", text);
+    let at = format!("{}:6:3", file.display());
+    let strict = verify_paths(std::slice::from_ref(&file), true);
+    assert_eq!(
+        located(&strict),
+        vec![("duplicate-key".to_string(), Severity::Error, at.clone())]
+    );
+    assert_eq!(
+        strict.diagnostics[0].message,
+        "duplicate key \"data\" (first at line 5)"
+    );
+    let lenient = verify_paths(std::slice::from_ref(&file), false);
+    assert_eq!(
+        located(&lenient),
+        vec![("duplicate-key".to_string(), Severity::Warning, at)]
+    );
+    // The other way round, the kept (last) value is the wrong one and is reported where it is.
+    let swapped = text
+        .replace("{\"A\": 1}", "{\"A\": \"tmp\"}")
+        .replace("{\"A\": \"1\"}", "{\"A\": 1}");
+    let file = write(dir.path(), "swapped.json", &swapped);
+    let lenient = verify_paths(std::slice::from_ref(&file), false);
+    assert_eq!(
+        located(&lenient),
+        vec![
+            (
+                "duplicate-key".to_string(),
+                Severity::Warning,
+                format!("{}:6:3", file.display())
+            ),
+            (
+                "schema-type".to_string(),
+                Severity::Error,
+                format!("{}:6:12", file.display())
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_unparseable_json_file_with_no_clue_is_its_syntax_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "data/x.json", "{\n  note: 1\n}\n");
+    for paths in [vec![file.clone()], vec![dir.path().join("data")]] {
+        let r = verify_paths(&paths, true);
+        assert_eq!(
+            located(&r),
+            vec![(
+                "json-syntax".to_string(),
+                Severity::Error,
+                format!("{}:2:3", file.display())
+            )],
+            "{paths:?}"
+        );
+    }
+}
