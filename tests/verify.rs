@@ -469,7 +469,7 @@ fn dispatch_to_the_checks_seam() {
         messages,
         vec![
             "dashboard has no uid: Grafana assigns a random one, so each push creates a new dashboard",
-            "panel id 1 is also used by the panel at /panels/0",
+            "panels[1].id: panel id 1 is also used by panels[0]",
             "at least one label pair required",
         ]
     );

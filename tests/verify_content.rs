@@ -213,3 +213,39 @@ fn an_unparseable_json_file_with_no_clue_is_its_syntax_error() {
         );
     }
 }
+
+#[test]
+fn dashboards_grafana_loads_pass_with_warnings_and_v2_resources_are_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let quirky = DASHBOARD
+        .replace("\"uid\": \"abc\",", "\"uid\": \"\",\n  \"rows\": null,")
+        .replace("{\"x\": 0, ", "{");
+    let file = write(dir.path(), "dashboards/quirky.json", &quirky);
+    let r = verify_paths(std::slice::from_ref(&file), true);
+    assert!(!r.failed(), "{:?}", r.diagnostics);
+    let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["dashboard-uid-missing", "legacy-rows", "gridpos-incomplete"]
+    );
+    // A v2 resource in YAML outside dashboards/ is recognised by content and checked.
+    let v2 = "apiVersion: dashboard.grafana.app/v2beta1\nkind: Dashboard\nmetadata: {name: m}\nspec:\n  title: M\n  elements:\n    p1: {kind: Panel, spec: {id: 1, title: a, vizConfig: {kind: VizConfig, group: stat}}}\n  layout:\n    kind: GridLayout\n    spec:\n      items:\n        - kind: GridLayoutItem\n          spec: {x: 0, y: 0, width: 12, height: 8, element: {kind: ElementReference, name: p2}}\n";
+    let file = write(dir.path(), "m.yaml", v2);
+    let r = verify_paths(std::slice::from_ref(&file), true);
+    assert_eq!(r.inputs[0].kind.as_str(), "dashboard");
+    assert_eq!(
+        located(&r),
+        vec![
+            (
+                "element-unused".to_string(),
+                Severity::Warning,
+                format!("{}:7:5", file.display())
+            ),
+            (
+                "layout-element-unresolved".to_string(),
+                Severity::Error,
+                format!("{}:13:86", file.display())
+            ),
+        ]
+    );
+}

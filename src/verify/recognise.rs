@@ -140,6 +140,12 @@ fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
     {
         return Some((InputKind::Alerts, "by content: array of alerts"));
     }
+    if docs.len() == 1 && crate::schema::grafana::is_dashboard_resource(first) {
+        return Some((
+            InputKind::Dashboard,
+            "by content: dashboard.grafana.app resource",
+        ));
+    }
     let k8s = |v: &Value| v.get("apiVersion").is_some() && v.get("kind").is_some();
     if docs.iter().all(|d| k8s(d)) {
         return Some((InputKind::Manifests, "by content: apiVersion and kind"));
