@@ -60,7 +60,7 @@ impl Checks for Doubles {
                     finding(
                         "alert-empty-labels",
                         format!("/{i}/labels"),
-                        "at least one label pair required",
+                        "[1].labels: at least one label pair required (labels with empty values are dropped)",
                     )
                 })
                 .collect(),
@@ -470,7 +470,7 @@ fn dispatch_to_the_checks_seam() {
         vec![
             "dashboard has no uid: Grafana assigns a random one, so each push creates a new dashboard",
             "panels[1].id: panel id 1 is also used by panels[0]",
-            "at least one label pair required",
+            "[1].labels: at least one label pair required (labels with empty values are dropped)",
         ]
     );
     assert!(r.failed());

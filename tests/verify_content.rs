@@ -2,9 +2,12 @@
 //! alert payloads as Grafana and Alertmanager take them, directory mode that passes no file it cannot
 //! classify, and one-line bounded messages.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use rollout::verify::{Report, Severity, VerifyOptions};
+use serde_json::{Value, json};
 
 fn verify_paths(paths: &[PathBuf], strict: bool) -> Report {
     rollout::verify::run(&VerifyOptions {
@@ -248,4 +251,118 @@ fn dashboards_grafana_loads_pass_with_warnings_and_v2_resources_are_recognised()
             ),
         ]
     );
+}
+
+/// Each payload goes to a real Alertmanager 0.25 and through `verify`'s check: the server accepts
+/// it exactly when the check finds no error (extra fields such as `status` and `fingerprint`
+/// included), and a refusal is an error naming the field.
+#[test]
+fn alert_payloads_are_judged_as_the_real_alertmanager_judges_them() {
+    let am = support::alertmanager::Alertmanager::start();
+    let a = |extra: Value| {
+        let mut alert = json!({"labels": {"alertname": "VerifyProbe"}});
+        for (k, v) in extra.as_object().unwrap() {
+            alert[k] = v.clone();
+        }
+        json!([alert])
+    };
+    let cases: Vec<(&str, Value)> = vec![
+        ("minimal", a(json!({}))),
+        (
+            "status and fingerprint",
+            a(json!({"status": {"state": "active"}, "fingerprint": "abc"})),
+        ),
+        (
+            "receivers and updatedAt",
+            a(json!({"receivers": [{"name": "x"}], "updatedAt": "2020-01-01T00:00:00Z"})),
+        ),
+        ("typo startAt", a(json!({"startAt": "x"}))),
+        ("labels empty", json!([{"labels": {}}])),
+        ("only empty label values", json!([{"labels": {"a": ""}}])),
+        (
+            "one empty label value",
+            json!([{"labels": {"alertname": "A", "b": ""}}]),
+        ),
+        ("labels missing", json!([{"annotations": {}}])),
+        ("labels null", json!([{"labels": null}])),
+        ("label name with dash", json!([{"labels": {"a-b": "x"}}])),
+        ("label name unicode", json!([{"labels": {"é": "x"}}])),
+        ("annotation name", a(json!({"annotations": {"1x": "y"}}))),
+        (
+            "annotation value number",
+            a(json!({"annotations": {"x": 1}})),
+        ),
+        ("label value number", json!([{"labels": {"alertname": 1}}])),
+        (
+            "ends before starts",
+            a(json!({"startsAt": "2026-11-27T10:00:00Z", "endsAt": "2026-11-27T09:00:00Z"})),
+        ),
+        (
+            "equal times",
+            a(json!({"startsAt": "2026-11-27T10:00:00Z", "endsAt": "2026-11-27T10:00:00Z"})),
+        ),
+        (
+            "time with a space",
+            a(json!({"startsAt": "2026-11-27 10:00"})),
+        ),
+        (
+            "time without offset",
+            a(json!({"startsAt": "2026-11-27T10:00:00"})),
+        ),
+        (
+            "time lowercase",
+            a(json!({"startsAt": "2026-11-27t10:00:00z"})),
+        ),
+        (
+            "time plain offset",
+            a(json!({"startsAt": "2026-11-27T10:00:00+0100"})),
+        ),
+        (
+            "time millis plain offset",
+            a(json!({"startsAt": "2026-11-27T10:00:00.123+0100"})),
+        ),
+        ("date only", a(json!({"startsAt": "2026-11-27"}))),
+        ("month 13", a(json!({"startsAt": "2026-13-27T10:00:00Z"}))),
+        ("time number", a(json!({"startsAt": 5}))),
+        (
+            "generatorURL relative",
+            a(json!({"generatorURL": "/graph"})),
+        ),
+        (
+            "generatorURL words",
+            a(json!({"generatorURL": "not a url"})),
+        ),
+        (
+            "generatorURL space in host",
+            a(json!({"generatorURL": "http://x y"})),
+        ),
+        ("generatorURL bad escape", a(json!({"generatorURL": "%zz"}))),
+        (
+            "generatorURL opaque",
+            a(json!({"generatorURL": "mailto:a@b"})),
+        ),
+        ("generatorURL number", a(json!({"generatorURL": 1}))),
+        ("not a list", json!({"labels": {"alertname": "A"}})),
+        ("empty list", json!([])),
+        ("alert a string", json!(["x"])),
+    ];
+    let mut disagree = Vec::new();
+    for (name, body) in &cases {
+        let (status, reply) = am.post("/api/v2/alerts", body);
+        let findings = rollout::schema::alertmanager::check_alerts(body);
+        let errors: Vec<&rollout::finding::Finding> = findings
+            .iter()
+            .filter(|f| f.severity == rollout::finding::Severity::Error)
+            .collect();
+        if (status == 200) != errors.is_empty() {
+            disagree.push(format!(
+                "{name}: server {status} {reply:?}, verify {errors:?}"
+            ));
+        }
+        for e in &errors {
+            let path = rollout::finding::display_path(&e.pointer);
+            assert!(e.message.starts_with(&path), "{name}: {}", e.message);
+        }
+    }
+    assert!(disagree.is_empty(), "{disagree:#?}");
 }
