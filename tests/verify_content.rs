@@ -366,3 +366,72 @@ fn alert_payloads_are_judged_as_the_real_alertmanager_judges_them() {
     }
     assert!(disagree.is_empty(), "{disagree:#?}");
 }
+
+#[test]
+fn directory_mode_passes_no_file_it_cannot_classify() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {A: \"1\"}\n";
+    write(&root, "deploy/cm.yaml", cm);
+    let stray = write(&root, "deploy/settings.yaml", "replicas: 2\nimage: x\n");
+    let stray_json = write(&root, "deploy/notes.json", "{\"owner\": \"team\"}\n");
+    // Chart files and dot-files are not inputs of their own.
+    write(
+        &root,
+        "deploy/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    );
+    write(&root, "deploy/Chart.lock", "dependencies: []\n");
+    write(
+        &root,
+        "deploy/values.schema.json",
+        "{\"type\": \"object\"}\n",
+    );
+    write(&root, "deploy/.hidden.yaml", "whatever: 1\n");
+    write(&root, "deploy/.git/config.yaml", "x: 1\n");
+    let r = verify_paths(&[root.join("deploy")], true);
+    assert!(r.failed());
+    let found: Vec<(String, String)> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.clone(), d.span.as_ref().unwrap().describe()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "input-unrecognised".to_string(),
+                stray_json.display().to_string()
+            ),
+            (
+                "input-unrecognised".to_string(),
+                stray.display().to_string()
+            ),
+        ]
+    );
+    let d = &r.diagnostics[1];
+    assert!(
+        d.message.contains("settings.yaml") && d.message.contains("expected Kubernetes objects")
+    );
+    assert!(d.help[0].contains("--type"), "{:?}", d.help);
+    // Through the binary: exit 1, and --type makes the same file an input.
+    let out = assert_cmd::Command::cargo_bin("rollout")
+        .unwrap()
+        .args(["verify", "deploy"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("error[input-unrecognised]: deploy/settings.yaml: not recognised"),
+        "{stdout}"
+    );
+    let r = rollout::verify::run(&VerifyOptions {
+        paths: vec![stray.clone()],
+        kind: Some(rollout::verify::InputKind::Values),
+        ..VerifyOptions::default()
+    })
+    .unwrap();
+    assert_eq!(r.inputs.len(), 1);
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::diagnostic::{Diagnostic, InputKind, Severity, Span};
+use super::diagnostic::{Diagnostic, InputKind, Span};
 use super::json::{self, is_json_file};
 use super::{VerifyError, VerifyOptions, render};
 use crate::yaml::{self, Document};
@@ -213,7 +213,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
 #[derive(Debug, Clone)]
 pub(super) struct Candidate {
     pub(super) path: PathBuf,
-    /// Found by walking a directory (an unrecognised file is skipped with a note, not an error).
+    /// Found by walking a directory (an unrecognised file is an error finding, not an input error).
     walked: bool,
     known: Option<(InputKind, String)>,
 }
@@ -234,8 +234,8 @@ impl Candidate {
 }
 
 /// Recognises a candidate: by what was already known, else by content. `text` is the file's text
-/// when the caller read it. `Ok(None)`: a walked file that is not recognised (a note is pushed to
-/// `notes`), or a chart file that is no input of its own.
+/// when the caller read it. `Ok(None)`: a walked file that is not recognised or a `.json` file that
+/// is not JSON (an error finding is pushed to `notes`), or a chart file that is no input of its own.
 ///
 /// # Errors
 /// An unreadable file; a named file that is not recognised.
@@ -284,17 +284,25 @@ pub(super) fn recognise(
             }
             Ok(None)
         }
+        // Directory mode passes no file it cannot classify: the file is a finding (exit 1).
         (None, _) if walked => {
+            let span = Span {
+                file: path.clone(),
+                line: 0,
+                col: 0,
+                label: String::new(),
+                source_line: None,
+            };
             notes.push(
-                Diagnostic::new(
-                    "input-skipped",
-                    Severity::Note,
+                Diagnostic::error(
+                    "input-unrecognised",
                     format!(
-                        "skipped {}: not recognised by place or content",
+                        "{}: not recognised by place or content: expected Kubernetes objects (apiVersion and kind), a Grafana dashboard, an alert list or chart values",
                         path.display()
                     ),
                 )
-                .help("pass it with --type to check it"),
+                .at(span)
+                .help("pass it with --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd), or move it out of the directory"),
             );
             Ok(None)
         }
