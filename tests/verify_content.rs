@@ -435,3 +435,98 @@ fn directory_mode_passes_no_file_it_cannot_classify() {
     .unwrap();
     assert_eq!(r.inputs.len(), 1);
 }
+
+/// Every diagnostic over every fixture and a set of broken inputs (values of 25,000 characters in
+/// wrong places, long syntax errors) is one line of at most 200 characters, help lines included.
+#[test]
+fn every_message_is_one_bounded_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "x".repeat(25_000);
+    let broken = [
+        (
+            "big/replicas.yaml",
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: a}}\nspec:\n  replicas: \"{big}\"\n  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec: {{containers: [{{name: c, image: \"i:1\"}}]}}\n"
+            ),
+        ),
+        (
+            "big/service.yaml",
+            format!(
+                "apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec:\n  type: \"{big}\"\n  ports: [{{port: 80}}]\n  {big}: 1\n"
+            ),
+        ),
+        (
+            "big/list.json",
+            format!(
+                "{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {{\"name\": \"c\"}}, \"data\": {{\"a\": {{\"{big}\": [1, 2, 3]}}}}}}"
+            ),
+        ),
+        (
+            "big/syntax.yaml",
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: \"{big}\n"),
+        ),
+        (
+            "big/syntax.json",
+            format!("{{\"apiVersion\": \"v1\", \"kind\": \"{big}\",, }}"),
+        ),
+        (
+            "dashboards/big.json",
+            format!(
+                "{{\"title\": {{\"a\": \"{big}\"}}, \"uid\": \"{big}\", \"templating\": {{\"list\": {{\"x\": \"{big}\"}}}}, \"panels\": [{{\"id\": 1, \"type\": \"{big}\", \"gridPos\": {{\"x\": \"{big}\"}}, \"datasource\": {{\"uid\": \"${big}\"}}}}]}}"
+            ),
+        ),
+        (
+            "alerts/big.json",
+            format!(
+                "[{{\"labels\": {{\"{big}-x\": \"{big}\"}}, \"startsAt\": \"{big}\", \"generatorURL\": \"{big} y\", \"{big}\": 1}}, {{\"labels\": \"{big}\"}}]"
+            ),
+        ),
+        ("big/unknown.yaml", format!("{big}: 1\nother: 2\n")),
+    ];
+    for (rel, text) in &broken {
+        write(dir.path(), rel, text);
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<PathBuf> = [
+        "fixtures/verify/good",
+        "fixtures/verify/bad",
+        "fixtures/verify/duplicates",
+        "fixtures/verify/overlay",
+        "fixtures/verify/charts",
+        "fixtures/verify/dashboards",
+        "fixtures/verify/alerts",
+        "fixtures/verify/argocd",
+        "fixtures/dashboards",
+        "dashboards",
+        "alerts",
+    ]
+    .iter()
+    .map(|p| fixtures.join(p))
+    .collect();
+    paths.extend(["big", "dashboards", "alerts"].map(|d| dir.path().join(d)));
+    let mut all = Vec::new();
+    for strict in [true, false] {
+        all.extend(verify_paths(&paths, strict).diagnostics);
+    }
+    assert!(all.len() > 40, "{}", all.len());
+    let mut cut = 0;
+    for d in &all {
+        for line in std::iter::once(&d.message).chain(&d.help) {
+            assert!(
+                !line.contains('\n') && !line.contains('\r'),
+                "{}: {line}",
+                d.code
+            );
+            assert!(
+                line.chars().count() <= 200,
+                "{}: {} chars",
+                d.code,
+                line.chars().count()
+            );
+            cut += usize::from(line.ends_with('…'));
+        }
+    }
+    // The bound did some work: long values were cut, not shown.
+    assert!(cut > 0);
+    assert!(all.iter().all(|d| !d.message.contains(&"x".repeat(201))));
+}

@@ -214,6 +214,12 @@ impl Ctx<'_> {
 
     fn push(&mut self, mut d: Diagnostic, input: Option<usize>) {
         d.input = input;
+        // Every message and help line is one line of bounded length, whatever check made it.
+        let max = crate::finding::MESSAGE_MAX;
+        d.message = crate::finding::bounded(&d.message, max);
+        for h in &mut d.help {
+            *h = crate::finding::bounded(h, max);
+        }
         self.report.diagnostics.push(d);
     }
 
