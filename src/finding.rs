@@ -102,6 +102,63 @@ pub fn pointer_push(base: &str, token: &str) -> String {
     format!("{base}/{}", token.replace('~', "~0").replace('/', "~1"))
 }
 
+/// The longest message a finding carries, in characters; longer ones end in `…`.
+pub const MESSAGE_MAX: usize = 200;
+
+/// `s` cut to `max` characters (the last one an ellipsis), on one line.
+pub fn bounded(s: &str, max: usize) -> String {
+    let one_line: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let mut out: String = one_line.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// A JSON pointer as a path people read: `/panels/3/gridPos/w` → `panels[3].gridPos.w`,
+/// `/0/labels/a.b` → `[0].labels["a.b"]`; `""` is the document itself.
+pub fn display_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for raw in pointer.split('/').skip(1) {
+        let token = raw.replace("~1", "/").replace("~0", "~");
+        let plain = !token.is_empty()
+            && token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
+        if !token.is_empty() && token.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str(&format!("[{token}]"));
+        } else if plain && !token.starts_with(|c: char| c.is_ascii_digit()) {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token);
+        } else {
+            out.push_str(&format!("[{}]", bounded(&format!("{token:?}"), 60)));
+        }
+    }
+    out
+}
+
+/// A short description of a value for a message: scalars as written (strings cut to 40
+/// characters), lists and objects by their shape, never whole.
+pub fn preview(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => bounded(&format!("{s:?}"), 40),
+        Value::Array(a) if a.is_empty() => "an empty list".into(),
+        Value::Array(a) => format!("a list of {}", a.len()),
+        Value::Object(o) if o.is_empty() => "an empty object".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +167,24 @@ mod tests {
     fn pointer_tokens_are_escaped() {
         assert_eq!(pointer_push("/labels", "a/b~c"), "/labels/a~1b~0c");
         assert_eq!(pointer_push("", "panels"), "/panels");
+    }
+
+    #[test]
+    fn paths_people_read_and_bounded_messages() {
+        assert_eq!(display_path("/panels/3/gridPos/w"), "panels[3].gridPos.w");
+        assert_eq!(display_path("/0/labels/a.b"), "[0].labels[\"a.b\"]");
+        assert_eq!(
+            display_path("/spec/elements/panel-1"),
+            "spec.elements.panel-1"
+        );
+        assert_eq!(display_path(""), "");
+        let long = "x".repeat(500);
+        let b = bounded(&format!("a\nb {long}"), MESSAGE_MAX);
+        assert_eq!(b.chars().count(), MESSAGE_MAX);
+        assert!(b.ends_with('…') && !b.contains('\n'));
+        assert_eq!(preview(&serde_json::json!({"a": 1})), "an object");
+        assert_eq!(preview(&serde_json::json!([1, 2])), "a list of 2");
+        assert!(preview(&serde_json::json!(long)).chars().count() <= 40);
     }
 
     #[test]

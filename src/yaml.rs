@@ -62,6 +62,15 @@ impl Locations {
         self.nearest_by(pointer, |p| self.node(p).or_else(|| self.key(p)))
     }
 
+    /// Records where the node at `pointer` starts and, for a mapping value, where its key is (for
+    /// readers of other formats, such as verify's strict JSON reader).
+    pub fn record(&mut self, pointer: String, key: Option<Pos>, node: Pos) {
+        if let Some(k) = key {
+            self.keys.insert(pointer.clone(), k);
+        }
+        self.nodes.insert(pointer, node);
+    }
+
     /// Drops the positions of the node at `pointer` and of everything under it.
     fn forget(&mut self, pointer: &str) {
         let under = |p: &String| {

@@ -232,7 +232,10 @@ fn real_alertmanager_answers_400_to_a_bad_payload_and_we_report_it() {
     // our own check refuses it before sending: the same rule
     let findings = rollout::schema::alertmanager::check_alerts(&bad);
     assert_eq!(findings[0].code, "alert-labels-empty");
-    assert_eq!(findings[0].message, "at least one label pair required");
+    assert_eq!(
+        findings[0].message,
+        "[0].labels: at least one label pair required (labels with empty values are dropped)"
+    );
     // endsAt before startsAt: also a 400 from the real server, also caught by our check
     let bad = json!([{"labels": {"alertname": "A"}, "startsAt": "2026-11-27T10:05:00Z", "endsAt": "2026-11-27T10:00:00Z"}]);
     let resp = http::block_on(exec.send(&am::post_alerts_request(&bad)))

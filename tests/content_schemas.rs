@@ -56,10 +56,12 @@ fn ceph_warnings_are_the_expected_kinds() {
             codes.insert(finding.code);
         }
     }
-    // ceph-cluster.json has no uid; nothing else in these files is suspicious to Grafana.
+    // ceph-cluster.json has no uid, and some panels overlap (radosgw-overview.json: panels[4] spans
+    // rows 8..14, the row panel at panels[7] starts at 12), which Grafana fixes by moving panels on
+    // load; nothing else in these files is suspicious to Grafana.
     assert_eq!(
         codes.into_iter().collect::<Vec<_>>(),
-        vec!["dashboard-uid-missing"]
+        vec!["dashboard-uid-missing", "gridpos-overlap"]
     );
 }
 

@@ -219,7 +219,8 @@ fn an_invalid_dashboard_is_never_sent() {
     let bad = work.path().join("bad.json");
     let mut d: Value =
         serde_json::from_str(&std::fs::read_to_string(dashboard()).unwrap()).unwrap();
-    d["panels"][1]["gridPos"]["x"] = 20.into();
+    // A panel with no area is not shown (an error); one beyond the grid Grafana moves (a warning).
+    d["panels"][1]["gridPos"]["w"] = 0.into();
     std::fs::write(&bad, serde_json::to_string_pretty(&d).unwrap()).unwrap();
     let run = push(work.path(), &fake.url, &[], &[bad]);
     assert_eq!(run.code, Some(2));

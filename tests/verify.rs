@@ -61,7 +61,7 @@ impl Checks for Doubles {
                     finding(
                         "alert-empty-labels",
                         format!("/{i}/labels"),
-                        "at least one label pair required",
+                        "[1].labels: at least one label pair required (labels with empty values are dropped)",
                     )
                 })
                 .collect(),
@@ -474,8 +474,8 @@ fn dispatch_to_the_checks_seam() {
         messages,
         vec![
             "dashboard has no uid: Grafana assigns a random one, so each push creates a new dashboard",
-            "panel id 1 is also used by the panel at /panels/0",
-            "at least one label pair required",
+            "panels[1].id: panel id 1 is also used by panels[0]",
+            "[1].labels: at least one label pair required (labels with empty values are dropped)",
         ]
     );
     assert!(r.failed());

@@ -1,19 +1,22 @@
-//! Grafana dashboards (classic JSON model): the JSON Schema and the lint rules Grafana's own loader implies.
+//! Grafana dashboards: the classic JSON model (also as the `spec` of a `dashboard.grafana.app/v0|v1`
+//! resource) and the v2 resource (`dashboard.grafana.app/v2…`, `spec.elements` + `spec.layout`): the
+//! JSON Schema and the lint rules Grafana's own loader implies.
 //!
-//! Owns what makes a dashboard file acceptable before it is pushed: structure (schema), a title, unique
-//! panel ids (nested panels of collapsed rows and legacy `rows` included), panels inside the 24-column
-//! grid, a type on every panel, and datasource references that resolve. Does no I/O and knows no file
-//! names: callers pass parsed JSON and render the [`Finding`]s.
-//!
-//! Strict on structure, tolerant where Grafana is: unknown fields, old `schemaVersion`s, legacy `rows` and
-//! string datasources are accepted (the last two with a warning where Grafana would migrate them).
+//! Owns what makes a dashboard file acceptable before it is pushed. Errors only where Grafana refuses
+//! the dashboard (no title, a bad uid, a wrong structure) or it is broken for its users (a panel with no
+//! type or no area, duplicate panel ids, a datasource or layout reference that resolves to nothing);
+//! what Grafana loads and fixes up is a warning (a `gridPos` field missing, `uid: ""`, `"rows": null`,
+//! panels outside the grid or overlapping). Every message names its JSON path, is one line and
+//! bounded, and a cause repeated across panels is one finding. Does no I/O and knows no file names.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use serde_json::Value;
 
-use crate::finding::{Finding, pointer_push};
+use crate::finding::{Finding, MESSAGE_MAX, bounded, display_path, pointer_push};
+
+mod v2;
 
 /// The JSON Schema (draft-07) for the classic dashboard model, as text.
 pub const SCHEMA_JSON: &str = include_str!("grafana-dashboard.schema.json");
@@ -57,9 +60,124 @@ pub struct LintOptions {
     pub datasource_uids: Vec<String>,
 }
 
-/// Checks a parsed dashboard against the schema and the lint rules; returns every finding, errors and
-/// warnings, in document order per rule.
+/// Checks a parsed dashboard (the classic model, a `{"dashboard": …}` body's model, or a
+/// `dashboard.grafana.app` resource) against the schema and the lint rules; returns every finding,
+/// errors and warnings, in document order per rule.
 pub fn check_dashboard(dashboard: &Value, options: &LintOptions) -> Vec<Finding> {
+    let findings = match resource_spec(dashboard) {
+        Some(Resource::V2(spec)) => under_pointer(v2::check(spec), "/spec"),
+        Some(Resource::Classic(spec)) => under_pointer(check_classic(spec, options), "/spec"),
+        Some(Resource::NoSpec) => vec![Finding::error(
+            "schema-violation",
+            "/spec",
+            "dashboard resource has no spec object",
+        )],
+        None => check_classic(dashboard, options),
+    };
+    finish(findings)
+}
+
+/// What a `dashboard.grafana.app` resource holds.
+enum Resource<'a> {
+    /// `v2…`: elements and layout.
+    V2(&'a Value),
+    /// `v0…`/`v1…`: the classic model in `spec`.
+    Classic(&'a Value),
+    /// No `spec` object.
+    NoSpec,
+}
+
+fn resource_spec(doc: &Value) -> Option<Resource<'_>> {
+    let api_version = doc.get("apiVersion")?.as_str()?;
+    let version = api_version.strip_prefix("dashboard.grafana.app/")?;
+    let Some(spec) = doc.get("spec").filter(|s| s.is_object()) else {
+        return Some(Resource::NoSpec);
+    };
+    Some(if version.starts_with("v2") {
+        Resource::V2(spec)
+    } else {
+        Resource::Classic(spec)
+    })
+}
+
+/// True for a `dashboard.grafana.app` resource (v0, v1 or v2).
+pub fn is_dashboard_resource(doc: &Value) -> bool {
+    doc.get("apiVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|a| a.starts_with("dashboard.grafana.app/"))
+        && doc.get("kind").and_then(Value::as_str) == Some("Dashboard")
+}
+
+fn under_pointer(findings: Vec<Finding>, prefix: &str) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .map(|mut f| {
+            f.pointer = format!("{prefix}{}", f.pointer);
+            f
+        })
+        .collect()
+}
+
+/// Codes whose repeats (same message at other places) are one root cause, reported once.
+const GROUPED: &[&str] = &[
+    "datasource-unresolved",
+    "datasource-by-name",
+    "datasource-variable-type",
+    "panel-id-missing",
+    "gridpos-incomplete",
+];
+
+/// One finding per root cause: a lint finding at or under a place the schema already reported goes,
+/// repeats of a grouped finding fold into the first (with a count); then every message gets its path
+/// in front and a bounded length.
+fn finish(findings: Vec<Finding>) -> Vec<Finding> {
+    let schema_at: Vec<String> = findings
+        .iter()
+        .filter(|f| f.code == "schema-violation")
+        .map(|f| f.pointer.clone())
+        .collect();
+    let under = |p: &str, base: &str| {
+        p.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    let mut out: Vec<(Finding, Vec<String>)> = Vec::new();
+    for f in findings {
+        if f.code != "schema-violation" && schema_at.iter().any(|s| under(&f.pointer, s)) {
+            continue;
+        }
+        if GROUPED.contains(&f.code)
+            && let Some((_, more)) = out
+                .iter_mut()
+                .find(|(g, _)| g.code == f.code && g.message == f.message)
+        {
+            more.push(f.pointer);
+            continue;
+        }
+        out.push((f, Vec::new()));
+    }
+    out.into_iter()
+        .map(|(mut f, more)| {
+            let path = display_path(&f.pointer);
+            let mut message = if path.is_empty() {
+                f.message
+            } else {
+                format!("{path}: {}", f.message)
+            };
+            if let Some(next) = more.first() {
+                let also = display_path(next);
+                message = match more.len() {
+                    1 => format!("{message} (also at {also})"),
+                    n => format!("{message} (also at {also} and {} more)", n - 1),
+                };
+            }
+            f.message = bounded(&message, MESSAGE_MAX);
+            f
+        })
+        .collect()
+}
+
+/// The classic JSON model: the schema, then the lint rules.
+fn check_classic(dashboard: &Value, options: &LintOptions) -> Vec<Finding> {
     let mut findings = super::violations(&VALIDATOR, dashboard, "dashboard");
     let Some(root) = dashboard.as_object() else {
         return findings;
@@ -71,6 +189,7 @@ pub fn check_dashboard(dashboard: &Value, options: &LintOptions) -> Vec<Finding>
     lint_variables(dashboard, &mut findings);
     let panels = collect_panels(dashboard);
     lint_panels(&panels, &mut findings);
+    lint_overlaps(&panels, &mut findings);
     lint_datasources(dashboard, &panels, &ctx, &mut findings);
     findings
 }
@@ -118,9 +237,13 @@ fn lint_uid(root: &serde_json::Map<String, Value>, findings: &mut Vec<Finding>) 
                     "/uid",
                     format!("uid {uid:?} is longer than Grafana's 40 characters"),
                 ));
-            } else if uid.is_empty()
-                || !uid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+            } else if uid.is_empty() {
+                findings.push(Finding::warning(
+                    "dashboard-uid-missing",
+                    "/uid",
+                    "uid is empty: Grafana assigns a random one, so each push creates a new dashboard",
+                ));
+            } else if !uid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
                 findings.push(Finding::error(
                     "dashboard-uid-invalid",
                     "/uid",
@@ -148,6 +271,13 @@ fn lint_schema_version(root: &serde_json::Map<String, Value>, findings: &mut Vec
             "schema-version-missing",
             "",
             "dashboard has no schemaVersion: Grafana treats it as 0 and migrates every field",
+        ));
+    }
+    if root.get("rows").is_some_and(Value::is_null) {
+        findings.push(Finding::warning(
+            "legacy-rows",
+            "/rows",
+            "rows is null: Grafana ignores it (remove it, or use an empty list)",
         ));
     }
     let legacy_rows = root
@@ -184,7 +314,7 @@ fn lint_variables(dashboard: &Value, findings: &mut Vec<Finding>) {
             findings.push(Finding::error(
                 "variable-name-duplicate",
                 ptr,
-                format!("template variable {name:?} is also defined at /templating/list/{first}"),
+                format!("template variable {name:?} is also defined at templating.list[{first}]"),
             ));
         }
     }
@@ -224,7 +354,16 @@ fn collect_panels(dashboard: &Value) -> Vec<PanelAt<'_>> {
             }
         }
     }
-    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    // Document order, with list indexes compared as numbers (panels[2] before panels[10]).
+    let key = |p: &str| -> Vec<(u64, String)> {
+        p.split('/')
+            .map(|t| match t.parse::<u64>() {
+                Ok(n) => (n, String::new()),
+                Err(_) => (u64::MAX, t.to_string()),
+            })
+            .collect()
+    };
+    out.sort_by_cached_key(|a| key(&a.pointer));
     out
 }
 
@@ -251,7 +390,7 @@ fn lint_panels(panels: &[PanelAt<'_>], findings: &mut Vec<Finding>) {
                         findings.push(Finding::error(
                             "panel-id-duplicate",
                             pointer_push(pointer, "id"),
-                            format!("panel id {id} is also used by the panel at {first}"),
+                            format!("panel id {id} is also used by {}", display_path(first)),
                         ));
                     } else {
                         ids.insert(id, pointer);
@@ -290,47 +429,125 @@ fn panel_name(panel: &Value) -> String {
     }
 }
 
+/// Grafana's fill-ins for a missing `gridPos` field (the panel model's defaults).
+const GRID_DEFAULTS: [(&str, i64); 4] = [("x", 0), ("y", 0), ("w", 6), ("h", 3)];
+
+/// The area a panel takes on the grid, with Grafana's fill-ins for missing fields; `None` when a field
+/// has a wrong type (the schema reports it) or there is no `gridPos`.
+fn grid_area(panel: &Value) -> Option<[i64; 4]> {
+    let pos = panel.get("gridPos")?.as_object()?;
+    let mut out = [0; 4];
+    for (i, (k, default)) in GRID_DEFAULTS.iter().enumerate() {
+        out[i] = match pos.get(*k) {
+            None | Some(Value::Null) => *default,
+            Some(v) => v.as_i64()?,
+        };
+    }
+    Some(out)
+}
+
 fn lint_grid_pos(pointer: &str, panel: &Value, findings: &mut Vec<Finding>) {
     let Some(pos) = panel.get("gridPos") else {
         findings.push(Finding::warning(
             "gridpos-missing",
             pointer.to_string(),
             format!(
-                "panel {} has no gridPos: Grafana places it at 0,0 with size 12x8",
+                "panel {} has no gridPos: Grafana places it at 0,0 with size 6x3",
                 panel_name(panel)
             ),
         ));
         return;
     };
-    let get = |k: &str| pos.get(k).and_then(Value::as_i64);
-    let (Some(x), Some(y), Some(w), Some(h)) = (get("x"), get("y"), get("w"), get("h")) else {
-        return; // the schema reports missing or non-integer fields
-    };
     let at = pointer_push(pointer, "gridPos");
-    let name = panel_name(panel);
-    if x < 0 || y < 0 {
-        findings.push(Finding::error(
-            "gridpos-out-of-grid",
-            at.clone(),
-            format!("panel {name} has a negative position x={x} y={y}"),
-        ));
+    for (k, default) in GRID_DEFAULTS {
+        if pos.get(k).is_none_or(Value::is_null) {
+            findings.push(Finding::warning(
+                "gridpos-incomplete",
+                pointer_push(&at, k),
+                format!("expected an integer, found none: Grafana uses {k}={default}"),
+            ));
+        }
     }
+    let Some([x, y, w, h]) = grid_area(panel) else {
+        return; // the schema reports wrong types
+    };
+    let name = panel_name(panel);
     if w < 1 || h < 1 {
         findings.push(Finding::error(
             "gridpos-out-of-grid",
             at.clone(),
-            format!("panel {name} has size w={w} h={h}; both must be at least 1"),
+            format!(
+                "panel {name} has size w={w} h={h}: expected both at least 1, or it is not shown"
+            ),
+        ));
+    }
+    if x < 0 || y < 0 {
+        findings.push(Finding::warning(
+            "gridpos-out-of-grid",
+            at.clone(),
+            format!("panel {name} has a negative position x={x} y={y}: Grafana moves it"),
         ));
     }
     if w > GRID_COLUMNS || x.saturating_add(w) > GRID_COLUMNS {
-        findings.push(Finding::error(
+        findings.push(Finding::warning(
             "gridpos-out-of-grid",
             at,
             format!(
-                "panel {name} spans columns {x}..{} beyond the {GRID_COLUMNS}-column grid",
+                "panel {name} spans columns {x}..{}, beyond the {GRID_COLUMNS}-column grid: Grafana moves or shrinks it",
                 x.saturating_add(w)
             ),
         ));
+    }
+}
+
+/// Two areas `[x, y, w, h]` share some of the grid.
+pub(crate) fn overlap(a: [i64; 4], b: [i64; 4]) -> bool {
+    let [ax, ay, aw, ah] = a;
+    let [bx, by, bw, bh] = b;
+    aw > 0
+        && ah > 0
+        && bw > 0
+        && bh > 0
+        && ax < bx.saturating_add(bw)
+        && bx < ax.saturating_add(aw)
+        && ay < by.saturating_add(bh)
+        && by < ay.saturating_add(ah)
+}
+
+/// Panels on the same grid (the top level, or one collapsed row's panels) whose areas overlap:
+/// Grafana pushes one of them down on load, so the layout is not the one in the file.
+fn lint_overlaps(panels: &[PanelAt<'_>], findings: &mut Vec<Finding>) {
+    let mut placed: Vec<(&str, String, [i64; 4])> = Vec::new();
+    for p in panels.iter().filter(|p| p.in_grid) {
+        let Some(area) = grid_area(p.panel) else {
+            continue;
+        };
+        // Panels of one collapsed row share a grid; the top level is another.
+        let grid = p
+            .pointer
+            .rsplit_once('/')
+            .map_or("", |(g, _)| g)
+            .to_string();
+        if let Some((other, _, a)) = placed
+            .iter()
+            .find(|(_, g, a)| *g == grid && overlap(*a, area))
+        {
+            let how = if *a == area {
+                "covers exactly the same area as"
+            } else {
+                "overlaps"
+            };
+            findings.push(Finding::warning(
+                "gridpos-overlap",
+                pointer_push(&p.pointer, "gridPos"),
+                format!(
+                    "panel {} {how} {}: Grafana moves one of them on load",
+                    panel_name(p.panel),
+                    display_path(other)
+                ),
+            ));
+        }
+        placed.push((&p.pointer, grid, area));
     }
 }
 
@@ -528,6 +745,232 @@ mod tests {
                  "targets": [{"refId": "A", "expr": "up", "datasource": {"type": "prometheus", "uid": "$datasource"}}]}
             ]
         })
+    }
+
+    fn found(v: &Value) -> Vec<(&'static str, crate::finding::Severity, String)> {
+        check_dashboard(v, &LintOptions::default())
+            .into_iter()
+            .map(|f| (f.code, f.severity, f.pointer))
+            .collect()
+    }
+
+    #[test]
+    fn quirks_grafana_loads_are_warnings() {
+        use crate::finding::Severity::Warning;
+        let mut d = minimal();
+        d["panels"][0]["gridPos"]
+            .as_object_mut()
+            .unwrap()
+            .remove("x");
+        d["uid"] = json!("");
+        d["rows"] = Value::Null;
+        let got = found(&d);
+        assert_eq!(
+            got,
+            vec![
+                ("schema-violation", Warning, String::new()),
+                ("dashboard-uid-missing", Warning, "/uid".into()),
+                ("legacy-rows", Warning, "/rows".into()),
+                ("gridpos-incomplete", Warning, "/panels/0/gridPos/x".into()),
+            ]
+            .into_iter()
+            .filter(|(c, ..)| *c != "schema-violation")
+            .collect::<Vec<_>>()
+        );
+        let messages: Vec<String> = check_dashboard(&d, &LintOptions::default())
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
+        assert!(
+            messages.contains(
+                &"panels[0].gridPos.x: expected an integer, found none: Grafana uses x=0"
+                    .to_string()
+            ),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn overlapping_panels_are_warned() {
+        let mut d = minimal();
+        let mut second = d["panels"][0].clone();
+        second["id"] = json!(2);
+        d["panels"].as_array_mut().unwrap().push(second.clone());
+        second["id"] = json!(3);
+        second["gridPos"] = json!({"x": 6, "y": 4, "w": 12, "h": 8});
+        d["panels"].as_array_mut().unwrap().push(second.clone());
+        second["id"] = json!(4);
+        second["gridPos"] = json!({"x": 18, "y": 0, "w": 6, "h": 4});
+        d["panels"].as_array_mut().unwrap().push(second);
+        let f = check_dashboard(&d, &LintOptions::default());
+        let overlaps: Vec<(&str, &str)> = f
+            .iter()
+            .filter(|f| f.code == "gridpos-overlap")
+            .map(|f| (f.pointer.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(
+            overlaps,
+            vec![
+                (
+                    "/panels/1/gridPos",
+                    "panels[1].gridPos: panel 2 (\"a\") covers exactly the same area as panels[0]: Grafana moves one of them on load"
+                ),
+                (
+                    "/panels/2/gridPos",
+                    "panels[2].gridPos: panel 3 (\"a\") overlaps panels[0]: Grafana moves one of them on load"
+                ),
+            ]
+        );
+        assert!(
+            f.iter()
+                .all(|f| f.severity == crate::finding::Severity::Warning)
+        );
+    }
+
+    #[test]
+    fn one_missing_variable_is_one_error_not_one_per_panel() {
+        let mut d = minimal();
+        d["templating"]["list"] = json!([]);
+        let panel = d["panels"][0].clone();
+        let panels: Vec<Value> = (0..38)
+            .map(|i| {
+                let mut p = panel.clone();
+                p["id"] = json!(i + 1);
+                p["gridPos"]["y"] = json!(i * 8);
+                p
+            })
+            .collect();
+        d["panels"] = Value::Array(panels);
+        let f = check_dashboard(&d, &LintOptions::default());
+        let errors: Vec<&Finding> = f
+            .iter()
+            .filter(|f| f.severity == crate::finding::Severity::Error)
+            .collect();
+        // `${datasource}` and `$datasource` are written two ways: two findings, each counting the rest.
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert!(
+            errors[0]
+                .message
+                .starts_with("panels[0].datasource.uid: datasource \"${datasource}\"")
+                && errors[0]
+                    .message
+                    .ends_with("(also at panels[1].datasource.uid and 36 more)"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn every_message_names_its_path_and_is_bounded() {
+        let mut d = minimal();
+        d["panels"][0]["gridPos"]["h"] = json!("x".repeat(5000));
+        d["panels"][0]["targets"] = json!({"a": "x".repeat(5000)});
+        d["templating"]["list"][0]["hide"] = json!(9);
+        for f in check_dashboard(&d, &LintOptions::default()) {
+            let path = display_path(&f.pointer);
+            assert!(f.message.starts_with(&format!("{path}: ")), "{f}");
+            assert!(f.message.chars().count() <= MESSAGE_MAX, "{f}");
+        }
+    }
+
+    fn v2() -> Value {
+        json!({
+            "apiVersion": "dashboard.grafana.app/v2beta1",
+            "kind": "Dashboard",
+            "metadata": {"name": "media"},
+            "spec": {
+                "title": "Media",
+                "elements": {
+                    "panel-1": {"kind": "Panel", "spec": {"id": 1, "title": "a",
+                        "vizConfig": {"kind": "VizConfig", "group": "timeseries", "spec": {}}}},
+                    "panel-2": {"kind": "Panel", "spec": {"id": 2, "title": "b",
+                        "vizConfig": {"kind": "stat", "spec": {}}}}
+                },
+                "layout": {"kind": "RowsLayout", "spec": {"rows": [
+                    {"kind": "RowsLayoutRow", "spec": {"title": "r", "layout": {"kind": "GridLayout", "spec": {"items": [
+                        {"kind": "GridLayoutItem", "spec": {"x": 0, "y": 0, "width": 12, "height": 8,
+                            "element": {"kind": "ElementReference", "name": "panel-1"}}},
+                        {"kind": "GridLayoutItem", "spec": {"x": 12, "y": 0, "width": 12, "height": 8,
+                            "element": {"kind": "ElementReference", "name": "panel-2"}}}
+                    ]}}}}
+                ]}}
+            }
+        })
+    }
+
+    #[test]
+    fn v2_resource_is_checked() {
+        assert_eq!(codes(&v2()), vec![]);
+        let items = "/spec/layout/spec/rows/0/spec/layout/spec/items";
+        let mut d = v2();
+        *d.pointer_mut(&format!("{items}/1/spec/element/name"))
+            .unwrap() = json!("panel-9");
+        *d.pointer_mut(&format!("{items}/1/spec/x")).unwrap() = json!(6);
+        d["spec"]["elements"]["panel-1"]["spec"]["vizConfig"]["group"] = json!("");
+        d["spec"]["elements"]["panel-3"] = json!({"kind": "Widget"});
+        let got = found(&d);
+        use crate::finding::Severity::{Error, Warning};
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "panel-type-missing",
+                    Error,
+                    "/spec/elements/panel-1/spec/vizConfig".to_string()
+                ),
+                (
+                    "schema-violation",
+                    Error,
+                    "/spec/elements/panel-3/kind".to_string()
+                ),
+                (
+                    "layout-element-unresolved",
+                    Error,
+                    format!("{items}/1/spec/element/name")
+                ),
+                ("gridpos-overlap", Warning, format!("{items}/1/spec")),
+                (
+                    "element-unused",
+                    Warning,
+                    "/spec/elements/panel-2".to_string()
+                ),
+                (
+                    "element-unused",
+                    Warning,
+                    "/spec/elements/panel-3".to_string()
+                ),
+            ]
+        );
+        let mut d = v2();
+        d["spec"].as_object_mut().unwrap().remove("layout");
+        d["spec"]["title"] = json!(" ");
+        let got: Vec<&str> = found(&d).into_iter().map(|(c, ..)| c).collect();
+        assert_eq!(
+            got,
+            vec![
+                "dashboard-title-missing",
+                "layout-missing",
+                "element-unused",
+                "element-unused"
+            ]
+        );
+    }
+
+    #[test]
+    fn v1_resource_holds_the_classic_model_in_spec() {
+        let d = json!({"apiVersion": "dashboard.grafana.app/v1beta1", "kind": "Dashboard",
+                       "metadata": {"name": "m"}, "spec": minimal()});
+        assert_eq!(codes(&d), vec![]);
+        let mut bad = d.clone();
+        bad["spec"]["panels"][0]["gridPos"]["w"] = json!(0);
+        let f = check_dashboard(&bad, &LintOptions::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].pointer, "/spec/panels/0/gridPos");
+        assert!(
+            f[0].message.starts_with("spec.panels[0].gridPos: panel 1"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

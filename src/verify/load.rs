@@ -1,5 +1,6 @@
 //! Loading inputs with positions: multi-document manifests (with `List` expansion), single JSON or
-//! YAML documents, and the fast path that reads values without positions for clean files.
+//! YAML documents, and the fast path that reads values without positions for clean files. A `.json`
+//! file is read as strict JSON (see `json`), anything else as YAML.
 //!
 //! Owns turning text into objects and YAML errors into diagnostics; validates nothing.
 
@@ -8,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::json::{self, is_json_file};
 use super::recognise::FastDocs;
 use super::{Ctx, Diagnostic, Doc, Obj, Severity};
 use crate::resource::Origin;
@@ -75,6 +77,15 @@ impl Ctx<'_> {
     /// Parses a multi-document YAML file into objects, expanding `List` kinds.
     pub(super) fn load_objects(&mut self, file: &Path, text: &str, input: usize) -> Vec<Obj> {
         self.sources.insert(file, text);
+        if is_json_file(file) {
+            let mut out = Vec::new();
+            if let Some(doc) = self.load_json(file, text, input)
+                && !doc.value.is_null()
+            {
+                self.expand(doc.value, doc.origin, String::new(), input, &mut out);
+            }
+            return out;
+        }
         let docs = match yaml::parse_stream_with(text, self.options.duplicates()) {
             Ok(stream) => {
                 self.duplicate_warnings(file, &stream.duplicates, input);
@@ -169,6 +180,9 @@ impl Ctx<'_> {
     /// Parses a one-document file (JSON or YAML) with positions.
     pub(super) fn load_doc(&mut self, file: &Path, text: &str, input: usize) -> Option<Doc> {
         self.sources.insert(file, text);
+        if is_json_file(file) {
+            return self.load_json(file, text, input);
+        }
         match yaml::parse_stream_with(text, self.options.duplicates()) {
             Ok(stream) => {
                 self.duplicate_warnings(file, &stream.duplicates, input);
@@ -204,47 +218,73 @@ impl Ctx<'_> {
                     origin: o,
                 })
             }
-            Err(e @ YamlError::Syntax { .. }) => {
-                // Some JSON (tab indentation) is not YAML; read it without positions.
-                match serde_json::from_str::<Value>(text) {
-                    Ok(value) => Some(Doc {
-                        value,
-                        origin: Origin {
-                            file: file.to_path_buf(),
-                            start: Pos { line: 1, col: 1 },
-                            ..Origin::default()
-                        },
-                    }),
-                    Err(je) => {
-                        let json_like = file.extension().is_some_and(|e| e == "json");
-                        if json_like {
-                            let o = Origin {
-                                file: file.to_path_buf(),
-                                start: Pos {
-                                    line: je.line(),
-                                    col: je.column(),
-                                },
-                                ..Origin::default()
-                            };
-                            let span = self.span(&o, "", String::new());
-                            self.push(
-                                Diagnostic::error("json-syntax", format!("invalid JSON: {je}"))
-                                    .at(span),
-                                Some(input),
-                            );
-                        } else {
-                            self.yaml_error(file, &e, input);
-                        }
-                        None
-                    }
-                }
-            }
             Err(e) => {
                 self.yaml_error(file, &e, input);
                 None
             }
         }
     }
+
+    /// Reads a `.json` file as strict JSON with positions: a syntax error, or (with `--strict`) a
+    /// repeated key, is an error and the file is not checked further; without `--strict` a repeated
+    /// key is a warning and its last value is used, as Go's `encoding/json` does.
+    fn load_json(&mut self, file: &Path, text: &str, input: usize) -> Option<Doc> {
+        let at = |pos: Pos| Origin {
+            file: file.to_path_buf(),
+            start: pos,
+            ..Origin::default()
+        };
+        let value = match json::parse(text) {
+            Ok(v) => v,
+            Err(e) => {
+                let span = self.span(&at(e.pos), "", String::new());
+                self.push(
+                    Diagnostic::error("json-syntax", e.message).at(span),
+                    Some(input),
+                );
+                return None;
+            }
+        };
+        let (locations, duplicates) = json::scan(text, true);
+        if self.options.strict
+            && let Some(d) = duplicates.first()
+        {
+            let span = self.span(&at(d.pos), "", String::new());
+            self.push(
+                Diagnostic::error(
+                    "duplicate-key",
+                    format!("duplicate key {:?} (first at line {})", d.key, d.first_line),
+                )
+                .at(span)
+                .help("remove one of them; Grafana and Alertmanager would silently use the last"),
+                Some(input),
+            );
+            return None;
+        }
+        self.duplicate_warnings(file, &duplicates, input);
+        let mut origin = at(Pos { line: 1, col: 1 });
+        origin.locations = Some(Arc::new(locations));
+        Some(Doc { value, origin })
+    }
+}
+
+/// The documents of a manifest file read without positions (strict JSON for a `.json` file), or
+/// `None` when the file needs the full reader to report a problem.
+pub(super) fn fast_docs(file: &Path, text: &str) -> Option<FastDocs> {
+    if is_json_file(file) {
+        let value = json::parse(text).ok()?;
+        if !json::scan(text, false).1.is_empty() {
+            return None;
+        }
+        return Some(vec![Document {
+            value,
+            locations: Locations::default(),
+            index: 0,
+            start: Pos { line: 1, col: 1 },
+            blank_nulls: Vec::new(),
+        }]);
+    }
+    yaml::parse_stream_fast(text, &[]).ok()
 }
 
 /// Objects of a manifest file read without positions, or `None` when the file needs the full

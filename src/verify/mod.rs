@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod diagnostic;
+mod json;
 mod load;
 pub mod policy;
 pub mod practices;
@@ -25,7 +26,7 @@ use crate::schema::apis;
 use crate::schema::crd::{CrdSchemas, is_crd};
 use crate::schema::kubernetes::{BuiltinSchemas, SchemaError, SchemaLocations, Violation};
 use crate::yaml::Pos;
-use load::fast_objects;
+use load::{fast_docs, fast_objects};
 use recognise::{Input, candidates, read, recognise, under};
 
 pub use checks::{Checks, Finding};
@@ -230,6 +231,12 @@ impl Ctx<'_> {
 
     fn push(&mut self, mut d: Diagnostic, input: Option<usize>) {
         d.input = input;
+        // Every message and help line is one line of bounded length, whatever check made it.
+        let max = crate::finding::MESSAGE_MAX;
+        d.message = crate::finding::bounded(&d.message, max);
+        for h in &mut d.help {
+            *h = crate::finding::bounded(h, max);
+        }
         self.report.diagnostics.push(d);
     }
 
@@ -546,7 +553,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         } else if c.may_hold_objects() && c.path.is_file() {
             let text = read(&c.path)?;
             if text.contains("CustomResourceDefinition") {
-                for crd in crds_in(&text) {
+                for crd in crds_in(&c.path, &text) {
                     let _ = ctx.crds.add(&crd, options.strict);
                 }
             }
@@ -998,7 +1005,7 @@ impl RenderCache {
 
 /// The CustomResourceDefinitions in a manifest text (inside `List` kinds too); nothing when it
 /// does not parse (the check reports that).
-fn crds_in(text: &str) -> Vec<Value> {
+fn crds_in(path: &Path, text: &str) -> Vec<Value> {
     fn collect(value: Value, out: &mut Vec<Value>) {
         if is_crd(&value) {
             out.push(value);
@@ -1016,9 +1023,19 @@ fn crds_in(text: &str) -> Vec<Value> {
             }
         }
     }
-    let docs = match crate::yaml::parse_stream_fast(text, &[]) {
-        Ok(docs) => docs,
-        Err(_) => match crate::yaml::parse_stream_with(text, crate::yaml::Duplicates::LastWins) {
+    let docs = match fast_docs(path, text) {
+        Some(docs) => docs,
+        None if json::is_json_file(path) => match json::parse(text) {
+            Ok(value) => vec![crate::yaml::Document {
+                value,
+                locations: crate::yaml::Locations::default(),
+                index: 0,
+                start: Pos { line: 1, col: 1 },
+                blank_nulls: Vec::new(),
+            }],
+            Err(_) => return Vec::new(),
+        },
+        None => match crate::yaml::parse_stream_with(text, crate::yaml::Duplicates::LastWins) {
             Ok(stream) => stream.documents,
             Err(_) => return Vec::new(),
         },
@@ -1042,12 +1059,12 @@ impl Ctx<'_> {
                 let (text, fast) = match input.preloaded.take() {
                     Some((text, Some(fast))) => (text, Some(fast)),
                     Some((text, None)) => {
-                        let fast = crate::yaml::parse_stream_fast(&text, &[]).ok();
+                        let fast = fast_docs(&input.path, &text);
                         (text, fast)
                     }
                     None => {
                         let text = read(&input.path)?;
-                        let fast = crate::yaml::parse_stream_fast(&text, &[]).ok();
+                        let fast = fast_docs(&input.path, &text);
                         (text, fast)
                     }
                 };

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::diagnostic::{Diagnostic, InputKind, Severity};
+use super::diagnostic::{Diagnostic, InputKind, Span};
+use super::json::{self, is_json_file};
 use super::{VerifyError, VerifyOptions, render};
 use crate::yaml::{self, Document};
 
@@ -75,12 +76,19 @@ pub(super) fn by_place(path: &Path) -> Option<(InputKind, &'static str)> {
 }
 
 /// Recognises a file by what it holds; also hands back the documents when the fast reader could
-/// read them, so the file is not parsed twice.
+/// read them, so the file is not parsed twice. A `.json` file is read as strict JSON only.
 /// `duplicates` says whether a repeated mapping key makes the text unparseable (`--strict`).
 fn by_content(
+    path: &Path,
     text: &str,
     duplicates: yaml::Duplicates,
 ) -> (Option<(InputKind, &'static str)>, Option<FastDocs>) {
+    if is_json_file(path) {
+        return match json::parse(text) {
+            Ok(v) => (classify(vec![&v]), None),
+            Err(_) => (by_words(text), None),
+        };
+    }
     let fast = yaml::parse_stream_fast(text, &[]).ok();
     let kind = match &fast {
         Some(docs) => classify(docs.iter().map(|d| &d.value).collect()),
@@ -89,26 +97,35 @@ fn by_content(
     (kind, fast)
 }
 
+/// What an unparseable text probably is, from the words in it, so that its parse error is reported
+/// by the check of that kind.
+fn by_words(text: &str) -> Option<(InputKind, &'static str)> {
+    if text.contains("apiVersion") && text.contains("kind") {
+        return Some((
+            InputKind::Manifests,
+            "by content: apiVersion and kind (unparseable)",
+        ));
+    }
+    if text.contains("\"panels\"") {
+        return Some((
+            InputKind::Dashboard,
+            "by content: dashboard object (unparseable)",
+        ));
+    }
+    if text.trim_start().starts_with('[') && text.contains("\"labels\"") {
+        return Some((
+            InputKind::Alerts,
+            "by content: array of alerts (unparseable)",
+        ));
+    }
+    None
+}
+
 fn by_content_slow(text: &str, duplicates: yaml::Duplicates) -> Option<(InputKind, &'static str)> {
     let docs = match yaml::parse_stream_with(text, duplicates) {
         Ok(s) => s.documents.into_iter().map(|d| d.value).collect::<Vec<_>>(),
-        Err(_) => match serde_json::from_str::<Value>(text) {
-            Ok(v) => vec![v],
-            // Unparseable: guess from the words so that the parse error gets reported.
-            Err(_) if text.contains("apiVersion") && text.contains("kind") => {
-                return Some((
-                    InputKind::Manifests,
-                    "by content: apiVersion and kind (unparseable)",
-                ));
-            }
-            Err(_) if text.contains("\"panels\"") => {
-                return Some((
-                    InputKind::Dashboard,
-                    "by content: dashboard object (unparseable)",
-                ));
-            }
-            Err(_) => return None,
-        },
+        // Unparseable: guess from the words so that the parse error gets reported.
+        Err(_) => return by_words(text),
     };
     classify(docs.iter().collect())
 }
@@ -122,6 +139,12 @@ fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
         && items.iter().all(|a| a.get("labels").is_some())
     {
         return Some((InputKind::Alerts, "by content: array of alerts"));
+    }
+    if docs.len() == 1 && crate::schema::grafana::is_dashboard_resource(first) {
+        return Some((
+            InputKind::Dashboard,
+            "by content: dashboard.grafana.app resource",
+        ));
     }
     let k8s = |v: &Value| v.get("apiVersion").is_some() && v.get("kind").is_some();
     if docs.iter().all(|d| k8s(d)) {
@@ -190,7 +213,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
 #[derive(Debug, Clone)]
 pub(super) struct Candidate {
     pub(super) path: PathBuf,
-    /// Found by walking a directory (an unrecognised file is skipped with a note, not an error).
+    /// Found by walking a directory (an unrecognised file is an error finding, not an input error).
     walked: bool,
     known: Option<(InputKind, String)>,
 }
@@ -211,8 +234,8 @@ impl Candidate {
 }
 
 /// Recognises a candidate: by what was already known, else by content. `text` is the file's text
-/// when the caller read it. `Ok(None)`: a walked file that is not recognised (a note is pushed to
-/// `notes`), or a chart file that is no input of its own.
+/// when the caller read it. `Ok(None)`: a walked file that is not recognised or a `.json` file that
+/// is not JSON (an error finding is pushed to `notes`), or a chart file that is no input of its own.
 ///
 /// # Errors
 /// An unreadable file; a named file that is not recognised.
@@ -239,7 +262,7 @@ pub(super) fn recognise(
         Some(t) => t,
         None => read(&path)?,
     };
-    match by_content(&text, options.duplicates()) {
+    match by_content(&path, &text, options.duplicates()) {
         (Some((kind, why)), fast) => Ok(Some(Input {
             path,
             kind,
@@ -247,17 +270,39 @@ pub(super) fn recognise(
             preloaded: Some((text, fast)),
         })),
         (None, _) if walked && is_chart_file(&path) => Ok(None),
+        // A `.json` file that is not JSON: its syntax error is the finding, whatever it was meant to be.
+        (None, _) if is_json_file(&path) && json::parse(&text).is_err() => {
+            if let Err(e) = json::parse(&text) {
+                let span = Span {
+                    file: path.clone(),
+                    line: e.pos.line,
+                    col: e.pos.col,
+                    label: String::new(),
+                    source_line: text.lines().nth(e.pos.line - 1).map(str::to_string),
+                };
+                notes.push(Diagnostic::error("json-syntax", e.message).at(span));
+            }
+            Ok(None)
+        }
+        // Directory mode passes no file it cannot classify: the file is a finding (exit 1).
         (None, _) if walked => {
+            let span = Span {
+                file: path.clone(),
+                line: 0,
+                col: 0,
+                label: String::new(),
+                source_line: None,
+            };
             notes.push(
-                Diagnostic::new(
-                    "input-skipped",
-                    Severity::Note,
+                Diagnostic::error(
+                    "input-unrecognised",
                     format!(
-                        "skipped {}: not recognised by place or content",
+                        "{}: not recognised by place or content: expected Kubernetes objects (apiVersion and kind), a Grafana dashboard, an alert list or chart values",
                         path.display()
                     ),
                 )
-                .help("pass it with --type to check it"),
+                .at(span)
+                .help("pass it with --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd), or move it out of the directory"),
             );
             Ok(None)
         }
