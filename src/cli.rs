@@ -72,6 +72,28 @@ pub struct RenderArgs {
         value_parser = ["LoadRestrictionsRootOnly", "LoadRestrictionsNone"]
     )]
     pub load_restrictor: String,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+}
+
+/// kustomize's helm flags (`helmCharts` render only with `--enable-helm`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct HelmArgs {
+    /// Render `helmCharts` with helm (kustomize's HelmChartInflationGenerator).
+    #[arg(long = "enable-helm")]
+    pub enable_helm: bool,
+    /// The helm binary (default: `helm` on PATH).
+    #[arg(long = "helm-command", value_name = "PATH")]
+    pub helm_command: Option<PathBuf>,
+    /// Kubernetes version for helm's Capabilities.KubeVersion (overrides charts').
+    #[arg(long = "helm-kube-version", value_name = "VERSION")]
+    pub helm_kube_version: Option<String>,
+    /// An API version for helm's Capabilities.APIVersions (repeatable).
+    #[arg(long = "helm-api-versions", value_name = "GV")]
+    pub helm_api_versions: Vec<String>,
+    /// Pass --debug to helm.
+    #[arg(long = "helm-debug")]
+    pub helm_debug: bool,
 }
 
 /// `rollout generate`.

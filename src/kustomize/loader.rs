@@ -78,6 +78,16 @@ pub(super) struct Loader {
     pub(super) meta: Option<buildmeta::Options>,
     /// With `meta`: the origin of the kustomization being built (its path from the root).
     pub(super) origin: buildmeta::Origin,
+    /// The helm flags.
+    pub(super) helm: super::helm::HelmOptions,
+    /// helm's version was checked (once per build).
+    pub(super) helm_checked: bool,
+    /// The namespace charts inherit: of the nearest kustomization up the chain that sets one.
+    pub(super) helm_namespace: Option<String>,
+    /// The cache for pulled charts and remote bases.
+    pub(super) cache_dir: Option<PathBuf>,
+    /// `--offline`.
+    pub(super) offline: bool,
 }
 
 /// Builds `dir`; the deprecation warnings printed so far come back whether or not it succeeds
@@ -112,6 +122,9 @@ fn build_here(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, Ku
     let mut ld = Loader {
         positions: opts.positions,
         restrict: opts.load_restrictor == LoadRestrictor::RootOnly,
+        helm: opts.helm.clone(),
+        cache_dir: opts.cache_dir.clone(),
+        offline: opts.offline,
         ..Loader::default()
     };
     let built = build_with_loader(&mut ld, dir, opts);
@@ -419,6 +432,17 @@ impl Loader {
     }
 
     fn run(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), KustomizeError> {
+        // Charts here and below inherit the nearest namespace (kustomize issues 5566, 6031).
+        let inherited = self.helm_namespace.clone();
+        if let Some(ns) = k.namespace.as_deref().filter(|s| !s.is_empty()) {
+            self.helm_namespace = Some(ns.to_string());
+        }
+        let r = self.run_here(k, acc);
+        self.helm_namespace = inherited;
+        r
+    }
+
+    fn run_here(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), KustomizeError> {
         let dir = &k.dir;
         for c in &k.configurations {
             let path = self.file_in_root(dir, &c.value, &c.at)?;
@@ -486,6 +510,7 @@ impl Loader {
         }
         self.accumulate_resources(dir, &k.resources, acc)?;
         self.generate(k, acc)?;
+        self.helm_charts(k, acc)?;
         self.plugin_generators(k, acc)?;
         // Components run after this level's generators and before its transformers.
         for c in &k.components {
