@@ -74,6 +74,13 @@ pub struct RenderArgs {
     pub load_restrictor: String,
     #[command(flatten)]
     pub helm: HelmArgs,
+    /// Use only cached remote bases, files and charts; never touch the network.
+    #[arg(long)]
+    pub offline: bool,
+    /// Resolve every remote ref afresh and write kustomization.lock.json next to DIR's
+    /// kustomization (without it, a lock file there pins the build).
+    #[arg(long)]
+    pub lock: bool,
 }
 
 /// kustomize's helm flags (`helmCharts` render only with `--enable-helm`).

@@ -90,7 +90,7 @@ fn bad_input_is_one_clear_error_with_exit_2() {
         ),
         (
             "remote",
-            "remote/kustomization.yaml:2:3: unsupported: remote resource",
+            "remote/kustomization.yaml:2:3: remote \"ftp://example.com/org/repo//base\": failed to parse scheme",
         ),
         (
             "plugin",

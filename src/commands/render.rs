@@ -37,7 +37,8 @@ pub fn run(args: RenderArgs) -> Result<Output, CommandError> {
             },
             helm: helm_options(&args.helm),
             cache_dir: rollout::kustomize::cache_dir(),
-            offline: false,
+            offline: args.offline,
+            write_lock: args.lock,
         },
     };
     let mut shown = Vec::new();

@@ -16,6 +16,7 @@ mod order;
 pub mod patches;
 mod pipeline;
 mod plugins;
+pub mod remote;
 mod replacements;
 mod resmap;
 pub mod schema;
@@ -93,6 +94,9 @@ pub struct BuildOptions {
     pub cache_dir: Option<std::path::PathBuf>,
     /// `--offline`: use only what the cache holds.
     pub offline: bool,
+    /// `--lock`: resolve every remote ref afresh and write the lock file next to the root
+    /// kustomization (else a lock file there is enforced).
+    pub write_lock: bool,
 }
 
 /// The cache of pulled charts and fetched remote bases: `$ROLLOUT_CACHE_DIR`, else
