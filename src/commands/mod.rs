@@ -19,6 +19,7 @@ use rollout::fileset::Applied;
 use crate::cli::Command;
 
 mod diff;
+mod kustomize;
 mod render;
 mod verify;
 
@@ -50,6 +51,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Evidence(args) => evidence::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Render(args) => render::run(args),
+        Command::Kustomize(args) => kustomize::run(args),
         Command::Diff(args) => diff::run(args),
     }
 }

@@ -5,6 +5,7 @@
 //! files only through the loader; prints nothing (warnings are returned in [`Build`]).
 
 mod buildmeta;
+pub mod edit;
 mod error;
 pub mod fieldspec;
 mod generators;
@@ -97,6 +98,14 @@ pub struct BuildOptions {
     /// `--lock`: resolve every remote ref afresh and write the lock file next to the root
     /// kustomization (else a lock file there is enforced).
     pub write_lock: bool,
+}
+
+/// The kustomization file in `dir` (`kustomization.yaml`, `.yml` or `Kustomization`).
+///
+/// # Errors
+/// None is there, or several are.
+pub fn find_kustomization(dir: &Path) -> Result<std::path::PathBuf, KustomizeError> {
+    kustomization::find_file(dir)
 }
 
 /// The cache of pulled charts and fetched remote bases: `$ROLLOUT_CACHE_DIR`, else
