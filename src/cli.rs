@@ -52,6 +52,115 @@ pub enum Command {
     Evidence(EvidenceArgs),
     /// Print a built-in JSON Schema.
     Schema(SchemaArgs),
+    /// kustomize's command line (build, version, edit), for Argo CD and scripts.
+    Kustomize(KustomizeArgs),
+}
+
+/// `rollout kustomize` (also the binary invoked as `kustomize`).
+#[derive(Debug, Args)]
+pub struct KustomizeArgs {
+    #[command(subcommand)]
+    pub command: KustomizeCommand,
+}
+
+/// kustomize's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KustomizeCommand {
+    /// Build a kustomization (as `rollout render`).
+    Build(RenderArgs),
+    /// Print the kustomize release whose behaviour this engine matches.
+    Version {
+        /// Accepted for Argo CD (`kustomize version --short`); same output.
+        #[arg(long)]
+        short: bool,
+    },
+    /// Edit the kustomization in the current directory.
+    Edit {
+        #[command(subcommand)]
+        command: EditCommand,
+    },
+}
+
+/// `kustomize edit`.
+#[derive(Debug, Subcommand)]
+pub enum EditCommand {
+    /// Set a field.
+    Set {
+        #[command(subcommand)]
+        what: EditSet,
+    },
+    /// Add to a field.
+    Add {
+        #[command(subcommand)]
+        what: EditAdd,
+    },
+}
+
+/// `kustomize edit set`.
+#[derive(Debug, Subcommand)]
+pub enum EditSet {
+    /// Images: `[<name>=]<newName>[:<tag>][@<digest>]`.
+    Image {
+        #[arg(required = true, value_name = "IMAGE")]
+        images: Vec<String>,
+    },
+    /// The namespace.
+    Namespace {
+        #[arg(value_name = "NAMESPACE", allow_hyphen_values = true)]
+        value: String,
+    },
+    /// The name prefix.
+    Nameprefix {
+        #[arg(value_name = "PREFIX", allow_hyphen_values = true)]
+        value: String,
+    },
+    /// The name suffix.
+    Namesuffix {
+        #[arg(value_name = "SUFFIX", allow_hyphen_values = true)]
+        value: String,
+    },
+    /// Replica counts: `<name>=<count>`.
+    Replicas {
+        #[arg(required = true, value_name = "NAME=COUNT")]
+        replicas: Vec<String>,
+    },
+}
+
+/// `kustomize edit add`.
+#[derive(Debug, Subcommand)]
+pub enum EditAdd {
+    /// Labels `key:value` (commonLabels; with --without-selector, `labels`).
+    Label {
+        #[arg(required = true, value_name = "KEY:VALUE")]
+        pairs: Vec<String>,
+        /// Overwrite labels that exist.
+        #[arg(short, long)]
+        force: bool,
+        /// Leave selectors alone (`labels` with includeSelectors false).
+        #[arg(long = "without-selector")]
+        without_selector: bool,
+        /// With --without-selector: label pod templates too.
+        #[arg(long = "include-templates")]
+        include_templates: bool,
+    },
+    /// Annotations `key:value` (commonAnnotations).
+    Annotation {
+        #[arg(required = true, value_name = "KEY:VALUE")]
+        pairs: Vec<String>,
+        /// Overwrite annotations that exist.
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Components.
+    Component {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<String>,
+    },
+    /// Resources.
+    Resource {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<String>,
+    },
 }
 
 /// `rollout render`.
@@ -76,6 +185,35 @@ pub struct RenderArgs {
         value_parser = ["LoadRestrictionsRootOnly", "LoadRestrictionsNone"]
     )]
     pub load_restrictor: String,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    /// Use only cached remote bases, files and charts; never touch the network.
+    #[arg(long)]
+    pub offline: bool,
+    /// Resolve every remote ref afresh and write kustomization.lock.json next to DIR's
+    /// kustomization (without it, a lock file there pins the build).
+    #[arg(long)]
+    pub lock: bool,
+}
+
+/// kustomize's helm flags (`helmCharts` render only with `--enable-helm`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct HelmArgs {
+    /// Render `helmCharts` with helm (kustomize's HelmChartInflationGenerator).
+    #[arg(long = "enable-helm")]
+    pub enable_helm: bool,
+    /// The helm binary (default: `helm` on PATH).
+    #[arg(long = "helm-command", value_name = "PATH")]
+    pub helm_command: Option<PathBuf>,
+    /// Kubernetes version for helm's Capabilities.KubeVersion (overrides charts').
+    #[arg(long = "helm-kube-version", value_name = "VERSION")]
+    pub helm_kube_version: Option<String>,
+    /// An API version for helm's Capabilities.APIVersions (repeatable).
+    #[arg(long = "helm-api-versions", value_name = "GV")]
+    pub helm_api_versions: Vec<String>,
+    /// Pass --debug to helm.
+    #[arg(long = "helm-debug")]
+    pub helm_debug: bool,
 }
 
 /// `rollout generate`.

@@ -16,7 +16,16 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    // Invoked as `kustomize` (a symlink, e.g. Argo CD's `kustomize.path`): `rollout kustomize`.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let invoked = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_stem())
+        .is_some_and(|n| n == "kustomize");
+    if invoked {
+        args.insert(1, "kustomize".into());
+    }
+    let cli = cli::Cli::parse_from(args);
     let result = commands::run(cli.command);
     let code = match result {
         Ok(out) => {

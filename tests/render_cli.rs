@@ -86,11 +86,11 @@ fn bad_input_is_one_clear_error_with_exit_2() {
         ),
         (
             "unsupported",
-            "unsupported/kustomization.yaml:1:1: unsupported: field `helmCharts`",
+            "unsupported/kustomization.yaml:2:3: helm chart \"redis\": must specify --enable-helm",
         ),
         (
             "remote",
-            "remote/kustomization.yaml:2:3: unsupported: remote resource",
+            "remote/kustomization.yaml:2:3: remote \"ftp://example.com/org/repo//base\": failed to parse scheme",
         ),
         (
             "plugin",

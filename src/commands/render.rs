@@ -1,6 +1,7 @@
 //! `rollout render DIR [-o FILE]`: build a kustomization with the built-in engine.
 
 use rollout::exit::Outcome;
+use rollout::kustomize::helm::HelmOptions;
 use rollout::kustomize::{BuildOptions, LoadRestrictor, RenderOptions, Reorder, render_reporting};
 
 use super::{CommandError, Output};
@@ -34,6 +35,10 @@ pub fn run(args: RenderArgs) -> Result<Output, CommandError> {
             } else {
                 LoadRestrictor::RootOnly
             },
+            helm: helm_options(&args.helm),
+            cache_dir: rollout::kustomize::cache_dir(),
+            offline: args.offline,
+            write_lock: args.lock,
         },
     };
     let mut shown = Vec::new();
@@ -60,4 +65,15 @@ pub fn run(args: RenderArgs) -> Result<Output, CommandError> {
         outcome: Outcome::Clean,
         verbatim: true,
     })
+}
+
+/// The helm flags as build options.
+pub fn helm_options(a: &crate::cli::HelmArgs) -> HelmOptions {
+    HelmOptions {
+        enabled: a.enable_helm,
+        command: a.helm_command.clone(),
+        kube_version: a.helm_kube_version.clone().filter(|v| !v.is_empty()),
+        api_versions: a.helm_api_versions.clone(),
+        debug: a.helm_debug,
+    }
 }

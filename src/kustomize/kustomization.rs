@@ -202,6 +202,10 @@ pub struct Kustomization {
     pub validators: Vec<Located<String>>,
     /// `buildMetadata` options (only the build root's count).
     pub build_metadata: Vec<String>,
+    /// `helmGlobals` (or the globals of `helmChartInflationGenerator` entries).
+    pub helm_globals: Option<Located<Value>>,
+    /// `helmCharts`, then the converted `helmChartInflationGenerator` entries.
+    pub helm_charts: Vec<Located<Value>>,
     /// Deprecation warnings for this file.
     pub warnings: Vec<String>,
 }
@@ -410,6 +414,25 @@ const GENERATOR: Shape = Fields(&[
     ("type", Opaque),
     ("options", GENERATOR_OPTIONS),
 ]);
+const HELM_CHART: Shape = Fields(&[
+    ("name", Opaque),
+    ("version", Opaque),
+    ("repo", Opaque),
+    ("releaseName", Opaque),
+    ("namespace", Opaque),
+    ("additionalValuesFiles", Opaque),
+    ("valuesFile", Opaque),
+    ("valuesInline", Opaque),
+    ("valuesMerge", Opaque),
+    ("includeCRDs", Opaque),
+    ("skipHooks", Opaque),
+    ("apiVersions", Opaque),
+    ("kubeVersion", Opaque),
+    ("nameTemplate", Opaque),
+    ("skipTests", Opaque),
+    ("debug", Opaque),
+    ("devel", Opaque),
+]);
 const REPLACEMENT_OPTIONS: Shape =
     Fields(&[("delimiter", Opaque), ("index", Opaque), ("create", Opaque)]);
 const REPLACEMENT: Shape = Fields(&[
@@ -482,8 +505,11 @@ const KUSTOMIZATION: Shape = Fields(&[
     ("bases", Opaque),
     ("configMapGenerator", ListOf(&GENERATOR)),
     ("secretGenerator", ListOf(&GENERATOR)),
-    ("helmGlobals", Opaque),
-    ("helmCharts", Opaque),
+    (
+        "helmGlobals",
+        Fields(&[("chartHome", Opaque), ("configHome", Opaque)]),
+    ),
+    ("helmCharts", ListOf(&HELM_CHART)),
     ("helmChartInflationGenerator", Opaque),
     ("generatorOptions", GENERATOR_OPTIONS),
     ("configurations", Opaque),
@@ -629,9 +655,12 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
         generators: Vec::new(),
         validators: Vec::new(),
         build_metadata: Vec::new(),
+        helm_globals: None,
+        helm_charts: Vec::new(),
         warnings: Vec::new(),
     };
     let mut bases = Vec::new();
+    let mut legacy_helm = Vec::new();
     let mut warn: BTreeMap<&str, &str> = BTreeMap::new();
     match root.get("kind").map(|v| v.as_str()) {
         None | Some(Some("" | "Kustomization")) => {}
@@ -748,7 +777,17 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
             "buildMetadata" => {
                 k.build_metadata = ctx.strings(v, key)?.into_iter().map(|l| l.value).collect()
             }
-            "helmCharts" | "helmGlobals" | "helmChartInflationGenerator" | "inventory" => {
+            "helmCharts" => k.helm_charts = located_values(&ctx, v, key)?,
+            "helmGlobals" => {
+                if !v.is_null() {
+                    k.helm_globals = Some(Located {
+                        value: v.clone(),
+                        at: at(),
+                    });
+                }
+            }
+            "helmChartInflationGenerator" => legacy_helm = located_values(&ctx, v, key)?,
+            "inventory" => {
                 if !is_empty(v) {
                     return Err(KustomizeError::unsupported(
                         at(),
@@ -765,6 +804,16 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
         }
     }
     k.resources.extend(bases);
+    if !legacy_helm.is_empty() {
+        let (charts, globals) = super::helm::convert_legacy(&legacy_helm)?;
+        k.helm_charts.extend(charts);
+        if k.helm_globals.is_none() && !globals.is_empty() {
+            k.helm_globals = Some(Located {
+                value: Value::Object(globals),
+                at: legacy_helm[0].at.clone(),
+            });
+        }
+    }
     // kustomize warns about a deprecated field that is set, even to an empty list or map, but
     // not about one that is null; in its fixed order (which is this map's alphabetical one).
     warn.retain(|f, _| root.get(*f).is_some_and(|v| !v.is_null()));
@@ -850,8 +899,20 @@ mod tests {
 
     #[test]
     fn unsupported_field_is_named() {
-        let err = parse("helmCharts:\n- name: x\n", Path::new("k.yaml")).unwrap_err();
-        assert!(err.to_string().contains("helmCharts"), "{err}");
+        let err = parse("inventory:\n  type: x\n", Path::new("k.yaml")).unwrap_err();
+        assert!(err.to_string().contains("inventory"), "{err}");
+    }
+
+    #[test]
+    fn legacy_helm_entries_become_charts() {
+        let k = parse(
+            "helmCharts:\n- name: a\nhelmChartInflationGenerator:\n- chartName: b\n  chartHome: c\n",
+            Path::new("k.yaml"),
+        )
+        .unwrap();
+        let names: Vec<&Value> = k.helm_charts.iter().map(|c| &c.value["name"]).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(k.helm_globals.unwrap().value["chartHome"], "c");
     }
 
     #[test]

@@ -78,6 +78,18 @@ pub(super) struct Loader {
     pub(super) meta: Option<buildmeta::Options>,
     /// With `meta`: the origin of the kustomization being built (its path from the root).
     pub(super) origin: buildmeta::Origin,
+    /// The helm flags.
+    pub(super) helm: super::helm::HelmOptions,
+    /// helm's version was checked (once per build).
+    pub(super) helm_checked: bool,
+    /// The namespace charts inherit: of the nearest kustomization up the chain that sets one.
+    pub(super) helm_namespace: Option<String>,
+    /// The cache for pulled charts and remote bases.
+    pub(super) cache_dir: Option<PathBuf>,
+    /// `--offline`.
+    pub(super) offline: bool,
+    /// Remote bases and files.
+    pub(super) fetcher: super::remote::Fetcher,
 }
 
 /// Builds `dir`; the deprecation warnings printed so far come back whether or not it succeeds
@@ -109,12 +121,37 @@ const BUILD_STACK_BYTES: usize = 4 << 30;
 pub(super) const MAX_DEPTH: usize = 100_000;
 
 fn build_here(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, KustomizeError>) {
+    // With a lock file (and unless --lock rewrites it), every remote ref builds at its pin.
+    let lock = if opts.write_lock {
+        None
+    } else {
+        match super::remote::Lock::read(dir) {
+            Ok(l) => l,
+            Err(e) => return (Vec::new(), Err(e)),
+        }
+    };
     let mut ld = Loader {
+        fetcher: super::remote::Fetcher::new(
+            opts.cache_dir.clone(),
+            opts.offline,
+            lock,
+            opts.write_lock,
+        ),
         positions: opts.positions,
         restrict: opts.load_restrictor == LoadRestrictor::RootOnly,
+        helm: opts.helm.clone(),
+        cache_dir: opts.cache_dir.clone(),
+        offline: opts.offline,
         ..Loader::default()
     };
-    let built = build_with_loader(&mut ld, dir, opts);
+    let mut built = build_with_loader(&mut ld, dir, opts);
+    if opts.write_lock && built.is_ok() {
+        let path = dir.join(super::remote::LOCK_FILE);
+        let text = ld.fetcher.resolved.to_text();
+        if let Err(e) = crate::fsutil::write_atomic(&path, text.as_bytes()) {
+            built = Err(KustomizeError::Write(e));
+        }
+    }
     let warnings = std::mem::take(&mut ld.warnings);
     match built {
         Ok(resources) => (
@@ -248,6 +285,61 @@ fn check_dir_entry(raw: &str, at: &str) -> Result<(), KustomizeError> {
     Ok(())
 }
 
+impl Loader {
+    /// The fetched repository holding `dir`, if any.
+    fn checkout_of(&self, dir: &Path) -> Option<&PathBuf> {
+        self.fetcher.checkouts.iter().find(|c| dir.starts_with(c))
+    }
+
+    /// kustomize: a base listed inside a fetched repository must be in that repository.
+    fn check_in_checkout(&self, path: &Path, at: &str) -> Result<(), KustomizeError> {
+        let Some(root) = self.stack.last() else {
+            return Ok(());
+        };
+        let Some(repo) = self.checkout_of(root) else {
+            return Ok(());
+        };
+        match path.canonicalize() {
+            Ok(real) if !real.starts_with(repo) => Err(KustomizeError::invalid(
+                at,
+                format!(
+                    "security; bases in kustomizations found in fetched git repositories must be within the repository, but {} is outside {}",
+                    path.display(),
+                    repo.display()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Fetches a git URL (through the cache) and returns its kustomization directory.
+    fn remote_dir(&mut self, raw: &str, at: &str) -> Result<PathBuf, KustomizeError> {
+        let spec = super::remote::RepoSpec::parse(raw)
+            .map_err(|m| KustomizeError::invalid(at, format!("remote {raw:?}: {m}")))?;
+        let repo = self.fetcher.git(raw, &spec, at)?;
+        let dir = join_clean(&repo, &spec.root);
+        if dir.is_file() {
+            return Err(KustomizeError::invalid(
+                at,
+                format!(
+                    "remote {raw:?} refers to file {:?}; expecting directory",
+                    spec.root
+                ),
+            ));
+        }
+        if !dir.is_dir() {
+            return Err(KustomizeError::invalid(
+                at,
+                format!(
+                    "remote {raw:?}: no directory {:?} in the repository",
+                    spec.root
+                ),
+            ));
+        }
+        Ok(dir)
+    }
+}
+
 pub(super) fn is_remote(s: &str) -> bool {
     s.contains("://")
         || s.starts_with("github.com/")
@@ -309,12 +401,13 @@ impl Loader {
         at: &str,
     ) -> Result<PathBuf, KustomizeError> {
         let path = join_clean(dir, rel);
-        if !self.restrict {
-            return Ok(path);
-        }
         let Some(root) = self.stack.last() else {
             return Ok(path);
         };
+        // Inside a fetched repository kustomize always restricts to the kustomization root.
+        if !self.restrict && self.checkout_of(root).is_none() {
+            return Ok(path);
+        }
         match path.canonicalize() {
             Ok(real) if !real.starts_with(root) => Err(KustomizeError::invalid(
                 at,
@@ -419,6 +512,17 @@ impl Loader {
     }
 
     fn run(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), KustomizeError> {
+        // Charts here and below inherit the nearest namespace (kustomize issues 5566, 6031).
+        let inherited = self.helm_namespace.clone();
+        if let Some(ns) = k.namespace.as_deref().filter(|s| !s.is_empty()) {
+            self.helm_namespace = Some(ns.to_string());
+        }
+        let r = self.run_here(k, acc);
+        self.helm_namespace = inherited;
+        r
+    }
+
+    fn run_here(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), KustomizeError> {
         let dir = &k.dir;
         for c in &k.configurations {
             let path = self.file_in_root(dir, &c.value, &c.at)?;
@@ -486,17 +590,18 @@ impl Loader {
         }
         self.accumulate_resources(dir, &k.resources, acc)?;
         self.generate(k, acc)?;
+        self.helm_charts(k, acc)?;
         self.plugin_generators(k, acc)?;
         // Components run after this level's generators and before its transformers.
         for c in &k.components {
-            if is_remote(&c.value) {
-                return Err(KustomizeError::unsupported(
-                    &c.at,
-                    format!("remote component {:?}", c.value),
-                ));
-            }
-            check_dir_entry(&c.value, &c.at)?;
-            let path = join_clean(dir, &c.value);
+            let path = if is_remote(&c.value) {
+                self.remote_dir(&c.value, &c.at)?
+            } else {
+                check_dir_entry(&c.value, &c.at)?;
+                let path = join_clean(dir, &c.value);
+                self.check_in_checkout(&path, &c.at)?;
+                path
+            };
             if path.is_file() {
                 return Err(KustomizeError::invalid(
                     &c.at,
@@ -608,15 +713,47 @@ impl Loader {
         batch: &mut Vec<KRes>,
         files: &mut Vec<PendingFile>,
     ) -> Result<(), KustomizeError> {
-        if is_remote(&r.value) {
-            return Err(KustomizeError::unsupported(
-                &r.at,
-                format!("remote resource {:?}", r.value),
-            ));
+        let remote = is_remote(&r.value);
+        let known_repo = remote
+            && super::remote::RepoSpec::parse(&r.value)
+                .is_ok_and(|spec| self.fetcher.cached(&spec).is_some());
+        if remote && !known_repo && super::remote::is_http(&r.value) {
+            // kustomize first GETs an http(s) entry as a file; an error status on a git URL
+            // (or content that is not resources) makes it a repository.
+            if let Some(bytes) = self.fetcher.http(&r.value, &r.at)? {
+                let text = String::from_utf8_lossy(&bytes);
+                match parse_resources_untracked(&text, Path::new(&r.value)) {
+                    Ok(list) if list.iter().all(|x| x.value.is_object()) => {
+                        self.flush_files(acc, batch, files)?;
+                        let mut list: Vec<KRes> = list.into_iter().map(KRes::new).collect();
+                        if self.meta.is_some() {
+                            buildmeta::annotate_file(&mut list, &self.origin.append(&r.value));
+                        }
+                        return acc.res.append_all(list);
+                    }
+                    Ok(_) | Err(_) if super::remote::RepoSpec::parse(&r.value).is_ok() => {}
+                    _ => {
+                        return Err(KustomizeError::invalid(
+                            &r.at,
+                            format!(
+                                "remote {:?} is neither resources nor a git repository",
+                                r.value
+                            ),
+                        ));
+                    }
+                }
+            }
         }
-        let path = join_clean(dir, &r.value);
+        let path = if remote {
+            self.remote_dir(&r.value, &r.at)?
+        } else {
+            join_clean(dir, &r.value)
+        };
         if path.is_dir() {
-            check_dir_entry(&r.value, &r.at)?;
+            if !remote {
+                check_dir_entry(&r.value, &r.at)?;
+                self.check_in_checkout(&path, &r.at)?;
+            }
             // As kustomize: what came before is added, then this base, so an error stops the
             // build before later entries are loaded.
             self.flush_files(acc, batch, files)?;

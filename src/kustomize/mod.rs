@@ -5,9 +5,11 @@
 //! files only through the loader; prints nothing (warnings are returned in [`Build`]).
 
 mod buildmeta;
+pub mod edit;
 mod error;
 pub mod fieldspec;
 mod generators;
+pub mod helm;
 mod kustomization;
 mod loader;
 mod nameref;
@@ -15,6 +17,7 @@ mod order;
 pub mod patches;
 mod pipeline;
 mod plugins;
+pub mod remote;
 mod replacements;
 mod resmap;
 pub mod schema;
@@ -77,8 +80,8 @@ pub enum LoadRestrictor {
     None,
 }
 
-/// The build flags of `kubectl kustomize` that need no network.
-#[derive(Debug, Clone, Copy, Default)]
+/// The build flags of `kubectl kustomize`.
+#[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     /// Keep per-node source positions (slower; for callers that report findings).
     pub positions: bool,
@@ -86,6 +89,36 @@ pub struct BuildOptions {
     pub reorder: Reorder,
     /// `--load-restrictor`.
     pub load_restrictor: LoadRestrictor,
+    /// `--enable-helm`, `--helm-command` and the other helm flags.
+    pub helm: helm::HelmOptions,
+    /// Where pulled charts (and fetched remote bases) are kept between builds; None: no cache.
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// `--offline`: use only what the cache holds.
+    pub offline: bool,
+    /// `--lock`: resolve every remote ref afresh and write the lock file next to the root
+    /// kustomization (else a lock file there is enforced).
+    pub write_lock: bool,
+}
+
+/// The kustomization file in `dir` (`kustomization.yaml`, `.yml` or `Kustomization`).
+///
+/// # Errors
+/// None is there, or several are.
+pub fn find_kustomization(dir: &Path) -> Result<std::path::PathBuf, KustomizeError> {
+    kustomization::find_file(dir)
+}
+
+/// The cache of pulled charts and fetched remote bases: `$ROLLOUT_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/rollout`, else `~/.cache/rollout`; None when none of them is set.
+pub fn cache_dir() -> Option<std::path::PathBuf> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(d) = env("ROLLOUT_CACHE_DIR") {
+        return Some(d.into());
+    }
+    if let Some(d) = env("XDG_CACHE_HOME") {
+        return Some(std::path::PathBuf::from(d).join("rollout"));
+    }
+    env("HOME").map(|h| std::path::PathBuf::from(h).join(".cache").join("rollout"))
 }
 
 /// Builds `dir` with explicit options.

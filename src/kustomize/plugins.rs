@@ -3,7 +3,7 @@
 //! YAML. Inline configs come first, then the paths in order, as in kustomize. Configs are read
 //! relative to the kustomization that lists them, and so are the files they name.
 //!
-//! Every builtin kind runs here except HelmChartInflationGenerator (needs helm). A config whose
+//! Every builtin kind runs here (HelmChartInflationGenerator through `helm`). A config whose
 //! `apiVersion` is not `builtin` is an external plugin (exec, Go or KRM function): kustomize
 //! refuses those without `--enable-alpha-plugins`, and this engine never runs them.
 
@@ -152,6 +152,11 @@ impl Loader {
         for c in self.plugin_configs(k, &k.generators, Role::Generator)? {
             let kind = builtin_kind(&c, Role::Generator)?;
             let origin = Origin::of_config(&c.value);
+            if kind == "HelmChartInflationGenerator" {
+                let (globals, chart) = super::helm::parse_plugin_config(&c.value, &c.at)?;
+                self.inflate(k, &globals, chart, &c.at, origin, acc)?;
+                continue;
+            }
             for made in generate(self, k, kind, &c)? {
                 add_generated(acc, made, k, &c.at, origin.as_ref())?;
             }
@@ -261,12 +266,6 @@ fn builtin_kind(c: &Config, role: Role) -> Result<&str, KustomizeError> {
                 "plugin {kind} is not a transformer (listed in `{}`)",
                 role.field()
             ),
-        ));
-    }
-    if kind == "HelmChartInflationGenerator" {
-        return Err(KustomizeError::unsupported(
-            &c.at,
-            "builtin HelmChartInflationGenerator (it runs helm; not supported here)",
         ));
     }
     Ok(kind)

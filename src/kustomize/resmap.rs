@@ -41,6 +41,9 @@ pub struct KRes {
     /// Names of the `vars` whose object reference picked this resource (kustomize tags the
     /// resource when the declaring kustomization's vars are merged).
     pub var_names: Vec<String>,
+    /// Rendered by helm (`helmCharts`): kustomize's `helm-generated` mark, which keeps the
+    /// namespace transformer away (helm set the namespace).
+    pub helm_generated: bool,
 }
 
 impl KRes {
@@ -56,6 +59,7 @@ impl KRes {
             suffixes: Vec::new(),
             org_gvk,
             var_names: Vec::new(),
+            helm_generated: false,
         }
     }
 

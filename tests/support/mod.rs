@@ -10,6 +10,7 @@ pub mod alertmanager;
 pub mod argocd;
 pub mod fake_http;
 pub mod grafana;
+pub mod http_server;
 
 use std::path::PathBuf;
 

@@ -81,7 +81,8 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>, std::time::SystemTime)>) {
     }
 }
 
-fn copy(from: &Path, to: &Path) {
+/// Copies a file or a directory tree.
+pub fn copy(from: &Path, to: &Path) {
     if from.is_dir() {
         std::fs::create_dir_all(to).unwrap();
         for e in std::fs::read_dir(from).unwrap() {

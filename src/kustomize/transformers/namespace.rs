@@ -24,6 +24,9 @@ impl Namespace {
     pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
         let ns = self.namespace.as_str();
         super::par_try_each(&mut list.list, |r| {
+            if r.helm_generated {
+                return Ok(());
+            }
             let gvk = r.res.gvk();
             // kustomize records every resource's id here, moved or not (name references
             // then count it as a possible target under its current name).
