@@ -537,8 +537,9 @@ pub struct VerifyArgs {
     pub input_type: Option<InputType>,
     /// Best-practice rules (pinned images, resources, probes, privilege, selectors, PDBs,
     /// references): warnings, errors, or not checked.
-    #[arg(long, value_enum, default_value = "warn")]
-    pub policy: PolicyLevel,
+    /// (Default: the spec's `verify.policy`, else warn.)
+    #[arg(long, value_enum)]
+    pub policy: Option<PolicyLevel>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub output: VerifyOutput,

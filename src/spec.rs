@@ -56,6 +56,9 @@ pub struct Spec {
     /// Settings for `rollout evidence`.
     #[serde(default)]
     pub evidence: EvidenceSettings,
+    /// Settings for `rollout verify`.
+    #[serde(default)]
+    pub verify: VerifySettings,
     /// Where the spec was read from, for messages that point into it.
     #[serde(skip)]
     pub source: SpecSource,
@@ -112,6 +115,35 @@ fn default_overlays() -> PathBuf {
 
 fn default_argocd() -> PathBuf {
     PathBuf::from("argocd")
+}
+
+/// `verify`: how the best-practice rules count, and waivers.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySettings {
+    /// `warn`, `strict` or `off` (the `--policy` flag overrides it).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Per rule: `error`, `warning` or `off`.
+    #[serde(default)]
+    pub rules: BTreeMap<String, String>,
+    /// Findings accepted for a while, with a reason.
+    #[serde(default)]
+    pub waivers: Vec<Waiver>,
+}
+
+/// `verify.waivers[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    /// The rule waived (`pdb`).
+    pub rule: String,
+    /// `Kind/name` or `Kind/namespace/name` (`*` as the name: any).
+    pub object: String,
+    /// Why.
+    pub reason: String,
+    /// The last day it holds (`YYYY-MM-DD`).
+    pub expires: String,
 }
 
 /// `evidence`.
@@ -194,6 +226,10 @@ pub struct Environment {
     /// Per-service tag overrides (service name → tag).
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// The cluster's Kubernetes version (`1.31`): `verify` checks this environment's overlay
+    /// against it.
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
 }
 
 /// `environments.<env>.argocd`.
@@ -684,6 +720,53 @@ fn schema_message(e: &jsonschema::ValidationError<'_>, pointer: &str) -> String 
 
 fn reference_problems(spec: &Spec, loc: &Locations) -> Vec<Problem> {
     let mut problems = Vec::new();
+    let rules: Vec<&str> = crate::verify::practices::RULES
+        .iter()
+        .map(|(r, _)| *r)
+        .collect();
+    let unknown_rule = |r: &str| {
+        format!(
+            "unknown best-practice rule `{r}`; choose from: {}",
+            rules.join(", ")
+        )
+    };
+    for r in spec.verify.rules.keys() {
+        if !rules.contains(&r.as_str()) {
+            problems.push(at(loc, &format!("/verify/rules/{r}"), unknown_rule(r)));
+        }
+    }
+    for (i, w) in spec.verify.waivers.iter().enumerate() {
+        if !rules.contains(&w.rule.as_str()) {
+            problems.push(at(
+                loc,
+                &format!("/verify/waivers/{i}/rule"),
+                unknown_rule(&w.rule),
+            ));
+        }
+        if w.expires.parse::<jiff::civil::Date>().is_err() {
+            problems.push(at(
+                loc,
+                &format!("/verify/waivers/{i}/expires"),
+                format!("`{}` is not a date (expected YYYY-MM-DD)", w.expires),
+            ));
+        }
+    }
+    for (name, env) in &spec.environments {
+        if let Some(v) = &env.kubernetes_version {
+            let mm = v.trim_start_matches('v');
+            let mm: String = mm.split('.').take(2).collect::<Vec<_>>().join(".");
+            if !crate::schema::kubernetes::available_versions().contains(&mm.as_str()) {
+                problems.push(at(
+                    loc,
+                    &format!("/environments/{name}/kubernetesVersion"),
+                    format!(
+                        "no built-in schemas for Kubernetes {v}; choose from: {}",
+                        crate::schema::kubernetes::available_versions().join(", ")
+                    ),
+                ));
+            }
+        }
+    }
     let mut seen = HashSet::new();
     let names: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
     for (i, s) in spec.services.iter().enumerate() {

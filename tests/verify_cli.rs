@@ -118,7 +118,7 @@ fn this_repos_own_rollout_verifies_clean() {
     }
     let summary = stdout.lines().last().unwrap();
     assert!(
-        summary.ends_with("0 errors, 0 warnings, 1 note: ok"),
+        summary.ends_with("0 errors, 0 warnings, 7 notes: ok"),
         "{summary}"
     );
 }
@@ -260,4 +260,95 @@ fn issue_11_inputs_that_are_not_regular_files_are_refused() {
         );
         assert!(start.elapsed() < std::time::Duration::from_secs(10));
     }
+}
+
+/// Issue 13: waivers in `rollout.yaml` turn a finding into a note until their date; an expired one
+/// is an error at the waiver; rules take their own level; `--policy strict` makes them errors.
+#[test]
+fn waivers_rule_levels_and_policy_from_the_spec() {
+    let repo = support::repo::TempRepo::new();
+    let dir = repo.path().to_str().unwrap().to_string();
+    let verify = |args: &[&str]| run(args, &dir);
+    // This repo's own waivers hold: the six findings are notes.
+    let (code, out, err) = verify(&["overlays/staging"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.matches("waived until 2027-03-31").count(), 6, "{out}");
+    // `--policy strict` does not override a waiver, but makes the unwaived finding an error.
+    let spec = repo.read("rollout.yaml");
+    repo.write(
+        "rollout.yaml",
+        &spec.replace(
+            "object: Deployment/media/*\n      reason: PDBs",
+            "object: Deployment/media/auth\n      reason: PDBs",
+        ),
+    );
+    let (code, out, _) = verify(&["overlays/staging", "--policy", "strict"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.matches("error[practice-pdb]").count(), 2, "{out}");
+    // An expired waiver is an error where it is written, and no longer waives.
+    repo.write(
+        "rollout.yaml",
+        &spec.replacen("expires: \"2027-03-31\"", "expires: \"2026-01-31\"", 1),
+    );
+    let (code, out, _) = verify(&["overlays/staging"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "error[waiver-expired]: the waiver of pdb for Deployment/media/* expired on 2026-01-31"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("warning[practice-pdb]").count(), 3, "{out}");
+    // A rule's own level: pdb off, probes (none fire here) untouched.
+    repo.write(
+        "rollout.yaml",
+        &format!("{spec}  rules:\n    run-as-non-root: error\n"),
+    );
+    let (_, out, _) = verify(&["overlays/staging"]);
+    assert_eq!(
+        out.matches("note[practice-run-as-non-root]").count(),
+        3,
+        "{out}"
+    );
+    // An unknown rule is a spec error at its line.
+    repo.write("rollout.yaml", &format!("{spec}  rules:\n    probe: off\n"));
+    let (code, _, err) = verify(&["overlays/staging"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown best-practice rule `probe`"), "{err}");
+}
+
+/// Issue 13: an environment's `kubernetesVersion` is the version its overlay is checked against.
+#[test]
+fn an_environments_kubernetes_version_checks_its_overlay() {
+    let repo = support::repo::TempRepo::new();
+    let dir = repo.path().to_str().unwrap().to_string();
+    // A kind only later releases serve, added to the staging overlay.
+    repo.write(
+        "overlays/staging/cidr.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata:\n  name: extra\nspec:\n  cidrs: [10.96.100.0/24]\n",
+    );
+    let k = repo.read("overlays/staging/kustomization.yaml");
+    repo.write(
+        "overlays/staging/kustomization.yaml",
+        &k.replace("resources:\n", "resources:\n- cidr.yaml\n"),
+    );
+    let (code, out, err) = run(&["overlays/staging"], &dir);
+    assert_eq!(code, 0, "1.34 serves it: {out}{err}");
+    let spec = repo.read("rollout.yaml");
+    repo.write(
+        "rollout.yaml",
+        &spec.replace(
+            "    cluster: staging-eu-west-1\n",
+            "    cluster: staging-eu-west-1\n    kubernetesVersion: \"1.31\"\n",
+        ),
+    );
+    let (code, out, _) = run(&["overlays/staging"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("networking.k8s.io/v1 ServiceCIDR is not served by Kubernetes 1.31; it is served from 1.33"),
+        "{out}"
+    );
+    // Other inputs keep the default version.
+    let (code, out, _) = run(&["overlays/staging/cidr.yaml"], &dir);
+    assert_eq!(code, 0, "{out}");
 }

@@ -3,14 +3,17 @@
 
 use rollout::exit::Outcome;
 use rollout::verify::report::{self, Format};
-use rollout::verify::{InputKind, PracticeLevel, VerifyOptions};
+use rollout::verify::{InputKind, PracticeLevel, Span, VerifyOptions, WaiverRule};
 
 use super::{CommandError, Output};
 use crate::cli::{InputType, PolicyLevel, VerifyArgs, VerifyOutput};
 
-/// Maps the flags to options.
-pub fn options(args: &VerifyArgs) -> VerifyOptions {
-    VerifyOptions {
+/// Maps the flags, and the `verify` settings of `rollout.yaml` when it exists, to options.
+///
+/// # Errors
+/// A spec that exists but does not load.
+pub fn options(args: &VerifyArgs) -> Result<VerifyOptions, CommandError> {
+    let mut o = VerifyOptions {
         paths: args.paths.clone(),
         root: ".".into(),
         strict: !args.no_strict,
@@ -26,17 +29,93 @@ pub fn options(args: &VerifyArgs) -> VerifyOptions {
             InputType::Values => InputKind::Values,
             InputType::Argocd => InputKind::Argocd,
         }),
-        practices: match args.policy {
-            PolicyLevel::Warn => PracticeLevel::Warn,
-            PolicyLevel::Strict => PracticeLevel::Strict,
-            PolicyLevel::Off => PracticeLevel::Off,
-        },
+        ..VerifyOptions::default()
+    };
+    let spec_path = std::path::Path::new("rollout.yaml");
+    let spec = if spec_path.is_file() {
+        Some(rollout::spec::load(spec_path)?)
+    } else {
+        None
+    };
+    let level = |s: &str| match s {
+        "strict" | "error" => PracticeLevel::Strict,
+        "off" => PracticeLevel::Off,
+        _ => PracticeLevel::Warn,
+    };
+    o.practices = match (
+        args.policy,
+        spec.as_ref().and_then(|s| s.verify.policy.as_deref()),
+    ) {
+        (Some(PolicyLevel::Warn), _) => PracticeLevel::Warn,
+        (Some(PolicyLevel::Strict), _) => PracticeLevel::Strict,
+        (Some(PolicyLevel::Off), _) => PracticeLevel::Off,
+        (None, Some(p)) => level(p),
+        (None, None) => PracticeLevel::Warn,
+    };
+    if let Some(spec) = &spec {
+        // `--policy strict` makes every rule an error; otherwise each rule's own level holds.
+        if args.policy != Some(PolicyLevel::Strict) && o.practices != PracticeLevel::Off {
+            o.rule_levels = spec
+                .verify
+                .rules
+                .iter()
+                .map(|(rule, l)| (rule.clone(), level(l)))
+                .collect();
+        }
+        o.waivers = waivers(spec);
+        let layout = rollout::layout::Layout::discover(spec, spec_path);
+        for (env, e) in &spec.environments {
+            if let Some(v) = &e.kubernetes_version {
+                for rollback in [false, true] {
+                    let dir = layout.root.join(layout.overlay_dir(env, rollback));
+                    o.versions_by_dir.push((dir, v.clone()));
+                }
+            }
+        }
     }
+    Ok(o)
+}
+
+/// The spec's waivers, each with where it is written.
+fn waivers(spec: &rollout::spec::Spec) -> Vec<WaiverRule> {
+    spec.verify
+        .waivers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let parts: Vec<&str> = w.object.split('/').collect();
+            let (kind, namespace, name) = match parts.as_slice() {
+                [k, n] => (*k, None, *n),
+                [k, ns, n] => (*k, Some(ns.to_string()), *n),
+                _ => return None,
+            };
+            let pos = spec
+                .source
+                .locations
+                .nearest(&format!("/verify/waivers/{i}"))
+                .unwrap_or(rollout::yaml::Pos { line: 1, col: 1 });
+            Some(WaiverRule {
+                rule: w.rule.clone(),
+                kind: kind.to_string(),
+                namespace,
+                name: name.to_string(),
+                reason: w.reason.clone(),
+                expires: w.expires.parse().ok()?,
+                at: Span {
+                    file: spec.source.file.clone(),
+                    line: pos.line,
+                    col: pos.col,
+                    source_line: None,
+                    label: String::new(),
+                },
+            })
+        })
+        .collect()
 }
 
 /// Runs `rollout verify`.
 pub fn run(args: VerifyArgs) -> Result<Output, CommandError> {
-    let report = rollout::verify::run(&options(&args))?;
+    let report = rollout::verify::run(&options(&args)?)?;
     let format = match args.output {
         VerifyOutput::Text => Format::Text,
         VerifyOutput::Json => Format::Json,
@@ -65,13 +144,21 @@ mod tests {
 
     #[test]
     fn flags_defaults_and_last_wins() {
-        let o = options(&parse(&[]));
+        let o = options(&parse(&[])).unwrap();
         assert!(o.strict);
         assert_eq!(o.kubernetes_version, "1.34");
         assert!(o.paths.is_empty() && o.kind.is_none() && !o.require_schemas);
-        assert!(!options(&parse(&["--no-strict"])).strict);
-        assert!(options(&parse(&["--no-strict", "--strict"])).strict);
-        assert!(!options(&parse(&["--strict", "--no-strict"])).strict);
+        assert!(!options(&parse(&["--no-strict"])).unwrap().strict);
+        assert!(
+            options(&parse(&["--no-strict", "--strict"]))
+                .unwrap()
+                .strict
+        );
+        assert!(
+            !options(&parse(&["--strict", "--no-strict"]))
+                .unwrap()
+                .strict
+        );
         let o = options(&parse(&[
             "a.yaml",
             "--type",
@@ -85,7 +172,8 @@ mod tests {
             "--require-schemas",
             "--kubernetes-version",
             "1.33",
-        ]));
+        ]))
+        .unwrap();
         assert_eq!(o.kind, Some(InputKind::Dashboard));
         assert_eq!(o.crds.len(), 2);
         assert_eq!(o.schema_locations, vec!["s".to_string()]);

@@ -55,6 +55,47 @@ pub struct VerifyOptions {
     pub kind: Option<InputKind>,
     /// How best-practice findings count ([`practices`]).
     pub practices: PracticeLevel,
+    /// Per-rule levels overriding `practices` (rule name → level).
+    pub rule_levels: std::collections::BTreeMap<String, PracticeLevel>,
+    /// Best-practice findings accepted until a date.
+    pub waivers: Vec<WaiverRule>,
+    /// The date waivers are judged against (today).
+    pub today: jiff::civil::Date,
+    /// Kustomization directories checked against another Kubernetes version than
+    /// `kubernetes_version` (an environment's `kubernetesVersion`).
+    pub versions_by_dir: Vec<(PathBuf, String)>,
+}
+
+/// A waiver from `rollout.yaml`: one rule on matching objects, until a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverRule {
+    /// The rule (`pdb`).
+    pub rule: String,
+    /// The object kind.
+    pub kind: String,
+    /// The namespace, when the waiver names one.
+    pub namespace: Option<String>,
+    /// The object name, or `*` for any.
+    pub name: String,
+    /// Why.
+    pub reason: String,
+    /// The last day it holds.
+    pub expires: jiff::civil::Date,
+    /// Where the waiver is written (for the expired error).
+    pub at: Span,
+}
+
+impl WaiverRule {
+    fn matches(&self, rule: &str, value: &Value) -> bool {
+        let s = |p: &str| value.pointer(p).and_then(Value::as_str).unwrap_or("");
+        self.rule == rule
+            && self.kind == s("/kind")
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|n| n == s("/metadata/namespace"))
+            && (self.name == "*" || self.name == s("/metadata/name"))
+    }
 }
 
 /// How the best-practice rules ([`practices::RULES`]) report.
@@ -81,6 +122,10 @@ impl Default for VerifyOptions {
             require_schemas: false,
             kind: None,
             practices: PracticeLevel::Warn,
+            rule_levels: std::collections::BTreeMap::new(),
+            waivers: Vec::new(),
+            today: jiff::Zoned::now().date(),
+            versions_by_dir: Vec::new(),
         }
     }
 }
@@ -207,6 +252,9 @@ struct Ctx<'a> {
     options: &'a VerifyOptions,
     checks: &'a dyn Checks,
     builtin: BuiltinSchemas,
+    /// Schemas of other versions, for directories checked against them, and the one in use.
+    versioned: HashMap<String, BuiltinSchemas>,
+    active: Option<String>,
     locations: SchemaLocations,
     crds: CrdSchemas,
     sources: Sources,
@@ -394,8 +442,7 @@ impl Ctx<'_> {
         };
         let gvk = Gvk::from_api_version(api_version, kind);
         if practices::selector_mismatch(&obj.value).is_some()
-            || (self.options.practices != PracticeLevel::Off
-                && !practices::object_findings(&obj.value, 0).is_empty())
+            || (self.practices_on() && !practices::object_findings(&obj.value, 0).is_empty())
             || apis::removal_ahead(&gvk, self.target_minor()).is_some()
         {
             return Ok(false);
@@ -418,7 +465,7 @@ impl Ctx<'_> {
         if let Some(v) = self.locations.validator(gvk)? {
             return Ok(Some(crate::schema::kubernetes::violations(&v, value)));
         }
-        Ok(self.builtin.validate(gvk, value))
+        Ok(self.schemas().validate(gvk, value))
     }
 
     /// Validates one Kubernetes object against the first schema that knows its kind.
@@ -508,11 +555,33 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         options,
         checks,
         builtin,
+        versioned: HashMap::new(),
+        active: None,
         locations,
         crds: CrdSchemas::default(),
         sources: Sources::default(),
         report: Report::default(),
     };
+    for w in &options.waivers {
+        if w.expires < options.today {
+            let ns = w
+                .namespace
+                .as_deref()
+                .map_or(String::new(), |n| format!("{n}/"));
+            ctx.push(
+                Diagnostic::error(
+                    "waiver-expired",
+                    format!(
+                        "the waiver of {} for {}/{ns}{} expired on {}",
+                        w.rule, w.kind, w.name, w.expires
+                    ),
+                )
+                .at(w.at.clone())
+                .help("fix the finding, or renew the waiver with a reason and a new date"),
+                None,
+            );
+        }
+    }
     // CRDs named with --crd.
     for path in &options.crds {
         let text = read(path)?;
@@ -565,6 +634,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
             continue;
         };
         ctx.check_input(input, &mut rendered)?;
+        ctx.active = None;
         // Snippets of this input are taken; its texts are not needed any more.
         ctx.sources = Sources::default();
     }
@@ -790,12 +860,81 @@ fn parent_values_file(file: &Path) -> Option<std::path::PathBuf> {
 }
 
 impl Ctx<'_> {
-    fn practice_severity(&self) -> Option<Severity> {
-        match self.options.practices {
+    /// The built-in schemas of the version the current input is checked against.
+    fn schemas(&self) -> &BuiltinSchemas {
+        self.active
+            .as_ref()
+            .and_then(|v| self.versioned.get(v))
+            .unwrap_or(&self.builtin)
+    }
+
+    /// Checks what follows against the version configured for `dir`, if any.
+    fn use_version_for(&mut self, dir: &Path) -> Result<(), VerifyError> {
+        self.active = None;
+        let Some((_, version)) = self
+            .options
+            .versions_by_dir
+            .iter()
+            .find(|(d, _)| crate::layout::normal(d) == crate::layout::normal(dir))
+        else {
+            return Ok(());
+        };
+        if !self.versioned.contains_key(version) {
+            let loaded = BuiltinSchemas::load(version, self.options.strict)?;
+            self.versioned.insert(version.clone(), loaded);
+        }
+        self.active = Some(version.clone());
+        Ok(())
+    }
+
+    fn practice_severity(&self, rule: &str) -> Option<Severity> {
+        let level = self
+            .options
+            .rule_levels
+            .get(rule)
+            .copied()
+            .unwrap_or(self.options.practices);
+        match level {
             PracticeLevel::Warn => Some(Severity::Warning),
             PracticeLevel::Strict => Some(Severity::Error),
             PracticeLevel::Off => None,
         }
+    }
+
+    /// Whether any best-practice rule is on.
+    fn practices_on(&self) -> bool {
+        self.options.practices != PracticeLevel::Off
+            || self
+                .options
+                .rule_levels
+                .values()
+                .any(|l| *l != PracticeLevel::Off)
+    }
+
+    /// A best-practice finding as a diagnostic: at its rule's severity, or a note when a waiver
+    /// that has not expired covers it. `None` when the rule is off.
+    fn practice_diagnostic(
+        &self,
+        f: practices::PracticeFinding,
+        value: &Value,
+        span: Span,
+    ) -> Option<Diagnostic> {
+        let severity = self.practice_severity(f.rule)?;
+        let code = format!("practice-{}", f.rule);
+        let waiver = self
+            .options
+            .waivers
+            .iter()
+            .find(|w| w.expires >= self.options.today && w.matches(f.rule, value));
+        Some(match waiver {
+            Some(w) => Diagnostic::new(
+                code,
+                Severity::Note,
+                format!("waived until {}: {} ({})", w.expires, f.message, w.reason),
+            )
+            .at(span),
+            None => Diagnostic::new(code, severity, f.message).at(span),
+        })
     }
 
     /// The per-object best-practice rules, and the selector check the API server applies.
@@ -811,41 +950,39 @@ impl Ctx<'_> {
                 Some(obj.input),
             );
         }
-        let Some(severity) = self.practice_severity() else {
+        if !self.practices_on() {
             return;
-        };
+        }
         for f in practices::object_findings(&obj.value, 0) {
             let span = self.span(
                 &obj.origin,
                 &format!("{}{}", obj.prefix, f.pointer),
                 label.into(),
             );
-            self.push(
-                Diagnostic::new(format!("practice-{}", f.rule), severity, f.message).at(span),
-                Some(obj.input),
-            );
+            if let Some(d) = self.practice_diagnostic(f, &obj.value, span) {
+                self.push(d, Some(obj.input));
+            }
         }
     }
 
     /// The best-practice rules across the objects of one render.
     fn render_practices(&mut self, objects: &[Obj]) {
-        let Some(severity) = self.practice_severity() else {
+        if !self.practices_on() {
             return;
-        };
+        }
         let values: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
         for f in practices::render_findings(&values) {
             let obj = &objects[f.object];
             let span = self.span(&obj.origin, &f.pointer, label(&obj.value));
-            self.push(
-                Diagnostic::new(format!("practice-{}", f.rule), severity, f.message).at(span),
-                Some(obj.input),
-            );
+            if let Some(d) = self.practice_diagnostic(f, &obj.value, span) {
+                self.push(d, Some(obj.input));
+            }
         }
     }
 
     /// The minor of the Kubernetes version checked against (`34` for 1.34).
     fn target_minor(&self) -> u32 {
-        self.builtin
+        self.schemas()
             .version()
             .strip_prefix("1.")
             .and_then(|m| m.parse().ok())
@@ -1096,6 +1233,7 @@ impl Ctx<'_> {
                 drop_large(objs);
             }
             InputKind::Kustomization => {
+                self.use_version_for(&input.path)?;
                 let idx = self.add_input(&input, 0);
                 match rendered.render(&input.path) {
                     Ok(list) => {
