@@ -584,6 +584,8 @@ pub enum VerifyOutput {
     Junit,
     /// GitHub Actions annotations.
     Github,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
 }
 
 /// `rollout diff`.

@@ -599,6 +599,46 @@ fn renderers_over_the_fixture_set() {
     insta::assert_snapshot!("fixtures_json", render(&r, Format::Json));
     insta::assert_snapshot!("fixtures_junit", render(&r, Format::Junit));
     insta::assert_snapshot!("fixtures_github", render(&r, Format::Github));
+    // SARIF 2.1.0 as GitHub code scanning takes it: every result with a known rule, a level, and
+    // a relative file with a 1-based line; repository checks point at the spec.
+    let sarif: Value = serde_json::from_str(&render(&r, Format::Sarif)).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "rollout");
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), r.diagnostics.len());
+    for (res, d) in results.iter().zip(&r.diagnostics) {
+        let id = res["ruleId"].as_str().unwrap();
+        assert_eq!(id, d.code);
+        assert_eq!(rules[res["ruleIndex"].as_u64().unwrap() as usize], id);
+        assert!(["error", "warning", "note"].contains(&res["level"].as_str().unwrap()));
+        assert!(
+            res["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(&d.message)
+        );
+        let loc = &res["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(!uri.starts_with('/') && !uri.is_empty(), "{uri}");
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+        match &d.span {
+            Some(s) if s.line > 0 => {
+                assert_eq!(uri, s.file.display().to_string());
+                assert_eq!(
+                    loc["region"]["startLine"].as_u64().unwrap() as usize,
+                    s.line
+                );
+            }
+            _ => assert_eq!(uri, "rollout.yaml"),
+        }
+    }
     let json: Value = serde_json::from_str(&render(&r, Format::Json)).unwrap();
     assert_eq!(json["ok"], false);
     assert_eq!(

@@ -121,6 +121,7 @@ pub fn run(args: VerifyArgs) -> Result<Output, CommandError> {
         VerifyOutput::Json => Format::Json,
         VerifyOutput::Junit => Format::Junit,
         VerifyOutput::Github => Format::Github,
+        VerifyOutput::Sarif => Format::Sarif,
     };
     Ok(Output {
         stdout: report::render(&report, format),

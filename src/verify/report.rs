@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::diagnostic::{Diagnostic, Report, Severity};
 
@@ -20,6 +20,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands (`::error file=…,line=…,col=…::…`).
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 /// Renders a report in a format.
@@ -29,6 +31,7 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Json => json(report),
         Format::Junit => junit(report),
         Format::Github => github(report),
+        Format::Sarif => sarif(report),
     }
 }
 
@@ -323,4 +326,104 @@ fn junit_lines(diagnostics: &[&&Diagnostic]) -> Vec<String> {
             format!("{at}: {}[{}]: {}", d.severity.as_str(), d.code, d.message)
         })
         .collect()
+}
+
+/// A path as a SARIF artifact URI: relative, `/`-separated, each segment percent-encoded where
+/// a URI needs it (GitHub resolves relative URIs against the checkout).
+fn sarif_uri(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    let text = text.strip_prefix("./").unwrap_or(&text);
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// SARIF 2.1.0: one run of `rollout`, one rule per code, one result per diagnostic. Findings
+/// without a file of their own (repository checks) point at the spec, so that code scanning,
+/// which needs a location, shows them.
+fn sarif(report: &Report) -> String {
+    let mut rules: Vec<&str> = report.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let rule_index = |code: &str| rules.iter().position(|r| *r == code).unwrap_or(0);
+    let results: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let level = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Note => "note",
+            };
+            let (file, line, col) = match &d.span {
+                Some(s) if s.file.is_absolute() => {
+                    let cwd = std::env::current_dir().unwrap_or_default();
+                    let rel = s.file.strip_prefix(&cwd).map(std::path::Path::to_path_buf);
+                    (rel.unwrap_or_else(|_| s.file.clone()), s.line.max(1), s.col.max(1))
+                }
+                Some(s) if !s.file.as_os_str().is_empty() => {
+                    (s.file.clone(), s.line.max(1), s.col.max(1))
+                }
+                _ => (std::path::PathBuf::from("rollout.yaml"), 1, 1),
+            };
+            let mut text = d.message.clone();
+            for h in &d.help {
+                text.push_str(&format!(" (help: {h})"));
+            }
+            json!({
+                "ruleId": d.code,
+                "ruleIndex": rule_index(&d.code),
+                "level": level,
+                "message": {"text": text},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": if file.is_absolute() {
+                            json!({"uri": format!("file://{}", sarif_uri(&file))})
+                        } else {
+                            json!({"uri": sarif_uri(&file), "uriBaseId": "%SRCROOT%"})
+                        },
+                        "region": {"startLine": line, "startColumn": col},
+                    },
+                    "message": d.span.as_ref().filter(|s| !s.label.is_empty()).map(|s| json!({"text": s.label})),
+                }],
+            })
+        })
+        .map(|mut v| {
+            // No `message: null` on locations without a label.
+            if let Some(loc) = v.pointer_mut("/locations/0").and_then(Value::as_object_mut)
+                && loc.get("message").is_some_and(Value::is_null)
+            {
+                loc.remove("message");
+            }
+            v
+        })
+        .collect();
+    let rules: Vec<Value> = rules
+        .iter()
+        .map(|r| json!({"id": r, "name": r, "shortDescription": {"text": r.replace('-', " ")}}))
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "rollout",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/sploot/rollout",
+                "rules": rules,
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
 }
