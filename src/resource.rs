@@ -87,17 +87,57 @@ pub struct Origin {
     pub locations: Option<Arc<Locations>>,
     /// Where the document starts.
     pub start: Pos,
+    /// Fields set by patches read from files, where each patch wrote them (later patches last).
+    pub fields: Option<Arc<Vec<FieldOrigin>>>,
+}
+
+/// Where a patch wrote one field of a rendered resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldOrigin {
+    /// JSON pointer of the field in the rendered resource.
+    pub pointer: String,
+    /// The patch file.
+    pub file: Arc<Path>,
+    /// Where the field is written in it.
+    pub pos: Pos,
 }
 
 impl Origin {
+    /// The file and position that wrote the node at `pointer`, or its nearest ancestor that has a
+    /// known place: a patch that set it, else the source document. `None`: only the document
+    /// start is known.
+    pub fn locate(&self, pointer: &str) -> Option<(&Path, Pos)> {
+        let mut p = pointer;
+        loop {
+            if let Some(f) = self
+                .fields
+                .iter()
+                .flat_map(|f| f.iter())
+                .rev()
+                .find(|f| f.pointer == p)
+            {
+                return Some((&f.file, f.pos));
+            }
+            if let Some(pos) = self
+                .locations
+                .as_ref()
+                .and_then(|l| l.key(p).or_else(|| l.node(p)))
+            {
+                return Some((&self.file, pos));
+            }
+            if p.is_empty() {
+                return None;
+            }
+            p = &p[..p.rfind('/').unwrap_or(0)];
+        }
+    }
+
     /// `file:line:col` for the node at `pointer` (or the nearest ancestor), else the document start.
     pub fn describe(&self, pointer: &str) -> String {
-        let pos = self
-            .locations
-            .as_ref()
-            .and_then(|l| l.nearest(pointer))
-            .unwrap_or(self.start);
-        format!("{}:{}", self.file.display(), pos)
+        match self.locate(pointer) {
+            Some((file, pos)) => format!("{}:{}", file.display(), pos),
+            None => format!("{}:{}", self.file.display(), self.start),
+        }
     }
 }
 
@@ -227,6 +267,7 @@ pub fn resources_from_docs(docs: Vec<yaml::Document>, file: &Path) -> ResourceLi
             document: doc.index,
             locations: tracked.then(|| Arc::new(doc.locations)),
             start: doc.start,
+            fields: None,
         };
         let is_list = doc
             .value

@@ -352,3 +352,40 @@ fn an_environments_kubernetes_version_checks_its_overlay() {
     let (code, out, _) = run(&["overlays/staging/cidr.yaml"], &dir);
     assert_eq!(code, 0, "{out}");
 }
+
+/// Issue 12: a policy finding points at the file and line that set the value (the overlay's
+/// patch), not at the base the patch merged into; the GitHub annotation carries the same place.
+#[test]
+fn issue_12_policy_findings_point_at_the_patch_that_set_the_value() {
+    let repo = support::repo::TempRepo::new();
+    let dir = repo.path().to_str().unwrap().to_string();
+    let patch = "overlays/staging/patch-auth.yaml";
+    let text = repo.read(patch);
+    let line = text
+        .lines()
+        .position(|l| l.trim() == "value: \"1\"")
+        .expect("the patch sets the flag")
+        + 1;
+    repo.write(patch, &text.replace("value: \"1\"", "value: \"0\""));
+    let (code, out, _) = run(&["overlays/staging"], &dir);
+    assert_eq!(code, 0, "a path-mode run has no policy: {out}");
+    let (code, out, _) = run(&[], &dir);
+    assert_eq!(code, 1, "{out}");
+    let at = format!("{patch}:{line}:11");
+    let finding = out
+        .lines()
+        .position(|l| l.starts_with("error[policy-flag-value]"))
+        .expect("policy finding");
+    assert_eq!(
+        out.lines().nth(finding + 1).map(str::trim),
+        Some(format!("--> {at}").as_str()),
+        "{out}"
+    );
+    let (_, gh, _) = run(&["--output", "github"], &dir);
+    assert!(
+        gh.contains(&format!(
+            "::error file={patch},line={line},col=11,title=policy-flag-value::"
+        )),
+        "{gh}"
+    );
+}

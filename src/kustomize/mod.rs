@@ -17,6 +17,7 @@ mod order;
 pub mod patches;
 mod pipeline;
 mod plugins;
+mod provenance;
 pub mod remote;
 mod replacements;
 mod resmap;

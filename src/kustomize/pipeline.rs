@@ -24,8 +24,9 @@ impl Loader {
     ) -> Result<Patch, KustomizeError> {
         match (&e.value.path, &e.value.patch) {
             (Some(p), None) => {
-                let text = read_text(&self.file_in_root(&k.dir, p, &e.at)?, &e.at, "patch", p)?;
-                patches::parse(&text, &format!("{} ({})", e.at, p))
+                let file = self.file_in_root(&k.dir, p, &e.at)?;
+                let text = read_text(&file, &e.at, "patch", p)?;
+                Ok(patches::parse(&text, &format!("{} ({})", e.at, p))?.from_file(&file))
             }
             (None, Some(text)) => patches::parse(text, &e.at),
             (Some(_), Some(_)) => Err(KustomizeError::invalid(
@@ -47,22 +48,24 @@ impl Loader {
         // 1. patchesStrategicMerge: one transformer for all entries; all of them empty is an error.
         let mut psm = Vec::with_capacity(k.patches_strategic_merge.len());
         for p in &k.patches_strategic_merge {
-            let (text, at) = if p.value.contains('\n')
+            let (text, at, file) = if p.value.contains('\n')
                 || !join_clean(&k.dir, &p.value).is_file() && p.value.contains(": ")
             {
-                (p.value.clone(), p.at.clone())
+                (p.value.clone(), p.at.clone(), None)
             } else {
+                let file = self.file_in_root(&k.dir, &p.value, &p.at)?;
                 (
-                    read_text(
-                        &self.file_in_root(&k.dir, &p.value, &p.at)?,
-                        &p.at,
-                        "patch",
-                        &p.value,
-                    )?,
+                    read_text(&file, &p.at, "patch", &p.value)?,
                     format!("{} ({})", p.at, p.value),
+                    Some(file),
                 )
             };
-            psm.push((patches::parse(&text, &at)?, at));
+            let patch = patches::parse(&text, &at)?;
+            let patch = match file {
+                Some(f) => patch.from_file(&f),
+                None => patch,
+            };
+            psm.push((patch, at));
         }
         if let Some(first) = k.patches_strategic_merge.first()
             && psm.iter().all(|(p, _)| p.is_empty())

@@ -597,7 +597,7 @@ fn transform(
             }
             for (text, where_) in texts {
                 let patch = patches::parse(&text, &where_)?;
-                if matches!(&patch, patches::Patch::Strategic(d) if d.is_empty()) {
+                if matches!(&patch, patches::Patch::Strategic(d, _) if d.is_empty()) {
                     return Err(KustomizeError::invalid(
                         &where_,
                         "PatchStrategicMergeTransformer: patch is empty",
@@ -635,7 +635,7 @@ fn transform(
                 }
             };
             let patch = patches::parse(&text, at)?;
-            if !matches!(patch, patches::Patch::Json(_)) {
+            if !matches!(patch, patches::Patch::Json(..)) {
                 return Err(KustomizeError::invalid(
                     at,
                     "PatchJson6902Transformer: the patch is not a list of JSON 6902 operations",

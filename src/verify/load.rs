@@ -36,6 +36,7 @@ fn origin(file: &Path, doc: &yaml::Document) -> Origin {
         document: doc.index,
         locations: None,
         start: doc.start,
+        fields: None,
     }
 }
 
@@ -312,6 +313,7 @@ pub(super) fn fast_objects(file: &Path, docs: FastDocs, input: usize) -> Option<
                 document,
                 locations: None,
                 start,
+                fields: None,
             },
             prefix: String::new(),
             input,

@@ -263,16 +263,16 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn span(&mut self, origin: &Origin, pointer: &str, label: String) -> Span {
-        let pos = origin
-            .locations
-            .as_ref()
-            .and_then(|l| l.nearest(pointer))
-            .unwrap_or(origin.start);
+        // The file that wrote the field: the patch that set it, else the source document.
+        let (file, pos) = origin
+            .locate(pointer)
+            .map(|(f, p)| (f.to_path_buf(), p))
+            .unwrap_or((origin.file.clone(), origin.start));
         Span {
-            file: origin.file.clone(),
             line: pos.line,
             col: pos.col,
-            source_line: self.sources.line(&origin.file, pos.line),
+            source_line: self.sources.line(&file, pos.line),
+            file,
             label,
         }
     }

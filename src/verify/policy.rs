@@ -193,7 +193,12 @@ pub fn check(input: &PolicyInput, resources: &[Resource]) -> Vec<PolicyFinding> 
                                 input.flag_value
                             ),
                             resource: Some(idx),
-                            pointer: format!("{}/env/{j}", c.pointer),
+                            // The value itself when there is one: where to change it.
+                            pointer: if value.is_some() {
+                                format!("{}/env/{j}/value", c.pointer)
+                            } else {
+                                format!("{}/env/{j}", c.pointer)
+                            },
                         });
                     }
                 }

@@ -19,18 +19,36 @@ use crate::yaml;
 #[derive(Debug, Clone)]
 pub enum Patch {
     /// One or more strategic-merge documents.
-    Strategic(Vec<Value>),
+    Strategic(Vec<Value>, Source),
     /// A JSON 6902 operation list.
-    Json(json_patch::Patch),
+    Json(json_patch::Patch, Source),
+}
+
+/// Where a patch was read from, with its documents' positions, so the fields it sets can point
+/// at it ([`super::provenance`]). Empty for inline patches.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    file: Option<std::sync::Arc<std::path::Path>>,
+    /// Per document (strategic) or the one operation list (JSON): the value and its positions.
+    docs: Vec<(Value, std::sync::Arc<yaml::Locations>)>,
 }
 
 impl Patch {
     /// Whether the patch holds nothing (an empty file or only comments).
     pub fn is_empty(&self) -> bool {
         match self {
-            Patch::Strategic(docs) => docs.is_empty(),
-            Patch::Json(ops) => ops.0.is_empty(),
+            Patch::Strategic(docs, _) => docs.is_empty(),
+            Patch::Json(ops, _) => ops.0.is_empty(),
         }
+    }
+
+    /// Marks the patch as read from `file`, so the fields it sets point there.
+    pub fn from_file(mut self, file: &std::path::Path) -> Patch {
+        let source = match &mut self {
+            Patch::Strategic(_, s) | Patch::Json(_, s) => s,
+        };
+        source.file = Some(std::sync::Arc::from(file));
+        self
     }
 }
 
@@ -52,15 +70,20 @@ pub fn parse(text: &str, at: &str) -> Result<Patch, KustomizeError> {
     } else {
         first.documents
     };
-    let docs: Vec<Value> = docs
+    let located: Vec<(Value, std::sync::Arc<yaml::Locations>)> = docs
         .into_iter()
-        .map(|d| d.value)
-        .filter(|v| !v.is_null())
+        .filter(|d| !d.value.is_null())
+        .map(|d| (d.value, std::sync::Arc::new(d.locations)))
         .collect();
+    let docs: Vec<Value> = located.iter().map(|(v, _)| v.clone()).collect();
+    let source = Source {
+        file: None,
+        docs: located,
+    };
     if let [Value::Array(_)] = docs.as_slice() {
         let ops = json6902::parse_ops(&docs[0])
             .map_err(|e| KustomizeError::invalid(at, format!("invalid JSON patch: {e}")))?;
-        return Ok(Patch::Json(ops));
+        return Ok(Patch::Json(ops, source));
     }
     if docs.iter().any(|d| !d.is_object()) {
         return Err(KustomizeError::invalid(
@@ -68,7 +91,7 @@ pub fn parse(text: &str, at: &str) -> Result<Patch, KustomizeError> {
             "a patch must be a mapping (strategic merge) or a list of operations (JSON 6902)",
         ));
     }
-    Ok(Patch::Strategic(docs))
+    Ok(Patch::Strategic(docs, source))
 }
 
 /// A `patches` entry's `options`.
@@ -118,7 +141,7 @@ pub fn apply_with(
     opts: Options,
 ) -> Result<(), KustomizeError> {
     match (patch, target) {
-        (Patch::Json(ops), Some(sel)) => {
+        (Patch::Json(ops, source), Some(sel)) => {
             let sel = sel
                 .compile()
                 .map_err(|e| KustomizeError::invalid(at, format!("invalid target: {e}")))?;
@@ -132,18 +155,27 @@ pub fn apply_with(
                         message,
                     }
                 })?;
+                if let (Some(file), Some((doc, locs))) = (&source.file, source.docs.first()) {
+                    super::provenance::record_json(
+                        &mut r.res.origin,
+                        &r.res.value,
+                        doc,
+                        locs,
+                        file,
+                    );
+                }
             }
             Ok(())
         }
-        (Patch::Json(_), None) => Err(KustomizeError::invalid(
+        (Patch::Json(..), None) => Err(KustomizeError::invalid(
             at,
             "a JSON 6902 patch needs a `target`",
         )),
-        (Patch::Strategic(docs), Some(sel)) => {
+        (Patch::Strategic(docs, source), Some(sel)) => {
             let sel = sel
                 .compile()
                 .map_err(|e| KustomizeError::invalid(at, format!("invalid target: {e}")))?;
-            for doc in docs {
+            for (d, doc) in docs.iter().enumerate() {
                 let new_name = doc
                     .get("metadata")
                     .and_then(|m| m.get("name"))
@@ -163,12 +195,14 @@ pub fn apply_with(
                         continue;
                     }
                     drop_blank_nulls(r);
+                    let before = source.file.is_some().then(|| r.res.value.clone());
                     if strategic::merge_resource(&mut r.res.value, &doc, schema)
                         == strategic::Outcome::Delete
                     {
                         delete.push(i);
                         continue;
                     }
+                    record(source, d, before.as_ref(), &mut r.res);
                     if let Some(k) = &new_kind
                         && let Value::Object(m) = &mut r.res.value
                     {
@@ -182,8 +216,8 @@ pub fn apply_with(
             }
             Ok(())
         }
-        (Patch::Strategic(docs), None) => {
-            for doc in docs {
+        (Patch::Strategic(docs, source), None) => {
+            for (d, doc) in docs.iter().enumerate() {
                 let pid = patch_id(doc);
                 let matches: Vec<usize> = list
                     .list
@@ -224,14 +258,29 @@ pub fn apply_with(
                 if opts.allow_name_change || opts.allow_kind_change {
                     list.list[i].store_previous_id();
                 }
+                let before = source
+                    .file
+                    .is_some()
+                    .then(|| list.list[i].res.value.clone());
                 if strategic::merge_resource(&mut list.list[i].res.value, &doc, schema)
                     == strategic::Outcome::Delete
                 {
                     remove_indices(list, &[i]);
+                } else {
+                    record(source, d, before.as_ref(), &mut list.list[i].res);
                 }
             }
             Ok(())
         }
+    }
+}
+
+/// Records where strategic-merge document `d` of a patch read from a file set the fields of `res`.
+fn record(source: &Source, d: usize, before: Option<&Value>, res: &mut crate::resource::Resource) {
+    if let (Some(file), Some((doc, locs)), Some(before)) =
+        (&source.file, source.docs.get(d), before)
+    {
+        super::provenance::record_strategic(&mut res.origin, before, &res.value, doc, locs, file);
     }
 }
 
