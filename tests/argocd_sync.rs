@@ -40,6 +40,7 @@ fn rollout(args: &[&str], dir: &Path) -> Ran {
         .args(args)
         .current_dir(dir)
         .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("ARGOCD_AUTH_TOKEN", TOKEN)
         .output()
         .expect("run rollout");
@@ -735,7 +736,13 @@ mod rollback {
     fn syncs_the_rollback_application_and_waits() {
         let fake = FakeArgo::start(simple_sync_script(RB, true));
         let mut events = 0;
-        let report = run(&opts(RB, fake.url()), &mut unchanged, &mut |_| events += 1).unwrap();
+        let report = run(
+            &opts(RB, fake.url()),
+            &mut unchanged,
+            &mut |_| Ok(None),
+            &mut |_| events += 1,
+        )
+        .unwrap();
         fake.finish();
         assert!(!report.has_findings(), "{report:?}");
         let s = report.sync.unwrap();
@@ -750,7 +757,13 @@ mod rollback {
             APP,
             ok(app(APP, "Synced", "Healthy", None, false, vec![])),
         )]);
-        let err = run(&opts(APP, fake.url()), &mut unchanged, &mut |_| {}).unwrap_err();
+        let err = run(
+            &opts(APP, fake.url()),
+            &mut unchanged,
+            &mut |_| Ok(None),
+            &mut |_| {},
+        )
+        .unwrap_err();
         let seen = fake.finish();
         assert_eq!(seen.len(), 1, "no sync requested");
         assert!(matches!(
@@ -765,30 +778,57 @@ mod rollback {
     }
 }
 
-// --- rollback through the binary: real generator, fake Argo CD --------------------------------
+// --- rollback through the binary: real generator, real git, fake Argo CD ---------------------
 
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Issue 12: `rollback --sync` asks git whether the rollback overlay and the Application are
+/// committed and pushed, and refuses (exit 2, before any request) until they are; the guard no
+/// longer depends on this run having written the files.
 #[test]
-fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
+fn issue_12_rollback_sync_asks_git_for_uncommitted_and_unpushed_changes() {
     const RB: &str = "media-staging-rollback";
-    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote.git");
+    let dir = tmp.path().join("work");
+    std::fs::create_dir_all(&dir).unwrap();
+    git(
+        tmp.path(),
+        &["init", "-q", "--bare", "-b", "main", "remote.git"],
+    );
+    git(&dir, &["init", "-q", "-b", "main"]);
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("rollout.yaml");
-    std::fs::copy(&spec, dir.path().join("rollout.yaml")).unwrap();
+    std::fs::copy(&spec, dir.join("rollout.yaml")).unwrap();
     // The generator aims its patches at what the base contains: it reads the hydrated base.
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("overlays/base");
-    std::fs::create_dir_all(dir.path().join("overlays/base")).unwrap();
+    std::fs::create_dir_all(dir.join("overlays/base")).unwrap();
     for f in std::fs::read_dir(&base).unwrap() {
         let f = f.unwrap();
-        std::fs::copy(
-            f.path(),
-            dir.path().join("overlays/base").join(f.file_name()),
-        )
-        .unwrap();
+        std::fs::copy(f.path(), dir.join("overlays/base").join(f.file_name())).unwrap();
     }
+    let ran = rollout(&["generate", "--env", "staging"], &dir);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
 
-    // First run: the overlay is new, so nothing is synced (Argo CD would still see the old git).
     let rollback = |url: &str, extra: &[&str]| {
         let mut args = vec![
             "rollback",
+            "--env",
+            "staging",
             "--sync",
             RB,
             "--server",
@@ -799,45 +839,120 @@ fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
             "5s",
         ];
         args.extend_from_slice(extra);
-        rollout(&args, dir.path())
+        rollout(&args, &dir)
     };
-    let fake = FakeArgo::start(vec![]);
-    let ran = rollback(&fake.url(), &["--env", "staging"]);
-    assert!(
-        fake.finish().is_empty(),
-        "no request before the overlay is committed"
-    );
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
-    assert!(
+    let refused = |what: &str| {
+        let fake = FakeArgo::start(vec![]);
+        let ran = rollback(&fake.url(), &[]);
+        assert!(fake.finish().is_empty(), "{what}: no request to Argo CD");
+        assert_eq!(ran.code, 2, "{what}: {}{}", ran.stdout, ran.stderr);
+        assert_eq!(
+            ran.stderr
+                .lines()
+                .filter(|l| l.starts_with("error:"))
+                .count(),
+            1
+        );
         ran.stderr
-            .contains("rollback overlay overlays/staging-rollback: 4 file(s) written"),
-        "{}",
-        ran.stderr
-    );
-    assert!(ran.stdout.starts_with("sync not requested: the rollback overlay overlays/staging-rollback changed (4 file(s)); Argo CD syncs from git: commit and push it"), "{}", ran.stdout);
-    let kustomization = std::fs::read_to_string(
-        dir.path()
-            .join("overlays/staging-rollback/kustomization.yaml"),
-    )
-    .unwrap();
-    assert!(!kustomization.is_empty());
+    };
 
-    // Second run: unchanged (committed), so it is handed to Argo CD and waited for.
+    // 1. The files exist (generate wrote them) but are not committed: this run writes nothing.
+    let e = refused("untracked");
+    assert!(
+        e.contains("error: not syncing media-staging-rollback: overlays/staging-rollback, argocd/staging/media-staging-rollback.yaml has uncommitted changes: commit and push them, then run `rollout rollback --env staging --sync media-staging-rollback`"),
+        "{e}"
+    );
+
+    // 2. Committed, but the branch has no upstream.
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-q", "-m", "rollout"]);
+    let e = refused("no upstream");
+    assert!(
+        e.contains("branch main has no upstream, so git cannot tell whether it is pushed: push it with `git push -u origin main`"),
+        "{e}"
+    );
+
+    // 3. Pushed: the sync goes ahead.
+    git(&dir, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    git(&dir, &["push", "-q", "-u", "origin", "main"]);
     let fake = FakeArgo::start(simple_sync_script(RB, false));
-    let ran = rollback(&fake.url(), &["--evidence", "rollback.json"]);
+    let ran = rollback(&fake.url(), &[]);
     fake.finish();
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+
+    // 4. Commits not pushed: an edit to the overlay, put back by `generate` (so this run writes
+    // nothing), and an edit to the Application; the tree is clean, the branch two commits ahead.
+    let k = dir.join("overlays/staging-rollback/kustomization.yaml");
+    let mut text = std::fs::read_to_string(&k).unwrap();
+    text.push_str("# edited\n");
+    std::fs::write(&k, &text).unwrap();
+    git(&dir, &["commit", "-q", "-am", "edit"]);
+    let ran = rollout(&["generate", "--env", "staging"], &dir);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    git(&dir, &["commit", "-q", "-am", "regenerate"]);
+    let e = refused("unpushed");
     assert!(
-        ran.stderr
-            .contains("rollback overlay overlays/staging-rollback: unchanged"),
+        e.contains("not syncing media-staging-rollback: overlays/staging-rollback has commits that are not pushed: push them (`git push`)"),
+        "{e}"
+    );
+    git(&dir, &["push", "-q"]);
+
+    // 5. Uncommitted change to the Application file only.
+    let app = dir.join("argocd/staging/media-staging-rollback.yaml");
+    let mut text = std::fs::read_to_string(&app).unwrap();
+    text.push_str("# edited\n");
+    std::fs::write(&app, text).unwrap();
+    let e = refused("dirty application");
+    assert!(
+        e.contains("not syncing media-staging-rollback: argocd/staging/media-staging-rollback.yaml has uncommitted changes"),
+        "{e}"
+    );
+}
+
+/// Outside git, there is nothing Argo CD could read: refused with a one-line error.
+#[test]
+fn rollback_sync_outside_git_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("rollout.yaml");
+    std::fs::copy(&spec, dir.path().join("rollout.yaml")).unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("overlays/base");
+    std::fs::create_dir_all(dir.path().join("overlays/base")).unwrap();
+    for f in std::fs::read_dir(&base).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(
+            f.path(),
+            dir.path().join("overlays/base").join(f.file_name()),
+        )
+        .unwrap();
+    }
+    let fake = FakeArgo::start(vec![]);
+    let url = fake.url();
+    let args = [
+        "rollback",
+        "--env",
+        "staging",
+        "--sync",
+        "media-staging-rollback",
+        "--server",
+        &url,
+    ];
+    // First run writes the overlay: refused because this run wrote it.
+    let ran = rollout(&args, dir.path());
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("this run wrote the rollback overlay overlays/staging-rollback (4 file(s)): commit and push it"),
         "{}",
         ran.stderr
     );
+    // Second run writes nothing, and git cannot vouch for it.
+    let ran = rollout(&args, dir.path());
+    assert!(fake.finish().is_empty());
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
     assert!(
-        secs(&ran.stdout).starts_with("media-staging-rollback: Synced and Healthy at revision"),
+        ran.stderr
+            .contains("error: cannot check that the rollback overlay is committed and pushed")
+            && ran.stderr.contains("is not in a git repository"),
         "{}",
-        ran.stdout
+        ran.stderr
     );
-    let ev = std::fs::read_to_string(dir.path().join("rollback.json")).unwrap();
-    assert!(ev.contains("\"application\": \"media-staging-rollback\"") && !ev.contains(TOKEN));
 }
