@@ -504,7 +504,8 @@ fn connection_refused_and_tls_failures_are_one_line_exit_2() {
         format!("error: cannot connect to Argo CD at {url}: connection refused\n")
     );
 
-    // A server that does not speak TLS on an https:// URL.
+    // A server that does not speak TLS on an https:// URL: it answers in plain HTTP, so the fix
+    // is http://, not --insecure (issue 12).
     let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = plain.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -518,18 +519,12 @@ fn connection_refused_and_tls_failures_are_one_line_exit_2() {
     let ran = rollout(&["sync", APP, "--server", &url], dir.path());
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
-    assert!(
-        ran.stderr.starts_with(&format!(
-            "error: TLS handshake with Argo CD at {url} failed: "
-        )),
-        "{}",
-        ran.stderr
-    );
-    assert!(
-        ran.stderr
-            .ends_with("pass --insecure to skip verification\n"),
-        "{}",
-        ran.stderr
+    assert_eq!(
+        ran.stderr,
+        format!(
+            "error: Argo CD at {url} answered in plain HTTP, not TLS: pass --server http://{addr} \
+             (not --insecure)\n"
+        )
     );
 }
 
@@ -954,5 +949,46 @@ fn rollback_sync_outside_git_is_refused() {
             && ran.stderr.contains("is not in a git repository"),
         "{}",
         ran.stderr
+    );
+}
+
+/// Issue 12: `--server HOST:PORT` means https; when a plain-HTTP server answers the TLS hello
+/// (with its HTML "400 Bad Request" page), the error says to use `http://`, not `--insecure`,
+/// on one line.
+#[test]
+fn issue_12_plain_http_server_without_a_scheme_suggests_http() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 512];
+        let _ = conn.read(&mut buf);
+        let page = "<!DOCTYPE HTML>\n<html>\n<head><title>Error response</title></head>\n<body>\n<h1>Error response</h1>\n<p>Error code: 400</p>\n<p>Message: Bad request version.</p>\n</body>\n</html>\n";
+        let _ = write!(
+            conn,
+            "HTTP/1.0 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+            page.len()
+        );
+        buf[0]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server_arg = format!("127.0.0.1:{port}");
+    let ran = rollout(
+        &["sync", APP, "--server", &server_arg, "--timeout", "5s"],
+        dir.path(),
+    );
+    assert_eq!(
+        server.join().unwrap(),
+        0x16,
+        "a TLS handshake record was sent"
+    );
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(
+        ran.stderr,
+        format!(
+            "error: Argo CD at https://127.0.0.1:{port} answered in plain HTTP, not TLS: pass \
+             --server http://127.0.0.1:{port} (not --insecure)\n"
+        )
     );
 }
