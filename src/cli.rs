@@ -435,6 +435,8 @@ pub enum InputType {
     Values,
     /// Argo CD Applications.
     Argocd,
+    /// A rollout spec (rollout.yaml).
+    Spec,
 }
 
 /// `rollout verify --output`.

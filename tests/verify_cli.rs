@@ -261,3 +261,48 @@ fn issue_11_inputs_that_are_not_regular_files_are_refused() {
         assert!(start.elapsed() < std::time::Duration::from_secs(10));
     }
 }
+
+/// Issue 12: `rollout verify rollout.yaml` recognises the spec and checks it against its built-in
+/// schema (not "no schema for rollout.sploot.io/v1alpha1 Rollout"); an Argo Rollouts `Rollout`
+/// is still a manifest.
+#[test]
+fn issue_12_verify_recognises_the_spec_and_checks_its_schema() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (code, out, err) = run(&["rollout.yaml"], root);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("rollout.yaml (spec, by content: rollout spec"),
+        "{out}"
+    );
+    assert!(!out.contains("schema-missing"), "{out}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = std::fs::read_to_string(format!("{root}/rollout.yaml")).unwrap();
+    let bad = spec.replacen("baseImage:", "baseImag:", 1);
+    assert_ne!(bad, spec);
+    std::fs::write(tmp.path().join("rollout.yaml"), &bad).unwrap();
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("baseImag:"))
+        .unwrap()
+        + 1;
+    let dir = tmp.path().to_str().unwrap();
+    let (code, out, _) = run(&["rollout.yaml"], dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "error[spec-invalid]: unknown field `baseImag` in the spec\n  --> rollout.yaml:{line}:1"
+        )),
+        "{out}"
+    );
+    let (code, out, _) = run(&["--output", "json", "rollout.yaml"], dir);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["inputs"][0]["type"], "spec");
+    assert_eq!(v["diagnostics"][0]["code"], "spec-invalid");
+
+    let argo = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\nspec: {}\n";
+    std::fs::write(tmp.path().join("argo.yaml"), argo).unwrap();
+    let (_, out, _) = run(&["argo.yaml"], dir);
+    assert!(out.starts_with("argo.yaml (manifests"), "{out}");
+}

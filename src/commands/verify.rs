@@ -25,6 +25,7 @@ pub fn options(args: &VerifyArgs) -> VerifyOptions {
             InputType::Alerts => InputKind::Alerts,
             InputType::Values => InputKind::Values,
             InputType::Argocd => InputKind::Argocd,
+            InputType::Spec => InputKind::Spec,
         }),
         practices: match args.policy {
             PolicyLevel::Warn => PracticeLevel::Warn,

@@ -121,6 +121,8 @@ pub enum InputKind {
     Values,
     /// Argo CD Applications.
     Argocd,
+    /// A rollout spec (`rollout.yaml`), checked against its built-in schema.
+    Spec,
 }
 
 impl InputKind {
@@ -133,6 +135,7 @@ impl InputKind {
             InputKind::Alerts => "alerts",
             InputKind::Values => "values",
             InputKind::Argocd => "argocd",
+            InputKind::Spec => "spec",
         }
     }
 }

@@ -1112,7 +1112,7 @@ impl Ctx<'_> {
                     }
                 }
             }
-            InputKind::Dashboard | InputKind::Alerts | InputKind::Values => {
+            InputKind::Dashboard | InputKind::Alerts | InputKind::Values | InputKind::Spec => {
                 let text = match input.preloaded.take() {
                     Some((text, _)) => text,
                     None => read(&input.path)?,
@@ -1137,6 +1137,10 @@ impl Ctx<'_> {
                         None => {
                             self.not_checked("the Alertmanager alerts schema", &doc.origin, idx)
                         }
+                    },
+                    InputKind::Spec => match self.checks.spec(&input.path, &text) {
+                        Some(f) => self.findings_to_diagnostics(f, &doc.origin, "", "spec", idx),
+                        None => self.not_checked("the rollout spec schema", &doc.origin, idx),
                     },
                     _ => self.check_values(&doc, idx)?,
                 }

@@ -88,6 +88,23 @@ impl Checks for Wired {
         Some(findings)
     }
 
+    fn spec(&self, path: &Path, text: &str) -> Option<Vec<Finding>> {
+        let finding = |pointer: String, message: String| Finding {
+            code: "spec-invalid".to_string(),
+            severity: Severity::Error,
+            pointer,
+            message,
+        };
+        Some(match spec::parse(text, path) {
+            Ok(_) => Vec::new(),
+            Err(spec::SpecError::Invalid { problems, .. }) => problems
+                .into_iter()
+                .map(|p| finding(p.pointer, p.message))
+                .collect(),
+            Err(e) => vec![finding(String::new(), e.to_string())],
+        })
+    }
+
     fn policy_inputs(&self, root: &Path) -> Result<Option<Vec<PolicyInput>>, String> {
         // Whole-repository mode checks the policy of the repository's spec: without a readable one
         // (missing, a directory, a dangling link, /dev/null) there is nothing to check it against.
