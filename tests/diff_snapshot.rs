@@ -653,3 +653,65 @@ fn rollback_overlay_turns_the_flag_to_zero_and_nothing_else() {
         "images stay on the new builds: {images:?}"
     );
 }
+
+/// Issue 12: an `--ignore` rule whose kind does not exist would silently ignore nothing: it is
+/// refused (exit 2) with the close spelling; kinds of the rendered set (custom resources) and `*`
+/// are accepted; the pointer must start with `/`.
+#[test]
+fn issue_12_ignore_rules_with_an_unknown_kind_are_refused() {
+    let ignore = |rule: &str| diff(&[STAGING, "--live-dir", LIVE, "--ignore", rule]);
+    let (code, out, err) = ignore("Deploymnt:/spec/replicas");
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(
+        err,
+        "error: invalid --ignore \"Deploymnt:/spec/replicas\": unknown kind \"Deploymnt\", neither \
+         a built-in Kubernetes kind nor one rendered; did you mean \"Deployment\"? (expected \
+         KIND:POINTER or GROUP/KIND:POINTER, e.g. Deployment:/spec/replicas)\n"
+    );
+    let (code, _, err) = ignore("apps/deployment:/spec/replicas");
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean \"Deployment\"?"), "{err}");
+    let (code, _, err) = ignore("Gizmo:/spec/replicas");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "unknown kind \"Gizmo\", neither a built-in Kubernetes kind nor one rendered (expected"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = ignore("Deployment:spec/replicas");
+    assert_eq!(code, 2);
+    assert!(err.contains("the pointer must start with '/'"), "{err}");
+    for ok in [
+        "Deployment:/spec/replicas",
+        "*:/metadata/labels",
+        "apps/Deployment:/spec",
+    ] {
+        let (code, _, err) = ignore(ok);
+        assert_eq!(code, 1, "{ok}: {err}");
+    }
+
+    // A custom resource's kind is known once it is rendered.
+    let tmp = tempfile::tempdir().unwrap();
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: media\nspec:\n  size: 1\n";
+    std::fs::write(tmp.path().join("w.yaml"), widget).unwrap();
+    std::fs::create_dir_all(tmp.path().join("live")).unwrap();
+    std::fs::write(
+        tmp.path().join("live/w.yaml"),
+        widget.replace("size: 1", "size: 2"),
+    )
+    .unwrap();
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &[
+            "diff",
+            "w.yaml",
+            "--live-dir",
+            "live",
+            "--ignore",
+            "Widget:/spec/size",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "the rule applies: no drift left; {err}");
+}
