@@ -306,3 +306,31 @@ fn issue_12_verify_recognises_the_spec_and_checks_its_schema() {
     let (_, out, _) = run(&["argo.yaml"], dir);
     assert!(out.starts_with("argo.yaml (manifests"), "{out}");
 }
+
+/// Issue 12: in JUnit output the repository checks (policy, freshness) carry the spec as their
+/// file, and a finding without a place of its own is shown at the spec, never at an empty name.
+#[test]
+fn issue_12_junit_repository_checks_name_the_spec_file() {
+    let repo = support::repo::TempRepo::new();
+    let dir = repo.path().to_str().unwrap();
+    let (_, out, err) = run(&["--output", "junit"], dir);
+    let case = out
+        .lines()
+        .find(|l| l.contains("name=\"repository checks\""))
+        .unwrap_or_else(|| panic!("no repository testcase:\n{out}{err}"));
+    assert!(
+        case.contains("classname=\"verify.repository\" file=\"rollout.yaml\""),
+        "{case}"
+    );
+    assert!(!out.contains("file=\"\""), "{out}");
+    for l in out.lines() {
+        assert!(
+            !l.trim_start().starts_with(':') && !l.contains("<system-out>:") && !l.contains("\">:"),
+            "a line without a file: {l}"
+        );
+    }
+    assert!(
+        out.contains("<system-out>rollout.yaml: note[not-checked]"),
+        "{out}"
+    );
+}

@@ -156,6 +156,10 @@ pub struct CheckedInput {
 /// The result of `rollout verify`: what was checked and what was found, in input order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// The file the repository checks (policy, freshness) are about: the spec
+    /// (`rollout.yaml`), in whole-repo mode.
+    #[serde(skip)]
+    pub spec_file: Option<std::path::PathBuf>,
     /// Every input, in the order checked.
     pub inputs: Vec<CheckedInput>,
     /// Every finding.

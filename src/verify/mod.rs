@@ -567,6 +567,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
 
     // Whole repo: the rollout policy per environment and freshness of generated files.
     if options.paths.is_empty() {
+        ctx.report.spec_file = Some(recognise::under(&options.root, "rollout.yaml"));
         match checks
             .policy_inputs(&options.root)
             .map_err(VerifyError::Spec)?
