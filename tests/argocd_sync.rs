@@ -992,3 +992,58 @@ fn issue_12_plain_http_server_without_a_scheme_suggests_http() {
         )
     );
 }
+
+/// Issue 12: a sync that ends in an error still writes its evidence (`result: failed`, the reason
+/// on one masked line), so `rollout evidence` says "failed", not "missing".
+#[test]
+fn issue_12_a_failed_sync_writes_failed_evidence_and_the_report_says_failed() {
+    let fake = FakeArgo::start(vec![get("nope", fake::not_found("nope"))]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(
+        &[
+            "sync",
+            "nope",
+            "--server",
+            &url,
+            "--evidence",
+            "evidence/argocd-sync.json",
+        ],
+        dir.path(),
+    );
+    fake.finish();
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .ends_with("(evidence: evidence/argocd-sync.json)\n"),
+        "{}",
+        ran.stderr
+    );
+    let text = std::fs::read_to_string(dir.path().join("evidence/argocd-sync.json")).unwrap();
+    assert!(!text.contains(TOKEN));
+    let ev: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(ev["application"], "nope");
+    assert_eq!(ev["result"], "failed");
+    let failure = ev["failure"].as_str().unwrap();
+    assert!(
+        failure.starts_with("application nope not found (404"),
+        "{failure}"
+    );
+    assert!(!failure.contains('\n'));
+
+    let report = rollout(&["evidence", "--output", "json"], dir.path());
+    let v: serde_json::Value = serde_json::from_str(&report.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", report.stdout, report.stderr));
+    let item = ["checklist", "steps"]
+        .iter()
+        .flat_map(|k| v[*k].as_array().cloned().unwrap_or_default())
+        .find(|i| i["key"] == "argocd-sync")
+        .unwrap_or_else(|| panic!("{}", report.stdout));
+    assert_eq!(item["status"], "failed", "{item}");
+    assert!(
+        report.stderr.contains("1 failed: argocd-sync"),
+        "{}",
+        report.stderr
+    );
+}
