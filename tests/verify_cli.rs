@@ -334,3 +334,36 @@ fn issue_12_junit_repository_checks_name_the_spec_file() {
         "{out}"
     );
 }
+
+/// Issue 12: the verdict does not depend on which tools are installed: without helm the hydrated
+/// base's freshness is "not checked" (a note, exit 0); with `CI=true` that is an error (exit 1).
+#[test]
+fn issue_12_missing_helm_is_a_note_locally_and_an_error_in_ci() {
+    let repo = support::repo::TempRepo::new();
+    let verify = |ci: Option<&str>| {
+        let mut c = rollout();
+        c.current_dir(repo.path()).arg("verify");
+        if let Some(v) = ci {
+            c.env("CI", v);
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = verify(None);
+    assert!(
+        out.contains("note[not-checked]: not checked: overlays/base freshness needs helm"),
+        "{out}"
+    );
+    assert!(!out.contains("helm-missing"), "{out}");
+    let local = code;
+    let (code, out) = verify(Some("true"));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[helm-missing]: not checked: overlays/base freshness needs helm"),
+        "{out}"
+    );
+    assert_eq!(local, 0, "a note does not fail the gate");
+}

@@ -138,13 +138,18 @@ impl Checks for Wired {
         }
         let base_dir = layout.base_dir().display().to_string();
         let Ok(helm) = Helm::locate(helm_bin.as_deref()) else {
-            out.push(Diagnostic::new(
-                "not-checked",
-                Severity::Note,
-                format!(
-                    "not checked: {base_dir} freshness (helm not found; set HELM_BIN or put helm on PATH)"
-                ),
-            ));
+            // The verdict must not depend on which tools are installed: on a laptop this is a
+            // note, in CI (`CI=true`, as GitHub Actions, GitLab and most runners set) an error.
+            let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+            let message = format!(
+                "not checked: {base_dir} freshness needs helm (helm not found; set HELM_BIN or put helm on PATH)"
+            );
+            out.push(if ci {
+                Diagnostic::error("helm-missing", message)
+                    .help("CI=true: install helm in the CI image, or set HELM_BIN")
+            } else {
+                Diagnostic::new("not-checked", Severity::Note, message)
+            });
             return Some(out);
         };
         let hydrated = hydrate::hydrate(&spec, &layout, &helm).map_err(|e| e.to_string());
