@@ -454,13 +454,15 @@ pub struct AlertmanagerArgs {
     /// Evidence file (default: evidence/alerts-fire.json or alerts-quiet.json).
     #[arg(long, value_name = "FILE")]
     pub evidence: Option<PathBuf>,
-    /// Seconds to wait for the silence and alert states to be confirmed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 15)]
-    pub confirm_timeout: u64,
+    /// Time to confirm silence and alerts, e.g. 15s, 2m; a bare number is seconds.
+    #[arg(long, value_name = "DURATION", default_value = "15s",
+          value_parser = rollout::duration::parse_or_seconds)]
+    pub confirm_timeout: std::time::Duration,
 }
 
 /// `rollout alerts fire`.
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct AlertsFireArgs {
     #[command(flatten)]
     pub am: AlertmanagerArgs,
@@ -471,6 +473,7 @@ pub struct AlertsFireArgs {
 
 /// `rollout alerts quiet`.
 #[derive(Debug, Args)]
+#[command(args_override_self = true)]
 pub struct AlertsQuietArgs {
     #[command(flatten)]
     pub am: AlertmanagerArgs,
@@ -571,6 +574,8 @@ pub enum InputType {
     Values,
     /// Argo CD Applications.
     Argocd,
+    /// A rollout spec (rollout.yaml).
+    Spec,
 }
 
 /// `rollout verify --output`.

@@ -304,7 +304,7 @@ pub fn push(opts: &PushOptions) -> Result<PushReport, PushOpError> {
                 }
                 Ok(resp) => {
                     record.response =
-                        Some(json!({"status": resp.status, "body": resp.body_json()}));
+                        Some(json!({"status": resp.status, "body": resp.evidence_body()}));
                     match grafana::parse_push_response(&record.uid, &resp) {
                         Ok(Pushed { url, version, .. }) => {
                             record.result = "pushed".into();

@@ -18,6 +18,23 @@ pub fn parse(s: &str) -> Result<Duration, String> {
     Duration::try_from(d).map_err(|_| bad())
 }
 
+/// Like [`parse`], but a bare number (`15`, `0`) is taken as seconds, for flags that took seconds
+/// before they took durations (`--confirm-timeout`).
+///
+/// # Errors
+/// What [`parse`] rejects, except a bare non-negative whole number.
+pub fn parse_or_seconds(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse::<u64>().map(Duration::from_secs).map_err(|_| {
+            format!("invalid duration {s:?}: use a number with a unit, e.g. 10m, 30s, 500ms")
+        });
+    }
+    parse(s).map_err(|_| {
+        format!("invalid duration {s:?}: use a number with a unit (e.g. 15s, 5m, 1h30m) or seconds")
+    })
+}
+
 /// Prints a duration the way the flags take it: `8s`, `2m30s`, `1h`, `500ms` (rounded to the
 /// millisecond below a second, to the second above).
 pub fn format(d: Duration) -> String {
@@ -53,6 +70,27 @@ mod tests {
         assert_eq!(format(Duration::from_secs(5400)), "1h30m");
         for d in ["8s", "2m30s", "1h", "500ms"] {
             assert_eq!(format(parse(d).unwrap()), d);
+        }
+    }
+
+    /// Issue 12: `--confirm-timeout` takes durations like every other duration flag; a bare
+    /// number is still seconds.
+    #[test]
+    fn issue_12_confirm_timeout_takes_durations_and_bare_seconds() {
+        for (given, want) in [
+            ("15s", Duration::from_secs(15)),
+            ("5m", Duration::from_secs(300)),
+            ("1h30m", Duration::from_secs(5400)),
+            ("500ms", Duration::from_millis(500)),
+            ("15", Duration::from_secs(15)),
+            ("0", Duration::ZERO),
+            (" 7 ", Duration::from_secs(7)),
+        ] {
+            assert_eq!(parse_or_seconds(given), Ok(want), "{given}");
+        }
+        for bad in ["", "-1", "1.5", "5 m", "soon", "99999999999999999999999"] {
+            let e = parse_or_seconds(bad).unwrap_err();
+            assert!(e.starts_with("invalid duration"), "{bad}: {e}");
         }
     }
 

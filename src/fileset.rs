@@ -16,6 +16,9 @@ pub struct FileSet {
     pub files: BTreeMap<PathBuf, String>,
     /// Directories (relative to the repo root) whose every file belongs to this set.
     pub owned_dirs: Vec<PathBuf>,
+    /// Single files (relative to the repo root) the command wrote before and no longer produces,
+    /// outside an owned directory: deleted when they exist (e.g. a removed service's values file).
+    pub stale: Vec<PathBuf>,
 }
 
 impl FileSet {
@@ -28,6 +31,7 @@ impl FileSet {
     pub fn extend(&mut self, other: FileSet) {
         self.files.extend(other.files);
         self.owned_dirs.extend(other.owned_dirs);
+        self.stale.extend(other.stale);
     }
 }
 
@@ -109,7 +113,7 @@ impl Change {
 /// # Errors
 /// When a path leaves `root`, or a file or owned directory exists but cannot be read.
 pub fn plan(root: &Path, set: &FileSet) -> Result<Vec<Change>, FsError> {
-    for rel in set.files.keys().chain(&set.owned_dirs) {
+    for rel in set.files.keys().chain(&set.owned_dirs).chain(&set.stale) {
         fsutil::contained(root, rel)?;
     }
     let mut changes = Vec::new();
@@ -140,6 +144,20 @@ pub fn plan(root: &Path, set: &FileSet) -> Result<Vec<Change>, FsError> {
                 });
             }
         }
+    }
+    let mut stale: Vec<&PathBuf> = set
+        .stale
+        .iter()
+        .filter(|rel| !set.files.contains_key(*rel) && root.join(rel).is_file())
+        .collect();
+    stale.sort();
+    stale.dedup();
+    for rel in stale {
+        let old = fsutil::read_to_string(&root.join(rel)).unwrap_or_default();
+        changes.push(Change::Delete {
+            path: rel.clone(),
+            old,
+        });
     }
     for dir in &set.owned_dirs {
         let full = root.join(dir);

@@ -17,6 +17,7 @@ pub mod fileset;
 pub mod finding;
 pub mod fsutil;
 pub mod generate;
+pub mod git;
 pub mod hydrate;
 pub mod init;
 pub mod kustomize;

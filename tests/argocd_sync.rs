@@ -40,6 +40,7 @@ fn rollout(args: &[&str], dir: &Path) -> Ran {
         .args(args)
         .current_dir(dir)
         .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("ARGOCD_AUTH_TOKEN", TOKEN)
         .output()
         .expect("run rollout");
@@ -503,7 +504,8 @@ fn connection_refused_and_tls_failures_are_one_line_exit_2() {
         format!("error: cannot connect to Argo CD at {url}: connection refused\n")
     );
 
-    // A server that does not speak TLS on an https:// URL.
+    // A server that does not speak TLS on an https:// URL: it answers in plain HTTP, so the fix
+    // is http://, not --insecure (issue 12).
     let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = plain.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -517,18 +519,12 @@ fn connection_refused_and_tls_failures_are_one_line_exit_2() {
     let ran = rollout(&["sync", APP, "--server", &url], dir.path());
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
-    assert!(
-        ran.stderr.starts_with(&format!(
-            "error: TLS handshake with Argo CD at {url} failed: "
-        )),
-        "{}",
-        ran.stderr
-    );
-    assert!(
-        ran.stderr
-            .ends_with("pass --insecure to skip verification\n"),
-        "{}",
-        ran.stderr
+    assert_eq!(
+        ran.stderr,
+        format!(
+            "error: Argo CD at {url} answered in plain HTTP, not TLS: pass --server http://{addr} \
+             (not --insecure)\n"
+        )
     );
 }
 
@@ -735,7 +731,13 @@ mod rollback {
     fn syncs_the_rollback_application_and_waits() {
         let fake = FakeArgo::start(simple_sync_script(RB, true));
         let mut events = 0;
-        let report = run(&opts(RB, fake.url()), &mut unchanged, &mut |_| events += 1).unwrap();
+        let report = run(
+            &opts(RB, fake.url()),
+            &mut unchanged,
+            &mut |_| Ok(None),
+            &mut |_| events += 1,
+        )
+        .unwrap();
         fake.finish();
         assert!(!report.has_findings(), "{report:?}");
         let s = report.sync.unwrap();
@@ -750,7 +752,13 @@ mod rollback {
             APP,
             ok(app(APP, "Synced", "Healthy", None, false, vec![])),
         )]);
-        let err = run(&opts(APP, fake.url()), &mut unchanged, &mut |_| {}).unwrap_err();
+        let err = run(
+            &opts(APP, fake.url()),
+            &mut unchanged,
+            &mut |_| Ok(None),
+            &mut |_| {},
+        )
+        .unwrap_err();
         let seen = fake.finish();
         assert_eq!(seen.len(), 1, "no sync requested");
         assert!(matches!(
@@ -765,30 +773,57 @@ mod rollback {
     }
 }
 
-// --- rollback through the binary: real generator, fake Argo CD --------------------------------
+// --- rollback through the binary: real generator, real git, fake Argo CD ---------------------
 
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Issue 12: `rollback --sync` asks git whether the rollback overlay and the Application are
+/// committed and pushed, and refuses (exit 2, before any request) until they are; the guard no
+/// longer depends on this run having written the files.
 #[test]
-fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
+fn issue_12_rollback_sync_asks_git_for_uncommitted_and_unpushed_changes() {
     const RB: &str = "media-staging-rollback";
-    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote.git");
+    let dir = tmp.path().join("work");
+    std::fs::create_dir_all(&dir).unwrap();
+    git(
+        tmp.path(),
+        &["init", "-q", "--bare", "-b", "main", "remote.git"],
+    );
+    git(&dir, &["init", "-q", "-b", "main"]);
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("rollout.yaml");
-    std::fs::copy(&spec, dir.path().join("rollout.yaml")).unwrap();
+    std::fs::copy(&spec, dir.join("rollout.yaml")).unwrap();
     // The generator aims its patches at what the base contains: it reads the hydrated base.
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("overlays/base");
-    std::fs::create_dir_all(dir.path().join("overlays/base")).unwrap();
+    std::fs::create_dir_all(dir.join("overlays/base")).unwrap();
     for f in std::fs::read_dir(&base).unwrap() {
         let f = f.unwrap();
-        std::fs::copy(
-            f.path(),
-            dir.path().join("overlays/base").join(f.file_name()),
-        )
-        .unwrap();
+        std::fs::copy(f.path(), dir.join("overlays/base").join(f.file_name())).unwrap();
     }
+    let ran = rollout(&["generate", "--env", "staging"], &dir);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
 
-    // First run: the overlay is new, so nothing is synced (Argo CD would still see the old git).
     let rollback = |url: &str, extra: &[&str]| {
         let mut args = vec![
             "rollback",
+            "--env",
+            "staging",
             "--sync",
             RB,
             "--server",
@@ -799,45 +834,216 @@ fn rollback_writes_the_overlay_then_syncs_only_once_it_is_unchanged() {
             "5s",
         ];
         args.extend_from_slice(extra);
-        rollout(&args, dir.path())
+        rollout(&args, &dir)
     };
-    let fake = FakeArgo::start(vec![]);
-    let ran = rollback(&fake.url(), &["--env", "staging"]);
-    assert!(
-        fake.finish().is_empty(),
-        "no request before the overlay is committed"
-    );
-    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
-    assert!(
+    let refused = |what: &str| {
+        let fake = FakeArgo::start(vec![]);
+        let ran = rollback(&fake.url(), &[]);
+        assert!(fake.finish().is_empty(), "{what}: no request to Argo CD");
+        assert_eq!(ran.code, 2, "{what}: {}{}", ran.stdout, ran.stderr);
+        assert_eq!(
+            ran.stderr
+                .lines()
+                .filter(|l| l.starts_with("error:"))
+                .count(),
+            1
+        );
         ran.stderr
-            .contains("rollback overlay overlays/staging-rollback: 4 file(s) written"),
-        "{}",
-        ran.stderr
-    );
-    assert!(ran.stdout.starts_with("sync not requested: the rollback overlay overlays/staging-rollback changed (4 file(s)); Argo CD syncs from git: commit and push it"), "{}", ran.stdout);
-    let kustomization = std::fs::read_to_string(
-        dir.path()
-            .join("overlays/staging-rollback/kustomization.yaml"),
-    )
-    .unwrap();
-    assert!(!kustomization.is_empty());
+    };
 
-    // Second run: unchanged (committed), so it is handed to Argo CD and waited for.
+    // 1. The files exist (generate wrote them) but are not committed: this run writes nothing.
+    let e = refused("untracked");
+    assert!(
+        e.contains("error: not syncing media-staging-rollback: overlays/staging-rollback, argocd/staging/media-staging-rollback.yaml has uncommitted changes: commit and push them, then run `rollout rollback --env staging --sync media-staging-rollback`"),
+        "{e}"
+    );
+
+    // 2. Committed, but the branch has no upstream.
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-q", "-m", "rollout"]);
+    let e = refused("no upstream");
+    assert!(
+        e.contains("branch main has no upstream, so git cannot tell whether it is pushed: push it with `git push -u origin main`"),
+        "{e}"
+    );
+
+    // 3. Pushed: the sync goes ahead.
+    git(&dir, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    git(&dir, &["push", "-q", "-u", "origin", "main"]);
     let fake = FakeArgo::start(simple_sync_script(RB, false));
-    let ran = rollback(&fake.url(), &["--evidence", "rollback.json"]);
+    let ran = rollback(&fake.url(), &[]);
     fake.finish();
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+
+    // 4. Commits not pushed: an edit to the overlay, put back by `generate` (so this run writes
+    // nothing), and an edit to the Application; the tree is clean, the branch two commits ahead.
+    let k = dir.join("overlays/staging-rollback/kustomization.yaml");
+    let mut text = std::fs::read_to_string(&k).unwrap();
+    text.push_str("# edited\n");
+    std::fs::write(&k, &text).unwrap();
+    git(&dir, &["commit", "-q", "-am", "edit"]);
+    let ran = rollout(&["generate", "--env", "staging"], &dir);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    git(&dir, &["commit", "-q", "-am", "regenerate"]);
+    let e = refused("unpushed");
     assert!(
-        ran.stderr
-            .contains("rollback overlay overlays/staging-rollback: unchanged"),
+        e.contains("not syncing media-staging-rollback: overlays/staging-rollback has commits that are not pushed: push them (`git push`)"),
+        "{e}"
+    );
+    git(&dir, &["push", "-q"]);
+
+    // 5. Uncommitted change to the Application file only.
+    let app = dir.join("argocd/staging/media-staging-rollback.yaml");
+    let mut text = std::fs::read_to_string(&app).unwrap();
+    text.push_str("# edited\n");
+    std::fs::write(&app, text).unwrap();
+    let e = refused("dirty application");
+    assert!(
+        e.contains("not syncing media-staging-rollback: argocd/staging/media-staging-rollback.yaml has uncommitted changes"),
+        "{e}"
+    );
+}
+
+/// Outside git, there is nothing Argo CD could read: refused with a one-line error.
+#[test]
+fn rollback_sync_outside_git_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("rollout.yaml");
+    std::fs::copy(&spec, dir.path().join("rollout.yaml")).unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("overlays/base");
+    std::fs::create_dir_all(dir.path().join("overlays/base")).unwrap();
+    for f in std::fs::read_dir(&base).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(
+            f.path(),
+            dir.path().join("overlays/base").join(f.file_name()),
+        )
+        .unwrap();
+    }
+    let fake = FakeArgo::start(vec![]);
+    let url = fake.url();
+    let args = [
+        "rollback",
+        "--env",
+        "staging",
+        "--sync",
+        "media-staging-rollback",
+        "--server",
+        &url,
+    ];
+    // First run writes the overlay: refused because this run wrote it.
+    let ran = rollout(&args, dir.path());
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("this run wrote the rollback overlay overlays/staging-rollback (4 file(s)): commit and push it"),
         "{}",
         ran.stderr
     );
+    // Second run writes nothing, and git cannot vouch for it.
+    let ran = rollout(&args, dir.path());
+    assert!(fake.finish().is_empty());
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
     assert!(
-        secs(&ran.stdout).starts_with("media-staging-rollback: Synced and Healthy at revision"),
+        ran.stderr
+            .contains("error: cannot check that the rollback overlay is committed and pushed")
+            && ran.stderr.contains("is not in a git repository"),
         "{}",
-        ran.stdout
+        ran.stderr
     );
-    let ev = std::fs::read_to_string(dir.path().join("rollback.json")).unwrap();
-    assert!(ev.contains("\"application\": \"media-staging-rollback\"") && !ev.contains(TOKEN));
+}
+
+/// Issue 12: `--server HOST:PORT` means https; when a plain-HTTP server answers the TLS hello
+/// (with its HTML "400 Bad Request" page), the error says to use `http://`, not `--insecure`,
+/// on one line.
+#[test]
+fn issue_12_plain_http_server_without_a_scheme_suggests_http() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 512];
+        let _ = conn.read(&mut buf);
+        let page = "<!DOCTYPE HTML>\n<html>\n<head><title>Error response</title></head>\n<body>\n<h1>Error response</h1>\n<p>Error code: 400</p>\n<p>Message: Bad request version.</p>\n</body>\n</html>\n";
+        let _ = write!(
+            conn,
+            "HTTP/1.0 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+            page.len()
+        );
+        buf[0]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server_arg = format!("127.0.0.1:{port}");
+    let ran = rollout(
+        &["sync", APP, "--server", &server_arg, "--timeout", "5s"],
+        dir.path(),
+    );
+    assert_eq!(
+        server.join().unwrap(),
+        0x16,
+        "a TLS handshake record was sent"
+    );
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(
+        ran.stderr,
+        format!(
+            "error: Argo CD at https://127.0.0.1:{port} answered in plain HTTP, not TLS: pass \
+             --server http://127.0.0.1:{port} (not --insecure)\n"
+        )
+    );
+}
+
+/// Issue 12: a sync that ends in an error still writes its evidence (`result: failed`, the reason
+/// on one masked line), so `rollout evidence` says "failed", not "missing".
+#[test]
+fn issue_12_a_failed_sync_writes_failed_evidence_and_the_report_says_failed() {
+    let fake = FakeArgo::start(vec![get("nope", fake::not_found("nope"))]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.url();
+    let ran = rollout(
+        &[
+            "sync",
+            "nope",
+            "--server",
+            &url,
+            "--evidence",
+            "evidence/argocd-sync.json",
+        ],
+        dir.path(),
+    );
+    fake.finish();
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .ends_with("(evidence: evidence/argocd-sync.json)\n"),
+        "{}",
+        ran.stderr
+    );
+    let text = std::fs::read_to_string(dir.path().join("evidence/argocd-sync.json")).unwrap();
+    assert!(!text.contains(TOKEN));
+    let ev: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(ev["application"], "nope");
+    assert_eq!(ev["result"], "failed");
+    let failure = ev["failure"].as_str().unwrap();
+    assert!(
+        failure.starts_with("application nope not found (404"),
+        "{failure}"
+    );
+    assert!(!failure.contains('\n'));
+
+    let report = rollout(&["evidence", "--output", "json"], dir.path());
+    let v: serde_json::Value = serde_json::from_str(&report.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", report.stdout, report.stderr));
+    let item = ["checklist", "steps"]
+        .iter()
+        .flat_map(|k| v[*k].as_array().cloned().unwrap_or_default())
+        .find(|i| i["key"] == "argocd-sync")
+        .unwrap_or_else(|| panic!("{}", report.stdout));
+    assert_eq!(item["status"], "failed", "{item}");
+    assert!(
+        report.stderr.contains("1 failed: argocd-sync"),
+        "{}",
+        report.stderr
+    );
 }

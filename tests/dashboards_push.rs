@@ -323,3 +323,28 @@ fn issue_11_server_error_bodies_are_one_scrubbed_line() {
     }
     fake.finish().unwrap();
 }
+
+/// Issue 12: a server's whole HTML error page never reaches stderr or the evidence over many
+/// lines: both record one line (the page's title).
+#[test]
+fn issue_12_an_html_error_page_is_one_line_in_stderr_and_evidence() {
+    let page = "<!DOCTYPE html>\n<html>\n<head>\n<title>404 Not Found</title>\n</head>\n<body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n<hr>\n<address>Apache/2.4.62 Server</address>\n</body>\n</html>\n";
+    let fake = grafana::start(vec![Step::new("POST", "/api/dashboards/db", 404, page)]);
+    let work = tempfile::tempdir().unwrap();
+    let run = push(work.path(), &fake.url, &[], &[dashboard()]);
+    fake.finish().unwrap();
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("404 Not Found"), "{}", run.stderr);
+    assert!(!run.stderr.contains("<"), "{}", run.stderr);
+    let evidence = run.evidence.expect("evidence written on failure");
+    let v: Value = serde_json::from_str(&evidence).unwrap();
+    assert_eq!(
+        v["dashboards"][0]["response"],
+        serde_json::json!({"status": 404, "body": "404 Not Found"})
+    );
+    assert!(
+        !evidence.contains("<html") && !evidence.contains("</p>"),
+        "{evidence}"
+    );
+}

@@ -645,18 +645,54 @@ fn custom_resources_resolve_through_discovery() {
     );
 }
 
+/// Issue 12: a missing kubeconfig is one line naming the file (not kube's
+/// `failed to read kubeconfig from '"~/.kube/config"'`), with what to pass instead.
 #[test]
-fn no_kubeconfig_and_not_in_a_cluster_is_a_clear_error() {
+fn issue_12_missing_kubeconfig_is_one_line_naming_the_path_with_a_hint() {
     let tmp = tempfile::tempdir().unwrap();
     let rendered = small_rendered(tmp.path());
     let (code, out, err) = rollout(tmp.path(), &["diff", &rendered], &[]);
     assert_eq!((code, out.as_str()), (2, ""));
+    let home_config = tmp.path().join(".kube/config");
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.starts_with("error: no cluster configuration: no kubeconfig ("),
+        err.starts_with(&format!(
+            "error: no cluster configuration: cannot read kubeconfig {}: no such file, and not running in a cluster (",
+            home_config.display()
+        )),
         "{err}"
     );
     assert!(
-        err.trim_end().ends_with("pass --kubeconfig or --live-dir"),
+        err.trim_end().ends_with(
+            "; pass --kubeconfig FILE, or --live-dir DIR to diff against a snapshot (`kubectl get -o yaml` files)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("'\""), "{err}");
+
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--kubeconfig", "missing/config"],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: cannot read kubeconfig missing/config: no such file; pass --kubeconfig FILE, or \
+         --live-dir DIR to diff against a snapshot (`kubectl get -o yaml` files)\n"
+    );
+
+    // A file that is not YAML: one line too (kube's snippet is dropped).
+    std::fs::write(tmp.path().join("bad-config"), "garbage: [\n").unwrap();
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", &rendered, "--kubeconfig", "bad-config"],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: cannot load kubeconfig bad-config: "),
         "{err}"
     );
 }

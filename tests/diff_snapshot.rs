@@ -281,6 +281,91 @@ fn edited(dir: &std::path::Path, edit: impl Fn(&mut Vec<Value>)) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// Issue 12: on a first rollout the live objects lack the labels and annotations rollout itself
+/// writes (`<domain>/environment`, under the spec's `domain`): adding them is expected, not an
+/// UNEXPECTED change; a look-alike key outside the domain still is.
+#[test]
+fn issue_12_rollouts_own_labels_and_annotations_are_expected() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The cluster before the first rollout: no object carries the environment label yet.
+    let live = tmp.path().join("live");
+    std::fs::create_dir_all(&live).unwrap();
+    let mut stripped = 0;
+    for f in std::fs::read_dir(root().join(LIVE)).unwrap() {
+        let f = f.unwrap().path();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                let own = l.trim() == "rollout.sploot.io/environment: staging";
+                stripped += usize::from(own);
+                !own
+            })
+            .collect();
+        std::fs::write(live.join(f.file_name().unwrap()), kept.join("\n") + "\n").unwrap();
+    }
+    assert!(stripped >= 10, "{stripped}");
+    let rendered = edited(tmp.path(), |docs| {
+        for d in docs.iter_mut() {
+            d["metadata"]["labels"]["rollout.sploot.io/environment"] = "staging".into();
+            if d["kind"] == "Deployment" {
+                d["spec"]["template"]["metadata"]["annotations"]["rollout.sploot.io/environment"] =
+                    "staging".into();
+            }
+            if d["kind"] == "Service" && d["metadata"]["name"] == "auth" {
+                d["metadata"]["labels"]["rollout.sploot.io.evil/x"] = "y".into();
+            }
+        }
+    });
+    let unexpected = |spec: &str| {
+        let (code, _, err) = rollout(
+            tmp.path(),
+            &[
+                "diff",
+                &rendered,
+                "--live-dir",
+                "live",
+                "--spec",
+                spec,
+                "--evidence-json",
+                "e.json",
+            ],
+            &[],
+        );
+        assert_eq!(code, 1, "{err}");
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(tmp.path().join("e.json")).unwrap())
+                .unwrap();
+        v["unexpected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                format!(
+                    "{} {}",
+                    u["id"].as_str().unwrap(),
+                    u["path"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        unexpected(root().join("rollout.yaml").to_str().unwrap()),
+        [r#"v1.Service.media.auth metadata.labels["rollout.sploot.io.evil/x"]"#]
+    );
+    // Without a spec there is no domain: the same labels are unexpected (each of the 12 rendered
+    // objects, and the three pod templates).
+    let without = unexpected("no-such-rollout.yaml");
+    assert_eq!(
+        without
+            .iter()
+            .filter(|u| u.contains(r#"["rollout.sploot.io/environment"]"#))
+            .count(),
+        12 + 3,
+        "{without:#?}"
+    );
+}
+
 #[test]
 fn changes_outside_the_rollout_are_flagged_unexpected() {
     let tmp = tempfile::tempdir().unwrap();
@@ -567,4 +652,66 @@ fn rollback_overlay_turns_the_flag_to_zero_and_nothing_else() {
         images.iter().all(|i| i["before"] == i["after"]),
         "images stay on the new builds: {images:?}"
     );
+}
+
+/// Issue 12: an `--ignore` rule whose kind does not exist would silently ignore nothing: it is
+/// refused (exit 2) with the close spelling; kinds of the rendered set (custom resources) and `*`
+/// are accepted; the pointer must start with `/`.
+#[test]
+fn issue_12_ignore_rules_with_an_unknown_kind_are_refused() {
+    let ignore = |rule: &str| diff(&[STAGING, "--live-dir", LIVE, "--ignore", rule]);
+    let (code, out, err) = ignore("Deploymnt:/spec/replicas");
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(
+        err,
+        "error: invalid --ignore \"Deploymnt:/spec/replicas\": unknown kind \"Deploymnt\", neither \
+         a built-in Kubernetes kind nor one rendered; did you mean \"Deployment\"? (expected \
+         KIND:POINTER or GROUP/KIND:POINTER, e.g. Deployment:/spec/replicas)\n"
+    );
+    let (code, _, err) = ignore("apps/deployment:/spec/replicas");
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean \"Deployment\"?"), "{err}");
+    let (code, _, err) = ignore("Gizmo:/spec/replicas");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "unknown kind \"Gizmo\", neither a built-in Kubernetes kind nor one rendered (expected"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = ignore("Deployment:spec/replicas");
+    assert_eq!(code, 2);
+    assert!(err.contains("the pointer must start with '/'"), "{err}");
+    for ok in [
+        "Deployment:/spec/replicas",
+        "*:/metadata/labels",
+        "apps/Deployment:/spec",
+    ] {
+        let (code, _, err) = ignore(ok);
+        assert_eq!(code, 1, "{ok}: {err}");
+    }
+
+    // A custom resource's kind is known once it is rendered.
+    let tmp = tempfile::tempdir().unwrap();
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: media\nspec:\n  size: 1\n";
+    std::fs::write(tmp.path().join("w.yaml"), widget).unwrap();
+    std::fs::create_dir_all(tmp.path().join("live")).unwrap();
+    std::fs::write(
+        tmp.path().join("live/w.yaml"),
+        widget.replace("size: 1", "size: 2"),
+    )
+    .unwrap();
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &[
+            "diff",
+            "w.yaml",
+            "--live-dir",
+            "live",
+            "--ignore",
+            "Widget:/spec/size",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "the rule applies: no drift left; {err}");
 }

@@ -557,3 +557,46 @@ fn issue_12_a_flag_the_chart_does_not_pass_on_is_a_hydrate_error() {
     );
     assert_eq!(before, repo.snapshot(), "nothing written");
 }
+
+/// Issue 12: a removed service's values file is deleted by `generate` (values files it owns: its
+/// naming pattern and header, in the chart directory) and reported by `--check`; the removed
+/// service's base values and a hand-written values file with the same pattern stay.
+#[test]
+fn issue_12_a_removed_services_values_file_is_deleted_and_checked() {
+    let repo = TempRepo::new();
+    let spec = repo.read("rollout.yaml");
+    let removed = spec.replace(
+        "  - name: media-clustering\n    image: sploot/media-clustering\n    tag: 0.12.0-python3.11-cpu\n",
+        "",
+    );
+    assert_ne!(removed, spec);
+    repo.write("rollout.yaml", &removed);
+    repo.write(
+        "charts/media-service/values-custom-staging.yaml",
+        "# written by hand\nreplicas: 2\n",
+    );
+    let stale = "charts/media-service/values-media-clustering-staging.yaml";
+
+    let (code, stdout, stderr) = run(&repo, &["generate", "--check"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("--- a/{stale}\n+++ /dev/null")),
+        "{stdout}"
+    );
+    assert!(repo.join(stale).is_file(), "--check writes nothing");
+
+    let (code, stdout, stderr) = run(&repo, &["generate"]);
+    assert_eq!(code, 0, "{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains(&format!("deleted stale {stale}")), "{all}");
+    assert!(!repo.join(stale).exists());
+    for kept in [
+        "charts/media-service/values-media-clustering.yaml",
+        "charts/media-service/values-custom-staging.yaml",
+        "charts/media-service/values-auth-staging.yaml",
+    ] {
+        assert!(repo.join(kept).is_file(), "{kept} kept");
+    }
+    let (code, stdout, _) = run(&repo, &["generate", "--check"]);
+    assert_eq!(code, 0, "{stdout}");
+}

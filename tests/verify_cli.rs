@@ -389,3 +389,109 @@ fn issue_12_policy_findings_point_at_the_patch_that_set_the_value() {
         "{gh}"
     );
 }
+
+/// Issue 12: `rollout verify rollout.yaml` recognises the spec and checks it against its built-in
+/// schema (not "no schema for rollout.sploot.io/v1alpha1 Rollout"); an Argo Rollouts `Rollout`
+/// is still a manifest.
+#[test]
+fn issue_12_verify_recognises_the_spec_and_checks_its_schema() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (code, out, err) = run(&["rollout.yaml"], root);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("rollout.yaml (spec, by content: rollout spec"),
+        "{out}"
+    );
+    assert!(!out.contains("schema-missing"), "{out}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = std::fs::read_to_string(format!("{root}/rollout.yaml")).unwrap();
+    let bad = spec.replacen("baseImage:", "baseImag:", 1);
+    assert_ne!(bad, spec);
+    std::fs::write(tmp.path().join("rollout.yaml"), &bad).unwrap();
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("baseImag:"))
+        .unwrap()
+        + 1;
+    let dir = tmp.path().to_str().unwrap();
+    let (code, out, _) = run(&["rollout.yaml"], dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "error[spec-invalid]: unknown field `baseImag` in the spec\n  --> rollout.yaml:{line}:1"
+        )),
+        "{out}"
+    );
+    let (code, out, _) = run(&["--output", "json", "rollout.yaml"], dir);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["inputs"][0]["type"], "spec");
+    assert_eq!(v["diagnostics"][0]["code"], "spec-invalid");
+
+    let argo = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: r\nspec: {}\n";
+    std::fs::write(tmp.path().join("argo.yaml"), argo).unwrap();
+    let (_, out, _) = run(&["argo.yaml"], dir);
+    assert!(out.starts_with("argo.yaml (manifests"), "{out}");
+}
+
+/// Issue 12: in JUnit output the repository checks (policy, freshness) carry the spec as their
+/// file, and a finding without a place of its own is shown at the spec, never at an empty name.
+#[test]
+fn issue_12_junit_repository_checks_name_the_spec_file() {
+    let repo = support::repo::TempRepo::new();
+    let dir = repo.path().to_str().unwrap();
+    let (_, out, err) = run(&["--output", "junit"], dir);
+    let case = out
+        .lines()
+        .find(|l| l.contains("name=\"repository checks\""))
+        .unwrap_or_else(|| panic!("no repository testcase:\n{out}{err}"));
+    assert!(
+        case.contains("classname=\"verify.repository\" file=\"rollout.yaml\""),
+        "{case}"
+    );
+    assert!(!out.contains("file=\"\""), "{out}");
+    for l in out.lines() {
+        assert!(
+            !l.trim_start().starts_with(':') && !l.contains("<system-out>:") && !l.contains("\">:"),
+            "a line without a file: {l}"
+        );
+    }
+    assert!(
+        out.contains("<system-out>rollout.yaml: note[not-checked]"),
+        "{out}"
+    );
+}
+
+/// Issue 12: the verdict does not depend on which tools are installed: without helm the hydrated
+/// base's freshness is "not checked" (a note, exit 0); with `CI=true` that is an error (exit 1).
+#[test]
+fn issue_12_missing_helm_is_a_note_locally_and_an_error_in_ci() {
+    let repo = support::repo::TempRepo::new();
+    let verify = |ci: Option<&str>| {
+        let mut c = rollout();
+        c.current_dir(repo.path()).arg("verify");
+        if let Some(v) = ci {
+            c.env("CI", v);
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = verify(None);
+    assert!(
+        out.contains("note[not-checked]: not checked: overlays/base freshness needs helm"),
+        "{out}"
+    );
+    assert!(!out.contains("helm-missing"), "{out}");
+    let local = code;
+    let (code, out) = verify(Some("true"));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[helm-missing]: not checked: overlays/base freshness needs helm"),
+        "{out}"
+    );
+    assert_eq!(local, 0, "a note does not fail the gate");
+}

@@ -245,6 +245,15 @@ pub enum CallError {
         /// rustls' reason.
         detail: String,
     },
+    /// The server answered the TLS handshake in plain HTTP (a URL without a scheme means https).
+    #[error(
+        "Argo CD at {server} answered in plain HTTP, not TLS: pass --server {} (not --insecure)",
+        crate::clients::http::plain_http_url(server)
+    )]
+    PlainHttp {
+        /// The server URL.
+        server: String,
+    },
     /// Any other connection failure (DNS, reset).
     #[error("cannot connect to Argo CD at {server}: {detail}")]
     Connect {
@@ -283,6 +292,7 @@ impl CallError {
             HttpError::Unreachable { kind, .. } => match kind {
                 NoResponse::Refused => CallError::Refused { server },
                 NoResponse::Tls(detail) => CallError::Tls { server, detail },
+                NoResponse::PlainHttp => CallError::PlainHttp { server },
                 NoResponse::Timeout => CallError::Timeout { server, after },
                 NoResponse::Connect(detail) => CallError::Connect { server, detail },
                 NoResponse::Broken(detail) => CallError::Transport { server, detail },
@@ -308,7 +318,9 @@ impl CallError {
             | CallError::Timeout { .. }
             | CallError::Transport { .. } => true,
             CallError::Api(e) => e.is_transient(),
-            CallError::BadServer { .. } | CallError::Tls { .. } => false,
+            CallError::BadServer { .. } | CallError::Tls { .. } | CallError::PlainHttp { .. } => {
+                false
+            }
         }
     }
 }

@@ -79,6 +79,41 @@ pub struct PollError {
 }
 
 impl Evidence {
+    /// The record of a sync that could not run or ended in an error (server unreachable, the
+    /// Application not found, a refused request): `result: failed` and the reason as one masked
+    /// line, so the report shows "failed", not "missing".
+    pub fn failed(
+        application: &str,
+        server: &str,
+        params: &super::api::SyncParams,
+        started_at: String,
+        reason: &str,
+    ) -> Evidence {
+        let reason = crate::mask::scrub(reason);
+        let line = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+        let finished_at = crate::clients::http::now_rfc3339();
+        Evidence {
+            application: application.to_string(),
+            server: crate::mask::url(server),
+            requested_revision: params.revision.clone(),
+            synced_revision: None,
+            prune: params.prune,
+            dry_run: params.dry_run,
+            started_at,
+            finished_at,
+            duration_seconds: 0,
+            result: "failed".into(),
+            failure: Some(line),
+            waited_for_other_operation: false,
+            operation: None,
+            sync_status: "Unknown".into(),
+            health_status: "Unknown".into(),
+            phases_seen: vec![],
+            poll_errors: vec![],
+            resources: vec![],
+        }
+    }
+
     /// Sets the failure (or success) from a wait result.
     pub fn set_result(&mut self, failure: Option<&Failure>) {
         self.result = if failure.is_some() {

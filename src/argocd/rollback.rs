@@ -2,10 +2,12 @@
 //! to Argo CD by syncing the Application that deploys it. Owns the order and the safety checks;
 //! writing the overlay itself is the generator's job, passed in as [`WriteRollback`].
 //!
-//! Argo CD syncs from git, not from this checkout. So when writing the overlay changed files, the
-//! sync is not requested: the changes must be committed and pushed first, else Argo CD would sync
-//! the old overlay and report success. And the Application synced must deploy
-//! the rollback overlay's path in git (checked with a `GET` before the sync request).
+//! Argo CD syncs from git, not from this checkout. So the sync is refused when writing the overlay
+//! changed files, or when git says the overlay or the Application has uncommitted or unpushed
+//! changes (asked through [`CheckPublished`], which the binary wires to `rollout::git`): they must
+//! be committed and pushed first, else Argo CD would sync the old overlay and report success. And
+//! the Application synced must deploy the rollback overlay's path in git (checked with a `GET`
+//! before the sync request).
 
 use std::path::PathBuf;
 
@@ -28,6 +30,12 @@ pub struct RollbackOverlay {
 pub type WriteRollback<'a> =
     dyn FnMut(&str) -> Result<RollbackOverlay, Box<dyn std::error::Error + Send + Sync>> + 'a;
 
+/// The git step, run only before a sync: `Ok(None)` when the overlay and the Application are
+/// committed and pushed, `Ok(Some(what to do))` when they are not (e.g. "overlays/staging-rollback
+/// has uncommitted changes: commit and push them").
+pub type CheckPublished<'a> = dyn FnMut(&RollbackOverlay) -> Result<Option<String>, Box<dyn std::error::Error + Send + Sync>>
+    + 'a;
+
 /// `rollout rollback` options.
 #[derive(Debug, Clone)]
 pub struct RollbackOptions {
@@ -42,16 +50,14 @@ pub struct RollbackOptions {
 pub struct RollbackReport {
     /// The overlay written.
     pub overlay: RollbackOverlay,
-    /// Set when a sync was asked for but not requested, with the reason (a finding).
-    pub sync_blocked: Option<String>,
     /// The sync, when one ran.
     pub sync: Option<SyncReport>,
 }
 
 impl RollbackReport {
-    /// True when something needs attention: a blocked or failed sync.
+    /// True when something needs attention: a failed sync.
     pub fn has_findings(&self) -> bool {
-        self.sync_blocked.is_some() || self.sync.as_ref().is_some_and(|s| s.failure.is_some())
+        self.sync.as_ref().is_some_and(|s| s.failure.is_some())
     }
 }
 
@@ -70,18 +76,36 @@ pub enum RollbackError {
     /// The environment name cannot name an overlay directory.
     #[error("invalid environment {0:?}: use lowercase letters, digits and '-'")]
     BadEnv(String),
+    /// The rollback overlay or the Application is not (yet) what Argo CD reads from git.
+    #[error(
+        "not syncing {app}: {reason}, then run `{rerun}` (Argo CD syncs from git, not from this checkout)"
+    )]
+    Unpublished {
+        /// The Application.
+        app: String,
+        /// What is not committed or pushed, and what to do.
+        reason: String,
+        /// The command to run once it is.
+        rerun: String,
+    },
+    /// git could not tell whether the overlay is committed and pushed.
+    #[error("cannot check that the rollback overlay is committed and pushed")]
+    Git(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The sync could not run.
     #[error(transparent)]
     Sync(#[from] SyncError),
 }
 
-/// Writes the rollback overlay with `write`, then (with `opts.sync`) syncs and waits.
+/// Writes the rollback overlay with `write`, then (with `opts.sync`) asks `published` whether git
+/// holds it, and syncs and waits.
 ///
 /// # Errors
-/// The generator's failure, or any [`SyncError`].
+/// The generator's failure, [`RollbackError::Unpublished`] when the overlay changed in this run
+/// or git has uncommitted or unpushed changes to it, a git failure, or any [`SyncError`].
 pub fn run(
     opts: &RollbackOptions,
     write: &mut WriteRollback<'_>,
+    published: &mut CheckPublished<'_>,
     progress: &mut dyn FnMut(&Event),
 ) -> Result<RollbackReport, RollbackError> {
     if !super::application::is_dns_label(&opts.env) {
@@ -93,22 +117,28 @@ pub fn run(
     })?;
     let mut report = RollbackReport {
         overlay,
-        sync_blocked: None,
         sync: None,
     };
     let Some(sync_opts) = &opts.sync else {
         return Ok(report);
     };
+    let unpublished = |reason: String| RollbackError::Unpublished {
+        app: sync_opts.app.clone(),
+        reason,
+        rerun: format!(
+            "rollout rollback --env {} --sync {}",
+            opts.env, sync_opts.app
+        ),
+    };
     if !report.overlay.changed.is_empty() {
-        report.sync_blocked = Some(format!(
-            "the rollback overlay {} changed ({} file(s)); Argo CD syncs from git: commit and push \
-             it, then run `rollout rollback --env {} --sync {}` again",
+        return Err(unpublished(format!(
+            "this run wrote the rollback overlay {} ({} file(s)): commit and push it",
             report.overlay.dir.display(),
             report.overlay.changed.len(),
-            opts.env,
-            sync_opts.app
-        ));
-        return Ok(report);
+        )));
+    }
+    if let Some(reason) = published(&report.overlay).map_err(RollbackError::Git)? {
+        return Err(unpublished(reason));
     }
     let sync_opts = SyncOptions {
         expect_path: Some(report.overlay.source_path.clone()),
@@ -143,6 +173,7 @@ mod tests {
                 sync: None,
             },
             &mut write,
+            &mut |_| panic!("no git question without --sync"),
             &mut |_| {},
         )
         .unwrap();
@@ -163,11 +194,49 @@ mod tests {
             env: "staging".into(),
             sync: Some(sync_opts()),
         };
-        let r = run(&opts, &mut write, &mut |_| {}).unwrap();
-        assert!(r.has_findings() && r.sync.is_none());
-        let msg = r.sync_blocked.unwrap();
+        let e = run(&opts, &mut write, &mut |_| Ok(None), &mut |_| {}).unwrap_err();
+        assert!(matches!(e, RollbackError::Unpublished { .. }), "{e:?}");
+        let msg = e.to_string();
         assert!(msg.contains("commit and push"), "{msg}");
         assert!(msg.contains("--sync media-staging-rollback"), "{msg}");
+    }
+
+    /// Issue 12: the guard asks git, not only whether this run wrote files.
+    #[test]
+    fn issue_12_unpublished_overlay_in_git_blocks_the_sync_before_any_request() {
+        let mut write = |_: &str| {
+            Ok(RollbackOverlay {
+                dir: "overlays/staging-rollback".into(),
+                source_path: "overlays/staging-rollback".into(),
+                changed: vec![],
+            })
+        };
+        let opts = RollbackOptions {
+            env: "staging".into(),
+            sync: Some(sync_opts()),
+        };
+        let mut asked = 0;
+        let e = run(
+            &opts,
+            &mut write,
+            &mut |o| {
+                asked += 1;
+                assert_eq!(o.dir, PathBuf::from("overlays/staging-rollback"));
+                Ok(Some(
+                    "overlays/staging-rollback has uncommitted changes: commit and push them"
+                        .into(),
+                ))
+            },
+            &mut |_| panic!("no request"),
+        )
+        .unwrap_err();
+        assert_eq!(asked, 1);
+        assert_eq!(
+            e.to_string(),
+            "not syncing media-staging-rollback: overlays/staging-rollback has uncommitted changes: \
+             commit and push them, then run `rollout rollback --env staging --sync \
+             media-staging-rollback` (Argo CD syncs from git, not from this checkout)"
+        );
     }
 
     #[test]
@@ -180,7 +249,7 @@ mod tests {
             env: "../prod".into(),
             sync: None,
         };
-        let e = run(&opts, &mut write, &mut |_| {}).unwrap_err();
+        let e = run(&opts, &mut write, &mut |_| Ok(None), &mut |_| {}).unwrap_err();
         assert_eq!(
             e.to_string(),
             "invalid environment \"../prod\": use lowercase letters, digits and '-'"
@@ -197,7 +266,7 @@ mod tests {
             env: "staging".into(),
             sync: None,
         };
-        let e = run(&opts, &mut write, &mut |_| {}).unwrap_err();
+        let e = run(&opts, &mut write, &mut |_| Ok(None), &mut |_| {}).unwrap_err();
         assert_eq!(
             e.to_string(),
             "cannot write the rollback overlay for staging"

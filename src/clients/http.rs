@@ -131,6 +131,15 @@ impl Response {
         serde_json::from_str(&self.body).unwrap_or_else(|_| Value::String(self.body.clone()))
     }
 
+    /// The body as evidence records it: JSON where it parses, else (an HTML error page, garbage)
+    /// one safe line ([`reason`]), never a whole page.
+    pub fn evidence_body(&self) -> Value {
+        match self.body_json() {
+            Value::String(_) => Value::String(reason(&self.body)),
+            v => v,
+        }
+    }
+
     /// The server's error message as one safe line ([`reason`]): a JSON string body, an object's
     /// `message` (or `error`), else the text.
     pub fn error_message(&self) -> String {
@@ -288,6 +297,8 @@ pub enum NoResponse {
     Refused,
     /// The TLS handshake failed; rustls' reason.
     Tls(String),
+    /// A TLS handshake was answered in plain HTTP: the URL should say `http://`.
+    PlainHttp,
     /// No complete answer within the time allowed.
     Timeout,
     /// Any other connection failure (DNS, reset); the innermost cause.
@@ -471,13 +482,7 @@ impl Executor {
         let result = self.fetch(req, None).await;
         let (status, response_body) = match &result {
             // A body that is not JSON (an HTML error page, garbage) is recorded as one safe line.
-            Ok(resp) => (
-                Some(resp.status),
-                match resp.body_json() {
-                    Value::String(_) => Value::String(reason(&resp.body)),
-                    v => v,
-                },
-            ),
+            Ok(resp) => (Some(resp.status), resp.evidence_body()),
             Err(HttpError::Unreachable { reason, .. }) => {
                 (None, Value::String(format!("no response: {reason}")))
             }
@@ -558,7 +563,11 @@ fn classify(e: &reqwest::Error) -> NoResponse {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if let Some(t) = s.downcast_ref::<rustls::Error>() {
-            return NoResponse::Tls(t.to_string());
+            return if is_plain_http_answer(t) {
+                NoResponse::PlainHttp
+            } else {
+                NoResponse::Tls(t.to_string())
+            };
         }
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             if io.kind() == std::io::ErrorKind::ConnectionRefused {
@@ -580,6 +589,24 @@ fn classify(e: &reqwest::Error) -> NoResponse {
     }
 }
 
+/// True when rustls' error means the peer answered the TLS hello with something that is not TLS:
+/// a plain-HTTP server's `HTTP/1.1 400 …` reads as a record of an invalid content type.
+fn is_plain_http_answer(e: &rustls::Error) -> bool {
+    matches!(
+        e,
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+    )
+}
+
+/// The same URL with `https://` turned into `http://` (what to pass when the server answered in
+/// plain HTTP).
+pub fn plain_http_url(url: &str) -> String {
+    match url.strip_prefix("https://") {
+        Some(rest) => format!("http://{rest}"),
+        None => url.to_string(),
+    }
+}
+
 /// The innermost cause's message (the error's own when it has no source).
 fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
     let mut last = e.to_string();
@@ -592,6 +619,9 @@ fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn describe_transport_error(e: &reqwest::Error) -> String {
+    if classify(e) == NoResponse::PlainHttp {
+        return "the server answered in plain HTTP, not TLS: use an http:// URL".to_string();
+    }
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

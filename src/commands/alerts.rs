@@ -19,7 +19,7 @@ fn am_options(a: AlertmanagerArgs) -> AlertmanagerOptions {
         dry_run: a.dry_run,
         evidence: a.evidence,
         timeout: TIMEOUT,
-        confirm_timeout: Duration::from_secs(a.confirm_timeout),
+        confirm_timeout: a.confirm_timeout,
     }
 }
 
@@ -55,5 +55,55 @@ pub fn run(args: AlertsArgs) -> Result<Output, CommandError> {
                 verbatim: false,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::cli::{AlertsCommand, Command};
+    use crate::commands::parse_command as parse;
+
+    fn confirm_timeout(extra: &[&str]) -> Result<Duration, clap::Error> {
+        let mut args = vec![
+            "alerts",
+            "fire",
+            "--alertmanager-url",
+            "http://am",
+            "--environment",
+            "dev",
+        ];
+        args.extend_from_slice(extra);
+        match parse(&args)? {
+            Command::Alerts(a) => match a.command {
+                AlertsCommand::Fire(f) => Ok(f.am.confirm_timeout),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Issue 12: `--confirm-timeout` takes `15s`/`5m`/`1h30m` like every duration flag; a bare
+    /// number is still seconds; the last value wins.
+    #[test]
+    fn issue_12_confirm_timeout_is_a_duration_flag() {
+        assert_eq!(confirm_timeout(&[]).unwrap(), Duration::from_secs(15));
+        assert_eq!(
+            confirm_timeout(&["--confirm-timeout", "1h30m"]).unwrap(),
+            Duration::from_secs(5400)
+        );
+        assert_eq!(
+            confirm_timeout(&["--confirm-timeout", "20"]).unwrap(),
+            Duration::from_secs(20)
+        );
+        assert_eq!(
+            confirm_timeout(&["--confirm-timeout", "5m", "--confirm-timeout", "250ms"]).unwrap(),
+            Duration::from_millis(250)
+        );
+        let e = confirm_timeout(&["--confirm-timeout", "soon"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invalid duration \"soon\""), "{e}");
     }
 }

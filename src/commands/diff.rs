@@ -40,6 +40,7 @@ fn options(args: &DiffArgs) -> Result<DiffOptions, CommandError> {
             expect.flag = flag.name.clone();
         }
         expect.base_image_annotation = rollout::generate::base_image_annotation(&spec);
+        expect.domain = Some(spec.domain.clone());
         for rule in &spec.diff.ignore {
             ignore.push(IgnoreRule::parse(&format!(
                 "{}:{}",

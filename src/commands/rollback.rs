@@ -51,8 +51,16 @@ pub fn run(args: RollbackArgs) -> Result<Output, CommandError> {
     };
     let spec = args.spec.clone();
     let mut write = move |env: &str| write_rollback_overlay(&spec, env);
+    let (spec, env, app) = (
+        args.spec.clone(),
+        opts.env.clone(),
+        args.sync.clone().unwrap_or_default(),
+    );
+    let mut published = move |_: &RollbackOverlay| check_published(&spec, &env, &app);
     let mut progress = sync::stderr_progress();
-    let report = rollback::run(&opts, &mut write, &mut |e| progress.event(e));
+    let report = rollback::run(&opts, &mut write, &mut published, &mut |e| {
+        progress.event(e)
+    });
     progress.finish();
     let report = report?;
 
@@ -67,9 +75,6 @@ pub fn run(args: RollbackArgs) -> Result<Output, CommandError> {
             format!("{} file(s) written", o.changed.len())
         }
     ));
-    if let Some(why) = &report.sync_blocked {
-        out.stdout.push_str(&format!("sync not requested: {why}\n"));
-    }
     let findings = report.has_findings();
     if let Some(s) = report.sync {
         let synced = sync::finish(s, &args.argo)?;
@@ -103,4 +108,29 @@ fn write_rollback_overlay(
         source_path: layout.source_path(env, true),
         changed,
     })
+}
+
+/// Asks git whether the rollback overlay of `env` and the Application `app` (its file under the
+/// environment's Argo CD directory, else that directory) are committed and pushed.
+fn check_published(
+    spec_args: &SpecArgs,
+    env: &str,
+    app: &str,
+) -> Result<Option<String>, Box<dyn std::error::Error + Send + Sync>> {
+    let spec = rollout::spec::load(&spec_args.spec)?;
+    let layout = rollout::layout::Layout::discover(&spec, &spec_args.spec);
+    let root = if layout.root.as_os_str().is_empty() {
+        std::path::PathBuf::from(".")
+    } else {
+        layout.root.clone()
+    };
+    let app_file = layout.application_file(env, app);
+    let app_path = if root.join(&app_file).exists() {
+        app_file
+    } else {
+        layout.applications_dir(env)
+    };
+    let paths = [layout.overlay_dir(env, true), app_path];
+    let state = rollout::git::unpublished(&root, &paths)?;
+    Ok(state.advice(|p| layout.shown(p)))
 }

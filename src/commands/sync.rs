@@ -17,10 +17,45 @@ pub const TOKEN_ENV: &str = "ARGOCD_AUTH_TOKEN";
 
 pub fn run(args: SyncArgs) -> Result<Output, CommandError> {
     let opts = sync_options(&args.app, &args.argo)?;
+    let started = rollout::clients::http::now_rfc3339();
     let mut progress = stderr_progress();
     let report = sync::run(&opts, &mut |e| progress.event(e));
     progress.finish();
-    finish(report?, &args.argo)
+    match report {
+        Ok(r) => finish(r, &args.argo),
+        Err(e) => Err(failed_evidence(&opts, &args.argo, started, Box::new(e))),
+    }
+}
+
+/// A sync that ended in an error still leaves evidence (if asked): `result: failed` with the
+/// reason. Returns the error to print (with a note of the evidence file, or the write failure).
+pub(crate) fn failed_evidence(
+    opts: &SyncOptions,
+    a: &ArgoArgs,
+    started: String,
+    err: CommandError,
+) -> CommandError {
+    let Some(path) = &a.evidence else {
+        return err;
+    };
+    let mut reason = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        reason.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    let server = rollout::argocd::api::server_url(&opts.server).unwrap_or(opts.server.clone());
+    let ev = rollout::argocd::evidence::Evidence::failed(
+        &opts.app,
+        &server,
+        &opts.params,
+        started,
+        &reason,
+    );
+    match ev.write(path) {
+        Ok(_) => format!("{reason} (evidence: {})", path.display()).into(),
+        Err(w) => format!("{reason} (and the evidence could not be written: {w})").into(),
+    }
 }
 
 /// Resolves flags and environment into [`SyncOptions`]: server from `--server`/`ARGOCD_SERVER`,

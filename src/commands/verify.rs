@@ -28,6 +28,7 @@ pub fn options(args: &VerifyArgs) -> Result<VerifyOptions, CommandError> {
             InputType::Alerts => InputKind::Alerts,
             InputType::Values => InputKind::Values,
             InputType::Argocd => InputKind::Argocd,
+            InputType::Spec => InputKind::Spec,
         }),
         ..VerifyOptions::default()
     };

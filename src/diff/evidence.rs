@@ -27,6 +27,10 @@ pub struct Expectations {
     pub flag: String,
     /// The annotation carrying the base image on each workload.
     pub base_image_annotation: String,
+    /// The spec's label and annotation domain: labels and annotations `<domain>/…` are rollout's
+    /// own (the environment label, the base-image annotation), so changing them is expected.
+    /// `None` without a spec.
+    pub domain: Option<String>,
 }
 
 impl Default for Expectations {
@@ -34,6 +38,7 @@ impl Default for Expectations {
         Expectations {
             flag: "ENABLE_EMBEDDING_EVENT_STREAMS".into(),
             base_image_annotation: "rollout.sploot.io/base-image".into(),
+            domain: None,
         }
     }
 }
@@ -260,6 +265,29 @@ fn expected_leaf(path: &FieldPath, pod: &[&str], expect: &Expectations) -> bool 
             && matches!(s.get(n + 3), Some(Seg::Named { key: "name", value }) if value == &expect.flag))
 }
 
+/// True when a leaf path is a label or annotation rollout itself writes (`<domain>/…`), on the
+/// object or on a workload's pod template.
+fn owned_metadata(path: &FieldPath, pod: Option<&[&str]>, expect: &Expectations) -> bool {
+    let Some(domain) = expect.domain.as_deref().filter(|d| !d.is_empty()) else {
+        return false;
+    };
+    let s = &path.0;
+    let owned_at = |i: usize| {
+        s.len() == i + 3
+            && matches!(s.get(i), Some(Seg::Key(k)) if k == "metadata")
+            && matches!(s.get(i + 1), Some(Seg::Key(k)) if k == "labels" || k == "annotations")
+            && matches!(s.get(i + 2), Some(Seg::Key(k))
+                if k.strip_prefix(domain).is_some_and(|rest| rest.starts_with('/')))
+    };
+    if owned_at(0) {
+        return true;
+    }
+    pod.is_some_and(|pod| {
+        let template = &pod[..pod.len() - 1];
+        path.starts_with_keys(template) && owned_at(template.len())
+    })
+}
+
 fn unexpected(o: &ObjectDiff, expect: &Expectations, out: &mut Vec<Unexpected>) {
     if matches!(o.action, Action::Created | Action::Pruned) {
         out.push(Unexpected {
@@ -282,8 +310,11 @@ fn unexpected(o: &ObjectDiff, expect: &Expectations, out: &mut Vec<Unexpected>) 
         for v in [&c.before, &c.after].into_iter().flatten() {
             leaves(&c.path, v, &mut ls);
         }
-        let ok = pod
-            .is_some_and(|pod| !ls.is_empty() && ls.iter().all(|l| expected_leaf(l, pod, expect)));
+        let ok = !ls.is_empty()
+            && ls.iter().all(|l| {
+                owned_metadata(l, pod, expect)
+                    || pod.is_some_and(|pod| expected_leaf(l, pod, expect))
+            });
         if !ok {
             out.push(Unexpected {
                 id: o.id.to_string(),

@@ -70,6 +70,9 @@ pub enum DiffError {
     /// The cluster could not be read.
     #[error(transparent)]
     Cluster(Box<ClusterError>),
+    /// An ignore rule names a kind that does not exist.
+    #[error(transparent)]
+    Ignore(#[from] normalize::IgnoreError),
     /// `--prune-selector` is not a label selector.
     #[error(transparent)]
     Selector(#[from] SelectorError),
@@ -253,6 +256,14 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
     });
     let rendered = rendered?;
     check_duplicates(&rendered.resources)?;
+    let rendered_kinds: std::collections::BTreeSet<&str> = rendered
+        .resources
+        .iter()
+        .filter_map(|r| r.value.get("kind").and_then(Value::as_str))
+        .collect();
+    for rule in &opts.ignore {
+        rule.check_kind(rendered_kinds.iter().copied())?;
+    }
     let query = LiveQuery {
         ids: rendered.resources.iter().map(Resource::id).collect(),
         prune,

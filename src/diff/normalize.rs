@@ -51,7 +51,37 @@ pub struct IgnoreError {
     /// The value as given.
     pub value: String,
     /// What is wrong.
-    pub reason: &'static str,
+    pub reason: String,
+}
+
+/// The built-in Kubernetes kinds (the schema table's second column set), read from the same data
+/// file `schema::apis` embeds.
+const BUILTIN_KINDS: &str = include_str!("../../schemas/kubernetes/kinds.tsv");
+
+/// Kinds an `--ignore` rule may name besides the built-in ones and those rendered: the Argo
+/// projects' custom resources rollout itself deals with.
+const KNOWN_CUSTOM_KINDS: &[&str] = &["Application", "AppProject", "ApplicationSet", "Rollout"];
+
+fn builtin_kinds() -> impl Iterator<Item = &'static str> {
+    BUILTIN_KINDS
+        .lines()
+        .filter_map(|l| l.split('\t').nth(2))
+        .chain(KNOWN_CUSTOM_KINDS.iter().copied())
+}
+
+/// Edit distance (insertions, deletions, substitutions) between two short words.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 impl IgnoreRule {
@@ -60,9 +90,9 @@ impl IgnoreRule {
     /// # Errors
     /// When the colon, kind or leading `/` of the pointer is missing.
     pub fn parse(value: &str) -> Result<Self, IgnoreError> {
-        let err = |reason| IgnoreError {
+        let err = |reason: &str| IgnoreError {
             value: value.to_string(),
-            reason,
+            reason: reason.to_string(),
         };
         let (kind_part, pointer) = value.split_once(':').ok_or_else(|| err("missing ':'"))?;
         if !pointer.starts_with('/') {
@@ -81,6 +111,50 @@ impl IgnoreRule {
             namespace: None,
             name: None,
             pointer: pointer.to_string(),
+        })
+    }
+
+    /// Checks that the rule's kind exists: `*`, a built-in Kubernetes kind, an Argo CD or Argo
+    /// Rollouts kind, or one of `rendered` (custom resources of the target). A misspelt kind would
+    /// silently ignore nothing.
+    ///
+    /// # Errors
+    /// An unknown kind, with the closest known spelling when there is one.
+    pub fn check_kind<'a>(
+        &self,
+        rendered: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), IgnoreError> {
+        let kind = self.kind.as_str();
+        let mut all: Vec<&str> = builtin_kinds().collect();
+        all.extend(rendered);
+        let known = || all.iter().copied();
+        if kind == "*" || known().any(|k| k == kind) {
+            return Ok(());
+        }
+        let closest = known()
+            .map(|k| {
+                let d = if k.eq_ignore_ascii_case(kind) {
+                    0
+                } else {
+                    distance(&k.to_ascii_lowercase(), &kind.to_ascii_lowercase()).max(1)
+                };
+                (d, k)
+            })
+            .min();
+        let hint = match closest {
+            Some((d, k)) if d <= 2.max(kind.len() / 4) => format!("; did you mean {k:?}?"),
+            _ => String::new(),
+        };
+        let group = self
+            .group
+            .as_ref()
+            .map(|g| format!("{g}/"))
+            .unwrap_or_default();
+        Err(IgnoreError {
+            value: format!("{group}{kind}:{}", self.pointer),
+            reason: format!(
+                "unknown kind {kind:?}, neither a built-in Kubernetes kind nor one rendered{hint}"
+            ),
         })
     }
 

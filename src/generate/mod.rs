@@ -156,6 +156,13 @@ pub fn plan(
             set.extend(overlay::files(spec, layout, &targets, env, false)?);
         }
         let base = read_base_values(spec, &layout.root)?;
+        set.stale = values::stale(spec, &layout.root, &envs).map_err(|source| fsutil::FsError {
+            action: "cannot list",
+            path: layout
+                .root
+                .join(spec.chart.as_ref().map_or(Path::new(""), |c| &c.path)),
+            source,
+        })?;
         for env in &envs {
             set.extend(values::files(spec, env, &base));
             set.extend(applications::files(spec, layout, env)?);

@@ -16,6 +16,62 @@ pub fn values_file(service: &str, env: &str) -> String {
     format!("values-{service}-{env}.yaml")
 }
 
+/// The values files `generate` wrote for services no longer in the spec: files in the chart
+/// directory named `values-<name>-<env>.yaml` for an environment generated, that carry the
+/// generated header and are no current service's file (nor a service's base values file).
+///
+/// # Errors
+/// The chart directory exists but cannot be listed.
+pub fn stale(
+    spec: &Spec,
+    root: &std::path::Path,
+    envs: &[&str],
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let Some(chart) = &spec.chart else {
+        return Ok(Vec::new());
+    };
+    let header = crate::hydrate::generated_header("rollout generate");
+    let current: std::collections::BTreeSet<std::path::PathBuf> = spec
+        .services
+        .iter()
+        .flat_map(|s| {
+            let base = chart.values_path(&s.name);
+            spec.environments
+                .keys()
+                .map(|e| chart.path.join(values_file(&s.name, e)))
+                .chain(std::iter::once(base))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let entries = match std::fs::read_dir(root.join(&chart.path)) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = envs.iter().any(|env| {
+            name.strip_prefix("values-")
+                .and_then(|n| n.strip_suffix(&format!("-{env}.yaml")))
+                .is_some_and(|svc| !svc.is_empty())
+        });
+        let rel = chart.path.join(&name);
+        if !ours || current.contains(&rel) || !entry.path().is_file() {
+            continue;
+        }
+        let generated = crate::fsutil::read_to_string(&entry.path())
+            .map(|t| t.starts_with(&header))
+            .unwrap_or(false);
+        if generated {
+            out.push(rel);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// One values file per service (none without a chart). Helm replaces lists, so a flagged
 /// service's env list (at the chart's `flagValues` key path) is its base list with each flag set
 /// (replaced in place, or appended).

@@ -97,21 +97,65 @@ fn check_answer(v: &Value, kind: &str, what: &str) -> Result<(), Box<ClusterErro
     Ok(())
 }
 
+/// What to do when no cluster configuration can be read.
+const LIVE_HINT: &str = "pass --kubeconfig FILE, or --live-dir DIR to diff against a snapshot (`kubectl get -o yaml` files)";
+
+/// A kubeconfig failure as one phrase naming the file: `cannot read kubeconfig
+/// /root/.kube/config: no such file`.
+pub fn kubeconfig_problem(given: Option<&std::path::Path>, e: &KubeconfigError) -> String {
+    match e {
+        KubeconfigError::ReadConfig(io, path) => {
+            let why = match io.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                _ => io.to_string(),
+            };
+            format!("cannot read kubeconfig {}: {why}", path.display())
+        }
+        other => {
+            // kube's parse errors carry a multi-line snippet: keep its first line.
+            let text = other.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_end()
+                .to_string();
+            match given {
+                Some(p) => format!("cannot load kubeconfig {}: {first}", p.display()),
+                None => format!("cannot load kubeconfig: {first}"),
+            }
+        }
+    }
+}
+
+/// [`kubeconfig_problem`], with what to do when the file cannot be found or read.
+fn kubeconfig_message(given: Option<&std::path::Path>, e: &KubeconfigError) -> String {
+    let problem = kubeconfig_problem(given, e);
+    match e {
+        KubeconfigError::ReadConfig(..) | KubeconfigError::FindPath => {
+            format!("{problem}; {LIVE_HINT}")
+        }
+        _ => problem,
+    }
+}
+
 /// A failure talking to the cluster.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    /// The kubeconfig could not be read or has no usable context.
-    #[error("cannot load kubeconfig{}: {source}", path.as_ref().map(|p| format!(" {}", p.display())).unwrap_or_default())]
+    /// The kubeconfig could not be read or has no usable context. Worded by
+    /// [`kubeconfig_problem`] (kube's own text quotes the path twice), so kube's error is kept as
+    /// data, not as a printed cause.
+    #[error("{}", kubeconfig_message(.path.as_deref(), .cause))]
     Kubeconfig {
         /// The file given with `--kubeconfig`, if any.
         path: Option<PathBuf>,
         /// What went wrong.
-        #[source]
-        source: KubeconfigError,
+        cause: KubeconfigError,
     },
     /// Neither a kubeconfig nor an in-cluster service account was found.
     #[error(
-        "no cluster configuration: no kubeconfig ({kubeconfig}) and not running in a cluster ({incluster}); pass --kubeconfig or --live-dir"
+        "no cluster configuration: {kubeconfig}, and not running in a cluster ({incluster}); {LIVE_HINT}"
     )]
     NoConfig {
         /// Why the kubeconfig could not be read.
@@ -272,36 +316,37 @@ impl ClusterSource {
     /// When no configuration can be read, the context does not exist, or TLS material is invalid.
     pub async fn connect(opts: &ClusterOptions) -> Result<Self, ClusterError> {
         crate::live::cluster::install_crypto_provider();
-        let loaded =
-            match &opts.kubeconfig {
-                Some(path) => Some(Kubeconfig::read_from(path).map_err(|source| {
-                    ClusterError::Kubeconfig {
+        let loaded = match &opts.kubeconfig {
+            Some(path) => {
+                Some(
+                    Kubeconfig::read_from(path).map_err(|cause| ClusterError::Kubeconfig {
                         path: Some(path.clone()),
-                        source,
-                    }
-                })?),
-                None => match Kubeconfig::read() {
-                    Ok(kc) => Some(kc),
-                    Err(e) if opts.context.is_some() => {
-                        return Err(ClusterError::Kubeconfig {
-                            path: None,
-                            source: e,
-                        });
-                    }
-                    Err(e) => {
-                        let kc_err = e.to_string();
-                        match Config::incluster() {
-                            Ok(_) => None,
-                            Err(ic) => {
-                                return Err(ClusterError::NoConfig {
-                                    kubeconfig: kc_err,
-                                    incluster: ic.to_string(),
-                                });
-                            }
+                        cause,
+                    })?,
+                )
+            }
+            None => match Kubeconfig::read() {
+                Ok(kc) => Some(kc),
+                Err(e) if opts.context.is_some() => {
+                    return Err(ClusterError::Kubeconfig {
+                        path: None,
+                        cause: e,
+                    });
+                }
+                Err(e) => {
+                    let kc_err = kubeconfig_problem(None, &e);
+                    match Config::incluster() {
+                        Ok(_) => None,
+                        Err(ic) => {
+                            return Err(ClusterError::NoConfig {
+                                kubeconfig: kc_err,
+                                incluster: ic.to_string(),
+                            });
                         }
                     }
-                },
-            };
+                }
+            },
+        };
         let (mut config, context, cluster) = match loaded {
             Some(kc) => {
                 let context = opts.context.clone().or_else(|| kc.current_context.clone());
@@ -319,15 +364,15 @@ impl ClusterSource {
                 let config =
                     Config::from_custom_kubeconfig(kc, &options)
                         .await
-                        .map_err(|source| ClusterError::Kubeconfig {
+                        .map_err(|cause| ClusterError::Kubeconfig {
                             path: opts.kubeconfig.clone(),
-                            source,
+                            cause,
                         })?;
                 (config, context, cluster)
             }
             None => {
                 let config = Config::incluster().map_err(|e| ClusterError::NoConfig {
-                    kubeconfig: "not found".into(),
+                    kubeconfig: "no kubeconfig".into(),
                     incluster: e.to_string(),
                 })?;
                 (config, None, None)

@@ -43,6 +43,12 @@ pub trait Checks {
         None
     }
 
+    /// A rollout spec (`rollout.yaml`) against its built-in schema and cross-references; `path`
+    /// is where it was read (its paths are relative to that file's directory).
+    fn spec(&self, _path: &Path, _text: &str) -> Option<Vec<Finding>> {
+        None
+    }
+
     /// The policy inputs, one per environment, from the spec under `root` (`rollout.yaml`).
     /// `Ok(None)` when the build has no spec reader.
     ///

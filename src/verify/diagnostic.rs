@@ -121,6 +121,8 @@ pub enum InputKind {
     Values,
     /// Argo CD Applications.
     Argocd,
+    /// A rollout spec (`rollout.yaml`), checked against its built-in schema.
+    Spec,
 }
 
 impl InputKind {
@@ -133,6 +135,7 @@ impl InputKind {
             InputKind::Alerts => "alerts",
             InputKind::Values => "values",
             InputKind::Argocd => "argocd",
+            InputKind::Spec => "spec",
         }
     }
 }
@@ -153,6 +156,10 @@ pub struct CheckedInput {
 /// The result of `rollout verify`: what was checked and what was found, in input order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// The file the repository checks (policy, freshness) are about: the spec
+    /// (`rollout.yaml`), in whole-repo mode.
+    #[serde(skip)]
+    pub spec_file: Option<std::path::PathBuf>,
     /// Every input, in the order checked.
     pub inputs: Vec<CheckedInput>,
     /// Every finding.

@@ -644,6 +644,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
 
     // Whole repo: the rollout policy per environment and freshness of generated files.
     if options.paths.is_empty() {
+        ctx.report.spec_file = Some(recognise::under(&options.root, "rollout.yaml"));
         match checks
             .policy_inputs(&options.root)
             .map_err(VerifyError::Spec)?
@@ -1267,7 +1268,7 @@ impl Ctx<'_> {
                     }
                 }
             }
-            InputKind::Dashboard | InputKind::Alerts | InputKind::Values => {
+            InputKind::Dashboard | InputKind::Alerts | InputKind::Values | InputKind::Spec => {
                 let text = match input.preloaded.take() {
                     Some((text, _)) => text,
                     None => read(&input.path)?,
@@ -1292,6 +1293,10 @@ impl Ctx<'_> {
                         None => {
                             self.not_checked("the Alertmanager alerts schema", &doc.origin, idx)
                         }
+                    },
+                    InputKind::Spec => match self.checks.spec(&input.path, &text) {
+                        Some(f) => self.findings_to_diagnostics(f, &doc.origin, "", "spec", idx),
+                        None => self.not_checked("the rollout spec schema", &doc.origin, idx),
                     },
                     _ => self.check_values(&doc, idx)?,
                 }

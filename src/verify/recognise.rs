@@ -140,6 +140,12 @@ fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
     {
         return Some((InputKind::Alerts, "by content: array of alerts"));
     }
+    if docs.len() == 1 && is_rollout_spec(first) {
+        return Some((
+            InputKind::Spec,
+            "by content: rollout spec (kind Rollout, environments, services)",
+        ));
+    }
     if docs.len() == 1 && crate::schema::grafana::is_dashboard_resource(first) {
         return Some((
             InputKind::Dashboard,
@@ -160,6 +166,16 @@ fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
         return Some((InputKind::Dashboard, "by content: dashboard object"));
     }
     None
+}
+
+/// A rollout spec: `kind: Rollout` with `environments` and `services`, and not Argo Rollouts'
+/// `argoproj.io` Rollout (which has a pod template instead).
+fn is_rollout_spec(v: &Value) -> bool {
+    let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    v.get("kind").and_then(Value::as_str) == Some("Rollout")
+        && !api.starts_with("argoproj.io/")
+        && v.get("environments").is_some()
+        && v.get("services").is_some()
 }
 
 /// Files of a Helm chart that are not inputs of their own (the schema is used by the values check).

@@ -177,16 +177,17 @@ fn xml_escape(s: &str) -> String {
     out
 }
 
-fn junit_case(out: &mut String, name: &str, classname: &str, ds: &[&Diagnostic]) {
+fn junit_case(out: &mut String, name: &str, classname: &str, file: &str, ds: &[&Diagnostic]) {
     let errors: Vec<&&Diagnostic> = ds
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .collect();
     let _ = write!(
         out,
-        "    <testcase name=\"{}\" classname=\"{}\"",
+        "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\"",
         xml_escape(name),
-        xml_escape(classname)
+        xml_escape(classname),
+        xml_escape(file)
     );
     let others: Vec<&&Diagnostic> = ds
         .iter()
@@ -199,7 +200,7 @@ fn junit_case(out: &mut String, name: &str, classname: &str, ds: &[&Diagnostic])
     out.push_str(">\n");
     if !errors.is_empty() {
         let first = errors[0];
-        let body = junit_lines(&errors);
+        let body = junit_lines(&errors, file);
         let _ = writeln!(
             out,
             "      <failure type=\"{}\" message=\"{}\">{}</failure>",
@@ -213,7 +214,7 @@ fn junit_case(out: &mut String, name: &str, classname: &str, ds: &[&Diagnostic])
         );
     }
     if !others.is_empty() {
-        let body = junit_lines(&others);
+        let body = junit_lines(&others, file);
         let _ = writeln!(
             out,
             "      <system-out>{}</system-out>",
@@ -258,15 +259,27 @@ fn junit(report: &Report) -> String {
             .iter()
             .filter(|d| d.input == Some(i))
             .collect();
+        let file = input.path.display().to_string();
         junit_case(
             &mut out,
-            &input.path.display().to_string(),
+            &file,
             &format!("verify.{}", input.kind.as_str()),
+            &file,
             &ds,
         );
     }
     if !global.is_empty() {
-        junit_case(&mut out, "repository checks", "verify.repository", &global);
+        let spec = report
+            .spec_file
+            .as_ref()
+            .map_or_else(|| "rollout.yaml".to_string(), |p| p.display().to_string());
+        junit_case(
+            &mut out,
+            "repository checks",
+            "verify.repository",
+            &spec,
+            &global,
+        );
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     let _ = c;
@@ -318,11 +331,18 @@ fn github(report: &Report) -> String {
 }
 
 /// One `file:line:col: severity[code]: message` line per diagnostic, for a JUnit test case body.
-fn junit_lines(diagnostics: &[&&Diagnostic]) -> Vec<String> {
+/// One line per diagnostic, at its place, or at `file` (the input, or the spec for repository
+/// checks) when it has none.
+fn junit_lines(diagnostics: &[&&Diagnostic], file: &str) -> Vec<String> {
     diagnostics
         .iter()
         .map(|d| {
-            let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
+            let at = d
+                .span
+                .as_ref()
+                .map(|s| s.describe())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| file.to_string());
             format!("{at}: {}[{}]: {}", d.severity.as_str(), d.code, d.message)
         })
         .collect()

@@ -88,6 +88,23 @@ impl Checks for Wired {
         Some(findings)
     }
 
+    fn spec(&self, path: &Path, text: &str) -> Option<Vec<Finding>> {
+        let finding = |pointer: String, message: String| Finding {
+            code: "spec-invalid".to_string(),
+            severity: Severity::Error,
+            pointer,
+            message,
+        };
+        Some(match spec::parse(text, path) {
+            Ok(_) => Vec::new(),
+            Err(spec::SpecError::Invalid { problems, .. }) => problems
+                .into_iter()
+                .map(|p| finding(p.pointer, p.message))
+                .collect(),
+            Err(e) => vec![finding(String::new(), e.to_string())],
+        })
+    }
+
     fn policy_inputs(&self, root: &Path) -> Result<Option<Vec<PolicyInput>>, String> {
         // Whole-repository mode checks the policy of the repository's spec: without a readable one
         // (missing, a directory, a dangling link, /dev/null) there is nothing to check it against.
@@ -121,13 +138,18 @@ impl Checks for Wired {
         }
         let base_dir = layout.base_dir().display().to_string();
         let Ok(helm) = Helm::locate(helm_bin.as_deref()) else {
-            out.push(Diagnostic::new(
-                "not-checked",
-                Severity::Note,
-                format!(
-                    "not checked: {base_dir} freshness (helm not found; set HELM_BIN or put helm on PATH)"
-                ),
-            ));
+            // The verdict must not depend on which tools are installed: on a laptop this is a
+            // note, in CI (`CI=true`, as GitHub Actions, GitLab and most runners set) an error.
+            let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+            let message = format!(
+                "not checked: {base_dir} freshness needs helm (helm not found; set HELM_BIN or put helm on PATH)"
+            );
+            out.push(if ci {
+                Diagnostic::error("helm-missing", message)
+                    .help("CI=true: install helm in the CI image, or set HELM_BIN")
+            } else {
+                Diagnostic::new("not-checked", Severity::Note, message)
+            });
             return Some(out);
         };
         let hydrated = hydrate::hydrate(&spec, &layout, &helm).map_err(|e| e.to_string());
