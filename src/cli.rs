@@ -38,6 +38,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Ask Argo CD to sync an Application and wait until it is Synced and Healthy.
     Sync(SyncArgs),
+    /// Wait until the environment's workloads have rolled out and their pods are Ready.
+    Status(StatusArgs),
     /// Write the rollback overlay (flag "0"); with --sync APP, hand it to Argo CD.
     Rollback(RollbackArgs),
     /// Bring one environment's images and flag values to another's (edits rollout.yaml).
@@ -629,6 +631,35 @@ pub struct DiffArgs {
     /// Colour the text diff: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// `rollout status`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct StatusArgs {
+    /// The environment (default: the spec's only environment).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// The rollout spec naming the workloads.
+    #[arg(long, value_name = "FILE", default_value = "rollout.yaml")]
+    pub spec: PathBuf,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// How long to wait for every workload to roll out (e.g. 5m, 90s).
+    #[arg(long, value_name = "DURATION", default_value = "5m",
+          value_parser = rollout::duration::parse)]
+    pub timeout: std::time::Duration,
+    /// How long to wait for each API request.
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+          value_parser = rollout::duration::parse)]
+    pub request_timeout: std::time::Duration,
+    /// Evidence file (default: evidence/rollout-status.json).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 /// `rollout diff --output`.

@@ -29,6 +29,7 @@ pub mod resource;
 pub mod schema;
 pub mod secret;
 pub mod spec;
+pub mod status;
 pub mod target;
 pub mod verify;
 pub mod yaml;

@@ -214,6 +214,10 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
         steps.push(quiet_item(&quiet));
     }
     steps.push(sync_item(evidence_dir));
+    let status = read(crate::status::EVIDENCE_FILE);
+    if present(&status) {
+        steps.push(status_item(&status));
+    }
     let title = settings
         .title
         .clone()
@@ -784,6 +788,68 @@ fn sync_item(dir: &Path) -> Item {
     } else {
         Status::Missing
     };
+    item
+}
+
+/// `rollout status` evidence: each workload's result, pods Ready and restarts.
+fn status_item(loaded: &Loaded) -> Item {
+    let mut item = Item::new(
+        "pods-healthy",
+        "Pods healthy after the redeploy (rollout status)",
+    );
+    let Some((_, v)) = expect_kind(
+        &mut item,
+        loaded,
+        crate::status::KIND,
+        true,
+        "run `rollout status` (writes evidence/rollout-status.json)",
+    ) else {
+        return item;
+    };
+    let result = s(v, "/result").unwrap_or("(not recorded)");
+    item.status = if result == "rolled-out" {
+        Status::Present
+    } else {
+        Status::Failed
+    };
+    item.field("Environment", text(v.get("environment")));
+    item.field("API server", text(v.get("server")));
+    item.field("Result", result);
+    item.field("Finished at", text(v.get("finishedAt")));
+    for w in v
+        .get("workloads")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let pods = w.get("pods").and_then(Value::as_array);
+        let ready = pods.map_or(0, |p| {
+            p.iter()
+                .filter(|p| p.get("ready").and_then(Value::as_bool) == Some(true))
+                .count()
+        });
+        let mut value = format!(
+            "{}, {ready}/{} pods Ready, {} restarts",
+            text(w.get("result")),
+            pods.map_or(0, Vec::len),
+            text(w.get("restarts"))
+        );
+        if let Some(m) = w.get("message").and_then(Value::as_str) {
+            value.push_str(&format!(": {m}"));
+        }
+        item.field(
+            &format!(
+                "{}/{} ({})",
+                text(w.get("kind")),
+                text(w.get("name")),
+                text(w.get("namespace"))
+            ),
+            value,
+        );
+    }
+    if let Some(e) = s(v, "/error") {
+        item.notes.push(e.to_string());
+    }
     item
 }
 
