@@ -486,7 +486,11 @@ pub struct AlertsQuietArgs {
 
 /// `rollout evidence`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct EvidenceArgs {
+    /// Record evidence from a live system instead of assembling the report.
+    #[command(subcommand)]
+    pub command: Option<EvidenceCommand>,
     /// Write the report here (default: stdout).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -499,6 +503,48 @@ pub struct EvidenceArgs {
     /// The rollout spec giving the title and hand-added items (used when it exists).
     #[arg(long, value_name = "FILE", default_value = "rollout.yaml")]
     pub spec: PathBuf,
+}
+
+/// `rollout evidence` subcommands that record evidence.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Record a Redis Stream's backlog before and after; exit 1 when it grew.
+    Redis(EvidenceRedisArgs),
+}
+
+/// `rollout evidence redis`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct EvidenceRedisArgs {
+    /// Redis URL: redis://[user:password@]HOST:PORT[/DB].
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// The stream.
+    #[arg(long, value_name = "NAME")]
+    pub stream: String,
+    /// A consumer group to judge (repeatable).
+    #[arg(long, value_name = "NAME", required = true, action = clap::ArgAction::Append)]
+    pub group: Vec<String>,
+    /// Read the password from this file (wins over the URL's).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Sample for this long (default: one sample, compared with the previous run's).
+    #[arg(long, value_name = "DURATION", value_parser = rollout::duration::parse)]
+    pub watch: Option<std::time::Duration>,
+    /// Time between samples with --watch.
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = rollout::duration::parse)]
+    pub every: std::time::Duration,
+    /// Largest allowed growth of a group's backlog (pending + lag).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_growth: i64,
+    /// Timeout of the connection and of each command.
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = rollout::duration::parse)]
+    pub timeout: std::time::Duration,
+    /// Evidence file (default: evidence/redis-backlog.json).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 /// Formats of `rollout evidence`.

@@ -25,6 +25,7 @@ pub mod layout;
 pub mod live;
 pub mod mask;
 pub mod promote;
+pub mod redis;
 pub mod resource;
 pub mod schema;
 pub mod secret;

@@ -5,7 +5,7 @@ use rollout::exit::Outcome;
 use rollout::fsutil::write_evidence;
 
 use super::{CommandError, Output};
-use crate::cli::{EvidenceArgs, EvidenceFormat};
+use crate::cli::{EvidenceArgs, EvidenceCommand, EvidenceFormat, EvidenceRedisArgs};
 
 /// What the report holds, from the spec (when there is one) and the commands the repository uses.
 fn settings(args: &EvidenceArgs) -> Result<report::ReportSettings, CommandError> {
@@ -23,8 +23,59 @@ fn settings(args: &EvidenceArgs) -> Result<report::ReportSettings, CommandError>
     })
 }
 
+/// Runs `rollout evidence redis`.
+fn redis(a: EvidenceRedisArgs) -> Result<Output, CommandError> {
+    use rollout::redis;
+    if a.every.is_zero() || a.timeout.is_zero() || a.watch.is_some_and(|w| w.is_zero()) {
+        return Err("invalid duration 0s: use a duration above zero, e.g. 10s".into());
+    }
+    if a.max_growth < 0 {
+        return Err(format!("invalid --max-growth {}: use 0 or more", a.max_growth).into());
+    }
+    let mut target = redis::parse_url(&a.url)?;
+    if let Some(f) = &a.password_file {
+        target.password = Some(redis::read_password(f)?);
+    }
+    let path = a
+        .evidence
+        .clone()
+        .unwrap_or_else(|| rollout::evidence::default_path(redis::EVIDENCE_FILE));
+    let previous = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<redis::Report>(&t).ok())
+        .filter(|r| r.kind == redis::KIND);
+    let secrets: Vec<rollout::secret::Secret> = target.password.iter().cloned().collect();
+    let opts = redis::RedisOptions {
+        url_shown: rollout::mask::url(&a.url),
+        target,
+        stream: a.stream,
+        groups: a.group,
+        watch: a.watch,
+        every: a.every,
+        max_growth: a.max_growth,
+        timeout: a.timeout,
+        previous,
+    };
+    let report = redis::run(&opts)?;
+    let refs: Vec<&rollout::secret::Secret> = secrets.iter().collect();
+    rollout::evidence::write(&path, &report, &refs)?;
+    Ok(Output {
+        stdout: redis::render_text(&report),
+        stderr: match &report.error {
+            Some(e) => format!("{e}\nwrote {}\n", path.display()),
+            None => format!("wrote {}\n", path.display()),
+        },
+        outcome: Outcome::from_findings(!report.ok()),
+        verbatim: false,
+    })
+}
+
 /// Runs `rollout evidence`.
 pub fn run(args: EvidenceArgs) -> Result<Output, CommandError> {
+    match args.command {
+        Some(EvidenceCommand::Redis(a)) => return redis(a),
+        None => {}
+    }
     let r: Report = report::assemble_with(&args.evidence_dir, &settings(&args)?);
     let text = match args.output {
         EvidenceFormat::Md => report::render_markdown(&r),

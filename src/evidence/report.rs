@@ -203,6 +203,10 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
     if settings.alerts || present(&fire) {
         checklist.push(alert_item(&fire, &env_arg));
     }
+    let redis = read(crate::redis::EVIDENCE_FILE);
+    if present(&redis) {
+        checklist.push(redis_item(&redis));
+    }
     for m in &settings.manual {
         checklist.push(manual_item(evidence_dir, m));
     }
@@ -788,6 +792,89 @@ fn sync_item(dir: &Path) -> Item {
     } else {
         Status::Missing
     };
+    item
+}
+
+/// `rollout evidence redis` evidence: each judged group's backlog before and after.
+fn redis_item(loaded: &Loaded) -> Item {
+    let mut item = Item::new(
+        "redis-backlog-check",
+        "Redis backlog (rollout evidence redis)",
+    );
+    let Some((_, v)) = expect_kind(
+        &mut item,
+        loaded,
+        crate::redis::KIND,
+        true,
+        "run `rollout evidence redis --url URL --stream NAME --group NAME`",
+    ) else {
+        return item;
+    };
+    let result = s(v, "/result").unwrap_or("(not recorded)");
+    item.status = if result == "ok" {
+        Status::Present
+    } else {
+        Status::Failed
+    };
+    item.field("Redis", text(v.get("url")));
+    item.field("Stream", text(v.get("stream")));
+    item.field("Result", result);
+    let samples = v.get("samples").and_then(Value::as_array);
+    let first = samples.and_then(|a| a.first());
+    let last = samples.and_then(|a| a.last());
+    item.field(
+        "Samples",
+        format!(
+            "{} ({} → {})",
+            samples.map_or(0, Vec::len),
+            text(first.and_then(|f| f.get("at"))),
+            text(last.and_then(|f| f.get("at")))
+        ),
+    );
+    item.field(
+        "Stream length",
+        format!(
+            "{} → {}",
+            text(first.and_then(|f| f.get("length"))),
+            text(last.and_then(|f| f.get("length")))
+        ),
+    );
+    for g in last
+        .and_then(|l| l.get("groups"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        item.field(
+            &format!("Group {}", text(g.get("name"))),
+            format!(
+                "pending {}, lag {}, oldest pending age {} ms",
+                text(g.get("pending")),
+                text(g.get("lag")),
+                text(g.get("oldestPendingAgeMs"))
+            ),
+        );
+    }
+    for vd in v
+        .get("verdicts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        item.field(
+            &format!("Backlog of {}", text(vd.get("group"))),
+            format!(
+                "{} → {} (growth {}, max {})",
+                text(vd.get("backlogBefore")),
+                text(vd.get("backlogAfter")),
+                text(vd.get("growth")),
+                text(v.get("maxGrowth"))
+            ),
+        );
+    }
+    if let Some(e) = s(v, "/error") {
+        item.notes.push(e.to_string());
+    }
     item
 }
 
