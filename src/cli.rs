@@ -510,6 +510,43 @@ pub struct EvidenceArgs {
 pub enum EvidenceCommand {
     /// Record a Redis Stream's backlog before and after; exit 1 when it grew.
     Redis(EvidenceRedisArgs),
+    /// Evaluate the dashboard's Prometheus queries over a window, with a chart per panel.
+    Metrics(EvidenceMetricsArgs),
+}
+
+/// `rollout evidence metrics`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct EvidenceMetricsArgs {
+    /// Prometheus base URL.
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: String,
+    /// Start of the window: RFC 3339, now or now-30m.
+    #[arg(long, value_name = "T1")]
+    pub from: String,
+    /// End of the window (default: now).
+    #[arg(long, value_name = "T2", default_value = "now")]
+    pub to: String,
+    /// The dashboard (default: the only dashboards/*.json).
+    #[arg(long, value_name = "FILE")]
+    pub dashboard: Option<PathBuf>,
+    /// Query resolution (default: the window / 100, at least 1s).
+    #[arg(long, value_name = "DURATION", value_parser = rollout::duration::parse)]
+    pub step: Option<std::time::Duration>,
+    /// Prometheus' scrape interval, for $__rate_interval.
+    #[arg(long, value_name = "DURATION", default_value = "15s",
+          value_parser = rollout::duration::parse)]
+    pub scrape_interval: std::time::Duration,
+    /// A template variable's value, NAME=VALUE (repeatable; default: its current value).
+    #[arg(long = "var", value_name = "NAME=VALUE", action = clap::ArgAction::Append)]
+    pub vars: Vec<String>,
+    /// Timeout of each request.
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+          value_parser = rollout::duration::parse)]
+    pub timeout: std::time::Duration,
+    /// Evidence file (default: evidence/metrics.json; charts beside it in metrics/).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 /// `rollout evidence redis`.

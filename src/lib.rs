@@ -24,6 +24,7 @@ pub mod label_selector;
 pub mod layout;
 pub mod live;
 pub mod mask;
+pub mod metrics;
 pub mod promote;
 pub mod redis;
 pub mod resource;

@@ -69,6 +69,9 @@ pub struct Item {
     /// What to run or add to fill it in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// Charts: `(alt text, path relative to the evidence directory)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<(String, String)>,
 }
 
 impl Item {
@@ -82,6 +85,7 @@ impl Item {
             snippets: Vec::new(),
             notes: Vec::new(),
             hint: None,
+            images: Vec::new(),
         }
     }
 
@@ -107,6 +111,10 @@ pub struct Report {
     pub checklist: Vec<Item>,
     /// The other steps of the plan with evidence: maintenance window closed, Argo CD sync.
     pub steps: Vec<Item>,
+    /// How the Markdown links charts: the evidence directory as seen from the report's file
+    /// (default: as given).
+    #[serde(skip)]
+    pub image_base: String,
 }
 
 impl Report {
@@ -203,6 +211,10 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
     if settings.alerts || present(&fire) {
         checklist.push(alert_item(&fire, &env_arg));
     }
+    let metrics = read(crate::metrics::EVIDENCE_FILE);
+    if present(&metrics) {
+        checklist.push(metrics_item(&metrics));
+    }
     let redis = read(crate::redis::EVIDENCE_FILE);
     if present(&redis) {
         checklist.push(redis_item(&redis));
@@ -238,6 +250,7 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
         });
     Report {
         kind: "staging-validation-report",
+        image_base: dir_text.clone(),
         evidence_dir: dir_text,
         title,
         environment,
@@ -795,6 +808,96 @@ fn sync_item(dir: &Path) -> Item {
     item
 }
 
+/// `rollout evidence metrics` evidence: each query's first and last value, a chart per panel.
+fn metrics_item(loaded: &Loaded) -> Item {
+    let mut item = Item::new(
+        "metrics-before-after",
+        "Metrics before and after (Prometheus)",
+    );
+    let Some((_, v)) = expect_kind(
+        &mut item,
+        loaded,
+        crate::metrics::KIND,
+        true,
+        "run `rollout evidence metrics --prometheus-url URL --from T1 --to T2`",
+    ) else {
+        return item;
+    };
+    let result = s(v, "/result").unwrap_or("(not recorded)");
+    item.status = if result == "ok" {
+        Status::Present
+    } else {
+        Status::Failed
+    };
+    item.field("Prometheus", text(v.get("prometheusUrl")));
+    item.field("Dashboard", text(v.get("dashboard")));
+    item.field(
+        "Window",
+        format!("{} → {}", text(v.get("from")), text(v.get("to"))),
+    );
+    item.field("Result", result);
+    for p in v
+        .get("panels")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let title = text(p.get("title"));
+        for t in p
+            .get("targets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let series = t.get("series").and_then(Value::as_array);
+            let value = match (t.get("result").and_then(Value::as_str), series) {
+                (Some("ok"), Some(list)) => list
+                    .iter()
+                    .map(|se| {
+                        let labels = se
+                            .get("labels")
+                            .and_then(Value::as_object)
+                            .map(|m| {
+                                m.iter()
+                                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                                    .collect::<Vec<_>>()
+                                    .join(",")
+                            })
+                            .unwrap_or_default();
+                        format!(
+                            "{}{} → {}",
+                            if labels.is_empty() {
+                                String::new()
+                            } else {
+                                format!("{{{labels}}} ")
+                            },
+                            text(se.get("first")),
+                            text(se.get("last"))
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                (r, _) => format!(
+                    "{}{}",
+                    r.unwrap_or("(not recorded)"),
+                    t.get("error")
+                        .and_then(Value::as_str)
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                ),
+            };
+            item.field(&format!("{title} [{}]", text(t.get("refId"))), value);
+        }
+        if let Some(c) = p.get("chart").and_then(Value::as_str) {
+            item.images.push((title.clone(), c.to_string()));
+        }
+    }
+    if let Some(e) = s(v, "/error") {
+        item.notes.push(e.to_string());
+    }
+    item
+}
+
 /// `rollout evidence redis` evidence: each judged group's backlog before and after.
 fn redis_item(loaded: &Loaded) -> Item {
     let mut item = Item::new(
@@ -956,7 +1059,7 @@ fn fence(snippet: &Snippet) -> String {
     format!("{ticks}{}\n{}\n{ticks}\n", snippet.lang, snippet.text)
 }
 
-fn render_item(out: &mut String, n: usize, item: &Item) {
+fn render_item(out: &mut String, n: usize, item: &Item, image_base: &str) {
     let mut blocks = vec![format!("### {n}. {}", item.title)];
     let mut status = format!("**Status:** {}", item.status.label());
     if !item.sources.is_empty() {
@@ -982,6 +1085,19 @@ fn render_item(out: &mut String, n: usize, item: &Item) {
     }
     for sn in &item.snippets {
         blocks.push(fence(sn).trim_end().to_string());
+    }
+    for (alt, path) in &item.images {
+        let base = image_base.trim_end_matches('/');
+        let link = if base.is_empty() || base == "." {
+            path.clone()
+        } else {
+            format!("{base}/{path}")
+        };
+        blocks.push(format!(
+            "![{}]({})",
+            alt.replace(['[', ']'], ""),
+            link.replace(' ', "%20")
+        ));
     }
     if item.status != Status::Present
         && let Some(h) = &item.hint
@@ -1021,11 +1137,16 @@ pub fn render_markdown(report: &Report) -> String {
     }
     out.push_str("\n## Checklist items\n");
     for (i, item) in report.checklist.iter().enumerate() {
-        render_item(&mut out, i + 1, item);
+        render_item(&mut out, i + 1, item, &report.image_base);
     }
     out.push_str("\n## Other steps\n");
     for (i, item) in report.steps.iter().enumerate() {
-        render_item(&mut out, report.checklist.len() + i + 1, item);
+        render_item(
+            &mut out,
+            report.checklist.len() + i + 1,
+            item,
+            &report.image_base,
+        );
     }
     let missing: Vec<&Item> = report
         .items()
