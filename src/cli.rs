@@ -38,6 +38,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Ask Argo CD to sync an Application and wait until it is Synced and Healthy.
     Sync(SyncArgs),
+    /// Wait until the environment's workloads have rolled out and their pods are Ready.
+    Status(StatusArgs),
     /// Write the rollback overlay (flag "0"); with --sync APP, hand it to Argo CD.
     Rollback(RollbackArgs),
     /// Bring one environment's images and flag values to another's (edits rollout.yaml).
@@ -487,7 +489,11 @@ pub struct AlertsQuietArgs {
 
 /// `rollout evidence`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct EvidenceArgs {
+    /// Record evidence from a live system instead of assembling the report.
+    #[command(subcommand)]
+    pub command: Option<EvidenceCommand>,
     /// Write the report here (default: stdout).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -500,6 +506,85 @@ pub struct EvidenceArgs {
     /// The rollout spec giving the title and hand-added items (used when it exists).
     #[arg(long, value_name = "FILE", default_value = "rollout.yaml")]
     pub spec: PathBuf,
+}
+
+/// `rollout evidence` subcommands that record evidence.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Record a Redis Stream's backlog before and after; exit 1 when it grew.
+    Redis(EvidenceRedisArgs),
+    /// Evaluate the dashboard's Prometheus queries over a window, with a chart per panel.
+    Metrics(EvidenceMetricsArgs),
+}
+
+/// `rollout evidence metrics`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct EvidenceMetricsArgs {
+    /// Prometheus base URL.
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: String,
+    /// Start of the window: RFC 3339, now or now-30m.
+    #[arg(long, value_name = "T1")]
+    pub from: String,
+    /// End of the window (default: now).
+    #[arg(long, value_name = "T2", default_value = "now")]
+    pub to: String,
+    /// The dashboard (default: the only dashboards/*.json).
+    #[arg(long, value_name = "FILE")]
+    pub dashboard: Option<PathBuf>,
+    /// Query resolution (default: the window / 100, at least 1s).
+    #[arg(long, value_name = "DURATION", value_parser = rollout::duration::parse)]
+    pub step: Option<std::time::Duration>,
+    /// Prometheus' scrape interval, for $__rate_interval.
+    #[arg(long, value_name = "DURATION", default_value = "15s",
+          value_parser = rollout::duration::parse)]
+    pub scrape_interval: std::time::Duration,
+    /// A template variable's value, NAME=VALUE (repeatable; default: its current value).
+    #[arg(long = "var", value_name = "NAME=VALUE", action = clap::ArgAction::Append)]
+    pub vars: Vec<String>,
+    /// Timeout of each request.
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+          value_parser = rollout::duration::parse)]
+    pub timeout: std::time::Duration,
+    /// Evidence file (default: evidence/metrics.json; charts beside it in metrics/).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
+}
+
+/// `rollout evidence redis`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct EvidenceRedisArgs {
+    /// Redis URL: redis://[user:password@]HOST:PORT[/DB].
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// The stream.
+    #[arg(long, value_name = "NAME")]
+    pub stream: String,
+    /// A consumer group to judge (repeatable).
+    #[arg(long, value_name = "NAME", required = true, action = clap::ArgAction::Append)]
+    pub group: Vec<String>,
+    /// Read the password from this file (wins over the URL's).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Sample for this long (default: one sample, compared with the previous run's).
+    #[arg(long, value_name = "DURATION", value_parser = rollout::duration::parse)]
+    pub watch: Option<std::time::Duration>,
+    /// Time between samples with --watch.
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = rollout::duration::parse)]
+    pub every: std::time::Duration,
+    /// Largest allowed growth of a group's backlog (pending + lag).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_growth: i64,
+    /// Timeout of the connection and of each command.
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = rollout::duration::parse)]
+    pub timeout: std::time::Duration,
+    /// Evidence file (default: evidence/redis-backlog.json).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 /// Formats of `rollout evidence`.
@@ -637,6 +722,35 @@ pub struct DiffArgs {
     /// Colour the text diff: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// `rollout status`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct StatusArgs {
+    /// The environment (default: the spec's only environment).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// The rollout spec naming the workloads.
+    #[arg(long, value_name = "FILE", default_value = "rollout.yaml")]
+    pub spec: PathBuf,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// How long to wait for every workload to roll out (e.g. 5m, 90s).
+    #[arg(long, value_name = "DURATION", default_value = "5m",
+          value_parser = rollout::duration::parse)]
+    pub timeout: std::time::Duration,
+    /// How long to wait for each API request.
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+          value_parser = rollout::duration::parse)]
+    pub request_timeout: std::time::Duration,
+    /// Evidence file (default: evidence/rollout-status.json).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 /// `rollout diff --output`.

@@ -7,6 +7,7 @@ mod init;
 mod promote;
 mod rollback;
 mod schema;
+mod status;
 mod sync;
 
 mod alerts;
@@ -48,6 +49,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Hydrate(args) => hydrate::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Sync(args) => sync::run(args),
+        Command::Status(args) => status::run(args),
         Command::Rollback(args) => rollback::run(args),
         Command::Promote(args) => promote::run(args),
         Command::Init(args) => init::run(args),

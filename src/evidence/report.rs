@@ -69,6 +69,9 @@ pub struct Item {
     /// What to run or add to fill it in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// Charts: `(alt text, path relative to the evidence directory)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<(String, String)>,
 }
 
 impl Item {
@@ -82,6 +85,7 @@ impl Item {
             snippets: Vec::new(),
             notes: Vec::new(),
             hint: None,
+            images: Vec::new(),
         }
     }
 
@@ -107,6 +111,10 @@ pub struct Report {
     pub checklist: Vec<Item>,
     /// The other steps of the plan with evidence: maintenance window closed, Argo CD sync.
     pub steps: Vec<Item>,
+    /// How the Markdown links charts: the evidence directory as seen from the report's file
+    /// (default: as given).
+    #[serde(skip)]
+    pub image_base: String,
 }
 
 impl Report {
@@ -203,6 +211,14 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
     if settings.alerts || present(&fire) {
         checklist.push(alert_item(&fire, &env_arg));
     }
+    let metrics = read(crate::metrics::EVIDENCE_FILE);
+    if present(&metrics) {
+        checklist.push(metrics_item(&metrics));
+    }
+    let redis = read(crate::redis::EVIDENCE_FILE);
+    if present(&redis) {
+        checklist.push(redis_item(&redis));
+    }
     for m in &settings.manual {
         checklist.push(manual_item(evidence_dir, m));
     }
@@ -214,6 +230,10 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
         steps.push(quiet_item(&quiet));
     }
     steps.push(sync_item(evidence_dir));
+    let status = read(crate::status::EVIDENCE_FILE);
+    if present(&status) {
+        steps.push(status_item(&status));
+    }
     let title = settings
         .title
         .clone()
@@ -230,6 +250,7 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
         });
     Report {
         kind: "staging-validation-report",
+        image_base: dir_text.clone(),
         evidence_dir: dir_text,
         title,
         environment,
@@ -787,6 +808,241 @@ fn sync_item(dir: &Path) -> Item {
     item
 }
 
+/// `rollout evidence metrics` evidence: each query's first and last value, a chart per panel.
+fn metrics_item(loaded: &Loaded) -> Item {
+    let mut item = Item::new(
+        "metrics-before-after",
+        "Metrics before and after (Prometheus)",
+    );
+    let Some((_, v)) = expect_kind(
+        &mut item,
+        loaded,
+        crate::metrics::KIND,
+        true,
+        "run `rollout evidence metrics --prometheus-url URL --from T1 --to T2`",
+    ) else {
+        return item;
+    };
+    let result = s(v, "/result").unwrap_or("(not recorded)");
+    item.status = if result == "ok" {
+        Status::Present
+    } else {
+        Status::Failed
+    };
+    item.field("Prometheus", text(v.get("prometheusUrl")));
+    item.field("Dashboard", text(v.get("dashboard")));
+    item.field(
+        "Window",
+        format!("{} → {}", text(v.get("from")), text(v.get("to"))),
+    );
+    item.field("Result", result);
+    for p in v
+        .get("panels")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let title = text(p.get("title"));
+        for t in p
+            .get("targets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let series = t.get("series").and_then(Value::as_array);
+            let value = match (t.get("result").and_then(Value::as_str), series) {
+                (Some("ok"), Some(list)) => list
+                    .iter()
+                    .map(|se| {
+                        let labels = se
+                            .get("labels")
+                            .and_then(Value::as_object)
+                            .map(|m| {
+                                m.iter()
+                                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                                    .collect::<Vec<_>>()
+                                    .join(",")
+                            })
+                            .unwrap_or_default();
+                        format!(
+                            "{}{} → {}",
+                            if labels.is_empty() {
+                                String::new()
+                            } else {
+                                format!("{{{labels}}} ")
+                            },
+                            text(se.get("first")),
+                            text(se.get("last"))
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                (r, _) => format!(
+                    "{}{}",
+                    r.unwrap_or("(not recorded)"),
+                    t.get("error")
+                        .and_then(Value::as_str)
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                ),
+            };
+            item.field(&format!("{title} [{}]", text(t.get("refId"))), value);
+        }
+        if let Some(c) = p.get("chart").and_then(Value::as_str) {
+            item.images.push((title.clone(), c.to_string()));
+        }
+    }
+    if let Some(e) = s(v, "/error") {
+        item.notes.push(e.to_string());
+    }
+    item
+}
+
+/// `rollout evidence redis` evidence: each judged group's backlog before and after.
+fn redis_item(loaded: &Loaded) -> Item {
+    let mut item = Item::new(
+        "redis-backlog-check",
+        "Redis backlog (rollout evidence redis)",
+    );
+    let Some((_, v)) = expect_kind(
+        &mut item,
+        loaded,
+        crate::redis::KIND,
+        true,
+        "run `rollout evidence redis --url URL --stream NAME --group NAME`",
+    ) else {
+        return item;
+    };
+    let result = s(v, "/result").unwrap_or("(not recorded)");
+    item.status = if result == "ok" {
+        Status::Present
+    } else {
+        Status::Failed
+    };
+    item.field("Redis", text(v.get("url")));
+    item.field("Stream", text(v.get("stream")));
+    item.field("Result", result);
+    let samples = v.get("samples").and_then(Value::as_array);
+    let first = samples.and_then(|a| a.first());
+    let last = samples.and_then(|a| a.last());
+    item.field(
+        "Samples",
+        format!(
+            "{} ({} → {})",
+            samples.map_or(0, Vec::len),
+            text(first.and_then(|f| f.get("at"))),
+            text(last.and_then(|f| f.get("at")))
+        ),
+    );
+    item.field(
+        "Stream length",
+        format!(
+            "{} → {}",
+            text(first.and_then(|f| f.get("length"))),
+            text(last.and_then(|f| f.get("length")))
+        ),
+    );
+    for g in last
+        .and_then(|l| l.get("groups"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        item.field(
+            &format!("Group {}", text(g.get("name"))),
+            format!(
+                "pending {}, lag {}, oldest pending age {} ms",
+                text(g.get("pending")),
+                text(g.get("lag")),
+                text(g.get("oldestPendingAgeMs"))
+            ),
+        );
+    }
+    for vd in v
+        .get("verdicts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        item.field(
+            &format!("Backlog of {}", text(vd.get("group"))),
+            format!(
+                "{} → {} (growth {}, max {})",
+                text(vd.get("backlogBefore")),
+                text(vd.get("backlogAfter")),
+                text(vd.get("growth")),
+                text(v.get("maxGrowth"))
+            ),
+        );
+    }
+    if let Some(e) = s(v, "/error") {
+        item.notes.push(e.to_string());
+    }
+    item
+}
+
+/// `rollout status` evidence: each workload's result, pods Ready and restarts.
+fn status_item(loaded: &Loaded) -> Item {
+    let mut item = Item::new(
+        "pods-healthy",
+        "Pods healthy after the redeploy (rollout status)",
+    );
+    let Some((_, v)) = expect_kind(
+        &mut item,
+        loaded,
+        crate::status::KIND,
+        true,
+        "run `rollout status` (writes evidence/rollout-status.json)",
+    ) else {
+        return item;
+    };
+    let result = s(v, "/result").unwrap_or("(not recorded)");
+    item.status = if result == "rolled-out" {
+        Status::Present
+    } else {
+        Status::Failed
+    };
+    item.field("Environment", text(v.get("environment")));
+    item.field("API server", text(v.get("server")));
+    item.field("Result", result);
+    item.field("Finished at", text(v.get("finishedAt")));
+    for w in v
+        .get("workloads")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let pods = w.get("pods").and_then(Value::as_array);
+        let ready = pods.map_or(0, |p| {
+            p.iter()
+                .filter(|p| p.get("ready").and_then(Value::as_bool) == Some(true))
+                .count()
+        });
+        let mut value = format!(
+            "{}, {ready}/{} pods Ready, {} restarts",
+            text(w.get("result")),
+            pods.map_or(0, Vec::len),
+            text(w.get("restarts"))
+        );
+        if let Some(m) = w.get("message").and_then(Value::as_str) {
+            value.push_str(&format!(": {m}"));
+        }
+        item.field(
+            &format!(
+                "{}/{} ({})",
+                text(w.get("kind")),
+                text(w.get("name")),
+                text(w.get("namespace"))
+            ),
+            value,
+        );
+    }
+    if let Some(e) = s(v, "/error") {
+        item.notes.push(e.to_string());
+    }
+    item
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -803,7 +1059,7 @@ fn fence(snippet: &Snippet) -> String {
     format!("{ticks}{}\n{}\n{ticks}\n", snippet.lang, snippet.text)
 }
 
-fn render_item(out: &mut String, n: usize, item: &Item) {
+fn render_item(out: &mut String, n: usize, item: &Item, image_base: &str) {
     let mut blocks = vec![format!("### {n}. {}", item.title)];
     let mut status = format!("**Status:** {}", item.status.label());
     if !item.sources.is_empty() {
@@ -829,6 +1085,19 @@ fn render_item(out: &mut String, n: usize, item: &Item) {
     }
     for sn in &item.snippets {
         blocks.push(fence(sn).trim_end().to_string());
+    }
+    for (alt, path) in &item.images {
+        let base = image_base.trim_end_matches('/');
+        let link = if base.is_empty() || base == "." {
+            path.clone()
+        } else {
+            format!("{base}/{path}")
+        };
+        blocks.push(format!(
+            "![{}]({})",
+            alt.replace(['[', ']'], ""),
+            link.replace(' ', "%20")
+        ));
     }
     if item.status != Status::Present
         && let Some(h) = &item.hint
@@ -868,11 +1137,16 @@ pub fn render_markdown(report: &Report) -> String {
     }
     out.push_str("\n## Checklist items\n");
     for (i, item) in report.checklist.iter().enumerate() {
-        render_item(&mut out, i + 1, item);
+        render_item(&mut out, i + 1, item, &report.image_base);
     }
     out.push_str("\n## Other steps\n");
     for (i, item) in report.steps.iter().enumerate() {
-        render_item(&mut out, report.checklist.len() + i + 1, item);
+        render_item(
+            &mut out,
+            report.checklist.len() + i + 1,
+            item,
+            &report.image_base,
+        );
     }
     let missing: Vec<&Item> = report
         .items()

@@ -409,6 +409,16 @@ impl ClusterSource {
         &self.info
     }
 
+    /// The client, for callers that watch (`rollout status`).
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// The per-request timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Runs one request under the timeout, retrying transient server errors, and maps failures.
     async fn call<T, F, Fut>(&self, verb: &'static str, what: &str, f: F) -> Result<T, ClusterError>
     where

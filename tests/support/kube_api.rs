@@ -30,6 +30,12 @@ pub struct Step {
     pub body: String,
     /// Wait this long before replying (to test timeouts).
     pub delay: Duration,
+    /// A watch: the reply is a chunked stream of these events (each sent after its delay, as
+    /// `{"type": ..., "object": ...}` lines), then the stream stays open for `hold` and ends, as
+    /// the API server ends a watch at its `timeoutSeconds`.
+    pub events: Option<Vec<(Duration, Value)>>,
+    /// How long a watch stays open after its last event.
+    pub hold: Duration,
 }
 
 impl Step {
@@ -41,7 +47,35 @@ impl Step {
             status,
             body: body.to_string(),
             delay: Duration::ZERO,
+            events: None,
+            hold: Duration::ZERO,
         }
+    }
+
+    /// A watch request (`GET path?watch=true&...`) answered with `events`: `(delay, type,
+    /// object)`, e.g. `(ms(50), "MODIFIED", deployment)`. The stream then stays open for 10 s.
+    pub fn watch(path: impl Into<String>, events: Vec<(Duration, &str, Value)>) -> Step {
+        Step {
+            method: "GET",
+            path: path.into(),
+            query: vec![],
+            status: 200,
+            body: String::new(),
+            delay: Duration::ZERO,
+            events: Some(
+                events
+                    .into_iter()
+                    .map(|(d, t, o)| (d, json!({"type": t, "object": o})))
+                    .collect(),
+            ),
+            hold: Duration::from_secs(10),
+        }
+    }
+
+    /// How long a watch stays open after its last event.
+    pub fn hold(mut self, d: Duration) -> Step {
+        self.hold = d;
+        self
     }
 
     pub fn query(mut self, pairs: &[(&str, &str)]) -> Step {
@@ -172,7 +206,7 @@ async fn handle(mut sock: TcpStream, state: Arc<Mutex<State>>) {
             Some((p, q)) => (p.to_string(), parse_query(q)),
             None => (target.clone(), vec![]),
         };
-        let (status, body, delay) = {
+        let (status, body, delay, events, hold) = {
             let mut st = state.lock().unwrap();
             st.log.push(format!("{method} {target}"));
             let auth_ok = headers.get("authorization").map(String::as_str)
@@ -190,7 +224,7 @@ async fn handle(mut sock: TcpStream, state: Arc<Mutex<State>>) {
                         && auth_ok =>
                 {
                     st.next += 1;
-                    (s.status, s.body, s.delay)
+                    (s.status, s.body, s.delay, s.events, s.hold)
                 }
                 other => {
                     let want = other
@@ -204,12 +238,34 @@ async fn handle(mut sock: TcpStream, state: Arc<Mutex<State>>) {
                         400,
                         status_body(400, "BadRequest", &msg).to_string(),
                         Duration::ZERO,
+                        None,
+                        Duration::ZERO,
                     )
                 }
             }
         };
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
+        }
+        if let Some(events) = events {
+            // A watch, as the API server streams it: chunked JSON lines, one event per line.
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nAudit-Id: 4f1d\r\n\r\n";
+            if sock.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let _ = sock.flush().await;
+            for (d, ev) in events {
+                tokio::time::sleep(d).await;
+                let line = format!("{ev}\n");
+                let chunk = format!("{:x}\r\n{line}\r\n", line.len());
+                if sock.write_all(chunk.as_bytes()).await.is_err() {
+                    return;
+                }
+                let _ = sock.flush().await;
+            }
+            tokio::time::sleep(hold).await;
+            let _ = sock.write_all(b"0\r\n\r\n").await;
+            return;
         }
         let resp = format!(
             "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nAudit-Id: 4f1c\r\n\r\n{body}",
@@ -438,6 +494,21 @@ pub fn resource_list(group_version: &str, kinds: &[(&str, &str, bool)]) -> Value
         );
     }
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
+}
+
+/// The query `kube` sends for a watch (`watch=true&timeoutSeconds=..&<selector>&allowWatchBookmarks=true&resourceVersion=RV`).
+pub fn watch_query(
+    selector: (&str, &str),
+    timeout_seconds: u32,
+    resource_version: &str,
+) -> Vec<(String, String)> {
+    vec![
+        ("watch".into(), "true".into()),
+        ("timeoutSeconds".into(), timeout_seconds.to_string()),
+        (selector.0.into(), selector.1.into()),
+        ("allowWatchBookmarks".into(), "true".into()),
+        ("resourceVersion".into(), resource_version.into()),
+    ]
 }
 
 /// A LIST response.

@@ -11,6 +11,8 @@ pub mod argocd;
 pub mod fake_http;
 pub mod grafana;
 pub mod http_server;
+pub mod prometheus;
+pub mod redis;
 
 use std::path::PathBuf;
 

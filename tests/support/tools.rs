@@ -17,3 +17,23 @@ pub fn tool(name: &str) -> PathBuf {
     );
     path
 }
+
+/// A tool from a Debian package (`redis-server`, `prometheus`, `amtool`): `.tools/bin/` (or
+/// `$ROLLOUT_TOOLS_DIR`) where `scripts/install-test-tools.sh` links it, else `/usr/bin/`, else a
+/// panic saying how to install it.
+pub fn system_tool(name: &str) -> PathBuf {
+    let dir = std::env::var_os("ROLLOUT_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/bin"));
+    let linked = dir.join(name);
+    if linked.exists() {
+        return linked;
+    }
+    let system = PathBuf::from("/usr/bin").join(name);
+    assert!(
+        system.exists(),
+        "{name} not found in {} or /usr/bin: run `scripts/install-test-tools.sh` (it installs the Debian package)",
+        dir.display()
+    );
+    system
+}
