@@ -33,10 +33,12 @@ pub fn options(args: &VerifyArgs) -> Result<VerifyOptions, CommandError> {
         ..VerifyOptions::default()
     };
     let spec_path = std::path::Path::new("rollout.yaml");
-    let spec = if spec_path.is_file() {
-        Some(rollout::spec::load(spec_path)?)
-    } else {
-        None
+    // The whole-repo mode needs the spec (an unreadable one is an error there); a run on given
+    // paths uses its settings when it loads, and may be checking a broken spec itself.
+    let spec = match spec_path.is_file().then(|| rollout::spec::load(spec_path)) {
+        Some(Ok(spec)) => Some(spec),
+        Some(Err(e)) if args.paths.is_empty() => return Err(e.into()),
+        _ => None,
     };
     let level = |s: &str| match s {
         "strict" | "error" => PracticeLevel::Strict,

@@ -823,12 +823,7 @@ fn metrics_item(loaded: &Loaded) -> Item {
     ) else {
         return item;
     };
-    let result = s(v, "/result").unwrap_or("(not recorded)");
-    item.status = if result == "ok" {
-        Status::Present
-    } else {
-        Status::Failed
-    };
+    let result = judged(&mut item, v, "ok");
     item.field("Prometheus", text(v.get("prometheusUrl")));
     item.field("Dashboard", text(v.get("dashboard")));
     item.field(
@@ -898,6 +893,17 @@ fn metrics_item(loaded: &Loaded) -> Item {
     item
 }
 
+/// The evidence's `result`: the item is present when it is `ok_value`, failed otherwise.
+fn judged<'v>(item: &mut Item, v: &'v Value, ok_value: &str) -> &'v str {
+    let result = s(v, "/result").unwrap_or("(not recorded)");
+    item.status = if result == ok_value {
+        Status::Present
+    } else {
+        Status::Failed
+    };
+    result
+}
+
 /// `rollout evidence redis` evidence: each judged group's backlog before and after.
 fn redis_item(loaded: &Loaded) -> Item {
     let mut item = Item::new(
@@ -913,12 +919,7 @@ fn redis_item(loaded: &Loaded) -> Item {
     ) else {
         return item;
     };
-    let result = s(v, "/result").unwrap_or("(not recorded)");
-    item.status = if result == "ok" {
-        Status::Present
-    } else {
-        Status::Failed
-    };
+    let result = judged(&mut item, v, "ok");
     item.field("Redis", text(v.get("url")));
     item.field("Stream", text(v.get("stream")));
     item.field("Result", result);
@@ -996,12 +997,7 @@ fn status_item(loaded: &Loaded) -> Item {
     ) else {
         return item;
     };
-    let result = s(v, "/result").unwrap_or("(not recorded)");
-    item.status = if result == "rolled-out" {
-        Status::Present
-    } else {
-        Status::Failed
-    };
+    let result = judged(&mut item, v, "rolled-out");
     item.field("Environment", text(v.get("environment")));
     item.field("API server", text(v.get("server")));
     item.field("Result", result);

@@ -398,7 +398,7 @@ mod tests {
                     deploy("media-clustering", "sploot/media-clustering:old", ""),
                 ],
                 vec![
-                    ("policy-flag-value", "r.yaml:13:11"),
+                    ("policy-flag-value", "r.yaml:14:11"),
                     ("policy-image-pin", "r.yaml:11:9"),
                     ("policy-image-pin", "r.yaml:26:9"),
                     ("policy-image-pin", "r.yaml:41:9"),

@@ -231,6 +231,15 @@ pub fn object_findings(value: &Value, object: usize) -> Vec<PracticeFinding> {
     out
 }
 
+/// The entries of the list at `key` of `v`, with their indexes (none when it is not a list).
+fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a Value)> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+}
+
 fn namespace(v: &Value) -> &str {
     s(v, "/metadata/namespace").unwrap_or("")
 }
@@ -355,77 +364,33 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
                 });
             };
         let spec = w.pointer(pod).unwrap_or(&Value::Null);
+        // (where the references are listed, the reference inside an entry, kind, name field)
+        const REFS: [(&str, &str, &str, &str); 6] = [
+            ("env", "/valueFrom/configMapKeyRef", "ConfigMap", "name"),
+            ("env", "/valueFrom/secretKeyRef", "Secret", "name"),
+            ("envFrom", "/configMapRef", "ConfigMap", "name"),
+            ("envFrom", "/secretRef", "Secret", "name"),
+            ("volumes", "/configMap", "ConfigMap", "name"),
+            ("volumes", "/secret", "Secret", "secretName"),
+        ];
+        let mut owners = vec![(pod.to_string(), spec)];
         for list in ["initContainers", "containers"] {
-            for (ci, c) in spec
-                .get(list)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                let at = format!("{pod}/{list}/{ci}");
-                for (j, e) in c
-                    .get("env")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    for (field, kind) in
-                        [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")]
-                    {
-                        if let Some(r) = e.pointer(&format!("/valueFrom/{field}")) {
-                            check(
-                                kind,
-                                s(r, "/name"),
-                                truthy(r, "/optional"),
-                                format!("{at}/env/{j}/valueFrom/{field}/name"),
-                            );
-                        }
-                    }
-                }
-                for (j, e) in c
-                    .get("envFrom")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    for (field, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
-                        if let Some(r) = e.get(field) {
-                            check(
-                                kind,
-                                s(r, "/name"),
-                                truthy(r, "/optional"),
-                                format!("{at}/envFrom/{j}/{field}/name"),
-                            );
-                        }
-                    }
-                }
+            for (ci, c) in items(spec, list) {
+                owners.push((format!("{pod}/{list}/{ci}"), c));
             }
         }
-        for (j, vol) in spec
-            .get("volumes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if let Some(r) = vol.get("configMap") {
-                check(
-                    "ConfigMap",
-                    s(r, "/name"),
-                    truthy(r, "/optional"),
-                    format!("{pod}/volumes/{j}/configMap/name"),
-                );
-            }
-            if let Some(r) = vol.get("secret") {
-                check(
-                    "Secret",
-                    s(r, "/secretName"),
-                    truthy(r, "/optional"),
-                    format!("{pod}/volumes/{j}/secret/secretName"),
-                );
+        for (at, owner) in owners {
+            for (list, inner, kind, name_field) in REFS {
+                for (j, entry) in items(owner, list) {
+                    if let Some(r) = entry.pointer(inner) {
+                        check(
+                            kind,
+                            s(r, &format!("/{name_field}")),
+                            truthy(r, "/optional"),
+                            format!("{at}/{list}/{j}{inner}/{name_field}"),
+                        );
+                    }
+                }
             }
         }
     }
