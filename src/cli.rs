@@ -56,6 +56,23 @@ pub enum Command {
     Schema(SchemaArgs),
     /// kustomize's command line (build, version, edit), for Argo CD and scripts.
     Kustomize(KustomizeArgs),
+    /// List every local file and remote URL a kustomization build reads.
+    Deps(DepsArgs),
+}
+
+/// `rollout deps`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout deps overlays/staging\n  rollout deps overlays/staging --manifest-generate-paths"
+)]
+pub struct DepsArgs {
+    /// The build to list, with render's flags (DIR, --load-restrictor, --enable-helm, --offline).
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Print Argo CD's `argocd.argoproj.io/manifest-generate-paths` annotation instead: the
+    /// directories read, relative to DIR (`.` is DIR itself).
+    #[arg(long)]
+    pub manifest_generate_paths: bool,
 }
 
 /// `rollout kustomize` (also the binary invoked as `kustomize`).

@@ -22,6 +22,7 @@ use rollout::layout::Layout;
 
 use crate::cli::Command;
 
+mod deps;
 mod diff;
 mod kustomize;
 mod render;
@@ -58,6 +59,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Evidence(args) => evidence::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Render(args) => render::run(args),
+        Command::Deps(args) => deps::run(args),
         Command::Kustomize(args) => kustomize::run(args),
         Command::Diff(args) => diff::run(args),
     }

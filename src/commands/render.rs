@@ -25,21 +25,9 @@ pub fn run(args: RenderArgs) -> Result<Output, CommandError> {
         }
     };
     let opts = RenderOptions {
+        build: build_options(&args, reorder),
         dir: args.dir,
         output: args.output,
-        build: BuildOptions {
-            positions: false,
-            reorder,
-            load_restrictor: if args.load_restrictor == "LoadRestrictionsNone" {
-                LoadRestrictor::None
-            } else {
-                LoadRestrictor::RootOnly
-            },
-            helm: helm_options(&args.helm),
-            cache_dir: rollout::kustomize::cache_dir(),
-            offline: args.offline,
-            write_lock: args.lock,
-        },
     };
     let mut shown = Vec::new();
     let mut r = match render_reporting(&opts, &mut shown) {
@@ -68,6 +56,24 @@ pub fn run(args: RenderArgs) -> Result<Output, CommandError> {
 }
 
 /// The helm flags as build options.
+/// The engine's options for render's flags (`--reorder` resolved by the caller).
+pub fn build_options(args: &RenderArgs, reorder: Reorder) -> BuildOptions {
+    BuildOptions {
+        positions: false,
+        reorder,
+        load_restrictor: if args.load_restrictor == "LoadRestrictionsNone" {
+            LoadRestrictor::None
+        } else {
+            LoadRestrictor::RootOnly
+        },
+        helm: helm_options(&args.helm),
+        cache_dir: rollout::kustomize::cache_dir(),
+        offline: args.offline,
+        write_lock: args.lock,
+        record_deps: false,
+    }
+}
+
 pub fn helm_options(a: &crate::cli::HelmArgs) -> HelmOptions {
     HelmOptions {
         enabled: a.enable_helm,

@@ -121,6 +121,18 @@ const BUILD_STACK_BYTES: usize = 4 << 30;
 pub(super) const MAX_DEPTH: usize = 100_000;
 
 fn build_here(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, KustomizeError>) {
+    if opts.record_deps {
+        DEPS.with(|d| *d.borrow_mut() = Some(super::Deps::default()));
+    }
+    let (warnings, mut built) = build_recorded(dir, opts);
+    let deps = DEPS.with(|d| d.borrow_mut().take());
+    if let Ok(b) = &mut built {
+        b.deps = deps;
+    }
+    (warnings, built)
+}
+
+fn build_recorded(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, KustomizeError>) {
     // With a lock file (and unless --lock rewrites it), every remote ref builds at its pin.
     let lock = if opts.write_lock {
         None
@@ -159,6 +171,7 @@ fn build_here(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, Ku
             Ok(Build {
                 resources,
                 warnings,
+                deps: None,
             }),
         ),
         Err(e) => (warnings, Err(e)),
@@ -348,12 +361,32 @@ pub(super) fn is_remote(s: &str) -> bool {
         || s.starts_with("bitbucket.org/")
 }
 
+thread_local! {
+    /// The files and remote URLs the build on this thread read, when it records them
+    /// (`rollout deps`).
+    static DEPS: std::cell::RefCell<Option<super::Deps>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Notes a remote URL the build fetched (for [`super::Deps`]).
+pub(super) fn note_url(url: &str) {
+    DEPS.with(|d| {
+        if let Some(d) = d.borrow_mut().as_mut() {
+            d.urls.insert(url.to_string());
+        }
+    });
+}
+
 pub(super) fn read_bytes(
     path: &Path,
     at: &str,
     what: &'static str,
     raw: &str,
 ) -> Result<Vec<u8>, KustomizeError> {
+    DEPS.with(|d| {
+        if let Some(d) = d.borrow_mut().as_mut() {
+            d.files.insert(path.to_path_buf());
+        }
+    });
     std::fs::read(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             KustomizeError::Missing {

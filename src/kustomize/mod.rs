@@ -39,6 +39,18 @@ pub struct Build {
     pub resources: ResourceList,
     /// Deprecation warnings, one line each, exactly as kustomize prints them on stderr.
     pub warnings: Vec<String>,
+    /// What the build read, when [`BuildOptions::record_deps`] asked for it.
+    pub deps: Option<Deps>,
+}
+
+/// Every file and remote URL a build read (`rollout deps`, for Argo CD's
+/// `manifest-generate-paths`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deps {
+    /// Files read, as the build named them (local ones and those in fetched remote roots).
+    pub files: std::collections::BTreeSet<std::path::PathBuf>,
+    /// Remote resources fetched (git and HTTP URLs, as written).
+    pub urls: std::collections::BTreeSet<String>,
 }
 
 /// Builds the kustomization in `dir` as `kubectl kustomize DIR` does. Resources keep their source
@@ -99,6 +111,8 @@ pub struct BuildOptions {
     /// `--lock`: resolve every remote ref afresh and write the lock file next to the root
     /// kustomization (else a lock file there is enforced).
     pub write_lock: bool,
+    /// Record every file and remote URL read ([`Build::deps`]).
+    pub record_deps: bool,
 }
 
 /// The kustomization file in `dir` (`kustomization.yaml`, `.yml` or `Kustomization`).

@@ -345,6 +345,7 @@ impl Fetcher {
     /// The fetch fails or times out, `--offline` and not cached, or the ref moved from the
     /// commit the lock pins; each names the URL.
     pub fn git(&mut self, raw: &str, spec: &RepoSpec, at: &str) -> Result<PathBuf, KustomizeError> {
+        super::loader::note_url(raw);
         let key = git_key(spec);
         if let Some(d) = self.memo.get(&key) {
             return Ok(d.clone());
@@ -492,6 +493,7 @@ impl Fetcher {
     /// Unreachable, an error status, a timeout, `--offline` without a locked copy in the
     /// cache, or content that differs from the lock's hash; each names the URL.
     pub fn http(&mut self, url: &str, at: &str) -> Result<Option<Vec<u8>>, KustomizeError> {
+        super::loader::note_url(url);
         let err = |m: String| KustomizeError::invalid(at, format!("remote {url:?}: {m}"));
         let root = self.cache_root(at)?;
         let blobs = root.join("http");
