@@ -65,9 +65,10 @@ fn documented_commands() -> Vec<String> {
 fn expected_exit(args: &[String]) -> Option<i32> {
     let has = |f: &str| args.iter().any(|a| a == f);
     match args.first().map(String::as_str) {
-        Some("generate" | "hydrate" | "schema" | "render" | "verify" | "promote" | "init") => {
-            Some(0)
-        }
+        Some(
+            "generate" | "hydrate" | "schema" | "render" | "verify" | "promote" | "init"
+            | "completions",
+        ) => Some(0),
         Some("rollback") if !has("--sync") => Some(0),
         Some("evidence") => Some(1), // the copy holds no evidence: incomplete report
         Some("diff") => Some(1),     // the committed overlay differs from the pre-rollout snapshot

@@ -11,6 +11,7 @@ mod status;
 mod sync;
 
 mod alerts;
+mod completions;
 mod dashboards;
 mod evidence;
 
@@ -60,6 +61,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Render(args) => render::run(args),
         Command::Kustomize(args) => kustomize::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }
 
