@@ -9,6 +9,9 @@ use clap::{Args, Parser, Subcommand};
 /// Take a service change from git to a Kubernetes staging cluster with evidence at every step.
 #[derive(Debug, Parser)]
 #[command(name = "rollout", version, about, propagate_version = true)]
+#[command(
+    after_help = "Examples:\n  rollout verify\n  rollout generate --check\n  rollout diff overlays/staging --live-dir fixtures/live/staging\n  rollout completions bash"
+)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
@@ -31,6 +34,9 @@ pub enum Command {
     /// Render each service's Helm chart into overlays/base/ with `helm template`.
     Hydrate(HydrateArgs),
     /// Build a kustomization directory with the built-in kustomize v5 engine.
+    #[command(
+        after_help = "Examples:\n  rollout render overlays/staging\n  rollout render overlays/staging -o /tmp/staging.yaml\n  rollout render overlays/staging --reorder none\n  rollout render overlays/staging --offline --load-restrictor LoadRestrictionsNone"
+    )]
     Render(RenderArgs),
     /// Check manifests, dashboards, alerts, values and Applications (pre-merge gate).
     Verify(VerifyArgs),
@@ -58,6 +64,8 @@ pub enum Command {
     Kustomize(KustomizeArgs),
     /// List every local file and remote URL a kustomization build reads.
     Deps(DepsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions(CompletionsArgs),
 }
 
 /// `rollout deps`.
@@ -75,8 +83,22 @@ pub struct DepsArgs {
     pub manifest_generate_paths: bool,
 }
 
+/// `rollout completions`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout completions bash\n  rollout completions zsh\n  rollout completions fish"
+)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
 /// `rollout kustomize` (also the binary invoked as `kustomize`).
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout kustomize build overlays/staging\n  rollout kustomize version --short\n  rollout kustomize edit set image sploot/embedder:1.9.0-python3.11-cpu"
+)]
 pub struct KustomizeArgs {
     #[command(subcommand)]
     pub command: KustomizeCommand,
@@ -86,14 +108,23 @@ pub struct KustomizeArgs {
 #[derive(Debug, Subcommand)]
 pub enum KustomizeCommand {
     /// Build a kustomization (as `rollout render`).
+    #[command(
+        after_help = "Examples:\n  rollout kustomize build overlays/staging\n  rollout kustomize build overlays/staging -o /tmp/staging.yaml\n  rollout kustomize build fixtures/kustomize/helm/basic --enable-helm --helm-command .tools/bin/helm"
+    )]
     Build(RenderArgs),
     /// Print the kustomize release whose behaviour this engine matches.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize version\n  rollout kustomize version --short"
+    )]
     Version {
         /// Accepted for Argo CD (`kustomize version --short`); same output.
         #[arg(long)]
         short: bool,
     },
     /// Edit the kustomization in the current directory.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit set image sploot/embedder:1.9.0-python3.11-cpu\n  rollout kustomize edit set namespace media\n  rollout kustomize edit add label team:media"
+    )]
     Edit {
         #[command(subcommand)]
         command: EditCommand,
@@ -104,11 +135,17 @@ pub enum KustomizeCommand {
 #[derive(Debug, Subcommand)]
 pub enum EditCommand {
     /// Set a field.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit set image sploot/embedder:1.9.0-python3.11-cpu\n  rollout kustomize edit set namespace media\n  rollout kustomize edit set replicas auth=3"
+    )]
     Set {
         #[command(subcommand)]
         what: EditSet,
     },
     /// Add to a field.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit add label team:media\n  rollout kustomize edit add annotation owner:platform\n  rollout kustomize edit add resource pdb.yaml"
+    )]
     Add {
         #[command(subcommand)]
         what: EditAdd,
@@ -119,26 +156,41 @@ pub enum EditCommand {
 #[derive(Debug, Subcommand)]
 pub enum EditSet {
     /// Images: `[<name>=]<newName>[:<tag>][@<digest>]`.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit set image sploot/embedder:1.9.0-python3.11-cpu\n  rollout kustomize edit set image sploot/auth-service=registry.sploot.io/auth-service:2.14.0-python3.11-cpu\n  rollout kustomize edit set image sploot/embedder=*:1.10.0-python3.11-cpu"
+    )]
     Image {
         #[arg(required = true, value_name = "IMAGE")]
         images: Vec<String>,
     },
     /// The namespace.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit set namespace media\n  rollout kustomize edit set namespace media-staging"
+    )]
     Namespace {
         #[arg(value_name = "NAMESPACE", allow_hyphen_values = true)]
         value: String,
     },
     /// The name prefix.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit set nameprefix staging-\n  rollout kustomize edit set nameprefix team-a-"
+    )]
     Nameprefix {
         #[arg(value_name = "PREFIX", allow_hyphen_values = true)]
         value: String,
     },
     /// The name suffix.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit set namesuffix -v2\n  rollout kustomize edit set namesuffix -- -canary"
+    )]
     Namesuffix {
         #[arg(value_name = "SUFFIX", allow_hyphen_values = true)]
         value: String,
     },
     /// Replica counts: `<name>=<count>`.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit set replicas auth=3\n  rollout kustomize edit set replicas auth=3 embedder=2"
+    )]
     Replicas {
         #[arg(required = true, value_name = "NAME=COUNT")]
         replicas: Vec<String>,
@@ -149,6 +201,9 @@ pub enum EditSet {
 #[derive(Debug, Subcommand)]
 pub enum EditAdd {
     /// Labels `key:value` (commonLabels; with --without-selector, `labels`).
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit add label team:media\n  rollout kustomize edit add label team:media --force\n  rollout kustomize edit add label env:staging --without-selector --include-templates"
+    )]
     Label {
         #[arg(required = true, value_name = "KEY:VALUE")]
         pairs: Vec<String>,
@@ -163,6 +218,9 @@ pub enum EditAdd {
         include_templates: bool,
     },
     /// Annotations `key:value` (commonAnnotations).
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit add annotation owner:platform\n  rollout kustomize edit add annotation owner:platform-team --force"
+    )]
     Annotation {
         #[arg(required = true, value_name = "KEY:VALUE")]
         pairs: Vec<String>,
@@ -171,11 +229,17 @@ pub enum EditAdd {
         force: bool,
     },
     /// Components.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit add component ../components/flags\n  rollout kustomize edit add component ../components/flags ../components/probes"
+    )]
     Component {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<String>,
     },
     /// Resources.
+    #[command(
+        after_help = "Examples:\n  rollout kustomize edit add resource pdb.yaml\n  rollout kustomize edit add resource ../base service-monitor.yaml"
+    )]
     Resource {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<String>,
@@ -237,6 +301,9 @@ pub struct HelmArgs {
 
 /// `rollout generate`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout generate\n  rollout generate --check\n  rollout generate --rollback --env staging\n  rollout generate --env dev --spec examples/shop/deploy/rollout.yaml"
+)]
 pub struct GenerateArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
@@ -253,6 +320,9 @@ pub struct GenerateArgs {
 
 /// `rollout hydrate`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout hydrate --helm .tools/bin/helm\n  rollout hydrate --check\n  rollout hydrate --spec deploy/rollout.yaml"
+)]
 pub struct HydrateArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
@@ -266,6 +336,9 @@ pub struct HydrateArgs {
 
 /// `rollout schema`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout schema spec\n  rollout schema grafana-dashboard\n  rollout schema alertmanager-alerts"
+)]
 pub struct SchemaArgs {
     /// Which schema to print.
     #[arg(value_enum)]
@@ -326,6 +399,9 @@ pub struct ArgoArgs {
 /// `rollout sync`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
+#[command(
+    after_help = "Examples:\n  rollout sync media-staging --server argocd.staging.sploot.internal --evidence evidence/argocd-sync.json\n  rollout sync media-staging --dry-run --timeout 5m\n  rollout sync media-staging --revision main --prune --sync-option ApplyOutOfSyncOnly=true"
+)]
 pub struct SyncArgs {
     /// The Argo CD Application to sync, e.g. media-staging.
     #[arg(value_name = "APP")]
@@ -337,6 +413,9 @@ pub struct SyncArgs {
 /// `rollout rollback`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
+#[command(
+    after_help = "Examples:\n  rollout rollback --env staging\n  rollout rollback --env staging --sync media-staging-rollback --evidence rollback.json\n  rollout rollback --env staging --sync media-staging-rollback --server argocd.staging.sploot.internal --timeout 5m"
+)]
 pub struct RollbackArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
@@ -398,6 +477,9 @@ pub struct InitArgs {
 
 /// `rollout dashboards`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout dashboards push --dry-run\n  rollout dashboards push --grafana-url https://grafana.staging.sploot.internal --folder-uid media"
+)]
 pub struct DashboardsArgs {
     #[command(subcommand)]
     pub command: DashboardsCommand,
@@ -412,6 +494,9 @@ pub enum DashboardsCommand {
 
 /// `rollout dashboards push`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout dashboards push --dry-run\n  rollout dashboards push --grafana-url https://grafana.staging.sploot.internal --folder-uid media --message \"staging rollout\"\n  rollout dashboards push dashboards/media-clustering-redis-streams.json --token-file grafana.token --overwrite"
+)]
 pub struct DashboardsPushArgs {
     /// Dashboard files to push (default: every dashboards/*.json).
     #[arg(value_name = "FILE")]
@@ -441,6 +526,9 @@ pub struct DashboardsPushArgs {
 
 /// `rollout alerts`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout alerts fire --alertmanager-url \"$ALERTMANAGER_URL\" --environment staging\n  rollout alerts quiet --alertmanager-url \"$ALERTMANAGER_URL\" --environment staging"
+)]
 pub struct AlertsArgs {
     #[command(subcommand)]
     pub command: AlertsCommand,
@@ -482,6 +570,9 @@ pub struct AlertmanagerArgs {
 /// `rollout alerts fire`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
+#[command(
+    after_help = "Examples:\n  rollout alerts fire --alertmanager-url \"$ALERTMANAGER_URL\" --environment staging\n  rollout alerts fire --alertmanager-url \"$ALERTMANAGER_URL\" --environment staging --window 10m --evidence evidence/alerts-fire.json\n  rollout alerts fire --alertmanager-url \"$ALERTMANAGER_URL\" --environment staging --dry-run"
+)]
 pub struct AlertsFireArgs {
     #[command(flatten)]
     pub am: AlertmanagerArgs,
@@ -493,6 +584,9 @@ pub struct AlertsFireArgs {
 /// `rollout alerts quiet`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
+#[command(
+    after_help = "Examples:\n  rollout alerts quiet --alertmanager-url \"$ALERTMANAGER_URL\" --environment staging\n  rollout alerts quiet --alertmanager-url \"$ALERTMANAGER_URL\" --environment staging --fire-evidence evidence/alerts-fire.json"
+)]
 pub struct AlertsQuietArgs {
     #[command(flatten)]
     pub am: AlertmanagerArgs,
@@ -507,6 +601,9 @@ pub struct AlertsQuietArgs {
 /// `rollout evidence`.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
+#[command(
+    after_help = "Examples:\n  rollout evidence --out docs/validation-results/staging-2026-11-27.md\n  rollout evidence --output json\n  rollout evidence redis --url redis://127.0.0.1:6379 --stream embedding-events --group clusterer\n  rollout evidence metrics --prometheus-url http://127.0.0.1:9090 --from now-30m"
+)]
 pub struct EvidenceArgs {
     /// Record evidence from a live system instead of assembling the report.
     #[command(subcommand)]
@@ -537,6 +634,9 @@ pub enum EvidenceCommand {
 /// `rollout evidence metrics`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
+#[command(
+    after_help = "Examples:\n  rollout evidence metrics --prometheus-url http://127.0.0.1:9090 --from now-30m\n  rollout evidence metrics --prometheus-url http://127.0.0.1:9090 --from 2026-11-27T10:00:00Z --to 2026-11-27T10:30:00Z --step 30s\n  rollout evidence metrics --prometheus-url http://127.0.0.1:9090 --from now-1h --dashboard dashboards/media-clustering-redis-streams.json --var namespace=media"
+)]
 pub struct EvidenceMetricsArgs {
     /// Prometheus base URL.
     #[arg(long, value_name = "URL")]
@@ -572,6 +672,9 @@ pub struct EvidenceMetricsArgs {
 /// `rollout evidence redis`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
+#[command(
+    after_help = "Examples:\n  rollout evidence redis --url redis://127.0.0.1:6379 --stream embedding-events --group clusterer\n  rollout evidence redis --url redis://127.0.0.1:6379 --stream embedding-events --group clusterer --watch 5m --every 10s --max-growth 5\n  rollout evidence redis --url redis://redis.staging.sploot.internal:6379 --password-file redis.password --stream embedding-events --group clusterer"
+)]
 pub struct EvidenceRedisArgs {
     /// Redis URL: redis://[user:password@]HOST:PORT[/DB].
     #[arg(long, value_name = "URL")]
@@ -615,6 +718,9 @@ pub enum EvidenceFormat {
 
 /// `rollout verify`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout verify\n  rollout verify overlays/staging --policy strict --kubernetes-version 1.33\n  rollout verify --output sarif\n  rollout verify dashboards/media-clustering-redis-streams.json --type dashboard"
+)]
 pub struct VerifyArgs {
     /// Files or directories to verify (default: the whole repo).
     #[arg(value_name = "PATH")]
@@ -698,6 +804,9 @@ pub enum VerifyOutput {
 /// `rollout diff`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
+#[command(
+    after_help = "Examples:\n  rollout diff overlays/staging --live-dir fixtures/live/staging\n  rollout diff overlays/staging --live-dir fixtures/live/staging --output json\n  rollout diff overlays/staging --context staging --evidence evidence/flag-diff.md --evidence-json evidence/flag-diff.json\n  rollout diff overlays/staging --live-dir fixtures/live/staging --ignore Deployment:/spec/replicas"
+)]
 pub struct DiffArgs {
     /// The overlay directory (or a pre-rendered YAML file) to compare.
     #[arg(value_name = "DIR")]
@@ -744,6 +853,9 @@ pub struct DiffArgs {
 /// `rollout status`.
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
+#[command(
+    after_help = "Examples:\n  rollout status --env staging\n  rollout status --env staging --context staging --timeout 10m\n  rollout status --spec examples/shop/deploy/rollout.yaml --evidence evidence/rollout-status.json"
+)]
 pub struct StatusArgs {
     /// The environment (default: the spec's only environment).
     #[arg(long, value_name = "ENV")]

@@ -8,6 +8,8 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+#[cfg(test)]
+mod cli_help_tests;
 mod commands;
 
 use std::io::Write;

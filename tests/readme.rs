@@ -66,7 +66,8 @@ fn expected_exit(args: &[String]) -> Option<i32> {
     let has = |f: &str| args.iter().any(|a| a == f);
     match args.first().map(String::as_str) {
         Some(
-            "generate" | "hydrate" | "schema" | "render" | "verify" | "promote" | "init" | "deps",
+            "generate" | "hydrate" | "schema" | "render" | "verify" | "promote" | "init"
+            | "completions" | "deps",
         ) => Some(0),
         Some("rollback") if !has("--sync") => Some(0),
         Some("evidence") => Some(1), // the copy holds no evidence: incomplete report

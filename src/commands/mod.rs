@@ -11,6 +11,7 @@ mod status;
 mod sync;
 
 mod alerts;
+mod completions;
 mod dashboards;
 mod evidence;
 
@@ -62,6 +63,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Deps(args) => deps::run(args),
         Command::Kustomize(args) => kustomize::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }
 
