@@ -222,28 +222,46 @@ struct Doc {
     origin: Origin,
 }
 
-/// Source texts of files, for snippets.
+/// Source texts of files, for snippets, with where each line starts (so a snippet costs one
+/// lookup, not a scan of the file: a large file may have thousands of findings).
 #[derive(Default)]
 struct Sources {
-    texts: HashMap<PathBuf, Option<Arc<str>>>,
+    texts: HashMap<PathBuf, Option<(Arc<str>, Vec<usize>)>>,
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0).chain(memchr_lines(text)).collect()
+}
+
+fn memchr_lines(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i + 1)
 }
 
 impl Sources {
     fn insert(&mut self, path: &Path, text: &str) {
-        self.texts.insert(path.to_path_buf(), Some(Arc::from(text)));
+        self.texts.insert(
+            path.to_path_buf(),
+            Some((Arc::from(text), line_starts(text))),
+        );
     }
 
     fn line(&mut self, path: &Path, line: usize) -> Option<String> {
         if line == 0 {
             return None;
         }
-        let text = self
-            .texts
-            .entry(path.to_path_buf())
-            .or_insert_with(|| crate::fsutil::read_to_string(path).ok().map(Arc::from));
-        text.as_ref()
-            .and_then(|t| t.lines().nth(line - 1))
-            .map(str::to_string)
+        let entry = self.texts.entry(path.to_path_buf()).or_insert_with(|| {
+            crate::fsutil::read_to_string(path)
+                .ok()
+                .map(|t| (Arc::from(t.as_str()), line_starts(&t)))
+        });
+        let (text, starts) = entry.as_ref()?;
+        let start = *starts.get(line - 1)?;
+        let end = starts.get(line).map_or(text.len(), |e| e - 1);
+        let l = text.get(start..end.max(start))?;
+        Some(l.strip_suffix('\r').unwrap_or(l).to_string())
     }
 }
 
