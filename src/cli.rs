@@ -391,6 +391,37 @@ pub struct DashboardsArgs {
 pub enum DashboardsCommand {
     /// Validate dashboards and save them to Grafana (POST /api/dashboards/db).
     Push(DashboardsPushArgs),
+    /// Restore an earlier saved version of a dashboard (Grafana versions API).
+    Restore(DashboardsRestoreArgs),
+}
+
+/// `rollout dashboards restore`.
+#[derive(Debug, Args)]
+#[command(
+    disable_version_flag = true,
+    group(clap::ArgGroup::new("which").required(true).args(["version", "previous"]))
+)]
+pub struct DashboardsRestoreArgs {
+    /// The dashboard's uid.
+    pub uid: String,
+    /// Restore this saved version.
+    #[arg(long, value_name = "N")]
+    pub version: Option<i64>,
+    /// Restore the version our last push replaced (else the latest minus one).
+    #[arg(long)]
+    pub previous: bool,
+    /// Grafana base URL.
+    #[arg(long, value_name = "URL", env = "GRAFANA_URL")]
+    pub grafana_url: Option<String>,
+    /// Read the API token from this file (default: $GRAFANA_API_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// List the versions and show the restore request; do not send it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Evidence file (default: evidence/dashboards-restore.json).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 /// `rollout dashboards push`.
