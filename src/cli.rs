@@ -467,6 +467,29 @@ pub enum AlertsCommand {
     Fire(AlertsFireArgs),
     /// Resolve the synthetic alerts and expire their silence.
     Quiet(AlertsQuietArgs),
+    /// Show the receivers each alert reaches through an Alertmanager routing tree.
+    Routes(AlertsRoutesArgs),
+}
+
+/// `rollout alerts routes`.
+#[derive(Debug, Args)]
+pub struct AlertsRoutesArgs {
+    /// The Alertmanager config whose `route:` tree is walked.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Alert payload files (JSON, alerts with `labels`; default: alerts/*.json).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub alerts: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RoutesFormat::Text)]
+    pub output: RoutesFormat,
+}
+
+/// `alerts routes --output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoutesFormat {
+    Text,
+    Json,
 }
 
 /// Options shared by `alerts fire` and `alerts quiet`.
