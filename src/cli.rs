@@ -490,6 +490,38 @@ pub struct DashboardsArgs {
 pub enum DashboardsCommand {
     /// Validate dashboards and save them to Grafana (POST /api/dashboards/db).
     Push(DashboardsPushArgs),
+    /// Restore an earlier saved version of a dashboard (Grafana versions API).
+    Restore(DashboardsRestoreArgs),
+}
+
+/// `rollout dashboards restore`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout dashboards restore media-clustering-streams --previous\n  rollout dashboards restore media-clustering-streams --version 3 --dry-run",
+    disable_version_flag = true,
+    group(clap::ArgGroup::new("which").required(true).args(["version", "previous"]))
+)]
+pub struct DashboardsRestoreArgs {
+    /// The dashboard's uid.
+    pub uid: String,
+    /// Restore this saved version.
+    #[arg(long, value_name = "N")]
+    pub version: Option<i64>,
+    /// Restore the version our last push replaced (else the latest minus one).
+    #[arg(long)]
+    pub previous: bool,
+    /// Grafana base URL.
+    #[arg(long, value_name = "URL", env = "GRAFANA_URL")]
+    pub grafana_url: Option<String>,
+    /// Read the API token from this file (default: $GRAFANA_API_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// List the versions and show the restore request; do not send it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Evidence file (default: evidence/dashboards-restore.json).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 /// `rollout dashboards push`.
@@ -541,6 +573,32 @@ pub enum AlertsCommand {
     Fire(AlertsFireArgs),
     /// Resolve the synthetic alerts and expire their silence.
     Quiet(AlertsQuietArgs),
+    /// Show the receivers each alert reaches through an Alertmanager routing tree.
+    Routes(AlertsRoutesArgs),
+}
+
+/// `rollout alerts routes`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  rollout alerts routes --config alertmanager.yml\n  rollout alerts routes --config alertmanager.yml --alerts alerts/embedder.json --output json"
+)]
+pub struct AlertsRoutesArgs {
+    /// The Alertmanager config whose `route:` tree is walked.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Alert payload files (JSON, alerts with `labels`; default: alerts/*.json).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub alerts: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RoutesFormat::Text)]
+    pub output: RoutesFormat,
+}
+
+/// `alerts routes --output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoutesFormat {
+    Text,
+    Json,
 }
 
 /// Options shared by `alerts fire` and `alerts quiet`.

@@ -19,6 +19,8 @@ use crate::fsutil::{self, FsError};
 use crate::schema::grafana::{LintOptions, check_dashboard_text};
 use crate::secret::Secret;
 
+pub mod restore;
+
 /// The directory `push` reads when no file is named.
 pub const DEFAULT_DIR: &str = "dashboards";
 
@@ -61,6 +63,11 @@ pub struct DashboardRecord {
     pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    /// On success, the version this push replaced (`version - 1`: Grafana saves every change as
+    /// the current version plus one), `null` when the push created the dashboard (version 1).
+    /// `dashboards restore --previous` restores it.
+    #[serde(skip_serializing_if = "not_pushed")]
+    pub replaced_version: Option<Option<i64>>,
     /// Grafana's response to the push.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<Value>,
@@ -190,6 +197,10 @@ fn load(path: &Path) -> Result<Loaded, PushOpError> {
     })
 }
 
+fn not_pushed(v: &Option<Option<i64>>) -> bool {
+    v.is_none()
+}
+
 fn sha256_hex(v: &Value) -> String {
     let bytes = serde_json::to_vec(v).unwrap_or_default();
     Sha256::digest(&bytes)
@@ -271,6 +282,7 @@ pub fn push(opts: &PushOptions) -> Result<PushReport, PushOpError> {
             },
             url: None,
             version: None,
+            replaced_version: None,
             response: None,
             error: None,
             warnings: l.warnings.iter().map(ToString::to_string).collect(),
@@ -310,6 +322,7 @@ pub fn push(opts: &PushOptions) -> Result<PushReport, PushOpError> {
                             record.result = "pushed".into();
                             record.url = Some(dashboard_url(&base, &url));
                             record.version = Some(version);
+                            record.replaced_version = Some((version > 1).then(|| version - 1));
                         }
                         Err(source) => {
                             record.result = "rejected".into();

@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod promote;
 pub mod redis;
 pub mod resource;
+pub mod routes;
 pub mod schema;
 pub mod secret;
 pub mod spec;

@@ -1,4 +1,5 @@
-//! `rollout alerts fire|quiet`: turns flags into options and calls `rollout::alerts::{fire, quiet}`.
+//! `rollout alerts fire|quiet|routes`: turns flags into options and calls `rollout::alerts::{fire,
+//! quiet}` or `rollout::routes`.
 
 use std::time::Duration;
 
@@ -6,7 +7,7 @@ use rollout::alerts::{self, AlertmanagerOptions, FireOptions, QuietOptions};
 use rollout::exit::Outcome;
 
 use super::{CommandError, Output};
-use crate::cli::{AlertmanagerArgs, AlertsArgs, AlertsCommand};
+use crate::cli::{AlertmanagerArgs, AlertsArgs, AlertsCommand, AlertsRoutesArgs, RoutesFormat};
 
 /// Per-request timeout for Alertmanager.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,6 +27,7 @@ fn am_options(a: AlertmanagerArgs) -> AlertmanagerOptions {
 /// Runs a `rollout alerts` subcommand.
 pub fn run(args: AlertsArgs) -> Result<Output, CommandError> {
     match args.command {
+        AlertsCommand::Routes(a) => routes(a),
         AlertsCommand::Fire(a) => {
             let opts = FireOptions {
                 window: alerts::parse_window(&a.window).map_err(|e| e.to_string())?,
@@ -56,6 +58,45 @@ pub fn run(args: AlertsArgs) -> Result<Output, CommandError> {
             })
         }
     }
+}
+
+fn routes(a: AlertsRoutesArgs) -> Result<Output, CommandError> {
+    use rollout::routes;
+    let file = a.config.display().to_string();
+    let text = rollout::fsutil::read_to_string(&a.config)?;
+    let config = routes::parse_config(&file, &text)?;
+    let files = if a.alerts.is_empty() {
+        rollout::fsutil::json_files(std::path::Path::new("alerts"))?
+    } else {
+        a.alerts
+    };
+    let mut alerts = Vec::new();
+    for f in &files {
+        let name = f.display().to_string();
+        let text = rollout::fsutil::read_to_string(f)?;
+        for labels in routes::alert_labels(&name, &text)? {
+            alerts.push((name.clone(), labels));
+        }
+    }
+    let unknown = config.unknown_receivers();
+    let result = routes::route_alerts(&config, &alerts);
+    let stdout = match a.output {
+        RoutesFormat::Text => routes::render_text(&result),
+        RoutesFormat::Json => {
+            let v = serde_json::json!({"config": file, "alerts": result, "undefinedReceivers": unknown});
+            format!("{}\n", serde_json::to_string_pretty(&v)?)
+        }
+    };
+    let stderr: String = unknown
+        .iter()
+        .map(|u| format!("error: {}\n", u.message))
+        .collect();
+    Ok(Output {
+        stdout,
+        stderr,
+        outcome: Outcome::from_findings(!unknown.is_empty()),
+        verbatim: false,
+    })
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! `rollout dashboards push`: resolves the URL and token, then calls `rollout::dashboards::push`.
+//! `rollout dashboards push|restore`: resolves the URL and token, then calls
+//! `rollout::dashboards::push` or `rollout::dashboards::restore::restore`.
 
 use std::time::Duration;
 
@@ -6,7 +7,7 @@ use rollout::dashboards::{self, PushOptions};
 use rollout::exit::Outcome;
 
 use super::{CommandError, Output};
-use crate::cli::{DashboardsArgs, DashboardsCommand, DashboardsPushArgs};
+use crate::cli::{DashboardsArgs, DashboardsCommand, DashboardsPushArgs, DashboardsRestoreArgs};
 
 /// Per-request timeout for Grafana.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -15,7 +16,37 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 pub fn run(args: DashboardsArgs) -> Result<Output, CommandError> {
     match args.command {
         DashboardsCommand::Push(a) => push(a),
+        DashboardsCommand::Restore(a) => restore(a),
     }
+}
+
+fn restore(a: DashboardsRestoreArgs) -> Result<Output, CommandError> {
+    use rollout::dashboards::restore::{self, RestoreOptions, Target};
+    let token = dashboards::resolve_token(
+        a.token_file.as_deref(),
+        std::env::var("GRAFANA_API_TOKEN").ok(),
+    )
+    .map_err(|e| e.to_string())?;
+    let opts = RestoreOptions {
+        uid: a.uid,
+        target: match a.version {
+            Some(n) => Target::Version(n),
+            None => Target::Previous,
+        },
+        grafana_url: a.grafana_url,
+        token,
+        dry_run: a.dry_run,
+        evidence: a.evidence,
+        push_evidence: rollout::evidence::default_path(rollout::evidence::files::DASHBOARDS_PUSH),
+        timeout: TIMEOUT,
+    };
+    let report = restore::restore(&opts).map_err(|e| e.to_string())?;
+    Ok(Output {
+        stdout: restore::render_text(&report),
+        stderr: String::new(),
+        outcome: Outcome::Clean,
+        verbatim: false,
+    })
 }
 
 fn push(a: DashboardsPushArgs) -> Result<Output, CommandError> {

@@ -25,6 +25,8 @@ pub const DEFAULT_DIR: &str = "evidence";
 pub mod files {
     /// Written by `rollout dashboards push`.
     pub const DASHBOARDS_PUSH: &str = "dashboards-push.json";
+    /// Written by `rollout dashboards restore`.
+    pub const DASHBOARDS_RESTORE: &str = "dashboards-restore.json";
     /// Written by `rollout alerts fire`.
     pub const ALERTS_FIRE: &str = "alerts-fire.json";
     /// Written by `rollout alerts quiet`.
@@ -44,6 +46,8 @@ pub mod files {
 
 /// `kind` of `dashboards-push.json`.
 pub const KIND_DASHBOARDS_PUSH: &str = "dashboards-push";
+/// `kind` of `dashboards-restore.json`.
+pub const KIND_DASHBOARDS_RESTORE: &str = "dashboards-restore";
 /// `kind` of `alerts-fire.json`.
 pub const KIND_ALERTS_FIRE: &str = "alerts-fire";
 /// `kind` of `alerts-quiet.json`.

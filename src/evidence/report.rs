@@ -208,6 +208,10 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
     if settings.dashboards || present(&push) {
         checklist.push(dashboard_item(&push));
     }
+    let restore = read(files::DASHBOARDS_RESTORE);
+    if present(&restore) {
+        checklist.push(restore_item(&restore));
+    }
     if settings.alerts || present(&fire) {
         checklist.push(alert_item(&fire, &env_arg));
     }
@@ -976,6 +980,55 @@ fn redis_item(loaded: &Loaded) -> Item {
             ),
         );
     }
+    if let Some(e) = s(v, "/error") {
+        item.notes.push(e.to_string());
+    }
+    item
+}
+
+/// `rollout dashboards restore` evidence: which version came back and as which new version.
+fn restore_item(loaded: &Loaded) -> Item {
+    let mut item = Item::new(
+        "dashboard-restore",
+        "Dashboard restored to an earlier version (rollback plan)",
+    );
+    let Some((_, v)) = expect_kind(
+        &mut item,
+        loaded,
+        super::KIND_DASHBOARDS_RESTORE,
+        true,
+        "run `rollout dashboards restore UID --previous` (writes evidence/dashboards-restore.json)",
+    ) else {
+        return item;
+    };
+    let result = s(v, "/result").unwrap_or("(not recorded)");
+    item.status = match result {
+        "restored" => Status::Present,
+        "dry-run" => {
+            item.notes
+                .push("only a dry run was recorded: nothing was restored".into());
+            Status::Missing
+        }
+        _ => Status::Failed,
+    };
+    item.field("Grafana", text(v.get("grafanaUrl")));
+    item.field("Dashboard", text(v.get("uid")));
+    item.field("Result", result);
+    item.field(
+        "Restored",
+        format!(
+            "version {} ({}, {})",
+            text(v.get("targetVersion")),
+            text(v.get("requested")),
+            text(v.get("versionSource"))
+        ),
+    );
+    item.field("Latest version before", text(v.get("latestVersion")));
+    if result == "restored" {
+        item.field("Saved as version", text(v.get("restoredVersion")));
+        item.field("URL", text(v.get("url")));
+    }
+    item.field("Finished at", text(v.get("finishedAt")));
     if let Some(e) = s(v, "/error") {
         item.notes.push(e.to_string());
     }

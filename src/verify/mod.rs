@@ -226,8 +226,11 @@ struct Doc {
 /// lookup, not a scan of the file: a large file may have thousands of findings).
 #[derive(Default)]
 struct Sources {
-    texts: HashMap<PathBuf, Option<(Arc<str>, Vec<usize>)>>,
+    texts: HashMap<PathBuf, Option<Indexed>>,
 }
+
+/// A text and the byte offset where each of its lines starts.
+type Indexed = (Arc<str>, Vec<usize>);
 
 fn line_starts(text: &str) -> Vec<usize> {
     std::iter::once(0).chain(memchr_lines(text)).collect()
