@@ -79,6 +79,18 @@ impl Change {
         }
     }
 
+    /// The same change, reported at another path (the path as the user sees it).
+    pub fn shown_at(&self, shown: PathBuf) -> Change {
+        let mut c = self.clone();
+        match &mut c {
+            Change::Create { path, .. }
+            | Change::Update { path, .. }
+            | Change::Delete { path, .. }
+            | Change::Leftover { path } => *path = shown,
+        }
+        c
+    }
+
     /// A unified diff of the change, with `a/` and `b/` paths as git prints them.
     pub fn unified_diff(&self) -> String {
         let p = self.path().display().to_string();

@@ -408,3 +408,29 @@ flags:
         rollout(root, &["verify"]).stdout
     );
 }
+
+/// Issue 12: `generate --check` with the spec in a subfolder names the stale files from where the
+/// user stands, and the command to fix them with the same `--spec`.
+#[test]
+fn check_reports_paths_and_the_fix_from_the_current_directory() {
+    let (_top, shop) = shop_copy();
+    let patch = shop.join("deploy/overlays/dev/patch-api.yaml");
+    let text = std::fs::read_to_string(&patch).unwrap();
+    std::fs::write(&patch, format!("{text}# edited by hand\n")).unwrap();
+    let ran = rollout(&shop, &["generate", "--check", "--spec", SPEC]);
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains(
+            "--- a/deploy/overlays/dev/patch-api.yaml\n+++ b/deploy/overlays/dev/patch-api.yaml\n"
+        ),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.ends_with(&format!(
+            "1 file is out of date; run `rollout generate --spec {SPEC}` and commit the result\n"
+        )),
+        "{}",
+        ran.stdout
+    );
+}

@@ -28,13 +28,20 @@ pub fn run(args: GenerateArgs) -> Result<Output, CommandError> {
                 ..Default::default()
             });
         }
-        let fix = if opts.rollback {
-            "rollout generate --rollback"
-        } else {
-            "rollout generate"
-        };
+        // Paths and the command to run, as seen from where the user stands.
+        let mut fix = String::from("rollout generate");
+        if opts.rollback {
+            fix.push_str(" --rollback");
+        }
+        if args.spec.spec != std::path::Path::new("rollout.yaml") {
+            fix.push_str(&format!(" --spec {}", args.spec.spec.display()));
+        }
+        let shown: Vec<fileset::Change> = changes
+            .iter()
+            .map(|c| c.shown_at(layout.shown(c.path())))
+            .collect();
         return Ok(Output {
-            stdout: fileset::check_report(&changes, fix),
+            stdout: fileset::check_report(&shown, &fix),
             outcome: Outcome::Findings,
             ..Default::default()
         });
