@@ -35,7 +35,8 @@ def run(cmd):
     if p.returncode != 0:
         sys.exit(f"{cmd[0]} failed ({p.returncode}):\n{p.stdout[-2000:]}")
     return wall, cpu, p.stdout
-ours = [run(["./target/release/rollout", "verify", inp]) for _ in range(3)]
+# Schemas only, as kubernetes-validate checks: the best-practice rules are off.
+ours = [run(["./target/release/rollout", "verify", "--policy", "off", inp]) for _ in range(3)]
 wall, cpu, out = min(ours)
 print("== rollout verify FILE (strict, Kubernetes 1.34; recognition, parsing, validation)")
 print(out.strip().splitlines()[-1])
