@@ -753,8 +753,7 @@ fn reference_problems(spec: &Spec, loc: &Locations) -> Vec<Problem> {
     }
     for (name, env) in &spec.environments {
         if let Some(v) = &env.kubernetes_version {
-            let mm = v.trim_start_matches('v');
-            let mm: String = mm.split('.').take(2).collect::<Vec<_>>().join(".");
+            let mm = crate::schema::kubernetes::major_minor(v);
             if !crate::schema::kubernetes::available_versions().contains(&mm.as_str()) {
                 problems.push(at(
                     loc,

@@ -54,34 +54,12 @@ pub struct IgnoreError {
     pub reason: String,
 }
 
-/// The built-in Kubernetes kinds (the schema table's second column set), read from the same data
-/// file `schema::apis` embeds.
-const BUILTIN_KINDS: &str = include_str!("../../schemas/kubernetes/kinds.tsv");
-
 /// Kinds an `--ignore` rule may name besides the built-in ones and those rendered: the Argo
 /// projects' custom resources rollout itself deals with.
 const KNOWN_CUSTOM_KINDS: &[&str] = &["Application", "AppProject", "ApplicationSet", "Rollout"];
 
 fn builtin_kinds() -> impl Iterator<Item = &'static str> {
-    BUILTIN_KINDS
-        .lines()
-        .filter_map(|l| l.split('\t').nth(2))
-        .chain(KNOWN_CUSTOM_KINDS.iter().copied())
-}
-
-/// Edit distance (insertions, deletions, substitutions) between two short words.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::schema::apis::builtin_kinds().chain(KNOWN_CUSTOM_KINDS.iter().copied())
 }
 
 impl IgnoreRule {
@@ -136,7 +114,11 @@ impl IgnoreRule {
                 let d = if k.eq_ignore_ascii_case(kind) {
                     0
                 } else {
-                    distance(&k.to_ascii_lowercase(), &kind.to_ascii_lowercase()).max(1)
+                    crate::finding::edit_distance(
+                        &k.to_ascii_lowercase(),
+                        &kind.to_ascii_lowercase(),
+                    )
+                    .max(1)
                 };
                 (d, k)
             })

@@ -242,22 +242,7 @@ fn check_alert(at: &str, alert: &Value, findings: &mut Vec<Finding>) {
 
 /// Two field names a typo apart (case, or one or two letters added, left out or changed).
 fn similar(a: &str, b: &str) -> bool {
-    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
-    if a == b {
-        return true;
-    }
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()] <= 2
+    crate::finding::edit_distance(&a.to_ascii_lowercase(), &b.to_ascii_lowercase()) <= 2
 }
 
 /// Checks names and values of a label or annotation set; returns how many pairs have a non-empty

@@ -207,23 +207,36 @@ pub enum ApiStatus {
 }
 
 /// One row of the served-kinds table.
-struct Row<'a> {
-    group: &'a str,
-    version: &'a str,
-    kind: &'a str,
-    minors: &'a str,
+struct Row {
+    group: &'static str,
+    version: &'static str,
+    kind: &'static str,
+    minors: &'static str,
 }
 
-fn rows() -> impl Iterator<Item = Row<'static>> {
-    KINDS.lines().filter_map(|line| {
-        let mut c = line.split('\t');
-        Some(Row {
-            group: c.next()?,
-            version: c.next()?,
-            kind: c.next()?,
-            minors: c.next()?,
-        })
+/// The served-kinds table, parsed once (it is consulted for every object checked).
+fn rows() -> impl Iterator<Item = &'static Row> {
+    static ROWS: std::sync::OnceLock<Vec<Row>> = std::sync::OnceLock::new();
+    ROWS.get_or_init(|| {
+        KINDS
+            .lines()
+            .filter_map(|line| {
+                let mut c = line.split('\t');
+                Some(Row {
+                    group: c.next()?,
+                    version: c.next()?,
+                    kind: c.next()?,
+                    minors: c.next()?,
+                })
+            })
+            .collect()
     })
+    .iter()
+}
+
+/// Every kind some built-in version serves (each once per group and version that serves it).
+pub fn builtin_kinds() -> impl Iterator<Item = &'static str> {
+    rows().map(|r| r.kind)
 }
 
 fn api_version(group: &str, version: &str) -> String {
@@ -309,7 +322,7 @@ pub fn status(gvk: &Gvk, minor: u32) -> ApiStatus {
     if !is_builtin_group(&gvk.group) {
         return ApiStatus::Custom;
     }
-    let at_target = |r: &Row<'_>| r.group == gvk.group && minors_include(r.minors, minor);
+    let at_target = |r: &Row| r.group == gvk.group && minors_include(r.minors, minor);
     if let Some(r) = rows()
         .filter(|r| at_target(r) && r.kind != gvk.kind && r.kind.eq_ignore_ascii_case(&gvk.kind))
         .min_by_key(|r| version_rank(r.version))

@@ -124,7 +124,7 @@ pub struct Violation {
 }
 
 /// Normalises a user-given version (`v1.34`, `1.34.2`) to `major.minor`.
-fn major_minor(version: &str) -> String {
+pub fn major_minor(version: &str) -> String {
     let v = version.trim().trim_start_matches('v');
     let mut parts = v.split('.');
     match (parts.next(), parts.next()) {

@@ -232,15 +232,11 @@ struct Sources {
 /// A text and the byte offset where each of its lines starts.
 type Indexed = (Arc<str>, Vec<usize>);
 
+/// The byte offset where each line of `text` starts.
 fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0).chain(memchr_lines(text)).collect()
-}
-
-fn memchr_lines(text: &str) -> impl Iterator<Item = usize> + '_ {
-    text.bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'\n')
-        .map(|(i, _)| i + 1)
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 impl Sources {

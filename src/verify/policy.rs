@@ -60,7 +60,7 @@ pub struct PolicyFinding {
 }
 
 /// Where the pod spec sits in a workload kind.
-fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+pub(super) fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     match kind {
         "Deployment"
         | "StatefulSet"

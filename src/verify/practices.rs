@@ -64,21 +64,20 @@ pub struct PracticeFinding {
     pub message: String,
 }
 
-/// Where the pod template of a workload kind is (`None`: not a workload).
+/// Where the pod spec of a workload is (`None`: not a workload): the policy's table of kinds,
+/// for the API groups that serve them.
 fn pod_spec_pointer(value: &Value) -> Option<&'static str> {
     let kind = value.get("kind")?.as_str()?;
     let api = value.get("apiVersion")?.as_str()?;
-    Some(match kind {
-        "Pod" if api == "v1" => "/spec",
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" if api.starts_with("apps/") => {
-            "/spec/template/spec"
-        }
-        "ReplicationController" if api == "v1" => "/spec/template/spec",
-        "Job" if api.starts_with("batch/") => "/spec/template/spec",
-        "CronJob" if api.starts_with("batch/") => "/spec/jobTemplate/spec/template/spec",
-        "Rollout" if api.starts_with("argoproj.io/") => "/spec/template/spec",
-        _ => return None,
-    })
+    let served = match kind {
+        "Pod" | "ReplicationController" => api == "v1",
+        "Job" | "CronJob" => api.starts_with("batch/"),
+        "Rollout" => api.starts_with("argoproj.io/"),
+        _ => api.starts_with("apps/"),
+    };
+    served
+        .then(|| super::policy::pod_spec_pointer(kind))
+        .flatten()
 }
 
 /// Workloads whose containers run until stopped (probes apply), as opposed to Jobs.
@@ -261,15 +260,11 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
         .filter(|(_, v)| pod_spec_pointer(v).is_some())
         .map(|(i, v)| (i, *v))
         .collect();
+    // The pod's labels sit beside its spec (`/spec/template/metadata/labels`; a Pod's own).
     let template_labels = |v: &Value| -> Option<Value> {
         let pod = pod_spec_pointer(v)?;
-        let meta = pod.strip_suffix("/spec").unwrap_or(pod);
-        let meta = if meta == "/spec" || meta.is_empty() {
-            "/metadata/labels".to_string()
-        } else {
-            format!("{meta}/metadata/labels")
-        };
-        v.pointer(&meta).cloned()
+        let meta = pod.strip_suffix("/spec").unwrap_or("");
+        v.pointer(&format!("{meta}/metadata/labels")).cloned()
     };
     let kind = |v: &Value| s(v, "/kind").unwrap_or("").to_string();
     let mut names: BTreeMap<(&str, &str), HashSet<&str>> = BTreeMap::new();
