@@ -778,3 +778,181 @@ fn issue_11_persistent_too_many_requests_names_the_status() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("429") && !err.contains("timed out"), "{err}");
 }
+
+/// Discovery when only core kinds are rendered: `/apis` (no group asked), `/api`, `/api/v1`.
+fn core_discovery() -> Vec<Step> {
+    let mut steps = discovery(&[]);
+    steps.remove(1);
+    steps
+}
+
+/// Issue 16: `n` rendered ConfigMaps `cm-0`… in `media`, written to `rendered.yaml`.
+fn many_configmaps(dir: &Path, n: usize) -> Vec<Value> {
+    let cms: Vec<Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": format!("cm-{i}"), "namespace": "media"},
+                "data": {"INDEX": i.to_string()}})
+        })
+        .collect();
+    std::fs::write(dir.join("rendered.yaml"), rollout::yaml::emit_stream(&cms)).unwrap();
+    cms
+}
+
+/// A live copy of a rendered object as a LIST item carries it: no apiVersion or kind, server
+/// fields added.
+fn as_list_item(rendered: &Value) -> Value {
+    let mut v = rendered.clone();
+    let m = v.as_object_mut().unwrap();
+    m.remove("apiVersion");
+    m.remove("kind");
+    v["metadata"]["uid"] = "5b1e".into();
+    v["metadata"]["resourceVersion"] = "48213000".into();
+    v
+}
+
+fn actions_of(out: &str) -> Vec<(String, String)> {
+    let report: Value = serde_json::from_str(out).unwrap();
+    report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["id"].as_str().unwrap().to_string(),
+                o["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn diff_json(dir: &Path, server: &FakeKube) -> (i32, String, String) {
+    let kc = server.kubeconfig(dir);
+    rollout(
+        dir,
+        &[
+            "diff",
+            "rendered.yaml",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+        &[],
+    )
+}
+
+/// Issue 16: many objects of one kind in one namespace are read with one paged LIST, not a GET
+/// each; objects absent from the list are to be created, objects not rendered are ignored.
+#[test]
+fn issue_16_many_objects_of_a_kind_are_read_by_one_paged_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cms = many_configmaps(tmp.path(), 6);
+    let mut changed = as_list_item(&cms[1]);
+    changed["data"]["INDEX"] = "one".into();
+    let other = as_list_item(
+        &serde_json::json!({"metadata": {"name": "not-rendered", "namespace": "media"}, "data": {}}),
+    );
+    let mut script = core_discovery();
+    script.push(
+        Step::get(
+            "/api/v1/namespaces/media/configmaps",
+            200,
+            list(
+                "ConfigMap",
+                vec![as_list_item(&cms[0]), changed, other],
+                Some("tok-2"),
+            ),
+        )
+        .query(&[("limit", "500")]),
+    );
+    script.push(
+        Step::get(
+            "/api/v1/namespaces/media/configmaps",
+            200,
+            list(
+                "ConfigMap",
+                vec![
+                    as_list_item(&cms[2]),
+                    as_list_item(&cms[3]),
+                    as_list_item(&cms[4]),
+                ],
+                None,
+            ),
+        )
+        .query(&[("limit", "500"), ("continue", "tok-2")]),
+    );
+    let server = FakeKube::start(script);
+    let (code, out, err) = diff_json(tmp.path(), &server);
+    server.finish(Duration::from_secs(5)).unwrap();
+    assert_eq!(code, 1, "stderr: {err}\nlog: {:?}", server.log());
+    let want: Vec<(String, String)> = [
+        ("cm-0", "unchanged"),
+        ("cm-1", "changed"),
+        ("cm-2", "unchanged"),
+        ("cm-3", "unchanged"),
+        ("cm-4", "unchanged"),
+        ("cm-5", "created"),
+    ]
+    .iter()
+    .map(|(n, a)| (format!("v1.ConfigMap.media.{n}"), a.to_string()))
+    .collect();
+    assert_eq!(actions_of(&out), want);
+    assert!(!out.contains("not-rendered"), "{out}");
+    assert_eq!(
+        server
+            .log()
+            .iter()
+            .filter(|l| l.contains("/configmaps"))
+            .count(),
+        2,
+        "two LIST pages, no GETs: {:?}",
+        server.log()
+    );
+}
+
+/// Issue 16: where RBAC allows GET but not LIST, or the namespace holds far more objects of the
+/// kind than are rendered, each object is read with a GET instead (same result).
+#[test]
+fn issue_16_a_forbidden_or_oversized_list_falls_back_to_gets() {
+    for case in ["forbidden", "oversized"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let cms = many_configmaps(tmp.path(), 4);
+        let mut script = core_discovery();
+        let first = match case {
+            "forbidden" => Step::get(
+                "/api/v1/namespaces/media/configmaps",
+                403,
+                forbidden("list", "", "configmaps", None, "media"),
+            ),
+            _ => {
+                let mut page = list("ConfigMap", vec![as_list_item(&cms[0])], Some("tok-2"));
+                page["metadata"]["remainingItemCount"] = serde_json::json!(120_000);
+                Step::get("/api/v1/namespaces/media/configmaps", 200, page)
+            }
+        };
+        script.push(first.query(&[("limit", "500")]));
+        for (i, cm) in cms.iter().enumerate() {
+            let path = format!("/api/v1/namespaces/media/configmaps/cm-{i}");
+            script.push(if i == 3 {
+                Step::get(&path, 404, not_found("", "configmaps", "cm-3"))
+            } else {
+                let mut live = as_list_item(cm);
+                live["apiVersion"] = "v1".into();
+                live["kind"] = "ConfigMap".into();
+                Step::get(&path, 200, live)
+            });
+        }
+        let server = FakeKube::start(script);
+        let (code, out, err) = diff_json(tmp.path(), &server);
+        server.finish(Duration::from_secs(5)).unwrap();
+        assert_eq!(code, 1, "{case}: stderr: {err}\nlog: {:?}", server.log());
+        let acts = actions_of(&out);
+        assert_eq!(acts.len(), 4, "{case}: {acts:?}");
+        assert_eq!(acts[3].1, "created", "{case}: {acts:?}");
+        assert!(
+            acts[..3].iter().all(|(_, a)| a == "unchanged"),
+            "{case}: {acts:?}"
+        );
+    }
+}

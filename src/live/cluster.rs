@@ -5,7 +5,7 @@
 //! Owns the network edge: timeouts on every request, retries of transient server errors, and errors
 //! that name the verb and resource. Never writes to the cluster; never prints credentials.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,8 +26,23 @@ const RETRIED: &[u16] = &[429, 500, 502, 503, 504];
 pub const ATTEMPTS: u32 = 3;
 /// The longest wait between two attempts, whatever the server's Retry-After says.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
-/// Page size of prune LISTs.
+/// Page size of LISTs.
 const PAGE: u32 = 500;
+/// Rendered objects of one resource in one namespace from which they are read by one LIST
+/// instead of a GET each.
+const LIST_MIN: usize = 4;
+
+/// How many live objects a LIST may hold before GETs are cheaper: a page costs about as much as
+/// a few dozen GETs of the same objects over a fast link, so a LIST that reads more than
+/// 16 objects (at least a page) per wanted one is abandoned after its first page.
+fn list_budget(wanted: usize) -> u64 {
+    (wanted as u64 * 16).max(u64::from(PAGE))
+}
+
+/// What groups rendered objects into one LIST: the resource (group, version, plural) and namespace.
+fn group_key<'a>(ar: &ApiResource, ns: &'a str) -> (String, String, String, &'a str) {
+    (ar.group.clone(), ar.version.clone(), ar.plural.clone(), ns)
+}
 
 /// How to reach the cluster. Resolved when [`ClusterSource::connect`] runs, not before.
 #[derive(Debug, Clone)]
@@ -527,7 +542,8 @@ impl ClusterSource {
         .await
     }
 
-    /// Reads every queried object (GET) and, with a prune selector, lists candidates (LIST).
+    /// Reads every queried object (a GET each, or one LIST per resource and namespace holding
+    /// [`LIST_MIN`] or more of them) and, with a prune selector, lists candidates (LIST).
     ///
     /// # Errors
     /// Any [`ClusterError`]: unreachable server, timeout, 401, 403, persistent 5xx, a kind the
@@ -540,8 +556,10 @@ impl ClusterSource {
             }
         }
         let discovery = self.discover(&groups).await?;
-        let mut found = Vec::with_capacity(query.ids.len());
+        // Resolve every id first: its API resource and namespace (or None for an object of a
+        // rendered CRD the cluster does not serve yet).
         let mut namespaces = Vec::with_capacity(query.ids.len());
+        let mut resolved_api = Vec::with_capacity(query.ids.len());
         for id in &query.ids {
             let gvk = GroupVersionKind::gvk(&id.gvk.group, &id.gvk.version, &id.gvk.kind);
             let Some((ar, caps)) = discovery.resolve_gvk(&gvk) else {
@@ -550,7 +568,7 @@ impl ClusterSource {
                     .iter()
                     .any(|(g, k)| g == &id.gvk.group && k == &id.gvk.kind)
                 {
-                    found.push(None);
+                    resolved_api.push(None);
                     namespaces.push(id.namespace.clone());
                     continue;
                 }
@@ -564,23 +582,53 @@ impl ClusterSource {
                 Scope::Namespaced => id.namespace.clone(),
                 Scope::Cluster => String::new(),
             };
-            let api = self.api(&ar, &caps, &ns);
-            let what = describe(&ar, &ns, Some(&id.name));
-            let obj = self.call("get", &what, || api.get_opt(&id.name)).await?;
-            found.push(match obj {
-                Some(o) => {
-                    let v = serde_json::to_value(o).map_err(|source| ClusterError::Decode {
-                        verb: "get",
-                        what: what.clone(),
-                        source,
-                    })?;
-                    check_answer(&v, &id.gvk.kind, &what).map_err(|e| *e)?;
-                    Some(v)
-                }
-                None => None,
-            });
             namespaces.push(ns);
+            resolved_api.push(Some((ar, caps)));
         }
+        // Objects of one resource in one namespace: LISTed together when there are enough of
+        // them, else one GET each (in the rendered order).
+        let mut groups_of: BTreeMap<(String, String, String, &str), Vec<usize>> = BTreeMap::new();
+        for (i, api) in resolved_api.iter().enumerate() {
+            if let Some((ar, _)) = api {
+                groups_of
+                    .entry(group_key(ar, &namespaces[i]))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut found: Vec<Option<Option<Value>>> = vec![None; query.ids.len()];
+        let mut by_get = BTreeSet::new();
+        for i in 0..query.ids.len() {
+            let Some((ar, caps)) = &resolved_api[i] else {
+                found[i] = Some(None);
+                continue;
+            };
+            if found[i].is_some() {
+                continue;
+            }
+            let ns = namespaces[i].as_str();
+            let key = group_key(ar, ns);
+            let members = &groups_of[&key];
+            if members.len() >= LIST_MIN
+                && caps.supports_operation(kube::discovery::verbs::LIST)
+                && !by_get.contains(&key)
+            {
+                let names: BTreeSet<&str> = members
+                    .iter()
+                    .map(|&m| query.ids[m].name.as_str())
+                    .collect();
+                if let Some(mut listed) = self.list_named(ar, caps, ns, &names).await? {
+                    for &m in members {
+                        found[m] = Some(listed.remove(query.ids[m].name.as_str()));
+                    }
+                    continue;
+                }
+                by_get.insert(key);
+            }
+            let id = &query.ids[i];
+            found[i] = Some(self.get_one(ar, caps, ns, &id.name, &id.gvk.kind).await?);
+        }
+        let found: Vec<Option<Value>> = found.into_iter().map(Option::flatten).collect();
         let mut prune = Vec::new();
         if let Some(selector) = &query.prune {
             let resolved: Vec<ResourceId> = query
@@ -658,6 +706,96 @@ impl ClusterSource {
             prune,
             source: self.info.clone(),
         })
+    }
+
+    /// One object by name (`None`: it does not exist).
+    async fn get_one(
+        &self,
+        ar: &ApiResource,
+        caps: &ApiCapabilities,
+        ns: &str,
+        name: &str,
+        kind: &str,
+    ) -> Result<Option<Value>, ClusterError> {
+        let api = self.api(ar, caps, ns);
+        let what = describe(ar, ns, Some(name));
+        let obj = self.call("get", &what, || api.get_opt(name)).await?;
+        match obj {
+            Some(o) => {
+                let v = serde_json::to_value(o).map_err(|source| ClusterError::Decode {
+                    verb: "get",
+                    what: what.clone(),
+                    source,
+                })?;
+                check_answer(&v, kind, &what).map_err(|e| *e)?;
+                Ok(Some(v))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The named objects of one resource in one namespace, by a paged LIST, keeping only those
+    /// names. `None` when a LIST is the wrong tool here and the caller should GET each object:
+    /// RBAC allows GET but not LIST (403), the continue token expired (410), or the first page
+    /// shows the namespace holds far more objects of the kind than are wanted (reading them all
+    /// would cost more than the GETs).
+    async fn list_named(
+        &self,
+        ar: &ApiResource,
+        caps: &ApiCapabilities,
+        ns: &str,
+        names: &BTreeSet<&str>,
+    ) -> Result<Option<BTreeMap<String, Value>>, ClusterError> {
+        let api = self.api(ar, caps, ns);
+        let what = describe(ar, ns, None);
+        let mut out = BTreeMap::new();
+        let mut token: Option<String> = None;
+        let mut first = true;
+        loop {
+            let mut lp = ListParams::default().limit(PAGE);
+            if let Some(t) = &token {
+                lp = lp.continue_token(t);
+            }
+            let page = match self.call("list", &what, || api.list(&lp)).await {
+                Ok(p) => p,
+                Err(
+                    ClusterError::Forbidden { .. }
+                    | ClusterError::Api {
+                        code: 403 | 410, ..
+                    },
+                ) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let total = page.items.len() as u64
+                + page.metadata.remaining_item_count.unwrap_or(0).max(0) as u64;
+            if first && total > list_budget(names.len()) {
+                return Ok(None);
+            }
+            first = false;
+            token = page.metadata.continue_.clone().filter(|t| !t.is_empty());
+            for o in page.items {
+                let Some(name) = o.metadata.name.clone() else {
+                    continue;
+                };
+                if !names.contains(name.as_str()) {
+                    continue;
+                }
+                let mut v = serde_json::to_value(o).map_err(|source| ClusterError::Decode {
+                    verb: "list",
+                    what: what.clone(),
+                    source,
+                })?;
+                // LIST items carry no apiVersion and kind; GET answers do.
+                if let Some(m) = v.as_object_mut() {
+                    m.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
+                    m.insert("kind".into(), Value::String(ar.kind.clone()));
+                }
+                out.insert(name, v);
+            }
+            if token.is_none() || out.len() == names.len() {
+                return Ok(Some(out));
+            }
+        }
     }
 
     fn api(&self, ar: &ApiResource, caps: &ApiCapabilities, ns: &str) -> Api<DynamicObject> {
