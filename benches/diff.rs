@@ -234,11 +234,58 @@ fn main() {
         ms(drop_t.1)
     );
     println!(
-        "target < 1000 ms: {}",
+        "target < 1000 ms (in-process): {}",
         if total < Duration::from_secs(1) {
             "met"
         } else {
             "NOT met"
         }
+    );
+    cli(tmp.path(), &rendered_path, &live_dir);
+}
+
+/// The command line, as a user runs it: wall time and peak RSS of each run (`/usr/bin/time`),
+/// median and range, against the issue-16 targets (0.4 s, 150 MB).
+fn cli(dir: &Path, rendered: &Path, live: &Path) {
+    let exe = env!("CARGO_BIN_EXE_rollout");
+    let mut runs: Vec<(f64, f64)> = Vec::new();
+    for _ in 0..RUNS {
+        let out = std::process::Command::new("/usr/bin/time")
+            .args(["-f", "%e %M", exe, "diff"])
+            .arg(rendered)
+            .arg("--live-dir")
+            .arg(live)
+            .arg("--evidence")
+            .arg(dir.join("cli-evidence.md"))
+            .stdout(std::process::Stdio::null())
+            .output();
+        let Ok(out) = out else {
+            println!("command line: /usr/bin/time not available, not measured");
+            return;
+        };
+        assert_eq!(out.status.code(), Some(1), "the bench diff has changes");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().last().unwrap_or_default();
+        let mut f = last.split(' ').filter_map(|x| x.parse::<f64>().ok());
+        if let (Some(wall), Some(kb)) = (f.next(), f.next()) {
+            runs.push((wall, kb / 1024.0));
+        }
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let Some(&(median, _)) = runs.get(runs.len() / 2) else {
+        return;
+    };
+    let peak = runs.iter().map(|r| r.1).fold(0.0, f64::max);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "command line `rollout diff --live-dir --evidence`: median {median:.2} s (range {:.2}-{:.2} s), peak {peak:.0} MB over {RUNS} runs; load average {}",
+        runs[0].0,
+        runs[runs.len() - 1].0,
+        load.split(' ').next().unwrap_or("?")
+    );
+    println!(
+        "targets (issue 16): <= 0.40 s {}, <= 150 MB {}",
+        if median <= 0.4 { "met" } else { "NOT met" },
+        if peak <= 150.0 { "met" } else { "NOT met" }
     );
 }

@@ -715,3 +715,27 @@ fn issue_12_ignore_rules_with_an_unknown_kind_are_refused() {
     );
     assert_eq!(code, 0, "the rule applies: no drift left; {err}");
 }
+
+/// Issue 16: the rendered file is read without node positions; a message that needs one still
+/// points at the document's line.
+#[test]
+fn a_twice_rendered_object_is_named_at_both_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: media\n";
+    std::fs::write(
+        tmp.path().join("r.yaml"),
+        format!("# rendered\n{cm}---\n{cm}"),
+    )
+    .unwrap();
+    let live = root().join(LIVE);
+    let (code, _, err) = rollout(
+        tmp.path(),
+        &["diff", "r.yaml", "--live-dir", live.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: r.yaml:8:1: v1.ConfigMap.media.a is rendered twice (first at r.yaml:2:1)\n"
+    );
+}

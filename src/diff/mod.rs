@@ -255,7 +255,13 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         (rendered, snapshot)
     });
     let rendered = rendered?;
-    check_duplicates(&rendered.resources)?;
+    if let Err(e) = check_duplicates(&rendered.resources) {
+        // Read without positions: point at the field, as a located read would.
+        return Err(match render::render_located(&opts.target) {
+            Ok(located) => check_duplicates(&located.resources).err().unwrap_or(e),
+            Err(_) => e,
+        });
+    }
     let rendered_kinds: std::collections::BTreeSet<&str> = rendered
         .resources
         .iter()

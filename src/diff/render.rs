@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::fsutil::{self, FsError};
 use crate::kustomize::KustomizeError;
-use crate::resource::{LoadError, ResourceList, parse_resources};
+use crate::resource::{LoadError, ResourceList, parse_resources, parse_resources_untracked};
 
 /// The rendered manifests and any warnings the renderer printed.
 #[derive(Debug, Clone, Default)]
@@ -32,11 +32,25 @@ pub enum RenderError {
     Kustomize(#[from] KustomizeError),
 }
 
-/// Renders `path`: a directory is built as a kustomization; a YAML file is read as is.
+/// Renders `path`: a directory is built as a kustomization; a YAML file is read as is, without
+/// per-node positions (the diff needs none; [`render_located`] reads them when a message does).
 ///
 /// # Errors
 /// When a file cannot be read or parsed, or the kustomization cannot be built.
 pub fn render_dir(path: &Path) -> Result<Rendered, RenderError> {
+    render(path, false)
+}
+
+/// [`render_dir`] with the position of every node of a pre-rendered file, for messages that
+/// point inside a document.
+///
+/// # Errors
+/// As [`render_dir`].
+pub fn render_located(path: &Path) -> Result<Rendered, RenderError> {
+    render(path, true)
+}
+
+fn render(path: &Path, located: bool) -> Result<Rendered, RenderError> {
     if path.is_dir() {
         let build = crate::kustomize::build_fast(path)?;
         return Ok(Rendered {
@@ -45,8 +59,13 @@ pub fn render_dir(path: &Path) -> Result<Rendered, RenderError> {
         });
     }
     let text = fsutil::read_to_string(path)?;
+    let resources = if located {
+        parse_resources(&text, path)?
+    } else {
+        parse_resources_untracked(&text, path)?
+    };
     Ok(Rendered {
-        resources: parse_resources(&text, path)?,
+        resources,
         warnings: Vec::new(),
     })
 }
