@@ -174,6 +174,7 @@ fn reads_the_evidence_rollout_sync_really_writes() {
             message: None,
             sync_result: None,
         }],
+        workload_check: None,
     };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("argocd-sync.json"), evidence.to_json()).unwrap();
