@@ -117,9 +117,9 @@ fn default_argocd() -> PathBuf {
     PathBuf::from("argocd")
 }
 
-/// `verify`: how the best-practice rules count, and waivers.
+/// `verify`: how the best-practice rules count, waivers, and which receivers page.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifySettings {
     /// `warn`, `strict` or `off` (the `--policy` flag overrides it).
     #[serde(default)]
@@ -130,6 +130,9 @@ pub struct VerifySettings {
     /// Findings accepted for a while, with a reason.
     #[serde(default)]
     pub waivers: Vec<Waiver>,
+    /// Alertmanager receivers that page (besides those with pagerduty or opsgenie configs).
+    #[serde(default)]
+    pub paging_receivers: Vec<String>,
 }
 
 /// `verify.waivers[]`.

@@ -4,6 +4,7 @@
 //! Owns recognition, dispatch and locating findings (file:line:col). Owns no schema (see
 //! `crate::schema` and the [`Checks`] seam) and prints nothing (see [`report`]).
 
+pub mod alertmanager_config;
 pub mod checks;
 pub mod diagnostic;
 mod json;

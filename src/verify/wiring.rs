@@ -147,6 +147,7 @@ impl Checks for Wired {
                 out.extend(super::scrape::dashboard_coverage(&d, &decls));
             }
         }
+        out.extend(alertmanager_config(root, spec.as_ref()));
         Some(out)
     }
 
@@ -193,6 +194,42 @@ impl Checks for Wired {
         ));
         Some(out)
     }
+}
+
+/// Where a repository keeps its Alertmanager configuration, in the order they are looked for.
+pub const ALERTMANAGER_FILES: &[&str] = &[
+    "alertmanager.yml",
+    "alertmanager.yaml",
+    "alerts/alertmanager.yml",
+    "alerts/alertmanager.yaml",
+];
+
+/// The repository's `alertmanager.yml` (the first of [`ALERTMANAGER_FILES`]) checked with the
+/// synthetic alerts of `alerts/*.json`; nothing when there is none.
+fn alertmanager_config(root: &Path, spec: Option<&Spec>) -> Vec<Diagnostic> {
+    let Some(file) = ALERTMANAGER_FILES
+        .iter()
+        .map(|f| super::recognise::under(root, f))
+        .find(|p| p.is_file())
+    else {
+        return Vec::new();
+    };
+    let text = match crate::fsutil::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) => return vec![Diagnostic::error("alertmanager-config", e.to_string())],
+    };
+    let alerts: Vec<(std::path::PathBuf, String)> =
+        json_files(&super::recognise::under(root, crate::alerts::DEFAULT_DIR))
+            .into_iter()
+            .filter_map(|f| crate::fsutil::read_to_string(&f).ok().map(|t| (f, t)))
+            .collect();
+    let paging = spec.map_or(&[][..], |s| s.verify.paging_receivers.as_slice());
+    super::alertmanager_config::check(&super::alertmanager_config::AlertmanagerInput {
+        file: &file,
+        text: &text,
+        alerts: &alerts,
+        paging,
+    })
 }
 
 /// The `*.json` files directly in `dir`, sorted; none when it is not a directory.
