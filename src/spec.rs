@@ -156,6 +156,10 @@ pub struct EvidenceSettings {
     /// Report title.
     #[serde(default)]
     pub title: Option<String>,
+    /// Items of rollout's own commands listed (as missing) before their evidence exists:
+    /// `metrics`, `redis`, `status`.
+    #[serde(default)]
+    pub expect: Vec<String>,
     /// Items the operator adds by hand.
     #[serde(default)]
     pub checklist: Vec<ManualEvidence>,
