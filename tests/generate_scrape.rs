@@ -112,6 +112,27 @@ spec:
     )
 }
 
+/// The base: the api and worker Deployments with their metrics ports, api's Service without a
+/// metrics port, worker's with one.
+fn write_base(base: &Path, api_port: u16, worker_port: u16) {
+    std::fs::write(
+        base.join("workloads.yaml"),
+        format!(
+            "{}---\n{}---\n{}---\n{}",
+            deployment("api", api_port),
+            deployment("worker", worker_port),
+            service("api", false),
+            service("worker", true)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        base.join("kustomization.yaml"),
+        "resources:\n- workloads.yaml\n",
+    )
+    .unwrap();
+}
+
 const DASHBOARD: &str = r#"{
   "title": "Shop",
   "uid": "shop",
@@ -260,22 +281,7 @@ fn prometheus_scrapes_through_the_generated_annotations_and_service_monitor() {
     std::fs::create_dir_all(repo.path().join("dashboards")).unwrap();
     std::fs::write(repo.path().join("rollout.yaml"), SPEC).unwrap();
     std::fs::write(repo.path().join("dashboards/shop.json"), DASHBOARD).unwrap();
-    std::fs::write(
-        base.join("workloads.yaml"),
-        format!(
-            "{}---\n{}---\n{}---\n{}",
-            deployment("api", port_of(&api_http)),
-            deployment("worker", port_of(&worker_http)),
-            service("api", false),
-            service("worker", true)
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        base.join("kustomization.yaml"),
-        "resources:\n- workloads.yaml\n",
-    )
-    .unwrap();
+    write_base(&base, port_of(&api_http), port_of(&worker_http));
 
     let (code, out, err) = rollout(repo.path(), &["generate"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -387,22 +393,7 @@ fn a_service_monitor_without_a_service_port_is_a_generate_error_at_the_spec() {
         ),
     )
     .unwrap();
-    std::fs::write(
-        base.join("workloads.yaml"),
-        format!(
-            "{}---\n{}---\n{}---\n{}",
-            deployment("api", 9102),
-            deployment("worker", 9103),
-            service("api", false),
-            service("worker", true)
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        base.join("kustomization.yaml"),
-        "resources:\n- workloads.yaml\n",
-    )
-    .unwrap();
+    write_base(&base, 9102, 9103);
     let (code, out, err) = rollout(repo.path(), &["generate"]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(

@@ -76,18 +76,7 @@ fn workload_check(
     }
     let spec = rollout::spec::load(&a.spec)?;
     let env = match &a.env {
-        Some(e) if spec.environments.contains_key(e) => e.clone(),
-        Some(e) => {
-            return Err(format!(
-                "unknown environment {e:?}; choose from: {}",
-                spec.environments
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-            .into());
-        }
+        Some(e) => super::status::known_env(&spec, e)?,
         None => {
             let found = spec.environments.iter().find(|(name, e)| {
                 let own = format!("{}-{name}", e.namespace);
