@@ -391,6 +391,9 @@ pub struct ArgoArgs {
     /// Fail at once when another operation is running, instead of waiting for it.
     #[arg(long)]
     pub no_wait_for_operation: bool,
+    /// Tolerate a Degraded health this long after the sync succeeded (default 1m).
+    #[arg(long, value_name = "DURATION", value_parser = rollout::duration::parse)]
+    pub degraded_grace: Option<std::time::Duration>,
     /// Write evidence of the sync to FILE (Markdown if it ends in .md, else JSON).
     #[arg(long, value_name = "FILE")]
     pub evidence: Option<PathBuf>,
@@ -400,7 +403,7 @@ pub struct ArgoArgs {
 #[derive(Debug, Args)]
 #[command(args_override_self = true)]
 #[command(
-    after_help = "Examples:\n  rollout sync media-staging --server argocd.staging.sploot.internal --evidence evidence/argocd-sync.json\n  rollout sync media-staging --dry-run --timeout 5m\n  rollout sync media-staging --revision main --prune --sync-option ApplyOutOfSyncOnly=true"
+    after_help = "Examples:\n  rollout sync media-staging --server argocd.staging.sploot.internal --evidence evidence/argocd-sync.json\n  rollout sync media-staging --dry-run --timeout 5m\n  rollout sync media-staging --revision main --prune --sync-option ApplyOutOfSyncOnly=true\n  rollout sync media-staging --kubeconfig ~/.kube/staging --degraded-grace 2m"
 )]
 pub struct SyncArgs {
     /// The Argo CD Application to sync, e.g. media-staging.
@@ -408,6 +411,29 @@ pub struct SyncArgs {
     pub app: String,
     #[command(flatten)]
     pub argo: ArgoArgs,
+    #[command(flatten)]
+    pub workloads: WorkloadCheckArgs,
+}
+
+/// After Synced, `rollout sync` waits for the spec's workloads as `rollout status` does, when
+/// cluster access is configured (`--kubeconfig`, `--context` or $KUBECONFIG).
+#[derive(Debug, Args, Clone)]
+pub struct WorkloadCheckArgs {
+    /// The rollout spec naming the workloads to check after Synced.
+    #[arg(long, value_name = "FILE", default_value = "rollout.yaml")]
+    pub spec: PathBuf,
+    /// The environment the Application deploys (default: from its name, <namespace>-<env>).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Kubeconfig file for the workload check (default: $KUBECONFIG).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context for the workload check (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Trust Argo CD's health alone: no workload check after Synced.
+    #[arg(long)]
+    pub no_workload_check: bool,
 }
 
 /// `rollout rollback`.

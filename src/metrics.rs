@@ -53,6 +53,8 @@ pub struct Query {
     pub legend: Option<String>,
     /// As the dashboard writes it.
     pub expr: String,
+    /// JSON pointer of `expr` in the dashboard (`/panels/2/panels/0/targets/1/expr`).
+    pub pointer: String,
 }
 
 /// A panel with queries.
@@ -66,18 +68,20 @@ pub struct Panel {
 /// The panels with Prometheus queries, in dashboard order (panels of collapsed rows included), and
 /// the template variables' current values.
 pub fn panels(dashboard: &Value) -> (Vec<Panel>, BTreeMap<String, String>) {
-    fn walk(list: &[Value], out: &mut Vec<Panel>) {
-        for p in list {
+    fn walk(list: &[Value], at: &str, out: &mut Vec<Panel>) {
+        for (i, p) in list.iter().enumerate() {
+            let here = format!("{at}/{i}");
             if let Some(inner) = p.get("panels").and_then(Value::as_array) {
-                walk(inner, out);
+                walk(inner, &format!("{here}/panels"), out);
             }
             let queries: Vec<Query> = p
                 .get("targets")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter(|t| t.get("hide").and_then(Value::as_bool) != Some(true))
-                .filter_map(|t| {
+                .enumerate()
+                .filter(|(_, t)| t.get("hide").and_then(Value::as_bool) != Some(true))
+                .filter_map(|(j, t)| {
                     let expr = t.get("expr").and_then(Value::as_str)?.trim();
                     (!expr.is_empty()).then(|| Query {
                         ref_id: t
@@ -91,6 +95,7 @@ pub fn panels(dashboard: &Value) -> (Vec<Panel>, BTreeMap<String, String>) {
                             .filter(|l| !l.is_empty() && *l != "__auto")
                             .map(str::to_string),
                         expr: expr.to_string(),
+                        pointer: format!("{here}/targets/{j}/expr"),
                     })
                 })
                 .collect();
@@ -113,6 +118,7 @@ pub fn panels(dashboard: &Value) -> (Vec<Panel>, BTreeMap<String, String>) {
             .get("panels")
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice),
+        "/panels",
         &mut out,
     );
     let vars = dashboard

@@ -117,9 +117,9 @@ fn default_argocd() -> PathBuf {
     PathBuf::from("argocd")
 }
 
-/// `verify`: how the best-practice rules count, and waivers.
+/// `verify`: how the best-practice rules count, waivers, and which receivers page.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifySettings {
     /// `warn`, `strict` or `off` (the `--policy` flag overrides it).
     #[serde(default)]
@@ -130,6 +130,9 @@ pub struct VerifySettings {
     /// Findings accepted for a while, with a reason.
     #[serde(default)]
     pub waivers: Vec<Waiver>,
+    /// Alertmanager receivers that page (besides those with pagerduty or opsgenie configs).
+    #[serde(default)]
+    pub paging_receivers: Vec<String>,
 }
 
 /// `verify.waivers[]`.
@@ -153,6 +156,10 @@ pub struct EvidenceSettings {
     /// Report title.
     #[serde(default)]
     pub title: Option<String>,
+    /// Items of rollout's own commands listed (as missing) before their evidence exists:
+    /// `metrics`, `redis`, `status`.
+    #[serde(default)]
+    pub expect: Vec<String>,
     /// Items the operator adds by hand.
     #[serde(default)]
     pub checklist: Vec<ManualEvidence>,
@@ -283,6 +290,41 @@ pub struct Service {
     /// The workload the service runs as.
     #[serde(default)]
     pub workload: Workload,
+    /// How Prometheus scrapes the service, when it serves metrics.
+    #[serde(default)]
+    pub metrics: Option<Metrics>,
+}
+
+/// `services[].metrics`: the `/metrics` endpoint and how Prometheus finds it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// The name of the port serving metrics, on the container and on the Service.
+    pub port: String,
+    /// The HTTP path (`/metrics`).
+    #[serde(default = "default_metrics_path")]
+    pub path: String,
+    /// A ServiceMonitor (Prometheus Operator) or the `prometheus.io/*` pod annotations.
+    #[serde(default)]
+    pub mode: ScrapeMode,
+    /// The metrics it exports: names, or prefixes ending in `*` (`media_clustering_*`).
+    #[serde(default)]
+    pub exports: Vec<String>,
+}
+
+fn default_metrics_path() -> String {
+    "/metrics".to_string()
+}
+
+/// `services[].metrics.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ScrapeMode {
+    /// `prometheus.io/scrape`, `prometheus.io/port`, `prometheus.io/path` on the pod template.
+    #[default]
+    Annotations,
+    /// A `monitoring.coreos.com/v1` ServiceMonitor in the overlay.
+    ServiceMonitor,
 }
 
 /// `services[].container`: one name or a list.

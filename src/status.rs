@@ -360,7 +360,7 @@ pub struct WorkloadRecord {
 }
 
 /// The result of `rollout status`, also its evidence record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     pub kind: &'static str,
@@ -524,7 +524,7 @@ async fn wait_one(
     w: &Workload,
     deadline: Instant,
     record: &mut WorkloadRecord,
-    progress: &mut (dyn FnMut(&str) + Send),
+    progress: &mut dyn FnMut(&str),
 ) -> Result<Ending, StatusError> {
     let client = src.client();
     let ar = api_resource("apps", w.kind.kind(), plural(w.kind));
@@ -679,7 +679,7 @@ async fn wait_one(
 /// replicas going away) are neither waited for nor failed on. Restarts are counted, not judged.
 pub async fn run(
     opts: &StatusOptions,
-    progress: &mut (dyn FnMut(&str) + Send),
+    progress: &mut dyn FnMut(&str),
 ) -> Result<StatusReport, StatusError> {
     let src = ClusterSource::connect(&opts.cluster)
         .await
@@ -770,7 +770,7 @@ pub async fn run(
 /// As [`run`]; also when the runtime cannot start.
 pub fn run_blocking(
     opts: &StatusOptions,
-    progress: &mut (dyn FnMut(&str) + Send),
+    progress: &mut dyn FnMut(&str),
 ) -> Result<StatusReport, StatusError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -29,6 +29,8 @@ pub struct Target {
     pub flagged: Vec<usize>,
     /// The base object carries `metadata.annotations`.
     pub has_annotations: bool,
+    /// Where its metrics are served (`services[].metrics`), when the spec declares them.
+    pub scrape: Option<crate::scrape::ScrapePoint>,
 }
 
 /// A container of the base workload.
@@ -237,6 +239,17 @@ fn resolve_one(
         "" => None,
         ns => Some(ns.to_string()),
     };
+    let scrape = match &svc.metrics {
+        None => None,
+        Some(m) => {
+            Some(
+                crate::scrape::resolve(m, r, kind, base).map_err(|message| TargetError {
+                    pointer: format!("/services/{i}/metrics/port"),
+                    message: format!("service `{}`: {message}", svc.name),
+                })?,
+            )
+        }
+    };
     Ok(Target {
         service: svc.name.clone(),
         kind,
@@ -246,6 +259,7 @@ fn resolve_one(
         containers,
         flagged,
         has_annotations: r.value.pointer("/metadata/annotations").is_some(),
+        scrape,
     })
 }
 

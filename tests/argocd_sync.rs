@@ -302,18 +302,21 @@ fn degraded_fails_with_the_unhealthy_resources() {
                 ok(app(APP, "Synced", "Degraded", DONE, false, degraded)),
             ),
         ],
-        &["--evidence", "e.json"],
+        &["--evidence", "e.json", "--degraded-grace", "0s"],
     );
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(
         secs(&ran.stdout),
-        "media-staging: sync failed: application is Degraded (phase Succeeded, sync Synced, health Degraded, [SECS])\n\
+        "media-staging: sync failed: application is Degraded: apps/Deployment/media/embedder: Deployment \"embedder\" exceeded its progress deadline (phase Succeeded, sync Synced, health Degraded, [SECS])\n\
          resources not healthy or not synced:\n  \
          apps/Deployment/media/embedder  sync=Synced health=Degraded  Deployment \"embedder\" exceeded its progress deadline\n"
     );
     let ev = read_json(&dir.path().join("e.json"));
     assert_eq!(ev["result"], "failed");
-    assert_eq!(ev["failure"], "application is Degraded");
+    assert_eq!(
+        ev["failure"],
+        "application is Degraded: apps/Deployment/media/embedder: Deployment \"embedder\" exceeded its progress deadline"
+    );
     assert_eq!(ev["resources"][1]["health"], "Degraded");
 }
 
@@ -715,6 +718,8 @@ mod rollback {
                 poll_interval: Duration::from_millis(10),
                 wait_for_operation: true,
                 expect_path: None,
+                degraded_grace: Duration::ZERO,
+                workload_check: None,
             }),
         }
     }

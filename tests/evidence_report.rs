@@ -50,7 +50,7 @@ fn complete_evidence_gives_a_complete_report_and_exit_0() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "8 of 8 items present\n"
+        "9 of 9 items present\n"
     );
     let md = String::from_utf8(out.stdout).unwrap();
     // every value shown comes from the files
@@ -61,7 +61,8 @@ fn complete_evidence_gives_a_complete_report_and_exit_0() {
         "| apps/v1/Deployment/media/embedder [embedder] ENABLE_EMBEDDING_EVENT_STREAMS | (unset) → 1 |",
         "| media-staging: synced revision | 4f2a9c1e0b7d5a3c8e6f1b2d4a6c8e0f1a3b5c7d |",
         "| media-staging: apps/Deployment media/media-clustering | Synced, Healthy |",
-        "(integer) 1532",
+        "| Stream | embedding-events |",
+        "| Stream backlog [A] | 14 → 9 |",
     ] {
         assert!(md.contains(needle), "missing {needle:?} in\n{md}");
     }
@@ -80,7 +81,7 @@ fn complete_evidence_gives_a_complete_report_and_exit_0() {
         .chain(json["steps"].as_array().unwrap())
         .map(|i| i["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, ["present"; 8]);
+    assert_eq!(statuses, ["present"; 9]);
     insta::assert_snapshot!("complete_report_json", String::from_utf8_lossy(&out.stdout));
 }
 
@@ -88,7 +89,7 @@ fn complete_evidence_gives_a_complete_report_and_exit_0() {
 fn failures_and_gaps_are_reported_not_filled_in() {
     let work = work_with(&complete());
     let ev = work.path().join("evidence");
-    std::fs::remove_file(ev.join("redis-backlog.txt")).unwrap();
+    std::fs::remove_file(ev.join("redis-backlog.json")).unwrap();
     std::fs::remove_dir_all(ev.join("screenshots")).unwrap();
     std::fs::write(
         ev.join("argocd-sync.json"),
@@ -110,8 +111,8 @@ fn failures_and_gaps_are_reported_not_filled_in() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "wrote docs/validation-results/staging-2026-11-27.md: 3 of 8 items present; 1 failed: argocd-sync; \
-         3 missing: notification-screenshots, metrics-screenshots, redis-backlog; 1 unreadable: maintenance-window-closed\n"
+        "wrote docs/validation-results/staging-2026-11-27.md: 5 of 9 items present; 1 failed: argocd-sync; \
+         2 missing: redis-backlog-check, notification-screenshots; 1 unreadable: maintenance-window-closed\n"
     );
     let md = std::fs::read_to_string(
         work.path()
@@ -174,6 +175,7 @@ fn reads_the_evidence_rollout_sync_really_writes() {
             message: None,
             sync_result: None,
         }],
+        workload_check: None,
     };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("argocd-sync.json"), evidence.to_json()).unwrap();

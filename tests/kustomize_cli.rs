@@ -163,3 +163,51 @@ fn argo_cd_repo_server_sequence_matches_kustomize() {
     assert_eq!(code, 0);
     assert_eq!(direct, String::from_utf8_lossy(&want.stdout));
 }
+
+/// Issue 14: `edit add resource|component` expand globs and check the paths as kustomize's
+/// `GlobPatternsWithLoader` does, and appending keeps the list's entries and comments.
+#[test]
+fn issue_14_edit_add_resource_expands_globs_checks_paths_and_keeps_comments() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    write(
+        dir,
+        "kustomization.yaml",
+        "# app overlay\nresources:\n- deploy.yaml # the app\n# more below\nnamespace: shop\n",
+    );
+    for f in [
+        "deploy.yaml",
+        "svc.yaml",
+        "cm.yaml",
+        "notes.txt",
+        "comp/kustomization.yaml",
+    ] {
+        write(dir, f, "");
+    }
+    let bin = Path::new(env!("CARGO_BIN_EXE_rollout"));
+    let (code, _, err) = run(
+        bin,
+        dir,
+        &["kustomize", "edit", "add", "resource", "*.yaml"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap(),
+        "# app overlay\nresources:\n- deploy.yaml # the app\n- cm.yaml\n- svc.yaml\n# more below\nnamespace: shop\n",
+        "matches sorted, the kustomization itself and listed entries skipped"
+    );
+    let (code, _, err) = run(
+        bin,
+        dir,
+        &["kustomize", "edit", "add", "resource", "missing.yaml"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.yaml has no match"), "{err}");
+    let (code, _, err) = run(bin, dir, &["kustomize", "edit", "add", "component", "co*"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_to_string(dir.join("kustomization.yaml"))
+            .unwrap()
+            .ends_with("namespace: shop\ncomponents:\n- comp\n")
+    );
+}

@@ -467,10 +467,7 @@ fn an_api_error_is_exit_2_in_one_line() {
     let dir2 = repo();
     let (code, _, err, _) = run(dir2.path(), &server, &["--env", "prod"]);
     assert_eq!(code, 2);
-    assert_eq!(
-        err,
-        "error: unknown environment \"prod\"; choose from: dev\n"
-    );
+    assert_eq!(err, "error: unknown environment `prod`; choose from: dev\n");
 }
 
 #[test]

@@ -67,6 +67,10 @@ pub struct Evidence {
     pub poll_errors: Vec<PollError>,
     /// Final status of each resource.
     pub resources: Vec<ResourceState>,
+    /// The workload check after Synced (`rolled-out`, `failed`, `timeout`), when it ran; its
+    /// details are in `rollout-status.json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload_check: Option<String>,
 }
 
 /// A poll failure that was retried.
@@ -111,6 +115,7 @@ impl Evidence {
             phases_seen: vec![],
             poll_errors: vec![],
             resources: vec![],
+            workload_check: None,
         }
     }
 
@@ -182,6 +187,9 @@ impl Evidence {
             "final sync / health",
             &format!("{} / {}", self.sync_status, self.health_status),
         );
+        if let Some(w) = &self.workload_check {
+            row(&mut m, "workload check", w);
+        }
         if let Some(op) = &self.operation {
             let text = match op.message.as_deref() {
                 Some(msg) => format!("{}: {msg}", op.phase),

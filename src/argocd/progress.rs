@@ -12,6 +12,8 @@ pub enum Stage {
     WaitingForOtherOperation,
     /// Waiting for our sync.
     Syncing,
+    /// Synced: waiting for the workloads to roll out (the note says what is waited for).
+    Workloads,
 }
 
 /// One progress report, after each poll.
@@ -38,6 +40,9 @@ pub fn state_text(ev: &Event) -> String {
     let stage = match ev.stage {
         Stage::WaitingForOtherOperation => "waiting for another operation: ",
         Stage::Syncing => "",
+        Stage::Workloads => {
+            return format!("workloads: {}", ev.note.as_deref().unwrap_or("checking"));
+        }
     };
     let mut s = format!(
         "{stage}phase={} sync={} health={}",

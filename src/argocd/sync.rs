@@ -48,6 +48,13 @@ pub struct SyncOptions {
     pub wait_for_operation: bool,
     /// Refuse to sync unless the Application deploys this path (rollback safety).
     pub expect_path: Option<String>,
+    /// How long a Degraded health after the operation succeeded is tolerated (see
+    /// [`super::wait`]).
+    pub degraded_grace: Duration,
+    /// Once Synced, wait for these workloads as `rollout status` does (its timeout is replaced
+    /// by what is left of [`SyncOptions::timeout`]); `None`: no cluster access, Argo CD's health
+    /// only.
+    pub workload_check: Option<crate::status::StatusOptions>,
 }
 
 /// The result of a sync that ran (succeeded or failed as a finding).
@@ -59,6 +66,8 @@ pub struct SyncReport {
     pub problems: Vec<ResourceState>,
     /// The record.
     pub evidence: Evidence,
+    /// The workload check's report, when it ran.
+    pub workloads: Option<crate::status::StatusReport>,
 }
 
 /// Why `rollout sync` could not run.
@@ -88,6 +97,9 @@ pub enum SyncError {
     /// The async runtime could not start.
     #[error("cannot start the HTTP runtime: {0}")]
     Runtime(String),
+    /// The workload check could not talk to the cluster.
+    #[error("checking the workloads after Synced: {0}")]
+    Status(#[from] crate::status::StatusError),
 }
 
 impl SyncReport {
@@ -128,6 +140,9 @@ impl SyncReport {
                         .unwrap_or_default()
                 ));
             }
+        }
+        if let Some(w) = &self.workloads {
+            out.push_str(&crate::status::render_text(w));
         }
         if !ev.poll_errors.is_empty() {
             let n: u32 = ev.poll_errors.iter().map(|p| p.count).sum();
@@ -191,6 +206,7 @@ struct Run<'a> {
     start: Instant,
     evidence: Evidence,
     last: Option<Observation>,
+    workloads: Option<crate::status::StatusReport>,
 }
 
 enum Poll {
@@ -220,6 +236,7 @@ impl<'a> Run<'a> {
             phases_seen: vec![],
             poll_errors: vec![],
             resources: vec![],
+            workload_check: None,
         };
         Run {
             opts,
@@ -228,6 +245,7 @@ impl<'a> Run<'a> {
             start: Instant::now(),
             evidence,
             last: None,
+            workloads: None,
         }
     }
 
@@ -346,6 +364,7 @@ impl<'a> Run<'a> {
             }
         }
         let mut busy = first.operation_running();
+        let degraded_before = first.health == "Degraded";
         self.record(first, Stage::Syncing);
         loop {
             if busy {
@@ -363,7 +382,8 @@ impl<'a> Run<'a> {
             let req = api::sync_request(&self.opts.app, &self.opts.params, &self.opts.token);
             match self.call(&req).await {
                 Ok(_) => {
-                    let wait = SyncWait::new(baseline, self.opts.params.dry_run);
+                    let wait = SyncWait::new(baseline, self.opts.params.dry_run)
+                        .with_grace(self.opts.degraded_grace, degraded_before);
                     return self.wait_for_sync(wait).await;
                 }
                 Err(CallError::Api(ApiError::OperationInProgress { .. })) => busy = true,
@@ -372,22 +392,66 @@ impl<'a> Run<'a> {
         }
     }
 
-    async fn wait_for_sync(mut self, wait: SyncWait) -> Result<SyncReport, SyncError> {
+    async fn wait_for_sync(mut self, mut wait: SyncWait) -> Result<SyncReport, SyncError> {
         loop {
             match self.poll(Stage::Syncing).await? {
                 Poll::Seen(obs) => {
-                    let decision = wait.decide(&obs);
+                    let decision = wait.decide(&obs, self.start.elapsed());
+                    let synced = wait.is_synced(&obs);
                     self.record(*obs, Stage::Syncing);
-                    match decision {
-                        Decision::Continue => {}
-                        Decision::Succeeded => return Ok(self.finish(None)),
-                        Decision::Failed(f) => return Ok(self.finish(Some(f))),
+                    if let Decision::Failed(f) = decision {
+                        return Ok(self.finish(Some(f)));
+                    }
+                    if synced && self.workloads.is_none() && self.opts.workload_check.is_some() {
+                        if let Some(f) = self.check_workloads().await? {
+                            return Ok(self.finish(Some(f)));
+                        }
+                        continue;
+                    }
+                    if decision == Decision::Succeeded {
+                        return Ok(self.finish(None));
                     }
                 }
                 Poll::Retry => {}
                 Poll::Deadline => return Ok(self.finish(Some(Failure::TimedOut))),
             }
         }
+    }
+
+    /// Synced: waits for the workloads with `rollout status`'s check, in what is left of the
+    /// deadline. Returns the failure when one did not roll out (a pod that cannot start fails at
+    /// once); after it Argo CD's health is polled again.
+    async fn check_workloads(&mut self) -> Result<Option<Failure>, SyncError> {
+        let Some(check) = &self.opts.workload_check else {
+            return Ok(None);
+        };
+        let mut check = check.clone();
+        check.timeout = self.remaining().max(Duration::from_millis(1));
+        let app = self.opts.app.clone();
+        let start = self.start;
+        let progress = &mut *self.progress;
+        let report = crate::status::run(&check, &mut |line: &str| {
+            progress(&Event {
+                app: app.clone(),
+                elapsed: start.elapsed(),
+                stage: Stage::Workloads,
+                phase: None,
+                sync: String::new(),
+                health: String::new(),
+                note: Some(line.to_string()),
+            })
+        })
+        .await?;
+        let failure = (!report.ok()).then(|| {
+            Failure::Workloads(
+                report
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| format!("result {}", report.result)),
+            )
+        });
+        self.workloads = Some(report);
+        Ok(failure)
     }
 
     fn finish(mut self, failure: Option<Failure>) -> SyncReport {
@@ -405,6 +469,7 @@ impl<'a> Run<'a> {
         ev.sync_status = last.sync.clone();
         ev.health_status = last.health.clone();
         ev.resources = last.resources.clone();
+        ev.workload_check = self.workloads.as_ref().map(|w| w.result.clone());
         let problems = if failure.is_some() {
             last.problems().into_iter().cloned().collect()
         } else {
@@ -414,6 +479,7 @@ impl<'a> Run<'a> {
             failure,
             problems,
             evidence: self.evidence,
+            workloads: self.workloads,
         }
     }
 }
@@ -432,6 +498,8 @@ impl SyncOptions {
             poll_interval: Duration::from_millis(10),
             wait_for_operation: true,
             expect_path: None,
+            degraded_grace: Duration::ZERO,
+            workload_check: None,
         }
     }
 }

@@ -16,11 +16,15 @@ fn settings(args: &EvidenceArgs) -> Result<report::ReportSettings, CommandError>
     }
     let spec = rollout::spec::load(&args.spec)?;
     let root = rollout::layout::spec_root(&args.spec);
+    let expects = |k: &str| spec.evidence.expect.iter().any(|e| e == k);
     Ok(report::ReportSettings {
         title: spec.evidence.title.clone(),
         dashboards: root.join("dashboards").is_dir(),
         alerts: root.join("alerts").is_dir(),
         flags: !spec.flags.is_empty(),
+        metrics: root.join("dashboards").is_dir() || expects("metrics"),
+        redis: expects("redis"),
+        status: expects("status"),
         manual: spec.evidence.checklist.clone(),
     })
 }

@@ -47,6 +47,17 @@ pub fn run(args: KustomizeArgs) -> Result<Output, CommandError> {
             };
             let dir = std::path::Path::new(".");
             let file = rollout::kustomize::find_kustomization(dir)?;
+            let own = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let expand =
+                |paths: Vec<String>| rollout::kustomize::glob::expand_args(dir, &paths, &own);
+            let e = match e {
+                Edit::AddResource(p) => Edit::AddResource(expand(p)?),
+                Edit::AddComponent(p) => Edit::AddComponent(expand(p)?),
+                other => other,
+            };
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
             let out = edit::apply(&text, &e).map_err(|m| format!("{}: {m}", file.display()))?;

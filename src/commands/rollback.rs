@@ -19,6 +19,7 @@ pub fn run(args: RollbackArgs) -> Result<Output, CommandError> {
             (!a.sync_options.is_empty(), "--sync-option"),
             (a.insecure, "--insecure"),
             (a.no_wait_for_operation, "--no-wait-for-operation"),
+            (a.degraded_grace.is_some(), "--degraded-grace"),
             (a.evidence.is_some(), "--evidence"),
         ];
         if let Some((_, flag)) = given.iter().find(|(set, _)| *set) {

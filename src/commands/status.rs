@@ -10,6 +10,12 @@ use rollout::status::{self, StatusOptions};
 use super::{CommandError, Output};
 use crate::cli::StatusArgs;
 
+/// `env` when the spec has it, else the generator's error listing the environments.
+pub(crate) fn known_env(spec: &rollout::spec::Spec, env: &str) -> Result<String, CommandError> {
+    let found = rollout::generate::environments(spec, Some(env))?;
+    Ok(found.first().map_or(env, |e| *e).to_string())
+}
+
 /// Runs `rollout status`.
 pub fn run(args: StatusArgs) -> Result<Output, CommandError> {
     if args.timeout.is_zero() || args.request_timeout.is_zero() {
@@ -17,18 +23,7 @@ pub fn run(args: StatusArgs) -> Result<Output, CommandError> {
     }
     let spec = rollout::spec::load(&args.spec)?;
     let env = match &args.env {
-        Some(e) if spec.environments.contains_key(e) => e.clone(),
-        Some(e) => {
-            return Err(format!(
-                "unknown environment {e:?}; choose from: {}",
-                spec.environments
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-            .into());
-        }
+        Some(e) => known_env(&spec, e)?,
         None => spec
             .only_environment()
             .map(str::to_string)

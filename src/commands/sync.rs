@@ -10,21 +10,102 @@ use rollout::exit::Outcome;
 use rollout::secret::Secret;
 
 use super::{CommandError, Output};
-use crate::cli::{ArgoArgs, SyncArgs};
+use crate::cli::{ArgoArgs, SyncArgs, WorkloadCheckArgs};
 
 /// The environment variable holding the Argo CD token (as the `argocd` CLI reads it).
 pub const TOKEN_ENV: &str = "ARGOCD_AUTH_TOKEN";
 
+/// How long a Degraded health after the sync is tolerated without `--degraded-grace`.
+pub const DEFAULT_DEGRADED_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub fn run(args: SyncArgs) -> Result<Output, CommandError> {
-    let opts = sync_options(&args.app, &args.argo)?;
+    let mut opts = sync_options(&args.app, &args.argo)?;
+    let (check, note) = workload_check(&args.app, &args.workloads)?;
+    opts.workload_check = check;
     let started = rollout::clients::http::now_rfc3339();
     let mut progress = stderr_progress();
     let report = sync::run(&opts, &mut |e| progress.event(e));
     progress.finish();
     match report {
-        Ok(r) => finish(r, &args.argo),
+        Ok(r) => {
+            let status_written = match &r.workloads {
+                Some(w) => {
+                    let path = match &args.argo.evidence {
+                        Some(p) => p.with_file_name(rollout::status::EVIDENCE_FILE),
+                        None => rollout::status::default_evidence(),
+                    };
+                    rollout::evidence::write(&path, w, &[])?;
+                    format!("workload check written to {}\n", path.display())
+                }
+                None => String::new(),
+            };
+            let mut out = finish(r, &args.argo)?;
+            out.stderr = format!("{}{status_written}{}", note.unwrap_or_default(), out.stderr);
+            Ok(out)
+        }
         Err(e) => Err(failed_evidence(&opts, &args.argo, started, Box::new(e))),
     }
+}
+
+/// The workload check after Synced, when cluster access is configured: `--kubeconfig` or
+/// `--context` (then the spec and the environment must resolve), or `$KUBECONFIG` (then a missing
+/// spec or an Application of no environment skips the check, with a note).
+fn workload_check(
+    app: &str,
+    a: &WorkloadCheckArgs,
+) -> Result<(Option<rollout::status::StatusOptions>, Option<String>), CommandError> {
+    let explicit = a.kubeconfig.is_some() || a.context.is_some();
+    let from_env = std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty());
+    if a.no_workload_check || !(explicit || from_env) {
+        return Ok((None, None));
+    }
+    let skip = |why: String| -> Result<_, CommandError> {
+        if explicit {
+            Err(why.into())
+        } else {
+            Ok((
+                None,
+                Some(format!(
+                    "note: no workload check after Synced: {why} (pass --no-workload-check to silence)\n"
+                )),
+            ))
+        }
+    };
+    if !explicit && !a.spec.exists() {
+        return skip(format!("{} not found", a.spec.display()));
+    }
+    let spec = rollout::spec::load(&a.spec)?;
+    let env = match &a.env {
+        Some(e) => super::status::known_env(&spec, e)?,
+        None => {
+            let found = spec.environments.iter().find(|(name, e)| {
+                let own = format!("{}-{name}", e.namespace);
+                app == own || app == format!("{own}-rollback")
+            });
+            match found {
+                Some((name, _)) => name.clone(),
+                None => {
+                    return skip(format!(
+                        "application {app:?} is none of {}'s environments (<namespace>-<env>); say which with --env",
+                        a.spec.display()
+                    ));
+                }
+            }
+        }
+    };
+    Ok((
+        Some(rollout::status::StatusOptions {
+            workloads: rollout::status::workloads(&spec, &env),
+            environment: env,
+            cluster: rollout::live::ClusterOptions {
+                kubeconfig: a.kubeconfig.clone(),
+                context: a.context.clone(),
+                ..Default::default()
+            },
+            timeout: std::time::Duration::ZERO,
+        }),
+        None,
+    ))
 }
 
 /// A sync that ended in an error still leaves evidence (if asked): `result: failed` with the
@@ -91,6 +172,8 @@ pub(crate) fn sync_options(app: &str, a: &ArgoArgs) -> Result<SyncOptions, Comma
         poll_interval: a.poll_interval,
         wait_for_operation: !a.no_wait_for_operation,
         expect_path: None,
+        degraded_grace: a.degraded_grace.unwrap_or(DEFAULT_DEGRADED_GRACE),
+        workload_check: None,
     })
 }
 
@@ -139,6 +222,50 @@ mod tests {
         assert!(!a.prune && !a.dry_run && !a.insecure && !a.no_wait_for_operation);
         assert!(a.revision.is_none() && a.token_file.is_none() && a.evidence.is_none());
         assert!(a.sync_options.is_empty());
+        assert!(a.degraded_grace.is_none(), "then DEFAULT_DEGRADED_GRACE");
+    }
+
+    #[test]
+    fn sync_workload_check_flags() {
+        match parse(&["sync", "a"]).unwrap() {
+            Command::Sync(s) => {
+                let w = s.workloads;
+                assert_eq!(w.spec.to_str(), Some("rollout.yaml"));
+                assert!(w.env.is_none() && w.kubeconfig.is_none() && w.context.is_none());
+                assert!(!w.no_workload_check);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&[
+            "sync",
+            "a",
+            "--kubeconfig",
+            "k",
+            "--context",
+            "c",
+            "--env",
+            "qa",
+            "--env",
+            "staging",
+            "--degraded-grace",
+            "2m",
+            "--degraded-grace",
+            "90s",
+            "--no-workload-check",
+        ])
+        .unwrap()
+        {
+            Command::Sync(s) => {
+                let w = s.workloads;
+                assert_eq!(w.kubeconfig.unwrap().to_str(), Some("k"));
+                assert_eq!(w.context.as_deref(), Some("c"));
+                assert_eq!(w.env.as_deref(), Some("staging"));
+                assert!(w.no_workload_check);
+                assert_eq!(s.argo.degraded_grace, Some(Duration::from_secs(90)));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(&["sync", "a", "--degraded-grace", "2"]).is_err());
     }
 
     #[test]

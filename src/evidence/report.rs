@@ -111,10 +111,75 @@ pub struct Report {
     pub checklist: Vec<Item>,
     /// The other steps of the plan with evidence: maintenance window closed, Argo CD sync.
     pub steps: Vec<Item>,
+    /// The hand-off to the next team, filled from the items above.
+    pub handoff: Handoff,
     /// How the Markdown links charts: the evidence directory as seen from the report's file
     /// (default: as given).
     #[serde(skip)]
     pub image_base: String,
+}
+
+/// The report's closing section: where to look, what passed, what failed, what is still missing.
+/// Everything is taken from the items (themselves copied from evidence).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Handoff {
+    /// The URLs of the dashboards `dashboards push` recorded as pushed.
+    pub dashboard_urls: Vec<String>,
+    /// Titles of the items present.
+    pub passed: Vec<String>,
+    /// Items whose evidence records a failure (or cannot be read), with the reason recorded.
+    pub failed: Vec<HandoffEntry>,
+    /// Items without evidence, with what to run or add.
+    pub missing: Vec<HandoffEntry>,
+}
+
+/// One failed or missing item in the hand-off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HandoffEntry {
+    pub title: String,
+    /// The first note (why it failed), or the hint (how to fill it in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Handoff {
+    /// The hand-off of `items`, with the dashboard URLs from the push evidence.
+    fn of<'a>(items: impl Iterator<Item = &'a Item>, dashboard_urls: Vec<String>) -> Handoff {
+        let mut h = Handoff {
+            dashboard_urls,
+            ..Default::default()
+        };
+        for i in items {
+            match i.status {
+                Status::Present => h.passed.push(i.title.clone()),
+                Status::Failed | Status::Unreadable => h.failed.push(HandoffEntry {
+                    title: i.title.clone(),
+                    detail: i.notes.first().cloned().or_else(|| i.hint.clone()),
+                }),
+                Status::Missing => h.missing.push(HandoffEntry {
+                    title: i.title.clone(),
+                    detail: i.hint.clone().or_else(|| i.notes.first().cloned()),
+                }),
+            }
+        }
+        h
+    }
+}
+
+/// The URLs of the dashboards a push evidence file records as pushed.
+fn pushed_urls(loaded: &Loaded) -> Vec<String> {
+    let Loaded::Ok(_, v) = loaded else {
+        return Vec::new();
+    };
+    v.get("dashboards")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|d| d.get("result").and_then(Value::as_str) == Some("pushed"))
+        .filter_map(|d| d.get("url").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect()
 }
 
 impl Report {
@@ -160,6 +225,13 @@ pub struct ReportSettings {
     pub alerts: bool,
     /// The spec has feature flags (`rollout diff --evidence-json`).
     pub flags: bool,
+    /// The repository has dashboards whose queries `rollout evidence metrics` evaluates, or the
+    /// spec expects the item.
+    pub metrics: bool,
+    /// The spec expects `rollout evidence redis`.
+    pub redis: bool,
+    /// The spec expects `rollout status`.
+    pub status: bool,
     /// Hand-added items, in order.
     pub manual: Vec<crate::spec::ManualEvidence>,
 }
@@ -172,6 +244,9 @@ impl Default for ReportSettings {
             dashboards: true,
             alerts: true,
             flags: true,
+            metrics: false,
+            redis: false,
+            status: false,
             manual: Vec::new(),
         }
     }
@@ -216,11 +291,11 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
         checklist.push(alert_item(&fire, &env_arg));
     }
     let metrics = read(crate::metrics::EVIDENCE_FILE);
-    if present(&metrics) {
+    if settings.metrics || present(&metrics) {
         checklist.push(metrics_item(&metrics));
     }
     let redis = read(crate::redis::EVIDENCE_FILE);
-    if present(&redis) {
+    if settings.redis || present(&redis) {
         checklist.push(redis_item(&redis));
     }
     for m in &settings.manual {
@@ -235,7 +310,7 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
     }
     steps.push(sync_item(evidence_dir));
     let status = read(crate::status::EVIDENCE_FILE);
-    if present(&status) {
+    if settings.status || present(&status) {
         steps.push(status_item(&status));
     }
     let title = settings
@@ -252,6 +327,7 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
             }
             None => "Validation report".to_string(),
         });
+    let handoff = Handoff::of(checklist.iter().chain(steps.iter()), pushed_urls(&push));
     Report {
         kind: "staging-validation-report",
         image_base: dir_text.clone(),
@@ -260,6 +336,7 @@ pub fn assemble_with(evidence_dir: &Path, settings: &ReportSettings) -> Report {
         environment,
         checklist,
         steps,
+        handoff,
     }
 }
 
@@ -1197,21 +1274,45 @@ pub fn render_markdown(report: &Report) -> String {
             &report.image_base,
         );
     }
-    let missing: Vec<&Item> = report
-        .items()
-        .filter(|i| i.status != Status::Present)
-        .collect();
-    if !missing.is_empty() {
-        out.push_str("\n## Missing or failed\n\n");
-        for item in missing {
-            out.push_str(&format!("- {} ({})", item.title, item.status.label()));
-            if let Some(h) = &item.hint {
-                out.push_str(&format!(": {h}"));
+    render_handoff(&mut out, &report.handoff);
+    out
+}
+
+fn render_handoff(out: &mut String, h: &Handoff) {
+    out.push_str("\n## Handoff\n\n");
+    match h.dashboard_urls.as_slice() {
+        [] => out.push_str("- Dashboard: not pushed (no `dashboards push` evidence of a push)\n"),
+        urls => {
+            for u in urls {
+                out.push_str(&format!("- Dashboard: <{u}>\n"));
+            }
+        }
+    }
+    let entries = |out: &mut String, label: &str, list: &[HandoffEntry]| {
+        if list.is_empty() {
+            out.push_str(&format!("- {label}: none\n"));
+            return;
+        }
+        out.push_str(&format!("- {label} ({}):\n", list.len()));
+        for e in list {
+            out.push_str(&format!("  - {}", e.title));
+            if let Some(d) = &e.detail {
+                out.push_str(&format!(": {}", cell(d)));
             }
             out.push('\n');
         }
+    };
+    if h.passed.is_empty() {
+        out.push_str("- Passed: none\n");
+    } else {
+        out.push_str(&format!(
+            "- Passed ({}): {}\n",
+            h.passed.len(),
+            h.passed.join("; ")
+        ));
     }
-    out
+    entries(out, "Failed", &h.failed);
+    entries(out, "Still missing", &h.missing);
 }
 
 /// The report as pretty JSON.
@@ -1269,6 +1370,9 @@ mod tests {
             dashboards: false,
             alerts: false,
             flags: true,
+            metrics: false,
+            redis: false,
+            status: false,
             manual: vec![crate::spec::ManualEvidence {
                 key: "smoke".into(),
                 title: "Smoke test output".into(),
@@ -1291,6 +1395,78 @@ mod tests {
         assert_eq!(r.checklist[0].status, Status::Present);
         assert_eq!(r.checklist[0].snippets[0].text, "ok 12 checks");
         assert_eq!(r.title, "Production validation report");
+    }
+
+    #[test]
+    fn handoff_takes_the_dashboard_url_and_each_verdict_from_evidence() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = ReportSettings {
+            dashboards: true,
+            alerts: false,
+            flags: false,
+            metrics: true,
+            redis: true,
+            ..ReportSettings::default()
+        };
+        std::fs::write(
+            dir.path().join(files::DASHBOARDS_PUSH),
+            r#"{"kind": "dashboards-push", "result": "pushed", "grafanaUrl": "https://grafana.example",
+                "dashboards": [{"uid": "pipe", "result": "pushed", "url": "https://grafana.example/d/pipe/pipeline", "version": 3},
+                               {"uid": "old", "result": "rejected", "url": "https://grafana.example/d/old"}]}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join(crate::redis::EVIDENCE_FILE),
+            r#"{"kind": "redis-backlog", "result": "backlog-grew", "error": "group clusterer pending grew by 500 (max 100)"}"#,
+        )
+        .unwrap();
+        let r = assemble_with(dir.path(), &settings);
+        let h = &r.handoff;
+        assert_eq!(
+            h.dashboard_urls,
+            ["https://grafana.example/d/pipe/pipeline"]
+        );
+        assert_eq!(
+            h.passed,
+            ["Grafana dashboard deployment response (JSON snippet)"]
+        );
+        let failed: Vec<&str> = h.failed.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(failed, ["Redis backlog (rollout evidence redis)"]);
+        assert!(h.failed[0].detail.is_some(), "{h:?}");
+        let missing: Vec<&str> = h.missing.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(
+            missing,
+            [
+                "Metrics before and after (Prometheus)",
+                "Service redeploy (Argo CD sync)"
+            ],
+            "metrics listed though its file is absent: the settings expect it"
+        );
+        assert!(
+            h.missing[0]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("run `rollout evidence metrics")),
+            "{h:?}"
+        );
+        let md = render_markdown(&r);
+        let tail = &md[md.find("\n## Handoff\n").expect("handoff section")..];
+        assert!(md.ends_with(tail), "the handoff ends the report");
+        assert!(
+            tail.contains("- Dashboard: <https://grafana.example/d/pipe/pipeline>\n"),
+            "{tail}"
+        );
+        assert!(
+            tail.contains("- Failed (1):\n  - Redis backlog (rollout evidence redis): "),
+            "{tail}"
+        );
+        assert!(tail.contains("- Still missing (2):\n  - Metrics before and after (Prometheus): run `rollout evidence metrics"), "{tail}");
+        let empty = assemble_with(
+            tempfile::tempdir().unwrap().path(),
+            &ReportSettings::default(),
+        );
+        assert!(render_markdown(&empty).contains("- Dashboard: not pushed"));
+        assert!(render_markdown(&empty).contains("- Passed: none\n"));
     }
 
     #[test]

@@ -13,13 +13,29 @@ use serde_json::{Map, Value, json};
 use super::{GenerateError, base_image_annotation, environment_label, with_header};
 use crate::fileset::FileSet;
 use crate::layout::Layout;
-use crate::spec::{Service, Spec, WorkloadKind};
+use crate::spec::{ScrapeMode, Service, Spec, WorkloadKind};
 use crate::target::Target;
 use crate::yaml;
 
 /// The patch file name of a service inside the overlay.
 pub fn patch_file(service: &str) -> String {
     format!("patch-{service}.yaml")
+}
+
+/// The ServiceMonitor file name of a service inside the overlay (`metrics.mode: serviceMonitor`).
+pub fn service_monitor_file(service: &str) -> String {
+    format!("servicemonitor-{service}.yaml")
+}
+
+/// The `prometheus.io/*` annotations a service's pods get (`metrics.mode: annotations`).
+fn scrape_annotations(
+    svc: &Service,
+    t: &Target,
+) -> Option<std::collections::BTreeMap<String, String>> {
+    let m = svc.metrics.as_ref()?;
+    (m.mode == ScrapeMode::Annotations)
+        .then(|| t.scrape.as_ref().map(|p| crate::scrape::annotations(m, p)))
+        .flatten()
 }
 
 /// The overlay's files: `kustomization.yaml` and `patch-<service>.yaml` for every service that has
@@ -40,7 +56,17 @@ pub fn files(
         ..Default::default()
     };
     let mut patches = Vec::new();
+    let mut monitors = Vec::new();
     for (svc, t) in spec.services.iter().zip(targets) {
+        if let (Some(m), Some(p)) = (&svc.metrics, &t.scrape)
+            && m.mode == ScrapeMode::ServiceMonitor
+            && let Some(sm) =
+                crate::scrape::service_monitor(&svc.name, m, p, t.namespace.as_deref())
+        {
+            let file = service_monitor_file(&svc.name);
+            set.insert(dir.join(&file), with_header(yaml::emit(&sm)));
+            monitors.push(Value::String(file));
+        }
         let Some(body) = patch(spec, svc, t, env, rollback) else {
             continue;
         };
@@ -52,7 +78,10 @@ pub fn files(
         patches.push(entry);
         set.insert(dir.join(&file), with_header(yaml::emit(&body)));
     }
-    let k = kustomization(spec, layout, targets, env, rollback, patches)?;
+    let mut k = kustomization(spec, layout, targets, env, rollback, patches)?;
+    if let Some(list) = k.get_mut("resources").and_then(Value::as_array_mut) {
+        list.extend(monitors);
+    }
     set.insert(dir.join("kustomization.yaml"), with_header(yaml::emit(&k)));
     Ok(set)
 }
@@ -158,11 +187,12 @@ fn patch_target(t: &Target) -> Value {
 /// to. `None` when there is nothing to patch.
 pub fn patch(spec: &Spec, svc: &Service, t: &Target, env: &str, rollback: bool) -> Option<Value> {
     let flags = spec.flags_for(&svc.name, env, rollback);
-    if spec.base_image.is_none() && flags.is_empty() {
+    let scrape = scrape_annotations(svc, t);
+    if spec.base_image.is_none() && flags.is_empty() && scrape.is_none() {
         return None;
     }
     if t.kind == WorkloadKind::Rollout {
-        return Some(json_patch(spec, t, &flags));
+        return Some(json_patch(spec, t, &flags, scrape.as_ref()));
     }
     let mut metadata = Map::new();
     metadata.insert("name".into(), json!(t.name));
@@ -180,6 +210,10 @@ pub fn patch(spec: &Spec, svc: &Service, t: &Target, env: &str, rollback: bool) 
         "kind": t.kind.kind(),
         "metadata": metadata,
     });
+    let mut template = Map::new();
+    if let Some(a) = &scrape {
+        template.insert("metadata".into(), json!({ "annotations": a }));
+    }
     if !flags.is_empty() {
         let env_vars: Vec<Value> = flags
             .iter()
@@ -190,8 +224,12 @@ pub fn patch(spec: &Spec, svc: &Service, t: &Target, env: &str, rollback: bool) 
             .into_iter()
             .map(|c| json!({ "name": c, "env": env_vars }))
             .collect();
-        let mut node = json!({ "containers": containers });
-        for key in t.kind.pod_spec_path().iter().rev() {
+        template.insert("spec".into(), json!({ "containers": containers }));
+    }
+    if !template.is_empty() {
+        let path = t.kind.pod_spec_path();
+        let mut node = Value::Object(template);
+        for key in path[..path.len().saturating_sub(1)].iter().rev() {
             node = json!({ *key: node });
         }
         if let (Some(p), Some(n)) = (p.as_object_mut(), node.as_object_mut()) {
@@ -203,7 +241,12 @@ pub fn patch(spec: &Spec, svc: &Service, t: &Target, env: &str, rollback: bool) 
 
 /// A JSON 6902 patch (for custom resources): the annotation, then each flag on each flagged
 /// container, replacing an entry the base already has.
-fn json_patch(spec: &Spec, t: &Target, flags: &[(&str, &str)]) -> Value {
+fn json_patch(
+    spec: &Spec,
+    t: &Target,
+    flags: &[(&str, &str)],
+    scrape: Option<&std::collections::BTreeMap<String, String>>,
+) -> Value {
     let mut ops = Vec::new();
     if let Some(b) = &spec.base_image {
         let key = base_image_annotation(spec);
@@ -211,6 +254,19 @@ fn json_patch(spec: &Spec, t: &Target, flags: &[(&str, &str)]) -> Value {
             ops.push(json!({"op": "add", "path": format!("/metadata/annotations/{}", escape(&key)), "value": b}));
         } else {
             ops.push(json!({"op": "add", "path": "/metadata/annotations", "value": { key: b }}));
+        }
+    }
+    if let (Some(a), Some(p)) = (scrape, &t.scrape) {
+        let at = format!(
+            "{}/metadata/annotations",
+            crate::scrape::template_pointer(t.kind)
+        );
+        if p.template_has_annotations {
+            for (k, v) in a {
+                ops.push(json!({"op": "add", "path": format!("{at}/{}", escape(k)), "value": v}));
+            }
+        } else {
+            ops.push(json!({"op": "add", "path": at, "value": a}));
         }
     }
     let pod = format!("/{}", t.kind.pod_spec_path().join("/"));
@@ -271,6 +327,7 @@ mod tests {
             }],
             flagged: vec![0],
             has_annotations: false,
+            scrape: None,
         }
     }
 

@@ -1,7 +1,10 @@
 //! `kustomize edit` as Argo CD's repo-server issues it: `set image|namespace|nameprefix|
 //! namesuffix|replicas` and `add label|annotation|component|resource`, with kustomize's
 //! argument syntax and effect. Edits rewrite only the top-level field they change: other
-//! fields, their order and every comment stay as written.
+//! fields, their order and every comment stay as written. Inside the rewritten field, comment
+//! lines move above its key, where kustomize's `kustfile` puts them (it keeps each comment line
+//! with the field it stands in, and re-marshals the field's value); `add resource|component`
+//! append to a block list in place, so its entries and their comments stay untouched.
 //!
 //! Pure: text in, text out; the caller reads and writes the file.
 
@@ -88,8 +91,12 @@ pub fn apply(text: &str, edit: &Edit) -> Result<String, String> {
             "labels",
             add_labels(&get("labels"), pairs, *force, *include_templates)?,
         ),
-        Edit::AddComponent(paths) => ("components", add_paths(&get("components"), paths)),
-        Edit::AddResource(paths) => ("resources", add_paths(&get("resources"), paths)),
+        Edit::AddComponent(paths) => {
+            return Ok(add_paths(text, "components", &get("components"), paths));
+        }
+        Edit::AddResource(paths) => {
+            return Ok(add_paths(text, "resources", &get("resources"), paths));
+        }
     };
     Ok(replace_field(text, key, &value))
 }
@@ -253,40 +260,48 @@ fn add_labels(
     Ok(Value::Array(list))
 }
 
-fn add_paths(existing: &Value, paths: &[String]) -> Value {
+/// Appends the `paths` not listed yet to the list field `key`: in place after its last entry when
+/// it is a block list (entries and comments untouched), else by rewriting the field.
+fn add_paths(text: &str, key: &str, existing: &Value, paths: &[String]) -> String {
     let mut list: Vec<Value> = existing.as_array().cloned().unwrap_or_default();
+    let mut added = Vec::new();
     for p in paths {
         if !list.iter().any(|x| x.as_str() == Some(p)) {
             list.push(Value::String(p.clone()));
+            added.push(p.clone());
         }
     }
-    Value::Array(list)
-}
-
-/// Whether `line` starts the top-level field `key`.
-fn is_key_line(line: &str, key: &str) -> bool {
-    line.trim_end()
-        .strip_prefix(key)
-        .is_some_and(|r| r.starts_with(':') && (r.len() == 1 || r[1..].starts_with([' ', '\t'])))
-}
-
-/// Replaces the top-level field `key` (its line and indented value lines) with `value`, or
-/// appends it; every other line is kept as it was.
-fn replace_field(text: &str, key: &str, value: &Value) -> String {
-    let mut one = Map::new();
-    one.insert(key.to_string(), value.clone());
-    let block = crate::yaml::emit(&Value::Object(one));
+    if added.is_empty() {
+        return text.to_string();
+    }
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let Some(start) = lines.iter().position(|l| is_key_line(l, key)) else {
-        let mut out = text.to_string();
-        if !out.is_empty() && !out.ends_with('\n') {
+    if let Some((start, end)) = field_lines(&lines, key)
+        && lines[start].trim_end().ends_with(':')
+        && let Some(last) = (start + 1..end)
+            .rev()
+            .find(|&i| lines[i].trim_start().starts_with("- "))
+    {
+        let item = lines[last];
+        let indent = &item[..item.len() - item.trim_start().len()];
+        let mut out: String = lines[..=last].concat();
+        if !out.ends_with('\n') {
             out.push('\n');
         }
-        out.push_str(&block);
+        for p in &added {
+            let one = crate::yaml::emit(&Value::Array(vec![Value::String(p.clone())]));
+            out.push_str(indent);
+            out.push_str(&one);
+        }
+        out.push_str(&lines[last + 1..].concat());
         return out;
-    };
-    // The field's value: the following lines that are indented, list items or blank, up to the
-    // next top-level line; trailing blank and comment lines stay where they are.
+    }
+    replace_field(text, key, &Value::Array(list))
+}
+
+/// The lines of the top-level field `key`: its key line and value lines, `[start, end)`
+/// (trailing blank and comment lines belong to what follows).
+fn field_lines(lines: &[&str], key: &str) -> Option<(usize, usize)> {
+    let start = lines.iter().position(|l| is_key_line(l, key))?;
     let mut end = start + 1;
     while end < lines.len() {
         let l = lines[end];
@@ -304,7 +319,41 @@ fn replace_field(text: &str, key: &str, value: &Value) -> String {
             break;
         }
     }
+    Some((start, end))
+}
+
+/// Whether `line` starts the top-level field `key`.
+fn is_key_line(line: &str, key: &str) -> bool {
+    line.trim_end()
+        .strip_prefix(key)
+        .is_some_and(|r| r.starts_with(':') && (r.len() == 1 || r[1..].starts_with([' ', '\t'])))
+}
+
+/// Replaces the top-level field `key` (its line and indented value lines) with `value`, or
+/// appends it; every other line is kept as it was.
+fn replace_field(text: &str, key: &str, value: &Value) -> String {
+    let mut one = Map::new();
+    one.insert(key.to_string(), value.clone());
+    let block = crate::yaml::emit(&Value::Object(one));
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let Some((start, end)) = field_lines(&lines, key) else {
+        let mut out = text.to_string();
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&block);
+        return out;
+    };
     let mut out: String = lines[..start].concat();
+    // Comment lines among the old value lines go above the key, as kustomize keeps them.
+    for l in &lines[start + 1..end] {
+        if l.trim_start().starts_with('#') {
+            out.push_str(l);
+            if !l.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
     out.push_str(&block);
     out.push_str(&lines[end..].concat());
     out
@@ -341,6 +390,43 @@ mod tests {
         for (name, edit, want) in cases {
             assert_eq!(apply(K, &edit).unwrap(), want, "{name}");
         }
+    }
+
+    /// Issue 14: comments inside a rewritten field were dropped.
+    #[test]
+    fn issue_14_comments_inside_a_rewritten_field_move_above_it_and_list_appends_keep_them() {
+        let k = "resources:\n  - ../base # the base\n  # staging only\n  - extra.yaml\nimages:\n# pinned by release\n- name: nginx # web\n  newTag: \"1.0\"\nnamespace: a\n";
+        let out = apply(k, &Edit::SetImage(vec!["nginx:1.27".into()])).unwrap();
+        assert_eq!(
+            out,
+            "resources:\n  - ../base # the base\n  # staging only\n  - extra.yaml\n# pinned by release\nimages:\n- name: nginx\n  newTag: \"1.27\"\nnamespace: a\n"
+        );
+        let out = apply(
+            k,
+            &Edit::AddResource(vec!["new.yaml".into(), "../base".into(), "a b.yaml".into()]),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "resources:\n  - ../base # the base\n  # staging only\n  - extra.yaml\n  - new.yaml\n  - a b.yaml\nimages:\n# pinned by release\n- name: nginx # web\n  newTag: \"1.0\"\nnamespace: a\n"
+        );
+        // Nothing new: the text is unchanged; a flow list is rewritten; no list yet: appended.
+        assert_eq!(
+            apply(k, &Edit::AddResource(vec!["extra.yaml".into()])).unwrap(),
+            k
+        );
+        assert_eq!(
+            apply(
+                "resources: [a.yaml] # flow\n",
+                &Edit::AddResource(vec!["b.yaml".into()])
+            )
+            .unwrap(),
+            "resources:\n- a.yaml\n- b.yaml\n"
+        );
+        assert_eq!(
+            apply("namespace: a\n", &Edit::AddComponent(vec!["../c".into()])).unwrap(),
+            "namespace: a\ncomponents:\n- ../c\n"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod edit;
 mod error;
 pub mod fieldspec;
 mod generators;
+pub mod glob;
 pub mod helm;
 mod kustomization;
 mod loader;

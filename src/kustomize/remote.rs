@@ -730,6 +730,78 @@ mod tests {
         assert_eq!(s.timeout, DEFAULT_TIMEOUT);
     }
 
+    /// Issue 14: the ssh and scp-like forms, with the clone spec kustomize's repospec tests expect.
+    #[test]
+    fn issue_14_ssh_and_scp_forms_give_kustomizes_clone_specs() {
+        let cases = [
+            (
+                "git@github.com:someorg/somerepo/somedir",
+                "git@github.com:someorg/somerepo",
+                "somedir",
+            ),
+            (
+                "git@github.com/someorg/somerepo/somepath",
+                "git@github.com:someorg/somerepo",
+                "somepath",
+            ),
+            (
+                "git@gitlab2.sqtools.ru:infra/kubernetes/thanos-base.git?ref=v0.1.0",
+                "git@gitlab2.sqtools.ru:infra/kubernetes/thanos-base.git",
+                "",
+            ),
+            (
+                "git@bitbucket.org:company/project.git//path?ref=branch",
+                "git@bitbucket.org:company/project.git",
+                "path",
+            ),
+            (
+                "git@bitbucket.org/company/project.git//path?ref=branch",
+                "git@bitbucket.org/company/project.git",
+                "path",
+            ),
+            (
+                "ssh://git@bitbucket.org/company/project.git//path?ref=branch",
+                "ssh://git@bitbucket.org/company/project.git",
+                "path",
+            ),
+            (
+                "ssh://git-codecommit.us-east-2.amazonaws.com/someorg/somerepo/somepath",
+                "ssh://git-codecommit.us-east-2.amazonaws.com/someorg/somerepo",
+                "somepath",
+            ),
+            (
+                "ssh://git@github.com/kubernetes-sigs/kustomize//examples/multibases/dev?ref=v1.0.6",
+                "git@github.com:kubernetes-sigs/kustomize",
+                "examples/multibases/dev",
+            ),
+            (
+                "ssh://alice@example.com/path/to/repo//examples/multibases/dev",
+                "ssh://alice@example.com/path/to/repo",
+                "examples/multibases/dev",
+            ),
+            (
+                "ssh://git@127.0.0.1:2222/srv/platform.git//base?ref=v1",
+                "ssh://git@127.0.0.1:2222/srv/platform.git",
+                "base",
+            ),
+        ];
+        for (url, clone, root) in cases {
+            let s = RepoSpec::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(
+                (s.clone_spec().as_str(), s.root.as_str()),
+                (clone, root),
+                "{url}"
+            );
+        }
+        for bad in [
+            "git@scp://github.com/org/repo.git//path",
+            "git@ssh://github.com/org/repo.git//path",
+        ] {
+            let got = RepoSpec::parse(bad);
+            assert!(got.is_err(), "{bad}: {got:?}");
+        }
+    }
+
     #[test]
     fn not_git_urls() {
         for url in [

@@ -64,4 +64,11 @@ pub trait Checks {
     fn freshness(&self, _root: &Path) -> Option<Vec<Diagnostic>> {
         None
     }
+
+    /// Checks across the repository's files under `root` (the dashboards' metrics against the
+    /// services' `metrics.exports`, an `alertmanager.yml` against the synthetic alerts). `None`
+    /// when the build has none.
+    fn repository(&self, _root: &Path) -> Option<Vec<Diagnostic>> {
+        None
+    }
 }

@@ -4,6 +4,7 @@
 //! Owns recognition, dispatch and locating findings (file:line:col). Owns no schema (see
 //! `crate::schema` and the [`Checks`] seam) and prints nothing (see [`report`]).
 
+pub mod alertmanager_config;
 pub mod checks;
 pub mod diagnostic;
 mod json;
@@ -13,6 +14,7 @@ pub mod practices;
 mod recognise;
 pub mod render;
 pub mod report;
+pub mod scrape;
 pub mod wiring;
 
 use std::collections::HashMap;
@@ -708,6 +710,15 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
             ),
         }
     }
+    // Whole repo: checks across files (dashboard metrics against the services' exports, the
+    // Alertmanager configuration against the synthetic alerts).
+    if options.paths.is_empty()
+        && let Some(ds) = checks.repository(&options.root)
+    {
+        for d in ds {
+            ctx.push(d, None);
+        }
+    }
     // Within an input, findings in source order.
     // Repo-wide checks stay in the order they ran.
     // An object reached twice (a base file and the overlay rendering it) is reported once.
@@ -725,7 +736,10 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
 
 impl Ctx<'_> {
     fn check_policy(&mut self, env: &PolicyInput, list: &[Resource]) {
-        for f in policy::check(env, list) {
+        for f in policy::check(env, list)
+            .into_iter()
+            .chain(scrape::check(env, list))
+        {
             let mut d = Diagnostic::error(f.code, format!("{}: {}", env.environment, f.message));
             if let Some(i) = f.resource {
                 let r = &list[i];

@@ -43,6 +43,8 @@ pub struct PolicyInput {
     pub flagged_services: Vec<String>,
     /// Every service of the rollout with its expected image.
     pub services: Vec<ServiceImage>,
+    /// The services' declared scraping (`services[].metrics`), checked by `super::scrape`.
+    pub scrape: Vec<crate::scrape::ScrapeDecl>,
 }
 
 /// One policy violation, located in the resource at `resource` (index into the checked list).

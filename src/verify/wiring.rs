@@ -119,6 +119,38 @@ impl Checks for Wired {
         Ok(Some(policy_inputs(&spec, &layout, &targets)))
     }
 
+    fn repository(&self, root: &Path) -> Option<Vec<Diagnostic>> {
+        let mut out = Vec::new();
+        let spec = spec::load(&root.join("rollout.yaml")).ok();
+        let decls: Vec<crate::scrape::ScrapeDecl> = spec
+            .iter()
+            .flat_map(|s| &s.services)
+            .filter_map(|s| {
+                Some(crate::scrape::ScrapeDecl {
+                    service: s.name.clone(),
+                    kind: s.workload.kind,
+                    workload: s.workload_name().to_string(),
+                    metrics: s.metrics.clone()?,
+                })
+            })
+            .collect();
+        // Coverage is asked for by declaring scraping; a repository without is not judged.
+        if !decls.is_empty() {
+            for file in json_files(&super::recognise::under(root, "dashboards")) {
+                let Ok(text) = crate::fsutil::read_to_string(&file) else {
+                    continue; // verify reports unreadable inputs itself.
+                };
+                let d = super::scrape::DashboardFile {
+                    file: &file,
+                    text: &text,
+                };
+                out.extend(super::scrape::dashboard_coverage(&d, &decls));
+            }
+        }
+        out.extend(alertmanager_config(root, spec.as_ref()));
+        Some(out)
+    }
+
     fn freshness(&self, root: &Path) -> Option<Vec<Diagnostic>> {
         let path = root.join("rollout.yaml");
         let spec = spec::load(&path).ok()?;
@@ -162,6 +194,55 @@ impl Checks for Wired {
         ));
         Some(out)
     }
+}
+
+/// Where a repository keeps its Alertmanager configuration, in the order they are looked for.
+pub const ALERTMANAGER_FILES: &[&str] = &[
+    "alertmanager.yml",
+    "alertmanager.yaml",
+    "alerts/alertmanager.yml",
+    "alerts/alertmanager.yaml",
+];
+
+/// The repository's `alertmanager.yml` (the first of [`ALERTMANAGER_FILES`]) checked with the
+/// synthetic alerts of `alerts/*.json`; nothing when there is none.
+fn alertmanager_config(root: &Path, spec: Option<&Spec>) -> Vec<Diagnostic> {
+    let Some(file) = ALERTMANAGER_FILES
+        .iter()
+        .map(|f| super::recognise::under(root, f))
+        .find(|p| p.is_file())
+    else {
+        return Vec::new();
+    };
+    let text = match crate::fsutil::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) => return vec![Diagnostic::error("alertmanager-config", e.to_string())],
+    };
+    let alerts: Vec<(std::path::PathBuf, String)> =
+        json_files(&super::recognise::under(root, crate::alerts::DEFAULT_DIR))
+            .into_iter()
+            .filter_map(|f| crate::fsutil::read_to_string(&f).ok().map(|t| (f, t)))
+            .collect();
+    let paging = spec.map_or(&[][..], |s| s.verify.paging_receivers.as_slice());
+    super::alertmanager_config::check(&super::alertmanager_config::AlertmanagerInput {
+        file: &file,
+        text: &text,
+        alerts: &alerts,
+        paging,
+    })
+}
+
+/// The `*.json` files directly in `dir`, sorted; none when it is not a directory.
+fn json_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
+        .collect();
+    files.sort();
+    files
 }
 
 /// One diagnostic per file of `set` that differs from the disk under `root`, or one saying why the
@@ -222,6 +303,19 @@ pub fn policy_inputs(spec: &Spec, layout: &Layout, targets: &[Target]) -> Vec<Po
                     .unwrap_or_default(),
             })
             .collect();
+        let scrape: Vec<crate::scrape::ScrapeDecl> = spec
+            .services
+            .iter()
+            .zip(targets)
+            .filter_map(|(s, t)| {
+                Some(crate::scrape::ScrapeDecl {
+                    service: s.name.clone(),
+                    kind: t.kind,
+                    workload: t.name.clone(),
+                    metrics: s.metrics.clone()?,
+                })
+            })
+            .collect();
         let flag_containers: std::collections::BTreeMap<String, Vec<String>> = targets
             .iter()
             .filter(|t| !t.flagged.is_empty())
@@ -268,6 +362,7 @@ pub fn policy_inputs(spec: &Spec, layout: &Layout, targets: &[Target]) -> Vec<Po
                     overlay: overlay.clone(),
                     namespace: e.namespace.clone(),
                     services: services.clone(),
+                    scrape: scrape.clone(),
                     ..Default::default()
                 });
             }
@@ -281,6 +376,7 @@ pub fn policy_inputs(spec: &Spec, layout: &Layout, targets: &[Target]) -> Vec<Po
                     flagged_services: flagged,
                     flag_containers: flag_containers.clone(),
                     services: if i == 0 { services.clone() } else { Vec::new() },
+                    scrape: if i == 0 { scrape.clone() } else { Vec::new() },
                 });
             }
         }

@@ -26,16 +26,50 @@ fn get(port: u16, path: &str) -> Option<String> {
 }
 
 impl Prometheus {
+    /// GET `path` (with query) of the HTTP API; the body, or `None` when it did not answer 200.
+    pub fn api(&self, path: &str) -> Option<String> {
+        let port: u16 = self.url.rsplit(':').next()?.parse().ok()?;
+        let resp = get(port, path)?;
+        let (head, body) = resp.split_once("\r\n\r\n")?;
+        if !head.starts_with("HTTP/1.1 200") {
+            return None;
+        }
+        if !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            return Some(body.to_string());
+        }
+        let mut out = String::new();
+        let mut rest = body;
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            if n == 0 {
+                break;
+            }
+            out.push_str(tail.get(..n)?);
+            rest = tail.get(n + 2..)?;
+        }
+        Some(out)
+    }
+
     /// Starts Prometheus scraping `target` (`127.0.0.1:PORT`, path `/metrics`) every second and
     /// waits until it is ready (at most 20 s).
     pub fn start(target: &str) -> Self {
+        Self::with_scrape_configs(&format!(
+            "  - job_name: pipeline\n    honor_labels: true\n    static_configs:\n      - targets: ['{target}']\n"
+        ))
+    }
+
+    /// Starts Prometheus with these `scrape_configs` entries (YAML list items indented by two
+    /// spaces), scraping every second.
+    pub fn with_scrape_configs(jobs: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("prometheus.yml");
         std::fs::write(
             &config,
             format!(
-                "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
-                 scrape_configs:\n  - job_name: pipeline\n    honor_labels: true\n    static_configs:\n      - targets: ['{target}']\n"
+                "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nscrape_configs:\n{jobs}"
             ),
         )
         .unwrap();
