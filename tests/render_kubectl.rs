@@ -80,3 +80,83 @@ fn own_cases_match_kubectl_kustomize() {
     assert!(n >= 5, "expected at least 5 own cases, found {n}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// kustomize decodes a kustomization with YAML 1.1 rules into typed Go fields: unquoted
+/// `yes`/`no`/`on`/`off`/`y`/`n` are booleans, timestamps keep their text, and a value of the
+/// wrong type is an error. Each case is built by kubectl and by us in a temp dir: the same bytes
+/// where kubectl succeeds, an error (naming the field at its line) where it fails.
+#[test]
+fn yaml11_scalars_and_field_types_as_kubectl_kustomize() {
+    let kubectl = kubectl();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+    let ok = [
+        "commonLabels: {b: 2024-01-02}\n",
+        "commonAnnotations: {d: 2001-12-14t21:59:43.10-05:00, q: \"yes\"}\n",
+        "namespace: 2024-01-02\n",
+        "labels:\n- pairs: {a: \"on\"}\n  includeSelectors: yes\n",
+        "images: [{name: x, newTag: 2024-01-02}]\n",
+        "namePrefix: \"no-\"\n",
+    ];
+    let failing = [
+        ("commonLabels: {a: yes}\n", "commonLabels.a"),
+        ("commonAnnotations: {x: 1}\n", "commonAnnotations.x"),
+        ("namePrefix: on\n", "namePrefix"),
+        ("labels: [{pairs: {area: 51}}]\n", "labels[0].pairs.area"),
+        (
+            "configMapGenerator: [{name: g, literals: [a=b], options: {labels: {x: true}}}]\n",
+            "configMapGenerator[0].options.labels.x",
+        ),
+        (
+            "generatorOptions: {labels: {x: 51}}\n",
+            "generatorOptions.labels.x",
+        ),
+        ("images: [{name: x, newTag: 1.20}]\n", "images[0].newTag"),
+        ("commonLabels: {n: x}\n", "key `n` of `commonLabels`"),
+    ];
+    let mut failures = Vec::new();
+    for (i, body) in ok
+        .iter()
+        .map(|b| (b, None))
+        .chain(failing.iter().map(|(b, f)| (b, Some(*f))))
+        .enumerate()
+    {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("cm.yaml"), cm).unwrap();
+        std::fs::write(
+            tmp.path().join("kustomization.yaml"),
+            format!("resources: [cm.yaml]\n{}", body.0),
+        )
+        .unwrap();
+        let out = Command::new(&kubectl)
+            .arg("kustomize")
+            .arg(tmp.path())
+            .output()
+            .expect("run kubectl kustomize");
+        let ours = rollout::kustomize::build(tmp.path());
+        match (body.1, out.status.success(), ours) {
+            (None, true, Ok(b)) => {
+                let want = String::from_utf8_lossy(&out.stdout).into_owned();
+                let got = rollout::kustomize::render_to_string(&b);
+                if got != want {
+                    failures.push(format!("case {i} {:?}: kubectl\n{want}ours\n{got}", body.0));
+                }
+            }
+            (Some(field), false, Err(e)) => {
+                let msg = e.to_string();
+                if !msg.contains(field) || !msg.contains("kustomization.yaml:2:") {
+                    failures.push(format!(
+                        "case {i} {:?}: error does not name {field} at line 2: {msg}",
+                        body.0
+                    ));
+                }
+            }
+            (want, kubectl_ok, ours) => failures.push(format!(
+                "case {i} {:?}: expected {}, kubectl succeeded: {kubectl_ok}, ours: {:?}",
+                body.0,
+                if want.is_some() { "failure" } else { "success" },
+                ours.map(|_| "built")
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -234,6 +234,14 @@ impl Ctx<'_> {
         }
     }
 
+    /// Where the value at `pointer` is (its key when it has none).
+    fn at_value(&self, pointer: &str) -> String {
+        match self.loc.nearest_value(pointer) {
+            Some(p) => format!("{}:{}", self.file.display(), p),
+            None => self.file.display().to_string(),
+        }
+    }
+
     fn strings(&self, v: &Value, key: &str) -> Result<Vec<Located<String>>, KustomizeError> {
         let ptr = format!("/{key}");
         match v {
@@ -301,8 +309,7 @@ impl Ctx<'_> {
             .enumerate()
             .map(|(i, item)| {
                 let at = self.at(&format!("/{key}/{i}"));
-                let item = stringify_scalars_for(key, item);
-                serde_json::from_value::<T>(item)
+                serde_json::from_value::<T>(item.clone())
                     .map(|value| Located {
                         value,
                         at: at.clone(),
@@ -324,161 +331,182 @@ pub fn scalar_text(v: &Value) -> String {
     }
 }
 
-/// Generator options and label pairs hold strings; YAML may have typed them (`area: 51`).
-fn stringify_scalars_for(key: &str, item: &Value) -> Value {
-    let mut item = item.clone();
-    let fix = |m: &mut Value| {
-        if let Value::Object(map) = m {
-            for v in map.values_mut() {
-                if !v.is_string() && !v.is_object() && !v.is_array() {
-                    *v = Value::String(scalar_text(v));
-                }
-            }
-        }
-    };
-    match key {
-        "labels" => {
-            if let Some(p) = item.get_mut("pairs") {
-                fix(p);
-            }
-        }
-        "configMapGenerator" | "secretGenerator" => {
-            if let Some(o) = item.get_mut("options") {
-                if let Some(l) = o.get_mut("labels") {
-                    fix(l);
-                }
-                if let Some(a) = o.get_mut("annotations") {
-                    fix(a);
-                }
-            }
-        }
-        _ => {}
-    }
-    item
-}
-
-/// The field names of a kustomization and of the structures inside it: kustomize decodes them
-/// with Go's `encoding/json`, which matches names case-insensitively (`nameprefix`,
-/// `patchesJSON6902`, `Path`). Maps of user keys (labels, annotations, options) are opaque.
+/// The structure of a kustomization as kustomize's Go types declare it (`api/types`): field
+/// names, which Go's `encoding/json` matches case-insensitively (`nameprefix`, `patchesJSON6902`,
+/// `Path`), and the type of each field, which it enforces (a number or boolean where a string
+/// belongs is an error). Free-form values (`valuesInline`) are `Any`.
 enum Shape {
     Fields(&'static [(&'static str, Shape)]),
     ListOf(&'static Shape),
-    Opaque,
+    Str,
+    Bool,
+    Int,
+    /// `map[string]string`.
+    StrMap,
+    Any,
 }
 
-use Shape::{Fields, ListOf, Opaque};
+use Shape::{Any, Bool, Fields, Int, ListOf, Str, StrMap};
+
+const STRINGS: Shape = ListOf(&Str);
 
 const SELECTOR: Shape = Fields(&[
-    ("group", Opaque),
-    ("version", Opaque),
-    ("kind", Opaque),
-    ("name", Opaque),
-    ("namespace", Opaque),
-    ("labelSelector", Opaque),
-    ("annotationSelector", Opaque),
+    ("group", Str),
+    ("version", Str),
+    ("kind", Str),
+    ("name", Str),
+    ("namespace", Str),
+    ("labelSelector", Str),
+    ("annotationSelector", Str),
 ]);
 const PATCH: Shape = Fields(&[
-    ("path", Opaque),
-    ("patch", Opaque),
+    ("path", Str),
+    ("patch", Str),
     ("target", SELECTOR),
-    ("options", Opaque),
+    (
+        "options",
+        Fields(&[("allowNameChange", Bool), ("allowKindChange", Bool)]),
+    ),
 ]);
 const IMAGE: Shape = Fields(&[
-    ("name", Opaque),
-    ("newName", Opaque),
-    ("newTag", Opaque),
-    ("digest", Opaque),
-    ("tagSuffix", Opaque),
+    ("name", Str),
+    ("newName", Str),
+    ("newTag", Str),
+    ("digest", Str),
+    ("tagSuffix", Str),
 ]);
 const FIELD_SPEC: Shape = Fields(&[
-    ("group", Opaque),
-    ("version", Opaque),
-    ("kind", Opaque),
-    ("path", Opaque),
-    ("create", Opaque),
+    ("group", Str),
+    ("version", Str),
+    ("kind", Str),
+    ("path", Str),
+    ("create", Bool),
 ]);
 const GENERATOR_OPTIONS: Shape = Fields(&[
-    ("labels", Opaque),
-    ("annotations", Opaque),
-    ("disableNameSuffixHash", Opaque),
-    ("immutable", Opaque),
+    ("labels", StrMap),
+    ("annotations", StrMap),
+    ("disableNameSuffixHash", Bool),
+    ("immutable", Bool),
 ]);
 const GENERATOR: Shape = Fields(&[
-    ("name", Opaque),
-    ("namespace", Opaque),
-    ("behavior", Opaque),
-    ("files", Opaque),
-    ("envs", Opaque),
-    ("env", Opaque),
-    ("literals", Opaque),
-    ("type", Opaque),
+    ("name", Str),
+    ("namespace", Str),
+    ("behavior", Str),
+    ("files", STRINGS),
+    ("envs", STRINGS),
+    ("env", Str),
+    ("literals", STRINGS),
+    ("type", Str),
     ("options", GENERATOR_OPTIONS),
 ]);
 const HELM_CHART: Shape = Fields(&[
-    ("name", Opaque),
-    ("version", Opaque),
-    ("repo", Opaque),
-    ("releaseName", Opaque),
-    ("namespace", Opaque),
-    ("additionalValuesFiles", Opaque),
-    ("valuesFile", Opaque),
-    ("valuesInline", Opaque),
-    ("valuesMerge", Opaque),
-    ("includeCRDs", Opaque),
-    ("skipHooks", Opaque),
-    ("apiVersions", Opaque),
-    ("kubeVersion", Opaque),
-    ("nameTemplate", Opaque),
-    ("skipTests", Opaque),
-    ("debug", Opaque),
-    ("devel", Opaque),
+    ("name", Str),
+    ("version", Str),
+    ("repo", Str),
+    ("releaseName", Str),
+    ("namespace", Str),
+    ("additionalValuesFiles", STRINGS),
+    ("valuesFile", Str),
+    ("valuesInline", Any),
+    ("valuesMerge", Str),
+    ("includeCRDs", Bool),
+    ("skipHooks", Bool),
+    ("apiVersions", STRINGS),
+    ("kubeVersion", Str),
+    ("nameTemplate", Str),
+    ("skipTests", Bool),
+    ("debug", Bool),
+    ("devel", Bool),
 ]);
-const REPLACEMENT_OPTIONS: Shape =
-    Fields(&[("delimiter", Opaque), ("index", Opaque), ("create", Opaque)]);
+const LEGACY_HELM_CHART: Shape = Fields(&[
+    ("chartName", Str),
+    ("chartVersion", Str),
+    ("chartRepoUrl", Str),
+    ("chartHome", Str),
+    ("chartRepoName", Str),
+    ("helmBin", Str),
+    ("helmHome", Str),
+    ("values", Str),
+    ("valuesLocal", Any),
+    ("valuesMerge", Str),
+    ("releaseName", Str),
+    ("releaseNamespace", Str),
+    ("extraArgs", STRINGS),
+]);
+const REPLACEMENT_OPTIONS: Shape = Fields(&[
+    ("delimiter", Str),
+    ("index", Int),
+    ("encoding", Str),
+    ("create", Bool),
+]);
 const REPLACEMENT: Shape = Fields(&[
-    ("path", Opaque),
+    ("path", Str),
     (
         "source",
         Fields(&[
-            ("group", Opaque),
-            ("version", Opaque),
-            ("kind", Opaque),
-            ("name", Opaque),
-            ("namespace", Opaque),
-            ("fieldPath", Opaque),
+            ("group", Str),
+            ("version", Str),
+            ("kind", Str),
+            ("name", Str),
+            ("namespace", Str),
+            ("fieldPath", Str),
             ("options", REPLACEMENT_OPTIONS),
         ]),
     ),
+    ("sourceValue", Str),
     (
         "targets",
         ListOf(&Fields(&[
             ("select", SELECTOR),
             ("reject", ListOf(&SELECTOR)),
-            ("fieldPaths", Opaque),
+            ("fieldPaths", STRINGS),
             ("options", REPLACEMENT_OPTIONS),
         ])),
     ),
 ]);
+const VAR: Shape = Fields(&[
+    ("name", Str),
+    (
+        "objref",
+        Fields(&[
+            ("group", Str),
+            ("version", Str),
+            ("kind", Str),
+            ("apiVersion", Str),
+            ("name", Str),
+            ("namespace", Str),
+        ]),
+    ),
+    ("fieldref", Fields(&[("fieldPath", Str)])),
+]);
 const KUSTOMIZATION: Shape = Fields(&[
-    ("apiVersion", Opaque),
-    ("kind", Opaque),
-    ("metadata", Opaque),
-    ("openapi", Opaque),
-    ("namePrefix", Opaque),
-    ("nameSuffix", Opaque),
-    ("namespace", Opaque),
-    ("commonLabels", Opaque),
+    ("apiVersion", Str),
+    ("kind", Str),
+    (
+        "metadata",
+        Fields(&[
+            ("name", Str),
+            ("namespace", Str),
+            ("labels", StrMap),
+            ("annotations", StrMap),
+        ]),
+    ),
+    ("openapi", StrMap),
+    ("namePrefix", Str),
+    ("nameSuffix", Str),
+    ("namespace", Str),
+    ("commonLabels", StrMap),
     (
         "labels",
         ListOf(&Fields(&[
-            ("pairs", Opaque),
-            ("includeSelectors", Opaque),
-            ("includeTemplates", Opaque),
+            ("pairs", StrMap),
+            ("includeSelectors", Bool),
+            ("includeTemplates", Bool),
             ("fields", ListOf(&FIELD_SPEC)),
         ])),
     ),
-    ("commonAnnotations", Opaque),
-    ("patchesStrategicMerge", Opaque),
+    ("commonAnnotations", StrMap),
+    ("patchesStrategicMerge", STRINGS),
     ("patchesJson6902", ListOf(&PATCH)),
     ("patches", ListOf(&PATCH)),
     ("images", ListOf(&IMAGE)),
@@ -486,38 +514,145 @@ const KUSTOMIZATION: Shape = Fields(&[
     ("replacements", ListOf(&REPLACEMENT)),
     (
         "replicas",
-        ListOf(&Fields(&[("name", Opaque), ("count", Opaque)])),
+        ListOf(&Fields(&[("name", Str), ("count", Int)])),
     ),
-    ("vars", Opaque),
+    ("vars", ListOf(&VAR)),
     (
         "sortOptions",
         Fields(&[
-            ("order", Opaque),
+            ("order", Str),
             (
                 "legacySortOptions",
-                Fields(&[("orderFirst", Opaque), ("orderLast", Opaque)]),
+                Fields(&[("orderFirst", STRINGS), ("orderLast", STRINGS)]),
             ),
         ]),
     ),
-    ("resources", Opaque),
-    ("components", Opaque),
-    ("crds", Opaque),
-    ("bases", Opaque),
+    ("resources", STRINGS),
+    ("components", STRINGS),
+    ("crds", STRINGS),
+    ("bases", STRINGS),
     ("configMapGenerator", ListOf(&GENERATOR)),
     ("secretGenerator", ListOf(&GENERATOR)),
     (
         "helmGlobals",
-        Fields(&[("chartHome", Opaque), ("configHome", Opaque)]),
+        Fields(&[("chartHome", Str), ("configHome", Str)]),
     ),
     ("helmCharts", ListOf(&HELM_CHART)),
-    ("helmChartInflationGenerator", Opaque),
+    ("helmChartInflationGenerator", ListOf(&LEGACY_HELM_CHART)),
     ("generatorOptions", GENERATOR_OPTIONS),
-    ("configurations", Opaque),
-    ("generators", Opaque),
-    ("transformers", Opaque),
-    ("validators", Opaque),
-    ("buildMetadata", Opaque),
+    ("configurations", STRINGS),
+    ("generators", STRINGS),
+    ("transformers", STRINGS),
+    ("validators", STRINGS),
+    ("buildMetadata", STRINGS),
 ]);
+
+/// What a value is, for messages.
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "mapping",
+    }
+}
+
+/// Checks every known field's type as Go's decoder would, before anything reads the values: a
+/// mismatch is an error at the value naming the field, what kustomize expects and what was found.
+fn check_types(
+    ctx: &Ctx,
+    bool_keys: &super::yaml11::BoolKeys,
+    v: &Value,
+    shape: &Shape,
+    pointer: &str,
+    field: &str,
+) -> Result<(), KustomizeError> {
+    let expected = match (shape, v) {
+        (_, Value::Null) | (Any, _) => return Ok(()),
+        (Str, Value::String(_)) | (Bool, Value::Bool(_)) => return Ok(()),
+        (Int, Value::Number(n)) if n.is_i64() || n.is_u64() => return Ok(()),
+        (StrMap, Value::Object(m)) => {
+            for (k, x) in m {
+                let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if let Some((written, was)) = bool_keys.get(&p) {
+                    return Err(KustomizeError::invalid(
+                        ctx.at(was),
+                        format!(
+                            "invalid Kustomization: key `{written}` of `{field}` is read by kustomize as the boolean {k} (YAML 1.1), which a map of strings cannot hold: quote it"
+                        ),
+                    ));
+                }
+                if !(x.is_string() || x.is_null()) {
+                    return Err(type_error(ctx, &p, &format!("{field}.{k}"), "a string", x));
+                }
+            }
+            return Ok(());
+        }
+        (ListOf(item), Value::Array(items)) => {
+            for (i, x) in items.iter().enumerate() {
+                check_types(
+                    ctx,
+                    bool_keys,
+                    x,
+                    item,
+                    &format!("{pointer}/{i}"),
+                    &format!("{field}[{i}]"),
+                )?;
+            }
+            return Ok(());
+        }
+        (Fields(fields), Value::Object(m)) => {
+            for (name, sub) in fields.iter() {
+                if let Some(x) = m.get(*name) {
+                    let f = if field.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{field}.{name}")
+                    };
+                    check_types(ctx, bool_keys, x, sub, &format!("{pointer}/{name}"), &f)?;
+                }
+            }
+            return Ok(());
+        }
+        (Str, _) => "a string",
+        (Bool, _) => "a boolean (true or false)",
+        (Int, _) => "an integer",
+        (StrMap, _) | (Fields(_), _) => "a mapping",
+        (ListOf(_), _) => "a list",
+    };
+    Err(type_error(ctx, pointer, field, expected, v))
+}
+
+fn type_error(
+    ctx: &Ctx,
+    pointer: &str,
+    field: &str,
+    expected: &str,
+    found: &Value,
+) -> KustomizeError {
+    let shown = match found {
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(_) | Value::Object(_) => String::new(),
+        other => format!("`{other}`"),
+    };
+    let hint = match found {
+        Value::Bool(_) | Value::Number(_) if expected == "a string" => {
+            " (kustomize reads unquoted yes/no/on/off/y/n as booleans and digits as numbers: quote the value)"
+        }
+        _ => "",
+    };
+    let found = if shown.is_empty() {
+        format!("a {}", kind_of(found))
+    } else {
+        format!("the {} {shown}", kind_of(found))
+    };
+    KustomizeError::invalid(
+        ctx.at_value(pointer),
+        format!("invalid Kustomization: `{field}` must be {expected}, found {found}{hint}"),
+    )
+}
 
 /// Renames keys that match a known field name case-insensitively to its canonical spelling,
 /// recursively through the known structures (a repeat keeps the last value, as Go's decoder).
@@ -606,7 +741,9 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
         });
     let ctx = Ctx { file, loc: &doc.1 };
     let mut value = doc.0;
+    let bool_keys = super::yaml11::reresolve(&mut value, text, &doc.1);
     fold_field_names(&mut value, &KUSTOMIZATION);
+    check_types(&ctx, &bool_keys, &value, &KUSTOMIZATION, "", "")?;
     let root = match value {
         Value::Object(m) => m,
         Value::Null => serde_json::Map::new(),
@@ -729,15 +866,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
             "configMapGenerator" => k.config_map_generator = ctx.typed(v, key)?,
             "secretGenerator" => k.secret_generator = ctx.typed(v, key)?,
             "generatorOptions" => {
-                let mut v = v.clone();
-                for sub in ["labels", "annotations"] {
-                    if let Some(Value::Object(m)) = v.get_mut(sub) {
-                        for x in m.values_mut() {
-                            *x = Value::String(scalar_text(x));
-                        }
-                    }
-                }
-                k.generator_options = serde_json::from_value(v).map_err(|e| {
+                // Types checked by `check_types`: labels and annotations hold strings.
+                k.generator_options = serde_json::from_value(v.clone()).map_err(|e| {
                     KustomizeError::invalid(at(), format!("invalid `generatorOptions`: {e}"))
                 })?;
             }
@@ -877,12 +1007,12 @@ mod tests {
     #[test]
     fn warnings_in_kustomize_order() {
         let k = parse(
-            "vars: []\ncommonLabels: {a: b}\nbases: [x]\nresources: [y]\n",
+            "vars: []\ncommonLabels: {a: b}\nbases: [x]\nresources: [z]\n",
             Path::new("k.yaml"),
         )
         .unwrap();
         assert_eq!(k.resources.len(), 2);
-        assert_eq!(k.resources[0].value, "y");
+        assert_eq!(k.resources[0].value, "z");
         assert_eq!(k.warnings.len(), 3);
         assert!(k.warnings[0].starts_with("# Warning: 'bases' is deprecated."));
         assert!(k.warnings[2].contains("[EXPERIMENTAL]"));
@@ -915,14 +1045,48 @@ mod tests {
         assert_eq!(k.helm_globals.unwrap().value["chartHome"], "c");
     }
 
+    /// kustomize decodes the kustomization into typed Go fields after a YAML 1.1 read: a number
+    /// or an unquoted yes/no/on/off where a string belongs is an error (checked against
+    /// kubectl kustomize 1.37), named at the value.
     #[test]
-    fn typed_scalars_become_strings() {
+    fn typed_fields_refuse_other_types_at_the_value() {
+        let err = |text: &str| parse(text, Path::new("k.yaml")).unwrap_err().to_string();
+        assert_eq!(
+            err("commonAnnotations: {area: 51}\n"),
+            "k.yaml:1:27: invalid Kustomization: `commonAnnotations.area` must be a string, found the number `51` (kustomize reads unquoted yes/no/on/off/y/n as booleans and digits as numbers: quote the value)"
+        );
+        assert_eq!(
+            err("resources:\n- a.yaml\n- y\n"),
+            "k.yaml:3:3: invalid Kustomization: `resources[1]` must be a string, found the boolean `true` (kustomize reads unquoted yes/no/on/off/y/n as booleans and digits as numbers: quote the value)"
+        );
+        assert_eq!(
+            err("labels:\n- pairs: {a: b}\n  includeSelectors: \"yes\"\n"),
+            "k.yaml:3:21: invalid Kustomization: `labels[0].includeSelectors` must be a boolean (true or false), found the string \"yes\""
+        );
+        assert_eq!(
+            err("replicas: [{name: a, count: 1.5}]\n"),
+            "k.yaml:1:29: invalid Kustomization: `replicas[0].count` must be an integer, found the number `1.5`"
+        );
+        assert_eq!(
+            err("namePrefix: [a]\n"),
+            "k.yaml:1:13: invalid Kustomization: `namePrefix` must be a string, found a list"
+        );
+        assert_eq!(
+            err("commonLabels: {x: a, n: b}\n"),
+            "k.yaml:1:22: invalid Kustomization: key `n` of `commonLabels` is read by kustomize as the boolean false (YAML 1.1), which a map of strings cannot hold: quote it"
+        );
         let k = parse(
-            "commonAnnotations: {area: 51}\nlabels:\n- pairs: {n: 1}\n",
+            "commonLabels: {\"on\": \"yes\", d: 2024-01-02}\nlabels:\n- pairs: {\"n\": \"1\"}\n  includeSelectors: yes\nhelmCharts:\n- name: c\n  valuesInline: {on: 1, d: 2024-01-02}\n",
             Path::new("k.yaml"),
         )
         .unwrap();
-        assert_eq!(k.common_annotations["area"], "51");
+        assert_eq!(k.common_labels["on"], "yes");
+        assert_eq!(k.common_labels["d"], "2024-01-02");
+        assert_eq!(
+            k.helm_charts[0].value["valuesInline"],
+            serde_json::json!({"true": 1, "d": "2024-01-02"})
+        );
         assert_eq!(k.labels[0].value.pairs["n"], "1");
+        assert!(k.labels[0].value.include_selectors);
     }
 }

@@ -26,6 +26,7 @@ pub mod schema;
 mod selector;
 pub mod transformers;
 mod vars;
+mod yaml11;
 
 use std::path::Path;
 
