@@ -160,3 +160,64 @@ fn yaml11_scalars_and_field_types_as_kubectl_kustomize() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `replicas`: an entry naming no Deployment, StatefulSet, ReplicaSet or ReplicationController
+/// fails in kustomize (it is not ignored); an entry without `count` sets 0, Go's zero value.
+#[test]
+fn replicas_entries_as_kubectl_kustomize() {
+    let kubectl = kubectl();
+    let files = [
+        (
+            "cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        ),
+        (
+            "d.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers: [{name: a, image: b}]\n",
+        ),
+    ];
+    for (body, fails) in [
+        ("replicas: [{name: c, count: 1}]\n", true),
+        (
+            "replicas: [{name: d, count: 3}, {name: zz, count: 1}]\n",
+            true,
+        ),
+        ("replicas: [{name: d}]\n", false),
+        ("namePrefix: p-\nreplicas: [{name: d, count: 4}]\n", false),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(tmp.path().join(name), text).unwrap();
+        }
+        std::fs::write(
+            tmp.path().join("kustomization.yaml"),
+            format!("resources: [cm.yaml, d.yaml]\n{body}"),
+        )
+        .unwrap();
+        let out = Command::new(&kubectl)
+            .arg("kustomize")
+            .arg(tmp.path())
+            .output()
+            .expect("run kubectl kustomize");
+        let ours = rollout::kustomize::build(tmp.path());
+        assert_eq!(!out.status.success(), fails, "kubectl on {body:?}");
+        match ours {
+            Ok(b) => {
+                assert!(!fails, "{body:?}: built, kubectl refuses it");
+                assert_eq!(
+                    rollout::kustomize::render_to_string(&b),
+                    String::from_utf8_lossy(&out.stdout),
+                    "{body:?}"
+                );
+            }
+            Err(e) => {
+                assert!(fails, "{body:?}: {e}");
+                let msg = e.to_string();
+                assert!(
+                    msg.contains("does not match a config with the following GVK"),
+                    "{msg}"
+                );
+            }
+        }
+    }
+}

@@ -71,7 +71,8 @@ pub struct ImageEntry {
 pub struct ReplicaEntry {
     /// Resource name.
     pub name: String,
-    /// Replica count.
+    /// Replica count (absent: 0, Go's zero value, as kustomize sets it).
+    #[serde(default)]
     pub count: i64,
 }
 

@@ -201,6 +201,7 @@ impl Loader {
             Replicas {
                 entries: k.replicas.clone(),
                 fields: cfg.replicas.clone(),
+                at: k.file.display().to_string(),
             }
             .apply(&mut acc.res)?;
             for _ in &k.replicas {

@@ -527,6 +527,7 @@ fn transform(
         "ReplicaCountTransformer" => Replicas {
             entries: vec![typed(cfg, "replica", at)?],
             fields: specs(cfg, at)?,
+            at: at.to_string(),
         }
         .apply(&mut acc.res),
         "PatchTransformer" => {
