@@ -7,9 +7,12 @@
 
 pub mod alertmanager;
 pub mod apis;
+pub mod cel;
 pub mod crd;
+pub mod defaults;
 pub mod grafana;
 pub mod kubernetes;
+pub mod node;
 pub mod values;
 
 use serde_json::Value;

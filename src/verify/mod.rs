@@ -264,6 +264,9 @@ impl Sources {
     }
 }
 
+/// A schema's errors, and what else it reported (severity, finding).
+type Checked = (Vec<Violation>, Vec<(Severity, Violation)>);
+
 /// Everything the dispatch needs.
 struct Ctx<'a> {
     options: &'a VerifyOptions,
@@ -466,23 +469,24 @@ impl Ctx<'_> {
         }
         Ok(self
             .schema_violations(&gvk, &obj.value)?
-            .is_some_and(|v| v.is_empty()))
+            .is_some_and(|(v, other)| v.is_empty() && other.is_empty()))
     }
 
     /// Violations from the first schema that knows the kind: a CRD, a `--schema-location`, the
-    /// built-in kinds. `None` when none does.
-    fn schema_violations(
-        &self,
-        gvk: &Gvk,
-        value: &Value,
-    ) -> Result<Option<Vec<Violation>>, VerifyError> {
-        if let Some(v) = self.crds.validate(gvk, value) {
-            return Ok(Some(v));
+    /// built-in kinds; and a CRD's rules that were not checked (warnings, notes). `None` when no
+    /// schema knows the kind.
+    fn schema_violations(&self, gvk: &Gvk, value: &Value) -> Result<Option<Checked>, VerifyError> {
+        if let Some(c) = self.crds.check(gvk, value) {
+            let other = (c.warnings.into_iter().map(|v| (Severity::Warning, v)))
+                .chain(c.notes.into_iter().map(|v| (Severity::Note, v)))
+                .collect();
+            return Ok(Some((c.violations, other)));
         }
         if let Some(v) = self.locations.validator(gvk)? {
-            return Ok(Some(crate::schema::kubernetes::violations(&v, value)));
+            let found = crate::schema::kubernetes::violations(&v, value);
+            return Ok(Some((found, Vec::new())));
         }
-        Ok(self.schemas().validate(gvk, value))
+        Ok(self.schemas().validate(gvk, value).map(|v| (v, Vec::new())))
     }
 
     /// Validates one Kubernetes object against the first schema that knows its kind.
@@ -507,8 +511,19 @@ impl Ctx<'_> {
         };
         let gvk = Gvk::from_api_version(api_version, kind);
         self.practices(obj, &label);
-        if let Some(found) = self.schema_violations(&gvk, &obj.value)? {
+        if let Some((found, other)) = self.schema_violations(&gvk, &obj.value)? {
             self.removal_ahead(&gvk, obj, &label);
+            for (severity, v) in other {
+                let span = self.span(
+                    &obj.origin,
+                    &format!("{}{}", obj.prefix, v.pointer),
+                    label.clone(),
+                );
+                self.push(
+                    Diagnostic::new(v.code, severity, v.message).at(span),
+                    Some(obj.input),
+                );
+            }
             self.violations_to_diagnostics(
                 &obj.value,
                 found,
