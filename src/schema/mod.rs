@@ -13,6 +13,7 @@ pub mod defaults;
 pub mod grafana;
 pub mod kubernetes;
 pub mod node;
+pub mod structural;
 pub mod values;
 
 use serde_json::Value;

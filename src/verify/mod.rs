@@ -5,6 +5,7 @@
 //! `crate::schema` and the [`Checks`] seam) and prints nothing (see [`report`]).
 
 pub mod checks;
+mod crds;
 pub mod diagnostic;
 mod json;
 mod load;
@@ -1245,9 +1246,7 @@ impl Ctx<'_> {
                     self.report.inputs[idx].objects = objs.len();
                     let mut clean = true;
                     for obj in &objs {
-                        let bad_crd = is_crd(&obj.value)
-                            && self.crds.add(&obj.value, self.options.strict).is_err();
-                        if bad_crd || !self.is_clean(obj)? {
+                        if !self.crd_is_clean(obj) || !self.is_clean(obj)? {
                             clean = false;
                             break;
                         }
@@ -1340,15 +1339,7 @@ impl Ctx<'_> {
     /// Checks objects of one input: a CRD's own schema must compile, every object its schema.
     fn check_objects(&mut self, objects: &[Obj]) -> Result<(), VerifyError> {
         for obj in objects {
-            if is_crd(&obj.value)
-                && let Err(e) = self.crds.add(&obj.value, self.options.strict)
-            {
-                let span = self.span(&obj.origin, &obj.prefix, label(&obj.value));
-                self.push(
-                    Diagnostic::error("crd-invalid-schema", e.to_string()).at(span),
-                    Some(obj.input),
-                );
-            }
+            self.check_crd(obj);
         }
         for obj in objects {
             self.check_object(obj)?;
