@@ -513,6 +513,7 @@ fn defaults_valid(schema: &Value, at: &str, out: &mut Vec<Finding>) {
         .validate(&gvk, &Value::Object(instance))
         .unwrap_or_default();
     let mut reported = std::collections::HashSet::new();
+    let mut bad: Vec<(String, String)> = Vec::new();
     for v in violations {
         let index = v
             .pointer
@@ -526,19 +527,30 @@ fn defaults_valid(schema: &Value, at: &str, out: &mut Vec<Finding>) {
         if !reported.insert(pointer.clone()) {
             continue;
         }
-        // The validator names the field `<index>.x`; the message says where in the default.
-        let msg = v.message.replacen(&format!("{index}."), "", 1).replacen(
-            &format!("{index}:"),
-            "(root):",
-            1,
-        );
-        out.push(err(
-            pointer,
+        // The validator names the field `[<index>].x`; the message says where in the default.
+        let msg = v
+            .message
+            .replace(&format!("[{index}]."), "")
+            .replace(&format!("[{index}]: "), "");
+        bad.push((
+            pointer.clone(),
             format!(
                 "{}: Invalid value: the default does not validate: {msg}",
                 dotted(pointer)
             ),
         ));
+    }
+    // A default that fails only through a nested default (applied inside it) is one root cause:
+    // the nested one is reported.
+    let nested_bad = |p: &str| {
+        let base = p.trim_end_matches("/default");
+        bad.iter()
+            .any(|(q, _)| q != p && q.starts_with(base) && q[base.len()..].starts_with('/'))
+    };
+    for (pointer, message) in &bad {
+        if !nested_bad(pointer) {
+            out.push(err(pointer, message.clone()));
+        }
     }
 }
 

@@ -89,7 +89,8 @@ impl Rules {
     }
 
     /// Runs every rule on every instance of its node in `value` (a defaulted custom resource).
-    /// Rules whose node is at or under a pointer in `skip` (places with schema errors) do not run.
+    /// Rules whose node is at or under a pointer in `skip` (values the schema already rejected)
+    /// do not run; rules above them do.
     pub fn check(&self, value: &Value, root: &Node, skip: &[String]) -> Vec<Outcome> {
         let mut walk = Walk {
             out: Vec::new(),
@@ -418,9 +419,6 @@ fn under(pointer: &str, base: &str) -> bool {
     pointer
         .strip_prefix(base)
         .is_some_and(|r| r.is_empty() || r.starts_with('/'))
-        || base
-            .strip_prefix(pointer)
-            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
 }
 
 fn child_pointer(pointer: &str, key: &str) -> String {

@@ -224,11 +224,21 @@ fn a_missing_field_fails_as_in_the_api_server_and_schema_errors_come_first() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].0, "failed");
     assert!(got[0].2.contains("evaluation error"), "{}", got[0].2);
+    // A value the schema rejected does not run its own rules; the rules above it still run.
+    let schema = object(
+        json!({"a": {"type": "integer", "x-kubernetes-validations": [{"rule": "self > 0"}]},
+               "b": {"type": "string"}}),
+        json!([{"rule": "self.b != ''", "message": "b must not be empty"}]),
+    );
     let node = Node::from_schema(&schema);
     let rules = Rules::compile(&node).unwrap();
+    let got = rules.check(&json!({"a": "x", "b": ""}), &node, &["/a".to_string()]);
     assert_eq!(
-        rules.check(&json!({"a": "x"}), &node, &["/a".to_string()]),
-        vec![]
+        got,
+        vec![Outcome::Failed {
+            pointer: String::new(),
+            message: "(root): Invalid value: b must not be empty".into()
+        }]
     );
 }
 
