@@ -5,7 +5,10 @@
 //! with the schemas) and the table of removals before the oldest built-in version (1.25), from the
 //! Kubernetes deprecated-API migration guide. Pure: no I/O, no output.
 
+use std::collections::HashMap;
+
 use super::kubernetes::minors_include;
+
 use crate::resource::Gvk;
 
 /// `group<TAB>version<TAB>kind<TAB>minors` for every kind a built-in version serves.
@@ -249,9 +252,27 @@ fn api_version(group: &str, version: &str) -> String {
 
 /// The minors serving `gvk` (empty when none does).
 fn served_minors(gvk: &Gvk) -> Vec<u32> {
-    rows()
-        .filter(|r| r.group == gvk.group && r.version == gvk.version && r.kind == gvk.kind)
-        .flat_map(|r| (OLDEST..=NEWEST).filter(move |m| minors_include(r.minors, *m)))
+    // kind → (group, version, minors), built once: verify asks for every object it checks.
+    type Served = Vec<(&'static str, &'static str, Vec<u32>)>;
+    static BY_KIND: std::sync::OnceLock<HashMap<&'static str, Served>> = std::sync::OnceLock::new();
+    let index = BY_KIND.get_or_init(|| {
+        let mut m: HashMap<&'static str, Served> = HashMap::new();
+        for r in rows() {
+            let minors = (OLDEST..=NEWEST)
+                .filter(|x| minors_include(r.minors, *x))
+                .collect();
+            m.entry(r.kind)
+                .or_default()
+                .push((r.group, r.version, minors));
+        }
+        m
+    });
+    index
+        .get(gvk.kind.as_str())
+        .into_iter()
+        .flatten()
+        .filter(|(g, v, _)| *g == gvk.group && *v == gvk.version)
+        .flat_map(|(_, _, minors)| minors.iter().copied())
         .collect()
 }
 

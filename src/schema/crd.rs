@@ -10,7 +10,10 @@ use std::sync::Arc;
 use jsonschema::Validator;
 use serde_json::{Value, json};
 
+use super::cel::{Outcome, Rules};
+use super::defaults;
 use super::kubernetes::{Violation, violations};
+use super::node::Node;
 use crate::resource::Gvk;
 
 /// A CRD that cannot be used as a schema.
@@ -33,7 +36,28 @@ pub enum CrdError {
 /// Validators for custom resources, keyed by group/version/kind.
 #[derive(Default)]
 pub struct CrdSchemas {
-    validators: HashMap<(String, String, String), Arc<Validator>>,
+    validators: HashMap<(String, String, String), Arc<Version>>,
+    /// Fingerprints of the CRDs already added (the same CRD is met in several passes).
+    added: std::collections::HashSet<u64>,
+}
+
+/// One served version of a CRD, compiled once: its validator, its schema tree (defaults) and its
+/// CEL rules.
+struct Version {
+    validator: Validator,
+    node: Node,
+    rules: Option<Rules>,
+}
+
+/// What checking a custom resource against its CRD found.
+#[derive(Debug, Default, PartialEq)]
+pub struct CrdCheck {
+    /// Schema and CEL rule errors.
+    pub violations: Vec<Violation>,
+    /// Rules that could not be checked here (warnings).
+    pub warnings: Vec<Violation>,
+    /// Transition rules, which the API server runs on update only (notes).
+    pub notes: Vec<Violation>,
 }
 
 impl std::fmt::Debug for CrdSchemas {
@@ -65,6 +89,16 @@ impl CrdSchemas {
                 .unwrap_or("")
                 .to_string()
         };
+        let fingerprint = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            crd.to_string().hash(&mut h);
+            strict.hash(&mut h);
+            h.finish()
+        };
+        if self.added.contains(&fingerprint) {
+            return Ok(0);
+        }
         let name = s("/metadata/name");
         let group = s("/spec/group");
         let kind = s("/spec/names/kind");
@@ -85,9 +119,11 @@ impl CrdSchemas {
                 .pointer("/schema/openAPIV3Schema")
                 .or_else(|| crd.pointer("/spec/validation/openAPIV3Schema"));
             let Some(schema) = schema else { continue };
+            let node = Node::from_schema(schema);
+            let rules = Rules::compile(&node);
             let mut schema = schema.clone();
             convert(&mut schema, strict);
-            add_object_meta_fields(&mut schema);
+            add_object_meta_fields(&mut schema, strict);
             let validator = jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft4)
                 .with_keyword(RE2_PATTERN, re2_pattern)
@@ -97,10 +133,17 @@ impl CrdSchemas {
                     version: version.clone(),
                     message: e.to_string(),
                 })?;
-            self.validators
-                .insert((group.clone(), version, kind.clone()), Arc::new(validator));
+            self.validators.insert(
+                (group.clone(), version, kind.clone()),
+                Arc::new(Version {
+                    validator,
+                    node,
+                    rules,
+                }),
+            );
             added += 1;
         }
+        self.added.insert(fingerprint);
         Ok(added)
     }
 
@@ -111,23 +154,103 @@ impl CrdSchemas {
 
     /// Validates a custom resource. `None` when no CRD defines its group/version/kind.
     pub fn validate(&self, gvk: &Gvk, value: &Value) -> Option<Vec<Violation>> {
+        self.check(gvk, value).map(|c| c.violations)
+    }
+
+    /// Checks a custom resource as the API server does on create: defaults applied, then the
+    /// schema, then the CEL rules (not where the schema already failed). `None` when no CRD
+    /// defines its group/version/kind.
+    pub fn check(&self, gvk: &Gvk, value: &Value) -> Option<CrdCheck> {
+        if self.validators.is_empty() {
+            return None;
+        }
         let v = self
             .validators
             .get(&(gvk.group.clone(), gvk.version.clone(), gvk.kind.clone()))?;
-        Some(violations(v, value))
+        let defaulted = defaults::apply(value, &v.node);
+        let violations = violations(&v.validator, &defaulted);
+        let mut check = CrdCheck {
+            violations,
+            warnings: Vec::new(),
+            notes: Vec::new(),
+        };
+        if let Some(rules) = &v.rules {
+            let skip: Vec<String> = check.violations.iter().map(|v| v.pointer.clone()).collect();
+            for o in rules.check(&defaulted, &v.node, &skip) {
+                match o {
+                    Outcome::Failed { pointer, message } => check.violations.push(Violation {
+                        code: "cel-rule",
+                        pointer,
+                        message,
+                    }),
+                    Outcome::NotChecked { pointer, message } => check.warnings.push(Violation {
+                        code: "cel-rule-not-checked",
+                        pointer,
+                        message,
+                    }),
+                    Outcome::Transition { pointer, message } => check.notes.push(Violation {
+                        code: "cel-transition-rule",
+                        pointer,
+                        message,
+                    }),
+                }
+            }
+        }
+        Some(check)
     }
 }
 
-/// The root always accepts `apiVersion`, `kind` and `metadata`, as the API server does.
-fn add_object_meta_fields(schema: &mut Value) {
+/// The root always accepts `apiVersion`, `kind` and `metadata`, as the API server does; metadata
+/// is checked as ObjectMeta.
+fn add_object_meta_fields(schema: &mut Value, strict: bool) {
     if let Some(m) = schema.as_object_mut() {
         let props = m.entry("properties").or_insert_with(|| json!({}));
         if let Some(p) = props.as_object_mut() {
             p.entry("apiVersion").or_insert(json!({"type": "string"}));
             p.entry("kind").or_insert(json!({"type": "string"}));
-            p.entry("metadata").or_insert(json!({"type": "object"}));
+            // The CRD may restrict name and generateName (and nothing else) of its metadata.
+            let mut meta = object_meta(strict);
+            for f in ["name", "generateName"] {
+                if let Some(own) = p
+                    .get("metadata")
+                    .and_then(|m| m.pointer(&format!("/properties/{f}")))
+                {
+                    meta["properties"][f] = own.clone();
+                }
+            }
+            p.insert("metadata".into(), meta);
         }
     }
+}
+
+/// ObjectMeta as the API server checks it in a custom resource and in an
+/// `x-kubernetes-embedded-resource` (whatever the CRD's schema says of `metadata`).
+fn object_meta(strict: bool) -> Value {
+    let strings = json!({"type": "object", "additionalProperties": {"type": "string"}});
+    let mut meta = json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "generateName": {"type": "string"},
+            "namespace": {"type": "string"},
+            "labels": strings,
+            "annotations": strings,
+            "finalizers": {"type": "array", "items": {"type": "string"}},
+            "ownerReferences": {"type": "array", "items": {"type": "object"}},
+            "managedFields": {"type": "array", "items": {"type": "object"}},
+            "uid": {"type": "string"},
+            "resourceVersion": {"type": "string"},
+            "selfLink": {"type": "string"},
+            "generation": {"type": "integer"},
+            "creationTimestamp": {"type": ["string", "null"]},
+            "deletionTimestamp": {"type": ["string", "null"]},
+            "deletionGracePeriodSeconds": {"type": "integer"}
+        }
+    });
+    if strict {
+        meta["additionalProperties"] = Value::Bool(false);
+    }
+    meta
 }
 
 /// The keyword a CRD's `pattern` becomes: the API server compiles patterns with Go's RE2 syntax
@@ -200,12 +323,22 @@ fn convert(node: &mut Value, strict: bool) {
         map.remove("anyOf");
         map.insert("type".into(), json!(["integer", "string"]));
     }
-    if flag(map, "x-kubernetes-embedded-resource") {
+    let embedded = flag(map, "x-kubernetes-embedded-resource");
+    if embedded {
+        // apiVersion and kind are required; metadata is ObjectMeta (converted below, not here).
         let props = map.entry("properties").or_insert_with(|| json!({}));
         if let Some(p) = props.as_object_mut() {
             p.entry("apiVersion").or_insert(json!({"type": "string"}));
             p.entry("kind").or_insert(json!({"type": "string"}));
-            p.entry("metadata").or_insert(json!({"type": "object"}));
+            p.remove("metadata");
+        }
+        let required = map.entry("required").or_insert_with(|| json!([]));
+        if let Some(r) = required.as_array_mut() {
+            for f in ["apiVersion", "kind"] {
+                if !r.iter().any(|x| x == f) {
+                    r.push(json!(f));
+                }
+            }
         }
     }
     if let Some(p) = map.remove("pattern") {
@@ -254,6 +387,9 @@ fn convert(node: &mut Value, strict: bool) {
             }
             _ => {}
         }
+    }
+    if embedded && let Some(Value::Object(p)) = map.get_mut("properties") {
+        p.insert("metadata".into(), object_meta(strict));
     }
 }
 
@@ -334,5 +470,135 @@ mod tests {
         let v =
             json!({"apiVersion":"example.com/v1","kind":"Widget","spec":{"size":1,"colour":"red"}});
         assert_eq!(s.validate(&g, &v), Some(vec![]));
+    }
+
+    fn widget(spec: Value) -> Value {
+        json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+            "metadata":{"name":"widgets.example.com"},
+            "spec":{"group":"example.com","names":{"kind":"Widget","plural":"widgets"},"scope":"Namespaced",
+            "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{
+              "type":"object","properties":{"spec": spec}}}}]}})
+    }
+
+    fn check(crd: &Value, cr: Value) -> CrdCheck {
+        let mut s = CrdSchemas::default();
+        s.add(crd, true).unwrap();
+        s.check(&Gvk::from_api_version("example.com/v1", "Widget"), &cr)
+            .unwrap()
+    }
+
+    fn pointers(c: &CrdCheck) -> Vec<(&str, &str)> {
+        c.violations
+            .iter()
+            .map(|v| (v.code, v.pointer.as_str()))
+            .collect()
+    }
+
+    /// Issue 13: defaults are applied before validation, as the API server does.
+    #[test]
+    fn defaults_apply_before_validation() {
+        let crd = widget(
+            json!({"type":"object","required":["strategy"],"properties":{
+                "strategy":{"type":"object","default":{},"required":["type"],"properties":{
+                    "type":{"type":"string","enum":["Canary","BlueGreen"],"default":"Canary"}}},
+                "steps":{"type":"array","items":{"type":"object","required":["weight"],"properties":{
+                    "weight":{"type":"integer","minimum":0,"default":10}}}},
+                "bad":{"type":"string","default":"x","enum":["y"]}
+            }}),
+        );
+        let cr = |spec: Value| {
+            json!({"apiVersion":"example.com/v1","kind":"Widget",
+            "metadata":{"name":"w"},"spec":spec})
+        };
+        // A required field with a default is satisfied; defaults inside array items too.
+        let c = check(&crd, cr(json!({"steps":[{}, {"weight": 5}], "bad": "y"})));
+        assert_eq!(pointers(&c), []);
+        // A default that violates its own schema fails where it lands, as on the server.
+        let c = check(&crd, cr(json!({})));
+        assert_eq!(pointers(&c), [("schema-enum", "/spec/bad")]);
+        // Written values still count.
+        let c = check(&crd, cr(json!({"strategy":{"type":"Rolling"},"bad":"y"})));
+        assert_eq!(pointers(&c), [("schema-enum", "/spec/strategy/type")]);
+    }
+
+    /// Issue 13: the three structural extensions, each as the API server treats it.
+    #[test]
+    fn preserve_unknown_int_or_string_and_embedded_resources() {
+        let crd = widget(json!({"type":"object","properties":{
+            "raw":{"type":"object","x-kubernetes-preserve-unknown-fields":true,
+                "properties":{"known":{"type":"integer","default":3}}},
+            "port":{"x-kubernetes-int-or-string":true},
+            "template":{"type":"object","x-kubernetes-embedded-resource":true,
+                "x-kubernetes-preserve-unknown-fields":true},
+            "strictTemplate":{"type":"object","x-kubernetes-embedded-resource":true,
+                "properties":{"spec":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}
+        }}));
+        let cr = |spec: Value| {
+            json!({"apiVersion":"example.com/v1","kind":"Widget",
+            "metadata":{"name":"w","labels":{"app":"a"}},"spec":spec})
+        };
+        let ok = cr(json!({
+            "raw":{"anything":{"nested":[1,{"default":"not applied"}]}},
+            "port":8080,
+            "template":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"b"}},
+            "strictTemplate":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"a":"b"}},
+                "spec":{"containers":[]}}
+        }));
+        assert_eq!(pointers(&check(&crd, ok)), []);
+        assert_eq!(pointers(&check(&crd, cr(json!({"port":"http"})))), []);
+        let bad = cr(json!({
+            "raw":{"known":"three"},
+            "port":1.5,
+            "template":{"kind":"ConfigMap","metadata":{"name":7}},
+            "strictTemplate":{"apiVersion":"v1","kind":"Pod","metadata":{"nme":"typo"},"status":{}}
+        }));
+        let c = check(&crd, bad);
+        let got = pointers(&c);
+        for want in [
+            ("schema-type", "/spec/raw/known"),
+            ("schema-type", "/spec/port"),
+            ("schema-required", "/spec/template"),
+            ("schema-type", "/spec/template/metadata/name"),
+            ("schema-unknown-field", "/spec/strictTemplate/metadata/nme"),
+            ("schema-unknown-field", "/spec/strictTemplate/status"),
+        ] {
+            assert!(got.contains(&want), "{want:?} not in {got:?}");
+        }
+        // The custom resource's own metadata is ObjectMeta.
+        let c = check(
+            &crd,
+            json!({"apiVersion":"example.com/v1","kind":"Widget",
+            "metadata":{"name":"w","labels":{"a":1}}}),
+        );
+        assert_eq!(pointers(&c), [("schema-type", "/metadata/labels/a")]);
+    }
+
+    #[test]
+    fn cel_rules_through_the_crd() {
+        let crd = widget(json!({"type":"object",
+            "x-kubernetes-validations":[
+                {"rule":"self.minReplicas <= self.maxReplicas","message":"minReplicas must not exceed maxReplicas","fieldPath":".minReplicas"},
+                {"rule":"url(self.endpoint).getScheme() == 'https'"}],
+            "properties":{"minReplicas":{"type":"integer","default":1},"maxReplicas":{"type":"integer"},
+                "endpoint":{"type":"string"}}}));
+        let cr = |spec: Value| json!({"apiVersion":"example.com/v1","kind":"Widget","spec":spec});
+        let c = check(&crd, cr(json!({"maxReplicas": 0, "endpoint": "https://x"})));
+        assert_eq!(pointers(&c), [("cel-rule", "/spec/minReplicas")]);
+        assert_eq!(
+            c.violations[0].message,
+            "spec.minReplicas: Invalid value: minReplicas must not exceed maxReplicas"
+        );
+        assert_eq!(c.warnings.len(), 1);
+        assert!(
+            c.warnings[0].message.contains("rule not checked: uses"),
+            "{}",
+            c.warnings[0].message
+        );
+        // Where the schema already failed, the rules there do not add a second error.
+        let c = check(
+            &crd,
+            cr(json!({"maxReplicas": "many", "endpoint": "https://x"})),
+        );
+        assert_eq!(pointers(&c), [("schema-type", "/spec/maxReplicas")]);
     }
 }

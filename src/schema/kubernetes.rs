@@ -45,10 +45,10 @@ pub(crate) fn minors_include(list: &str, minor: u32) -> bool {
     })
 }
 
-/// The definitions document of one minor (`34` for 1.34), assembled from the pool.
-fn definitions(minor: u32) -> Result<Value, String> {
-    let lines: Vec<&str> = POOL.lines().collect();
-    let mut defs = serde_json::Map::new();
+/// The definitions of one minor, as lines of the pool not parsed yet: name → JSON text.
+fn definition_lines(minor: u32) -> Result<HashMap<&'static str, &'static str>, String> {
+    let lines: Vec<&'static str> = POOL.lines().collect();
+    let mut defs = HashMap::new();
     for row in VERSIONS.lines() {
         let mut cols = row.split('\t');
         let (Some(line), Some(name), Some(minors)) = (cols.next(), cols.next(), cols.next()) else {
@@ -62,13 +62,46 @@ fn definitions(minor: u32) -> Result<Value, String> {
             .ok()
             .and_then(|i| lines.get(i))
             .ok_or_else(|| format!("versions.tsv names pool line {line}, which is missing"))?;
-        let def: Value = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
-        defs.insert(name.to_string(), def);
+        defs.insert(name, *text);
     }
     if defs.is_empty() {
         return Err(format!("no definitions for 1.{minor}"));
     }
-    Ok(serde_json::json!({ "$id": DEFINITIONS_URI, "$defs": defs }))
+    Ok(defs)
+}
+
+/// The `x-kubernetes-group-version-kind` of a definition's JSON text, read without parsing the
+/// rest of it.
+fn group_version_kinds(text: &str) -> Vec<Value> {
+    const KEY: &str = "\"x-kubernetes-group-version-kind\":";
+    let Some(i) = text.find(KEY) else {
+        return Vec::new();
+    };
+    let mut stream =
+        serde_json::Deserializer::from_str(&text[i + KEY.len()..]).into_iter::<Value>();
+    match stream.next() {
+        Some(Ok(Value::Array(a))) => a,
+        _ => Vec::new(),
+    }
+}
+
+/// Every `$ref` target name (`#/$defs/NAME`) in a schema.
+fn refs(node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if k == "$ref" {
+                    if let Some(name) = v.as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+                        out.push(name.to_string());
+                    }
+                } else {
+                    refs(v, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
 }
 
 /// Why schemas could not be loaded.
@@ -136,7 +169,9 @@ pub fn major_minor(version: &str) -> String {
 /// The built-in schemas of one Kubernetes version, strict or lax, with a per-kind validator cache.
 pub struct BuiltinSchemas {
     version: String,
-    registry: Registry<'static>,
+    strict: bool,
+    /// Definition name → its JSON text, parsed only when a kind that needs it is first checked.
+    lines: HashMap<&'static str, &'static str>,
     /// `group/version/Kind` → definition name.
     kinds: HashMap<String, String>,
     cache: Mutex<HashMap<String, Arc<Validator>>>,
@@ -177,53 +212,61 @@ impl BuiltinSchemas {
             version: mm.clone(),
             message,
         };
-        let mut doc = definitions(minor).map_err(embedded)?;
-        let defs = doc
-            .get_mut("$defs")
-            .and_then(Value::as_object_mut)
-            .ok_or_else(|| embedded("no $defs".into()))?;
+        let lines = definition_lines(minor).map_err(embedded)?;
         let mut kinds = HashMap::new();
-        for (name, def) in defs.iter_mut() {
-            if let Some(gvks) = def
-                .get("x-kubernetes-group-version-kind")
-                .and_then(Value::as_array)
-            {
-                // DeleteOptions and WatchEvent list every group; they are not objects users write.
-                if gvks.len() == 1 {
-                    let g = &gvks[0];
-                    let s = |k: &str| g.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-                    kinds.insert(
-                        gvk_key(&s("group"), &s("version"), &s("kind")),
-                        name.clone(),
-                    );
-                }
+        for (name, text) in &lines {
+            let gvks = group_version_kinds(text);
+            // DeleteOptions and WatchEvent list every group; they are not objects users write.
+            if gvks.len() == 1 {
+                let g = &gvks[0];
+                let s = |k: &str| g.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                kinds.insert(
+                    gvk_key(&s("group"), &s("version"), &s("kind")),
+                    name.to_string(),
+                );
             }
-            prepare(def, strict);
         }
-        // int-or-string and quantities: a union type instead of a oneOf whose branches both allow
-        // null (so that `null` would match twice), and faster.
-        for (name, ty) in [
-            (
-                "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
-                ["string", "integer", "null"],
-            ),
-            (
-                "io.k8s.apimachinery.pkg.api.resource.Quantity",
-                ["string", "number", "null"],
-            ),
-        ] {
-            defs.insert(name.to_string(), serde_json::json!({ "type": ty }));
-        }
-        let registry = Registry::new()
-            .add(DEFINITIONS_URI, doc)
-            .and_then(|b| b.prepare())
-            .map_err(|e| embedded(e.to_string()))?;
         Ok(BuiltinSchemas {
             version: mm,
-            registry,
+            strict,
+            lines,
             kinds,
             cache: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The definitions a kind's schema reaches, prepared, as one registry document.
+    fn closure(&self, root: &str) -> Result<Value, String> {
+        let mut defs = serde_json::Map::new();
+        let mut todo = vec![root.to_string()];
+        while let Some(name) = todo.pop() {
+            if defs.contains_key(&name) {
+                continue;
+            }
+            // int-or-string and quantities: a union type instead of a oneOf whose branches both
+            // allow null (so that `null` would match twice), and faster.
+            let def = match name.as_str() {
+                "io.k8s.apimachinery.pkg.util.intstr.IntOrString" => {
+                    serde_json::json!({"type": ["string", "integer", "null"]})
+                }
+                "io.k8s.apimachinery.pkg.api.resource.Quantity" => {
+                    serde_json::json!({"type": ["string", "number", "null"]})
+                }
+                _ => {
+                    let text = self
+                        .lines
+                        .get(name.as_str())
+                        .ok_or_else(|| format!("no definition {name}"))?;
+                    let mut def: Value =
+                        serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+                    prepare(&mut def, self.strict);
+                    def
+                }
+            };
+            refs(&def, &mut todo);
+            defs.insert(name, def);
+        }
+        Ok(serde_json::json!({ "$id": DEFINITIONS_URI, "$defs": defs }))
     }
 
     /// The `major.minor` version loaded.
@@ -246,9 +289,14 @@ impl BuiltinSchemas {
             return Some(v.clone());
         }
         let schema = serde_json::json!({ "$ref": format!("{DEFINITIONS_URI}#/$defs/{def}") });
+        let doc = self.closure(def).ok()?;
+        let registry = Registry::new()
+            .add(DEFINITIONS_URI, doc)
+            .and_then(|b| b.prepare())
+            .ok()?;
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
-            .with_registry(&self.registry)
+            .with_registry(&registry)
             .build(&schema)
             .ok()?;
         let v = Arc::new(validator);

@@ -7,9 +7,13 @@
 
 pub mod alertmanager;
 pub mod apis;
+pub mod cel;
 pub mod crd;
+pub mod defaults;
 pub mod grafana;
 pub mod kubernetes;
+pub mod node;
+pub mod structural;
 pub mod values;
 
 use serde_json::Value;

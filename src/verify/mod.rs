@@ -6,6 +6,7 @@
 
 pub mod alertmanager_config;
 pub mod checks;
+mod crds;
 pub mod diagnostic;
 mod json;
 mod load;
@@ -266,6 +267,9 @@ impl Sources {
     }
 }
 
+/// A schema's errors, and what else it reported (severity, finding).
+type Checked = (Vec<Violation>, Vec<(Severity, Violation)>);
+
 /// Everything the dispatch needs.
 struct Ctx<'a> {
     options: &'a VerifyOptions,
@@ -468,23 +472,24 @@ impl Ctx<'_> {
         }
         Ok(self
             .schema_violations(&gvk, &obj.value)?
-            .is_some_and(|v| v.is_empty()))
+            .is_some_and(|(v, other)| v.is_empty() && other.is_empty()))
     }
 
     /// Violations from the first schema that knows the kind: a CRD, a `--schema-location`, the
-    /// built-in kinds. `None` when none does.
-    fn schema_violations(
-        &self,
-        gvk: &Gvk,
-        value: &Value,
-    ) -> Result<Option<Vec<Violation>>, VerifyError> {
-        if let Some(v) = self.crds.validate(gvk, value) {
-            return Ok(Some(v));
+    /// built-in kinds; and a CRD's rules that were not checked (warnings, notes). `None` when no
+    /// schema knows the kind.
+    fn schema_violations(&self, gvk: &Gvk, value: &Value) -> Result<Option<Checked>, VerifyError> {
+        if let Some(c) = self.crds.check(gvk, value) {
+            let other = (c.warnings.into_iter().map(|v| (Severity::Warning, v)))
+                .chain(c.notes.into_iter().map(|v| (Severity::Note, v)))
+                .collect();
+            return Ok(Some((c.violations, other)));
         }
         if let Some(v) = self.locations.validator(gvk)? {
-            return Ok(Some(crate::schema::kubernetes::violations(&v, value)));
+            let found = crate::schema::kubernetes::violations(&v, value);
+            return Ok(Some((found, Vec::new())));
         }
-        Ok(self.schemas().validate(gvk, value))
+        Ok(self.schemas().validate(gvk, value).map(|v| (v, Vec::new())))
     }
 
     /// Validates one Kubernetes object against the first schema that knows its kind.
@@ -509,8 +514,19 @@ impl Ctx<'_> {
         };
         let gvk = Gvk::from_api_version(api_version, kind);
         self.practices(obj, &label);
-        if let Some(found) = self.schema_violations(&gvk, &obj.value)? {
+        if let Some((found, other)) = self.schema_violations(&gvk, &obj.value)? {
             self.removal_ahead(&gvk, obj, &label);
+            for (severity, v) in other {
+                let span = self.span(
+                    &obj.origin,
+                    &format!("{}{}", obj.prefix, v.pointer),
+                    label.clone(),
+                );
+                self.push(
+                    Diagnostic::new(v.code, severity, v.message).at(span),
+                    Some(obj.input),
+                );
+            }
             self.violations_to_diagnostics(
                 &obj.value,
                 found,
@@ -1244,9 +1260,7 @@ impl Ctx<'_> {
                     self.report.inputs[idx].objects = objs.len();
                     let mut clean = true;
                     for obj in &objs {
-                        let bad_crd = is_crd(&obj.value)
-                            && self.crds.add(&obj.value, self.options.strict).is_err();
-                        if bad_crd || !self.is_clean(obj)? {
+                        if !self.crd_is_clean(obj) || !self.is_clean(obj)? {
                             clean = false;
                             break;
                         }
@@ -1339,15 +1353,7 @@ impl Ctx<'_> {
     /// Checks objects of one input: a CRD's own schema must compile, every object its schema.
     fn check_objects(&mut self, objects: &[Obj]) -> Result<(), VerifyError> {
         for obj in objects {
-            if is_crd(&obj.value)
-                && let Err(e) = self.crds.add(&obj.value, self.options.strict)
-            {
-                let span = self.span(&obj.origin, &obj.prefix, label(&obj.value));
-                self.push(
-                    Diagnostic::error("crd-invalid-schema", e.to_string()).at(span),
-                    Some(obj.input),
-                );
-            }
+            self.check_crd(obj);
         }
         for obj in objects {
             self.check_object(obj)?;

@@ -1,0 +1,550 @@
+//! CRD `x-kubernetes-validations` (CEL rules) evaluated against custom resources, as the API server
+//! does on create: `self` is the value at the schema node that declares the rule, for every
+//! instance of that node (array items, map values); `message`, `messageExpression`, `reason` and
+//! `fieldPath` shape the error. Transition rules (those naming `oldSelf`) run on update only,
+//! unless `optionalOldSelf` makes them run on create with `oldSelf` absent.
+//!
+//! A rule is never passed silently: one that uses a function this build does not implement, that
+//! does not compile here, or whose cost is over the budget is reported as not checked. Owns rule
+//! compilation (once per CRD version) and evaluation; reads no files.
+
+mod library;
+mod quantity;
+
+use serde_json::Value;
+
+use super::node::{MAX_DEPTH, Node, RuleSpec};
+
+/// The largest estimated cost (elements visited) of one rule on one value.
+pub const RULE_COST_LIMIT: u64 = 1_000_000;
+
+/// Rule evaluations per custom resource at most; beyond it the rest are reported as not checked.
+pub const EVALUATIONS_LIMIT: usize = 10_000;
+
+/// What a rule check found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The rule is false (or failed to evaluate, as the API server reports it): an error.
+    Failed {
+        /// Where (the rule's node or its `fieldPath`).
+        pointer: String,
+        /// The message, with the reason.
+        message: String,
+    },
+    /// A transition rule, which the API server runs on update only: a note.
+    Transition {
+        /// The rule's node.
+        pointer: String,
+        /// What was not checked.
+        message: String,
+    },
+    /// The rule could not be checked here: a warning.
+    NotChecked {
+        /// The rule's node.
+        pointer: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// The compiled rules of one CRD version, in the shape of its schema.
+#[derive(Default)]
+pub struct Rules {
+    tree: RuleTree,
+}
+
+#[derive(Default)]
+struct RuleTree {
+    rules: Vec<Compiled>,
+    properties: Vec<(String, RuleTree)>,
+    items: Option<Box<RuleTree>>,
+    additional: Option<Box<RuleTree>>,
+}
+
+struct Compiled {
+    spec: RuleSpec,
+    state: State,
+    message: Option<cel::Program>,
+}
+
+enum State {
+    /// Ready to run; `depth` is how deeply its comprehensions nest.
+    Ready {
+        program: cel::Program,
+        depth: u32,
+        old_self: bool,
+    },
+    /// A transition rule, which the API server does not run on create.
+    Transition,
+    /// Cannot be checked here, and why.
+    NotChecked(String),
+}
+
+impl Rules {
+    /// Compiles the rules of a schema tree; `None` when it has none.
+    pub fn compile(root: &Node) -> Option<Rules> {
+        root.has_rules().then(|| Rules {
+            tree: tree(root, 0),
+        })
+    }
+
+    /// Runs every rule on every instance of its node in `value` (a defaulted custom resource).
+    /// Rules whose node is at or under a pointer in `skip` (values the schema already rejected)
+    /// do not run; rules above them do.
+    pub fn check(&self, value: &Value, root: &Node, skip: &[String]) -> Vec<Outcome> {
+        let mut walk = Walk {
+            out: Vec::new(),
+            evaluations: 0,
+            skip,
+        };
+        walk.node(value, root, &self.tree, String::new(), 0);
+        walk.out
+    }
+}
+
+fn tree(node: &Node, depth: usize) -> RuleTree {
+    let sub = |n: &Node| n.has_rules().then(|| Box::new(tree(n, depth + 1)));
+    RuleTree {
+        rules: node.rules.iter().map(|r| compile(r, node)).collect(),
+        properties: node
+            .properties
+            .iter()
+            .filter(|(_, n)| n.has_rules() && depth < MAX_DEPTH)
+            .map(|(k, n)| (k.clone(), tree(n, depth + 1)))
+            .collect(),
+        items: node.items.as_deref().and_then(sub),
+        additional: node.additional.as_deref().and_then(sub),
+    }
+}
+
+fn compile(spec: &RuleSpec, node: &Node) -> Compiled {
+    let env = library::env();
+    let message = spec
+        .message_expression
+        .as_deref()
+        .and_then(|m| env.compile(m).ok());
+    let state = match env.compile(&spec.rule) {
+        Err(e) => State::NotChecked(format!(
+            "does not compile here ({})",
+            first_line(&e.to_string())
+        )),
+        Ok(program) => {
+            let refs = program.references();
+            let old_self = refs.has_variable("oldSelf");
+            if let Some(f) = library::unsupported(refs.functions()) {
+                State::NotChecked(format!("uses {f}"))
+            } else if old_self && !spec.optional_old_self {
+                State::Transition
+            } else if let Some(field) = time_field_used(node, &spec.rule) {
+                State::NotChecked(format!("uses the date-time or duration field {field}"))
+            } else {
+                let depth = comprehension_depth(&program.expression().expr, 0);
+                State::Ready {
+                    program,
+                    depth,
+                    old_self,
+                }
+            }
+        }
+    };
+    Compiled {
+        spec: spec.clone(),
+        state,
+        message,
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// A field of `format: date-time`, `date` or `duration` that the rule names: in the API server such
+/// values are CEL timestamps and durations, which this build does not model.
+fn time_field_used(node: &Node, rule: &str) -> Option<String> {
+    const TIME: &[&str] = &["date-time", "date", "duration"];
+    if !node.has_format(TIME) {
+        return None;
+    }
+    if node.format.as_deref().is_some_and(|f| TIME.contains(&f)) {
+        return Some("self".into());
+    }
+    fn names(n: &Node, depth: usize, out: &mut Vec<String>) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for (k, c) in &n.properties {
+            if c.format
+                .as_deref()
+                .is_some_and(|f| ["date-time", "date", "duration"].contains(&f))
+            {
+                out.push(k.clone());
+            }
+            names(c, depth + 1, out);
+        }
+        for c in n.items.iter().chain(n.additional.iter()) {
+            names(c, depth + 1, out);
+        }
+    }
+    let mut found = Vec::new();
+    names(node, 0, &mut found);
+    found.into_iter().find(|k| rule.contains(k.as_str()))
+}
+
+/// How deeply comprehensions (`all`, `exists`, `map`, `filter`, ...) nest in an expression.
+fn comprehension_depth(e: &cel::common::ast::Expr, guard: u32) -> u32 {
+    use cel::common::ast::{EntryExpr, Expr};
+    if guard > 200 {
+        return guard;
+    }
+    let max = |it: &mut dyn Iterator<Item = u32>| it.max().unwrap_or(0);
+    match e {
+        Expr::Comprehension(c) => {
+            let inner = [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ];
+            1 + max(&mut inner
+                .iter()
+                .map(|x| comprehension_depth(&x.expr, guard + 1)))
+        }
+        Expr::Call(c) => max(&mut c
+            .target
+            .iter()
+            .map(|t| comprehension_depth(&t.expr, guard + 1))
+            .chain(
+                c.args
+                    .iter()
+                    .map(|a| comprehension_depth(&a.expr, guard + 1)),
+            )),
+        Expr::List(l) => max(&mut l
+            .elements
+            .iter()
+            .map(|a| comprehension_depth(&a.expr, guard + 1))),
+        Expr::Map(m) => max(&mut m.entries.iter().map(|en| match &en.expr {
+            EntryExpr::MapEntry(me) => comprehension_depth(&me.key.expr, guard + 1)
+                .max(comprehension_depth(&me.value.expr, guard + 1)),
+            EntryExpr::StructField(f) => comprehension_depth(&f.value.expr, guard + 1),
+        })),
+        Expr::Struct(s) => max(&mut s.entries.iter().map(|en| match &en.expr {
+            EntryExpr::MapEntry(me) => comprehension_depth(&me.value.expr, guard + 1),
+            EntryExpr::StructField(f) => comprehension_depth(&f.value.expr, guard + 1),
+        })),
+        Expr::Select(s) => comprehension_depth(&s.operand.expr, guard + 1),
+        _ => 0,
+    }
+}
+
+struct Walk<'a> {
+    out: Vec<Outcome>,
+    evaluations: usize,
+    skip: &'a [String],
+}
+
+impl Walk<'_> {
+    fn node(&mut self, value: &Value, node: &Node, tree: &RuleTree, pointer: String, depth: usize) {
+        if depth > MAX_DEPTH || value.is_null() {
+            return;
+        }
+        let skipped = self.skip.iter().any(|s| under(&pointer, s));
+        if !tree.rules.is_empty() && !skipped {
+            let converted = to_cel(value, Some(node), 0);
+            let size = largest(value, 0);
+            for rule in &tree.rules {
+                self.rule(rule, &converted, size, &pointer);
+            }
+        }
+        match value {
+            Value::Object(map) => {
+                for (k, t) in &tree.properties {
+                    if let (Some(v), Some(n)) = (map.get(k), node.property(k)) {
+                        self.node(v, n, t, child_pointer(&pointer, k), depth + 1);
+                    }
+                }
+                if let (Some(t), Some(n)) = (tree.additional.as_deref(), node.additional.as_deref())
+                {
+                    for (k, v) in map {
+                        if node.property(k).is_none() {
+                            self.node(v, n, t, child_pointer(&pointer, k), depth + 1);
+                        }
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let (Some(t), Some(n)) = (tree.items.as_deref(), node.items.as_deref()) {
+                    for (i, v) in items.iter().enumerate() {
+                        self.node(v, n, t, format!("{pointer}/{i}"), depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn not_checked(&mut self, rule: &Compiled, pointer: &str, why: &str) {
+        self.out.push(Outcome::NotChecked {
+            pointer: pointer.to_string(),
+            message: format!(
+                "{}: rule not checked: {why} (rule {:?})",
+                super::kubernetes::dotted(pointer),
+                rule.spec.rule
+            ),
+        });
+    }
+
+    fn rule(&mut self, rule: &Compiled, value: &cel::Value, size: u64, pointer: &str) {
+        let (program, depth, old_self) = match &rule.state {
+            State::Transition => {
+                self.out.push(Outcome::Transition {
+                    pointer: pointer.to_string(),
+                    message: format!(
+                        "{}: not checked: transition rule {:?} (the API server runs it on update only)",
+                        super::kubernetes::dotted(pointer),
+                        rule.spec.rule
+                    ),
+                });
+                return;
+            }
+            State::NotChecked(why) => return self.not_checked(rule, pointer, why),
+            State::Ready {
+                program,
+                depth,
+                old_self,
+            } => (program, *depth, *old_self),
+        };
+        self.evaluations += 1;
+        if self.evaluations > EVALUATIONS_LIMIT {
+            if self.evaluations == EVALUATIONS_LIMIT + 1 {
+                self.not_checked(
+                    rule,
+                    pointer,
+                    &format!("more than {EVALUATIONS_LIMIT} rule evaluations in one resource"),
+                );
+            }
+            return;
+        }
+        let cost = (size + 1).saturating_pow(depth);
+        if cost > RULE_COST_LIMIT {
+            return self.not_checked(
+                rule,
+                pointer,
+                &format!("its estimated cost {cost} is over the budget of {RULE_COST_LIMIT}"),
+            );
+        }
+        let env = library::env();
+        let mut ctx = cel::Context::with_env(env);
+        ctx.add_variable_from_value("self", value.clone());
+        if old_self {
+            ctx.add_variable_from_value(
+                "oldSelf",
+                cel::Value::Opaque(std::sync::Arc::new(cel::objects::OptionalValue::none())),
+            );
+        }
+        match program.execute(&ctx) {
+            Ok(cel::Value::Bool(true)) => {}
+            Ok(cel::Value::Bool(false)) => {
+                let message = self.message(rule, &ctx);
+                self.failed(rule, pointer, message);
+            }
+            Ok(other) => self.not_checked(
+                rule,
+                pointer,
+                &format!("evaluates to {:?}, not a boolean", other.type_of()),
+            ),
+            Err(e) => match classify(&e) {
+                Some(why) => self.not_checked(rule, pointer, &why),
+                None => self.failed(rule, pointer, format!("evaluation error: {e}")),
+            },
+        }
+    }
+
+    fn message(&self, rule: &Compiled, ctx: &cel::Context) -> String {
+        if let Some(p) = &rule.message
+            && let Ok(cel::Value::String(s)) = p.execute(ctx)
+            && !s.trim().is_empty()
+        {
+            return first_line(&s);
+        }
+        match &rule.spec.message {
+            Some(m) => first_line(m),
+            None => format!("failed rule: {}", rule.spec.rule),
+        }
+    }
+
+    fn failed(&mut self, rule: &Compiled, pointer: &str, message: String) {
+        let at = rule
+            .spec
+            .field_path
+            .as_deref()
+            .and_then(|f| field_path_pointer(pointer, f))
+            .unwrap_or_else(|| pointer.to_string());
+        let reason = match rule.spec.reason.as_deref() {
+            Some("FieldValueForbidden") => "Forbidden",
+            Some("FieldValueRequired") => "Required value",
+            Some("FieldValueDuplicate") => "Duplicate value",
+            _ => "Invalid value",
+        };
+        self.out.push(Outcome::Failed {
+            message: format!("{}: {reason}: {message}", super::kubernetes::dotted(&at)),
+            pointer: at,
+        });
+    }
+}
+
+/// Errors that come from this build's limits or typing (a rule the API server type-checks would
+/// not meet them): not checked. Data errors (a missing key, a bad quantity, division by zero)
+/// fail the rule, as in the API server.
+fn classify(e: &cel::ExecutionError) -> Option<String> {
+    use cel::ExecutionError as E;
+    match e {
+        E::UndeclaredReference(name) => Some(format!("uses {name}")),
+        E::NoSuchOverload(o) => Some(format!("uses {} on these types", o.function())),
+        E::NoSuchKey(_)
+        | E::DivisionByZero(_)
+        | E::RemainderByZero(_)
+        | E::Overflow(..)
+        | E::IndexOutOfBounds(_)
+        | E::FunctionError { .. }
+        | E::DuplicateKey(_) => None,
+        other => Some(format!(
+            "evaluation failed here ({})",
+            first_line(&other.to_string())
+        )),
+    }
+}
+
+fn under(pointer: &str, base: &str) -> bool {
+    pointer
+        .strip_prefix(base)
+        .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+}
+
+fn child_pointer(pointer: &str, key: &str) -> String {
+    format!("{pointer}/{}", super::kubernetes::escape_segment(key))
+}
+
+/// `fieldPath` (`.spec.replicas`, `.labels['app.kubernetes.io/name']`, `.items[0]`) under the
+/// rule's node as a JSON pointer; `None` when it is not in that form.
+fn field_path_pointer(base: &str, path: &str) -> Option<String> {
+    let mut out = base.to_string();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            if end == 0 {
+                return None;
+            }
+            out = child_pointer(&out, &r[..end]);
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix("['") {
+            let end = r.find("']")?;
+            out = child_pointer(&out, &r[..end]);
+            rest = &r[end + 2..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let index: usize = r[..end].parse().ok()?;
+            out = format!("{out}/{index}");
+            rest = &r[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// The largest list, map or string length in a value: the size a rule's comprehensions iterate.
+fn largest(value: &Value, depth: usize) -> u64 {
+    if depth > MAX_DEPTH {
+        return 0;
+    }
+    match value {
+        Value::Array(a) => {
+            (a.len() as u64).max(a.iter().map(|v| largest(v, depth + 1)).max().unwrap_or(0))
+        }
+        Value::Object(m) => {
+            (m.len() as u64).max(m.values().map(|v| largest(v, depth + 1)).max().unwrap_or(0))
+        }
+        _ => 0,
+    }
+}
+
+/// CEL keywords: a property named so is `__name__` in a rule.
+const RESERVED: &[&str] = &[
+    "true",
+    "false",
+    "null",
+    "in",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+];
+
+/// A property name as a rule sees it (the API server's escaping).
+fn escape_property(name: &str) -> String {
+    if RESERVED.contains(&name) {
+        return format!("__{name}__");
+    }
+    name.replace("__", "__underscores__")
+        .replace('.', "__dot__")
+        .replace('-', "__dash__")
+        .replace('/', "__slash__")
+}
+
+/// A JSON value as the CEL value a rule sees: declared properties under their escaped names, map
+/// keys as written, `number` fields as doubles, integers as ints.
+fn to_cel(value: &Value, node: Option<&Node>, depth: usize) -> cel::Value {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    if depth > MAX_DEPTH {
+        return cel::Value::Null;
+    }
+    match value {
+        Value::Null => cel::Value::Null,
+        Value::Bool(b) => cel::Value::Bool(*b),
+        Value::Number(n) => {
+            let double = node.and_then(|n| n.ty.as_deref()) == Some("number");
+            match (n.as_i64(), double) {
+                (Some(i), false) => cel::Value::Int(i),
+                _ => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            }
+        }
+        Value::String(s) => cel::Value::String(Arc::new(s.clone())),
+        Value::Array(a) => {
+            let item = node.and_then(|n| n.items.as_deref());
+            cel::Value::List(Arc::new(
+                a.iter().map(|v| to_cel(v, item, depth + 1)).collect(),
+            ))
+        }
+        Value::Object(m) => {
+            let mut out: HashMap<String, cel::Value> = HashMap::with_capacity(m.len());
+            for (k, v) in m {
+                let declared = node.and_then(|n| n.property(k));
+                let (key, child) = match declared {
+                    Some(c) => (escape_property(k), Some(c)),
+                    None => (k.clone(), node.and_then(|n| n.additional.as_deref())),
+                };
+                out.insert(key, to_cel(v, child, depth + 1));
+            }
+            cel::Value::from(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

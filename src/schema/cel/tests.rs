@@ -1,0 +1,261 @@
+use super::*;
+use serde_json::json;
+
+/// Runs the rules of `schema` on `value`: (kind, pointer, message) per outcome.
+fn run(schema: Value, value: Value) -> Vec<(&'static str, String, String)> {
+    let node = Node::from_schema(&schema);
+    let rules = Rules::compile(&node).expect("the schema has rules");
+    rules
+        .check(&value, &node, &[])
+        .into_iter()
+        .map(|o| match o {
+            Outcome::Failed { pointer, message } => ("failed", pointer, message),
+            Outcome::NotChecked { pointer, message } => ("not-checked", pointer, message),
+            Outcome::Transition { pointer, message } => ("transition", pointer, message),
+        })
+        .collect()
+}
+
+fn object(props: Value, rules: Value) -> Value {
+    json!({"type": "object", "properties": props, "x-kubernetes-validations": rules})
+}
+
+#[test]
+fn a_false_rule_fails_with_its_message_reason_and_field_path() {
+    let schema = object(
+        json!({"min": {"type": "integer"}, "max": {"type": "integer"}}),
+        json!([{"rule": "self.min <= self.max", "message": "min must not exceed max",
+                "fieldPath": ".min", "reason": "FieldValueForbidden"}]),
+    );
+    assert_eq!(run(schema.clone(), json!({"min": 1, "max": 2})), vec![]);
+    assert_eq!(
+        run(schema, json!({"min": 3, "max": 2})),
+        vec![(
+            "failed",
+            "/min".to_string(),
+            "min: Forbidden: min must not exceed max".to_string()
+        )]
+    );
+}
+
+#[test]
+fn message_expression_and_the_default_message() {
+    let schema = object(
+        json!({"replicas": {"type": "integer"}}),
+        json!([
+            {"rule": "self.replicas < 10", "messageExpression": "'replicas is ' + string(self.replicas)"},
+            {"rule": "self.replicas % 2 == 0"}
+        ]),
+    );
+    let got = run(schema, json!({"replicas": 11}));
+    let messages: Vec<&str> = got.iter().map(|g| g.2.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "(root): Invalid value: replicas is 11",
+            "(root): Invalid value: failed rule: self.replicas % 2 == 0"
+        ]
+    );
+}
+
+#[test]
+fn self_is_every_instance_of_the_node_in_lists_and_maps() {
+    let item = object(
+        json!({"name": {"type": "string"}, "weight": {"type": "integer"}}),
+        json!([{"rule": "self.weight >= 0 && self.weight <= 100", "message": "weight out of range"}]),
+    );
+    let schema = json!({"type": "object", "properties": {
+        "backends": {"type": "array", "items": item.clone()},
+        "byName": {"type": "object", "additionalProperties": item}
+    }});
+    let got = run(
+        schema,
+        json!({"backends": [{"name": "a", "weight": 5}, {"name": "b", "weight": 500}],
+               "byName": {"x": {"weight": -1}, "y": {"weight": 1}}}),
+    );
+    let at: Vec<&str> = got.iter().map(|g| g.1.as_str()).collect();
+    assert_eq!(at, ["/backends/1", "/byName/x"]);
+    assert!(
+        got[0]
+            .2
+            .starts_with("backends[1]: Invalid value: weight out of range")
+    );
+}
+
+#[test]
+fn list_rules_with_macros() {
+    let schema = json!({"type": "object", "properties": {"rules": {
+    "type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+    "x-kubernetes-validations": [
+        {"rule": "self.all(r, self.exists_one(o, o.name == r.name))", "message": "names must be unique"},
+        {"rule": "self.map(r, r.name).filter(n, n.startsWith('x-')).size() == 0", "message": "no x- names"},
+        {"rule": "self.all(r, has(r.name) && r.name.matches('^[a-z-]+$'))", "message": "bad name"}
+    ]}}});
+    assert_eq!(
+        run(
+            schema.clone(),
+            json!({"rules": [{"name": "a"}, {"name": "b"}]})
+        ),
+        vec![]
+    );
+    let got = run(
+        schema,
+        json!({"rules": [{"name": "a"}, {"name": "a"}, {"name": "x-y"}]}),
+    );
+    let messages: Vec<&str> = got.iter().map(|g| g.2.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "rules: Invalid value: names must be unique",
+            "rules: Invalid value: no x- names"
+        ]
+    );
+}
+
+#[test]
+fn transition_rules_run_on_create_only_with_optional_old_self() {
+    let schema = object(
+        json!({"mode": {"type": "string"}}),
+        json!([
+            {"rule": "self.mode == oldSelf.mode", "message": "mode is immutable"},
+            {"rule": "!oldSelf.hasValue() || self.mode == oldSelf.value().mode",
+             "optionalOldSelf": true, "message": "immutable"},
+            {"rule": "oldSelf.hasValue() || self.mode != 'legacy'", "optionalOldSelf": true,
+             "message": "legacy mode cannot be created"}
+        ]),
+    );
+    let got = run(schema, json!({"mode": "legacy"}));
+    let kinds: Vec<(&str, &str)> = got.iter().map(|g| (g.0, g.2.as_str())).collect();
+    assert_eq!(kinds[0].0, "transition");
+    assert_eq!(
+        kinds[1],
+        (
+            "failed",
+            "(root): Invalid value: legacy mode cannot be created"
+        )
+    );
+    assert_eq!(kinds.len(), 2);
+}
+
+#[test]
+fn unsupported_functions_are_reported_not_passed() {
+    let schema = object(
+        json!({"endpoint": {"type": "string"}, "addr": {"type": "string"}}),
+        json!([
+            {"rule": "isURL(self.endpoint)"},
+            {"rule": "ip(self.addr).family() == 4"},
+            {"rule": "self.endpoint.size() > 0 && self.addr.size() > 0"}
+        ]),
+    );
+    let got = run(schema, json!({"endpoint": "https://x", "addr": "10.0.0.1"}));
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|g| g.0 == "not-checked"));
+    assert!(
+        got[0].2.contains("rule not checked: uses isURL"),
+        "{}",
+        got[0].2
+    );
+    assert!(got[1].2.contains("uses family") || got[1].2.contains("uses ip"));
+}
+
+#[test]
+fn date_time_fields_are_not_compared_as_strings() {
+    let schema = object(
+        json!({"start": {"type": "string", "format": "date-time"},
+               "end": {"type": "string", "format": "date-time"}}),
+        json!([{"rule": "self.start < self.end"}]),
+    );
+    let got = run(
+        schema,
+        json!({"start": "2026-01-01T00:00:00Z", "end": "2025-01-01T00:00:00Z"}),
+    );
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, "not-checked");
+}
+
+#[test]
+fn a_hostile_rule_is_bounded() {
+    let schema = json!({"type": "array", "items": {"type": "integer"},
+    "x-kubernetes-validations": [
+        {"rule": "self.all(a, self.all(b, self.all(c, a + b + c >= 0)))"},
+        {"rule": "self.all(a, a >= 0)"}
+    ]});
+    let big: Vec<i64> = (0..2000).collect();
+    let got = run(schema, json!(big));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "not-checked");
+    assert!(got[0].2.contains("over the budget"), "{}", got[0].2);
+}
+
+#[test]
+fn values_as_the_api_server_types_them() {
+    let schema = object(
+        json!({
+            "ratio": {"type": "number"},
+            "port": {"x-kubernetes-int-or-string": true},
+            "max-surge": {"type": "string"},
+            "namespace": {"type": "string"},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}}
+        }),
+        json!([
+            {"rule": "self.ratio == 0.5 || self.ratio == 1.0", "message": "ratio"},
+            {"rule": "type(self.port) == int ? self.port > 0 : self.port.startsWith('http')", "message": "port"},
+            {"rule": "self.max__dash__surge.endsWith('%')", "message": "surge"},
+            {"rule": "self.__namespace__ != 'kube-system'", "message": "namespace"},
+            {"rule": "!('app.kubernetes.io/name' in self.labels) || self.labels['app.kubernetes.io/name'] != ''", "message": "label"}
+        ]),
+    );
+    let ok = json!({"ratio": 1, "port": "https", "max-surge": "25%", "namespace": "media",
+                    "labels": {"app.kubernetes.io/name": "auth"}});
+    assert_eq!(run(schema.clone(), ok), vec![]);
+    let bad = json!({"ratio": 0.7, "port": 0, "max-surge": "2", "namespace": "kube-system",
+                     "labels": {"app.kubernetes.io/name": ""}});
+    let messages: Vec<String> = run(schema, bad).into_iter().map(|g| g.2).collect();
+    assert_eq!(messages.len(), 5, "{messages:?}");
+}
+
+#[test]
+fn a_missing_field_fails_as_in_the_api_server_and_schema_errors_come_first() {
+    let schema = object(
+        json!({"a": {"type": "integer"}}),
+        json!([{"rule": "self.a > 0", "message": "a must be positive"}]),
+    );
+    let got = run(schema.clone(), json!({}));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, "failed");
+    assert!(got[0].2.contains("evaluation error"), "{}", got[0].2);
+    // A value the schema rejected does not run its own rules; the rules above it still run.
+    let schema = object(
+        json!({"a": {"type": "integer", "x-kubernetes-validations": [{"rule": "self > 0"}]},
+               "b": {"type": "string"}}),
+        json!([{"rule": "self.b != ''", "message": "b must not be empty"}]),
+    );
+    let node = Node::from_schema(&schema);
+    let rules = Rules::compile(&node).unwrap();
+    let got = rules.check(&json!({"a": "x", "b": ""}), &node, &["/a".to_string()]);
+    assert_eq!(
+        got,
+        vec![Outcome::Failed {
+            pointer: String::new(),
+            message: "(root): Invalid value: b must not be empty".into()
+        }]
+    );
+}
+
+#[test]
+fn field_paths() {
+    assert_eq!(
+        field_path_pointer("/spec", ".a.b").as_deref(),
+        Some("/spec/a/b")
+    );
+    assert_eq!(
+        field_path_pointer("", ".labels['app.kubernetes.io/name']").as_deref(),
+        Some("/labels/app.kubernetes.io~1name")
+    );
+    assert_eq!(
+        field_path_pointer("/s", ".list[2].x").as_deref(),
+        Some("/s/list/2/x")
+    );
+    assert_eq!(field_path_pointer("", "a"), None);
+    assert_eq!(field_path_pointer("", ".a[x]"), None);
+}
