@@ -298,8 +298,11 @@ pub const ALIAS_BUDGET: usize = 1_000_000;
 mod emit;
 mod parallel;
 mod scalar;
+mod scanner;
 mod tree;
 
+#[cfg(test)]
+mod differential_tests;
 #[cfg(test)]
 mod tests;
 

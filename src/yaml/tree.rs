@@ -33,6 +33,23 @@ pub(super) fn read_stream_into(
     on_duplicate: Duplicates,
     duplicates: &mut Vec<Duplicate>,
 ) -> Result<Vec<Document>, YamlError> {
+    // The fast scanner takes what it reads exactly as the parser does (it gives up on a repeated
+    // key, so `duplicates` has nothing to record); everything else goes through the parser.
+    if let Some(docs) = super::scanner::read(text, untracked, skip_keys) {
+        return Ok(docs);
+    }
+    read_events(text, untracked, skip_keys, on_duplicate, duplicates)
+}
+
+/// [`read_stream_into`] through the full parser's events (anything the scanner does not take:
+/// anchors, tags, multi-line scalars, errors).
+pub(super) fn read_events(
+    text: &str,
+    untracked: bool,
+    skip_keys: &'static [&'static str],
+    on_duplicate: Duplicates,
+    duplicates: &mut Vec<Duplicate>,
+) -> Result<Vec<Document>, YamlError> {
     let eof_without_newline =
         (!text.is_empty() && !text.ends_with('\n')).then(|| text.chars().count());
     let fresh = || Builder {
