@@ -380,48 +380,15 @@ fn parse_table(text: &str) -> TransformerConfig {
     let mut cfg = TransformerConfig::default();
     for line in text.lines() {
         let cols: Vec<&str> = line.split('\t').collect();
+        let spec = |c: &[&str]| FieldSpec::new(c[0], c[1], c[2], c[3], c[4] == "1");
         match cols.as_slice() {
-            ["F", section, path, group, version, kind, create] => {
-                let fs = FieldSpec::new(path, group, version, kind, *create == "1");
-                let list = match *section {
-                    "namePrefix" => &mut cfg.name_prefix,
-                    "nameSuffix" => &mut cfg.name_suffix,
-                    "namespace" => &mut cfg.namespace,
-                    "commonLabels" => &mut cfg.common_labels,
-                    "templateLabels" => &mut cfg.template_labels,
-                    "commonAnnotations" => &mut cfg.common_annotations,
-                    "images" => &mut cfg.images,
-                    "replicas" => &mut cfg.replicas,
-                    "varReference" => &mut cfg.var_reference,
-                    _ => continue,
-                };
-                list.push(fs);
-            }
-            [
-                "R",
-                rgroup,
-                rversion,
-                rkind,
-                path,
-                group,
-                version,
-                kind,
-                create,
-            ] => {
-                let fs = FieldSpec::new(path, group, version, kind, *create == "1");
-                match cfg
-                    .name_reference
-                    .iter_mut()
-                    .find(|b| b.kind == *rkind && b.group == *rgroup && b.version == *rversion)
-                {
-                    Some(b) => b.field_specs.push(fs),
-                    None => cfg.name_reference.push(NameBackRef {
-                        group: rgroup.to_string(),
-                        version: rversion.to_string(),
-                        kind: rkind.to_string(),
-                        field_specs: vec![fs],
-                    }),
+            ["F", section, rest @ ..] if rest.len() == 5 => {
+                if let Some(list) = cfg.section(section) {
+                    list.push(spec(rest));
                 }
+            }
+            ["R", group, version, kind, rest @ ..] if rest.len() == 5 => {
+                cfg.add_name_ref(group, version, kind, spec(rest));
             }
             _ => {}
         }
