@@ -143,8 +143,8 @@ fn node_id(n: &Value) -> usize {
 }
 
 impl Images {
-    /// Rewrites images in every resource. Each resource is walked twice whatever the number of
-    /// entries: once to count how often the legacy rule and the field specs reach each image
+    /// Rewrites images in every resource. With several entries each resource is walked twice
+    /// whatever their number: once to count how often the legacy rule and the field specs reach each image
     /// node, once to apply every entry in order that many times to it, which is what applying
     /// the entries one after the other (each through both walks) does to that node.
     ///
@@ -153,6 +153,16 @@ impl Images {
     pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
         if self.images.is_empty() {
             return Ok(());
+        }
+        if let [e] = self.images.as_slice() {
+            // One entry: one walk, rewriting as it goes.
+            return super::par_try_each(&mut list.list, |r| {
+                legacy(&mut r.res.value, &mut |n| set_image(n, e));
+                walk_resource(r, &self.fields, None, &mut |n| {
+                    set_image(n, e);
+                    Ok(())
+                })
+            });
         }
         super::par_try_each(&mut list.list, |r| {
             let mut visits: Vec<(usize, usize)> = Vec::new();
@@ -286,6 +296,7 @@ mod tests {
             e
         };
         let lists = [
+            vec![suffix(entry("a", None, Some("1"), None), "-x")],
             vec![
                 entry("a", Some("b"), None, None),
                 entry("b", None, Some("2"), None),
