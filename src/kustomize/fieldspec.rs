@@ -4,6 +4,7 @@
 //! `configurations:` files into it, and path traversal (GVK match with empty as wildcard, `[]` for
 //! sequences, `\/` escapes, create only when asked). Does no I/O.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
@@ -13,18 +14,20 @@ use super::resmap::{KRes, kid};
 use crate::resource::Gvk;
 
 /// One field spec: which resources (group/version/kind, empty = any) and which path in them.
+/// The defaults borrow their text from the binary (generated from `fieldspecs.tsv` by
+/// `build.rs`); specs from `configurations:` own theirs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldSpec {
     /// API group to match (empty: any).
-    pub group: String,
+    pub group: Cow<'static, str>,
     /// Version to match (empty: any).
-    pub version: String,
+    pub version: Cow<'static, str>,
     /// Kind to match (empty: any).
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// The path as written (`spec/template/metadata/labels`).
-    pub path: String,
+    pub path: Cow<'static, str>,
     /// Path segments, with `\/` unescaped.
-    pub segments: Vec<String>,
+    pub segments: Cow<'static, [Cow<'static, str>]>,
     /// Create missing fields along the path.
     pub create: bool,
 }
@@ -33,11 +36,11 @@ impl FieldSpec {
     /// Builds a field spec from a path and a GVK selector.
     pub fn new(path: &str, group: &str, version: &str, kind: &str, create: bool) -> Self {
         FieldSpec {
-            group: group.to_string(),
-            version: version.to_string(),
-            kind: kind.to_string(),
-            path: path.to_string(),
-            segments: split_path(path),
+            group: Cow::Owned(group.to_string()),
+            version: Cow::Owned(version.to_string()),
+            kind: Cow::Owned(kind.to_string()),
+            path: Cow::Owned(path.to_string()),
+            segments: split_path(path).into_iter().map(Cow::Owned).collect(),
             create,
         }
     }
@@ -77,9 +80,9 @@ impl FieldSpec {
 
     fn gvk(&self) -> Gvk {
         Gvk {
-            group: self.group.clone(),
-            version: self.version.clone(),
-            kind: self.kind.clone(),
+            group: self.group.to_string(),
+            version: self.version.to_string(),
+            kind: self.kind.to_string(),
         }
     }
 }
@@ -217,7 +220,7 @@ pub(crate) fn walk_resource<'a>(
 
 fn walk_at(
     node: &mut Value,
-    segs: &[String],
+    segs: &[Cow<'static, str>],
     create_missing: bool,
     create: Create,
     set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
@@ -235,7 +238,7 @@ fn walk_at(
         Value::Object(map) => {
             let (name, is_seq) = match first.strip_suffix("[]") {
                 Some(n) => (n, true),
-                None => (first.as_str(), false),
+                None => (first.as_ref(), false),
             };
             let present = map.get(name).is_some_and(|v| !v.is_null());
             if !present {
@@ -275,7 +278,7 @@ fn walk_at(
 }
 
 /// Field-spec lists for each builtin transformer, kustomize's `TransformerConfig`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TransformerConfig {
     /// `namePrefix` fields.
     pub name_prefix: Vec<FieldSpec>,
@@ -314,62 +317,78 @@ pub struct NameBackRef {
     pub field_specs: Vec<FieldSpec>,
 }
 
-const DEFAULTS: &str = include_str!("fieldspecs.tsv");
+// `DEFAULT_SPECS` and `DEFAULT_NAME_REFS`, generated from `fieldspecs.tsv` by `build.rs`.
+include!(concat!(env!("OUT_DIR"), "/fieldspecs.rs"));
 
-/// kustomize's default transformer configuration (read once from the embedded table).
+/// kustomize's default transformer configuration, assembled once from the compiled-in specs
+/// (their text is not copied).
 pub fn defaults() -> &'static TransformerConfig {
     static CONFIG: OnceLock<TransformerConfig> = OnceLock::new();
-    CONFIG.get_or_init(|| parse_table(DEFAULTS))
+    CONFIG.get_or_init(|| {
+        let mut cfg = TransformerConfig::default();
+        for (section, fs) in DEFAULT_SPECS {
+            if let Some(list) = cfg.section(section) {
+                list.push(fs.clone());
+            }
+        }
+        for (group, version, kind, fs) in DEFAULT_NAME_REFS {
+            cfg.add_name_ref(group, version, kind, fs.clone());
+        }
+        cfg
+    })
 }
 
-/// Reads the `F`/`R` lines of `fieldspecs.tsv`; malformed lines are skipped (the embedded table
-/// is checked by the `defaults_load` test).
+impl TransformerConfig {
+    /// The list of a `fieldspecs.tsv` section (`namePrefix`, `commonLabels`, ...).
+    fn section(&mut self, name: &str) -> Option<&mut Vec<FieldSpec>> {
+        Some(match name {
+            "namePrefix" => &mut self.name_prefix,
+            "nameSuffix" => &mut self.name_suffix,
+            "namespace" => &mut self.namespace,
+            "commonLabels" => &mut self.common_labels,
+            "templateLabels" => &mut self.template_labels,
+            "commonAnnotations" => &mut self.common_annotations,
+            "images" => &mut self.images,
+            "replicas" => &mut self.replicas,
+            "varReference" => &mut self.var_reference,
+            _ => return None,
+        })
+    }
+
+    /// Adds a field referring to resources of one kind by name (grouped by that kind).
+    fn add_name_ref(&mut self, group: &str, version: &str, kind: &str, fs: FieldSpec) {
+        match self
+            .name_reference
+            .iter_mut()
+            .find(|b| b.kind == kind && b.group == group && b.version == version)
+        {
+            Some(b) => b.field_specs.push(fs),
+            None => self.name_reference.push(NameBackRef {
+                group: group.to_string(),
+                version: version.to_string(),
+                kind: kind.to_string(),
+                field_specs: vec![fs],
+            }),
+        }
+    }
+}
+
+/// Reads the `F`/`R` lines of `fieldspecs.tsv` at run time: the oracle the compiled-in specs
+/// are checked against.
+#[cfg(test)]
 fn parse_table(text: &str) -> TransformerConfig {
     let mut cfg = TransformerConfig::default();
     for line in text.lines() {
         let cols: Vec<&str> = line.split('\t').collect();
+        let spec = |c: &[&str]| FieldSpec::new(c[0], c[1], c[2], c[3], c[4] == "1");
         match cols.as_slice() {
-            ["F", section, path, group, version, kind, create] => {
-                let fs = FieldSpec::new(path, group, version, kind, *create == "1");
-                let list = match *section {
-                    "namePrefix" => &mut cfg.name_prefix,
-                    "nameSuffix" => &mut cfg.name_suffix,
-                    "namespace" => &mut cfg.namespace,
-                    "commonLabels" => &mut cfg.common_labels,
-                    "templateLabels" => &mut cfg.template_labels,
-                    "commonAnnotations" => &mut cfg.common_annotations,
-                    "images" => &mut cfg.images,
-                    "replicas" => &mut cfg.replicas,
-                    "varReference" => &mut cfg.var_reference,
-                    _ => continue,
-                };
-                list.push(fs);
-            }
-            [
-                "R",
-                rgroup,
-                rversion,
-                rkind,
-                path,
-                group,
-                version,
-                kind,
-                create,
-            ] => {
-                let fs = FieldSpec::new(path, group, version, kind, *create == "1");
-                match cfg
-                    .name_reference
-                    .iter_mut()
-                    .find(|b| b.kind == *rkind && b.group == *rgroup && b.version == *rversion)
-                {
-                    Some(b) => b.field_specs.push(fs),
-                    None => cfg.name_reference.push(NameBackRef {
-                        group: rgroup.to_string(),
-                        version: rversion.to_string(),
-                        kind: rkind.to_string(),
-                        field_specs: vec![fs],
-                    }),
+            ["F", section, rest @ ..] if rest.len() == 5 => {
+                if let Some(list) = cfg.section(section) {
+                    list.push(spec(rest));
                 }
+            }
+            ["R", group, version, kind, rest @ ..] if rest.len() == 5 => {
+                cfg.add_name_ref(group, version, kind, spec(rest));
             }
             _ => {}
         }
@@ -692,6 +711,11 @@ impl TransformerConfig {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn compiled_defaults_match_the_tsv() {
+        assert_eq!(*defaults(), parse_table(include_str!("fieldspecs.tsv")));
+    }
 
     #[test]
     fn defaults_load() {

@@ -2,29 +2,30 @@
 //! metadata (`x-kubernetes-patch-merge-key`, `x-kubernetes-patch-strategy`).
 //!
 //! Owns the generated table (`smp_table.tsv`, from kubernetes-validate's 1.34 `_definitions.json`,
-//! see `scripts/gen-smp-table.py`) and the reading of an `openapi: path:` schema. Does no I/O:
-//! callers pass the custom schema's text.
+//! see `scripts/gen-smp-table.py`; compiled into sorted slices by `build.rs`) and the reading of an
+//! `openapi: path:` schema. Does no I/O: callers pass the custom schema's text.
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-const TABLE: &str = include_str!("smp_table.tsv");
+// `ROOTS` and `TYPES`, generated from `smp_table.tsv` by `build.rs`.
+include!(concat!(env!("OUT_DIR"), "/smp_table.rs"));
 
 /// What strategic merge needs to know about one field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FieldInfo {
     /// The object type of the field (or of its list items / map values).
-    pub ty: Option<Arc<str>>,
+    pub ty: Option<Cow<'static, str>>,
     /// The field is a list.
     pub list: bool,
     /// `x-kubernetes-patch-merge-key`.
-    pub merge_key: Option<String>,
+    pub merge_key: Option<Cow<'static, str>>,
     /// `x-kubernetes-patch-strategy` (`merge`, `replace`, `retainKeys`, combined with `,`).
-    pub strategy: Option<String>,
+    pub strategy: Option<Cow<'static, str>>,
     /// `x-kubernetes-list-map-keys` when there are several (`containerPort`, `protocol`).
-    pub list_keys: Vec<String>,
+    pub list_keys: Cow<'static, [Cow<'static, str>]>,
 }
 
 impl FieldInfo {
@@ -36,31 +37,36 @@ impl FieldInfo {
     }
 }
 
-/// Types by name and root types by (apiVersion, kind).
+/// Types by name and root types by (apiVersion, kind): the builtin tables (compiled in) under
+/// the definitions of `openapi:` schemas added to them (a type defined there replaces the
+/// builtin one whole).
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
-    types: HashMap<Arc<str>, HashMap<String, FieldInfo>>,
-    roots: HashMap<String, HashMap<String, Arc<str>>>,
+    types: BTreeMap<String, BTreeMap<String, FieldInfo>>,
+    roots: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Schema {
     /// The root type of a resource kind.
-    pub fn root(&self, api_version: &str, kind: &str) -> Option<Arc<str>> {
-        self.roots.get(api_version)?.get(kind).cloned()
+    pub fn root(&self, api_version: &str, kind: &str) -> Option<&str> {
+        if let Some(t) = self.roots.get(api_version).and_then(|k| k.get(kind)) {
+            return Some(t);
+        }
+        ROOTS
+            .binary_search_by(|(av, k, _)| (*av, *k).cmp(&(api_version, kind)))
+            .ok()
+            .map(|i| ROOTS[i].2)
     }
 
     /// A field of a type.
     pub fn field(&self, ty: &str, field: &str) -> Option<&FieldInfo> {
-        self.types.get(ty).and_then(|t| t.get(field))
-    }
-
-    fn intern(&mut self, name: &str) -> Arc<str> {
-        if let Some((k, _)) = self.types.get_key_value(name) {
-            return k.clone();
+        if let Some(fields) = self.types.get(ty) {
+            return fields.get(field);
         }
-        let k: Arc<str> = Arc::from(name);
-        self.types.insert(k.clone(), HashMap::new());
-        k
+        let i = TYPES.binary_search_by(|(t, _)| (*t).cmp(ty)).ok()?;
+        let fields = TYPES[i].1;
+        let j = fields.binary_search_by(|(f, _)| (*f).cmp(field)).ok()?;
+        Some(&fields[j].1)
     }
 
     /// Adds the definitions of an OpenAPI v2 document (`definitions`) or a JSON Schema
@@ -72,7 +78,6 @@ impl Schema {
             .and_then(Value::as_object);
         let Some(defs) = defs else { return };
         for (name, def) in defs {
-            let ty = self.intern(name);
             if let Some(gvks) = def
                 .get("x-kubernetes-group-version-kind")
                 .and_then(Value::as_array)
@@ -87,49 +92,46 @@ impl Schema {
                     self.roots
                         .entry(av)
                         .or_default()
-                        .insert(s("kind").to_string(), ty.clone());
+                        .insert(s("kind").to_string(), name.clone());
                 }
             }
-            self.register(&ty, def);
+            self.register(name, def);
         }
     }
 
     /// Records the fields of one object schema; inline object properties become types named
     /// `parent/field`.
-    fn register(&mut self, ty: &Arc<str>, def: &Value) {
-        let mut fields = HashMap::new();
+    fn register(&mut self, ty: &str, def: &Value) {
+        let mut fields = BTreeMap::new();
         if let Some(props) = def.get("properties").and_then(Value::as_object) {
             for (f, fs) in props {
                 let mut info = FieldInfo::default();
-                let mut r = ref_of(fs).map(|n| self.intern(&n));
+                let mut r = ref_of(fs);
                 let items = fs.get("items");
                 if items.is_some() {
                     info.list = true;
                 }
                 let inline = items.unwrap_or(fs);
                 if r.is_none() {
-                    r = items.and_then(ref_of).map(|n| self.intern(&n));
+                    r = items.and_then(ref_of);
                 }
                 if r.is_none() {
-                    r = fs
-                        .get("additionalProperties")
-                        .and_then(ref_of)
-                        .map(|n| self.intern(&n));
+                    r = fs.get("additionalProperties").and_then(ref_of);
                 }
                 if r.is_none() && inline.get("properties").is_some() {
-                    let sub = self.intern(&format!("{ty}/{f}"));
+                    let sub = format!("{ty}/{f}");
                     self.register(&sub, inline);
                     r = Some(sub);
                 }
-                info.ty = r;
+                info.ty = r.map(Cow::Owned);
                 info.merge_key = fs
                     .get("x-kubernetes-patch-merge-key")
                     .and_then(Value::as_str)
-                    .map(str::to_string);
+                    .map(|s| Cow::Owned(s.to_string()));
                 info.strategy = fs
                     .get("x-kubernetes-patch-strategy")
                     .and_then(Value::as_str)
-                    .map(str::to_string);
+                    .map(|s| Cow::Owned(s.to_string()));
                 if let Some(keys) = fs
                     .get("x-kubernetes-list-map-keys")
                     .and_then(Value::as_array)
@@ -138,13 +140,13 @@ impl Schema {
                     info.list_keys = keys
                         .iter()
                         .filter_map(Value::as_str)
-                        .map(str::to_string)
+                        .map(|k| Cow::Owned(k.to_string()))
                         .collect();
                 }
                 fields.insert(f.clone(), info);
             }
         }
-        self.types.insert(ty.clone(), fields);
+        self.types.insert(ty.to_string(), fields);
     }
 }
 
@@ -164,45 +166,13 @@ fn ref_of(v: &Value) -> Option<String> {
     None
 }
 
-/// The builtin Kubernetes 1.34 schema.
+/// The builtin Kubernetes 1.34 schema (compiled in: nothing is read at start-up).
 pub fn builtin() -> &'static Schema {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        let mut s = Schema::default();
-        for line in TABLE.lines() {
-            let cols: Vec<&str> = line.split('\t').collect();
-            match cols.as_slice() {
-                ["G", av, kind, ty] => {
-                    let t = s.intern(ty);
-                    s.roots
-                        .entry(av.to_string())
-                        .or_default()
-                        .insert(kind.to_string(), t);
-                }
-                ["F", ty, field, r, list, mk, st, lk] => {
-                    let t = s.intern(ty);
-                    let r = (*r != "-").then(|| s.intern(r));
-                    let info = FieldInfo {
-                        ty: r,
-                        list: *list == "1",
-                        merge_key: (*mk != "-").then(|| mk.to_string()),
-                        strategy: (*st != "-").then(|| st.to_string()),
-                        list_keys: if *lk == "-" {
-                            Vec::new()
-                        } else {
-                            lk.split(',').map(str::to_string).collect()
-                        },
-                    };
-                    s.types
-                        .entry(t)
-                        .or_default()
-                        .insert(field.to_string(), info);
-                }
-                _ => {}
-            }
-        }
-        s
-    })
+    static SCHEMA: Schema = Schema {
+        types: BTreeMap::new(),
+        roots: BTreeMap::new(),
+    };
+    &SCHEMA
 }
 
 #[cfg(test)]
@@ -213,7 +183,7 @@ mod tests {
     fn builtin_has_patch_metadata() {
         let s = builtin();
         let dep = s.root("apps/v1", "Deployment").unwrap();
-        let spec = s.field(&dep, "spec").unwrap().ty.clone().unwrap();
+        let spec = s.field(dep, "spec").unwrap().ty.clone().unwrap();
         let tmpl = s.field(&spec, "template").unwrap().ty.clone().unwrap();
         let pod = s.field(&tmpl, "spec").unwrap().ty.clone().unwrap();
         let c = s.field(&pod, "containers").unwrap();
@@ -225,5 +195,82 @@ mod tests {
         let env_from = s.field(&ct, "envFrom").unwrap();
         assert!(!env_from.merges());
         assert!(s.root("example.com/v1", "Foo").is_none());
+    }
+
+    /// The compiled-in tables hold every line of `smp_table.tsv` (the last line for a key wins),
+    /// so the build script and the table agree.
+    #[test]
+    fn compiled_tables_match_the_tsv() {
+        let text = include_str!("smp_table.tsv");
+        let mut roots = std::collections::HashMap::new();
+        let mut fields = std::collections::HashMap::new();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            match cols.as_slice() {
+                ["G", av, kind, ty] => {
+                    roots.insert((*av, *kind), *ty);
+                }
+                ["F", ty, field, r, list, mk, st, lk] => {
+                    let opt = |s: &str| (s != "-").then(|| Cow::Owned(s.to_string()));
+                    let info = FieldInfo {
+                        ty: opt(r),
+                        list: *list == "1",
+                        merge_key: opt(mk),
+                        strategy: opt(st),
+                        list_keys: if *lk == "-" {
+                            Cow::Borrowed(&[])
+                        } else {
+                            lk.split(',').map(|k| Cow::Owned(k.to_string())).collect()
+                        },
+                    };
+                    fields.insert((*ty, *field), info);
+                }
+                other => panic!("unexpected line {other:?}"),
+            }
+        }
+        assert!(
+            roots.len() > 300 && fields.len() > 1000,
+            "{} {}",
+            roots.len(),
+            fields.len()
+        );
+        let s = builtin();
+        for ((av, kind), ty) in &roots {
+            assert_eq!(s.root(av, kind), Some(*ty), "{av} {kind}");
+        }
+        for ((ty, field), info) in &fields {
+            assert_eq!(s.field(ty, field), Some(info), "{ty}.{field}");
+        }
+        assert_eq!(ROOTS.len(), roots.len());
+        assert_eq!(
+            TYPES.iter().map(|(_, f)| f.len()).sum::<usize>(),
+            fields.len()
+        );
+    }
+
+    #[test]
+    fn an_openapi_type_replaces_the_builtin_one() {
+        let mut s = builtin().clone();
+        let doc: Value = serde_json::json!({"definitions": {
+            "io.k8s.api.core.v1.PodSpec": {"properties": {"containers": {"items": {"$ref": "#/definitions/C"}, "x-kubernetes-patch-merge-key": "image", "x-kubernetes-patch-strategy": "merge"}}},
+            "example.Foo": {"x-kubernetes-group-version-kind": [{"group": "example.com", "version": "v1", "kind": "Foo"}], "properties": {"spec": {"properties": {"items": {"type": "array"}}}}}
+        }});
+        s.add_openapi(&doc);
+        let c = s.field("io.k8s.api.core.v1.PodSpec", "containers").unwrap();
+        assert_eq!(c.merge_key.as_deref(), Some("image"));
+        assert_eq!(c.ty.as_deref(), Some("C"));
+        assert!(s.field("io.k8s.api.core.v1.PodSpec", "volumes").is_none());
+        assert_eq!(s.root("example.com/v1", "Foo"), Some("example.Foo"));
+        assert_eq!(
+            s.field("example.Foo", "spec").unwrap().ty.as_deref(),
+            Some("example.Foo/spec")
+        );
+        // Untouched builtin types still come from the compiled tables.
+        assert!(s.root("apps/v1", "Deployment").is_some());
+        assert!(
+            builtin()
+                .field("io.k8s.api.core.v1.PodSpec", "volumes")
+                .is_some()
+        );
     }
 }

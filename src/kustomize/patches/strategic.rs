@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value};
 
+use std::borrow::Cow;
+
 use crate::kustomize::schema::{FieldInfo, Schema};
 
 const PATCH: &str = "$patch";
@@ -26,7 +28,7 @@ pub fn merge_resource(dest: &mut Value, patch: &Value, schema: &Schema) -> Outco
     if directive(patch) == Some("delete") {
         return Outcome::Delete;
     }
-    merge_value(dest, patch, ty.as_deref(), schema);
+    merge_value(dest, patch, ty, schema);
     Outcome::Keep
 }
 
@@ -195,10 +197,11 @@ fn merge_list(
     };
     let elem_ty = info.ty.as_deref();
     let extra_keys_used = info.list_keys.len() > 1
-        && dest
-            .iter()
-            .chain(patch.iter())
-            .any(|e| info.list_keys[1..].iter().any(|k| e.get(k).is_some()));
+        && dest.iter().chain(patch.iter()).any(|e| {
+            info.list_keys[1..]
+                .iter()
+                .any(|k| e.get(k.as_ref()).is_some())
+        });
     if extra_keys_used {
         return merge_multi_key(&dest, patch, &info.list_keys, elem_ty, schema);
     }
@@ -242,8 +245,8 @@ fn list_directive(patch: &[Value]) -> Option<&str> {
         .and_then(directive)
 }
 
-fn tuple(e: &Value, keys: &[String]) -> Vec<Option<Value>> {
-    keys.iter().map(|k| e.get(k).cloned()).collect()
+fn tuple(e: &Value, keys: &[Cow<'static, str>]) -> Vec<Option<Value>> {
+    keys.iter().map(|k| e.get(k.as_ref()).cloned()).collect()
 }
 
 /// kyaml's element setter match: a key missing on either side matches anything.
@@ -259,7 +262,7 @@ fn lenient(a: &[Option<Value>], b: &[Option<Value>]) -> bool {
 fn merge_multi_key(
     dest: &[Value],
     patch: &[Value],
-    keys: &[String],
+    keys: &[Cow<'static, str>],
     elem_ty: Option<&str>,
     schema: &Schema,
 ) -> Vec<Value> {

@@ -110,7 +110,9 @@ fn set_image(node: &mut Value, e: &ImageEntry) {
     }
 }
 
-fn legacy(node: &mut Value, e: &ImageEntry) {
+/// Visits the `image` of every item of a `containers`/`initContainers` list at any depth
+/// (kustomize's legacy rule).
+fn legacy(node: &mut Value, visit: &mut dyn FnMut(&mut Value)) {
     match node {
         Value::Object(m) => {
             for (k, v) in m.iter_mut() {
@@ -119,37 +121,82 @@ fn legacy(node: &mut Value, e: &ImageEntry) {
                 {
                     for c in items.iter_mut() {
                         if let Some(img) = c.get_mut("image") {
-                            set_image(img, e);
+                            visit(img);
                         }
                     }
                 }
-                legacy(v, e);
+                legacy(v, visit);
             }
         }
         Value::Array(items) => {
             for v in items {
-                legacy(v, e);
+                legacy(v, visit);
             }
         }
         _ => {}
     }
 }
 
+/// Identity of a node during one pass over a resource that changes no structure.
+fn node_id(n: &Value) -> usize {
+    std::ptr::from_ref(n) as usize
+}
+
 impl Images {
-    /// Rewrites images in every resource.
+    /// Rewrites images in every resource. With several entries each resource is walked twice
+    /// whatever their number: once to count how often the legacy rule and the field specs reach each image
+    /// node, once to apply every entry in order that many times to it, which is what applying
+    /// the entries one after the other (each through both walks) does to that node.
     ///
     /// # Errors
     /// A field with the wrong shape.
     pub fn apply(&self, list: &mut ResMap) -> Result<(), KustomizeError> {
-        super::par_try_each(&mut list.list, |r| {
-            for e in &self.images {
-                legacy(&mut r.res.value, e);
+        if self.images.is_empty() {
+            return Ok(());
+        }
+        if let [e] = self.images.as_slice() {
+            // One entry: one walk, rewriting as it goes.
+            return super::par_try_each(&mut list.list, |r| {
+                legacy(&mut r.res.value, &mut |n| set_image(n, e));
                 walk_resource(r, &self.fields, None, &mut |n| {
                     set_image(n, e);
                     Ok(())
-                })?;
+                })
+            });
+        }
+        super::par_try_each(&mut list.list, |r| {
+            let mut visits: Vec<(usize, usize)> = Vec::new();
+            let mut count = |n: &mut Value| {
+                let id = node_id(n);
+                match visits.iter_mut().find(|(i, _)| *i == id) {
+                    Some((_, k)) => *k += 1,
+                    None => visits.push((id, 1)),
+                }
+            };
+            legacy(&mut r.res.value, &mut count);
+            walk_resource(r, &self.fields, None, &mut |n| {
+                count(n);
+                Ok(())
+            })?;
+            if visits.is_empty() {
+                return Ok(());
             }
-            Ok(())
+            let mut rewrite_once = |n: &mut Value| {
+                let id = node_id(n);
+                if let Some(at) = visits.iter().position(|(i, _)| *i == id) {
+                    let (_, times) = visits.swap_remove(at);
+                    for e in &self.images {
+                        for _ in 0..times {
+                            set_image(n, e);
+                        }
+                    }
+                }
+            };
+            legacy(&mut r.res.value, &mut rewrite_once);
+            walk_resource(r, &self.fields, None, &mut |n| {
+                rewrite_once(n);
+                Ok(())
+            })
         })
     }
 }
@@ -232,5 +279,62 @@ mod tests {
         );
         assert!(got.contains("- image: alpine:3.6\n"), "{got}");
         assert!(got.contains("  image: busybox\n"), "{got}");
+    }
+
+    /// One walk for all entries gives what the entries applied one after the other give (each
+    /// through the legacy rule and then the field specs), also where both reach a node and
+    /// entries chain (a new name that a later entry matches, tag suffixes).
+    #[test]
+    fn one_walk_equals_entry_after_entry() {
+        let docs = [
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      initContainers:\n      - {name: i, image: a}\n      containers:\n      - {name: c, image: 'a:1'}\n      - {name: e, image: b}\n",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: a}\n  volumes:\n  - name: v\n    image: {reference: b}\n",
+            "apiVersion: x.io/v1\nkind: Foo\nmetadata: {name: f}\nspec:\n  deep:\n    containers:\n    - image: a\n  image: a\n",
+        ];
+        let suffix = |mut e: ImageEntry, s: &str| {
+            e.tag_suffix = Some(s.into());
+            e
+        };
+        let lists = [
+            vec![suffix(entry("a", None, Some("1"), None), "-x")],
+            vec![
+                entry("a", Some("b"), None, None),
+                entry("b", None, Some("2"), None),
+            ],
+            vec![
+                suffix(entry("a", None, Some("1"), None), "-x"),
+                entry("b", Some("a"), None, None),
+            ],
+            vec![
+                entry("b", Some("a"), None, None),
+                suffix(entry("a", None, None, None), "-s"),
+            ],
+            vec![
+                entry("a", None, None, Some("sha256:ab")),
+                entry("a", None, Some("3"), None),
+            ],
+        ];
+        for doc in docs {
+            for images in &lists {
+                let imgs = Images {
+                    images: images.clone(),
+                    fields: defaults().images.clone(),
+                };
+                let got = run_transform(doc, |m| imgs.apply(m));
+                let want = run_transform(doc, |m| {
+                    for r in m.list.iter_mut() {
+                        for e in &imgs.images {
+                            legacy(&mut r.res.value, &mut |n| set_image(n, e));
+                            walk_resource(r, &imgs.fields, None, &mut |n| {
+                                set_image(n, e);
+                                Ok(())
+                            })?;
+                        }
+                    }
+                    Ok(())
+                });
+                assert_eq!(got, want, "{doc} {images:?}");
+            }
+        }
     }
 }

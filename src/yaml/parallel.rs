@@ -1,0 +1,203 @@
+//! Reading large streams on several threads: cutting a stream at document starts, or a big
+//! kubectl List between its items, and joining the parts' documents in order.
+
+use super::*;
+
+pub(super) fn thread_panicked() -> YamlError {
+    YamlError::Syntax {
+        pos: Pos::default(),
+        message: "internal error: parser thread panicked; please report it".into(),
+    }
+}
+
+/// Below this size a stream is read on the calling thread.
+pub(super) const PARALLEL_FROM_BYTES: usize = 256 * 1024;
+
+/// A single-document List at least this big is read in chunks of items.
+const LIST_CHUNKED_FROM_BYTES: usize = 4 << 20;
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
+/// Byte offsets of the lines that start a document (`---` alone or followed by a space).
+fn document_starts(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim_end_matches(['\n', '\r']);
+        if l == "---" || l.starts_with("--- ") {
+            out.push(at);
+        }
+        at += line.len();
+    }
+    out
+}
+
+/// The stream cut into parts at document starts (`---` ends any scalar or collection, so a cut
+/// is where the parser would start a new document anyway), each with the number of lines before
+/// it; one part for small texts or when the machine has one CPU.
+fn parts(text: &str) -> Vec<(usize, &str)> {
+    let threads = threads();
+    if threads < 2 || text.len() < PARALLEL_FROM_BYTES || text.starts_with('%') {
+        return vec![(0, text)];
+    }
+    let starts = document_starts(text);
+    // Cut points: the document start nearest after each equal share of the text.
+    let mut cuts = vec![0];
+    for k in 1..threads {
+        let target = text.len() * k / threads;
+        let last = *cuts.last().unwrap_or(&0);
+        if let Some(&s) = starts.iter().find(|&&s| s >= target && s > last) {
+            cuts.push(s);
+        }
+    }
+    cuts.push(text.len());
+    cuts.windows(2)
+        .map(|w| {
+            let lines_before = text[..w[0]].bytes().filter(|&b| b == b'\n').count();
+            (lines_before, &text[w[0]..w[1]])
+        })
+        .collect()
+}
+
+/// Runs `f` on every part on its own thread, each part padded with the newlines before it so
+/// that positions are those of the whole text. Results in order; `None` where a thread panicked.
+pub(super) fn on_parts<T: Send>(text: &str, f: impl Fn(&str) -> T + Sync) -> Vec<Option<T>> {
+    let parts = parts(text);
+    if parts.len() == 1 {
+        return vec![Some(f(text))];
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|&(lines_before, part)| {
+                s.spawn(move || {
+                    if lines_before == 0 {
+                        f(part)
+                    } else {
+                        let mut padded = String::with_capacity(lines_before + part.len());
+                        padded.extend(std::iter::repeat_n('\n', lines_before));
+                        padded.push_str(part);
+                        f(&padded)
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().ok()).collect()
+    })
+}
+
+/// The documents of all parts in order, re-indexed; the first error wins.
+pub(super) fn join_parts(
+    results: Vec<Option<Result<Vec<Document>, YamlError>>>,
+) -> Result<Vec<Document>, YamlError> {
+    let mut out = Vec::new();
+    for r in results {
+        let r = r.unwrap_or_else(|| Err(thread_panicked()));
+        for mut d in r? {
+            d.index = out.len();
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// Splits the `items:` of a single-document List as kubectl writes it (`items:` at column 0,
+/// each item a `- ` line at column 0, everything else of an item indented) into at most `parts`
+/// texts, each a valid YAML sequence of whole items, and the rest of the document with
+/// `items: []`. `None` when the text is not shaped so.
+///
+/// At column 0 a YAML document can only hold structure (keys, `- ` entries, comments, markers):
+/// block-scalar and folded-scalar lines of an item are indented, so cutting at `- ` lines never
+/// cuts inside a value.
+pub(super) fn split_list_items(text: &str, parts: usize) -> Option<(String, Vec<&str>)> {
+    let mut offset = 0;
+    let mut items_start = None;
+    let mut items_line = 0;
+    let mut items_end = text.len();
+    let mut starts = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let at = offset;
+        offset += line.len();
+        let first = line.as_bytes().first().copied();
+        match (items_start, first) {
+            (_, Some(b'-')) if line.starts_with("---") || line.starts_with("...") => return None,
+            (None, _) if line.trim_end() == "items:" => {
+                items_line = at;
+                items_start = Some(offset);
+            }
+            (Some(_), Some(b'-')) if items_end == text.len() && line.starts_with("- ") => {
+                starts.push(at)
+            }
+            (Some(_), Some(b' ' | b'\n' | b'\r')) | (_, None) => {}
+            (Some(_), Some(b'#')) => return None,
+            (Some(_), Some(_)) if items_end == text.len() => items_end = at,
+            (Some(_), Some(b'-')) => return None,
+            _ => {}
+        }
+    }
+    let start = items_start?;
+    if starts.first() != Some(&start) {
+        return None;
+    }
+    let rest = format!("{}items: []\n{}", &text[..items_line], &text[items_end..]);
+    let target = (items_end - start) / parts.max(1) + 1;
+    let mut chunks = Vec::new();
+    let mut chunk_start = start;
+    for &s in &starts[1..] {
+        if s - chunk_start >= target {
+            chunks.push(&text[chunk_start..s]);
+            chunk_start = s;
+        }
+    }
+    chunks.push(&text[chunk_start..items_end]);
+    Some((rest, chunks))
+}
+
+/// A big kubectl List read in parallel chunks of items (untracked); `None` when the text is small,
+/// not one such List, or a chunk fails (the caller then reads it whole, for the error).
+pub(super) fn list_chunked(
+    text: &str,
+    skip_keys: &'static [&'static str],
+) -> Option<Vec<Document>> {
+    list_chunked_from(text, skip_keys, LIST_CHUNKED_FROM_BYTES)
+}
+
+pub(super) fn list_chunked_from(
+    text: &str,
+    skip_keys: &'static [&'static str],
+    min_bytes: usize,
+) -> Option<Vec<Document>> {
+    let threads = threads();
+    if text.len() < min_bytes || threads < 2 {
+        return None;
+    }
+    let (rest, chunks) = split_list_items(text, threads)?;
+    let results: Vec<Option<Vec<Document>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|c| scope.spawn(move || read_stream(c, true, skip_keys).ok()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
+    });
+    let mut docs = read_stream(&rest, true, skip_keys).ok()?;
+    if docs.len() != 1 {
+        return None;
+    }
+    let mut items = Vec::new();
+    for r in results {
+        match r?.into_iter().next()?.value {
+            Value::Array(a) => items.extend(a),
+            _ => return None,
+        }
+    }
+    *docs[0].value.get_mut("items")? = Value::Array(items);
+    Some(docs)
+}

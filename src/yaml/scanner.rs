@@ -1,0 +1,982 @@
+//! The fast reader: a zero-copy scanner for the block-style YAML that Kubernetes files are made
+//! of (block mappings and sequences, plain and quoted single-line scalars, literal and folded
+//! block scalars, comments, document markers, single-line flow collections), building values
+//! directly, with the same values, positions and blank values as the full parser.
+//!
+//! It never guesses: anything outside that subset (anchors, aliases, tags, merge keys, complex
+//! keys, multi-line plain or quoted scalars, tabs, directives, repeated keys, every error) makes
+//! it give up on the whole text, and the caller reads it with the full parser. Does no I/O.
+
+use std::borrow::Cow;
+
+use granit_parser::ScalarStyle;
+use serde_json::{Map, Value};
+
+use super::scalar::resolve_scalar;
+use super::{Document, Locations, Pos};
+
+/// Deepest nesting the scanner follows before it hands the text to the full parser (which
+/// reports [`super::MAX_DEPTH`]); well above real files, well below the stack's limit.
+const MAX_NESTING: usize = 256;
+
+/// Longest implicit key the scanner reads (YAML limits them to 1,024 characters; the full parser
+/// judges those near the limit).
+const MAX_KEY: usize = 1000;
+
+/// The scanner gave up: the full parser reads the text.
+struct Bail;
+
+type R<T> = Result<T, Bail>;
+
+/// Reads `text` with the fast scanner; `None` when the text is not in its subset (or is not
+/// valid YAML), so the caller must read it with the full parser.
+pub(super) fn read(text: &str, untracked: bool, skip_keys: &[&str]) -> Option<Vec<Document>> {
+    let ascii = precheck(text)?;
+    let mut s = Scanner {
+        text,
+        b: text.as_bytes(),
+        i: 0,
+        line: 1,
+        line_start: 0,
+        ascii,
+        tracked: !untracked,
+        skip_keys,
+        skipping: 0,
+        path: String::new(),
+        content_at: usize::MAX,
+        locations: Locations::default(),
+        blank_nulls: Vec::new(),
+        depth: 0,
+    };
+    s.stream().ok()
+}
+
+/// Characters the scanner accepts: printable text and line feeds (no tabs, carriage returns,
+/// byte-order marks, or the line and paragraph separators). `Some(true)` for ASCII text.
+fn precheck(text: &str) -> Option<bool> {
+    let b = text.as_bytes();
+    if b.iter().any(|&c| (c < 0x20 && c != b'\n') || c == 0x7f) {
+        return None;
+    }
+    if b.is_ascii() {
+        return Some(true);
+    }
+    let ok = text.chars().all(|c| {
+        matches!(c, '\n' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+            && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+    });
+    ok.then_some(false)
+}
+
+/// What [`Scanner::next_content`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Content at this 0-based column.
+    At(usize),
+    /// A `---` line (the cursor is on it).
+    Start,
+    /// A `...` line (the cursor is on it).
+    End,
+    /// The end of the text.
+    Eof,
+}
+
+struct Scanner<'a, 'k> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+    /// 1-based line of the cursor.
+    line: usize,
+    /// Byte offset where the cursor's line starts.
+    line_start: usize,
+    ascii: bool,
+    tracked: bool,
+    skip_keys: &'k [&'k str],
+    /// Inside the value of a skipped key (nothing is recorded there).
+    skipping: usize,
+    /// JSON pointer of the node being read.
+    path: String,
+    /// Where [`Scanner::next_content`] last found content (asking again there finds it again).
+    content_at: usize,
+    locations: Locations,
+    blank_nulls: Vec<String>,
+    depth: usize,
+}
+
+impl<'a> Scanner<'a, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn at(&self, i: usize) -> Option<u8> {
+        self.b.get(i).copied()
+    }
+
+    /// 0-based column of byte offset `i` on the cursor's line.
+    fn col_of(&self, i: usize) -> usize {
+        if self.ascii {
+            i - self.line_start
+        } else {
+            self.text[self.line_start..i].chars().count()
+        }
+    }
+
+    fn pos_at(&self, i: usize) -> Pos {
+        Pos {
+            line: self.line,
+            col: self.col_of(i) + 1,
+        }
+    }
+
+    /// The cursor moves past a line feed at `self.i`.
+    fn newline(&mut self) {
+        self.i += 1;
+        self.line += 1;
+        self.line_start = self.i;
+    }
+
+    fn recording(&self) -> bool {
+        self.tracked && self.skipping == 0
+    }
+
+    /// Is the line starting at `i` a document marker (`---` or `...` alone on its line)?
+    /// Markers followed by more text on the line are not in the subset.
+    fn marker_at(&self, i: usize) -> R<Option<Next>> {
+        let m = match self.b.get(i..i + 3) {
+            Some(b"---") => Next::Start,
+            Some(b"...") => Next::End,
+            _ => return Ok(None),
+        };
+        match self.at(i + 3) {
+            None | Some(b'\n') => Ok(Some(m)),
+            Some(b' ') => Err(Bail),
+            Some(_) => Ok(None),
+        }
+    }
+
+    /// Skips spaces, comments and line breaks up to the next content, a marker or the end.
+    /// The cursor must be at a line start or after content (then the rest of the line must be
+    /// blank or a comment).
+    fn next_content(&mut self) -> R<Next> {
+        if self.i == self.content_at {
+            return Ok(Next::At(self.col_of(self.i)));
+        }
+        loop {
+            if self.i == self.line_start
+                && let Some(m) = self.marker_at(self.i)?
+            {
+                return Ok(m);
+            }
+            let start = self.i;
+            while self.peek() == Some(b' ') {
+                self.i += 1;
+            }
+            match self.peek() {
+                None => return Ok(Next::Eof),
+                Some(b'\n') => self.newline(),
+                Some(b'#') => {
+                    if self.i > self.line_start && self.i == start && self.b[self.i - 1] != b' ' {
+                        return Err(Bail);
+                    }
+                    self.skip_line();
+                }
+                Some(_) => {
+                    if self.i == start && self.i != self.line_start {
+                        // Content right after content: not a separation.
+                        return Err(Bail);
+                    }
+                    self.content_at = self.i;
+                    return Ok(Next::At(self.col_of(self.i)));
+                }
+            }
+        }
+    }
+
+    /// Moves the cursor to the line feed that ends the line (or the end of the text).
+    fn skip_line(&mut self) {
+        match memchr(b'\n', &self.b[self.i..]) {
+            Some(n) => self.i += n,
+            None => self.i = self.b.len(),
+        }
+    }
+
+    /// After a value on its line: only spaces and a comment may follow.
+    fn end_of_line(&mut self) -> R<()> {
+        while self.peek() == Some(b' ') {
+            self.i += 1;
+        }
+        match self.peek() {
+            None | Some(b'\n') => Ok(()),
+            // A comment needs a space before it (a plain scalar stops just before ` #`).
+            Some(b'#') if self.i > 0 && self.b[self.i - 1] == b' ' => {
+                self.skip_line();
+                Ok(())
+            }
+            _ => Err(Bail),
+        }
+    }
+
+    fn stream(&mut self) -> R<Vec<Document>> {
+        let mut docs = Vec::new();
+        loop {
+            match self.next_content()? {
+                Next::Eof => return Ok(docs),
+                Next::End => return Err(Bail),
+                Next::Start => {
+                    let start = self.pos_at(self.i);
+                    self.i += 3;
+                    let blank = self.pos_at(self.i);
+                    if self.peek() == Some(b'\n') {
+                        self.newline();
+                    }
+                    match self.next_content()? {
+                        Next::At(col) => self.document(&mut docs, start, col)?,
+                        Next::Start | Next::Eof => self.push_empty(&mut docs, start, blank),
+                        Next::End => {
+                            self.push_empty(&mut docs, start, blank);
+                            self.after_end()?;
+                        }
+                    }
+                }
+                Next::At(col) => {
+                    let start = self.pos_at(self.i);
+                    self.document(&mut docs, start, col)?;
+                }
+            }
+        }
+    }
+
+    /// Past a `...` line.
+    fn after_end(&mut self) -> R<()> {
+        self.i += 3;
+        if self.peek() == Some(b'\n') {
+            self.newline();
+        }
+        Ok(())
+    }
+
+    fn push_empty(&mut self, docs: &mut Vec<Document>, start: Pos, blank: Pos) {
+        let mut locations = Locations::default();
+        if self.tracked {
+            locations.nodes.insert(String::new(), blank);
+        }
+        docs.push(Document {
+            value: Value::Null,
+            locations,
+            index: docs.len(),
+            start,
+            blank_nulls: Vec::new(),
+        });
+    }
+
+    /// One document whose root node starts at the cursor (column `col`).
+    fn document(&mut self, docs: &mut Vec<Document>, start: Pos, col: usize) -> R<()> {
+        self.path.clear();
+        let value = self.node(col, None)?;
+        match self.next_content()? {
+            Next::At(_) => return Err(Bail),
+            Next::End => self.after_end()?,
+            Next::Start | Next::Eof => {}
+        }
+        docs.push(Document {
+            value,
+            locations: std::mem::take(&mut self.locations),
+            index: docs.len(),
+            start,
+            blank_nulls: std::mem::take(&mut self.blank_nulls),
+        });
+        Ok(())
+    }
+
+    fn record(&mut self, pos: Pos) {
+        if self.recording() {
+            self.locations.nodes.insert(self.path.clone(), pos);
+        }
+    }
+
+    /// A block node at the cursor, at column `col`; `parent` is the indentation of the
+    /// collection holding it (`None` at the root).
+    fn node(&mut self, col: usize, parent: Option<usize>) -> R<Value> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(Bail);
+        }
+        let b0 = self.peek().ok_or(Bail)?;
+        let v = if b0 == b'-' && matches!(self.at(self.i + 1), None | Some(b' ' | b'\n')) {
+            let pos = self.pos_at(self.i);
+            self.sequence(col, pos)
+        } else if self.line_has_key()? {
+            self.mapping(col)
+        } else {
+            let pos = self.pos_at(self.i);
+            self.record(pos);
+            self.inline_value(parent)
+        };
+        self.depth -= 1;
+        v
+    }
+
+    /// Does the line at the cursor start with a mapping key (`key:` followed by a space, the
+    /// line's end or the text's end)?
+    fn line_has_key(&self) -> R<bool> {
+        match self.peek() {
+            // A flow collection as a key is a complex key: the value's own check bails on it.
+            Some(b'[' | b'{') => Ok(false),
+            Some(b'"' | b'\'') => {
+                // A quoted key ends at its closing quote; a quoted value fills the line.
+                let end = self.quoted_end(self.i)?;
+                let mut j = end;
+                while self.at(j) == Some(b' ') {
+                    j += 1;
+                }
+                Ok(self.at(j) == Some(b':') && matches!(self.at(j + 1), None | Some(b' ' | b'\n')))
+            }
+            _ => Ok(self.plain_key_end(self.i).is_some()),
+        }
+    }
+
+    /// End (exclusive) of a plain key starting at `i` on its line: the `:` that follows it.
+    fn plain_key_end(&self, i: usize) -> Option<usize> {
+        let mut j = i;
+        while let Some(c) = self.at(j) {
+            match c {
+                b'\n' => return None,
+                b':' if matches!(self.at(j + 1), None | Some(b' ' | b'\n')) => return Some(j),
+                b'#' if j > i && self.b[j - 1] == b' ' => return None,
+                _ => j += 1,
+            }
+        }
+        None
+    }
+
+    /// Byte offset just past the closing quote of the quoted scalar at `i` (on its line).
+    fn quoted_end(&self, i: usize) -> R<usize> {
+        let q = self.b[i];
+        let mut j = i + 1;
+        loop {
+            match self.at(j).ok_or(Bail)? {
+                b'\n' => return Err(Bail),
+                b'\'' if q == b'\'' => {
+                    if self.at(j + 1) == Some(b'\'') {
+                        j += 2;
+                    } else {
+                        return Ok(j + 1);
+                    }
+                }
+                b'"' if q == b'"' => return Ok(j + 1),
+                b'\\' if q == b'"' => j += 2,
+                _ => j += 1,
+            }
+        }
+    }
+
+    /// A block mapping whose first key is at the cursor (column `col`).
+    fn mapping(&mut self, col: usize) -> R<Value> {
+        let pos = self.pos_at(self.i);
+        self.record(pos);
+        let mut map = Map::new();
+        loop {
+            let key_pos = self.pos_at(self.i);
+            let key = self.key()?;
+            if key == "<<" || key.is_empty() {
+                return Err(Bail);
+            }
+            // `:`
+            self.i += 1;
+            let skip = self.skip_keys.contains(&key.as_ref());
+            if skip {
+                self.skipping += 1;
+            }
+            let path_len = self.path.len();
+            push_token(&mut self.path, &key);
+            if self.recording() {
+                self.locations.keys.insert(self.path.clone(), key_pos);
+            }
+            let value = self.map_value(col)?;
+            self.path.truncate(path_len);
+            if skip {
+                self.skipping -= 1;
+            } else if map.insert(key.into_owned(), value).is_some() {
+                return Err(Bail);
+            }
+            match self.next_content()? {
+                Next::At(c) if c == col => {
+                    if self.peek() == Some(b'-')
+                        && matches!(self.at(self.i + 1), None | Some(b' ' | b'\n'))
+                    {
+                        return Err(Bail);
+                    }
+                }
+                Next::At(c) if c > col => return Err(Bail),
+                _ => return Ok(Value::Object(map)),
+            }
+        }
+    }
+
+    /// A mapping key at the cursor; leaves the cursor on its `:`.
+    fn key(&mut self) -> R<Cow<'a, str>> {
+        match self.peek() {
+            Some(b'"' | b'\'') => {
+                let start = self.i;
+                let k = self.quoted()?;
+                if self.i - start > MAX_KEY {
+                    return Err(Bail);
+                }
+                while self.peek() == Some(b' ') {
+                    self.i += 1;
+                }
+                if self.peek() != Some(b':')
+                    || !matches!(self.at(self.i + 1), None | Some(b' ' | b'\n'))
+                {
+                    return Err(Bail);
+                }
+                Ok(k)
+            }
+            _ => {
+                if !plain_start(self.b, self.i, false) {
+                    return Err(Bail);
+                }
+                let end = self.plain_key_end(self.i).ok_or(Bail)?;
+                let text = self.text[self.i..end].trim_end_matches(' ');
+                if text.len() > MAX_KEY {
+                    return Err(Bail);
+                }
+                self.i = end;
+                Ok(Cow::Borrowed(text))
+            }
+        }
+    }
+
+    /// The value after a block mapping key's `:` (cursor just past it); the mapping is at
+    /// column `col`.
+    fn map_value(&mut self, col: usize) -> R<Value> {
+        // The parser places a blank value at its key's `:`.
+        let blank_at = self.pos_at(self.i - 1);
+        while self.peek() == Some(b' ') {
+            self.i += 1;
+        }
+        match self.peek() {
+            None | Some(b'\n' | b'#') => {
+                // On a later line: a nested node, an indentless sequence, or nothing.
+                let save = (self.i, self.line, self.line_start);
+                match self.next_content()? {
+                    Next::At(c)
+                        if c > col
+                            || (c == col
+                                && self.peek() == Some(b'-')
+                                && matches!(self.at(self.i + 1), None | Some(b' ' | b'\n'))) =>
+                    {
+                        if c == col {
+                            self.indentless_sequence(col)
+                        } else {
+                            self.node(c, Some(col))
+                        }
+                    }
+                    _ => {
+                        (self.i, self.line, self.line_start) = save;
+                        Ok(self.blank(blank_at, true))
+                    }
+                }
+            }
+            Some(_) => {
+                let pos = self.pos_at(self.i);
+                self.record(pos);
+                self.inline_value(Some(col))
+            }
+        }
+    }
+
+    /// A blank node (`key:` or `-` with nothing after it).
+    fn blank(&mut self, pos: Pos, in_map: bool) -> Value {
+        self.record(pos);
+        if in_map && self.skipping == 0 {
+            self.blank_nulls.push(self.path.clone());
+        }
+        Value::Null
+    }
+
+    /// A block sequence that is a mapping value at the mapping's own indentation (`key:` then
+    /// `- item` lines at the key's column).
+    fn indentless_sequence(&mut self, col: usize) -> R<Value> {
+        // The full parser places such a sequence after its first `-` and the spaces after it.
+        let mut j = self.i + 1;
+        while self.at(j) == Some(b' ') {
+            j += 1;
+        }
+        if self.at(j) == Some(b'#') {
+            return Err(Bail);
+        }
+        let pos = self.pos_at(j);
+        self.sequence(col, pos)
+    }
+
+    /// A block sequence whose first `-` is at the cursor (column `col`), placed at `pos`.
+    fn sequence(&mut self, col: usize, pos: Pos) -> R<Value> {
+        self.record(pos);
+        let mut items = Vec::new();
+        loop {
+            // `-`
+            self.i += 1;
+            while self.peek() == Some(b' ') {
+                self.i += 1;
+            }
+            let path_len = self.path.len();
+            self.path.push('/');
+            self.path.push_str(itoa(items.len()).as_str());
+            let item = match self.peek() {
+                Some(b'#') => return Err(Bail),
+                None | Some(b'\n') => {
+                    let blank_at = self.pos_at(self.i);
+                    let save = (self.i, self.line, self.line_start);
+                    match self.next_content()? {
+                        Next::At(c) if c > col => self.node(c, Some(col))?,
+                        _ => {
+                            (self.i, self.line, self.line_start) = save;
+                            self.blank(blank_at, false)
+                        }
+                    }
+                }
+                Some(_) => {
+                    let c = self.col_of(self.i);
+                    self.node(c, Some(col))?
+                }
+            };
+            self.path.truncate(path_len);
+            items.push(item);
+            match self.next_content()? {
+                Next::At(c) if c == col => {
+                    if !(self.peek() == Some(b'-')
+                        && matches!(self.at(self.i + 1), None | Some(b' ' | b'\n')))
+                    {
+                        // A key after an indentless sequence ends it; anything else at a
+                        // sequence's column is the caller's to judge.
+                        return Ok(Value::Array(items));
+                    }
+                }
+                Next::At(c) if c > col => return Err(Bail),
+                _ => return Ok(Value::Array(items)),
+            }
+        }
+    }
+
+    /// A scalar, a block scalar or a flow collection starting at the cursor, filling the rest
+    /// of its line; `parent` is the indentation of the collection that holds it.
+    fn inline_value(&mut self, parent: Option<usize>) -> R<Value> {
+        let v = match self.peek().ok_or(Bail)? {
+            b'"' | b'\'' => Value::String(self.quoted()?.into_owned()),
+            b'|' | b'>' => return self.block_scalar(parent.ok_or(Bail)?),
+            b'[' | b'{' => self.flow(0)?,
+            _ => {
+                if !plain_start(self.b, self.i, false) {
+                    return Err(Bail);
+                }
+                let start = self.i;
+                let mut j = self.i;
+                let end = loop {
+                    match self.at(j) {
+                        None | Some(b'\n') => break j,
+                        Some(b':') if matches!(self.at(j + 1), None | Some(b' ' | b'\n')) => {
+                            return Err(Bail);
+                        }
+                        Some(b'#') if self.b[j - 1] == b' ' => break j,
+                        _ => j += 1,
+                    }
+                };
+                self.i = end;
+                let text = self.text[start..end].trim_end_matches(' ');
+                resolve_scalar(text, ScalarStyle::Plain, None)
+            }
+        };
+        self.end_of_line()?;
+        Ok(v)
+    }
+
+    /// A single-line quoted scalar at the cursor; the cursor moves past its closing quote.
+    fn quoted(&mut self) -> R<Cow<'a, str>> {
+        let q = self.b[self.i];
+        let start = self.i + 1;
+        let end = self.quoted_end(self.i)?;
+        self.i = end;
+        let body = &self.text[start..end - 1];
+        if q == b'\'' {
+            if body.contains('\'') {
+                return Ok(Cow::Owned(body.replace("''", "'")));
+            }
+            return Ok(Cow::Borrowed(body));
+        }
+        if !body.contains('\\') {
+            return Ok(Cow::Borrowed(body));
+        }
+        unescape(body).map(Cow::Owned)
+    }
+
+    /// A literal or folded block scalar whose indicator is at the cursor, inside a collection
+    /// at indentation `parent`.
+    fn block_scalar(&mut self, parent: usize) -> R<Value> {
+        let folded = self.b[self.i] == b'>';
+        self.i += 1;
+        let chomp = match self.peek() {
+            Some(b'-') => {
+                self.i += 1;
+                Chomp::Strip
+            }
+            Some(b'+') => {
+                self.i += 1;
+                Chomp::Keep
+            }
+            _ => Chomp::Clip,
+        };
+        if !matches!(self.peek(), None | Some(b' ' | b'\n')) {
+            return Err(Bail);
+        }
+        self.end_of_line()?;
+        if self.peek() != Some(b'\n') {
+            return Err(Bail);
+        }
+        self.newline();
+        // The first line sets the indentation; leading blank lines are left to the full parser.
+        let mut n = 0;
+        while self.at(self.i + n) == Some(b' ') {
+            n += 1;
+        }
+        if n <= parent || matches!(self.at(self.i + n), None | Some(b'\n')) {
+            return Err(Bail);
+        }
+        if self.i == self.line_start && self.marker_at(self.i)?.is_some() {
+            return Err(Bail);
+        }
+        let pos = Pos {
+            line: self.line,
+            col: n + 1,
+        };
+        self.record(pos);
+        // Lines: content (`Some(text after the indentation)`) or empty (`None`).
+        let mut out = String::new();
+        let mut pending_breaks = 0usize;
+        let mut first = true;
+        let mut prev_more_indented = false;
+        loop {
+            // The cursor is at a line start.
+            let ls = self.i;
+            let mut k = 0;
+            while self.at(ls + k) == Some(b' ') {
+                k += 1;
+            }
+            match self.at(ls + k) {
+                None => {
+                    if k > 0 {
+                        return Err(Bail);
+                    }
+                    break;
+                }
+                Some(b'\n') => {
+                    if k > n {
+                        return Err(Bail);
+                    }
+                    pending_breaks += 1;
+                    self.i = ls + k;
+                    self.newline();
+                    continue;
+                }
+                Some(_) if k < n => break,
+                Some(_) => {}
+            }
+            let line_end = match memchr(b'\n', &self.b[ls..]) {
+                Some(e) => ls + e,
+                // A block scalar that runs to the end of a text without a final line break.
+                None => return Err(Bail),
+            };
+            let content = &self.text[ls + n..line_end];
+            let more_indented = content.starts_with(' ');
+            if folded && more_indented {
+                return Err(Bail);
+            }
+            if !first {
+                if folded && !prev_more_indented {
+                    if pending_breaks == 0 {
+                        out.push(' ');
+                    }
+                } else {
+                    out.push('\n');
+                }
+            }
+            for _ in 0..pending_breaks {
+                out.push('\n');
+            }
+            pending_breaks = 0;
+            out.push_str(content);
+            first = false;
+            prev_more_indented = more_indented;
+            self.i = line_end;
+            self.newline();
+        }
+        match chomp {
+            Chomp::Strip => {}
+            Chomp::Clip => out.push('\n'),
+            Chomp::Keep => {
+                out.push('\n');
+                for _ in 0..pending_breaks {
+                    out.push('\n');
+                }
+            }
+        }
+        Ok(Value::String(out))
+    }
+
+    /// A flow collection at the cursor, on one line.
+    fn flow(&mut self, depth: usize) -> R<Value> {
+        if self.depth + depth > MAX_NESTING {
+            return Err(Bail);
+        }
+        let open = self.b[self.i];
+        let pos = self.pos_at(self.i);
+        self.record(pos);
+        self.i += 1;
+        let close = if open == b'[' { b']' } else { b'}' };
+        let mut items = Vec::new();
+        let mut map = Map::new();
+        loop {
+            self.flow_space()?;
+            if self.peek() == Some(close) {
+                self.i += 1;
+                break;
+            }
+            let path_len = self.path.len();
+            if open == b'[' {
+                self.path.push('/');
+                self.path.push_str(itoa(items.len()).as_str());
+                let v = self.flow_node(depth)?;
+                items.push(v);
+            } else {
+                let key_pos = self.pos_at(self.i);
+                let key = match self.peek() {
+                    Some(b'"' | b'\'') => self.quoted()?,
+                    _ => self.flow_plain_text()?,
+                };
+                if key == "<<" || key.is_empty() || key.len() > MAX_KEY {
+                    return Err(Bail);
+                }
+                self.flow_space()?;
+                if self.peek() != Some(b':') {
+                    return Err(Bail);
+                }
+                self.i += 1;
+                if !matches!(self.peek(), Some(b' ')) {
+                    return Err(Bail);
+                }
+                self.flow_space()?;
+                if matches!(self.peek(), Some(b',' | b'}' | b']')) {
+                    return Err(Bail);
+                }
+                let skip = self.skip_keys.contains(&key.as_ref());
+                if skip {
+                    self.skipping += 1;
+                }
+                push_token(&mut self.path, &key);
+                if self.recording() {
+                    self.locations.keys.insert(self.path.clone(), key_pos);
+                }
+                let v = self.flow_node(depth)?;
+                if skip {
+                    self.skipping -= 1;
+                } else if map.insert(key.into_owned(), v).is_some() {
+                    return Err(Bail);
+                }
+            }
+            self.path.truncate(path_len);
+            self.flow_space()?;
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(c) if c == close => {
+                    self.i += 1;
+                    break;
+                }
+                _ => return Err(Bail),
+            }
+        }
+        Ok(if open == b'[' {
+            Value::Array(items)
+        } else {
+            Value::Object(map)
+        })
+    }
+
+    /// Spaces inside a flow collection (a line break or comment there is left to the full parser).
+    fn flow_space(&mut self) -> R<()> {
+        while self.peek() == Some(b' ') {
+            self.i += 1;
+        }
+        match self.peek() {
+            None | Some(b'\n' | b'#') => Err(Bail),
+            _ => Ok(()),
+        }
+    }
+
+    /// A node inside a flow collection: a scalar or a nested collection.
+    fn flow_node(&mut self, depth: usize) -> R<Value> {
+        let pos = self.pos_at(self.i);
+        match self.peek().ok_or(Bail)? {
+            b'[' | b'{' => self.flow(depth + 1),
+            b'"' | b'\'' => {
+                self.record(pos);
+                let s = self.quoted()?.into_owned();
+                Ok(Value::String(s))
+            }
+            _ => {
+                self.record(pos);
+                let t = self.flow_plain_text()?;
+                Ok(resolve_scalar(&t, ScalarStyle::Plain, None))
+            }
+        }
+    }
+
+    /// A plain scalar inside a flow collection (one line, no flow indicators).
+    fn flow_plain_text(&mut self) -> R<Cow<'a, str>> {
+        if !plain_start(self.b, self.i, true) {
+            return Err(Bail);
+        }
+        let start = self.i;
+        let mut j = self.i;
+        loop {
+            match self.at(j) {
+                None | Some(b'\n') => return Err(Bail),
+                Some(b',' | b'[' | b']' | b'{' | b'}') => break,
+                Some(b':') => {
+                    if matches!(self.at(j + 1), Some(b' ' | b',' | b']' | b'}') | None) {
+                        break;
+                    }
+                    return Err(Bail);
+                }
+                Some(b'#') if self.b[j - 1] == b' ' => return Err(Bail),
+                _ => j += 1,
+            }
+        }
+        self.i = j;
+        let t = self.text[start..j].trim_end_matches(' ');
+        if t.is_empty() {
+            return Err(Bail);
+        }
+        Ok(Cow::Borrowed(t))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Chomp {
+    Strip,
+    Clip,
+    Keep,
+}
+
+/// Can a plain scalar start at `i`? Not with an indicator, except `-`, `?`, `:` before a
+/// non-space (and, in flow context, a non-flow-indicator).
+fn plain_start(b: &[u8], i: usize, flow: bool) -> bool {
+    match b.get(i) {
+        None | Some(b' ' | b'\n') => false,
+        Some(b'-') => match b.get(i + 1) {
+            None | Some(b' ' | b'\n') => false,
+            Some(b',' | b'[' | b']' | b'{' | b'}') => !flow,
+            Some(_) => true,
+        },
+        Some(
+            b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|'
+            | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`',
+        ) => false,
+        Some(_) => true,
+    }
+}
+
+/// Appends `/token` to a JSON pointer (`~` and `/` escaped).
+fn push_token(path: &mut String, token: &str) {
+    path.push('/');
+    if token.contains(['~', '/']) {
+        path.push_str(&token.replace('~', "~0").replace('/', "~1"));
+    } else {
+        path.push_str(token);
+    }
+}
+
+/// A small decimal without allocating.
+fn itoa(n: usize) -> ItoaBuf {
+    let mut buf = ItoaBuf {
+        bytes: [0; 20],
+        start: 20,
+    };
+    let mut n = n;
+    loop {
+        buf.start -= 1;
+        buf.bytes[buf.start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf
+}
+
+struct ItoaBuf {
+    bytes: [u8; 20],
+    start: usize,
+}
+
+impl ItoaBuf {
+    fn as_str(&self) -> &str {
+        // Only ASCII digits are written.
+        std::str::from_utf8(&self.bytes[self.start..]).unwrap_or("0")
+    }
+}
+
+/// The text of a single-line double-quoted scalar's body; `Err` on an escape the scanner does
+/// not take (the full parser reads it, or reports it).
+fn unescape(body: &str) -> R<String> {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let e = chars.next().ok_or(Bail)?;
+        let simple = match e {
+            '0' => Some('\0'),
+            'a' => Some('\u{7}'),
+            'b' => Some('\u{8}'),
+            't' => Some('\t'),
+            'n' => Some('\n'),
+            'v' => Some('\u{b}'),
+            'f' => Some('\u{c}'),
+            'r' => Some('\r'),
+            'e' => Some('\u{1b}'),
+            ' ' => Some(' '),
+            '"' => Some('"'),
+            '/' => Some('/'),
+            '\\' => Some('\\'),
+            'N' => Some('\u{85}'),
+            '_' => Some('\u{a0}'),
+            'L' => Some('\u{2028}'),
+            'P' => Some('\u{2029}'),
+            _ => None,
+        };
+        if let Some(s) = simple {
+            out.push(s);
+            continue;
+        }
+        let digits = match e {
+            'x' => 2,
+            'u' => 4,
+            'U' => 8,
+            _ => return Err(Bail),
+        };
+        let mut code = 0u32;
+        for _ in 0..digits {
+            let d = chars.next().and_then(|h| h.to_digit(16)).ok_or(Bail)?;
+            code = code * 16 + d;
+        }
+        out.push(char::from_u32(code).ok_or(Bail)?);
+    }
+    Ok(out)
+}
+
+/// First offset of `needle` in `hay`.
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&c| c == needle)
+}
