@@ -90,6 +90,8 @@ pub(super) struct Loader {
     pub(super) offline: bool,
     /// Remote bases and files.
     pub(super) fetcher: super::remote::Fetcher,
+    /// Parsed resource files shared with other builds.
+    pub(super) parse_cache: Option<Arc<super::cache::ParseCache>>,
 }
 
 /// Builds `dir`; the deprecation warnings printed so far come back whether or not it succeeds
@@ -154,6 +156,7 @@ fn build_recorded(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build
         helm: opts.helm.clone(),
         cache_dir: opts.cache_dir.clone(),
         offline: opts.offline,
+        parse_cache: opts.parse_cache.clone(),
         ..Loader::default()
     };
     let mut built = build_with_loader(&mut ld, dir, opts);
@@ -698,7 +701,7 @@ impl Loader {
                 .collect(),
             None => Vec::new(),
         };
-        let mut parsed = parse_files(files, self.positions)?;
+        let mut parsed = parse_files(files, self.positions, self.parse_cache.as_deref())?;
         for ((_, list), o) in parsed.iter_mut().zip(&origins) {
             buildmeta::annotate_file(list, o);
         }
@@ -850,17 +853,24 @@ fn parse_file(
     path: &Path,
     r: &Located<String>,
     positions: bool,
+    cache: Option<&super::cache::ParseCache>,
 ) -> Result<Vec<KRes>, KustomizeError> {
     let text = read_text(path, &r.at, "resource", &r.value)?;
-    let parsed = if positions {
-        parse_resources(&text, path)
-    } else {
-        parse_resources_untracked(&text, path)
+    let parse = |text: &str| {
+        let parsed = if positions {
+            parse_resources(text, path)
+        } else {
+            parse_resources_untracked(text, path)
+        };
+        parsed.map_err(|e| KustomizeError::Yaml {
+            file: e.file,
+            cause: e.source,
+        })
     };
-    let list = parsed.map_err(|e| KustomizeError::Yaml {
-        file: e.file,
-        cause: e.source,
-    })?;
+    let list = match cache {
+        Some(c) => c.get_or_parse(&text, path, positions, parse)?,
+        None => parse(&text)?,
+    };
     for res in &list {
         if !res.value.is_object() {
             return Err(KustomizeError::invalid(
@@ -873,7 +883,11 @@ fn parse_file(
 }
 
 /// Parses resource files on all cores; results keep the input order, the first error wins.
-fn parse_files(files: Vec<PendingFile>, positions: bool) -> Result<Parsed, KustomizeError> {
+fn parse_files(
+    files: Vec<PendingFile>,
+    positions: bool,
+    cache: Option<&super::cache::ParseCache>,
+) -> Result<Parsed, KustomizeError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -881,7 +895,7 @@ fn parse_files(files: Vec<PendingFile>, positions: bool) -> Result<Parsed, Kusto
     if files.len() < 8 || threads < 2 {
         return files
             .into_iter()
-            .map(|(at, path, r)| parse_file(&path, &r, positions).map(|l| (at, l)))
+            .map(|(at, path, r)| parse_file(&path, &r, positions, cache).map(|l| (at, l)))
             .collect();
     }
     let chunk = files.len().div_ceil(threads);
@@ -891,7 +905,9 @@ fn parse_files(files: Vec<PendingFile>, positions: bool) -> Result<Parsed, Kusto
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|(at, path, r)| parse_file(path, r, positions).map(|l| (*at, l)))
+                        .map(|(at, path, r)| {
+                            parse_file(path, r, positions, cache).map(|l| (*at, l))
+                        })
                         .collect::<Result<Vec<_>, _>>()
                 })
             })

@@ -5,6 +5,7 @@
 //! files only through the loader; prints nothing (warnings are returned in [`Build`]).
 
 mod buildmeta;
+pub mod cache;
 pub mod edit;
 mod error;
 pub mod fieldspec;
@@ -113,6 +114,8 @@ pub struct BuildOptions {
     pub write_lock: bool,
     /// Record every file and remote URL read ([`Build::deps`]).
     pub record_deps: bool,
+    /// Resource files already parsed by other builds, by content (None: parse every file).
+    pub parse_cache: Option<std::sync::Arc<cache::ParseCache>>,
 }
 
 /// The kustomization file in `dir` (`kustomization.yaml`, `.yml` or `Kustomization`).
