@@ -1,19 +1,23 @@
 //! A cache of parsed resource files keyed by their content (sha256), shared by many builds: a
 //! base, component or resource file that many kustomizations include, or that is the same at two
 //! git revisions, is parsed once (`rollout preview` renders hundreds of applications at two
-//! revisions with one cache).
+//! revisions with one cache). A kustomization file, whose parse names its own path, is
+//! remembered by path and content: a base that many overlays include is parsed once per revision.
+//! Paths resolved through symlinks are remembered too: a cache must only be shared by builds of
+//! trees that do not change while it lives (new directories may appear; none may be replaced).
 //!
 //! Owns the map and its memory bound; reads no files (the loader hands it the text) and does not
 //! decide what a parse means (the loader's parser does).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 
+use super::kustomization::Kustomization;
 use super::patches::Patch;
 use crate::resource::Resource;
 
@@ -22,12 +26,19 @@ pub struct ParseCache {
     entries: Mutex<HashMap<Key, Arc<Vec<Resource>>>>,
     /// Patch files by content (a parsed patch names no file until `from_file`).
     patches: Mutex<HashMap<[u8; 32], Patch>>,
+    /// Kustomization files by path and content (a parsed kustomization names its file).
+    kustomizations: Mutex<HashMap<FileKey, Arc<Kustomization>>>,
+    /// Paths with symlinks resolved (successes only).
+    canonical: Mutex<HashMap<PathBuf, PathBuf>>,
     /// Bytes of source text the entries hold parses of.
     held: AtomicUsize,
     limit: usize,
     hits: AtomicU64,
     misses: AtomicU64,
 }
+
+/// A file's path and content hash.
+type FileKey = (PathBuf, [u8; 32]);
 
 /// The content hash and whether per-node positions were kept (two different parses).
 type Key = ([u8; 32], bool);
@@ -63,6 +74,8 @@ impl ParseCache {
         ParseCache {
             entries: Mutex::new(HashMap::new()),
             patches: Mutex::new(HashMap::new()),
+            kustomizations: Mutex::new(HashMap::new()),
+            canonical: Mutex::new(HashMap::new()),
             held: AtomicUsize::new(0),
             limit,
             hits: AtomicU64::new(0),
@@ -107,6 +120,60 @@ impl ParseCache {
             m.insert(key, Arc::new(list.clone()));
         }
         Ok(list)
+    }
+
+    /// The kustomization in `text` read from `file`: the cached parse when the same file had the
+    /// same text before, else `parse(text)`, remembered when it succeeds and the bound allows.
+    ///
+    /// # Errors
+    /// What `parse` returns.
+    pub(super) fn get_or_parse_kustomization<E>(
+        &self,
+        text: &str,
+        file: &Path,
+        parse: impl FnOnce(&str) -> Result<Kustomization, E>,
+    ) -> Result<Arc<Kustomization>, E> {
+        let key = (file.to_path_buf(), Sha256::digest(text.as_bytes()).into());
+        let cached = self
+            .kustomizations
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned());
+        if let Some(k) = cached {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(k);
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let k = Arc::new(parse(text)?);
+        if self.held.load(Ordering::Relaxed) + text.len() <= self.limit
+            && let Ok(mut m) = self.kustomizations.lock()
+        {
+            self.held.fetch_add(text.len(), Ordering::Relaxed);
+            m.entry(key).or_insert_with(|| k.clone());
+        }
+        Ok(k)
+    }
+
+    /// `path.canonicalize()`, remembered when it succeeds (a failure is asked again next time).
+    ///
+    /// # Errors
+    /// As [`Path::canonicalize`].
+    pub fn canonical(&self, path: &Path) -> std::io::Result<PathBuf> {
+        if let Some(p) = self
+            .canonical
+            .lock()
+            .ok()
+            .and_then(|m| m.get(path).cloned())
+        {
+            return Ok(p);
+        }
+        let real = path.canonicalize()?;
+        if let Ok(mut m) = self.canonical.lock()
+            && m.len() < 1 << 20
+        {
+            m.insert(path.to_path_buf(), real.clone());
+        }
+        Ok(real)
     }
 
     /// The patch in `text`: a copy of the cached parse when the same text was parsed before,

@@ -117,12 +117,15 @@ pub fn build(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, Kus
 }
 
 /// Stack reserved for a build (address space only: pages are touched as deep as the input goes).
-const BUILD_STACK_BYTES: usize = 4 << 30;
+pub(super) const BUILD_STACK_BYTES: usize = 4 << 30;
 
 /// Deepest chain of kustomizations built.
 pub(super) const MAX_DEPTH: usize = 100_000;
 
-fn build_here(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, KustomizeError>) {
+pub(super) fn build_here(
+    dir: &Path,
+    opts: &BuildOptions,
+) -> (Vec<String>, Result<Build, KustomizeError>) {
     if opts.record_deps {
         DEPS.with(|d| *d.borrow_mut() = Some(super::Deps::default()));
     }
@@ -315,7 +318,7 @@ impl Loader {
         let Some(repo) = self.checkout_of(root) else {
             return Ok(());
         };
-        match path.canonicalize() {
+        match self.canonical(path) {
             Ok(real) if !real.starts_with(repo) => Err(KustomizeError::invalid(
                 at,
                 format!(
@@ -418,6 +421,15 @@ pub(super) fn read_text(
 }
 
 impl Loader {
+    /// `path` with symlinks resolved; through the shared cache when the build has one (its
+    /// trees do not change while it lives).
+    pub(super) fn canonical(&self, path: &Path) -> std::io::Result<PathBuf> {
+        match &self.parse_cache {
+            Some(c) => c.canonical(path),
+            None => path.canonicalize(),
+        }
+    }
+
     /// The schema patches are applied with.
     pub(super) fn schema(&self) -> &Schema {
         self.schema.as_deref().unwrap_or_else(|| schema::builtin())
@@ -444,7 +456,7 @@ impl Loader {
         if !self.restrict && self.checkout_of(root).is_none() {
             return Ok(path);
         }
-        match path.canonicalize() {
+        match self.canonical(&path) {
             Ok(real) if !real.starts_with(root) => Err(KustomizeError::invalid(
                 at,
                 format!(
@@ -464,7 +476,7 @@ impl Loader {
         acc: &mut Acc,
         from: Option<&str>,
     ) -> Result<Option<Order>, KustomizeError> {
-        let canon = dir.canonicalize().map_err(|source| match from {
+        let canon = self.canonical(dir).map_err(|source| match from {
             Some(at) => KustomizeError::Missing {
                 location: at.to_string(),
                 what: "directory",
@@ -496,7 +508,7 @@ impl Loader {
         let file = kustomization::find_file(dir)?;
         let shown = file.display().to_string();
         if self.restrict
-            && let Ok(real) = file.canonicalize()
+            && let Ok(real) = self.canonical(&file)
             && !real.starts_with(&canon)
         {
             return Err(KustomizeError::invalid(
@@ -505,7 +517,12 @@ impl Loader {
             ));
         }
         let text = read_text(&file, &shown, "kustomization", &shown)?;
-        let k = kustomization::parse(&text, &file)?;
+        let k = match &self.parse_cache {
+            Some(c) => {
+                c.get_or_parse_kustomization(&text, &file, |t| kustomization::parse(t, &file))?
+            }
+            None => Arc::new(kustomization::parse(&text, &file)?),
+        };
         match (expect, k.kind) {
             (Expect::Component, Kind::Kustomization) => {
                 return Err(KustomizeError::invalid(
@@ -888,10 +905,7 @@ fn parse_files(
     positions: bool,
     cache: Option<&super::cache::ParseCache>,
 ) -> Result<Parsed, KustomizeError> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
+    let threads = super::cores().min(8);
     if files.len() < 8 || threads < 2 {
         return files
             .into_iter()

@@ -31,6 +31,9 @@ fn normalized(r: &Resource, id: &ResourceId) -> Value {
 /// Every head resource in render order (added, changed or unchanged), then the base resources
 /// head no longer has (removed). Resources are paired by identity (group, kind, namespace,
 /// name); a second object with the same identity pairs with the second one on the other side.
+/// A generated ConfigMap or Secret whose content hash suffix changed (`web-config-6d5c46cggm`
+/// to `web-config-8f2m9k7bd4`) pairs with its old self, so the diff shows what changed in it
+/// (the name among it) rather than one object added and another removed.
 pub fn compare(base: &[Resource], head: &[Resource]) -> Vec<ObjectDiff> {
     let mut by_id: HashMap<(ResourceId, usize), usize> = HashMap::with_capacity(base.len());
     let mut seen: HashMap<ResourceId, usize> = HashMap::new();
@@ -42,7 +45,7 @@ pub fn compare(base: &[Resource], head: &[Resource]) -> Vec<ObjectDiff> {
     }
     let mut used = vec![false; base.len()];
     let mut seen_head: HashMap<ResourceId, usize> = HashMap::new();
-    let mut out = Vec::with_capacity(head.len());
+    let mut pairs: Vec<(Option<usize>, ResourceId)> = Vec::with_capacity(head.len());
     for r in head {
         let id = r.id();
         let n = seen_head.entry(id.clone()).or_default();
@@ -51,6 +54,35 @@ pub fn compare(base: &[Resource], head: &[Resource]) -> Vec<ObjectDiff> {
         if let Some(i) = pair {
             used[i] = true;
         }
+        pairs.push((pair, id));
+    }
+    // Renamed by their hash: one unpaired object on each side with the same stem.
+    let mut stems: HashMap<(String, String, String, String), Vec<usize>> = HashMap::new();
+    for (i, r) in base.iter().enumerate().filter(|(i, _)| !used[*i]) {
+        if let Some(k) = hashed_stem(&r.id()) {
+            stems.entry(k).or_default().push(i);
+        }
+    }
+    let mut head_stems: HashMap<(String, String, String, String), usize> = HashMap::new();
+    for (pair, id) in &pairs {
+        if pair.is_none()
+            && let Some(k) = hashed_stem(id)
+        {
+            *head_stems.entry(k).or_default() += 1;
+        }
+    }
+    for (pair, id) in &mut pairs {
+        if pair.is_some() {
+            continue;
+        }
+        let Some(k) = hashed_stem(id) else { continue };
+        if let (Some([i]), Some(1)) = (stems.get(&k).map(Vec::as_slice), head_stems.get(&k)) {
+            *pair = Some(*i);
+            used[*i] = true;
+        }
+    }
+    let mut out = Vec::with_capacity(head.len());
+    for ((pair, id), r) in pairs.into_iter().zip(head) {
         out.push(one(pair.map(|i| &base[i]), Some(r), id));
     }
     for (i, r) in base.iter().enumerate() {
@@ -59,6 +91,26 @@ pub fn compare(base: &[Resource], head: &[Resource]) -> Vec<ObjectDiff> {
         }
     }
     out
+}
+
+/// (group, kind, namespace, name without its suffix) of a ConfigMap or Secret whose name ends
+/// in a kustomize content hash (`-` and ten characters of its alphabet: hex with `0 1 3 a e`
+/// written `g h k m t`).
+fn hashed_stem(id: &ResourceId) -> Option<(String, String, String, String)> {
+    if !id.gvk.group.is_empty() || !matches!(id.gvk.kind.as_str(), "ConfigMap" | "Secret") {
+        return None;
+    }
+    let (stem, suffix) = id.name.rsplit_once('-')?;
+    let alphabet = |c: char| "bcdfghkmt245679".contains(c) || c == '8';
+    let hashed = suffix.len() == 10 && suffix.chars().all(alphabet);
+    hashed.then(|| {
+        (
+            id.gvk.group.clone(),
+            id.gvk.kind.clone(),
+            id.namespace.clone(),
+            stem.to_string(),
+        )
+    })
 }
 
 fn one(before: Option<&Resource>, after: Option<&Resource>, id: ResourceId) -> ObjectDiff {
@@ -164,6 +216,20 @@ mod tests {
         let text = crate::diff::text::object_diff_with(&out[0], false, &LABELS);
         assert!(text.contains("--- base/apps.v1.Deployment.a.web"), "{text}");
         assert!(text.contains("-  replicas: 1\n+  replicas: 2"), "{text}");
+        // A generated ConfigMap whose hash changed pairs with its old self.
+        let b = res(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-config-6d5c46cggm}\ndata: {LEVEL: info}\n",
+        );
+        let h = res(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-config-8f2m9k7bd4}\ndata: {LEVEL: debug}\n",
+        );
+        let out2 = compare(&b, &h);
+        assert_eq!(out2.len(), 1);
+        let paths: Vec<String> = out2[0].changes.iter().map(|c| c.path.to_string()).collect();
+        assert_eq!(paths, ["data.LEVEL", "metadata.name"]);
+        // Not a hash: a plain rename is an add and a remove.
+        let b = res("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-config-aaaaaaaaaa}\n");
+        assert_eq!(compare(&b, &h).len(), 2);
         // The same render twice is unchanged.
         assert!(
             compare(&head, &head)

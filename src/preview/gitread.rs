@@ -212,11 +212,26 @@ fn safe_relative(path: &str) -> Option<PathBuf> {
     ok.then(|| p.to_path_buf())
 }
 
-/// One entry of `git ls-tree -r -z`.
-struct Entry {
+/// One entry of `git ls-tree -r -z -l`.
+#[derive(Debug, Clone)]
+pub struct Entry {
     mode: String,
     oid: String,
+    size: u64,
     path: String,
+}
+
+/// A commit's files, as `git ls-tree` lists them.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    entries: Vec<Entry>,
+}
+
+impl Listing {
+    /// The total size of the files, in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.entries.iter().map(|e| e.size).sum()
+    }
 }
 
 fn parse_ls_tree(out: &[u8]) -> Result<Vec<Entry>, GitReadError> {
@@ -228,18 +243,100 @@ fn parse_ls_tree(out: &[u8]) -> Result<Vec<Entry>, GitReadError> {
             what: format!("{rec:?}"),
         };
         let (meta, path) = rec.split_once('\t').ok_or_else(bad)?;
-        let mut parts = meta.split(' ');
-        let (Some(mode), Some(_kind), Some(oid)) = (parts.next(), parts.next(), parts.next())
+        let mut parts = meta.split_whitespace();
+        let (Some(mode), Some(_kind), Some(oid), Some(size)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(bad());
         };
         entries.push(Entry {
             mode: mode.to_string(),
             oid: oid.to_string(),
+            size: size.parse().unwrap_or(0),
             path: path.to_string(),
         });
     }
     Ok(entries)
+}
+
+/// Lists the files of commit `sha`.
+///
+/// # Errors
+/// git fails or prints something unexpected.
+pub fn list_commit(repo: &Path, sha: &str) -> Result<Listing, GitReadError> {
+    let listing = run(repo, &["ls-tree", "-r", "-z", "-l", "--full-tree", sha])?;
+    Ok(Listing {
+        entries: parse_ls_tree(&listing)?,
+    })
+}
+
+/// Writes the files of `listing` under `dest` (which must exist), reading only git objects. A
+/// file whose content is already written (earlier in this listing, or in `linked`: another
+/// revision's listing written under its directory) is hard-linked to it, not read again.
+///
+/// # Errors
+/// git fails or prints something unexpected, or a file cannot be written.
+pub fn write_listing(
+    repo: &Path,
+    listing: &Listing,
+    dest: &Path,
+    linked: Option<(&Listing, &Path)>,
+) -> Result<Written, GitReadError> {
+    let mut written = Written::default();
+    let mut have: std::collections::HashMap<(&str, &str), PathBuf> = Default::default();
+    if let Some((other, root)) = linked {
+        for e in &other.entries {
+            if let Some(rel) = safe_relative(&e.path) {
+                have.entry((&e.oid, &e.mode))
+                    .or_insert_with(|| root.join(rel));
+            }
+        }
+    }
+    let mut fetch: Vec<&Entry> = Vec::with_capacity(listing.entries.len());
+    let mut links: Vec<(PathBuf, &Entry)> = Vec::new();
+    let mut first: std::collections::HashMap<(&str, &str), usize> = Default::default();
+    for e in &listing.entries {
+        if e.mode == "160000" {
+            written.submodules.push(e.path.clone());
+            continue;
+        }
+        if safe_relative(&e.path).is_none() {
+            return Err(GitReadError::Output {
+                args: "ls-tree".into(),
+                what: format!("unsafe path {:?}", e.path),
+            });
+        }
+        // Symlinks are made, not linked (their text is tiny and they must stay links).
+        if e.mode != "120000" {
+            if let Some(p) = have.get(&(e.oid.as_str(), e.mode.as_str())) {
+                links.push((p.clone(), e));
+                continue;
+            }
+            if let Some(&i) = first.get(&(e.oid.as_str(), e.mode.as_str())) {
+                let rel = safe_relative(&fetch[i].path).unwrap_or_default();
+                links.push((dest.join(rel), e));
+                continue;
+            }
+            first.insert((&e.oid, &e.mode), fetch.len());
+        }
+        fetch.push(e);
+    }
+    fetch_blobs(repo, &fetch, dest, &mut written)?;
+    for (from, e) in links {
+        let to = dest.join(safe_relative(&e.path).unwrap_or_default());
+        let werr = |source| GitReadError::Write {
+            path: to.clone(),
+            source,
+        };
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(werr)?;
+        }
+        if std::fs::hard_link(&from, &to).is_err() {
+            std::fs::copy(&from, &to).map_err(werr)?;
+        }
+        written.files += 1;
+    }
+    Ok(written)
 }
 
 /// Writes the tree of commit `sha` under `dest` (which must exist), reading only git objects.
@@ -247,21 +344,18 @@ fn parse_ls_tree(out: &[u8]) -> Result<Vec<Entry>, GitReadError> {
 /// # Errors
 /// git fails or prints something unexpected, or a file cannot be written.
 pub fn write_commit(repo: &Path, sha: &str, dest: &Path) -> Result<Written, GitReadError> {
-    let listing = run(repo, &["ls-tree", "-r", "-z", "--full-tree", sha])?;
-    let entries = parse_ls_tree(&listing)?;
-    let mut written = Written::default();
-    let mut blobs: Vec<&Entry> = Vec::with_capacity(entries.len());
-    for e in &entries {
-        match e.mode.as_str() {
-            "160000" => written.submodules.push(e.path.clone()),
-            _ if safe_relative(&e.path).is_some() => blobs.push(e),
-            _ => {
-                return Err(GitReadError::Output {
-                    args: "ls-tree".into(),
-                    what: format!("unsafe path {:?}", e.path),
-                });
-            }
-        }
+    write_listing(repo, &list_commit(repo, sha)?, dest, None)
+}
+
+/// Reads `blobs` with one `git cat-file --batch` and writes each under `dest`.
+fn fetch_blobs(
+    repo: &Path,
+    blobs: &[&Entry],
+    dest: &Path,
+    written: &mut Written,
+) -> Result<(), GitReadError> {
+    if blobs.is_empty() {
+        return Ok(());
     }
     let mut child = git(repo)
         .args(["cat-file", "--batch"])
@@ -281,12 +375,12 @@ pub fn write_commit(repo: &Path, sha: &str, dest: &Path) -> Result<Written, GitR
             let _ = s.write_all(request.as_bytes());
         }
     });
-    let result = read_batch(child.stdout.take(), &blobs, dest, &mut written);
+    let result = read_batch(child.stdout.take(), blobs, dest, written);
     let _ = writer.join();
     let status = child.wait();
     result?;
     match status {
-        Ok(s) if s.success() => Ok(written),
+        Ok(s) if s.success() => Ok(()),
         _ => {
             let mut err = Vec::new();
             if let Some(mut e) = child.stderr.take() {
@@ -490,6 +584,16 @@ mod tests {
             std::fs::read_to_string(out.path().join("a/b/x.yaml")).unwrap(),
             "kind: X\n"
         );
+        // A second revision linked to the first: same content, not fetched again.
+        let again = tempfile::tempdir().unwrap();
+        let listing = list_commit(r, sha).unwrap();
+        let w = write_listing(r, &listing, again.path(), Some((&listing, out.path()))).unwrap();
+        assert_eq!(w.files, 3);
+        assert_eq!(
+            std::fs::read_to_string(again.path().join("same.txt")).unwrap(),
+            "kind: X\n"
+        );
+        assert!(listing.bytes() > 0);
         let wt = tempfile::tempdir().unwrap();
         let w = write_worktree(r, wt.path()).unwrap();
         assert_eq!(

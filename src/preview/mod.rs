@@ -207,30 +207,35 @@ pub fn run(opts: &PreviewOptions) -> Result<Preview, PreviewError> {
         Revision::Commit { sha, .. } => sha.clone(),
         Revision::Worktree => String::new(),
     };
+    let base_listing = gitread::list_commit(&root, &base_sha)?;
+    let head_listing = match &head {
+        Revision::Commit { sha, .. } => Some(gitread::list_commit(&root, sha)?),
+        Revision::Worktree => None,
+    };
     let tmp = tempfile::Builder::new()
         .prefix("rollout-preview-")
-        .tempdir()
+        .tempdir_in(temp_root(base_listing.bytes()))
         .map_err(PreviewError::Temp)?;
     let (base_dir, head_dir) = (tmp.path().join("base"), tmp.path().join("head"));
     for d in [&base_dir, &head_dir] {
         std::fs::create_dir_all(d).map_err(PreviewError::Temp)?;
     }
-    // Both revisions are written out and walked at once.
+    gitread::write_listing(&root, &base_listing, &base_dir, None)?;
+    // Head is written (files base has are hard links) while base is walked.
     let (b, h) = std::thread::scope(|s| {
-        let b = s.spawn(|| -> Result<Discovery, GitReadError> {
-            gitread::write_commit(&root, &base_sha, &base_dir)?;
-            Ok(discover::discover(&base_dir, &this_repo))
-        });
+        let b = s.spawn(|| discover::discover(&base_dir, &this_repo));
         let h = s.spawn(|| -> Result<Discovery, GitReadError> {
-            match &head {
-                Revision::Commit { sha, .. } => gitread::write_commit(&root, sha, &head_dir)?,
-                Revision::Worktree => gitread::write_worktree(&root, &head_dir)?,
+            match &head_listing {
+                Some(l) => {
+                    gitread::write_listing(&root, l, &head_dir, Some((&base_listing, &base_dir)))?
+                }
+                None => gitread::write_worktree(&root, &head_dir)?,
             };
             Ok(discover::discover(&head_dir, &this_repo))
         });
         (join(b), join(h))
     });
-    let (base_found, head_found) = (b?, h?);
+    let (base_found, head_found) = (b, h?);
     let mode = if base_found.has_argo || head_found.has_argo {
         Mode::Applications
     } else {
@@ -322,6 +327,27 @@ pub fn run(opts: &PreviewOptions) -> Result<Preview, PreviewError> {
     Ok(preview)
 }
 
+/// Where the revisions are written out: `$ROLLOUT_TMPDIR`, else `$TMPDIR`, else `/dev/shm` (memory:
+/// creating thousands of small files there is far cheaper than on a disk) when the tree is
+/// below 512 MiB, else the system's temporary directory.
+fn temp_root(tree_bytes: u64) -> PathBuf {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(d) = env("ROLLOUT_TMPDIR").or_else(|| env("TMPDIR")) {
+        return d;
+    }
+    let shm = Path::new("/dev/shm");
+    let writable =
+        shm.is_dir() && std::fs::metadata(shm).is_ok_and(|m| !m.permissions().readonly());
+    if tree_bytes < 512 << 20 && writable {
+        return shm.to_path_buf();
+    }
+    std::env::temp_dir()
+}
+
 fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
     h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
@@ -390,29 +416,39 @@ fn render_all(
     threads: Option<usize>,
 ) -> Vec<Render> {
     let n = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(crate::kustomize::cores)
         .clamp(1, 64)
         .min(jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut parts: Vec<Vec<(usize, Render)>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..n)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((side, app)) = jobs.get(i) else {
-                            break;
-                        };
-                        done.push((i, render_job(app, &sides[*side], cache)));
-                    }
-                    done
-                })
+            .filter_map(|i| {
+                // Each worker builds on its own stack, sized for the deepest kustomization chain.
+                std::thread::Builder::new()
+                    .name(format!("preview-{i}"))
+                    .stack_size(crate::kustomize::BUILD_STACK_BYTES)
+                    .spawn_scoped(s, || {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some((side, app)) = jobs.get(i) else {
+                                break;
+                            };
+                            done.push((i, render_job(app, &sides[*side], cache)));
+                        }
+                        done
+                    })
+                    .ok()
             })
             .collect();
         workers.into_iter().map(join).collect()
     });
-    let mut out: Vec<Render> = vec![Render::default(); jobs.len()];
+    // A job no worker ran (none could start) is reported, never taken as unchanged.
+    let missing = Render {
+        error: Some("internal error: not rendered (no render thread could start)".into()),
+        ..Render::default()
+    };
+    let mut out: Vec<Render> = vec![missing; jobs.len()];
     for part in &mut parts {
         for (i, r) in part.drain(..) {
             out[i] = r;

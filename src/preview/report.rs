@@ -110,6 +110,8 @@ struct Section {
     head: String,
     body: String,
     tail: String,
+    /// It says something besides the diff (a base error, verify findings).
+    extra: bool,
 }
 
 fn sections(p: &Preview) -> Vec<Section> {
@@ -148,15 +150,17 @@ fn sections(p: &Preview) -> Vec<Section> {
                 Some(e) => (format!("{e}\n"), "text"),
                 None => (app_diff(a), "diff"),
             };
+            let extra = a.base_error.is_some() || !a.findings.is_empty();
             let fence = fence_for(&body);
             head.push_str(&format!("{fence}{lang}\n"));
             Section {
                 head,
                 body,
                 tail: format!("{fence}\n\n</details>\n\n"),
+                extra,
             }
         })
-        .filter(|s| !s.body.is_empty() || s.head.contains("New verify"))
+        .filter(|s| !s.body.is_empty() || s.extra)
         .collect()
 }
 

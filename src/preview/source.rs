@@ -74,7 +74,7 @@ pub fn render(
         return plain_directory(root, &dir, src.recurse).map(Rendered::Resources);
     }
     let edits = match &src.kustomize {
-        Some(k) => edits(k, app, src, env)?,
+        Some(k) => edits(k, app, src, env, &dir)?,
         None => Vec::new(),
     };
     let (build_dir, copy) = if edits.is_empty() {
@@ -88,7 +88,8 @@ pub fn render(
         parse_cache: Some(cache.clone()),
         ..BuildOptions::default()
     };
-    let built = crate::kustomize::build_with(&build_dir, &opts);
+    // Preview's workers have the build stack (`render_all`).
+    let built = crate::kustomize::build_on_this_thread(&build_dir, &opts);
     if let Some(c) = &copy {
         let _ = std::fs::remove_dir_all(c);
     }
@@ -222,7 +223,13 @@ fn pairs(
 /// The `source.kustomize` options as the steps Argo CD's repo-server runs (namePrefix,
 /// nameSuffix, images, replicas, commonLabels, commonAnnotations, namespace, patches,
 /// components).
-fn edits(k: &Value, app: &App, src: &Source, env: &AppEnv) -> Result<Vec<Step>, String> {
+fn edits(
+    k: &Value,
+    app: &App,
+    src: &Source,
+    env: &AppEnv,
+    dir: &Path,
+) -> Result<Vec<Step>, String> {
     let s = |key: &str| k.get(key).and_then(Value::as_str).unwrap_or("");
     let flag = |key: &str| k.get(key).and_then(Value::as_bool).unwrap_or(false);
     let sub = |v: &str| envsubst(v, app, src, env);
@@ -303,9 +310,13 @@ fn edits(k: &Value, app: &App, src: &Source, env: &AppEnv) -> Result<Vec<Step>, 
         let list: Vec<String> = c
             .iter()
             .filter_map(Value::as_str)
+            // `ignoreMissingComponents`: those whose directory does not exist are left out.
+            .filter(|c| !flag("ignoreMissingComponents") || dir.join(c).is_dir())
             .map(str::to_string)
             .collect();
-        out.push(Step::Edit(Edit::AddComponent(list)));
+        if !list.is_empty() {
+            out.push(Step::Edit(Edit::AddComponent(list)));
+        }
     }
     Ok(out)
 }
@@ -315,10 +326,6 @@ fn apply_edits(dir: &Path, steps: &[Step], shown: &str) -> Result<(), String> {
     let mut text = std::fs::read_to_string(&file).map_err(|e| format!("{shown}: {e}"))?;
     for step in steps {
         text = match step {
-            Step::Edit(Edit::AddComponent(paths)) => {
-                // `ignoreMissingComponents` is Argo CD's; kustomize itself fails on a missing one.
-                edit::apply(&text, &Edit::AddComponent(paths.clone()))
-            }
             Step::Edit(e) => edit::apply(&text, e),
             Step::Patches(p) => append_patches(&text, p),
         }
@@ -430,7 +437,7 @@ mod tests {
             kustomize: None,
             recurse: false,
         };
-        let steps = edits(&k, &app(), &src, &AppEnv::default()).unwrap();
+        let steps = edits(&k, &app(), &src, &AppEnv::default(), Path::new(".")).unwrap();
         let names: Vec<String> = steps
             .iter()
             .map(|s| match s {
@@ -451,6 +458,10 @@ mod tests {
         assert_eq!(names[6], "Patches");
         assert!(names[7].starts_with("AddComponent"));
         let bad = serde_json::json!({"replicas": [{"name": "w", "count": "x"}]});
-        assert!(edits(&bad, &app(), &src, &AppEnv::default()).is_err());
+        assert!(edits(&bad, &app(), &src, &AppEnv::default(), Path::new(".")).is_err());
+        let missing =
+            serde_json::json!({"components": ["../none"], "ignoreMissingComponents": true});
+        let steps = edits(&missing, &app(), &src, &AppEnv::default(), Path::new(".")).unwrap();
+        assert!(steps.is_empty());
     }
 }
