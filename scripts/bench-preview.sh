@@ -32,7 +32,7 @@ for _ in $(seq "$RUNS"); do
   walls+=("$(ms "$s" "$e")")
 done
 median=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-cpu=$( (cd "$T/mono" && /usr/bin/time -f '%U %S %M' "$BIN" preview --base HEAD~1 --head HEAD 2>&1 >/dev/null) | tail -1)
+cpu=$( (cd "$T/mono" && /usr/bin/time -f '%U %S %M' "$BIN" preview --base HEAD~1 --head HEAD 2>&1 >/dev/null) | tail -1 || true)
 read -r user sys rss <<<"$cpu"
 echo "rollout preview: ${median} ms wall (median of $RUNS: ${walls[*]}), CPU $(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}') s, peak ${rss} KB; $(head -c 300 "$T/stderr" | head -1)"
 

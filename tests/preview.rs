@@ -262,6 +262,16 @@ fn change(r: &Repo) {
     r.write("argocd/d.yaml", &application("app-d", "apps/d", "team-d"));
 }
 
+/// The applications' names, in report order.
+fn names(v: &Value) -> Vec<&str> {
+    v["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect()
+}
+
 fn app<'a>(v: &'a Value, name: &str) -> &'a Value {
     v["applications"]
         .as_array()
@@ -279,12 +289,7 @@ fn only_changed_apps_appear_with_counts_fields_and_masked_secrets() {
     let (code, v) = r.json(&["--base", "HEAD~1", "--head", "HEAD"]);
     assert_eq!(code, 1);
     assert_eq!(v["mode"], "applications");
-    let names: Vec<&str> = v["applications"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let names = names(&v);
     assert_eq!(
         names,
         [
@@ -610,12 +615,7 @@ fn plain_kustomizations_without_applications() {
     let (code, v) = r.json(&["--base", "HEAD~1", "--head", "HEAD"]);
     assert_eq!(code, 1);
     assert_eq!(v["mode"], "kustomizations");
-    let names: Vec<&str> = v["applications"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let names = names(&v);
     assert_eq!(
         names,
         ["overlays/prod", "overlays/staging"],
