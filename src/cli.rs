@@ -42,6 +42,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Compare rendered manifests with live state; exit 1 when they differ.
     Diff(DiffArgs),
+    /// Every application's rendered diff between two git revisions, as a PR comment.
+    Preview(PreviewArgs),
     /// Ask Argo CD to sync an Application and wait until it is Synced and Healthy.
     Sync(SyncArgs),
     /// Wait until the environment's workloads have rolled out and their pods are Ready.
@@ -883,6 +885,53 @@ pub enum VerifyOutput {
     Github,
     /// SARIF 2.1.0 (GitHub code scanning).
     Sarif,
+}
+
+/// `rollout preview`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+#[command(
+    after_help = "Examples:\n  rollout preview --base origin/main\n  rollout preview --base origin/main --head HEAD --output json --out preview.json\n  rollout preview --base main --output text --verify\n  rollout preview --base origin/main --out comment.md --max-chars 1000000"
+)]
+pub struct PreviewArgs {
+    /// The revision the change goes into (branch, tag or commit).
+    #[arg(long, value_name = "REF")]
+    pub base: String,
+    /// The revision with the change: a ref, or `worktree` for the files as they are now.
+    #[arg(long, value_name = "REF|worktree", default_value = "worktree")]
+    pub head: String,
+    /// Output format: the PR comment, JSON for bots, or text for a terminal.
+    #[arg(long, value_enum, default_value_t = PreviewFormat::Markdown)]
+    pub output: PreviewFormat,
+    /// Write the output to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also show `verify` findings the change introduces.
+    #[arg(long, overrides_with = "no_verify")]
+    pub verify: bool,
+    /// Do not run verify (the default).
+    #[arg(long, overrides_with = "verify")]
+    pub no_verify: bool,
+    /// A directory inside the git repository to preview.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Another URL of this repository in `repoURL`s (besides its remotes; repeatable).
+    #[arg(long, value_name = "URL")]
+    pub repo_url: Vec<String>,
+    /// Longest Markdown comment, in characters (GitHub: 65536; GitLab: 1000000).
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    pub max_chars: usize,
+}
+
+/// `rollout preview --output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PreviewFormat {
+    /// A pull-request comment: summary table and one collapsible diff per application.
+    Markdown,
+    /// Every application's status, counts and structured changes.
+    Json,
+    /// Summary lines and unified diffs.
+    Text,
 }
 
 /// `rollout diff`.

@@ -26,6 +26,7 @@ pub mod layout;
 pub mod live;
 pub mod mask;
 pub mod metrics;
+pub mod preview;
 pub mod promote;
 pub mod promql;
 pub mod redis;

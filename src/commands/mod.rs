@@ -26,6 +26,7 @@ use crate::cli::Command;
 mod deps;
 mod diff;
 mod kustomize;
+mod preview;
 mod render;
 mod verify;
 
@@ -63,6 +64,7 @@ pub fn run(command: Command) -> Result<Output, CommandError> {
         Command::Deps(args) => deps::run(args),
         Command::Kustomize(args) => kustomize::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Preview(args) => preview::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -71,6 +71,7 @@ pub fn build_options(args: &RenderArgs, reorder: Reorder) -> BuildOptions {
         offline: args.offline,
         write_lock: args.lock,
         record_deps: false,
+        parse_cache: None,
     }
 }
 

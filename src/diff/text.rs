@@ -28,21 +28,48 @@ fn paint(out: &mut String, color: bool, code: &str, line: &str) {
     out.push('\n');
 }
 
+/// How a diff names its two sides and the one-sided actions.
+#[derive(Debug, Clone, Copy)]
+pub struct Labels {
+    /// The old side's header prefix (`live`).
+    pub before: &'static str,
+    /// The new side's header prefix (`rendered`).
+    pub after: &'static str,
+    /// What a created object's heading says (`will be created`).
+    pub created: &'static str,
+    /// What a pruned object's heading says (`would be pruned`).
+    pub pruned: &'static str,
+}
+
+/// `rollout diff`'s labels: live against rendered.
+pub const LIVE: Labels = Labels {
+    before: "live",
+    after: "rendered",
+    created: "will be created",
+    pruned: "would be pruned",
+};
+
 /// The unified diff of one object (empty for an unchanged one).
 pub fn object_diff(obj: &ObjectDiff, color: bool) -> String {
+    object_diff_with(obj, color, &LIVE)
+}
+
+/// [`object_diff`] with other side names (`rollout preview`: base against head).
+pub fn object_diff_with(obj: &ObjectDiff, color: bool, labels: &Labels) -> String {
     if obj.action == Action::Unchanged {
         return String::new();
     }
     let id = obj.id.to_string();
+    let (before, after) = (labels.before, labels.after);
     let (old_name, new_name) = match obj.action {
-        Action::Created => ("/dev/null".to_string(), format!("rendered/{id}")),
-        Action::Pruned => (format!("live/{id}"), "/dev/null".to_string()),
-        _ => (format!("live/{id}"), format!("rendered/{id}")),
+        Action::Created => ("/dev/null".to_string(), format!("{after}/{id}")),
+        Action::Pruned => (format!("{before}/{id}"), "/dev/null".to_string()),
+        _ => (format!("{before}/{id}"), format!("{after}/{id}")),
     };
     let mut out = String::new();
     let what = match obj.action {
-        Action::Created => "will be created".to_string(),
-        Action::Pruned => "would be pruned".to_string(),
+        Action::Created => labels.created.to_string(),
+        Action::Pruned => labels.pruned.to_string(),
         _ => match obj.changes.len() {
             1 => "1 change".to_string(),
             n => format!("{n} changes"),

@@ -90,6 +90,8 @@ pub(super) struct Loader {
     pub(super) offline: bool,
     /// Remote bases and files.
     pub(super) fetcher: super::remote::Fetcher,
+    /// Parsed resource files shared with other builds.
+    pub(super) parse_cache: Option<Arc<super::cache::ParseCache>>,
 }
 
 /// Builds `dir`; the deprecation warnings printed so far come back whether or not it succeeds
@@ -115,12 +117,15 @@ pub fn build(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, Kus
 }
 
 /// Stack reserved for a build (address space only: pages are touched as deep as the input goes).
-const BUILD_STACK_BYTES: usize = 4 << 30;
+pub(super) const BUILD_STACK_BYTES: usize = 4 << 30;
 
 /// Deepest chain of kustomizations built.
 pub(super) const MAX_DEPTH: usize = 100_000;
 
-fn build_here(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build, KustomizeError>) {
+pub(super) fn build_here(
+    dir: &Path,
+    opts: &BuildOptions,
+) -> (Vec<String>, Result<Build, KustomizeError>) {
     if opts.record_deps {
         DEPS.with(|d| *d.borrow_mut() = Some(super::Deps::default()));
     }
@@ -154,6 +159,7 @@ fn build_recorded(dir: &Path, opts: &BuildOptions) -> (Vec<String>, Result<Build
         helm: opts.helm.clone(),
         cache_dir: opts.cache_dir.clone(),
         offline: opts.offline,
+        parse_cache: opts.parse_cache.clone(),
         ..Loader::default()
     };
     let mut built = build_with_loader(&mut ld, dir, opts);
@@ -312,7 +318,7 @@ impl Loader {
         let Some(repo) = self.checkout_of(root) else {
             return Ok(());
         };
-        match path.canonicalize() {
+        match self.canonical(path) {
             Ok(real) if !real.starts_with(repo) => Err(KustomizeError::invalid(
                 at,
                 format!(
@@ -415,6 +421,15 @@ pub(super) fn read_text(
 }
 
 impl Loader {
+    /// `path` with symlinks resolved; through the shared cache when the build has one (its
+    /// trees do not change while it lives).
+    pub(super) fn canonical(&self, path: &Path) -> std::io::Result<PathBuf> {
+        match &self.parse_cache {
+            Some(c) => c.canonical(path),
+            None => path.canonicalize(),
+        }
+    }
+
     /// The schema patches are applied with.
     pub(super) fn schema(&self) -> &Schema {
         self.schema.as_deref().unwrap_or_else(|| schema::builtin())
@@ -441,7 +456,7 @@ impl Loader {
         if !self.restrict && self.checkout_of(root).is_none() {
             return Ok(path);
         }
-        match path.canonicalize() {
+        match self.canonical(&path) {
             Ok(real) if !real.starts_with(root) => Err(KustomizeError::invalid(
                 at,
                 format!(
@@ -461,7 +476,7 @@ impl Loader {
         acc: &mut Acc,
         from: Option<&str>,
     ) -> Result<Option<Order>, KustomizeError> {
-        let canon = dir.canonicalize().map_err(|source| match from {
+        let canon = self.canonical(dir).map_err(|source| match from {
             Some(at) => KustomizeError::Missing {
                 location: at.to_string(),
                 what: "directory",
@@ -493,7 +508,7 @@ impl Loader {
         let file = kustomization::find_file(dir)?;
         let shown = file.display().to_string();
         if self.restrict
-            && let Ok(real) = file.canonicalize()
+            && let Ok(real) = self.canonical(&file)
             && !real.starts_with(&canon)
         {
             return Err(KustomizeError::invalid(
@@ -502,7 +517,12 @@ impl Loader {
             ));
         }
         let text = read_text(&file, &shown, "kustomization", &shown)?;
-        let k = kustomization::parse(&text, &file)?;
+        let k = match &self.parse_cache {
+            Some(c) => {
+                c.get_or_parse_kustomization(&text, &file, |t| kustomization::parse(t, &file))?
+            }
+            None => Arc::new(kustomization::parse(&text, &file)?),
+        };
         match (expect, k.kind) {
             (Expect::Component, Kind::Kustomization) => {
                 return Err(KustomizeError::invalid(
@@ -698,7 +718,7 @@ impl Loader {
                 .collect(),
             None => Vec::new(),
         };
-        let mut parsed = parse_files(files, self.positions)?;
+        let mut parsed = parse_files(files, self.positions, self.parse_cache.as_deref())?;
         for ((_, list), o) in parsed.iter_mut().zip(&origins) {
             buildmeta::annotate_file(list, o);
         }
@@ -850,17 +870,24 @@ fn parse_file(
     path: &Path,
     r: &Located<String>,
     positions: bool,
+    cache: Option<&super::cache::ParseCache>,
 ) -> Result<Vec<KRes>, KustomizeError> {
     let text = read_text(path, &r.at, "resource", &r.value)?;
-    let parsed = if positions {
-        parse_resources(&text, path)
-    } else {
-        parse_resources_untracked(&text, path)
+    let parse = |text: &str| {
+        let parsed = if positions {
+            parse_resources(text, path)
+        } else {
+            parse_resources_untracked(text, path)
+        };
+        parsed.map_err(|e| KustomizeError::Yaml {
+            file: e.file,
+            cause: e.source,
+        })
     };
-    let list = parsed.map_err(|e| KustomizeError::Yaml {
-        file: e.file,
-        cause: e.source,
-    })?;
+    let list = match cache {
+        Some(c) => c.get_or_parse(&text, path, positions, parse)?,
+        None => parse(&text)?,
+    };
     for res in &list {
         if !res.value.is_object() {
             return Err(KustomizeError::invalid(
@@ -873,15 +900,16 @@ fn parse_file(
 }
 
 /// Parses resource files on all cores; results keep the input order, the first error wins.
-fn parse_files(files: Vec<PendingFile>, positions: bool) -> Result<Parsed, KustomizeError> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
+fn parse_files(
+    files: Vec<PendingFile>,
+    positions: bool,
+    cache: Option<&super::cache::ParseCache>,
+) -> Result<Parsed, KustomizeError> {
+    let threads = super::cores().min(8);
     if files.len() < 8 || threads < 2 {
         return files
             .into_iter()
-            .map(|(at, path, r)| parse_file(&path, &r, positions).map(|l| (at, l)))
+            .map(|(at, path, r)| parse_file(&path, &r, positions, cache).map(|l| (at, l)))
             .collect();
     }
     let chunk = files.len().div_ceil(threads);
@@ -891,7 +919,9 @@ fn parse_files(files: Vec<PendingFile>, positions: bool) -> Result<Parsed, Kusto
             .map(|part| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|(at, path, r)| parse_file(path, r, positions).map(|l| (*at, l)))
+                        .map(|(at, path, r)| {
+                            parse_file(path, r, positions, cache).map(|l| (*at, l))
+                        })
                         .collect::<Result<Vec<_>, _>>()
                 })
             })

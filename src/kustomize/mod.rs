@@ -5,6 +5,7 @@
 //! files only through the loader; prints nothing (warnings are returned in [`Build`]).
 
 mod buildmeta;
+pub mod cache;
 pub mod edit;
 mod error;
 pub mod fieldspec;
@@ -115,6 +116,8 @@ pub struct BuildOptions {
     pub write_lock: bool,
     /// Record every file and remote URL read ([`Build::deps`]).
     pub record_deps: bool,
+    /// Resource files already parsed by other builds, by content (None: parse every file).
+    pub parse_cache: Option<std::sync::Arc<cache::ParseCache>>,
 }
 
 /// The kustomization file in `dir` (`kustomization.yaml`, `.yml` or `Kustomization`).
@@ -146,6 +149,20 @@ pub fn build_with(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeErr
     loader::build(dir, opts).1
 }
 
+/// [`build_with`] on the calling thread, which must have [`BUILD_STACK_BYTES`] of stack (a thread
+/// made with `std::thread::Builder::stack_size`): for callers that run many small builds on
+/// their own workers and would otherwise pay for a fresh thread per build.
+///
+/// # Errors
+/// As [`build`].
+pub fn build_on_this_thread(dir: &Path, opts: &BuildOptions) -> Result<Build, KustomizeError> {
+    loader::build_here(dir, opts).1
+}
+
+/// The stack a thread running [`build_on_this_thread`] needs (address space; pages are touched
+/// only as deep as the input nests).
+pub const BUILD_STACK_BYTES: usize = loader::BUILD_STACK_BYTES;
+
 /// Like [`build_with`], and the deprecation warnings kustomize would have printed before the
 /// build ended, successful or not.
 pub fn build_reporting(
@@ -165,13 +182,17 @@ pub fn build_fast(dir: &Path) -> Result<Build, KustomizeError> {
     build_with(dir, &BuildOptions::default())
 }
 
+/// The cores this process may use, asked once: `available_parallelism` reads the cgroup files
+/// on every call, which costs more than a small build.
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Prints a build's resources as `kubectl kustomize` does (documents separated by `---`).
 pub fn render_to_string(build: &Build) -> String {
     let list = &build.resources;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
+    let threads = cores().min(8);
     if list.len() < 512 || threads < 2 {
         return crate::yaml::emit_stream(list.iter().map(|r| &r.value));
     }

@@ -17,6 +17,14 @@ use super::transformers::{
 };
 
 impl Loader {
+    /// Parses the text of a patch file, through the shared cache when the build has one.
+    fn parse_patch(&self, text: &str, at: &str) -> Result<Patch, KustomizeError> {
+        match &self.parse_cache {
+            Some(c) => c.get_or_parse_patch(text, |t| patches::parse(t, at)),
+            None => patches::parse(text, at),
+        }
+    }
+
     pub(super) fn load_patch(
         &self,
         k: &Kustomization,
@@ -26,7 +34,9 @@ impl Loader {
             (Some(p), None) => {
                 let file = self.file_in_root(&k.dir, p, &e.at)?;
                 let text = read_text(&file, &e.at, "patch", p)?;
-                Ok(patches::parse(&text, &format!("{} ({})", e.at, p))?.from_file(&file))
+                Ok(self
+                    .parse_patch(&text, &format!("{} ({})", e.at, p))?
+                    .from_file(&file))
             }
             (None, Some(text)) => patches::parse(text, &e.at),
             (Some(_), Some(_)) => Err(KustomizeError::invalid(
@@ -60,7 +70,10 @@ impl Loader {
                     Some(file),
                 )
             };
-            let patch = patches::parse(&text, &at)?;
+            let patch = match file {
+                Some(_) => self.parse_patch(&text, &at)?,
+                None => patches::parse(&text, &at)?,
+            };
             let patch = match file {
                 Some(f) => patch.from_file(&f),
                 None => patch,

@@ -76,10 +76,7 @@ pub(crate) fn par_try_each<F>(list: &mut [KRes], f: F) -> Result<(), KustomizeEr
 where
     F: Fn(&mut KRes) -> Result<(), KustomizeError> + Sync,
 {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
+    let threads = super::cores().min(8);
     if list.len() < 4096 || threads < 2 {
         return list.iter_mut().try_for_each(&f);
     }
