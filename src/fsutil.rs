@@ -558,3 +558,10 @@ mod watched_tests {
         );
     }
 }
+
+/// The cores this process may use, asked once: `available_parallelism` reads the cgroup files
+/// on every call, which costs more than parsing a small file.
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

@@ -479,9 +479,7 @@ pub fn compare_owned(
         .map(|(i, (r, l))| (r, live.namespaces.get(i), l))
         .collect();
     // Objects are independent: big inputs are compared on every core, order kept.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
+    let threads = crate::fsutil::cores().min(8);
     if tasks.len() >= 256 && threads > 1 {
         let per = tasks.len().div_ceil(threads);
         let mut chunks: Vec<Vec<_>> = Vec::new();

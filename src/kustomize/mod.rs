@@ -185,8 +185,7 @@ pub fn build_fast(dir: &Path) -> Result<Build, KustomizeError> {
 /// The cores this process may use, asked once: `available_parallelism` reads the cgroup files
 /// on every call, which costs more than a small build.
 pub fn cores() -> usize {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    crate::fsutil::cores()
 }
 
 /// Prints a build's resources as `kubectl kustomize` does (documents separated by `---`).

@@ -17,9 +17,7 @@ pub(super) const PARALLEL_FROM_BYTES: usize = 256 * 1024;
 const LIST_CHUNKED_FROM_BYTES: usize = 4 << 20;
 
 fn threads() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
+    crate::fsutil::cores().min(8)
 }
 
 /// Byte offsets of the lines that start a document (`---` alone or followed by a space).
