@@ -141,6 +141,44 @@ pub struct ObjectDiff {
     pub rendered: Option<Value>,
 }
 
+impl ObjectDiff {
+    /// An object only the new side has: one whole-object addition.
+    pub fn created(id: ResourceId, after: Value) -> Self {
+        ObjectDiff {
+            id,
+            action: Action::Created,
+            changes: vec![Change {
+                path: FieldPath::default(),
+                op: Op::Add,
+                before: None,
+                after: Some(after.clone()),
+            }],
+            before_text: String::new(),
+            after_text: crate::yaml::emit(&after),
+            live: None,
+            rendered: Some(after),
+        }
+    }
+
+    /// An object only the old side has: one whole-object removal.
+    pub fn pruned(id: ResourceId, before: Value) -> Self {
+        ObjectDiff {
+            id,
+            action: Action::Pruned,
+            changes: vec![Change {
+                path: FieldPath::default(),
+                op: Op::Remove,
+                before: Some(before.clone()),
+                after: None,
+            }],
+            before_text: crate::yaml::emit(&before),
+            after_text: String::new(),
+            live: Some(before),
+            rendered: None,
+        }
+    }
+}
+
 /// Counts per action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
@@ -446,20 +484,7 @@ fn compare_one(
                 rendered: Some(after),
             }
         }
-        None => ObjectDiff {
-            id,
-            action: Action::Created,
-            changes: vec![Change {
-                path: FieldPath::default(),
-                op: Op::Add,
-                before: None,
-                after: Some(after.clone()),
-            }],
-            before_text: String::new(),
-            after_text: crate::yaml::emit(&after),
-            live: None,
-            rendered: Some(after),
-        },
+        None => ObjectDiff::created(id, after),
     }
 }
 
@@ -522,20 +547,7 @@ pub fn compare_owned(
         if mask::is_secret(&id.gvk.group, &id.gvk.kind) {
             mask::mask_secret(Some(&mut before), None);
         }
-        out.push(ObjectDiff {
-            id,
-            action: Action::Pruned,
-            changes: vec![Change {
-                path: FieldPath::default(),
-                op: Op::Remove,
-                before: Some(before.clone()),
-                after: None,
-            }],
-            before_text: crate::yaml::emit(&before),
-            after_text: String::new(),
-            live: Some(before),
-            rendered: None,
-        });
+        out.push(ObjectDiff::pruned(id, before));
     }
     out
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::diff::text::Labels;
-use crate::diff::{Action, Change, FieldPath, ObjectDiff, Op, changes, mask, normalize};
+use crate::diff::{Action, ObjectDiff, changes, mask, normalize};
 use crate::resource::{Resource, ResourceId};
 
 /// The diff's side names: base and head; one-sided objects are added or removed.
@@ -144,34 +144,8 @@ fn one(before: Option<&Resource>, after: Option<&Resource>, id: ResourceId) -> O
                 rendered: Some(a),
             }
         }
-        (None, Some(a)) => ObjectDiff {
-            id,
-            action: Action::Created,
-            changes: vec![Change {
-                path: FieldPath::default(),
-                op: Op::Add,
-                before: None,
-                after: Some(a.clone()),
-            }],
-            before_text: String::new(),
-            after_text: crate::yaml::emit(&a),
-            live: None,
-            rendered: Some(a),
-        },
-        (Some(b), _) => ObjectDiff {
-            id,
-            action: Action::Pruned,
-            changes: vec![Change {
-                path: FieldPath::default(),
-                op: Op::Remove,
-                before: Some(b.clone()),
-                after: None,
-            }],
-            before_text: crate::yaml::emit(&b),
-            after_text: String::new(),
-            live: Some(b),
-            rendered: None,
-        },
+        (None, Some(a)) => ObjectDiff::created(id, a),
+        (Some(b), _) => ObjectDiff::pruned(id, b),
         (None, None) => ObjectDiff {
             id,
             action: Action::Unchanged,
