@@ -472,28 +472,47 @@ fn lint_grid_pos(pointer: &str, panel: &Value, findings: &mut Vec<Finding>) {
         return; // the schema reports wrong types
     };
     let name = panel_name(panel);
+    grid_findings(
+        findings,
+        &at,
+        [x, y, w, h],
+        &format!("panel {name}"),
+        ("w", "h"),
+    );
+}
+
+/// Where a panel or layout item `[x, y, w, h]` falls outside Grafana's grid: no size is an error
+/// (it is not shown), a negative position or a span past the last column a warning (Grafana moves
+/// it). `subject` names the item, `size` how its width and height are called.
+pub(crate) fn grid_findings(
+    out: &mut Vec<Finding>,
+    at: &str,
+    [x, y, w, h]: [i64; 4],
+    subject: &str,
+    (wname, hname): (&str, &str),
+) {
     if w < 1 || h < 1 {
-        findings.push(Finding::error(
+        out.push(Finding::error(
             "gridpos-out-of-grid",
-            at.clone(),
+            at.to_string(),
             format!(
-                "panel {name} has size w={w} h={h}: expected both at least 1, or it is not shown"
+                "{subject} has size {wname}={w} {hname}={h}: expected both at least 1, or it is not shown"
             ),
         ));
     }
     if x < 0 || y < 0 {
-        findings.push(Finding::warning(
+        out.push(Finding::warning(
             "gridpos-out-of-grid",
-            at.clone(),
-            format!("panel {name} has a negative position x={x} y={y}: Grafana moves it"),
+            at.to_string(),
+            format!("{subject} has a negative position x={x} y={y}: Grafana moves it"),
         ));
     }
     if w > GRID_COLUMNS || x.saturating_add(w) > GRID_COLUMNS {
-        findings.push(Finding::warning(
+        out.push(Finding::warning(
             "gridpos-out-of-grid",
-            at,
+            at.to_string(),
             format!(
-                "panel {name} spans columns {x}..{}, beyond the {GRID_COLUMNS}-column grid: Grafana moves or shrinks it",
+                "{subject} spans columns {x}..{}, beyond the {GRID_COLUMNS}-column grid: Grafana moves or shrinks it",
                 x.saturating_add(w)
             ),
         ));
@@ -726,6 +745,34 @@ fn check_datasource_string(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grid_findings_word_panels_and_layout_items_as_before() {
+        let mut out = Vec::new();
+        grid_findings(
+            &mut out,
+            "/panels/0",
+            [-1, 0, 0, 2],
+            "panel \"A\"",
+            ("w", "h"),
+        );
+        grid_findings(
+            &mut out,
+            "/spec/layout/0/spec",
+            [20, 0, 8, 2],
+            "item",
+            ("width", "height"),
+        );
+        let msgs: Vec<String> = out.iter().map(|f| f.message.clone()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "panel \"A\" has size w=0 h=2: expected both at least 1, or it is not shown",
+                "panel \"A\" has a negative position x=-1 y=0: Grafana moves it",
+                "item spans columns 20..28, beyond the 24-column grid: Grafana moves or shrinks it",
+            ]
+        );
+    }
     use serde_json::json;
 
     fn codes(v: &Value) -> Vec<(&'static str, String)> {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::{GRID_COLUMNS, overlap};
+use super::overlap;
 use crate::finding::{Finding, display_path, pointer_push, preview};
 
 const LAYOUTS: &str = "GridLayout, RowsLayout, AutoGridLayout or TabsLayout";
@@ -275,32 +275,12 @@ fn grid_item(at: &str, item: &Value, out: &mut Vec<Finding>) -> Option<[i64; 4]>
         }
     }
     let [x, y, w, h] = area;
-    let spec_at = format!("{at}/spec");
-    if w < 1 || h < 1 {
-        out.push(Finding::error(
-            "gridpos-out-of-grid",
-            spec_at.clone(),
-            format!(
-                "item has size width={w} height={h}: expected both at least 1, or it is not shown"
-            ),
-        ));
-    }
-    if x < 0 || y < 0 {
-        out.push(Finding::warning(
-            "gridpos-out-of-grid",
-            spec_at.clone(),
-            format!("item has a negative position x={x} y={y}: Grafana moves it"),
-        ));
-    }
-    if w > GRID_COLUMNS || x.saturating_add(w) > GRID_COLUMNS {
-        out.push(Finding::warning(
-            "gridpos-out-of-grid",
-            spec_at,
-            format!(
-                "item spans columns {x}..{}, beyond the {GRID_COLUMNS}-column grid: Grafana moves or shrinks it",
-                x.saturating_add(w)
-            ),
-        ));
-    }
+    super::grid_findings(
+        out,
+        &format!("{at}/spec"),
+        [x, y, w, h],
+        "item",
+        ("width", "height"),
+    );
     Some(area)
 }
