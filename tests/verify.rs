@@ -2,7 +2,7 @@
 //! the dispatch to the checks other modules own (through test doubles), the whole-repo mode, and
 //! snapshots of every renderer over the same fixture set.
 
-use std::cell::RefCell;
+use std::sync::Mutex;
 use std::path::{Path, PathBuf};
 
 use rollout::verify::report::{Format, render};
@@ -17,7 +17,7 @@ const F: &str = "fixtures/verify";
 /// Test doubles for the checks verify calls but does not own; they record what they were given.
 #[derive(Default)]
 struct Doubles {
-    calls: RefCell<Vec<String>>,
+    calls: Mutex<Vec<String>>,
 }
 
 fn finding(code: &str, pointer: String, message: &str) -> Finding {
@@ -32,7 +32,7 @@ fn finding(code: &str, pointer: String, message: &str) -> Finding {
 impl Checks for Doubles {
     fn dashboard(&self, d: &Value) -> Option<Vec<Finding>> {
         self.calls
-            .borrow_mut()
+            .lock().unwrap()
             .push(format!("dashboard {}", d["title"].as_str().unwrap_or("")));
         let mut seen = Vec::new();
         let mut out = Vec::new();
@@ -50,7 +50,7 @@ impl Checks for Doubles {
     }
 
     fn alerts(&self, a: &Value) -> Option<Vec<Finding>> {
-        self.calls.borrow_mut().push("alerts".into());
+        self.calls.lock().unwrap().push("alerts".into());
         Some(
             a.as_array()
                 .into_iter()
@@ -69,7 +69,7 @@ impl Checks for Doubles {
     }
 
     fn argocd_application(&self, app: &Value) -> Option<Vec<Finding>> {
-        self.calls.borrow_mut().push(format!(
+        self.calls.lock().unwrap().push(format!(
             "application {}",
             app["metadata"]["name"].as_str().unwrap_or("")
         ));
@@ -86,7 +86,7 @@ impl Checks for Doubles {
 
     fn policy_inputs(&self, root: &Path) -> Result<Option<Vec<PolicyInput>>, String> {
         self.calls
-            .borrow_mut()
+            .lock().unwrap()
             .push(format!("policy {}", root.display()));
         Ok(Some(vec![PolicyInput {
             environment: "staging".into(),
@@ -109,7 +109,7 @@ impl Checks for Doubles {
 
     fn freshness(&self, root: &Path) -> Option<Vec<Diagnostic>> {
         self.calls
-            .borrow_mut()
+            .lock().unwrap()
             .push(format!("freshness {}", root.display()));
         Some(vec![
             Diagnostic::error(
@@ -447,7 +447,7 @@ fn dispatch_to_the_checks_seam() {
     let d = Doubles::default();
     let r = verify(&opts(&["dashboards", "alerts", "argocd"]), &d).unwrap();
     assert_eq!(
-        *d.calls.borrow(),
+        *d.calls.lock().unwrap(),
         // One input at a time, in the order the paths were given.
         vec![
             "dashboard media-clustering",

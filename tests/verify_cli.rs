@@ -495,3 +495,34 @@ fn issue_12_missing_helm_is_a_note_locally_and_an_error_in_ci() {
     );
     assert_eq!(local, 0, "a note does not fail the gate");
 }
+
+/// A large file is checked on several threads; a bad object in any share of it is found and
+/// reported at its own line, once, whichever thread met it.
+#[test]
+fn a_large_file_reports_a_bad_object_anywhere_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 1200;
+    for bad in [3, 650, n - 1] {
+        let mut text = String::new();
+        let mut bad_line = 0;
+        for i in 0..n {
+            text.push_str(&format!(
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  k: v\n"
+            ));
+            if i == bad {
+                bad_line = text.lines().count() + 1;
+                text.push_str("  replicas: 3\nspec: {}\n");
+            }
+        }
+        let file = dir.path().join("big.yaml");
+        std::fs::write(&file, &text).unwrap();
+        let (code, out, err) = run(
+            &["--policy", "off", file.to_str().unwrap()],
+            env!("CARGO_MANIFEST_DIR"),
+        );
+        assert_eq!(code, 1, "bad object {bad}: {out}{err}");
+        let at = format!("big.yaml:{}:1", bad_line + 1);
+        assert!(out.contains(&at), "bad object {bad} not at {at}:\n{out}");
+        assert_eq!(out.matches("unknown field \"spec\"").count(), 1, "{out}");
+    }
+}

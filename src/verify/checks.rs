@@ -26,8 +26,9 @@ pub struct Finding {
 }
 
 /// The checks `verify` calls but does not own. Every method has a default meaning "not available in
-/// this build"; verify reports that as a note instead of passing silently.
-pub trait Checks {
+/// this build"; verify reports that as a note instead of passing silently. `Sync`: objects are
+/// checked on several threads.
+pub trait Checks: Sync {
     /// Schema + lint of one Grafana dashboard (the JSON model, or a `{"dashboard": …}` body).
     fn dashboard(&self, _dashboard: &Value) -> Option<Vec<Finding>> {
         None

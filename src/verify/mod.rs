@@ -475,6 +475,54 @@ impl Ctx<'_> {
             .is_some_and(|(v, other)| v.is_empty() && other.is_empty()))
     }
 
+    /// [`Ctx::is_clean`] of every object, on up to one thread per core for large files (the
+    /// first thread to find a dirty object stops the others).
+    fn all_clean(&self, objs: &[Obj]) -> Result<bool, VerifyError> {
+        /// Fewer objects than this per thread are checked on the calling thread.
+        const PER_THREAD: usize = 200;
+        let threads = crate::fsutil::cores().min(objs.len() / PER_THREAD);
+        if threads < 2 {
+            for obj in objs {
+                if !self.is_clean(obj)? {
+                    return Ok(false);
+                }
+            }
+            return Ok(true);
+        }
+        let dirty = std::sync::atomic::AtomicBool::new(false);
+        let chunk = objs.len().div_ceil(threads);
+        let results: Vec<Result<bool, VerifyError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = objs
+                .chunks(chunk)
+                .map(|part| {
+                    let dirty = &dirty;
+                    s.spawn(move || {
+                        for obj in part {
+                            if dirty.load(std::sync::atomic::Ordering::Relaxed) {
+                                return Ok(false);
+                            }
+                            if !self.is_clean(obj)? {
+                                dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+                                return Ok(false);
+                            }
+                        }
+                        Ok(true)
+                    })
+                })
+                .collect();
+            // A panicking thread counts as dirty: the full path checks the file again.
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Ok(false)))
+                .collect()
+        });
+        let mut clean = true;
+        for r in results {
+            clean &= r?;
+        }
+        Ok(clean)
+    }
+
     /// Violations from the first schema that knows the kind: a CRD, a `--schema-location`, the
     /// built-in kinds; and a CRD's rules that were not checked (warnings, notes). `None` when no
     /// schema knows the kind.
@@ -1258,14 +1306,8 @@ impl Ctx<'_> {
                 // positions and checked in full, so its findings are located.
                 if let Some(objs) = fast.and_then(|docs| fast_objects(&input.path, docs, idx)) {
                     self.report.inputs[idx].objects = objs.len();
-                    let mut clean = true;
-                    for obj in &objs {
-                        if !self.crd_is_clean(obj) || !self.is_clean(obj)? {
-                            clean = false;
-                            break;
-                        }
-                    }
-                    if clean {
+                    let crds_clean = objs.iter().all(|obj| self.crd_is_clean(obj));
+                    if crds_clean && self.all_clean(&objs)? {
                         for obj in &objs {
                             register_secret_values(&obj.value);
                         }

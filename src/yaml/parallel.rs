@@ -20,18 +20,29 @@ fn threads() -> usize {
     crate::fsutil::cores().min(8)
 }
 
-/// Byte offsets of the lines that start a document (`---` alone or followed by a space).
-fn document_starts(text: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        let l = line.trim_end_matches(['\n', '\r']);
-        if l == "---" || l.starts_with("--- ") {
-            out.push(at);
-        }
-        at += line.len();
+/// Offset of the first line at or after `from` that starts a document (`---` alone or followed
+/// by a space), found with a vectorised search for `\n---` rather than a walk over every line.
+fn document_start_from(text: &str, from: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let is_start = |at: usize| {
+        b[at..].starts_with(b"---")
+            && matches!(b.get(at + 3), None | Some(b'\n' | b'\r' | b' '))
+            && (b.get(at + 3) != Some(&b'\r') || b.get(at + 4) == Some(&b'\n'))
+    };
+    if from == 0 && is_start(0) {
+        return Some(0);
     }
-    out
+    // A line starting at `from` is found by searching from the line feed before it.
+    let mut at = from.saturating_sub(1);
+    let finder = memchr::memmem::Finder::new(b"\n---");
+    while let Some(n) = finder.find(&b[at..]) {
+        let start = at + n + 1;
+        if start >= from && is_start(start) {
+            return Some(start);
+        }
+        at = start;
+    }
+    None
 }
 
 /// The stream cut into parts at document starts (`---` ends any scalar or collection, so a cut
@@ -42,23 +53,23 @@ fn parts(text: &str) -> Vec<(usize, &str)> {
     if threads < 2 || text.len() < PARALLEL_FROM_BYTES || text.starts_with('%') {
         return vec![(0, text)];
     }
-    let starts = document_starts(text);
     // Cut points: the document start nearest after each equal share of the text.
     let mut cuts = vec![0];
     for k in 1..threads {
         let target = text.len() * k / threads;
         let last = *cuts.last().unwrap_or(&0);
-        if let Some(&s) = starts.iter().find(|&&s| s >= target && s > last) {
+        if let Some(s) = document_start_from(text, target.max(last + 1)) {
             cuts.push(s);
         }
     }
     cuts.push(text.len());
-    cuts.windows(2)
-        .map(|w| {
-            let lines_before = text[..w[0]].bytes().filter(|&b| b == b'\n').count();
-            (lines_before, &text[w[0]..w[1]])
-        })
-        .collect()
+    let mut lines_before = 0;
+    let mut out = Vec::with_capacity(cuts.len() - 1);
+    for w in cuts.windows(2) {
+        out.push((lines_before, &text[w[0]..w[1]]));
+        lines_before += memchr::memchr_iter(b'\n', &text.as_bytes()[w[0]..w[1]]).count();
+    }
+    out
 }
 
 /// Runs `f` on every part on its own thread, each part padded with the newlines before it so
@@ -198,4 +209,61 @@ pub(super) fn list_chunked_from(
     }
     *docs[0].value.get_mut("items")? = Value::Array(items);
     Some(docs)
+}
+
+#[cfg(test)]
+mod cut_tests {
+    use super::*;
+
+    /// Every line start that begins a document, by walking lines (the definition).
+    fn starts_by_lines(text: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            let l = line.strip_suffix('\n').unwrap_or(line);
+            let l = l.strip_suffix('\r').unwrap_or(l);
+            if l == "---" || l.starts_with("--- ") {
+                out.push(at);
+            }
+            at += line.len();
+        }
+        out
+    }
+
+    #[test]
+    fn document_starts_found_from_any_offset_as_a_line_walk_finds_them() {
+        let texts = [
+            "---\na: 1\n---\nb: 2\n--- # c\nc: 3\n",
+            "a: 1\n----\nb: ---\n---x\n--- |\n  t\n---\r\nd: 4\n---",
+            "x: \"---\"\n ---\n---",
+            "",
+            "---",
+        ];
+        for text in texts {
+            let want = starts_by_lines(text);
+            for from in 0..=text.len() {
+                let expect = want.iter().copied().find(|&s| s >= from);
+                assert_eq!(
+                    document_start_from(text, from),
+                    expect,
+                    "{text:?} from {from}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parts_cover_the_text_with_the_lines_before_each() {
+        let doc = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n";
+        let text: String = std::iter::repeat_n(format!("---\n{doc}"), 20_000).collect();
+        let parts = parts(&text);
+        let joined: String = parts.iter().map(|p| p.1).collect();
+        assert_eq!(joined, text);
+        let mut lines = 0;
+        for (before, part) in &parts {
+            assert_eq!(*before, lines);
+            assert!(part.starts_with("---\n"));
+            lines += part.matches('\n').count();
+        }
+    }
 }

@@ -978,5 +978,5 @@ fn unescape(body: &str) -> R<String> {
 
 /// First offset of `needle` in `hay`.
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == needle)
+    memchr::memchr(needle, hay)
 }
