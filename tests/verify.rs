@@ -2,8 +2,8 @@
 //! the dispatch to the checks other modules own (through test doubles), the whole-repo mode, and
 //! snapshots of every renderer over the same fixture set.
 
-use std::sync::Mutex;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rollout::verify::report::{Format, render};
 use rollout::verify::{
@@ -32,7 +32,8 @@ fn finding(code: &str, pointer: String, message: &str) -> Finding {
 impl Checks for Doubles {
     fn dashboard(&self, d: &Value) -> Option<Vec<Finding>> {
         self.calls
-            .lock().unwrap()
+            .lock()
+            .unwrap()
             .push(format!("dashboard {}", d["title"].as_str().unwrap_or("")));
         let mut seen = Vec::new();
         let mut out = Vec::new();
@@ -86,7 +87,8 @@ impl Checks for Doubles {
 
     fn policy_inputs(&self, root: &Path) -> Result<Option<Vec<PolicyInput>>, String> {
         self.calls
-            .lock().unwrap()
+            .lock()
+            .unwrap()
             .push(format!("policy {}", root.display()));
         Ok(Some(vec![PolicyInput {
             environment: "staging".into(),
@@ -109,7 +111,8 @@ impl Checks for Doubles {
 
     fn freshness(&self, root: &Path) -> Option<Vec<Diagnostic>> {
         self.calls
-            .lock().unwrap()
+            .lock()
+            .unwrap()
             .push(format!("freshness {}", root.display()));
         Some(vec![
             Diagnostic::error(

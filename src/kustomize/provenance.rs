@@ -13,10 +13,6 @@ use serde_json::Value;
 use crate::resource::{FieldOrigin, Origin};
 use crate::yaml::Locations;
 
-fn escape(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
-}
-
 /// Whether every scalar leaf of `patch` is in `target` with the same value (lists by position).
 fn contains(target: &Value, patch: &Value) -> bool {
     match (target, patch) {
@@ -39,6 +35,47 @@ fn element_index(list: &[Value], elem: &Value) -> Option<usize> {
     list.iter().position(|e| contains(e, elem))
 }
 
+/// The parts of `before` that [`record_strategic`] reads for patch document `patch`: the keys the
+/// patch names (at any depth), list elements reduced to the keys any element of the patch's list
+/// names, scalars as they are; a collection where the patch has a scalar (or the other kind of
+/// collection) becomes `null`, which the walk only tests for presence. Cheaper than a copy of the
+/// whole resource, and the walk gives the same origins on it.
+pub fn project(before: &Value, patch: &Value) -> Value {
+    match (before, patch) {
+        (Value::Object(b), Value::Object(p)) => Value::Object(
+            p.iter()
+                .filter_map(|(k, pv)| b.get(k).map(|bv| (k.clone(), project(bv, pv))))
+                .collect(),
+        ),
+        (Value::Array(b), Value::Array(p)) => {
+            let shape = p.iter().fold(Value::Null, union);
+            Value::Array(b.iter().map(|e| project(e, &shape)).collect())
+        }
+        (Value::Object(_) | Value::Array(_), _) => Value::Null,
+        (scalar, _) => scalar.clone(),
+    }
+}
+
+/// The keys of two patch shapes together (what [`project`] keeps of a list's elements).
+fn union(acc: Value, shape: &Value) -> Value {
+    match (acc, shape) {
+        (Value::Object(mut a), Value::Object(s)) => {
+            for (k, v) in s {
+                let merged = union(a.remove(k).unwrap_or(Value::Null), v);
+                a.insert(k.clone(), merged);
+            }
+            Value::Object(a)
+        }
+        (Value::Array(a), Value::Array(s)) => {
+            let inner = a.into_iter().chain(s.iter().cloned());
+            let shape = inner.fold(Value::Null, |acc, v| union(acc, &v));
+            Value::Array(vec![shape])
+        }
+        (acc @ (Value::Object(_) | Value::Array(_)), _) => acc,
+        (_, s) => s.clone(),
+    }
+}
+
 /// Records, for every node of a strategic-merge patch `doc` that ended up in `merged`, where the
 /// patch wrote it: scalar values always, mappings and list elements when `before` (the resource
 /// before the merge) did not have them.
@@ -55,8 +92,10 @@ pub fn record_strategic(
         locs: doc_locations,
         file,
         out: &mut out,
+        merged_ptr: String::new(),
+        patch_ptr: String::new(),
     };
-    w.walk(Some(before), merged, doc, "", "");
+    w.walk(Some(before), merged, doc);
     add(origin, out);
 }
 
@@ -64,34 +103,47 @@ struct Walk<'a> {
     locs: &'a Locations,
     file: &'a Arc<Path>,
     out: &'a mut Vec<FieldOrigin>,
+    /// JSON pointers of the node being walked in the merged resource and in the patch (one buffer
+    /// each, grown and cut as the walk goes down and back up).
+    merged_ptr: String,
+    patch_ptr: String,
 }
 
 impl Walk<'_> {
-    fn here(&mut self, merged_ptr: &str, patch_ptr: &str) {
+    fn here(&mut self) {
         if let Some(pos) = self
             .locs
-            .key(patch_ptr)
-            .or_else(|| self.locs.node(patch_ptr))
+            .key(&self.patch_ptr)
+            .or_else(|| self.locs.node(&self.patch_ptr))
         {
             self.out.push(FieldOrigin {
-                pointer: merged_ptr.to_string(),
+                pointer: self.merged_ptr.clone(),
                 file: self.file.clone(),
                 pos,
             });
         }
     }
 
-    fn walk(
+    /// Walks one level down: `/merged` and `/patch` appended to the pointers for the call.
+    fn down(
         &mut self,
-        before: Option<&Value>,
-        merged: &Value,
-        patch: &Value,
-        merged_ptr: &str,
-        patch_ptr: &str,
+        merged_seg: &dyn std::fmt::Display,
+        patch_seg: &dyn std::fmt::Display,
+        f: impl FnOnce(&mut Self),
     ) {
-        if before.is_none() && !merged_ptr.is_empty() {
+        use std::fmt::Write;
+        let (m, p) = (self.merged_ptr.len(), self.patch_ptr.len());
+        let _ = write!(self.merged_ptr, "/{merged_seg}");
+        let _ = write!(self.patch_ptr, "/{patch_seg}");
+        f(self);
+        self.merged_ptr.truncate(m);
+        self.patch_ptr.truncate(p);
+    }
+
+    fn walk(&mut self, before: Option<&Value>, merged: &Value, patch: &Value) {
+        if before.is_none() && !self.merged_ptr.is_empty() {
             // A node the patch added: all of it is the patch's.
-            self.here(merged_ptr, patch_ptr);
+            self.here();
         }
         match (merged, patch) {
             (Value::Object(m), Value::Object(p)) => {
@@ -100,15 +152,9 @@ impl Walk<'_> {
                         continue;
                     }
                     if let Some(mv) = m.get(k) {
-                        let seg = escape(k);
+                        let seg = Escaped(k);
                         let b = before.and_then(|b| b.get(k));
-                        self.walk(
-                            b,
-                            mv,
-                            pv,
-                            &format!("{merged_ptr}/{seg}"),
-                            &format!("{patch_ptr}/{seg}"),
-                        );
+                        self.down(&seg, &seg, |w| w.walk(b, mv, pv));
                     }
                 }
             }
@@ -124,18 +170,31 @@ impl Walk<'_> {
                     };
                     let Some(j) = find(m) else { continue };
                     let b = old.and_then(|o| find(o).map(|k| &o[k]));
-                    self.walk(
-                        b,
-                        &m[j],
-                        pv,
-                        &format!("{merged_ptr}/{j}"),
-                        &format!("{patch_ptr}/{i}"),
-                    );
+                    self.down(&j, &i, |w| w.walk(b, &m[j], pv));
                 }
             }
-            (m, p) if m == p && before.is_some() => self.here(merged_ptr, patch_ptr),
+            (m, p) if m == p && before.is_some() => self.here(),
             _ => {}
         }
+    }
+}
+
+/// A mapping key as a JSON pointer token (`~` and `/` escaped), written without allocating.
+struct Escaped<'a>(&'a str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.0.contains(['~', '/']) {
+            return f.write_str(self.0);
+        }
+        for c in self.0.chars() {
+            match c {
+                '~' => f.write_str("~0")?,
+                '/' => f.write_str("~1")?,
+                c => std::fmt::Write::write_char(f, c)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -196,6 +255,76 @@ mod tests {
     fn located(text: &str) -> (Value, Locations) {
         let d = yaml::parse_document(text).unwrap();
         (d.value, d.locations)
+    }
+
+    /// A rough strategic merge for the property below (which holds for any merged value).
+    fn naive_merge(base: &Value, patch: &Value) -> Value {
+        match (base, patch) {
+            (Value::Object(b), Value::Object(p)) => {
+                let mut out = b.clone();
+                for (k, pv) in p {
+                    let merged = match b.get(k) {
+                        Some(bv) => naive_merge(bv, pv),
+                        None => pv.clone(),
+                    };
+                    out.insert(k.clone(), merged);
+                }
+                Value::Object(out)
+            }
+            (Value::Array(b), Value::Array(p)) => {
+                let mut out = b.clone();
+                for pv in p {
+                    match element_index(&out, pv) {
+                        Some(i) if pv.is_object() => out[i] = naive_merge(&out[i], pv),
+                        _ => out.insert(0, pv.clone()),
+                    }
+                }
+                Value::Array(out)
+            }
+            (_, p) => p.clone(),
+        }
+    }
+
+    #[test]
+    fn the_projected_resource_gives_the_origins_of_the_whole_one() {
+        let cases = [
+            (
+                "spec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: x\n        env:\n        - name: LOG\n          value: info\n      - name: b\n        image: y\n",
+                "spec:\n  template:\n    spec:\n      containers:\n      - name: b\n        env:\n        - name: FLAG\n          value: \"1\"\n      - name: c\n        image: z\n",
+            ),
+            (
+                "metadata:\n  name: x\n  labels: {a: b}\nspec:\n  replicas: 1\n  ports: [{port: 80, protocol: TCP}, {port: 90}]\n",
+                "metadata:\n  name: x\n  labels: {a: c, d: e}\nspec:\n  replicas: 3\n  ports: [{port: 90, protocol: UDP}]\n",
+            ),
+            (
+                "spec:\n  list: [a, b, c]\n  obj: {x: 1}\n  scalar: s\n",
+                "spec:\n  list: [c, d]\n  obj: 2\n  scalar: {now: map}\n",
+            ),
+            (
+                "spec:\n  m: [[1, 2], [3]]\n  k: [{a: {b: [1]}}, {c: 1}]\n",
+                "spec:\n  m: [[3], 4]\n  k: [{a: {b: [1, 2]}}, {c: 1, d: 2}, x]\n  new: {deep: [1]}\n",
+            ),
+        ];
+        let file: Arc<Path> = Arc::from(Path::new("patch.yaml"));
+        for (base, patch) in cases {
+            let (before, _) = located(base);
+            let (doc, locs) = located(patch);
+            let merged = naive_merge(&before, &doc);
+            let origins = |b: &Value| {
+                let mut o = Origin::default();
+                record_strategic(&mut o, b, &merged, &doc, &locs, &file);
+                o.fields
+                    .map(|f| {
+                        f.iter()
+                            .map(|f| (f.pointer.clone(), f.pos))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default()
+            };
+            let whole = origins(&before);
+            assert!(!whole.is_empty(), "{patch}");
+            assert_eq!(origins(&project(&before, &doc)), whole, "{patch}");
+        }
     }
 
     #[test]

@@ -195,7 +195,7 @@ pub fn apply_with(
                         continue;
                     }
                     drop_blank_nulls(r);
-                    let before = source.file.is_some().then(|| r.res.value.clone());
+                    let before = before_view(source, d, &r.res.value);
                     if strategic::merge_resource(&mut r.res.value, &doc, schema)
                         == strategic::Outcome::Delete
                     {
@@ -258,10 +258,7 @@ pub fn apply_with(
                 if opts.allow_name_change || opts.allow_kind_change {
                     list.list[i].store_previous_id();
                 }
-                let before = source
-                    .file
-                    .is_some()
-                    .then(|| list.list[i].res.value.clone());
+                let before = before_view(source, d, &list.list[i].res.value);
                 if strategic::merge_resource(&mut list.list[i].res.value, &doc, schema)
                     == strategic::Outcome::Delete
                 {
@@ -273,6 +270,14 @@ pub fn apply_with(
             Ok(())
         }
     }
+}
+
+/// What provenance needs of a resource before document `d` of a patch from a file is merged into
+/// it: the parts the patch reaches (see [`super::provenance::project`]), not a copy of the whole
+/// resource. `None` for a patch written inline (no file to point at).
+fn before_view(source: &Source, d: usize, value: &Value) -> Option<Value> {
+    let (doc, _) = source.docs.get(d).filter(|_| source.file.is_some())?;
+    Some(super::provenance::project(value, doc))
 }
 
 /// Records where strategic-merge document `d` of a patch read from a file set the fields of `res`.
