@@ -20,6 +20,15 @@ pub fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Valu
         _ if style != ScalarStyle::Plain => return Value::String(text.to_string()),
         _ => {}
     }
+    // Most plain scalars are words: one that starts with a letter is a string unless it could
+    // be `true`, `false` or `null` in one of their spellings (numbers, timestamps, `~`, `.inf`
+    // and `.nan` never start with a letter).
+    if let Some(&b0) = text.as_bytes().first()
+        && b0.is_ascii_alphabetic()
+        && (text.len() > 5 || !matches!(b0, b't' | b'T' | b'f' | b'F' | b'n' | b'N'))
+    {
+        return Value::String(text.to_string());
+    }
     if text.len() >= 8
         && text.as_bytes()[4] == b'-'
         && let Some(t) = timestamp_rfc3339(text)

@@ -43,6 +43,7 @@ pub(super) fn read(text: &str, untracked: bool, skip_keys: &[&str]) -> Option<Ve
         skip_keys,
         skipping: 0,
         path: String::new(),
+        segs: Vec::new(),
         content_at: usize::MAX,
         locations: Locations::default(),
         blank_nulls: Vec::new(),
@@ -94,8 +95,11 @@ struct Scanner<'a, 'k> {
     skip_keys: &'k [&'k str],
     /// Inside the value of a skipped key (nothing is recorded there).
     skipping: usize,
-    /// JSON pointer of the node being read.
+    /// JSON pointer of the node being read (kept when positions are recorded).
     path: String,
+    /// The same pointer as segments, when positions are not recorded: only a blank value needs
+    /// its pointer then, so it is built only for those.
+    segs: Vec<Seg<'a>>,
     /// Where [`Scanner::next_content`] last found content (asking again there finds it again).
     content_at: usize,
     locations: Locations,
@@ -272,6 +276,7 @@ impl<'a> Scanner<'a, '_> {
     /// One document whose root node starts at the cursor (column `col`).
     fn document(&mut self, docs: &mut Vec<Document>, start: Pos, col: usize) -> R<()> {
         self.path.clear();
+        self.segs.clear();
         let value = self.node(col, None)?;
         match self.next_content()? {
             Next::At(_) => return Err(Bail),
@@ -286,6 +291,60 @@ impl<'a> Scanner<'a, '_> {
             blank_nulls: std::mem::take(&mut self.blank_nulls),
         });
         Ok(())
+    }
+
+    /// Goes down into the value of mapping key `key`; the mark returned goes back up.
+    // A `&Cow`, not a `&str`: cloning it keeps a key borrowed from the text borrowed.
+    #[allow(clippy::ptr_arg)]
+    fn enter_key(&mut self, key: &Cow<'a, str>) -> usize {
+        if self.tracked {
+            let mark = self.path.len();
+            push_token(&mut self.path, key);
+            mark
+        } else {
+            self.segs.push(Seg::Key(key.clone()));
+            self.segs.len() - 1
+        }
+    }
+
+    /// Goes down into item `i` of a sequence; the mark returned goes back up.
+    fn enter_index(&mut self, i: usize) -> usize {
+        if self.tracked {
+            let mark = self.path.len();
+            self.path.push('/');
+            self.path.push_str(itoa(i).as_str());
+            mark
+        } else {
+            self.segs.push(Seg::Index(i));
+            self.segs.len() - 1
+        }
+    }
+
+    /// Back up to where [`Scanner::enter_key`] or [`Scanner::enter_index`] was called.
+    fn leave(&mut self, mark: usize) {
+        if self.tracked {
+            self.path.truncate(mark);
+        } else {
+            self.segs.truncate(mark);
+        }
+    }
+
+    /// JSON pointer of the node being read.
+    fn pointer(&self) -> String {
+        if self.tracked {
+            return self.path.clone();
+        }
+        let mut out = String::new();
+        for seg in &self.segs {
+            match seg {
+                Seg::Key(k) => push_token(&mut out, k),
+                Seg::Index(i) => {
+                    out.push('/');
+                    out.push_str(itoa(*i).as_str());
+                }
+            }
+        }
+        out
     }
 
     fn record(&mut self, pos: Pos) {
@@ -387,13 +446,12 @@ impl<'a> Scanner<'a, '_> {
             if skip {
                 self.skipping += 1;
             }
-            let path_len = self.path.len();
-            push_token(&mut self.path, &key);
+            let mark = self.enter_key(&key);
             if self.recording() {
                 self.locations.keys.insert(self.path.clone(), key_pos);
             }
             let value = self.map_value(col)?;
-            self.path.truncate(path_len);
+            self.leave(mark);
             if skip {
                 self.skipping -= 1;
             } else if map.insert(key.into_owned(), value).is_some() {
@@ -490,7 +548,8 @@ impl<'a> Scanner<'a, '_> {
     fn blank(&mut self, pos: Pos, in_map: bool) -> Value {
         self.record(pos);
         if in_map && self.skipping == 0 {
-            self.blank_nulls.push(self.path.clone());
+            let pointer = self.pointer();
+            self.blank_nulls.push(pointer);
         }
         Value::Null
     }
@@ -520,9 +579,7 @@ impl<'a> Scanner<'a, '_> {
             while self.peek() == Some(b' ') {
                 self.i += 1;
             }
-            let path_len = self.path.len();
-            self.path.push('/');
-            self.path.push_str(itoa(items.len()).as_str());
+            let mark = self.enter_index(items.len());
             let item = match self.peek() {
                 Some(b'#') => return Err(Bail),
                 None | Some(b'\n') => {
@@ -541,7 +598,7 @@ impl<'a> Scanner<'a, '_> {
                     self.node(c, Some(col))?
                 }
             };
-            self.path.truncate(path_len);
+            self.leave(mark);
             items.push(item);
             match self.next_content()? {
                 Next::At(c) if c == col => {
@@ -741,11 +798,10 @@ impl<'a> Scanner<'a, '_> {
                 self.i += 1;
                 break;
             }
-            let path_len = self.path.len();
             if open == b'[' {
-                self.path.push('/');
-                self.path.push_str(itoa(items.len()).as_str());
+                let mark = self.enter_index(items.len());
                 let v = self.flow_node(depth)?;
+                self.leave(mark);
                 items.push(v);
             } else {
                 let key_pos = self.pos_at(self.i);
@@ -772,18 +828,18 @@ impl<'a> Scanner<'a, '_> {
                 if skip {
                     self.skipping += 1;
                 }
-                push_token(&mut self.path, &key);
+                let mark = self.enter_key(&key);
                 if self.recording() {
                     self.locations.keys.insert(self.path.clone(), key_pos);
                 }
                 let v = self.flow_node(depth)?;
+                self.leave(mark);
                 if skip {
                     self.skipping -= 1;
                 } else if map.insert(key.into_owned(), v).is_some() {
                     return Err(Bail);
                 }
             }
-            self.path.truncate(path_len);
             self.flow_space()?;
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -858,6 +914,12 @@ impl<'a> Scanner<'a, '_> {
         }
         Ok(Cow::Borrowed(t))
     }
+}
+
+/// One step of a JSON pointer: a mapping key or a sequence index.
+enum Seg<'a> {
+    Key(Cow<'a, str>),
+    Index(usize),
 }
 
 #[derive(Clone, Copy)]

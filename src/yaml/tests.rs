@@ -188,6 +188,57 @@ fn scalars_resolve_as_kustomize_reads_them() {
 }
 
 #[test]
+fn words_that_look_like_booleans_and_nulls_resolve_by_exact_spelling() {
+    let typed = [
+        ("true", json!(true)),
+        ("True", json!(true)),
+        ("TRUE", json!(true)),
+        ("false", json!(false)),
+        ("False", json!(false)),
+        ("FALSE", json!(false)),
+        ("null", json!(null)),
+        ("Null", json!(null)),
+        ("NULL", json!(null)),
+    ];
+    for (text, want) in typed {
+        assert_eq!(
+            resolve_scalar(text, ScalarStyle::Plain, None),
+            want,
+            "{text}"
+        );
+    }
+    for text in [
+        "tRUE",
+        "truee",
+        "nul",
+        "nulls",
+        "falsey",
+        "f",
+        "n",
+        "N",
+        "t",
+        "yes",
+        "No",
+        "off",
+        "nan",
+        "inf",
+        "e5",
+        "E5",
+        "Infinity",
+        "trueish-name",
+        "a",
+        "Z1",
+        "x0x1",
+    ] {
+        assert_eq!(
+            resolve_scalar(text, ScalarStyle::Plain, None),
+            json!(text),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn duplicate_keys_and_bad_yaml_are_errors_with_positions() {
     let err = parse_stream("a: 1\nb: 2\na: 3\n").unwrap_err();
     assert_eq!(
