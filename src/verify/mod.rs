@@ -16,6 +16,7 @@ mod recognise;
 pub mod render;
 pub mod report;
 pub mod scrape;
+mod secret_lines;
 pub mod wiring;
 
 use std::collections::HashMap;
@@ -230,6 +231,8 @@ struct Doc {
 #[derive(Default)]
 struct Sources {
     texts: HashMap<PathBuf, Option<Indexed>>,
+    /// Per file, the lines that may show a Secret's values (found when first asked).
+    secret_lines: HashMap<PathBuf, std::collections::BTreeSet<usize>>,
 }
 
 /// A text and the byte offset where each of its lines starts.
@@ -254,16 +257,37 @@ impl Sources {
         if line == 0 {
             return None;
         }
-        let entry = self.texts.entry(path.to_path_buf()).or_insert_with(|| {
-            crate::fsutil::read_to_string(path)
-                .ok()
-                .map(|t| (Arc::from(t.as_str()), line_starts(&t)))
-        });
-        let (text, starts) = entry.as_ref()?;
+        let (text, starts) = self.indexed(path)?;
         let start = *starts.get(line - 1)?;
         let end = starts.get(line).map_or(text.len(), |e| e - 1);
         let l = text.get(start..end.max(start))?;
         Some(l.strip_suffix('\r').unwrap_or(l).to_string())
+    }
+
+    /// A file's text and line starts, read when first needed.
+    fn indexed(&mut self, path: &Path) -> Option<&Indexed> {
+        self.texts
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                crate::fsutil::read_to_string(path)
+                    .ok()
+                    .map(|t| (Arc::from(t.as_str()), line_starts(&t)))
+            })
+            .as_ref()
+    }
+
+    /// Whether a line of a file may show a Secret's values (see [`secret_lines`]).
+    fn shows_secret(&mut self, path: &Path, line: usize) -> bool {
+        if !self.secret_lines.contains_key(path) {
+            let found = match self.indexed(path) {
+                Some((text, _)) => secret_lines::secret_value_lines(text, json::is_json_file(path)),
+                None => Default::default(),
+            };
+            self.secret_lines.insert(path.to_path_buf(), found);
+        }
+        self.secret_lines
+            .get(path)
+            .is_some_and(|lines| lines.contains(&line))
     }
 }
 
@@ -281,6 +305,8 @@ struct Ctx<'a> {
     locations: SchemaLocations,
     crds: CrdSchemas,
     sources: Sources,
+    /// Secret values met so far, masked in the quoted source lines.
+    secrets: crate::mask::LocalSecrets,
     report: Report,
 }
 
@@ -343,9 +369,9 @@ fn is_secret(value: &Value) -> bool {
         && value.get("kind").and_then(Value::as_str) == Some("Secret")
 }
 
-/// Registers a Secret's `data` and `stringData` values with the masking layer, so that no report
-/// format can show them.
-fn register_secret_values(value: &Value) {
+/// Adds a Secret's `data` and `stringData` values to those masked in the source lines the report
+/// quotes (messages about them never show them: see [`secret_value_at`]).
+fn register_secret_values(secrets: &mut crate::mask::LocalSecrets, value: &Value) {
     if !is_secret(value) {
         return;
     }
@@ -357,9 +383,9 @@ fn register_secret_values(value: &Value) {
                     other => other.to_string(),
                 };
                 if encoded {
-                    crate::mask::register_secret_data(&text);
+                    secrets.add_secret_data(&text);
                 } else {
-                    crate::mask::register(&text);
+                    secrets.add(&text);
                 }
             }
         }
@@ -495,7 +521,7 @@ impl Ctx<'_> {
     /// Validates one Kubernetes object against the first schema that knows its kind.
     fn check_object(&mut self, obj: &Obj) -> Result<(), VerifyError> {
         // Whatever is reported about a Secret (a duplicate key, a type), its values stay masked.
-        register_secret_values(&obj.value);
+        register_secret_values(&mut self.secrets, &obj.value);
         let label = label(&obj.value);
         let api_version = obj.value.get("apiVersion").and_then(Value::as_str);
         let kind = obj.value.get("kind").and_then(Value::as_str);
@@ -595,6 +621,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         locations,
         crds: CrdSchemas::default(),
         sources: Sources::default(),
+        secrets: crate::mask::LocalSecrets::default(),
         report: Report::default(),
     };
     for w in &options.waivers {
@@ -747,6 +774,23 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         Some(i) => (i, d.span.as_ref().map(|s| (s.file.clone(), s.line, s.col))),
         None => (usize::MAX, None),
     });
+    // Source lines are the one place file text is shown: any Secret value met anywhere in the
+    // run is masked there (the Secret may come after the line that repeats its value).
+    // Lines of a Secret's data are masked whether or not the Secret parsed.
+    for d in &mut ctx.report.diagnostics {
+        let Some(span) = d.span.as_mut() else {
+            continue;
+        };
+        let Some(line) = span.source_line.as_mut() else {
+            continue;
+        };
+        if ctx.sources.shows_secret(&span.file, span.line) {
+            *line = secret_lines::masked(line);
+        }
+        if let std::borrow::Cow::Owned(masked) = ctx.secrets.mask(line) {
+            *line = masked;
+        }
+    }
     Ok(ctx.report)
 }
 
@@ -1267,7 +1311,7 @@ impl Ctx<'_> {
                     }
                     if clean {
                         for obj in &objs {
-                            register_secret_values(&obj.value);
+                            register_secret_values(&mut self.secrets, &obj.value);
                         }
                         drop_large(objs);
                         return Ok(());
