@@ -367,6 +367,153 @@ fn alert_payloads_are_judged_as_the_real_alertmanager_judges_them() {
     assert!(disagree.is_empty(), "{disagree:#?}");
 }
 
+/// Issue 13: in directory mode a Helm chart's templates and helm-unittest suites are not inputs
+/// (they are YAML only once rendered) and the report says so per chart; its `values*.yaml` and
+/// `ci/*.yaml` are values files wherever the chart lies. A `templates/` directory outside a chart
+/// is walked like any other.
+#[test]
+fn helm_chart_templates_are_reported_not_checked_and_other_templates_dirs_are_walked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    write(
+        &root,
+        "deploy/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    write(&root, "deploy/web/values.yaml", "replicas: 2\n");
+    write(
+        &root,
+        "deploy/web/values.schema.json",
+        "{\"type\": \"object\", \"properties\": {\"replicas\": {\"type\": \"integer\"}}}",
+    );
+    write(&root, "deploy/web/ci/lint-values.yaml", "replicas: three\n");
+    write(
+        &root,
+        "deploy/web/templates/deployment.yaml",
+        "{{- if .Values.enabled }}\napiVersion: apps/v1\nkind: Deployment\n{{- end }}\n",
+    );
+    write(&root, "deploy/web/templates/_helpers.tpl", "{{/* x */}}\n");
+    write(
+        &root,
+        "deploy/web/tests/deployment_test.yaml",
+        "suite: web\ntemplates: [deployment.yaml]\ntests: []\n",
+    );
+    let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  A: 1\n";
+    write(&root, "deploy/other/templates/cm.yaml", bad);
+    let r = verify_paths(&[root.join("deploy")], true);
+    let found: Vec<(String, String)> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.clone(), d.span.as_ref().unwrap().describe()))
+        .collect();
+    let chart = root.join("deploy/web");
+    assert_eq!(
+        found,
+        vec![
+            (
+                "schema-type".to_string(),
+                format!(
+                    "{}:5:3",
+                    root.join("deploy/other/templates/cm.yaml").display()
+                )
+            ),
+            (
+                "schema-type".to_string(),
+                format!("{}:1:1", chart.join("ci/lint-values.yaml").display())
+            ),
+            (
+                "chart-templates-not-checked".to_string(),
+                chart.join("Chart.yaml").display().to_string()
+            ),
+        ],
+        "{:?}",
+        r.diagnostics
+    );
+    let note = &r.diagnostics[2];
+    assert_eq!(note.severity, Severity::Note);
+    assert!(
+        note.message
+            .contains("2 template files and 1 unit-test file not checked"),
+        "{}",
+        note.message
+    );
+    assert!(note.help[0].contains("helm template"), "{:?}", note.help);
+    let kinds: Vec<(String, &str)> = r
+        .inputs
+        .iter()
+        .map(|i| (i.path.display().to_string(), i.kind.as_str()))
+        .collect();
+    assert!(
+        kinds.contains(&(chart.join("values.yaml").display().to_string(), "values")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(
+            chart.join("ci/lint-values.yaml").display().to_string(),
+            "values"
+        )),
+        "{kinds:?}"
+    );
+}
+
+/// Issue 13: a manifest that is a template (Helm, Go, Jinja) fails as one, naming the expression
+/// (never from among a Secret's values); `{{ }}` inside a string value (alert or legend templates)
+/// is plain YAML and passes.
+#[test]
+fn unrendered_templates_fail_as_templates_and_template_strings_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    write(
+        &root,
+        "deploy/web.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ .Values.replicas }}\n",
+    );
+    write(
+        &root,
+        "deploy/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: {{ .Values.password }}\n",
+    );
+    write(
+        &root,
+        "deploy/alerts.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rules\ndata:\n  summary: \"{{ $labels.instance }} is down\"\n  legend: '{{pod}}'\n",
+    );
+    let r = verify_paths(&[root.join("deploy")], true);
+    let found: Vec<(String, String)> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.clone(), d.span.as_ref().unwrap().describe()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "yaml-template".to_string(),
+                format!("{}:6:14", root.join("deploy/secret.yaml").display())
+            ),
+            (
+                "yaml-template".to_string(),
+                format!("{}:6:14", root.join("deploy/web.yaml").display())
+            ),
+        ],
+        "{:?}",
+        r.diagnostics
+    );
+    assert!(
+        r.diagnostics[1]
+            .message
+            .contains("\"{{ .Values.replicas }}\" near line 6"),
+        "{}",
+        r.diagnostics[1].message
+    );
+    assert!(
+        !r.diagnostics[0].message.contains("password"),
+        "{}",
+        r.diagnostics[0].message
+    );
+    assert!(r.diagnostics[0].help[0].contains("helm template"));
+}
+
 #[test]
 fn directory_mode_passes_no_file_it_cannot_classify() {
     let dir = tempfile::tempdir().unwrap();
@@ -424,7 +571,7 @@ fn directory_mode_passes_no_file_it_cannot_classify() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("error[input-unrecognised]: deploy/settings.yaml: not recognised"),
+        stdout.contains("error[input-unrecognised]: deploy/settings.yaml: not recognised:"),
         "{stdout}"
     );
     let r = rollout::verify::run(&VerifyOptions {

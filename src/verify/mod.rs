@@ -611,7 +611,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         &options.kubernetes_version,
         options.strict,
     )?;
-    let candidates = candidates(options)?;
+    let (candidates, walked) = candidates(options)?;
     let mut ctx = Ctx {
         options,
         checks,
@@ -700,7 +700,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         // Snippets of this input are taken; its texts are not needed any more.
         ctx.sources = Sources::default();
     }
-    for n in notes {
+    for n in notes.into_iter().chain(walked.notes()) {
         ctx.push(n, None);
     }
 
@@ -816,7 +816,14 @@ impl Ctx<'_> {
     /// A values file merged over its chart's `values.yaml`, checked against `values.schema.json`.
     fn check_values(&mut self, doc: &Doc, idx: usize) -> Result<(), VerifyError> {
         let file = doc.origin.file.clone();
-        let chart = file.parent().unwrap_or(Path::new("."));
+        let mut chart = file.parent().unwrap_or(Path::new("."));
+        // chart-testing's `ci/*.yaml` belong to the chart above.
+        if chart.file_name().is_some_and(|n| n == "ci")
+            && let Some(up) = chart.parent()
+            && up.join("Chart.yaml").is_file()
+        {
+            chart = up;
+        }
         let schema_path = chart.join("values.schema.json");
         if !schema_path.is_file() {
             let span = self.span(&doc.origin, "", String::new());

@@ -63,6 +63,9 @@ pub(super) fn by_place(path: &Path) -> Option<(InputKind, &'static str)> {
     {
         return Some((InputKind::Values, "by place: charts/<chart>/values*.yaml"));
     }
+    if path.is_file() && is_chart_values(path) {
+        return Some((InputKind::Values, "by place: values of the chart beside"));
+    }
     for (dir, kind, why) in [
         ("dashboards", InputKind::Dashboard, "by place: dashboards/"),
         ("alerts", InputKind::Alerts, "by place: alerts/"),
@@ -193,8 +196,75 @@ fn is_data_file(path: &Path) -> bool {
     )
 }
 
-/// Files under a directory, sorted, skipping Helm `templates/` and dot-directories.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
+/// What a directory walk found besides inputs: Helm charts whose templates (and unit tests) are
+/// not inputs of their own, so the report says they were not checked.
+#[derive(Debug, Default)]
+pub(super) struct Walked {
+    /// Chart directories (holding `Chart.yaml`) with how many template and test files each has.
+    charts: Vec<(PathBuf, usize, usize)>,
+}
+
+impl Walked {
+    /// One note per chart whose templates or tests were not checked.
+    pub(super) fn notes(&self) -> Vec<Diagnostic> {
+        self.charts
+            .iter()
+            .filter(|(_, t, u)| t + u > 0)
+            .map(|(dir, templates, tests)| {
+                let span = Span {
+                    file: dir.join("Chart.yaml"),
+                    line: 0,
+                    col: 0,
+                    label: String::new(),
+                    source_line: None,
+                };
+                let files = |n: usize, what: &str| match n {
+                    0 => None,
+                    1 => Some(format!("1 {what} file")),
+                    n => Some(format!("{n} {what} files")),
+                };
+                let what: Vec<String> = [files(*templates, "template"), files(*tests, "unit-test")]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                Diagnostic::new(
+                    "chart-templates-not-checked",
+                    super::Severity::Note,
+                    format!(
+                        "Helm chart {}: {} not checked (templates are YAML only once rendered)",
+                        dir.display(),
+                        what.join(" and ")
+                    ),
+                )
+                .at(span)
+                .help(format!(
+                    "run `helm template {}` and verify its output",
+                    dir.display()
+                ))
+            })
+            .collect()
+    }
+}
+
+fn count_files(dir: &Path, pick: &dyn Fn(&Path) -> bool) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.filter_map(|e| e.ok().map(|e| e.path()))
+        .map(|p| {
+            if p.is_dir() {
+                count_files(&p, pick)
+            } else {
+                usize::from(pick(&p))
+            }
+        })
+        .sum()
+}
+
+/// Files under a directory, sorted, skipping dot-directories. In a Helm chart (a directory with
+/// `Chart.yaml`), `templates/` and the helm-unittest suites under `tests/` are counted, not walked
+/// (see [`Walked::notes`]), and `ci/*.yaml` are values files.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, walked: &mut Walked) -> Result<(), VerifyError> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|source| VerifyError::Read {
             path: dir.to_path_buf(),
@@ -203,25 +273,73 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
+    let chart = dir.join("Chart.yaml").is_file();
+    let (mut templates, mut tests) = (0, 0);
     for p in entries {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.starts_with('.') {
             continue;
         }
         if p.is_dir() {
-            if name == "templates" {
+            if chart && name == "templates" {
+                templates += count_files(&p, &|_| true);
+                continue;
+            }
+            if chart && name == "tests" {
+                let is_test = |f: &Path| {
+                    f.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with("_test.yaml") || n.ends_with("_test.yml"))
+                };
+                tests += count_files(&p, &is_test);
+                walk_except(&p, &is_test, out, walked)?;
                 continue;
             }
             if render::is_kustomization_dir(&p) {
                 out.push(p);
             } else {
-                walk(&p, out)?;
+                walk(&p, out, walked)?;
             }
         } else if is_data_file(&p) {
             out.push(p);
         }
     }
+    if chart {
+        walked.charts.push((dir.to_path_buf(), templates, tests));
+    }
     Ok(())
+}
+
+/// [`walk`], leaving out the files `skip` picks.
+fn walk_except(
+    dir: &Path,
+    skip: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<PathBuf>,
+    walked: &mut Walked,
+) -> Result<(), VerifyError> {
+    let mut found = Vec::new();
+    walk(dir, &mut found, walked)?;
+    out.extend(found.into_iter().filter(|f| !skip(f)));
+    Ok(())
+}
+
+/// Whether a file is a values file of the Helm chart it lies in: `<chart>/values*.yaml` or
+/// `<chart>/ci/*.yaml` (chart-testing's values), `<chart>` holding `Chart.yaml`.
+fn is_chart_values(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+        return false;
+    }
+    let Some(parent) = path.parent() else {
+        return false;
+    };
+    if name.starts_with("values") && parent.join("Chart.yaml").is_file() {
+        return true;
+    }
+    parent.file_name().is_some_and(|n| n == "ci")
+        && parent
+            .parent()
+            .is_some_and(|c| c.join("Chart.yaml").is_file())
 }
 
 /// A path to check, before its content is read: recognised by `--type` or by place, or left to
@@ -313,7 +431,7 @@ pub(super) fn recognise(
                 Diagnostic::error(
                     "input-unrecognised",
                     format!(
-                        "{}: not recognised by place or content: expected Kubernetes objects (apiVersion and kind), a Grafana dashboard, an alert list or chart values",
+                        "{}: not recognised: expected Kubernetes objects (apiVersion and kind), a dashboard, alerts or chart values",
                         path.display()
                     ),
                 )
@@ -328,8 +446,9 @@ pub(super) fn recognise(
 
 /// Turns the given paths (or the repo) into candidates, in the order they are checked. Reads no
 /// file's content: recognition by content happens when each is checked.
-pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, VerifyError> {
+pub(super) fn candidates(options: &VerifyOptions) -> Result<(Vec<Candidate>, Walked), VerifyError> {
     let mut out = Vec::new();
+    let mut walked = Walked::default();
     let candidate = |path: PathBuf, walked: bool| -> Candidate {
         let known = match options.kind {
             Some(kind) => Some((kind, "--type".to_string())),
@@ -346,7 +465,7 @@ pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, Veri
         let mut found = Vec::new();
         let overlays = under(root, "overlays");
         if overlays.is_dir() {
-            walk(&overlays, &mut found)?;
+            walk(&overlays, &mut found, &mut walked)?;
         }
         let mut charts = Vec::new();
         if let Ok(rd) = std::fs::read_dir(under(root, "charts")) {
@@ -365,7 +484,7 @@ pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, Veri
         for d in ["argocd", "dashboards", "alerts"] {
             let p = under(root, d);
             if p.is_dir() {
-                walk(&p, &mut found)?;
+                walk(&p, &mut found, &mut walked)?;
             }
         }
         if found.is_empty() {
@@ -394,7 +513,7 @@ pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, Veri
                     out.push(candidate(p.clone(), false));
                 } else {
                     let mut files = Vec::new();
-                    walk(p, &mut files)?;
+                    walk(p, &mut files, &mut walked)?;
                     out.extend(files.into_iter().map(|f| candidate(f, true)));
                 }
             } else {
@@ -405,5 +524,5 @@ pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, Veri
             }
         }
     }
-    Ok(out)
+    Ok((out, walked))
 }
