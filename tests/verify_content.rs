@@ -514,6 +514,44 @@ fn unrendered_templates_fail_as_templates_and_template_strings_pass() {
     assert!(r.diagnostics[0].help[0].contains("helm template"));
 }
 
+/// Issue 13: kubectl (and kubeconform) read manifests with go-yaml v2, where a plain `yes`, `no`,
+/// `on`, `off` is a boolean: a string field given one is rejected by the cluster, a boolean field
+/// given one is accepted; quoted, it stays a string.
+#[test]
+fn yaml_1_1_booleans_are_read_as_kubectl_sends_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1.25\n    env:\n    - name: QUOTED\n      value: \"yes\"\n    - name: PLAIN\n      value: on\n    volumeMounts:\n    - name: v\n      mountPath: /x\n      readOnly: yes\n  volumes:\n  - name: v\n    emptyDir: {}\n",
+    );
+    let r = verify_paths(std::slice::from_ref(&pod), true);
+    let errors: Vec<_> = located(&r)
+        .into_iter()
+        .filter(|(_, s, _)| *s == Severity::Error)
+        .collect();
+    assert_eq!(
+        errors,
+        vec![(
+            "schema-type".to_string(),
+            Severity::Error,
+            format!("{}:13:7", pod.display())
+        )],
+        "{:?}",
+        r.diagnostics
+    );
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "schema-type")
+        .unwrap();
+    assert_eq!(
+        d.message,
+        "spec.containers[0].env[1].value: expected string, got boolean true"
+    );
+    assert!(d.help[0].contains("quote it"), "{:?}", d.help);
+}
+
 #[test]
 fn directory_mode_passes_no_file_it_cannot_classify() {
     let dir = tempfile::tempdir().unwrap();

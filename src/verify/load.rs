@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::json::{self, is_json_file};
 use super::recognise::FastDocs;
-use super::{Ctx, Diagnostic, Doc, Obj, Severity};
+use super::{Ctx, Diagnostic, Doc, Obj, Severity, yaml11};
 use crate::resource::Origin;
 use crate::yaml::{self, Document, Duplicate, Locations, Pos, YamlError};
 
@@ -126,9 +126,15 @@ impl Ctx<'_> {
             }
         };
         let mut out = Vec::with_capacity(docs.len());
+        let mut lines: Option<Vec<&str>> = None;
         for mut doc in docs {
             if doc.value.is_null() {
                 continue;
+            }
+            // What kubectl sends: a plain `yes` or `off` is a boolean to it (go-yaml v2).
+            if yaml11::has_bool_words(&doc.value) {
+                let lines = lines.get_or_insert_with(|| text.lines().collect());
+                yaml11::coerce_plain_bools(&mut doc.value, &doc.locations, lines);
             }
             let locations = Arc::new(std::mem::take(&mut doc.locations));
             let mut o = origin(file, &doc);

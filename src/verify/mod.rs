@@ -18,6 +18,7 @@ pub mod report;
 pub mod scrape;
 mod secret_lines;
 pub mod wiring;
+mod yaml11;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -448,7 +449,19 @@ impl Ctx<'_> {
                 message = secret;
                 span.source_line = None;
             }
-            self.push(Diagnostic::error(v.code, message).at(span), Some(input));
+            let mut d = Diagnostic::error(v.code, message);
+            if v.code == "schema-type"
+                && value.pointer(&v.pointer).is_some_and(Value::is_boolean)
+                && span
+                    .source_line
+                    .as_deref()
+                    .is_some_and(yaml11::ends_in_bool_word)
+            {
+                d = d.help(
+                    "kubectl reads a plain yes/no/on/off/y/n as a boolean (YAML 1.1): quote it",
+                );
+            }
+            self.push(d.at(span), Some(input));
         }
     }
 
@@ -1311,7 +1324,11 @@ impl Ctx<'_> {
                     self.report.inputs[idx].objects = objs.len();
                     let mut clean = true;
                     for obj in &objs {
-                        if !self.crd_is_clean(obj) || !self.is_clean(obj)? {
+                        // A YAML 1.1 boolean word needs positions to tell plain from quoted.
+                        if yaml11::has_bool_words(&obj.value)
+                            || !self.crd_is_clean(obj)
+                            || !self.is_clean(obj)?
+                        {
                             clean = false;
                             break;
                         }
