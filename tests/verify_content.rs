@@ -552,6 +552,46 @@ fn yaml_1_1_booleans_are_read_as_kubectl_sends_them() {
     assert!(d.help[0].contains("quote it"), "{:?}", d.help);
 }
 
+/// Issue 13: a YAML file with no document (empty, comments only, bare `---`) is nothing to apply:
+/// in directory mode it is a note, not an unrecognised file; named on its own it is an input
+/// error that says it is empty.
+#[test]
+fn empty_yaml_files_are_notes_in_directory_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("deploy");
+    write(
+        &root,
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+    );
+    let empty = write(&root, "empty.yaml", "");
+    write(
+        &root,
+        "later.yaml",
+        "\u{feff}# enable when ready\n---\n# kind: Secret\n...\n",
+    );
+    let r = verify_paths(std::slice::from_ref(&root), true);
+    assert!(!r.failed(), "{:?}", r.diagnostics);
+    let notes: Vec<(&str, String)> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.span.as_ref().unwrap().describe()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ("input-empty", empty.display().to_string()),
+            ("input-empty", root.join("later.yaml").display().to_string()),
+        ]
+    );
+    let err = rollout::verify::run(&VerifyOptions {
+        paths: vec![empty.clone()],
+        ..VerifyOptions::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("holds no YAML document"), "{err}");
+}
+
 #[test]
 fn directory_mode_passes_no_file_it_cannot_classify() {
     let dir = tempfile::tempdir().unwrap();

@@ -165,6 +165,12 @@ pub enum VerifyError {
         /// The file.
         path: PathBuf,
     },
+    /// A named YAML file with no document in it (only comments, blank lines or `---`).
+    #[error("{}: holds no YAML document (only comments or blank lines): nothing to verify", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
     /// A `--crd` file that holds no usable CustomResourceDefinition.
     #[error("--crd {}: {message}", path.display())]
     Crd {

@@ -181,6 +181,15 @@ fn is_rollout_spec(v: &Value) -> bool {
         && v.get("services").is_some()
 }
 
+/// Whether YAML text holds no document: only blank lines, comments, `---` and `...` markers (and
+/// a byte-order mark).
+fn is_blank_yaml(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}').lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..." || t.starts_with("--- #")
+    })
+}
+
 /// Files of a Helm chart that are not inputs of their own (the schema is used by the values check).
 fn is_chart_file(path: &Path) -> bool {
     matches!(
@@ -396,6 +405,31 @@ pub(super) fn recognise(
         Some(t) => t,
         None => read(&path)?,
     };
+    if !is_json_file(&path) && is_blank_yaml(&text) {
+        if !walked {
+            return Err(VerifyError::Empty { path });
+        }
+        // Nothing to apply: kubectl skips it, and so does the gate, saying so.
+        let span = Span {
+            file: path.clone(),
+            line: 0,
+            col: 0,
+            label: String::new(),
+            source_line: None,
+        };
+        notes.push(
+            Diagnostic::new(
+                "input-empty",
+                super::Severity::Note,
+                format!(
+                    "{}: no objects (only comments or empty documents)",
+                    path.display()
+                ),
+            )
+            .at(span),
+        );
+        return Ok(None);
+    }
     match by_content(&path, &text, options.duplicates()) {
         (Some((kind, why)), fast) => Ok(Some(Input {
             path,
