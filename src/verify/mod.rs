@@ -5,6 +5,7 @@
 //! `crate::schema` and the [`Checks`] seam) and prints nothing (see [`report`]).
 
 pub mod alertmanager_config;
+mod alertmanager_fields;
 pub mod checks;
 mod crds;
 pub mod diagnostic;
@@ -158,7 +159,7 @@ pub enum VerifyError {
     },
     /// A file that is neither recognised by place nor by content.
     #[error(
-        "{}: cannot tell what this file is; pass --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd)",
+        "{}: cannot tell what this file is; pass --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd, spec, alertmanager-config)",
         path.display()
     )]
     Unrecognized {
@@ -1310,6 +1311,23 @@ impl Ctx<'_> {
         rendered: &mut RenderCache,
     ) -> Result<(), VerifyError> {
         match input.kind {
+            InputKind::AlertmanagerConfig => {
+                let text = match input.preloaded.take() {
+                    Some((text, _)) => text,
+                    None => read(&input.path)?,
+                };
+                let idx = self.add_input(&input, 1);
+                self.sources.insert(&input.path, &text);
+                let found = alertmanager_config::check(&alertmanager_config::AlertmanagerInput {
+                    file: &input.path,
+                    text: &text,
+                    alerts: &[],
+                    paging: &[],
+                });
+                for d in found {
+                    self.push(d, Some(idx));
+                }
+            }
             InputKind::Manifests | InputKind::Argocd => {
                 let (text, fast) = match input.preloaded.take() {
                     Some((text, Some(fast))) => (text, Some(fast)),

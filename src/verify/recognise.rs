@@ -66,6 +66,9 @@ pub(super) fn by_place(path: &Path) -> Option<(InputKind, &'static str)> {
     if path.is_file() && is_chart_values(path) {
         return Some((InputKind::Values, "by place: values of the chart beside"));
     }
+    if matches!(name, "alertmanager.yml" | "alertmanager.yaml") {
+        return Some((InputKind::AlertmanagerConfig, "by place: alertmanager.yml"));
+    }
     for (dir, kind, why) in [
         ("dashboards", InputKind::Dashboard, "by place: dashboards/"),
         ("alerts", InputKind::Alerts, "by place: alerts/"),
@@ -155,6 +158,12 @@ fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
             "by content: dashboard.grafana.app resource",
         ));
     }
+    if docs.len() == 1 && is_alertmanager_config(first) {
+        return Some((
+            InputKind::AlertmanagerConfig,
+            "by content: Alertmanager route and receivers",
+        ));
+    }
     let k8s = |v: &Value| v.get("apiVersion").is_some() && v.get("kind").is_some();
     if docs.iter().all(|d| k8s(d)) {
         return Some((InputKind::Manifests, "by content: apiVersion and kind"));
@@ -169,6 +178,29 @@ fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
         return Some((InputKind::Dashboard, "by content: dashboard object"));
     }
     None
+}
+
+/// An Alertmanager configuration: no `apiVersion`/`kind`, a `route` mapping or a `receivers`
+/// list, and most top-level keys Alertmanager's own.
+fn is_alertmanager_config(v: &Value) -> bool {
+    const KEYS: &[&str] = &[
+        "global",
+        "route",
+        "inhibit_rules",
+        "receivers",
+        "templates",
+        "mute_time_intervals",
+        "time_intervals",
+    ];
+    let Some(m) = v.as_object() else {
+        return false;
+    };
+    let own = m.keys().filter(|k| KEYS.contains(&k.as_str())).count();
+    !m.contains_key("apiVersion")
+        && !m.contains_key("kind")
+        && (m.get("route").is_some_and(Value::is_object)
+            || m.get("receivers").is_some_and(Value::is_array))
+        && own * 2 > m.len()
 }
 
 /// A rollout spec: `kind: Rollout` with `environments` and `services`, and not Argo Rollouts'
@@ -470,7 +502,7 @@ pub(super) fn recognise(
                     ),
                 )
                 .at(span)
-                .help("pass it with --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd), or move it out of the directory"),
+                .help("pass it with --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd, spec, alertmanager-config), or move it out of the directory"),
             );
             Ok(None)
         }

@@ -74,7 +74,8 @@ pub fn ends_in_bool_word(line: &str) -> bool {
     yaml11_bool(value).is_some()
 }
 
-fn is_plain_at(locations: &Locations, pointer: &str, word: &str, lines: &[&str]) -> bool {
+/// Whether the scalar `word` at `pointer` is written plain (unquoted, untagged) in the source.
+pub fn is_plain_at(locations: &Locations, pointer: &str, word: &str, lines: &[&str]) -> bool {
     let Some(pos) = locations.node(pointer) else {
         return false;
     };
