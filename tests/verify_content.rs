@@ -592,6 +592,40 @@ fn empty_yaml_files_are_notes_in_directory_mode() {
     assert!(err.to_string().contains("holds no YAML document"), "{err}");
 }
 
+/// Issue 13: what the API server's validation refuses beyond the OpenAPI schema fails the gate at
+/// the field's line: a quantity that does not parse, a request above its limit, a mount of a
+/// volume the pod lacks, a Job without a restart policy. A StatefulSet's claim templates count as
+/// volumes.
+#[test]
+fn api_server_validation_beyond_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "app.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  selector:\n    matchLabels: {app: db}\n  template:\n    metadata:\n      labels: {app: db}\n    spec:\n      containers:\n      - name: db\n        image: postgres:16\n        resources:\n          requests:\n            cpu: \"2\"\n          limits:\n            cpu: \"1\"\n            memory: 1GB\n        volumeMounts:\n        - name: data\n          mountPath: /var/lib/postgresql\n        - name: config\n          mountPath: /etc/pg\n  volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources:\n        requests:\n          storage: 1Gi\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      containers:\n      - name: m\n        image: migrate:1\n",
+    );
+    let r = verify_paths(std::slice::from_ref(&f), true);
+    let errors: Vec<(String, String)> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| (d.span.as_ref().unwrap().describe(), d.message.clone()))
+        .collect();
+    let at = |l: &str| format!("{}:{l}", f.display());
+    let c = "spec.template.spec.containers[0]";
+    assert_eq!(
+        errors,
+        vec![
+            (at("18:13"), format!("{c}.resources.requests.cpu: Invalid value: \"2\": must be less than or equal to cpu limit of 1")),
+            (at("21:13"), format!("{c}.resources.limits.memory: Invalid value: \"1GB\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")),
+            (at("25:11"), format!("{c}.volumeMounts[1].name: Not found: \"config\"")),
+            (at("42:5"), "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"".to_string()),
+        ],
+        "{:?}",
+        r.diagnostics
+    );
+}
+
 #[test]
 fn directory_mode_passes_no_file_it_cannot_classify() {
     let dir = tempfile::tempdir().unwrap();

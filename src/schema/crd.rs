@@ -131,7 +131,7 @@ impl CrdSchemas {
                 .map_err(|e| CrdError::InvalidSchema {
                     name: name.clone(),
                     version: version.clone(),
-                    message: e.to_string(),
+                    message: super::kubernetes::describe_error(&e),
                 })?;
             self.validators.insert(
                 (group.clone(), version, kind.clone()),

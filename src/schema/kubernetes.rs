@@ -484,6 +484,32 @@ fn convert(err: ValidationError<'_>) -> Vec<Violation> {
     }
 }
 
+/// A validation error in one bounded line: where it is (JSON pointer) and what failed, the value
+/// quoted in short (for errors in a schema itself, whose values are whole subschemas).
+pub fn describe_error(err: &ValidationError<'_>) -> String {
+    let at = err.instance_path().as_str();
+    let what = match err.kind() {
+        ValidationErrorKind::Type { .. }
+        | ValidationErrorKind::Enum { .. }
+        | ValidationErrorKind::AdditionalProperties { .. }
+        | ValidationErrorKind::Required { .. } => {
+            let full = err.to_string();
+            let short: String = full.chars().take(120).collect();
+            if short.len() < full.len() {
+                format!("{short}…")
+            } else {
+                short
+            }
+        }
+        kind => describe(kind, err),
+    };
+    if at.is_empty() {
+        what
+    } else {
+        format!("at {at}: {what}")
+    }
+}
+
 /// What a failed keyword says, quoting the value only in short (the library's own messages quote
 /// whole objects and arrays, which can run to thousands of characters).
 fn describe(kind: &ValidationErrorKind, err: &ValidationError<'_>) -> String {

@@ -6,6 +6,7 @@
 
 pub mod alertmanager_config;
 mod alertmanager_fields;
+mod apivalidation;
 pub mod checks;
 mod crds;
 pub mod diagnostic;
@@ -511,6 +512,7 @@ impl Ctx<'_> {
         };
         let gvk = Gvk::from_api_version(api_version, kind);
         if practices::selector_mismatch(&obj.value).is_some()
+            || !apivalidation::check(&gvk.group, &gvk.kind, &obj.value).is_empty()
             || (self.practices_on() && !practices::object_findings(&obj.value, 0).is_empty())
             || apis::removal_ahead(&gvk, self.target_minor()).is_some()
         {
@@ -560,7 +562,11 @@ impl Ctx<'_> {
         };
         let gvk = Gvk::from_api_version(api_version, kind);
         self.practices(obj, &label);
-        if let Some((found, other)) = self.schema_violations(&gvk, &obj.value)? {
+        if let Some((mut found, other)) = self.schema_violations(&gvk, &obj.value)? {
+            // What the API server's own validation refuses, once the schema accepts the object.
+            if found.is_empty() {
+                found = apivalidation::check(&gvk.group, &gvk.kind, &obj.value);
+            }
             self.removal_ahead(&gvk, obj, &label);
             for (severity, v) in other {
                 let span = self.span(
