@@ -169,8 +169,9 @@ fn resources(out: &mut Out, r: &Value, at: &str) {
     }
     let [limits, requests] = &parsed;
     for (name, req) in requests {
+        // Quantities are compared as floats: `3000m` and `3` must be equal, not a rounding apart.
         if let Some((_, lim)) = limits.iter().find(|(n, _)| n == name)
-            && req > lim
+            && req - lim > lim.abs() * 1e-9
         {
             let shown = |side: &str| {
                 r.pointer(&format!(
@@ -654,6 +655,12 @@ mod tests {
             "template":{"spec":{"containers":[{"name":"c","image":"x:1",
                 "volumeMounts":[{"name":"data","mountPath":"/d"}]}]}}}});
         assert_eq!(messages("apps", "StatefulSet", &sts), Vec::<String>::new());
+        let same = deploy(
+            json!({"name":"c","image":"x:1","resources":{"requests":{"cpu":"3000m","memory":"1Gi"},
+                "limits":{"cpu":3,"memory":"1073741824"}}}),
+            json!({}),
+        );
+        assert_eq!(messages("apps", "Deployment", &same), Vec::<String>::new());
         let one = json!({"apiVersion":"v1","kind":"Service","spec":{"ports":[{"port":443,"targetPort":8443}]}});
         assert_eq!(messages("", "Service", &one), Vec::<String>::new());
         let mut d = deploy(json!({"name":"c","image":"x:1"}), json!({}));
