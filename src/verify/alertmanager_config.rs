@@ -23,7 +23,8 @@ use super::diagnostic::{Diagnostic, Span};
 use crate::routes::{self, Matcher, Op, Route};
 use crate::yaml::{Locations, Pos};
 
-const CONFIG: &[&str] = &[
+/// The top-level keys of an Alertmanager configuration.
+pub(super) const CONFIG: &[&str] = &[
     "global",
     "route",
     "inhibit_rules",
@@ -422,14 +423,18 @@ fn receivers(out: &mut Out<'_>, config: &Value, plain: &dyn Fn(&str) -> bool) {
         }
         let name = r.get("name").and_then(Value::as_str).unwrap_or("?");
         known(out, r, &ptr, &format!("receiver {name:?}"), RECEIVER);
-        for kind in RECEIVER.iter().filter(|k| k.ends_with("_configs")) {
-            for (j, c) in r
-                .get(*kind)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+        // The integrations whose fields are known first, then the others.
+        let kinds = INTEGRATIONS.iter().map(|(k, _)| k).chain(
+            RECEIVER
+                .iter()
+                .filter(|k| k.ends_with("_configs") && !INTEGRATIONS.iter().any(|(i, _)| i == *k)),
+        );
+        for kind in kinds {
+            let checked = INTEGRATIONS
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map(|(_, f)| *f);
+            for (j, c) in super::practices::items(r, kind) {
                 let p = format!("{ptr}/{kind}/{j}");
                 out.problems(fields::integration(kind, c, &global, &p));
                 out.problems(fields::scalar_types(c, &p, plain));
@@ -439,19 +444,11 @@ fn receivers(out: &mut Out<'_>, config: &Value, plain: &dyn Fn(&str) -> bool) {
                 if let Some(t) = c.get("tls_config").filter(|_| *kind == "email_configs") {
                     out.problems(fields::tls_config(t, &format!("{p}/tls_config"), plain));
                 }
-            }
-        }
-        for (kind, fields) in INTEGRATIONS {
-            for (j, c) in r
-                .get(*kind)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                let p = format!("{ptr}/{kind}/{j}");
+                let Some(known_fields) = checked else {
+                    continue;
+                };
                 let what = format!("receiver {name:?} {kind}[{j}]");
-                known(out, c, &p, &what, fields);
+                known(out, c, &p, &what, known_fields);
                 if *kind == "webhook_configs"
                     && let Some(u) = c.get("url").and_then(Value::as_str)
                 {

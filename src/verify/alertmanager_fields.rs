@@ -10,6 +10,8 @@
 
 use serde_json::Value;
 
+use super::practices::items as list;
+
 /// One problem: the JSON pointer of the offending node, whether the key (not the value) is meant,
 /// and Alertmanager's complaint.
 pub type Problem = (String, bool, String);
@@ -583,14 +585,6 @@ pub fn integration(kind: &str, c: &Value, global: &Value, at: &str) -> Vec<Probl
         _ => {}
     }
     out
-}
-
-fn list<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a Value)> {
-    v.get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
 }
 
 /// `host:port` (or `[v6]:port`), as Go's `net.SplitHostPort` wants it.

@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use super::practices::items;
 use crate::schema::kubernetes::{Violation, dotted};
 
 const CODE: &str = "api-validation";
@@ -244,14 +245,6 @@ fn enum_field(out: &mut Out, v: &Value, key: &str, at: &str, allowed: &[&str]) {
     {
         out.unsupported(format!("{at}/{key}"), s, allowed);
     }
-}
-
-fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a Value)> {
-    v.get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
 }
 
 fn probe(out: &mut Out, pr: &Value, p: &str, liveness_like: bool) {

@@ -183,19 +183,13 @@ fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
 /// An Alertmanager configuration: no `apiVersion`/`kind`, a `route` mapping or a `receivers`
 /// list, and most top-level keys Alertmanager's own.
 fn is_alertmanager_config(v: &Value) -> bool {
-    const KEYS: &[&str] = &[
-        "global",
-        "route",
-        "inhibit_rules",
-        "receivers",
-        "templates",
-        "mute_time_intervals",
-        "time_intervals",
-    ];
     let Some(m) = v.as_object() else {
         return false;
     };
-    let own = m.keys().filter(|k| KEYS.contains(&k.as_str())).count();
+    let own = m
+        .keys()
+        .filter(|k| super::alertmanager_config::CONFIG.contains(&k.as_str()))
+        .count();
     !m.contains_key("apiVersion")
         && !m.contains_key("kind")
         && (m.get("route").is_some_and(Value::is_object)
@@ -211,6 +205,17 @@ fn is_rollout_spec(v: &Value) -> bool {
         && !api.starts_with("argoproj.io/")
         && v.get("environments").is_some()
         && v.get("services").is_some()
+}
+
+/// A span naming a whole file (no line).
+fn file_span(path: &Path) -> Span {
+    Span {
+        file: path.to_path_buf(),
+        line: 0,
+        col: 0,
+        label: String::new(),
+        source_line: None,
+    }
 }
 
 /// Whether YAML text holds no document: only blank lines, comments, `---` and `...` markers (and
@@ -252,13 +257,7 @@ impl Walked {
             .iter()
             .filter(|(_, t, u)| t + u > 0)
             .map(|(dir, templates, tests)| {
-                let span = Span {
-                    file: dir.join("Chart.yaml"),
-                    line: 0,
-                    col: 0,
-                    label: String::new(),
-                    source_line: None,
-                };
+                let span = file_span(&dir.join("Chart.yaml"));
                 let files = |n: usize, what: &str| match n {
                     0 => None,
                     1 => Some(format!("1 {what} file")),
@@ -442,13 +441,7 @@ pub(super) fn recognise(
             return Err(VerifyError::Empty { path });
         }
         // Nothing to apply: kubectl skips it, and so does the gate, saying so.
-        let span = Span {
-            file: path.clone(),
-            line: 0,
-            col: 0,
-            label: String::new(),
-            source_line: None,
-        };
+        let span = file_span(&path);
         notes.push(
             Diagnostic::new(
                 "input-empty",
@@ -486,13 +479,7 @@ pub(super) fn recognise(
         }
         // Directory mode passes no file it cannot classify: the file is a finding (exit 1).
         (None, _) if walked => {
-            let span = Span {
-                file: path.clone(),
-                line: 0,
-                col: 0,
-                label: String::new(),
-                source_line: None,
-            };
+            let span = file_span(&path);
             notes.push(
                 Diagnostic::error(
                     "input-unrecognised",
