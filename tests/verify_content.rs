@@ -25,6 +25,14 @@ fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
     p
 }
 
+/// (code, file:line:col) of every diagnostic, in report order.
+fn codes_at(r: &Report) -> Vec<(String, String)> {
+    r.diagnostics
+        .iter()
+        .map(|d| (d.code.clone(), d.span.as_ref().unwrap().describe()))
+        .collect()
+}
+
 /// (code, severity, file:line:col) of every error and warning.
 fn located(r: &Report) -> Vec<(String, Severity, String)> {
     r.diagnostics
@@ -401,11 +409,7 @@ fn helm_chart_templates_are_reported_not_checked_and_other_templates_dirs_are_wa
     let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  A: 1\n";
     write(&root, "deploy/other/templates/cm.yaml", bad);
     let r = verify_paths(&[root.join("deploy")], true);
-    let found: Vec<(String, String)> = r
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.clone(), d.span.as_ref().unwrap().describe()))
-        .collect();
+    let found = codes_at(&r);
     let chart = root.join("deploy/web");
     assert_eq!(
         found,
@@ -479,11 +483,7 @@ fn unrendered_templates_fail_as_templates_and_template_strings_pass() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rules\ndata:\n  summary: \"{{ $labels.instance }} is down\"\n  legend: '{{pod}}'\n",
     );
     let r = verify_paths(&[root.join("deploy")], true);
-    let found: Vec<(String, String)> = r
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.clone(), d.span.as_ref().unwrap().describe()))
-        .collect();
+    let found = codes_at(&r);
     assert_eq!(
         found,
         vec![
@@ -650,11 +650,7 @@ fn directory_mode_passes_no_file_it_cannot_classify() {
     write(&root, "deploy/.git/config.yaml", "x: 1\n");
     let r = verify_paths(&[root.join("deploy")], true);
     assert!(r.failed());
-    let found: Vec<(String, String)> = r
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.clone(), d.span.as_ref().unwrap().describe()))
-        .collect();
+    let found = codes_at(&r);
     assert_eq!(
         found,
         vec![
