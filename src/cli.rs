@@ -870,6 +870,8 @@ pub enum InputType {
     Argocd,
     /// A rollout spec (rollout.yaml).
     Spec,
+    /// An Alertmanager configuration (alertmanager.yml).
+    AlertmanagerConfig,
 }
 
 /// `rollout verify --output`.

@@ -116,30 +116,93 @@ pub fn encodings(v: &str) -> Vec<String> {
     out
 }
 
+impl Registry {
+    fn add_value(&mut self, value: &str) {
+        let v = value.trim();
+        if v.len() < MIN_SCRUB_LEN {
+            return;
+        }
+        for e in encodings(v) {
+            self.add(e);
+        }
+    }
+
+    fn add_secret_data(&mut self, encoded: &str) {
+        let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&compact)
+            && let Ok(text) = String::from_utf8(bytes)
+        {
+            self.add_value(&text);
+        }
+        self.add_value(&compact);
+        self.add_value(encoded);
+    }
+
+    /// `text` with every value masked, longest first.
+    fn mask<'a>(&mut self, text: &'a str) -> Cow<'a, str> {
+        if let Some(re) = self.matcher() {
+            return if re.is_match(text) {
+                Cow::Owned(re.replace_all(text, MASK).into_owned())
+            } else {
+                Cow::Borrowed(text)
+            };
+        }
+        // The one matcher could not be built (too many values): one value at a time, longest first.
+        let mut out: Cow<'_, str> = Cow::Borrowed(text);
+        let mut all: Vec<&String> = self.values.iter().collect();
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for s in all {
+            if out.contains(s.as_str()) {
+                out = Cow::Owned(out.replace(s.as_str(), MASK));
+            }
+        }
+        out
+    }
+}
+
 /// Registers a secret (a token, a password): from now on [`scrub`] masks it in every encoding.
 pub fn register(value: &str) {
-    let v = value.trim();
-    if v.len() < MIN_SCRUB_LEN {
-        return;
-    }
-    let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
-    for e in encodings(v) {
-        reg.add(e);
-    }
+    registry()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .add_value(value);
 }
 
 /// Registers the value of a Secret's `data` entry as the API holds it (base64, maybe wrapped or
 /// with a trailing newline): the encoded text as written, and everything derived from the
 /// decoded bytes.
 pub fn register_secret_data(encoded: &str) {
-    let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
-    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&compact)
-        && let Ok(text) = String::from_utf8(bytes)
-    {
-        register(&text);
+    registry()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .add_secret_data(encoded);
+}
+
+/// Secret values masked in one kind of text only, not process-wide: `verify` masks the Secret
+/// values of the files it reads in the source lines it quotes, and leaves file names and field
+/// paths alone (a Secret whose password is `admin` must not turn `admin-secret.yaml` into
+/// `***-secret.yaml` in every location it prints).
+#[derive(Default)]
+pub struct LocalSecrets(Registry);
+
+impl LocalSecrets {
+    /// Adds a plain secret value (a Secret's `stringData` entry), in every encoding.
+    pub fn add(&mut self, value: &str) {
+        self.0.add_value(value);
     }
-    register(&compact);
-    register(encoded);
+
+    /// Adds a Secret's `data` entry as written (base64) and everything derived from its bytes.
+    pub fn add_secret_data(&mut self, encoded: &str) {
+        self.0.add_secret_data(encoded);
+    }
+
+    /// `text` with every added value masked.
+    pub fn mask<'a>(&mut self, text: &'a str) -> Cow<'a, str> {
+        if self.0.values.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        self.0.mask(text)
+    }
 }
 
 /// Registers the password (and the whole user-info) of a URL such as `https://user:pass@host`.
@@ -197,21 +260,7 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
-    let mut out: Cow<'_, str> = Cow::Borrowed(text);
-    if let Some(re) = reg.matcher() {
-        if re.is_match(text) {
-            out = Cow::Owned(re.replace_all(text, MASK).into_owned());
-        }
-    } else {
-        // The one matcher could not be built (too many values): one value at a time, longest first.
-        let mut all: Vec<&String> = reg.values.iter().collect();
-        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        for s in all {
-            if out.contains(s.as_str()) {
-                out = Cow::Owned(out.replace(s.as_str(), MASK));
-            }
-        }
-    }
+    let mut out = reg.mask(text);
     drop(reg);
     for (re, with) in patterns() {
         if re.is_match(&out) {

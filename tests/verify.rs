@@ -509,7 +509,7 @@ fn input_errors_are_errors_not_findings() {
         ),
         (
             opts(&["charts/media/values.schema.json"]),
-            "fixtures/verify/charts/media/values.schema.json: cannot tell what this file is; pass --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd)",
+            "fixtures/verify/charts/media/values.schema.json: cannot tell what this file is; pass --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd, spec, alertmanager-config)",
         ),
         (
             VerifyOptions {

@@ -216,6 +216,67 @@ inhibit_rules:
         "bad-duplicate-receiver",
         "route:\n  receiver: a\nreceivers: [{name: a}, {name: a}]\n",
     ),
+    // Issue 13: what Alertmanager 0.25 checks below the routes and receivers.
+    (
+        "bad-continue-in-root-route",
+        "route:\n  receiver: a\n  continue: true\nreceivers: [{name: a}]\n",
+    ),
+    (
+        "bad-receiver-without-name",
+        "route:\n  receiver: ''\nreceivers: [{name: ''}]\n",
+    ),
+    (
+        "bad-wildcard-group-by-with-labels",
+        "route:\n  receiver: a\n  group_by: ['...', alertname]\nreceivers: [{name: a}]\n",
+    ),
+    (
+        "good-wildcard-group-by",
+        "route:\n  receiver: a\n  group_by: ['...']\nreceivers: [{name: a}]\n",
+    ),
+    (
+        "bad-http-config-two-auths",
+        "route:\n  receiver: a\nreceivers: [{name: a, webhook_configs: [{url: 'http://x/', http_config: {basic_auth: {username: u}, bearer_token: t}}]}]\n",
+    ),
+    (
+        "bad-tls-config-unknown-field",
+        "route:\n  receiver: a\nreceivers: [{name: a, webhook_configs: [{url: 'http://x/', http_config: {tls_config: {insecure: true}}}]}]\n",
+    ),
+    (
+        "good-http-config",
+        "route:\n  receiver: a\nreceivers: [{name: a, webhook_configs: [{url: 'http://x/', send_resolved: yes, http_config: {authorization: {credentials: x}, tls_config: {insecure_skip_verify: true, min_version: TLS12}}}]}]\n",
+    ),
+    (
+        "bad-quoted-boolean",
+        "route:\n  receiver: a\nreceivers: [{name: a, webhook_configs: [{url: 'http://x/', send_resolved: 'yes'}]}]\n",
+    ),
+    (
+        "bad-webhook-url-file-before-0-26",
+        "route:\n  receiver: a\nreceivers: [{name: a, webhook_configs: [{url_file: /etc/am/url}]}]\n",
+    ),
+    (
+        "bad-negative-max-alerts",
+        "route:\n  receiver: a\nreceivers: [{name: a, webhook_configs: [{url: 'http://x/', max_alerts: -1}]}]\n",
+    ),
+    (
+        "bad-telegram-without-token",
+        "route:\n  receiver: a\nreceivers: [{name: a, telegram_configs: [{chat_id: 1}]}]\n",
+    ),
+    (
+        "bad-smarthost-without-port",
+        "route:\n  receiver: a\nreceivers: [{name: a, email_configs: [{to: a@example.com, from: b@example.com, smarthost: smtp.example.com}]}]\n",
+    ),
+    (
+        "bad-weekday",
+        "route:\n  receiver: a\ntime_intervals: [{name: w, time_intervals: [{weekdays: [funday]}]}]\nreceivers: [{name: a}]\n",
+    ),
+    (
+        "bad-time-of-day",
+        "route:\n  receiver: a\ntime_intervals: [{name: w, time_intervals: [{times: [{start_time: '9:00', end_time: '17:00'}]}]}]\nreceivers: [{name: a}]\n",
+    ),
+    (
+        "good-time-intervals",
+        "route:\n  receiver: a\n  routes: [{receiver: a, mute_time_intervals: [w]}]\ntime_intervals: [{name: w, time_intervals: [{weekdays: ['monday:friday'], days_of_month: ['1:5', '-3:-1'], months: ['january:march'], years: ['2024:2026'], times: [{start_time: '00:00', end_time: '24:00'}]}]}]\nreceivers: [{name: a}]\n",
+    ),
 ];
 
 #[test]
@@ -329,4 +390,38 @@ fn synthetic_alerts_reaching_a_pager_are_findings_unless_routed_away_or_inhibite
     .unwrap();
     let (code, out) = rollout(dir.path(), &["verify"]);
     assert_eq!(code, 0, "{out}");
+}
+
+/// Issue 13: an Alertmanager configuration named on the command line or met in a directory is
+/// checked as one, whatever its file name (recognised by its route and receivers), and a broken
+/// one fails where amtool fails it.
+#[test]
+fn a_named_alertmanager_config_is_recognised_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("am-prod.yml");
+    std::fs::write(
+        &good,
+        "global:\n  resolve_timeout: 5m\nroute:\n  receiver: team\n  group_by: [alertname]\nreceivers:\n- name: team\n  webhook_configs:\n  - url: http://example.com/hook\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("monitoring").join("config.yaml");
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::write(
+        &bad,
+        "route:\n  receiver: team\n  continue: true\nreceivers:\n- name: team\n",
+    )
+    .unwrap();
+    for (file, ok) in [(&good, true), (&bad, false)] {
+        let (am_ok, am_out) = amtool(&["check-config", file.to_str().unwrap()]);
+        assert_eq!(am_ok, ok, "{am_out}");
+        let (code, out) = rollout(dir.path(), &["verify", file.to_str().unwrap()]);
+        assert!(out.contains("(alertmanager-config, by content"), "{out}");
+        assert_eq!(code, if ok { 0 } else { 1 }, "{out}");
+    }
+    let (code, out) = rollout(dir.path(), &["verify", "monitoring"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("cannot have continue in root route") && out.contains("config.yaml:3:3"),
+        "{out}"
+    );
 }

@@ -237,6 +237,36 @@ fn issue_11_verify_never_prints_secret_data_values() {
     }
 }
 
+/// Issue 13: a Secret's values are masked in the source lines the report quotes, and only there:
+/// a password `admin` does not turn `admin-app.yaml` into `***-app.yaml` or a field
+/// `adminPort` into `***Port` in the locations and messages.
+#[test]
+fn issue_13_secret_values_mask_quoted_lines_not_file_names_or_field_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("admin-secret.yaml"),
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: admin-credentials}\nstringData:\n  username: admin\n  password: s3cr3t-pw\n  password: s3cr3t-pw\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("admin-app.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: admin-app}\nspec:\n  containers:\n  - name: admin\n    image: admin:1.0\n    adminPort: 80\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&[".", "--policy", "off"], dir.path().to_str().unwrap());
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(all.contains("admin-app.yaml:8:5"), "{all}");
+    assert!(all.contains("admin-secret.yaml:7:3"), "{all}");
+    assert!(
+        all.contains("unknown field \"spec.containers[0].adminPort\""),
+        "{all}"
+    );
+    assert!(all.contains("    adminPort: 80"), "{all}");
+    assert!(!all.contains("s3cr3t-pw"), "{all}");
+    assert!(all.contains("  password: ***"), "{all}");
+}
+
 /// Issue 11: a FIFO or a device as input is refused by name (before it is opened: no hang).
 #[test]
 fn issue_11_inputs_that_are_not_regular_files_are_refused() {

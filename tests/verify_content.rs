@@ -25,6 +25,14 @@ fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
     p
 }
 
+/// (code, file:line:col) of every diagnostic, in report order.
+fn codes_at(r: &Report) -> Vec<(String, String)> {
+    r.diagnostics
+        .iter()
+        .map(|d| (d.code.clone(), d.span.as_ref().unwrap().describe()))
+        .collect()
+}
+
 /// (code, severity, file:line:col) of every error and warning.
 fn located(r: &Report) -> Vec<(String, Severity, String)> {
     r.diagnostics
@@ -367,6 +375,257 @@ fn alert_payloads_are_judged_as_the_real_alertmanager_judges_them() {
     assert!(disagree.is_empty(), "{disagree:#?}");
 }
 
+/// Issue 13: in directory mode a Helm chart's templates and helm-unittest suites are not inputs
+/// (they are YAML only once rendered) and the report says so per chart; its `values*.yaml` and
+/// `ci/*.yaml` are values files wherever the chart lies. A `templates/` directory outside a chart
+/// is walked like any other.
+#[test]
+fn helm_chart_templates_are_reported_not_checked_and_other_templates_dirs_are_walked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    write(
+        &root,
+        "deploy/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    write(&root, "deploy/web/values.yaml", "replicas: 2\n");
+    write(
+        &root,
+        "deploy/web/values.schema.json",
+        "{\"type\": \"object\", \"properties\": {\"replicas\": {\"type\": \"integer\"}}}",
+    );
+    write(&root, "deploy/web/ci/lint-values.yaml", "replicas: three\n");
+    write(
+        &root,
+        "deploy/web/templates/deployment.yaml",
+        "{{- if .Values.enabled }}\napiVersion: apps/v1\nkind: Deployment\n{{- end }}\n",
+    );
+    write(&root, "deploy/web/templates/_helpers.tpl", "{{/* x */}}\n");
+    write(
+        &root,
+        "deploy/web/tests/deployment_test.yaml",
+        "suite: web\ntemplates: [deployment.yaml]\ntests: []\n",
+    );
+    let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  A: 1\n";
+    write(&root, "deploy/other/templates/cm.yaml", bad);
+    let r = verify_paths(&[root.join("deploy")], true);
+    let found = codes_at(&r);
+    let chart = root.join("deploy/web");
+    assert_eq!(
+        found,
+        vec![
+            (
+                "schema-type".to_string(),
+                format!(
+                    "{}:5:3",
+                    root.join("deploy/other/templates/cm.yaml").display()
+                )
+            ),
+            (
+                "schema-type".to_string(),
+                format!("{}:1:1", chart.join("ci/lint-values.yaml").display())
+            ),
+            (
+                "chart-templates-not-checked".to_string(),
+                chart.join("Chart.yaml").display().to_string()
+            ),
+        ],
+        "{:?}",
+        r.diagnostics
+    );
+    let note = &r.diagnostics[2];
+    assert_eq!(note.severity, Severity::Note);
+    assert!(
+        note.message
+            .contains("2 template files and 1 unit-test file not checked"),
+        "{}",
+        note.message
+    );
+    assert!(note.help[0].contains("helm template"), "{:?}", note.help);
+    let kinds: Vec<(String, &str)> = r
+        .inputs
+        .iter()
+        .map(|i| (i.path.display().to_string(), i.kind.as_str()))
+        .collect();
+    assert!(
+        kinds.contains(&(chart.join("values.yaml").display().to_string(), "values")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(
+            chart.join("ci/lint-values.yaml").display().to_string(),
+            "values"
+        )),
+        "{kinds:?}"
+    );
+}
+
+/// Issue 13: a manifest that is a template (Helm, Go, Jinja) fails as one, naming the expression
+/// (never from among a Secret's values); `{{ }}` inside a string value (alert or legend templates)
+/// is plain YAML and passes.
+#[test]
+fn unrendered_templates_fail_as_templates_and_template_strings_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    write(
+        &root,
+        "deploy/web.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {{ .Values.replicas }}\n",
+    );
+    write(
+        &root,
+        "deploy/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: {{ .Values.password }}\n",
+    );
+    write(
+        &root,
+        "deploy/alerts.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rules\ndata:\n  summary: \"{{ $labels.instance }} is down\"\n  legend: '{{pod}}'\n",
+    );
+    let r = verify_paths(&[root.join("deploy")], true);
+    let found = codes_at(&r);
+    assert_eq!(
+        found,
+        vec![
+            (
+                "yaml-template".to_string(),
+                format!("{}:6:14", root.join("deploy/secret.yaml").display())
+            ),
+            (
+                "yaml-template".to_string(),
+                format!("{}:6:14", root.join("deploy/web.yaml").display())
+            ),
+        ],
+        "{:?}",
+        r.diagnostics
+    );
+    assert!(
+        r.diagnostics[1]
+            .message
+            .contains("\"{{ .Values.replicas }}\" near line 6"),
+        "{}",
+        r.diagnostics[1].message
+    );
+    assert!(
+        !r.diagnostics[0].message.contains("password"),
+        "{}",
+        r.diagnostics[0].message
+    );
+    assert!(r.diagnostics[0].help[0].contains("helm template"));
+}
+
+/// Issue 13: kubectl (and kubeconform) read manifests with go-yaml v2, where a plain `yes`, `no`,
+/// `on`, `off` is a boolean: a string field given one is rejected by the cluster, a boolean field
+/// given one is accepted; quoted, it stays a string.
+#[test]
+fn yaml_1_1_booleans_are_read_as_kubectl_sends_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1.25\n    env:\n    - name: QUOTED\n      value: \"yes\"\n    - name: PLAIN\n      value: on\n    volumeMounts:\n    - name: v\n      mountPath: /x\n      readOnly: yes\n  volumes:\n  - name: v\n    emptyDir: {}\n",
+    );
+    let r = verify_paths(std::slice::from_ref(&pod), true);
+    let errors: Vec<_> = located(&r)
+        .into_iter()
+        .filter(|(_, s, _)| *s == Severity::Error)
+        .collect();
+    assert_eq!(
+        errors,
+        vec![(
+            "schema-type".to_string(),
+            Severity::Error,
+            format!("{}:13:7", pod.display())
+        )],
+        "{:?}",
+        r.diagnostics
+    );
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "schema-type")
+        .unwrap();
+    assert_eq!(
+        d.message,
+        "spec.containers[0].env[1].value: expected string, got boolean true"
+    );
+    assert!(d.help[0].contains("quote it"), "{:?}", d.help);
+}
+
+/// Issue 13: a YAML file with no document (empty, comments only, bare `---`) is nothing to apply:
+/// in directory mode it is a note, not an unrecognised file; named on its own it is an input
+/// error that says it is empty.
+#[test]
+fn empty_yaml_files_are_notes_in_directory_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("deploy");
+    write(
+        &root,
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+    );
+    let empty = write(&root, "empty.yaml", "");
+    write(
+        &root,
+        "later.yaml",
+        "\u{feff}# enable when ready\n---\n# kind: Secret\n...\n",
+    );
+    let r = verify_paths(std::slice::from_ref(&root), true);
+    assert!(!r.failed(), "{:?}", r.diagnostics);
+    let notes: Vec<(&str, String)> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.span.as_ref().unwrap().describe()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ("input-empty", empty.display().to_string()),
+            ("input-empty", root.join("later.yaml").display().to_string()),
+        ]
+    );
+    let err = rollout::verify::run(&VerifyOptions {
+        paths: vec![empty.clone()],
+        ..VerifyOptions::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("holds no YAML document"), "{err}");
+}
+
+/// Issue 13: what the API server's validation refuses beyond the OpenAPI schema fails the gate at
+/// the field's line: a quantity that does not parse, a request above its limit, a mount of a
+/// volume the pod lacks, a Job without a restart policy. A StatefulSet's claim templates count as
+/// volumes.
+#[test]
+fn api_server_validation_beyond_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "app.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  selector:\n    matchLabels: {app: db}\n  template:\n    metadata:\n      labels: {app: db}\n    spec:\n      containers:\n      - name: db\n        image: postgres:16\n        resources:\n          requests:\n            cpu: \"2\"\n          limits:\n            cpu: \"1\"\n            memory: 1GB\n        volumeMounts:\n        - name: data\n          mountPath: /var/lib/postgresql\n        - name: config\n          mountPath: /etc/pg\n  volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources:\n        requests:\n          storage: 1Gi\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      containers:\n      - name: m\n        image: migrate:1\n",
+    );
+    let r = verify_paths(std::slice::from_ref(&f), true);
+    let errors: Vec<(String, String)> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| (d.span.as_ref().unwrap().describe(), d.message.clone()))
+        .collect();
+    let at = |l: &str| format!("{}:{l}", f.display());
+    let c = "spec.template.spec.containers[0]";
+    assert_eq!(
+        errors,
+        vec![
+            (at("18:13"), format!("{c}.resources.requests.cpu: Invalid value: \"2\": must be less than or equal to cpu limit of 1")),
+            (at("21:13"), format!("{c}.resources.limits.memory: Invalid value: \"1GB\": quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")),
+            (at("25:11"), format!("{c}.volumeMounts[1].name: Not found: \"config\"")),
+            (at("42:5"), "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"".to_string()),
+        ],
+        "{:?}",
+        r.diagnostics
+    );
+}
+
 #[test]
 fn directory_mode_passes_no_file_it_cannot_classify() {
     let dir = tempfile::tempdir().unwrap();
@@ -391,11 +650,7 @@ fn directory_mode_passes_no_file_it_cannot_classify() {
     write(&root, "deploy/.git/config.yaml", "x: 1\n");
     let r = verify_paths(&[root.join("deploy")], true);
     assert!(r.failed());
-    let found: Vec<(String, String)> = r
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.clone(), d.span.as_ref().unwrap().describe()))
-        .collect();
+    let found = codes_at(&r);
     assert_eq!(
         found,
         vec![
@@ -424,7 +679,7 @@ fn directory_mode_passes_no_file_it_cannot_classify() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("error[input-unrecognised]: deploy/settings.yaml: not recognised"),
+        stdout.contains("error[input-unrecognised]: deploy/settings.yaml: not recognised:"),
         "{stdout}"
     );
     let r = rollout::verify::run(&VerifyOptions {

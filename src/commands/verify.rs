@@ -29,6 +29,7 @@ pub fn options(args: &VerifyArgs) -> Result<VerifyOptions, CommandError> {
             InputType::Values => InputKind::Values,
             InputType::Argocd => InputKind::Argocd,
             InputType::Spec => InputKind::Spec,
+            InputType::AlertmanagerConfig => InputKind::AlertmanagerConfig,
         }),
         ..VerifyOptions::default()
     };

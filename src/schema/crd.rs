@@ -131,7 +131,7 @@ impl CrdSchemas {
                 .map_err(|e| CrdError::InvalidSchema {
                     name: name.clone(),
                     version: version.clone(),
-                    message: e.to_string(),
+                    message: super::kubernetes::describe_error(&e),
                 })?;
             self.validators.insert(
                 (group.clone(), version, kind.clone()),
@@ -377,11 +377,14 @@ fn convert(node: &mut Value, strict: bool) {
                     }
                 }
             }
-            "items" | "additionalProperties" | "not" => convert(child, strict),
+            "items" | "additionalProperties" => convert(child, strict),
+            // Junctors hold value validations only: the structural schema beside them decides
+            // which fields exist (and are pruned or unknown), so a branch never closes an object.
+            "not" => convert(child, false),
             "allOf" | "anyOf" | "oneOf" => {
                 if let Some(items) = child.as_array_mut() {
                     for i in items {
-                        convert(i, strict);
+                        convert(i, false);
                     }
                 }
             }
@@ -519,6 +522,39 @@ mod tests {
         // Written values still count.
         let c = check(&crd, cr(json!({"strategy":{"type":"Rolling"},"bad":"y"})));
         assert_eq!(pointers(&c), [("schema-enum", "/spec/strategy/type")]);
+    }
+
+    /// Branches of `oneOf`/`anyOf`/`allOf`/`not` are value validations on the fields the
+    /// structural schema declares: under strict checking a branch naming only some of the
+    /// fields must not make the others unknown (Gateway API's `spec.addresses` is built so).
+    #[test]
+    fn junctor_branches_do_not_close_objects() {
+        let crd = widget(json!({"type":"object","properties":{
+            "addresses":{"type":"array","items":{"type":"object",
+                "oneOf":[
+                    {"properties":{"type":{"enum":["IPAddress"]}}},
+                    {"properties":{"type":{"not":{"enum":["IPAddress"]}}}}],
+                "anyOf":[{"required":["value"]},{"properties":{"type":{"enum":["Hostname"]}}}],
+                "properties":{"type":{"type":"string","default":"IPAddress"},
+                    "value":{"type":"string"}}}}}}));
+        let cr = |spec: Value| json!({"apiVersion":"example.com/v1","kind":"Widget","spec":spec});
+        let c = check(
+            &crd,
+            cr(
+                json!({"addresses":[{"value":"10.0.0.1"},{"type":"Hostname","value":"a.example"},
+                {"type":"IPAddress","value":"10.0.0.2"}]}),
+            ),
+        );
+        assert_eq!(pointers(&c), []);
+        // The branches still decide (here after the default `type`): no alternative fits, and
+        // a field outside the structural schema is still unknown.
+        let c = check(&crd, cr(json!({"addresses":[{}]})));
+        assert_eq!(pointers(&c), [("schema-invalid", "/spec/addresses/0")]);
+        let c = check(&crd, cr(json!({"addresses":[{"value":"a","port":1}]})));
+        assert_eq!(
+            pointers(&c),
+            [("schema-unknown-field", "/spec/addresses/0/port")]
+        );
     }
 
     /// Issue 13: the three structural extensions, each as the API server treats it.

@@ -476,11 +476,128 @@ fn convert(err: ValidationError<'_>) -> Vec<Violation> {
             message: format!("{at}: {} is not one of {}", short(err.instance()), options),
             pointer,
         }],
-        _ => vec![Violation {
+        kind => vec![Violation {
             code: "schema-invalid",
-            message: format!("{at}: {err}"),
+            message: format!("{at}: {}", describe(kind, &err)),
             pointer,
         }],
+    }
+}
+
+/// A validation error in one bounded line: where it is (JSON pointer) and what failed, the value
+/// quoted in short (for errors in a schema itself, whose values are whole subschemas).
+pub fn describe_error(err: &ValidationError<'_>) -> String {
+    let at = err.instance_path().as_str();
+    let what = match err.kind() {
+        ValidationErrorKind::Type { .. }
+        | ValidationErrorKind::Enum { .. }
+        | ValidationErrorKind::AdditionalProperties { .. }
+        | ValidationErrorKind::Required { .. } => {
+            let full = err.to_string();
+            let short: String = full.chars().take(120).collect();
+            if short.len() < full.len() {
+                format!("{short}…")
+            } else {
+                short
+            }
+        }
+        kind => describe(kind, err),
+    };
+    if at.is_empty() {
+        what
+    } else {
+        format!("at {at}: {what}")
+    }
+}
+
+/// What a failed keyword says, quoting the value only in short (the library's own messages quote
+/// whole objects and arrays, which can run to thousands of characters).
+fn describe(kind: &ValidationErrorKind, err: &ValidationError<'_>) -> String {
+    let instance = err.instance();
+    let v = short(instance);
+    let plural = |n: u64, one: &str, many: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    match kind {
+        ValidationErrorKind::AnyOf { .. } => "matches none of the allowed forms (anyOf)".into(),
+        ValidationErrorKind::OneOfNotValid { .. } => {
+            "matches none of the allowed forms (oneOf)".into()
+        }
+        ValidationErrorKind::OneOfMultipleValid { .. } => {
+            "matches more than one of the allowed forms (oneOf: exactly one must match)".into()
+        }
+        ValidationErrorKind::Not { .. } => "matches a form that is not allowed (not)".into(),
+        ValidationErrorKind::Format { format } => format!("{v} is not a valid {format}"),
+        ValidationErrorKind::Maximum { limit } => {
+            format!("{v} is greater than the maximum {limit}")
+        }
+        ValidationErrorKind::Minimum { limit } => format!("{v} is less than the minimum {limit}"),
+        ValidationErrorKind::ExclusiveMaximum { limit } => {
+            format!("{v} must be less than {limit}")
+        }
+        ValidationErrorKind::ExclusiveMinimum { limit } => {
+            format!("{v} must be greater than {limit}")
+        }
+        ValidationErrorKind::MaxLength { limit } => format!(
+            "{v} is longer than {} (length {})",
+            plural(*limit, "character", "characters"),
+            instance.as_str().map_or(0, |s| s.chars().count())
+        ),
+        ValidationErrorKind::MinLength { limit } => format!(
+            "{v} is shorter than {}",
+            plural(*limit, "character", "characters")
+        ),
+        ValidationErrorKind::MaxItems { limit } => format!(
+            "has {} items, more than {}",
+            instance.as_array().map_or(0, Vec::len),
+            plural(*limit, "item", "items")
+        ),
+        ValidationErrorKind::MinItems { limit } => format!(
+            "has {}, fewer than {}",
+            plural(
+                count(instance.as_array().map_or(0, Vec::len)),
+                "item",
+                "items"
+            ),
+            plural(*limit, "item", "items")
+        ),
+        ValidationErrorKind::MaxProperties { limit } => format!(
+            "has {} fields, more than {}",
+            instance.as_object().map_or(0, serde_json::Map::len),
+            plural(*limit, "field", "fields")
+        ),
+        ValidationErrorKind::MinProperties { limit } => format!(
+            "has {}, fewer than {}",
+            plural(
+                count(instance.as_object().map_or(0, serde_json::Map::len)),
+                "field",
+                "fields"
+            ),
+            plural(*limit, "field", "fields")
+        ),
+        ValidationErrorKind::MultipleOf { multiple_of } => {
+            format!("{v} is not a multiple of {multiple_of}")
+        }
+        ValidationErrorKind::UniqueItems => "has duplicate items".into(),
+        ValidationErrorKind::Contains => "has no item of the required form (contains)".into(),
+        ValidationErrorKind::FalseSchema => format!("{v} is not allowed here"),
+        ValidationErrorKind::Constant { expected_value } => {
+            format!("{v} must be {}", short(expected_value))
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            let p: String = pattern.chars().take(80).collect();
+            format!("{v} does not match the pattern {p:?}")
+        }
+        ValidationErrorKind::AdditionalItems { limit } => {
+            format!("has more than {}", plural(count(*limit), "item", "items"))
+        }
+        ValidationErrorKind::Custom { message, .. } => message.clone(),
+        _ => err.to_string(),
     }
 }
 
@@ -726,6 +843,39 @@ mod tests {
         let g = Gvk::from_api_version("example.com/v1", "Widget");
         assert!(!s.has(&g));
         assert_eq!(s.validate(&g, &json!({})), None);
+    }
+
+    /// Issue 13: a failed keyword names the field and what was expected, and quotes the value only
+    /// in short: a big object under `oneOf` or a long array under `maxItems` is not dumped.
+    #[test]
+    fn keyword_messages_quote_values_in_short() {
+        let schema = json!({"type":"object","properties":{
+            "addr":{"type":"object","oneOf":[{"required":["ip"]},{"required":["host"]}]},
+            "either":{"anyOf":[{"type":"integer"},{"type":"boolean"}]},
+            "list":{"type":"array","maxItems":2},
+            "port":{"type":"integer","maximum":65535},
+            "name":{"type":"string","maxLength":5}}});
+        let v = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .build(&schema)
+            .unwrap();
+        let long = "x".repeat(5000);
+        let got = violations(
+            &v,
+            &json!({"addr":{"ip":long,"host":"h"},"either":"s","list":[long, long, long],
+                "port":70000,"name":"abcdefgh"}),
+        );
+        let messages: Vec<&str> = got.iter().map(|v| v.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "addr: matches more than one of the allowed forms (oneOf: exactly one must match)",
+                "either: matches none of the allowed forms (anyOf)",
+                "list: has 3 items, more than 2 items",
+                "name: \"abcdefgh\" is longer than 5 characters (length 8)",
+                "port: 70000 is greater than the maximum 65535",
+            ]
+        );
     }
 
     #[test]

@@ -18,11 +18,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::alertmanager_fields as fields;
 use super::diagnostic::{Diagnostic, Span};
 use crate::routes::{self, Matcher, Op, Route};
 use crate::yaml::{Locations, Pos};
 
-const CONFIG: &[&str] = &[
+/// The top-level keys of an Alertmanager configuration.
+pub(super) const CONFIG: &[&str] = &[
     "global",
     "route",
     "inhibit_rules",
@@ -101,13 +103,8 @@ const TIME_INTERVAL: &[&str] = &["name", "time_intervals"];
 const INTEGRATIONS: &[(&str, &[&str])] = &[
     (
         "webhook_configs",
-        &[
-            "send_resolved",
-            "http_config",
-            "url",
-            "url_file",
-            "max_alerts",
-        ],
+        // `url_file` came with Alertmanager 0.26; 0.25 refuses it.
+        &["send_resolved", "http_config", "url", "max_alerts"],
     ),
     (
         "pagerduty_configs",
@@ -235,7 +232,7 @@ impl Out<'_> {
 
     fn error_at(&mut self, pos: Option<Pos>, message: String) {
         let d = Diagnostic::error("alertmanager-config", message)
-            .at(span(self.file, pos, &self.lines, "alertmanager.yml"))
+            .at(span(self.file, pos, &self.lines, "Alertmanager config"))
             .help("Alertmanager refuses to load this config (`amtool check-config` says the same)");
         self.diagnostics.push(d);
     }
@@ -359,7 +356,7 @@ fn missing(kind: &str, c: &Value, global: &Value) -> Vec<String> {
     let any = |keys: &[&str], v: &Value| keys.iter().any(|k| non_empty_str(v, k));
     let mut out = Vec::new();
     match kind {
-        "webhook_configs" if !any(&["url", "url_file"], c) => {
+        "webhook_configs" if !any(&["url"], c) => {
             out.push("missing URL in webhook config".to_string());
         }
         "pagerduty_configs"
@@ -402,26 +399,56 @@ fn missing(kind: &str, c: &Value, global: &Value) -> Vec<String> {
     out
 }
 
-fn receivers(out: &mut Out<'_>, config: &Value) {
+impl Out<'_> {
+    fn problems(&mut self, found: Vec<fields::Problem>) {
+        for (pointer, key, message) in found {
+            self.error(&pointer, key, message);
+        }
+    }
+}
+
+fn receivers(out: &mut Out<'_>, config: &Value, plain: &dyn Fn(&str) -> bool) {
     let global = config.get("global").cloned().unwrap_or(Value::Null);
     let Some(list) = config.get("receivers").and_then(Value::as_array) else {
         return;
     };
     for (i, r) in list.iter().enumerate() {
         let ptr = format!("/receivers/{i}");
+        if r.is_object()
+            && r.get("name")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        {
+            out.error(&ptr, false, "missing name in receiver".into());
+        }
         let name = r.get("name").and_then(Value::as_str).unwrap_or("?");
         known(out, r, &ptr, &format!("receiver {name:?}"), RECEIVER);
-        for (kind, fields) in INTEGRATIONS {
-            for (j, c) in r
-                .get(*kind)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+        // The integrations whose fields are known first, then the others.
+        let kinds = INTEGRATIONS.iter().map(|(k, _)| k).chain(
+            RECEIVER
+                .iter()
+                .filter(|k| k.ends_with("_configs") && !INTEGRATIONS.iter().any(|(i, _)| i == *k)),
+        );
+        for kind in kinds {
+            let checked = INTEGRATIONS
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map(|(_, f)| *f);
+            for (j, c) in super::practices::items(r, kind) {
                 let p = format!("{ptr}/{kind}/{j}");
+                out.problems(fields::integration(kind, c, &global, &p));
+                out.problems(fields::scalar_types(c, &p, plain));
+                if let Some(h) = c.get("http_config") {
+                    out.problems(fields::http_config(h, &format!("{p}/http_config"), plain));
+                }
+                if let Some(t) = c.get("tls_config").filter(|_| *kind == "email_configs") {
+                    out.problems(fields::tls_config(t, &format!("{p}/tls_config"), plain));
+                }
+                let Some(known_fields) = checked else {
+                    continue;
+                };
                 let what = format!("receiver {name:?} {kind}[{j}]");
-                known(out, c, &p, &what, fields);
+                known(out, c, &p, &what, known_fields);
                 if *kind == "webhook_configs"
                     && let Some(u) = c.get("url").and_then(Value::as_str)
                 {
@@ -437,6 +464,40 @@ fn receivers(out: &mut Out<'_>, config: &Value) {
 
 fn route_fields(out: &mut Out<'_>, v: &Value, pointer: &str, path: &str, intervals: &[String]) {
     known(out, v, pointer, path, ROUTE);
+    let group_by: Vec<&str> = v
+        .get("group_by")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if group_by.contains(&"...") && group_by.len() > 1 {
+        out.error(
+            &format!("{pointer}/group_by"),
+            false,
+            format!("{path}: cannot have wildcard group_by (`...`) and other other labels at the same time"),
+        );
+    }
+    for (i, l) in group_by.iter().enumerate() {
+        let valid = *l == "..."
+            || l.chars()
+                .enumerate()
+                .all(|(j, c)| c == '_' || c.is_ascii_alphabetic() || (j > 0 && c.is_ascii_digit()))
+                && !l.is_empty();
+        if !valid {
+            out.error(
+                &format!("{pointer}/group_by/{i}"),
+                false,
+                format!("{path}: invalid label name {l:?} in group_by list"),
+            );
+        } else if group_by[..i].contains(l) && *l != "..." {
+            out.error(
+                &format!("{pointer}/group_by/{i}"),
+                false,
+                format!("{path}: duplicated label {l:?} in group_by"),
+            );
+        }
+    }
     durations(
         out,
         v,
@@ -606,7 +667,7 @@ pub fn check(input: &AlertmanagerInput<'_>) -> Vec<Diagnostic> {
                     input.file,
                     None,
                     &lines,
-                    "alertmanager.yml",
+                    "Alertmanager config",
                 )),
             ];
         }
@@ -626,8 +687,26 @@ pub fn check(input: &AlertmanagerInput<'_>) -> Vec<Diagnostic> {
         "global",
         GLOBAL,
     );
+    // go-yaml v2 reads a plain `yes` as a boolean: which flags are written plain.
+    let text_lines: Vec<&str> = input.text.lines().collect();
+    let plain = |p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_str)
+            .is_some_and(|w| super::yaml11::is_plain_at(&doc.locations, p, w, &text_lines))
+    };
     if let Some(g) = v.get("global") {
         durations(&mut out, g, "/global", "global", &["resolve_timeout"]);
+        if let Some(h) = g.get("http_config") {
+            out.problems(fields::http_config(h, "/global/http_config", &plain));
+        }
+        out.problems(fields::scalar_types(g, "/global", &plain));
+    }
+    if v.pointer("/route/continue") == Some(&Value::Bool(true)) {
+        out.error(
+            "/route/continue",
+            true,
+            "cannot have continue in root route".into(),
+        );
     }
     let mut intervals = Vec::new();
     for key in ["mute_time_intervals", "time_intervals"] {
@@ -648,12 +727,18 @@ pub fn check(input: &AlertmanagerInput<'_>) -> Vec<Diagnostic> {
             if let Some(n) = t.get("name").and_then(Value::as_str) {
                 intervals.push(n.to_string());
             }
+            if let Some(list) = t.get("time_intervals") {
+                out.problems(fields::time_ranges(
+                    list,
+                    &format!("/{key}/{i}/time_intervals"),
+                ));
+            }
         }
     }
     if let Some(route) = v.get("route") {
         route_fields(&mut out, route, "/route", "route", &intervals);
     }
-    receivers(&mut out, v);
+    receivers(&mut out, v, &plain);
     let rules = inhibitions(&mut out, v);
     let config = match routes::parse_config(&file_shown, input.text) {
         Ok(c) => c,

@@ -123,6 +123,8 @@ pub enum InputKind {
     Argocd,
     /// A rollout spec (`rollout.yaml`), checked against its built-in schema.
     Spec,
+    /// An Alertmanager configuration (`alertmanager.yml`), checked as Alertmanager loads it.
+    AlertmanagerConfig,
 }
 
 impl InputKind {
@@ -136,6 +138,7 @@ impl InputKind {
             InputKind::Values => "values",
             InputKind::Argocd => "argocd",
             InputKind::Spec => "spec",
+            InputKind::AlertmanagerConfig => "alertmanager-config",
         }
     }
 }

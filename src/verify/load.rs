@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::json::{self, is_json_file};
 use super::recognise::FastDocs;
-use super::{Ctx, Diagnostic, Doc, Obj, Severity};
+use super::{Ctx, Diagnostic, Doc, Obj, Severity, yaml11};
 use crate::resource::Origin;
 use crate::yaml::{self, Document, Duplicate, Locations, Pos, YamlError};
 
@@ -72,6 +72,34 @@ impl Ctx<'_> {
             ..Origin::default()
         };
         let span = self.span(&o, "", String::new());
+        // A template (Helm, Go, Jinja) is YAML only once rendered: say so rather than what the
+        // YAML reader tripped on, when the text around the error holds a template expression.
+        let near = (pos.line.saturating_sub(1)..=pos.line + 1)
+            .filter_map(|l| self.sources.line(file, l).map(|t| (l, t)))
+            .find(|(_, t)| t.contains("{{") || t.contains("{%"));
+        if let Some((n, line)) = near
+            && !matches!(err, YamlError::DuplicateKey { .. })
+        {
+            // Quoted unless it sits among a Secret's values.
+            let expr = if self.sources.shows_secret(file, n) {
+                "{{…}}".to_string()
+            } else {
+                let at = line.find("{{").or_else(|| line.find("{%")).unwrap_or(0);
+                let e: String = line[at..].chars().take(40).collect();
+                format!("{:?}", e.trim_end())
+            };
+            let d = Diagnostic::error(
+                "yaml-template",
+                format!(
+                    "not YAML until rendered: template expression {expr} near line {} ({})",
+                    pos.line, d.message
+                ),
+            )
+            .at(span)
+            .help("render it first (`helm template`, or the tool that fills it) and verify the output");
+            self.push(d, Some(input));
+            return;
+        }
         self.push(d.at(span), Some(input));
     }
 
@@ -98,9 +126,15 @@ impl Ctx<'_> {
             }
         };
         let mut out = Vec::with_capacity(docs.len());
+        let mut lines: Option<Vec<&str>> = None;
         for mut doc in docs {
             if doc.value.is_null() {
                 continue;
+            }
+            // What kubectl sends: a plain `yes` or `off` is a boolean to it (go-yaml v2).
+            if yaml11::has_bool_words(&doc.value) {
+                let lines = lines.get_or_insert_with(|| text.lines().collect());
+                yaml11::coerce_plain_bools(&mut doc.value, &doc.locations, lines);
             }
             let locations = Arc::new(std::mem::take(&mut doc.locations));
             let mut o = origin(file, &doc);

@@ -5,6 +5,8 @@
 //! `crate::schema` and the [`Checks`] seam) and prints nothing (see [`report`]).
 
 pub mod alertmanager_config;
+mod alertmanager_fields;
+mod apivalidation;
 pub mod checks;
 mod crds;
 pub mod diagnostic;
@@ -16,7 +18,9 @@ mod recognise;
 pub mod render;
 pub mod report;
 pub mod scrape;
+mod secret_lines;
 pub mod wiring;
+mod yaml11;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -156,10 +160,16 @@ pub enum VerifyError {
     },
     /// A file that is neither recognised by place nor by content.
     #[error(
-        "{}: cannot tell what this file is; pass --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd)",
+        "{}: cannot tell what this file is; pass --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd, spec, alertmanager-config)",
         path.display()
     )]
     Unrecognized {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A named YAML file with no document in it (only comments, blank lines or `---`).
+    #[error("{}: holds no YAML document (only comments or blank lines): nothing to verify", path.display())]
+    Empty {
         /// The file.
         path: PathBuf,
     },
@@ -230,6 +240,8 @@ struct Doc {
 #[derive(Default)]
 struct Sources {
     texts: HashMap<PathBuf, Option<Indexed>>,
+    /// Per file, the lines that may show a Secret's values (found when first asked).
+    secret_lines: HashMap<PathBuf, std::collections::BTreeSet<usize>>,
 }
 
 /// A text and the byte offset where each of its lines starts.
@@ -254,16 +266,37 @@ impl Sources {
         if line == 0 {
             return None;
         }
-        let entry = self.texts.entry(path.to_path_buf()).or_insert_with(|| {
-            crate::fsutil::read_to_string(path)
-                .ok()
-                .map(|t| (Arc::from(t.as_str()), line_starts(&t)))
-        });
-        let (text, starts) = entry.as_ref()?;
+        let (text, starts) = self.indexed(path)?;
         let start = *starts.get(line - 1)?;
         let end = starts.get(line).map_or(text.len(), |e| e - 1);
         let l = text.get(start..end.max(start))?;
         Some(l.strip_suffix('\r').unwrap_or(l).to_string())
+    }
+
+    /// A file's text and line starts, read when first needed.
+    fn indexed(&mut self, path: &Path) -> Option<&Indexed> {
+        self.texts
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                crate::fsutil::read_to_string(path)
+                    .ok()
+                    .map(|t| (Arc::from(t.as_str()), line_starts(&t)))
+            })
+            .as_ref()
+    }
+
+    /// Whether a line of a file may show a Secret's values (see [`secret_lines`]).
+    fn shows_secret(&mut self, path: &Path, line: usize) -> bool {
+        if !self.secret_lines.contains_key(path) {
+            let found = match self.indexed(path) {
+                Some((text, _)) => secret_lines::secret_value_lines(text, json::is_json_file(path)),
+                None => Default::default(),
+            };
+            self.secret_lines.insert(path.to_path_buf(), found);
+        }
+        self.secret_lines
+            .get(path)
+            .is_some_and(|lines| lines.contains(&line))
     }
 }
 
@@ -281,6 +314,8 @@ struct Ctx<'a> {
     locations: SchemaLocations,
     crds: CrdSchemas,
     sources: Sources,
+    /// Secret values met so far, masked in the quoted source lines.
+    secrets: crate::mask::LocalSecrets,
     report: Report,
 }
 
@@ -343,9 +378,9 @@ fn is_secret(value: &Value) -> bool {
         && value.get("kind").and_then(Value::as_str) == Some("Secret")
 }
 
-/// Registers a Secret's `data` and `stringData` values with the masking layer, so that no report
-/// format can show them.
-fn register_secret_values(value: &Value) {
+/// Adds a Secret's `data` and `stringData` values to those masked in the source lines the report
+/// quotes (messages about them never show them: see [`secret_value_at`]).
+fn register_secret_values(secrets: &mut crate::mask::LocalSecrets, value: &Value) {
     if !is_secret(value) {
         return;
     }
@@ -357,9 +392,9 @@ fn register_secret_values(value: &Value) {
                     other => other.to_string(),
                 };
                 if encoded {
-                    crate::mask::register_secret_data(&text);
+                    secrets.add_secret_data(&text);
                 } else {
-                    crate::mask::register(&text);
+                    secrets.add(&text);
                 }
             }
         }
@@ -422,7 +457,19 @@ impl Ctx<'_> {
                 message = secret;
                 span.source_line = None;
             }
-            self.push(Diagnostic::error(v.code, message).at(span), Some(input));
+            let mut d = Diagnostic::error(v.code, message);
+            if v.code == "schema-type"
+                && value.pointer(&v.pointer).is_some_and(Value::is_boolean)
+                && span
+                    .source_line
+                    .as_deref()
+                    .is_some_and(yaml11::ends_in_bool_word)
+            {
+                d = d.help(
+                    "kubectl reads a plain yes/no/on/off/y/n as a boolean (YAML 1.1): quote it",
+                );
+            }
+            self.push(d.at(span), Some(input));
         }
     }
 
@@ -465,6 +512,7 @@ impl Ctx<'_> {
         };
         let gvk = Gvk::from_api_version(api_version, kind);
         if practices::selector_mismatch(&obj.value).is_some()
+            || !apivalidation::check(&gvk.group, &gvk.kind, &obj.value).is_empty()
             || (self.practices_on() && !practices::object_findings(&obj.value, 0).is_empty())
             || apis::removal_ahead(&gvk, self.target_minor()).is_some()
         {
@@ -543,7 +591,7 @@ impl Ctx<'_> {
     /// Validates one Kubernetes object against the first schema that knows its kind.
     fn check_object(&mut self, obj: &Obj) -> Result<(), VerifyError> {
         // Whatever is reported about a Secret (a duplicate key, a type), its values stay masked.
-        register_secret_values(&obj.value);
+        register_secret_values(&mut self.secrets, &obj.value);
         let label = label(&obj.value);
         let api_version = obj.value.get("apiVersion").and_then(Value::as_str);
         let kind = obj.value.get("kind").and_then(Value::as_str);
@@ -562,7 +610,11 @@ impl Ctx<'_> {
         };
         let gvk = Gvk::from_api_version(api_version, kind);
         self.practices(obj, &label);
-        if let Some((found, other)) = self.schema_violations(&gvk, &obj.value)? {
+        if let Some((mut found, other)) = self.schema_violations(&gvk, &obj.value)? {
+            // What the API server's own validation refuses, once the schema accepts the object.
+            if found.is_empty() {
+                found = apivalidation::check(&gvk.group, &gvk.kind, &obj.value);
+            }
             self.removal_ahead(&gvk, obj, &label);
             for (severity, v) in other {
                 let span = self.span(
@@ -633,7 +685,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         &options.kubernetes_version,
         options.strict,
     )?;
-    let candidates = candidates(options)?;
+    let (candidates, walked) = candidates(options)?;
     let mut ctx = Ctx {
         options,
         checks,
@@ -643,6 +695,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         locations,
         crds: CrdSchemas::default(),
         sources: Sources::default(),
+        secrets: crate::mask::LocalSecrets::default(),
         report: Report::default(),
     };
     for w in &options.waivers {
@@ -721,7 +774,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         // Snippets of this input are taken; its texts are not needed any more.
         ctx.sources = Sources::default();
     }
-    for n in notes {
+    for n in notes.into_iter().chain(walked.notes()) {
         ctx.push(n, None);
     }
 
@@ -795,6 +848,23 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         Some(i) => (i, d.span.as_ref().map(|s| (s.file.clone(), s.line, s.col))),
         None => (usize::MAX, None),
     });
+    // Source lines are the one place file text is shown: any Secret value met anywhere in the
+    // run is masked there (the Secret may come after the line that repeats its value).
+    // Lines of a Secret's data are masked whether or not the Secret parsed.
+    for d in &mut ctx.report.diagnostics {
+        let Some(span) = d.span.as_mut() else {
+            continue;
+        };
+        let Some(line) = span.source_line.as_mut() else {
+            continue;
+        };
+        if ctx.sources.shows_secret(&span.file, span.line) {
+            *line = secret_lines::masked(line);
+        }
+        if let std::borrow::Cow::Owned(masked) = ctx.secrets.mask(line) {
+            *line = masked;
+        }
+    }
     Ok(ctx.report)
 }
 
@@ -820,7 +890,14 @@ impl Ctx<'_> {
     /// A values file merged over its chart's `values.yaml`, checked against `values.schema.json`.
     fn check_values(&mut self, doc: &Doc, idx: usize) -> Result<(), VerifyError> {
         let file = doc.origin.file.clone();
-        let chart = file.parent().unwrap_or(Path::new("."));
+        let mut chart = file.parent().unwrap_or(Path::new("."));
+        // chart-testing's `ci/*.yaml` belong to the chart above.
+        if chart.file_name().is_some_and(|n| n == "ci")
+            && let Some(up) = chart.parent()
+            && up.join("Chart.yaml").is_file()
+        {
+            chart = up;
+        }
         let schema_path = chart.join("values.schema.json");
         if !schema_path.is_file() {
             let span = self.span(&doc.origin, "", String::new());
@@ -1288,6 +1365,23 @@ impl Ctx<'_> {
         rendered: &mut RenderCache,
     ) -> Result<(), VerifyError> {
         match input.kind {
+            InputKind::AlertmanagerConfig => {
+                let text = match input.preloaded.take() {
+                    Some((text, _)) => text,
+                    None => read(&input.path)?,
+                };
+                let idx = self.add_input(&input, 1);
+                self.sources.insert(&input.path, &text);
+                let found = alertmanager_config::check(&alertmanager_config::AlertmanagerInput {
+                    file: &input.path,
+                    text: &text,
+                    alerts: &[],
+                    paging: &[],
+                });
+                for d in found {
+                    self.push(d, Some(idx));
+                }
+            }
             InputKind::Manifests | InputKind::Argocd => {
                 let (text, fast) = match input.preloaded.take() {
                     Some((text, Some(fast))) => (text, Some(fast)),
@@ -1306,10 +1400,13 @@ impl Ctx<'_> {
                 // positions and checked in full, so its findings are located.
                 if let Some(objs) = fast.and_then(|docs| fast_objects(&input.path, docs, idx)) {
                     self.report.inputs[idx].objects = objs.len();
-                    let crds_clean = objs.iter().all(|obj| self.crd_is_clean(obj));
+                    // A YAML 1.1 boolean word needs positions to tell plain from quoted.
+                    let crds_clean = objs.iter().all(|obj| {
+                        !yaml11::has_bool_words(&obj.value) && self.crd_is_clean(obj)
+                    });
                     if crds_clean && self.all_clean(&objs)? {
                         for obj in &objs {
-                            register_secret_values(&obj.value);
+                            register_secret_values(&mut self.secrets, &obj.value);
                         }
                         drop_large(objs);
                         return Ok(());

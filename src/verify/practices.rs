@@ -231,7 +231,7 @@ pub fn object_findings(value: &Value, object: usize) -> Vec<PracticeFinding> {
 }
 
 /// The entries of the list at `key` of `v`, with their indexes (none when it is not a list).
-fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a Value)> {
+pub(super) fn items<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = (usize, &'a Value)> {
     v.get(key)
         .and_then(Value::as_array)
         .into_iter()

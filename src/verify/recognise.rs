@@ -63,6 +63,12 @@ pub(super) fn by_place(path: &Path) -> Option<(InputKind, &'static str)> {
     {
         return Some((InputKind::Values, "by place: charts/<chart>/values*.yaml"));
     }
+    if path.is_file() && is_chart_values(path) {
+        return Some((InputKind::Values, "by place: values of the chart beside"));
+    }
+    if matches!(name, "alertmanager.yml" | "alertmanager.yaml") {
+        return Some((InputKind::AlertmanagerConfig, "by place: alertmanager.yml"));
+    }
     for (dir, kind, why) in [
         ("dashboards", InputKind::Dashboard, "by place: dashboards/"),
         ("alerts", InputKind::Alerts, "by place: alerts/"),
@@ -152,6 +158,12 @@ fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
             "by content: dashboard.grafana.app resource",
         ));
     }
+    if docs.len() == 1 && is_alertmanager_config(first) {
+        return Some((
+            InputKind::AlertmanagerConfig,
+            "by content: Alertmanager route and receivers",
+        ));
+    }
     let k8s = |v: &Value| v.get("apiVersion").is_some() && v.get("kind").is_some();
     if docs.iter().all(|d| k8s(d)) {
         return Some((InputKind::Manifests, "by content: apiVersion and kind"));
@@ -168,6 +180,23 @@ fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
     None
 }
 
+/// An Alertmanager configuration: no `apiVersion`/`kind`, a `route` mapping or a `receivers`
+/// list, and most top-level keys Alertmanager's own.
+fn is_alertmanager_config(v: &Value) -> bool {
+    let Some(m) = v.as_object() else {
+        return false;
+    };
+    let own = m
+        .keys()
+        .filter(|k| super::alertmanager_config::CONFIG.contains(&k.as_str()))
+        .count();
+    !m.contains_key("apiVersion")
+        && !m.contains_key("kind")
+        && (m.get("route").is_some_and(Value::is_object)
+            || m.get("receivers").is_some_and(Value::is_array))
+        && own * 2 > m.len()
+}
+
 /// A rollout spec: `kind: Rollout` with `environments` and `services`, and not Argo Rollouts'
 /// `argoproj.io` Rollout (which has a pod template instead).
 fn is_rollout_spec(v: &Value) -> bool {
@@ -176,6 +205,26 @@ fn is_rollout_spec(v: &Value) -> bool {
         && !api.starts_with("argoproj.io/")
         && v.get("environments").is_some()
         && v.get("services").is_some()
+}
+
+/// A span naming a whole file (no line).
+fn file_span(path: &Path) -> Span {
+    Span {
+        file: path.to_path_buf(),
+        line: 0,
+        col: 0,
+        label: String::new(),
+        source_line: None,
+    }
+}
+
+/// Whether YAML text holds no document: only blank lines, comments, `---` and `...` markers (and
+/// a byte-order mark).
+fn is_blank_yaml(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}').lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..." || t.starts_with("--- #")
+    })
 }
 
 /// Files of a Helm chart that are not inputs of their own (the schema is used by the values check).
@@ -193,8 +242,69 @@ fn is_data_file(path: &Path) -> bool {
     )
 }
 
-/// Files under a directory, sorted, skipping Helm `templates/` and dot-directories.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
+/// What a directory walk found besides inputs: Helm charts whose templates (and unit tests) are
+/// not inputs of their own, so the report says they were not checked.
+#[derive(Debug, Default)]
+pub(super) struct Walked {
+    /// Chart directories (holding `Chart.yaml`) with how many template and test files each has.
+    charts: Vec<(PathBuf, usize, usize)>,
+}
+
+impl Walked {
+    /// One note per chart whose templates or tests were not checked.
+    pub(super) fn notes(&self) -> Vec<Diagnostic> {
+        self.charts
+            .iter()
+            .filter(|(_, t, u)| t + u > 0)
+            .map(|(dir, templates, tests)| {
+                let span = file_span(&dir.join("Chart.yaml"));
+                let files = |n: usize, what: &str| match n {
+                    0 => None,
+                    1 => Some(format!("1 {what} file")),
+                    n => Some(format!("{n} {what} files")),
+                };
+                let what: Vec<String> = [files(*templates, "template"), files(*tests, "unit-test")]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                Diagnostic::new(
+                    "chart-templates-not-checked",
+                    super::Severity::Note,
+                    format!(
+                        "Helm chart {}: {} not checked (templates are YAML only once rendered)",
+                        dir.display(),
+                        what.join(" and ")
+                    ),
+                )
+                .at(span)
+                .help(format!(
+                    "run `helm template {}` and verify its output",
+                    dir.display()
+                ))
+            })
+            .collect()
+    }
+}
+
+fn count_files(dir: &Path, pick: &dyn Fn(&Path) -> bool) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.filter_map(|e| e.ok().map(|e| e.path()))
+        .map(|p| {
+            if p.is_dir() {
+                count_files(&p, pick)
+            } else {
+                usize::from(pick(&p))
+            }
+        })
+        .sum()
+}
+
+/// Files under a directory, sorted, skipping dot-directories. In a Helm chart (a directory with
+/// `Chart.yaml`), `templates/` and the helm-unittest suites under `tests/` are counted, not walked
+/// (see [`Walked::notes`]), and `ci/*.yaml` are values files.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, walked: &mut Walked) -> Result<(), VerifyError> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|source| VerifyError::Read {
             path: dir.to_path_buf(),
@@ -203,25 +313,73 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VerifyError> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
+    let chart = dir.join("Chart.yaml").is_file();
+    let (mut templates, mut tests) = (0, 0);
     for p in entries {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.starts_with('.') {
             continue;
         }
         if p.is_dir() {
-            if name == "templates" {
+            if chart && name == "templates" {
+                templates += count_files(&p, &|_| true);
+                continue;
+            }
+            if chart && name == "tests" {
+                let is_test = |f: &Path| {
+                    f.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with("_test.yaml") || n.ends_with("_test.yml"))
+                };
+                tests += count_files(&p, &is_test);
+                walk_except(&p, &is_test, out, walked)?;
                 continue;
             }
             if render::is_kustomization_dir(&p) {
                 out.push(p);
             } else {
-                walk(&p, out)?;
+                walk(&p, out, walked)?;
             }
         } else if is_data_file(&p) {
             out.push(p);
         }
     }
+    if chart {
+        walked.charts.push((dir.to_path_buf(), templates, tests));
+    }
     Ok(())
+}
+
+/// [`walk`], leaving out the files `skip` picks.
+fn walk_except(
+    dir: &Path,
+    skip: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<PathBuf>,
+    walked: &mut Walked,
+) -> Result<(), VerifyError> {
+    let mut found = Vec::new();
+    walk(dir, &mut found, walked)?;
+    out.extend(found.into_iter().filter(|f| !skip(f)));
+    Ok(())
+}
+
+/// Whether a file is a values file of the Helm chart it lies in: `<chart>/values*.yaml` or
+/// `<chart>/ci/*.yaml` (chart-testing's values), `<chart>` holding `Chart.yaml`.
+fn is_chart_values(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+        return false;
+    }
+    let Some(parent) = path.parent() else {
+        return false;
+    };
+    if name.starts_with("values") && parent.join("Chart.yaml").is_file() {
+        return true;
+    }
+    parent.file_name().is_some_and(|n| n == "ci")
+        && parent
+            .parent()
+            .is_some_and(|c| c.join("Chart.yaml").is_file())
 }
 
 /// A path to check, before its content is read: recognised by `--type` or by place, or left to
@@ -278,6 +436,25 @@ pub(super) fn recognise(
         Some(t) => t,
         None => read(&path)?,
     };
+    if !is_json_file(&path) && is_blank_yaml(&text) {
+        if !walked {
+            return Err(VerifyError::Empty { path });
+        }
+        // Nothing to apply: kubectl skips it, and so does the gate, saying so.
+        let span = file_span(&path);
+        notes.push(
+            Diagnostic::new(
+                "input-empty",
+                super::Severity::Note,
+                format!(
+                    "{}: no objects (only comments or empty documents)",
+                    path.display()
+                ),
+            )
+            .at(span),
+        );
+        return Ok(None);
+    }
     match by_content(&path, &text, options.duplicates()) {
         (Some((kind, why)), fast) => Ok(Some(Input {
             path,
@@ -302,23 +479,17 @@ pub(super) fn recognise(
         }
         // Directory mode passes no file it cannot classify: the file is a finding (exit 1).
         (None, _) if walked => {
-            let span = Span {
-                file: path.clone(),
-                line: 0,
-                col: 0,
-                label: String::new(),
-                source_line: None,
-            };
+            let span = file_span(&path);
             notes.push(
                 Diagnostic::error(
                     "input-unrecognised",
                     format!(
-                        "{}: not recognised by place or content: expected Kubernetes objects (apiVersion and kind), a Grafana dashboard, an alert list or chart values",
+                        "{}: not recognised: expected Kubernetes objects (apiVersion and kind), a dashboard, alerts or chart values",
                         path.display()
                     ),
                 )
                 .at(span)
-                .help("pass it with --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd), or move it out of the directory"),
+                .help("pass it with --type (choose from: manifests, kustomization, dashboard, alerts, values, argocd, spec, alertmanager-config), or move it out of the directory"),
             );
             Ok(None)
         }
@@ -328,8 +499,9 @@ pub(super) fn recognise(
 
 /// Turns the given paths (or the repo) into candidates, in the order they are checked. Reads no
 /// file's content: recognition by content happens when each is checked.
-pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, VerifyError> {
+pub(super) fn candidates(options: &VerifyOptions) -> Result<(Vec<Candidate>, Walked), VerifyError> {
     let mut out = Vec::new();
+    let mut walked = Walked::default();
     let candidate = |path: PathBuf, walked: bool| -> Candidate {
         let known = match options.kind {
             Some(kind) => Some((kind, "--type".to_string())),
@@ -346,7 +518,7 @@ pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, Veri
         let mut found = Vec::new();
         let overlays = under(root, "overlays");
         if overlays.is_dir() {
-            walk(&overlays, &mut found)?;
+            walk(&overlays, &mut found, &mut walked)?;
         }
         let mut charts = Vec::new();
         if let Ok(rd) = std::fs::read_dir(under(root, "charts")) {
@@ -365,7 +537,7 @@ pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, Veri
         for d in ["argocd", "dashboards", "alerts"] {
             let p = under(root, d);
             if p.is_dir() {
-                walk(&p, &mut found)?;
+                walk(&p, &mut found, &mut walked)?;
             }
         }
         if found.is_empty() {
@@ -394,7 +566,7 @@ pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, Veri
                     out.push(candidate(p.clone(), false));
                 } else {
                     let mut files = Vec::new();
-                    walk(p, &mut files)?;
+                    walk(p, &mut files, &mut walked)?;
                     out.extend(files.into_iter().map(|f| candidate(f, true)));
                 }
             } else {
@@ -405,5 +577,5 @@ pub(super) fn candidates(options: &VerifyOptions) -> Result<Vec<Candidate>, Veri
             }
         }
     }
-    Ok(out)
+    Ok((out, walked))
 }
