@@ -148,17 +148,18 @@ fn resources(out: &mut Out, r: &Value, at: &str) {
     let mut parsed: [Vec<(String, f64)>; 2] = [Vec::new(), Vec::new()];
     for (i, side) in ["limits", "requests"].into_iter().enumerate() {
         for (name, q) in r.get(side).and_then(Value::as_object).into_iter().flatten() {
-            let p = format!("{at}/{side}/{}", name.replace('~', "~0").replace('/', "~1"));
+            // The pointer is built only for a finding.
+            let p = || format!("{at}/{side}/{}", name.replace('~', "~0").replace('/', "~1"));
             match quantity(q) {
                 None => out.push(
-                    p,
+                    p(),
                     format!(
                         "Invalid value: {:?}: quantities must match the regular expression '{QUANTITY_RE}'",
                         short(&q.as_str().map_or(q.to_string(), str::to_string))
                     ),
                 ),
                 Some(n) if n < 0.0 => out.push(
-                    p,
+                    p(),
                     format!(
                         "Invalid value: {:?}: must be greater than or equal to 0",
                         q.as_str().map_or(q.to_string(), str::to_string)
@@ -218,15 +219,16 @@ fn iana_svc_name_problem(name: &str) -> Option<&'static str> {
     }
 }
 
-fn port_number(out: &mut Out, v: Option<&Value>, p: String, zero_ok: bool) {
-    let Some(n) = v.and_then(Value::as_i64) else {
+/// Field `key` of the port at `at`, when set, is a port number (or 0 with `zero_ok`).
+fn port_number(out: &mut Out, port: &Value, at: &str, key: &str, zero_ok: bool) {
+    let Some(n) = port.get(key).and_then(Value::as_i64) else {
         return;
     };
     if (zero_ok && n == 0) || (1..=65535).contains(&n) {
         return;
     }
     out.push(
-        p,
+        format!("{at}/{key}"),
         format!("Invalid value: {n}: must be between 1 and 65535, inclusive"),
     );
 }
@@ -298,13 +300,8 @@ fn container(out: &mut Out, c: &Value, p: &str, volumes: &[&str], needs_image: b
     );
     for (i, port) in items(c, "ports") {
         let pp = format!("{p}/ports/{i}");
-        port_number(
-            out,
-            port.get("containerPort"),
-            format!("{pp}/containerPort"),
-            false,
-        );
-        port_number(out, port.get("hostPort"), format!("{pp}/hostPort"), true);
+        port_number(out, port, &pp, "containerPort", false);
+        port_number(out, port, &pp, "hostPort", true);
         protocol(out, port, &pp);
         if let Some(name) = port.get("name").and_then(Value::as_str)
             && let Some(problem) = iana_svc_name_problem(name)
@@ -464,18 +461,13 @@ fn service(out: &mut Out, svc: &Value) {
     let mut names: Vec<&str> = Vec::new();
     for (i, port) in &ports {
         let pp = format!("/spec/ports/{i}");
-        port_number(out, port.get("port"), format!("{pp}/port"), false);
+        port_number(out, port, &pp, "port", false);
         if matches!(ty, "NodePort" | "LoadBalancer") {
-            port_number(out, port.get("nodePort"), format!("{pp}/nodePort"), true);
+            port_number(out, port, &pp, "nodePort", true);
         }
         protocol(out, port, &pp);
         match port.get("targetPort") {
-            Some(Value::Number(_)) => port_number(
-                out,
-                port.get("targetPort"),
-                format!("{pp}/targetPort"),
-                false,
-            ),
+            Some(Value::Number(_)) => port_number(out, port, &pp, "targetPort", false),
             Some(Value::String(s)) => {
                 if let Some(problem) = iana_svc_name_problem(s) {
                     out.push(

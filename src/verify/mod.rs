@@ -1401,9 +1401,9 @@ impl Ctx<'_> {
                 if let Some(objs) = fast.and_then(|docs| fast_objects(&input.path, docs, idx)) {
                     self.report.inputs[idx].objects = objs.len();
                     // A YAML 1.1 boolean word needs positions to tell plain from quoted.
-                    let crds_clean = objs.iter().all(|obj| {
-                        !yaml11::has_bool_words(&obj.value) && self.crd_is_clean(obj)
-                    });
+                    let crds_clean = objs
+                        .iter()
+                        .all(|obj| !yaml11::has_bool_words(&obj.value) && self.crd_is_clean(obj));
                     if crds_clean && self.all_clean(&objs)? {
                         for obj in &objs {
                             register_secret_values(&mut self.secrets, &obj.value);
