@@ -310,6 +310,7 @@ fn node_in(
         ));
     }
     list_type(m, ty, at, out);
+    rules_compile(m, at, out);
     if let Some(Value::Object(props)) = m.get("properties") {
         for (k, v) in props {
             let p = format!(
@@ -335,6 +336,37 @@ fn node_in(
     }
     if let Some(v) = m.get("not") {
         node(v, &here("not"), depth + 1, true, out);
+    }
+}
+
+/// Every `x-kubernetes-validations` rule and `messageExpression` must compile in the API server's
+/// CEL environment, or the CRD is refused.
+fn rules_compile(m: &Map<String, Value>, at: &str, out: &mut Vec<Finding>) {
+    let Some(Value::Array(rules)) = m.get("x-kubernetes-validations") else {
+        return;
+    };
+    for (i, r) in rules.iter().enumerate() {
+        for field in ["rule", "messageExpression"] {
+            let Some(source) = r.get(field).and_then(Value::as_str) else {
+                continue;
+            };
+            if let Some(why) = super::cel::compile_error(source) {
+                let p = format!("{at}/x-kubernetes-validations/{i}/{field}");
+                let shown = if source.chars().count() > 80 {
+                    format!("{}…", source.chars().take(77).collect::<String>())
+                } else {
+                    source.to_string()
+                };
+                out.push(Finding::error(
+                    "crd-rule-compile",
+                    &p,
+                    format!(
+                        "{}: Invalid value: {shown:?}: compilation failed: {why}",
+                        dotted(&p)
+                    ),
+                ));
+            }
+        }
     }
 }
 

@@ -1,0 +1,333 @@
+//! `rollout verify` at API-server grade: the Kubernetes CEL libraries in CRD rules (IP, CIDR,
+//! URL, semver, format, timestamps and durations), rules that do not compile refused on the CRD
+//! itself, the uniqueness the server enforces, and ObjectMeta as the server validates it. The
+//! CRDs here are written for these tests in the shape of well-known ones (Gateway API,
+//! cert-manager, a version-gated operator).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Runs `rollout verify --output github` on `dir`: (exit code, annotation lines with the
+/// directory shown as `[DIR]`, the summary line).
+fn verify(dir: &Path) -> (i32, Vec<String>, String) {
+    let out = Command::cargo_bin("rollout")
+        .expect("binary builds")
+        .env_clear()
+        .args(["verify", "--output", "github", "--policy", "off"])
+        .arg(dir)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).replace(&dir.display().to_string(), "[DIR]");
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.display().to_string(), "[DIR]");
+    let lines = stdout
+        .lines()
+        .chain(stderr.lines())
+        .filter(|l| l.starts_with("::"))
+        .map(str::to_string)
+        .collect();
+    let summary = stderr
+        .lines()
+        .chain(stdout.lines())
+        .find(|l| l.starts_with("verify:"))
+        .unwrap_or("")
+        .to_string();
+    (out.status.code().unwrap_or(-1), lines, summary)
+}
+
+const GATEWAY_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gateways.gateway.example.io
+spec:
+  group: gateway.example.io
+  names: {kind: Gateway, listKind: GatewayList, plural: gateways}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              addresses:
+                type: array
+                maxItems: 16
+                items:
+                  type: object
+                  properties:
+                    type: {type: string, default: IPAddress}
+                    value: {type: string, maxLength: 253}
+                  x-kubernetes-validations:
+                  - rule: "self.type != 'IPAddress' || isIP(self.value)"
+                    message: value must be an IP address
+                  - rule: "self.type != 'IPAddress' || !isIP(self.value) || ip.isCanonical(self.value)"
+                    message: value must be the canonical form of the IP address
+                  - rule: "self.type != 'IPAddress' || !isIP(self.value) || !ip(self.value).isLoopback()"
+                    message: value must not be a loopback address
+              allowedSourceRanges:
+                type: array
+                items: {type: string}
+                x-kubernetes-validations:
+                - rule: "self.all(r, isCIDR(r) && cidr(r) == cidr(r).masked())"
+                  message: each range must be a CIDR with no host bits set
+              internalNetwork:
+                type: string
+                x-kubernetes-validations:
+                - rule: "cidr('10.0.0.0/8').containsCIDR(self)"
+                  message: internalNetwork must be inside 10.0.0.0/8
+"#;
+
+#[test]
+fn gateway_like_crd_checks_addresses_with_the_ip_and_cidr_libraries() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crd.yaml", GATEWAY_CRD);
+    write(
+        dir.path(),
+        "gateway.yaml",
+        r#"apiVersion: gateway.example.io/v1
+kind: Gateway
+metadata:
+  name: edge
+  namespace: media
+spec:
+  addresses:
+  - value: 10.0.0.1
+  - value: 10.0.0.300
+  - value: 2001:DB8::1
+  - value: 127.0.0.1
+  - {type: Hostname, value: edge.example.com}
+  allowedSourceRanges: [192.168.0.0/16, 10.1.2.3/8]
+  internalNetwork: 10.20.0.0/16
+"#,
+    );
+    let (code, lines, summary) = verify(dir.path());
+    assert_eq!(
+        lines,
+        [
+            "::error file=[DIR]/gateway.yaml,line=9,col=5,title=cel-rule::spec.addresses[1]: Invalid value: value must be an IP address (gateway.example.io/v1 Gateway media/edge)",
+            "::error file=[DIR]/gateway.yaml,line=10,col=5,title=cel-rule::spec.addresses[2]: Invalid value: value must be the canonical form of the IP address (gateway.example.io/v1 Gateway media/edge)",
+            "::error file=[DIR]/gateway.yaml,line=11,col=5,title=cel-rule::spec.addresses[3]: Invalid value: value must not be a loopback address (gateway.example.io/v1 Gateway media/edge)",
+            "::error file=[DIR]/gateway.yaml,line=13,col=3,title=cel-rule::spec.allowedSourceRanges: Invalid value: each range must be a CIDR with no host bits set (gateway.example.io/v1 Gateway media/edge)",
+        ]
+    );
+    assert_eq!(code, 1, "{summary}");
+
+    // A value a function cannot parse fails the rule with the server's evaluation error.
+    write(
+        dir.path(),
+        "gateway.yaml",
+        "apiVersion: gateway.example.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: media}\nspec:\n  internalNetwork: 10.0.0.0/40\n",
+    );
+    let (code, lines, _) = verify(dir.path());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("::error file=[DIR]/gateway.yaml,line=5,col=3,title=cel-rule::spec.internalNetwork: Invalid value: evaluation error: "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains("network address parse error during conversion from string"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(code, 1);
+
+    // Clean addresses pass every rule: nothing is left unchecked.
+    write(
+        dir.path(),
+        "gateway.yaml",
+        "apiVersion: gateway.example.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: media}\nspec:\n  addresses: [{value: 10.0.0.1}, {value: '2001:db8::1'}]\n  allowedSourceRanges: [10.0.0.0/8]\n  internalNetwork: 10.20.0.0/16\n",
+    );
+    let (code, lines, summary) = verify(dir.path());
+    assert_eq!((code, lines), (0, vec![]), "{summary}");
+    assert!(summary.contains("0 errors, 0 warnings"), "{summary}");
+}
+
+const ISSUER_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: issuers.cert.example.io
+spec:
+  group: cert.example.io
+  names: {kind: Issuer, listKind: IssuerList, plural: issuers}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              acme:
+                type: object
+                properties:
+                  server: {type: string}
+                  renewBefore: {type: string, format: duration}
+                  notAfter: {type: string, format: date-time}
+                  minVersion: {type: string}
+                x-kubernetes-validations:
+                - rule: "isURL(self.server) && url(self.server).getScheme() == 'https'"
+                  message: server must be an https URL
+                - rule: "!has(self.server) || url(self.server).getHostname() != 'localhost'"
+                  message: server must not be localhost
+                - rule: "!has(self.renewBefore) || self.renewBefore >= duration('1h')"
+                  message: renewBefore must be at least 1h
+                - rule: "!has(self.notAfter) || self.notAfter > timestamp('2025-01-01T00:00:00Z')"
+                  message: notAfter must be after 2025
+                - rule: "!has(self.minVersion) || semver(self.minVersion, true).isGreaterThan(semver('1.0.0'))"
+                  message: minVersion must be above 1.0.0
+              secretName:
+                type: string
+                x-kubernetes-validations:
+                - rule: "!format.dns1123Subdomain().validate(self).hasValue()"
+                  messageExpression: "'secretName: ' + format.dns1123Subdomain().validate(self).value()[0]"
+"#;
+
+#[test]
+fn cert_manager_like_crd_checks_urls_durations_timestamps_semver_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crd.yaml", ISSUER_CRD);
+    write(
+        dir.path(),
+        "issuer.yaml",
+        r#"apiVersion: cert.example.io/v1
+kind: Issuer
+metadata: {name: letsencrypt, namespace: media}
+spec:
+  acme:
+    server: http://localhost:14000/dir
+    renewBefore: 30m
+    notAfter: "2024-06-01T00:00:00Z"
+    minVersion: v0.9
+  secretName: Bad_Name
+"#,
+    );
+    let (code, lines, _) = verify(dir.path());
+    let at = "::error file=[DIR]/issuer.yaml";
+    let who = "(cert.example.io/v1 Issuer media/letsencrypt)";
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{at},line=5,col=3,title=cel-rule::spec.acme: Invalid value: server must be an https URL {who}"
+            ),
+            format!(
+                "{at},line=5,col=3,title=cel-rule::spec.acme: Invalid value: server must not be localhost {who}"
+            ),
+            format!(
+                "{at},line=5,col=3,title=cel-rule::spec.acme: Invalid value: renewBefore must be at least 1h {who}"
+            ),
+            format!(
+                "{at},line=5,col=3,title=cel-rule::spec.acme: Invalid value: notAfter must be after 2025 {who}"
+            ),
+            format!(
+                "{at},line=5,col=3,title=cel-rule::spec.acme: Invalid value: minVersion must be above 1.0.0 {who}"
+            ),
+            // (messages are bounded: the long format message is cut)
+            format!(
+                "{at},line=10,col=3,title=cel-rule::spec.secretName: Invalid value: secretName: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. … {who}"
+            ),
+        ]
+    );
+    assert_eq!(code, 1);
+
+    write(
+        dir.path(),
+        "issuer.yaml",
+        r#"apiVersion: cert.example.io/v1
+kind: Issuer
+metadata: {name: letsencrypt, namespace: media}
+spec:
+  acme:
+    server: https://acme-v02.api.letsencrypt.example/directory
+    renewBefore: 720h
+    notAfter: "2027-01-01T00:00:00+01:00"
+    minVersion: v1.2
+  secretName: letsencrypt-account
+"#,
+    );
+    let (code, lines, summary) = verify(dir.path());
+    assert_eq!((code, lines), (0, vec![]), "{summary}");
+    assert!(summary.contains("0 errors, 0 warnings"), "{summary}");
+}
+
+const BACKUP_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: backups.ops.example.io
+spec:
+  group: ops.example.io
+  names: {kind: Backup, listKind: BackupList, plural: backups}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              target: {type: string}
+              schedule: {type: string}
+              retention: {type: string}
+            x-kubernetes-validations:
+            - rule: "isIPv4(self.target)"
+            - rule: "self.schedule.matches('[')"
+            - rule: "self.retention == duration('3days')"
+            - rule: "isURL(42)"
+            - rule: "authorizer.group('').resource('backups').check('create').allowed()"
+            - rule: "self.target.size() > 0"
+              messageExpression: "'bad ' + nope(self.target)"
+            - rule: "self.target != 'forbidden'"
+              message: target must not be forbidden
+"#;
+
+#[test]
+fn rules_that_do_not_compile_are_errors_on_the_crd_not_warnings_on_its_resources() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crd.yaml", BACKUP_CRD);
+    write(
+        dir.path(),
+        "backup.yaml",
+        "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: forbidden\n",
+    );
+    let (code, lines, _) = verify(dir.path());
+    let crd = "(apiextensions.k8s.io/v1 CustomResourceDefinition backups.ops.example.io)";
+    let at = |line: u32, n: u32, field: &str, shown: &str, why: &str| {
+        format!(
+            "::error file=[DIR]/crd.yaml,line={line},col=15,title=crd-rule-compile::spec.versions[0] schema: spec.x-kubernetes-validations[{n}].{field}: Invalid value: {shown}: compilation failed: {why} {crd}"
+        )
+    };
+    assert_eq!(
+        lines,
+        [
+            "::warning file=[DIR]/backup.yaml,line=4,col=1,title=cel-rule-not-checked::spec: rule not checked: uses authorizer (rule \"authorizer.group('').resource('backups').check('create').allowed()\") (ops.example.io/v1 Backup ops/nightly)".to_string(),
+            "::error file=[DIR]/backup.yaml,line=4,col=1,title=cel-rule::spec: Invalid value: target must not be forbidden (ops.example.io/v1 Backup ops/nightly)".to_string(),
+            at(24, 0, "rule", r#""isIPv4(self.target)""#, "undeclared reference to 'isIPv4'"),
+            at(25, 1, "rule", r#""self.schedule.matches('[')""#, r#"invalid regular expression "[""#),
+            at(26, 2, "rule", r#""self.retention == duration('3days')""#, r#"invalid duration literal "3days""#),
+            at(27, 3, "rule", r#""isURL(42)""#, "found no matching overload for 'isURL' applied to '(int)'"),
+            at(30, 5, "messageExpression", r#""'bad ' + nope(self.target)""#, "undeclared reference to 'nope'"),
+        ]
+    );
+    assert_eq!(code, 1);
+}
