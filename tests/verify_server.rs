@@ -331,3 +331,226 @@ fn rules_that_do_not_compile_are_errors_on_the_crd_not_warnings_on_its_resources
     );
     assert_eq!(code, 1);
 }
+
+const LISTENERS_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: listenersets.gateway.example.io
+spec:
+  group: gateway.example.io
+  names: {kind: ListenerSet, listKind: ListenerSetList, plural: listenersets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              listeners:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [port, protocol]
+                items:
+                  type: object
+                  required: [port]
+                  properties:
+                    name: {type: string}
+                    port: {type: integer}
+                    protocol: {type: string, default: HTTP}
+              hostnames:
+                type: array
+                x-kubernetes-list-type: set
+                items: {type: string}
+"#;
+
+#[test]
+fn set_and_map_lists_reject_duplicates_at_the_second_item() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crd.yaml", LISTENERS_CRD);
+    write(
+        dir.path(),
+        "listeners.yaml",
+        r#"apiVersion: gateway.example.io/v1
+kind: ListenerSet
+metadata: {name: edge, namespace: media}
+spec:
+  listeners:
+  - {name: web, port: 80}
+  - {name: web-tls, port: 443, protocol: HTTPS}
+  - {name: web-again, port: 80, protocol: HTTP}
+  - {name: udp, port: 80, protocol: UDP}
+  hostnames: [a.example.com, b.example.com, a.example.com]
+"#,
+    );
+    let (code, lines, _) = verify(dir.path());
+    let who = "(gateway.example.io/v1 ListenerSet media/edge)";
+    assert_eq!(
+        lines,
+        [
+            // The defaulted protocol makes the third listener a twin of the first.
+            format!(
+                "::error file=[DIR]/listeners.yaml,line=8,col=5,title=duplicate-value::spec.listeners[2]: Duplicate value: {{\"port\":80,\"protocol\":\"HTTP\"}} {who}"
+            ),
+            format!(
+                "::error file=[DIR]/listeners.yaml,line=10,col=45,title=duplicate-value::spec.hostnames[2]: Duplicate value: \"a.example.com\" {who}"
+            ),
+        ]
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn built_in_duplicates_the_server_rejects_and_env_duplicates_it_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app.yaml",
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: media}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers:
+      - {name: migrate, image: "web:1"}
+      containers:
+      - name: web
+        image: web:1
+        env: [{name: A, value: "1"}, {name: A, value: "2"}]
+        ports:
+        - {name: http, containerPort: 8080}
+        - {name: http, containerPort: 8081}
+      - {name: migrate, image: "web:1"}
+      volumes:
+      - {name: data, emptyDir: {}}
+      - {name: data, emptyDir: {}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: media}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+  - {name: http, port: 80, targetPort: 8081, protocol: TCP}
+"#,
+    );
+    let (code, lines, _) = verify(dir.path());
+    let f = "::error file=[DIR]/app.yaml";
+    assert_eq!(
+        lines,
+        [
+            // As the server does, an init container is the duplicate of a regular one.
+            format!(
+                "{f},line=10,col=10,title=duplicate-value::spec.template.spec.initContainers[0].name: Duplicate value: \"migrate\" (apps/v1 Deployment media/web)"
+            ),
+            format!(
+                "{f},line=17,col=12,title=duplicate-value::spec.template.spec.containers[0].ports[1].name: Duplicate value: \"http\" (apps/v1 Deployment media/web)"
+            ),
+            format!(
+                "{f},line=21,col=10,title=duplicate-value::spec.template.spec.volumes[1].name: Duplicate value: \"data\" (apps/v1 Deployment media/web)"
+            ),
+            format!(
+                "{f},line=30,col=5,title=duplicate-value::spec.ports[1]: Duplicate value: {{\"port\":80,\"protocol\":\"TCP\"}} (v1 Service media/web)"
+            ),
+            format!(
+                "{f},line=30,col=6,title=duplicate-value::spec.ports[1].name: Duplicate value: \"http\" (v1 Service media/web)"
+            ),
+        ]
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn object_meta_as_the_api_server_validates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "objects.yaml",
+        r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: media.prod
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: 2fa
+  namespace: media
+spec:
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: Settings
+  namespace: Media
+  labels:
+    app.kubernetes.io/name: web
+    example.com/tier: -front
+    bad key: x
+  annotations:
+    Example.com/Owner: team
+    a/b/c: x
+data: {a: b}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregate-to-view
+rules: []
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  namespace: media
+data: {a: b}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  generateName: job-config-
+  namespace: media
+data: {a: b}
+"#,
+    );
+    let (code, lines, _) = verify(dir.path());
+    let f = "::error file=[DIR]/objects.yaml";
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{f},line=4,col=3,title=object-meta-invalid::metadata.name: Invalid value: \"media.prod\": must not contain dots (v1 Namespace media.prod)"
+            ),
+            format!(
+                "{f},line=9,col=3,title=object-meta-invalid::metadata.name: Invalid value: \"2fa\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (v1 Service media/2fa)"
+            ),
+            format!(
+                "{f},line=17,col=3,title=object-meta-invalid::metadata.name: Invalid value: \"Settings\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (v1 ConfigMap Media/Settings)"
+            ),
+            format!(
+                "{f},line=18,col=3,title=object-meta-invalid::metadata.namespace: Invalid value: \"Media\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (v1 ConfigMap Media/Settings)"
+            ),
+            format!(
+                "{f},line=21,col=5,title=object-meta-invalid::metadata.labels.example.com/tier: Invalid value: \"-front\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric ch… (v1 ConfigMap Media/Settings)"
+            ),
+            format!(
+                "{f},line=22,col=5,title=object-meta-invalid::metadata.labels: Invalid value: \"bad key\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (v1 ConfigMap Media/Settings)"
+            ),
+            format!(
+                "{f},line=25,col=5,title=object-meta-invalid::metadata.annotations: Invalid value: \"a/b/c\": a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (v1 ConfigMap Media/Settings)"
+            ),
+            format!(
+                "{f},line=36,col=1,title=object-meta-required::metadata.name: Required value: name or generateName is required (v1 ConfigMap media/)"
+            ),
+        ]
+    );
+    assert_eq!(code, 1);
+}

@@ -168,7 +168,16 @@ impl CrdSchemas {
             .validators
             .get(&(gvk.group.clone(), gvk.version.clone(), gvk.kind.clone()))?;
         let defaulted = defaults::apply(value, &v.node);
-        let violations = violations(&v.validator, &defaulted);
+        let mut violations = violations(&v.validator, &defaulted);
+        violations.extend(
+            super::unique::list_duplicates(&defaulted, &v.node)
+                .into_iter()
+                .map(|f| Violation {
+                    code: f.code,
+                    pointer: f.pointer,
+                    message: f.message,
+                }),
+        );
         let mut check = CrdCheck {
             violations,
             warnings: Vec::new(),

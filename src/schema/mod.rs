@@ -14,7 +14,9 @@ pub mod grafana;
 pub mod kubernetes;
 pub mod names;
 pub mod node;
+pub mod object_meta;
 pub mod structural;
+pub mod unique;
 pub mod values;
 
 use serde_json::Value;

@@ -16,6 +16,7 @@ mod recognise;
 pub mod render;
 pub mod report;
 pub mod scrape;
+mod server;
 pub mod wiring;
 
 use std::collections::HashMap;
@@ -467,6 +468,7 @@ impl Ctx<'_> {
         if practices::selector_mismatch(&obj.value).is_some()
             || (self.practices_on() && !practices::object_findings(&obj.value, 0).is_empty())
             || apis::removal_ahead(&gvk, self.target_minor()).is_some()
+            || !server::findings(&gvk, &obj.value).is_empty()
         {
             return Ok(false);
         }
@@ -516,6 +518,7 @@ impl Ctx<'_> {
         self.practices(obj, &label);
         if let Some((found, other)) = self.schema_violations(&gvk, &obj.value)? {
             self.removal_ahead(&gvk, obj, &label);
+            self.server_checks(obj, &gvk, &label);
             for (severity, v) in other {
                 let span = self.span(
                     &obj.origin,

@@ -1,0 +1,280 @@
+//! The uniqueness the API server enforces in lists: `x-kubernetes-list-type: set` (no two equal
+//! items) and `map` (no two items with the same `x-kubernetes-list-map-keys` tuple) in custom
+//! resources, and in built-in kinds the duplicates core validation rejects: container names
+//! across `containers`, `initContainers` and `ephemeralContainers`, volume names, port names
+//! within a container, and a Service's port names and port/protocol pairs. (Duplicate env names
+//! and image pull secrets are accepted by the server; the best-practice rules cover env.)
+//!
+//! Owns only these checks; reports each duplicate once, at the later item.
+
+use serde_json::Value;
+
+use super::kubernetes::{dotted, escape_segment};
+use super::node::{MAX_DEPTH, Node};
+use crate::finding::Finding;
+
+fn duplicate(out: &mut Vec<Finding>, pointer: String, shown: String) {
+    out.push(Finding::error(
+        "duplicate-value",
+        &pointer,
+        format!("{}: Duplicate value: {shown}", dotted(&pointer)),
+    ));
+}
+
+fn compact(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(77).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Duplicates in the lists of a custom resource (already defaulted) that its schema declares as
+/// sets or maps.
+pub fn list_duplicates(value: &Value, node: &Node) -> Vec<Finding> {
+    let mut out = Vec::new();
+    walk(value, node, String::new(), 0, &mut out);
+    out
+}
+
+fn walk(value: &Value, node: &Node, at: String, depth: usize, out: &mut Vec<Finding>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match value {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if let Some(child) = node.child(k) {
+                    walk(
+                        v,
+                        child,
+                        format!("{at}/{}", escape_segment(k)),
+                        depth + 1,
+                        out,
+                    );
+                }
+            }
+        }
+        Value::Array(items) => {
+            match node.list_type.as_deref() {
+                Some("set") => {
+                    for (j, item) in items.iter().enumerate() {
+                        if items[..j].contains(item) {
+                            duplicate(out, format!("{at}/{j}"), compact(item));
+                        }
+                    }
+                }
+                Some("map") if !node.map_keys.is_empty() => {
+                    let key = |item: &Value| -> Vec<Value> {
+                        node.map_keys
+                            .iter()
+                            .map(|k| item.get(k).cloned().unwrap_or(Value::Null))
+                            .collect()
+                    };
+                    let keys: Vec<Vec<Value>> = items.iter().map(key).collect();
+                    for j in 0..keys.len() {
+                        if keys[..j].contains(&keys[j]) {
+                            let shown: serde_json::Map<String, Value> = node
+                                .map_keys
+                                .iter()
+                                .cloned()
+                                .zip(keys[j].iter().cloned())
+                                .collect();
+                            duplicate(out, format!("{at}/{j}"), compact(&Value::Object(shown)));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if let Some(item_node) = node.items.as_deref() {
+                for (j, item) in items.iter().enumerate() {
+                    walk(item, item_node, format!("{at}/{j}"), depth + 1, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Where the pod spec sits in a built-in workload kind.
+fn pod_spec(group: &str, kind: &str) -> Option<&'static str> {
+    match (group, kind) {
+        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("batch", "Job")
+        | ("", "ReplicationController" | "PodTemplate") => Some(if kind == "PodTemplate" {
+            "/template/spec"
+        } else {
+            "/spec/template/spec"
+        }),
+        ("batch", "CronJob") => Some("/spec/jobTemplate/spec/template/spec"),
+        ("", "Pod") => Some("/spec"),
+        _ => None,
+    }
+}
+
+/// The later of two items with the same `field` in `list` (at pointer `at`).
+fn by_field(
+    list: Option<&Value>,
+    at: &str,
+    field: &str,
+    seen: &mut Vec<String>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(Value::Array(items)) = list else {
+        return;
+    };
+    for (j, item) in items.iter().enumerate() {
+        let Some(name) = item
+            .get(field)
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+        else {
+            continue;
+        };
+        if seen.iter().any(|s| s == name) {
+            duplicate(out, format!("{at}/{j}/{field}"), format!("{name:?}"));
+        } else {
+            seen.push(name.to_string());
+        }
+    }
+}
+
+/// The duplicates core validation rejects in a built-in object.
+pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(at) = pod_spec(group, kind)
+        && let Some(spec) = value.pointer(at)
+    {
+        let mut names = Vec::new();
+        for list in ["containers", "initContainers", "ephemeralContainers"] {
+            by_field(
+                spec.get(list),
+                &format!("{at}/{list}"),
+                "name",
+                &mut names,
+                &mut out,
+            );
+            if let Some(Value::Array(cs)) = spec.get(list) {
+                for (i, c) in cs.iter().enumerate() {
+                    let mut ports = Vec::new();
+                    by_field(
+                        c.get("ports"),
+                        &format!("{at}/{list}/{i}/ports"),
+                        "name",
+                        &mut ports,
+                        &mut out,
+                    );
+                }
+            }
+        }
+        by_field(
+            spec.get("volumes"),
+            &format!("{at}/volumes"),
+            "name",
+            &mut Vec::new(),
+            &mut out,
+        );
+    }
+    if (group, kind) == ("", "Service") {
+        let ports = value.pointer("/spec/ports");
+        by_field(ports, "/spec/ports", "name", &mut Vec::new(), &mut out);
+        if let Some(Value::Array(items)) = ports {
+            let mut seen: Vec<(i64, String)> = Vec::new();
+            for (j, p) in items.iter().enumerate() {
+                let Some(port) = p.get("port").and_then(Value::as_i64) else {
+                    continue;
+                };
+                let proto = p
+                    .get("protocol")
+                    .and_then(Value::as_str)
+                    .unwrap_or("TCP")
+                    .to_string();
+                if seen.contains(&(port, proto.clone())) {
+                    let at = format!("/spec/ports/{j}");
+                    duplicate(
+                        &mut out,
+                        at,
+                        format!("{{\"port\":{port},\"protocol\":{proto:?}}}"),
+                    );
+                } else {
+                    seen.push((port, proto));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sets_and_maps_in_custom_resources() {
+        let node = Node::from_schema(&json!({"type": "object", "properties": {
+            "usages": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+            "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                      "x-kubernetes-list-map-keys": ["port", "protocol"],
+                      "items": {"type": "object", "properties": {"port": {"type": "integer"}, "protocol": {"type": "string"}}}},
+            "tags": {"type": "array", "x-kubernetes-list-type": "atomic", "items": {"type": "string"}}
+        }}));
+        let got: Vec<(String, String)> = list_duplicates(
+            &json!({"usages": ["a", "b", "a"], "tags": ["x", "x"],
+                    "ports": [{"port": 80, "protocol": "TCP"}, {"port": 80, "protocol": "UDP"}, {"protocol": "TCP", "port": 80}]}),
+            &node,
+        )
+        .into_iter()
+        .map(|f| (f.pointer, f.message))
+        .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "/ports/2".to_string(),
+                    "ports[2]: Duplicate value: {\"port\":80,\"protocol\":\"TCP\"}".to_string()
+                ),
+                (
+                    "/usages/2".to_string(),
+                    "usages[2]: Duplicate value: \"a\"".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn what_core_validation_rejects() {
+        let pod = json!({"spec": {"template": {"spec": {
+            "initContainers": [{"name": "app"}],
+            "containers": [{"name": "app", "ports": [{"name": "http", "containerPort": 80}, {"name": "http", "containerPort": 81}],
+                            "env": [{"name": "A"}, {"name": "A"}]}],
+            "volumes": [{"name": "data"}, {"name": "data"}],
+            "imagePullSecrets": [{"name": "r"}, {"name": "r"}]}}}});
+        let at: Vec<String> = built_in("apps", "Deployment", &pod)
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
+        assert_eq!(
+            at,
+            [
+                "spec.template.spec.containers[0].ports[1].name: Duplicate value: \"http\"",
+                "spec.template.spec.initContainers[0].name: Duplicate value: \"app\"",
+                "spec.template.spec.volumes[1].name: Duplicate value: \"data\"",
+            ]
+        );
+        let svc = json!({"spec": {"ports": [{"name": "a", "port": 80}, {"name": "a", "port": 80, "protocol": "TCP"}, {"name": "b", "port": 80, "protocol": "UDP"}]}});
+        let got: Vec<String> = built_in("", "Service", &svc)
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "spec.ports[1].name: Duplicate value: \"a\"",
+                "spec.ports[1]: Duplicate value: {\"port\":80,\"protocol\":\"TCP\"}"
+            ]
+        );
+        assert!(built_in("argoproj.io", "Rollout", &pod).is_empty());
+    }
+}
