@@ -1,8 +1,8 @@
 //! ObjectMeta as the API server validates it on create, for every object: a name (or a
 //! `generateName`) in the format its kind requires, a namespace that is an RFC 1123 label, label
 //! keys that are qualified names and values that are label values, annotation keys that are
-//! qualified names and at most 256 KiB of annotations. Pod templates' labels and annotations are
-//! checked the same way.
+//! qualified names and at most 256 KiB of annotations, finalizers that are qualified names. Pod
+//! templates' labels and annotations are checked the same way.
 //!
 //! Owns the per-kind name table and these checks; returns findings at JSON pointers, renders
 //! nothing.
@@ -128,6 +128,14 @@ pub fn check(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
         }
     }
     labels_and_annotations(meta, "/metadata", &mut out);
+    if let Some(Value::Array(finalizers)) = meta.and_then(|m| m.get("finalizers")) {
+        for (i, f) in finalizers.iter().enumerate() {
+            let Some(f) = f.as_str() else { continue };
+            for m in names::qualified_name(f) {
+                invalid(&mut out, &format!("/metadata/finalizers/{i}"), f, &m);
+            }
+        }
+    }
     if let Some(template) = template_metadata(kind, value) {
         labels_and_annotations(Some(template.1), &template.0, &mut out);
     }
@@ -296,6 +304,15 @@ mod tests {
         );
         assert!(got[1].1.starts_with("metadata.labels: Invalid value: \"bad key\": name part must consist of alphanumeric characters"), "{}", got[1].1);
         assert!(got[2].1.starts_with("metadata.labels.tier: Invalid value: \"-front\": a valid label must be an empty string or consist of"), "{}", got[2].1);
+        let got = run(
+            "",
+            "ConfigMap",
+            json!({"metadata": {"name": "c",
+            "finalizers": ["kubernetes.io/pv-protection", "example.com/a b"]}}),
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "/metadata/finalizers/1");
+        assert!(got[0].1.starts_with("metadata.finalizers[1]: Invalid value: \"example.com/a b\": name part must consist of"), "{}", got[0].1);
         let big = "x".repeat(ANNOTATIONS_MAX);
         let got = run(
             "",

@@ -28,6 +28,12 @@ const FORBIDDEN: &[&str] = &[
 /// Only `apiextensions.k8s.io/v1` is checked: older versions are not served any more (the removed
 /// API is reported instead).
 pub fn check(crd: &Value) -> Vec<Finding> {
+    check_for(crd, None)
+}
+
+/// [`check`] for the API server of Kubernetes 1.`minor` (`None`: the newest), whose CEL
+/// environment decides which rules compile.
+pub fn check_for(crd: &Value, minor: Option<u32>) -> Vec<Finding> {
     let mut out = Vec::new();
     if crd.get("apiVersion").and_then(Value::as_str) != Some("apiextensions.k8s.io/v1") {
         return out;
@@ -78,6 +84,7 @@ pub fn check(crd: &Value) -> Vec<Finding> {
         if let Some(schema) = v.pointer("/schema/openAPIV3Schema") {
             let at = format!("/spec/versions/{i}/schema/openAPIV3Schema");
             root_schema(schema, &at, &mut out);
+            rules_compile(schema, &at, minor, 0, &mut out);
         }
     }
     out
@@ -310,7 +317,6 @@ fn node_in(
         ));
     }
     list_type(m, ty, at, out);
-    rules_compile(m, at, out);
     if let Some(Value::Object(props)) = m.get("properties") {
         for (k, v) in props {
             let p = format!(
@@ -339,32 +345,56 @@ fn node_in(
     }
 }
 
-/// Every `x-kubernetes-validations` rule and `messageExpression` must compile in the API server's
-/// CEL environment, or the CRD is refused.
-fn rules_compile(m: &Map<String, Value>, at: &str, out: &mut Vec<Finding>) {
-    let Some(Value::Array(rules)) = m.get("x-kubernetes-validations") else {
+/// Every `x-kubernetes-validations` rule and `messageExpression` under a schema node must compile
+/// in the API server's CEL environment (of Kubernetes 1.`minor`), or the CRD is refused.
+fn rules_compile(
+    schema: &Value,
+    at: &str,
+    minor: Option<u32>,
+    depth: usize,
+    out: &mut Vec<Finding>,
+) {
+    let Some(m) = schema.as_object() else { return };
+    if depth > MAX_DEPTH {
         return;
-    };
-    for (i, r) in rules.iter().enumerate() {
-        for field in ["rule", "messageExpression"] {
-            let Some(source) = r.get(field).and_then(Value::as_str) else {
-                continue;
-            };
-            if let Some(why) = super::cel::compile_error(source) {
-                let p = format!("{at}/x-kubernetes-validations/{i}/{field}");
-                let shown = if source.chars().count() > 80 {
-                    format!("{}…", source.chars().take(77).collect::<String>())
-                } else {
-                    source.to_string()
+    }
+    if let Some(Value::Array(rules)) = m.get("x-kubernetes-validations") {
+        for (i, r) in rules.iter().enumerate() {
+            for field in ["rule", "messageExpression"] {
+                let Some(source) = r.get(field).and_then(Value::as_str) else {
+                    continue;
                 };
-                out.push(Finding::error(
-                    "crd-rule-compile",
-                    &p,
-                    format!(
-                        "{}: Invalid value: {shown:?}: compilation failed: {why}",
-                        dotted(&p)
-                    ),
-                ));
+                if let Some(why) = super::cel::compile_error_for(source, minor) {
+                    let p = format!("{at}/x-kubernetes-validations/{i}/{field}");
+                    out.push(Finding::error(
+                        "crd-rule-compile",
+                        &p,
+                        format!("{}: Invalid value: compilation failed: {why}", dotted(&p)),
+                    ));
+                }
+            }
+        }
+    }
+    let here = |k: &str| format!("{at}/{}", super::kubernetes::escape_segment(k));
+    if let Some(Value::Object(props)) = m.get("properties") {
+        for (k, v) in props {
+            let p = format!(
+                "{}/{}",
+                here("properties"),
+                super::kubernetes::escape_segment(k)
+            );
+            rules_compile(v, &p, minor, depth + 1, out);
+        }
+    }
+    for k in ["items", "additionalProperties", "not"] {
+        if let Some(v) = m.get(k) {
+            rules_compile(v, &here(k), minor, depth + 1, out);
+        }
+    }
+    for k in ["allOf", "anyOf", "oneOf"] {
+        if let Some(Value::Array(vs)) = m.get(k) {
+            for (i, v) in vs.iter().enumerate() {
+                rules_compile(v, &format!("{}/{i}", here(k)), minor, depth + 1, out);
             }
         }
     }

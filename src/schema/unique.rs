@@ -2,7 +2,8 @@
 //! items) and `map` (no two items with the same `x-kubernetes-list-map-keys` tuple) in custom
 //! resources, and in built-in kinds the duplicates core validation rejects: container names
 //! across `containers`, `initContainers` and `ephemeralContainers`, volume names, port names
-//! within a container, and a Service's port names and port/protocol pairs. (Duplicate env names
+//! within a container, host ports (with protocol and host IP) within a container list, mount
+//! paths within a container, and a Service's port names and port/protocol pairs. (Duplicate env names
 //! and image pull secrets are accepted by the server; the best-practice rules cover env.)
 //!
 //! Owns only these checks; reports each duplicate once, at the later item.
@@ -140,6 +141,54 @@ fn by_field(
     }
 }
 
+/// A `hostPort` already taken (with the same protocol and host IP) by a container of the same
+/// list.
+fn host_port_twins(container: &Value, at: &str, taken: &mut Vec<String>, out: &mut Vec<Finding>) {
+    let Some(Value::Array(ports)) = container.get("ports") else {
+        return;
+    };
+    for (j, p) in ports.iter().enumerate() {
+        let Some(host_port) = p
+            .get("hostPort")
+            .and_then(Value::as_i64)
+            .filter(|h| *h != 0)
+        else {
+            continue;
+        };
+        let s =
+            |k: &str, d: &'static str| p.get(k).and_then(Value::as_str).unwrap_or(d).to_string();
+        let key = format!("{}/{}/{host_port}", s("protocol", "TCP"), s("hostIP", ""));
+        if taken.contains(&key) {
+            duplicate(out, format!("{at}/ports/{j}/hostPort"), format!("{key:?}"));
+        } else {
+            taken.push(key);
+        }
+    }
+}
+
+/// A `mountPath` mounted twice in one container.
+fn mount_path_twins(container: &Value, at: &str, out: &mut Vec<Finding>) {
+    let Some(Value::Array(mounts)) = container.get("volumeMounts") else {
+        return;
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (j, m) in mounts.iter().enumerate() {
+        let Some(path) = m.get("mountPath").and_then(Value::as_str) else {
+            continue;
+        };
+        if seen.contains(&path) {
+            let p = format!("{at}/volumeMounts/{j}/mountPath");
+            out.push(Finding::error(
+                "duplicate-value",
+                &p,
+                format!("{}: Invalid value: {path:?}: must be unique", dotted(&p)),
+            ));
+        } else {
+            seen.push(path);
+        }
+    }
+}
+
 /// The duplicates core validation rejects in a built-in object.
 pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -156,15 +205,19 @@ pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
                 &mut out,
             );
             if let Some(Value::Array(cs)) = spec.get(list) {
+                let mut host_ports = Vec::new();
                 for (i, c) in cs.iter().enumerate() {
+                    let here = format!("{at}/{list}/{i}");
                     let mut ports = Vec::new();
                     by_field(
                         c.get("ports"),
-                        &format!("{at}/{list}/{i}/ports"),
+                        &format!("{here}/ports"),
                         "name",
                         &mut ports,
                         &mut out,
                     );
+                    host_port_twins(c, &here, &mut host_ports, &mut out);
+                    mount_path_twins(c, &here, &mut out);
                 }
             }
         }
@@ -248,7 +301,10 @@ mod tests {
         let pod = json!({"spec": {"template": {"spec": {
             "initContainers": [{"name": "app"}],
             "containers": [{"name": "app", "ports": [{"name": "http", "containerPort": 80}, {"name": "http", "containerPort": 81}],
-                            "env": [{"name": "A"}, {"name": "A"}]}],
+                            "env": [{"name": "A"}, {"name": "A"}],
+                            "volumeMounts": [{"name": "data", "mountPath": "/d"}, {"name": "data", "mountPath": "/d"}]},
+                           {"name": "side", "ports": [{"containerPort": 80, "hostPort": 8080}, {"containerPort": 81, "hostPort": 8080, "protocol": "UDP"}]},
+                           {"name": "side2", "ports": [{"containerPort": 80, "hostPort": 8080, "protocol": "TCP"}]}],
             "volumes": [{"name": "data"}, {"name": "data"}],
             "imagePullSecrets": [{"name": "r"}, {"name": "r"}]}}}});
         let at: Vec<String> = built_in("apps", "Deployment", &pod)
@@ -259,6 +315,8 @@ mod tests {
             at,
             [
                 "spec.template.spec.containers[0].ports[1].name: Duplicate value: \"http\"",
+                "spec.template.spec.containers[0].volumeMounts[1].mountPath: Invalid value: \"/d\": must be unique",
+                "spec.template.spec.containers[2].ports[0].hostPort: Duplicate value: \"TCP//8080\"",
                 "spec.template.spec.initContainers[0].name: Duplicate value: \"app\"",
                 "spec.template.spec.volumes[1].name: Duplicate value: \"data\"",
             ]

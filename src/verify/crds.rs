@@ -22,7 +22,7 @@ impl Ctx<'_> {
                 Some(obj.input),
             );
         }
-        for f in structural::check(&obj.value) {
+        for f in structural::check_for(&obj.value, Some(self.target_minor()).filter(|m| *m > 0)) {
             let pointer = format!("{}{}", obj.prefix, f.pointer);
             let span = self.span(&obj.origin, &pointer, label(&obj.value));
             self.push(
@@ -36,6 +36,7 @@ impl Ctx<'_> {
     pub(super) fn crd_is_clean(&mut self, obj: &Obj) -> bool {
         !is_crd(&obj.value)
             || (self.crds.add(&obj.value, self.options.strict).is_ok()
-                && structural::check(&obj.value).is_empty())
+                && structural::check_for(&obj.value, Some(self.target_minor()).filter(|m| *m > 0))
+                    .is_empty())
     }
 }

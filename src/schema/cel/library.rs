@@ -354,6 +354,84 @@ pub fn undeclared<'a>(functions: impl IntoIterator<Item = &'a str>) -> Option<&'
     names.first().copied()
 }
 
+/// The Kubernetes minor version whose CEL environment added a function; 0 for the base one.
+pub fn introduced(f: &str) -> u32 {
+    const TABLE: &[(u32, &[&str])] = &[
+        (
+            28,
+            &[
+                "quantity",
+                "isQuantity",
+                "asInteger",
+                "isInteger",
+                "asApproximateFloat",
+                "sign",
+                "add",
+                "sub",
+            ],
+        ),
+        (29, &["sets.contains", "sets.equivalent", "sets.intersects"]),
+        (
+            30,
+            &[
+                "ip",
+                "isIP",
+                "ip.isCanonical",
+                "family",
+                "isUnspecified",
+                "isLoopback",
+                "isLinkLocalMulticast",
+                "isLinkLocalUnicast",
+                "isGlobalUnicast",
+                "cidr",
+                "isCIDR",
+                "containsIP",
+                "containsCIDR",
+                "prefixLength",
+                "masked",
+            ],
+        ),
+        (31, &["format.named", "validate"]),
+        (32, &["transformList", "transformMap", "transformMapEntry"]),
+        (33, &["semver", "isSemver", "major", "minor", "patch"]),
+        (
+            34,
+            &[
+                "slice",
+                "flatten",
+                "distinct",
+                "sort",
+                "sortBy",
+                "lists.range",
+                "first",
+                "last",
+            ],
+        ),
+    ];
+    if f.starts_with("format.") {
+        return 31;
+    }
+    TABLE
+        .iter()
+        .find(|(_, names)| names.contains(&f))
+        .map_or(0, |(minor, _)| *minor)
+}
+
+/// The first function `functions` names that Kubernetes 1.`minor` does not declare yet, with the
+/// version that added it.
+pub fn too_new<'a>(
+    functions: impl IntoIterator<Item = &'a str>,
+    minor: u32,
+) -> Option<(&'a str, u32)> {
+    let mut names: Vec<(&str, u32)> = functions
+        .into_iter()
+        .map(|f| (f, introduced(f)))
+        .filter(|(_, added)| *added > minor)
+        .collect();
+    names.sort_unstable();
+    names.first().copied()
+}
+
 /// The shared environment (built once).
 pub fn env() -> Arc<Env> {
     static ENV: OnceLock<Arc<Env>> = OnceLock::new();
@@ -1064,6 +1142,13 @@ mod tests {
         assert_eq!(undeclared(["isIPv4", "size"]), Some("isIPv4"));
         assert_eq!(unsupported(["transformList"]), Some("transformList"));
         assert_eq!(undeclared(["format.nope"]), Some("format.nope"));
+        assert_eq!(too_new(["isIP", "size"], 29), Some(("isIP", 30)));
+        assert_eq!(
+            too_new(["isIP", "format.uri", "semver"], 31),
+            Some(("semver", 33))
+        );
+        assert_eq!(too_new(["isIP", "url", "quantity"], 30), None);
+        assert_eq!(introduced("format.dns1123Label"), 31);
     }
 
     #[test]

@@ -165,6 +165,12 @@ fn compile(spec: &RuleSpec) -> Compiled {
 /// literal of the wrong type). Rules that compile but call functions this build does not
 /// evaluate (`authorizer`, two-variable comprehensions) are not refused here.
 pub fn compile_error(source: &str) -> Option<String> {
+    compile_error_for(source, None)
+}
+
+/// [`compile_error`] for Kubernetes 1.`minor`: a function added to the API server's CEL
+/// environment in a later minor version is undeclared there. `None` is the newest version.
+pub fn compile_error_for(source: &str, minor: Option<u32>) -> Option<String> {
     let program = match library::env().compile(source) {
         Ok(p) => p,
         Err(e) => {
@@ -176,6 +182,13 @@ pub fn compile_error(source: &str) -> Option<String> {
     let called = library::called(program.expression());
     if let Some(f) = library::undeclared(called.iter().map(String::as_str)) {
         return Some(format!("undeclared reference to '{f}'"));
+    }
+    if let Some(minor) = minor
+        && let Some((f, added)) = library::too_new(called.iter().map(String::as_str), minor)
+    {
+        return Some(format!(
+            "undeclared reference to '{f}' (Kubernetes 1.{minor}; it was added in 1.{added})"
+        ));
     }
     library::literal_error(program.expression())
 }
