@@ -42,26 +42,25 @@ fn verify(dir: &Path) -> (i32, Vec<String>, String) {
     (out.status.code().unwrap_or(-1), lines, summary)
 }
 
-const GATEWAY_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: gateways.gateway.example.io
-spec:
-  group: gateway.example.io
-  names: {kind: Gateway, listKind: GatewayList, plural: gateways}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              addresses:
+/// Writes `files` into a fresh directory and verifies it, as [`verify`] does.
+fn verify_files(files: &[(&str, &str)]) -> (i32, Vec<String>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        write(dir.path(), name, text);
+    }
+    verify(dir.path())
+}
+
+/// A namespaced CRD of one served version `v1` whose `spec` schema's `properties` are `spec`
+/// (indented 14 spaces, starting at line 20 of the file).
+fn crd(group: &str, kind: &str, plural: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.{group}\nspec:\n  group: {group}\n  names: {{kind: {kind}, listKind: {kind}List, plural: {plural}}}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n{spec}"
+    )
+}
+
+/// `spec.properties` (and what follows) of the Gateway CRD, from line 20.
+const GATEWAY_SPEC: &str = r#"              addresses:
                 type: array
                 maxItems: 16
                 items:
@@ -92,7 +91,11 @@ spec:
 #[test]
 fn gateway_like_crd_checks_addresses_with_the_ip_and_cidr_libraries() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "crd.yaml", GATEWAY_CRD);
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC),
+    );
     write(
         dir.path(),
         "gateway.yaml",
@@ -155,26 +158,8 @@ spec:
     assert!(summary.contains("0 errors, 0 warnings"), "{summary}");
 }
 
-const ISSUER_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: issuers.cert.example.io
-spec:
-  group: cert.example.io
-  names: {kind: Issuer, listKind: IssuerList, plural: issuers}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              acme:
+/// `spec.properties` (and what follows) of the Issuer CRD, from line 20.
+const ISSUER_SPEC: &str = r#"              acme:
                 type: object
                 properties:
                   server: {type: string}
@@ -202,7 +187,11 @@ spec:
 #[test]
 fn cert_manager_like_crd_checks_urls_durations_timestamps_semver_and_formats() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "crd.yaml", ISSUER_CRD);
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd("cert.example.io", "Issuer", "issuers", ISSUER_SPEC),
+    );
     write(
         dir.path(),
         "issuer.yaml",
@@ -267,26 +256,8 @@ spec:
     assert!(summary.contains("0 errors, 0 warnings"), "{summary}");
 }
 
-const BACKUP_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: backups.ops.example.io
-spec:
-  group: ops.example.io
-  names: {kind: Backup, listKind: BackupList, plural: backups}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              target: {type: string}
+/// `spec.properties` (and what follows) of the Backup CRD, from line 20.
+const BACKUP_SPEC: &str = r#"              target: {type: string}
               schedule: {type: string}
               retention: {type: string}
             x-kubernetes-validations:
@@ -304,7 +275,11 @@ spec:
 #[test]
 fn rules_that_do_not_compile_are_errors_on_the_crd_not_warnings_on_its_resources() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "crd.yaml", BACKUP_CRD);
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd("ops.example.io", "Backup", "backups", BACKUP_SPEC),
+    );
     write(
         dir.path(),
         "backup.yaml",
@@ -332,26 +307,8 @@ fn rules_that_do_not_compile_are_errors_on_the_crd_not_warnings_on_its_resources
     assert_eq!(code, 1);
 }
 
-const LISTENERS_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: listenersets.gateway.example.io
-spec:
-  group: gateway.example.io
-  names: {kind: ListenerSet, listKind: ListenerSetList, plural: listenersets}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              listeners:
+/// `spec.properties` (and what follows) of the ListenerSet CRD, from line 20.
+const LISTENERS_SPEC: &str = r#"              listeners:
                 type: array
                 x-kubernetes-list-type: map
                 x-kubernetes-list-map-keys: [port, protocol]
@@ -371,7 +328,16 @@ spec:
 #[test]
 fn set_and_map_lists_reject_duplicates_at_the_second_item() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "crd.yaml", LISTENERS_CRD);
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd(
+            "gateway.example.io",
+            "ListenerSet",
+            "listenersets",
+            LISTENERS_SPEC,
+        ),
+    );
     write(
         dir.path(),
         "listeners.yaml",
@@ -406,9 +372,7 @@ spec:
 
 #[test]
 fn built_in_duplicates_the_server_rejects_and_env_duplicates_it_accepts() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
+    let (code, lines, _) = verify_files(&[(
         "app.yaml",
         r#"apiVersion: apps/v1
 kind: Deployment
@@ -441,8 +405,7 @@ spec:
   - {name: http, port: 80, targetPort: 8080}
   - {name: http, port: 80, targetPort: 8081, protocol: TCP}
 "#,
-    );
-    let (code, lines, _) = verify(dir.path());
+    )]);
     let f = "::error file=[DIR]/app.yaml";
     assert_eq!(
         lines,
@@ -470,9 +433,7 @@ spec:
 
 #[test]
 fn object_meta_as_the_api_server_validates_it() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
+    let (code, lines, _) = verify_files(&[(
         "objects.yaml",
         r#"apiVersion: v1
 kind: Namespace
@@ -520,8 +481,7 @@ metadata:
   namespace: media
 data: {a: b}
 "#,
-    );
-    let (code, lines, _) = verify(dir.path());
+    )]);
     let f = "::error file=[DIR]/objects.yaml";
     assert_eq!(
         lines,
@@ -558,7 +518,11 @@ data: {a: b}
 #[test]
 fn a_cel_library_newer_than_the_target_kubernetes_version_does_not_compile() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "crd.yaml", GATEWAY_CRD);
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC),
+    );
     let out = Command::cargo_bin("rollout")
         .expect("binary builds")
         .env_clear()

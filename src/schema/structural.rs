@@ -317,6 +317,29 @@ fn node_in(
         ));
     }
     list_type(m, ty, at, out);
+    for (p, v, branch) in children(m, at) {
+        match branch {
+            Branch::Field => node(v, &p, depth + 1, in_value, out),
+            Branch::Combinator => node_in(v, &p, depth + 1, true, int_or_string, out),
+            Branch::Not => node(v, &p, depth + 1, true, out),
+        }
+    }
+}
+
+/// How a child schema sits under its parent.
+enum Branch {
+    /// `properties`, `items`, `additionalProperties`.
+    Field,
+    /// `allOf`, `anyOf`, `oneOf`.
+    Combinator,
+    /// `not`.
+    Not,
+}
+
+/// The child schemas of a node, with their pointers.
+fn children<'a>(m: &'a Map<String, Value>, at: &str) -> Vec<(String, &'a Value, Branch)> {
+    let here = |k: &str| format!("{at}/{}", super::kubernetes::escape_segment(k));
+    let mut out = Vec::new();
     if let Some(Value::Object(props)) = m.get("properties") {
         for (k, v) in props {
             let p = format!(
@@ -324,25 +347,25 @@ fn node_in(
                 here("properties"),
                 super::kubernetes::escape_segment(k)
             );
-            node(v, &p, depth + 1, in_value, out);
+            out.push((p, v, Branch::Field));
         }
     }
     for k in ["items", "additionalProperties"] {
         if let Some(v @ Value::Object(_)) = m.get(k) {
-            node(v, &here(k), depth + 1, in_value, out);
+            out.push((here(k), v, Branch::Field));
         }
     }
     for k in ["allOf", "anyOf", "oneOf"] {
         if let Some(Value::Array(vs)) = m.get(k) {
             for (i, v) in vs.iter().enumerate() {
-                let branch = format!("{}/{i}", here(k));
-                node_in(v, &branch, depth + 1, true, int_or_string, out);
+                out.push((format!("{}/{i}", here(k)), v, Branch::Combinator));
             }
         }
     }
     if let Some(v) = m.get("not") {
-        node(v, &here("not"), depth + 1, true, out);
+        out.push((here("not"), v, Branch::Not));
     }
+    out
 }
 
 /// Every `x-kubernetes-validations` rule and `messageExpression` under a schema node must compile
@@ -375,28 +398,8 @@ fn rules_compile(
             }
         }
     }
-    let here = |k: &str| format!("{at}/{}", super::kubernetes::escape_segment(k));
-    if let Some(Value::Object(props)) = m.get("properties") {
-        for (k, v) in props {
-            let p = format!(
-                "{}/{}",
-                here("properties"),
-                super::kubernetes::escape_segment(k)
-            );
-            rules_compile(v, &p, minor, depth + 1, out);
-        }
-    }
-    for k in ["items", "additionalProperties", "not"] {
-        if let Some(v) = m.get(k) {
-            rules_compile(v, &here(k), minor, depth + 1, out);
-        }
-    }
-    for k in ["allOf", "anyOf", "oneOf"] {
-        if let Some(Value::Array(vs)) = m.get(k) {
-            for (i, v) in vs.iter().enumerate() {
-                rules_compile(v, &format!("{}/{i}", here(k)), minor, depth + 1, out);
-            }
-        }
+    for (p, v, _) in children(m, at) {
+        rules_compile(v, &p, minor, depth + 1, out);
     }
 }
 

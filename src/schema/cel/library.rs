@@ -18,155 +18,93 @@ use cel::{Env, ExecutionError, Value};
 
 use super::quantity::Quantity;
 
-/// The functions a rule may call: the standard library, the extensions registered here, and the
-/// Kubernetes functions implemented in this file. Operators (`_==_`, `@in`, `!_`) are always known.
-const KNOWN: &[&str] = &[
-    // standard library
-    "size",
-    "contains",
-    "startsWith",
-    "endsWith",
-    "matches",
-    "string",
-    "int",
-    "uint",
-    "double",
-    "bool",
-    "bytes",
-    "type",
-    "dyn",
-    "optional.of",
-    "optional.none",
-    "optional.ofNonZeroValue",
-    "hasValue",
-    "value",
-    "orValue",
-    "or", // strings extension
-    "charAt",
-    "indexOf",
-    "lastIndexOf",
-    "lowerAscii",
-    "upperAscii",
-    "replace",
-    "split",
-    "substring",
-    "trim",
-    "join",
-    "format",
-    "reverse",
-    "strings.quote", // lists extension
-    "slice",
-    "flatten",
-    "distinct",
-    "sort",
-    "lists.range", // Kubernetes, implemented here
-    "isSorted",
-    "sum",
-    "min",
-    "max",
-    "find",
-    "findAll",
-    "quantity",
-    "isQuantity",
-    "isGreaterThan",
-    "isLessThan",
-    "compareTo",
-    "asInteger",
-    "isInteger",
-    "asApproximateFloat",
-    "sign",
-    "add",
-    "sub",
-    // standard library: timestamps and durations
-    "timestamp",
-    "duration",
-    "getFullYear",
-    "getMonth",
-    "getDayOfYear",
-    "getDayOfMonth",
-    "getDate",
-    "getDayOfWeek",
-    "getHours",
-    "getMinutes",
-    "getSeconds",
-    "getMilliseconds",
-    // Kubernetes URLs
-    "url",
-    "isURL",
-    "getScheme",
-    "getHost",
-    "getHostname",
-    "getPort",
-    "getEscapedPath",
-    "getQuery",
-    // Kubernetes IP and CIDR
-    "ip",
-    "isIP",
-    "ip.isCanonical",
-    "family",
-    "isUnspecified",
-    "isLoopback",
-    "isLinkLocalMulticast",
-    "isLinkLocalUnicast",
-    "isGlobalUnicast",
-    "cidr",
-    "isCIDR",
-    "containsIP",
-    "containsCIDR",
-    "prefixLength",
-    "masked",
-    // Kubernetes semver (isGreaterThan, isLessThan and compareTo are shared with quantity)
-    "semver",
-    "isSemver",
-    "major",
-    "minor",
-    "patch",
-    // Kubernetes format
-    "format.named",
-    "validate",
-    // cel-go sets extension
-    "sets.contains",
-    "sets.equivalent",
-    "sets.intersects",
+/// The functions this build evaluates, by the Kubernetes minor version whose CEL environment
+/// added them (0: there from the start): the standard library, the crate's strings and lists
+/// extensions, and the Kubernetes libraries implemented here. Operators (`_==_`, `@in`, `!_`) are
+/// always known; `format.<name>()` is known for every name of [`format::NAMES`] (1.31).
+#[rustfmt::skip]
+const EVALUATED: &[(u32, &[&str])] = &[
+    (
+        0,
+        &[
+            // standard library, timestamps and durations included
+            "size", "contains", "startsWith", "endsWith", "matches", "string", "int", "uint",
+            "double", "bool", "bytes", "type", "dyn", "timestamp", "duration", "getFullYear",
+            "getMonth", "getDayOfYear", "getDayOfMonth", "getDate", "getDayOfWeek", "getHours",
+            "getMinutes", "getSeconds", "getMilliseconds",
+            // optional values
+            "optional.of", "optional.none", "optional.ofNonZeroValue", "hasValue", "value",
+            "orValue", "or",
+            // strings extension
+            "charAt", "indexOf", "lastIndexOf", "lowerAscii", "upperAscii", "replace", "split",
+            "substring", "trim", "join", "format", "reverse", "strings.quote",
+            // Kubernetes lists and regex
+            "isSorted", "sum", "min", "max", "find", "findAll",
+            // Kubernetes URLs
+            "url", "isURL", "getScheme", "getHost", "getHostname", "getPort", "getEscapedPath",
+            "getQuery",
+            // shared by quantity and semver
+            "isGreaterThan", "isLessThan", "compareTo",
+        ],
+    ),
+    (
+        28,
+        &[
+            "quantity", "isQuantity", "asInteger", "isInteger", "asApproximateFloat", "sign",
+            "add", "sub",
+        ],
+    ),
+    (29, &["sets.contains", "sets.equivalent", "sets.intersects"]),
+    (
+        30,
+        &[
+            "ip", "isIP", "ip.isCanonical", "family", "isUnspecified", "isLoopback",
+            "isLinkLocalMulticast", "isLinkLocalUnicast", "isGlobalUnicast", "cidr", "isCIDR",
+            "containsIP", "containsCIDR", "prefixLength", "masked",
+        ],
+    ),
+    (31, &["format.named", "validate"]),
+    (33, &["semver", "isSemver", "major", "minor", "patch"]),
+    (34, &["slice", "flatten", "distinct", "sort", "lists.range"]),
 ];
 
-/// Functions of the API server's CEL environment that this build does not evaluate: a rule
-/// using one compiles there, so it is reported as not checked here. (`authorizer` is a variable
-/// of admission policies; its member functions are listed for rules that name it.)
-const NOT_EVALUATED: &[&str] = &[
-    // two-variable comprehensions (1.32), which the crate leaves as calls
-    "all",
-    "exists",
-    "exists_one",
-    "transformList",
-    "transformMap",
-    "transformMapEntry",
-    "existsOne",
-    // lists extension v3 and optional helpers the crate lacks
-    "sortBy",
-    "first",
-    "last",
-    "optMap",
-    "optFlatMap",
-    // authorizer
-    "group",
-    "resource",
-    "subresource",
-    "namespace",
-    "name",
-    "check",
-    "allowed",
-    "reason",
-    "errored",
-    "error",
-    "path",
-    "serviceAccount",
-    "fieldSelector",
-    "labelSelector",
-    "authorizer",
-    // JSON patch (mutating admission only)
-    "jsonpatch.escapeKey",
+/// Functions of the API server's CEL environment that this build does not evaluate, by the
+/// minor version that added them: a rule using one compiles there, so it is reported as not
+/// checked here. (`authorizer` is a variable of admission policies; its member functions are
+/// listed for rules that name it.)
+#[rustfmt::skip]
+const NOT_EVALUATED: &[(u32, &[&str])] = &[
+    (
+        0,
+        &[
+            // optional helpers the crate lacks
+            "optMap", "optFlatMap",
+            // authorizer
+            "group", "resource", "subresource", "namespace", "name", "check", "allowed",
+            "reason", "errored", "error", "path", "serviceAccount", "fieldSelector",
+            "labelSelector", "authorizer",
+            // JSON patch (mutating admission only)
+            "jsonpatch.escapeKey",
+        ],
+    ),
+    // two-variable comprehensions, which the crate leaves as calls
+    (
+        32,
+        &[
+            "all", "exists", "exists_one", "existsOne", "transformList", "transformMap",
+            "transformMapEntry",
+        ],
+    ),
+    // lists extension v3
+    (34, &["sortBy", "first", "last"]),
 ];
+
+fn listed(table: &[(u32, &[&str])], f: &str) -> Option<u32> {
+    table
+        .iter()
+        .find(|(_, names)| names.contains(&f))
+        .map(|(minor, _)| *minor)
+}
 
 /// Every call in an expression, outermost first.
 fn for_each_call(e: &cel::IdedExpr, depth: usize, f: &mut dyn FnMut(&cel::common::ast::CallExpr)) {
@@ -330,7 +268,7 @@ fn is_namespaced(name: &str) -> bool {
 
 fn known(f: &str) -> bool {
     f.starts_with(['_', '@', '!', '-'])
-        || KNOWN.contains(&f)
+        || listed(EVALUATED, f).is_some()
         || f.strip_prefix("format.")
             .is_some_and(|n| format::NAMES.contains(&n))
 }
@@ -348,7 +286,7 @@ pub fn unsupported<'a>(functions: impl IntoIterator<Item = &'a str>) -> Option<&
 pub fn undeclared<'a>(functions: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut names: Vec<&str> = functions
         .into_iter()
-        .filter(|f| !known(f) && !NOT_EVALUATED.contains(f))
+        .filter(|f| !known(f) && listed(NOT_EVALUATED, f).is_none())
         .collect();
     names.sort_unstable();
     names.first().copied()
@@ -356,65 +294,12 @@ pub fn undeclared<'a>(functions: impl IntoIterator<Item = &'a str>) -> Option<&'
 
 /// The Kubernetes minor version whose CEL environment added a function; 0 for the base one.
 pub fn introduced(f: &str) -> u32 {
-    const TABLE: &[(u32, &[&str])] = &[
-        (
-            28,
-            &[
-                "quantity",
-                "isQuantity",
-                "asInteger",
-                "isInteger",
-                "asApproximateFloat",
-                "sign",
-                "add",
-                "sub",
-            ],
-        ),
-        (29, &["sets.contains", "sets.equivalent", "sets.intersects"]),
-        (
-            30,
-            &[
-                "ip",
-                "isIP",
-                "ip.isCanonical",
-                "family",
-                "isUnspecified",
-                "isLoopback",
-                "isLinkLocalMulticast",
-                "isLinkLocalUnicast",
-                "isGlobalUnicast",
-                "cidr",
-                "isCIDR",
-                "containsIP",
-                "containsCIDR",
-                "prefixLength",
-                "masked",
-            ],
-        ),
-        (31, &["format.named", "validate"]),
-        (32, &["transformList", "transformMap", "transformMapEntry"]),
-        (33, &["semver", "isSemver", "major", "minor", "patch"]),
-        (
-            34,
-            &[
-                "slice",
-                "flatten",
-                "distinct",
-                "sort",
-                "sortBy",
-                "lists.range",
-                "first",
-                "last",
-            ],
-        ),
-    ];
     if f.starts_with("format.") {
         return 31;
     }
-    TABLE
-        .iter()
-        .find(|(_, names)| names.contains(&f))
-        .map_or(0, |(minor, _)| *minor)
+    listed(EVALUATED, f)
+        .or_else(|| listed(NOT_EVALUATED, f))
+        .unwrap_or(0)
 }
 
 /// The first function `functions` names that Kubernetes 1.`minor` does not declare yet, with the
@@ -627,29 +512,7 @@ fn register_semver_and_format(env: &mut Env) -> std::result::Result<(), cel::Dec
         vec![STRING_TYPE],
         format_validate,
     )?;
-    macro_rules! constants {
-        ($($name:literal),*) => {$(
-            env.add_overload(concat!("format.", $name), concat!("format.", $name, "()"), vec![], |_| {
-                let v: Box<dyn Val> = format::named_constant($name).try_into()?;
-                Ok(CowVal::Owned(v))
-            })?;
-        )*};
-    }
-    constants!(
-        "dns1123Label",
-        "dns1123Subdomain",
-        "dns1035Label",
-        "qualifiedName",
-        "dns1123LabelPrefix",
-        "dns1123SubdomainPrefix",
-        "dns1035LabelPrefix",
-        "labelValue",
-        "uri",
-        "uuid",
-        "byte",
-        "date",
-        "datetime"
-    );
+    format::register(env)?;
     Ok(())
 }
 

@@ -22,8 +22,27 @@ impl Opaque for Format {
     }
 }
 
-/// The formats, by the name `format.<name>()` uses.
-pub const NAMES: &[&str] = &[
+/// The formats, by the name `format.<name>()` uses, and their registration: one list.
+macro_rules! formats {
+    ($($name:literal),* $(,)?) => {
+        /// The formats, by the name `format.<name>()` uses.
+        pub const NAMES: &[&str] = &[$($name),*];
+
+        /// Declares `format.<name>()` for every format.
+        pub fn register(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
+            use cel::common::value::{CowVal, Val};
+            $(
+                env.add_overload(concat!("format.", $name), concat!("format.", $name, "()"), vec![], |_| {
+                    let v: Box<dyn Val> = named_constant($name).try_into()?;
+                    Ok(CowVal::Owned(v))
+                })?;
+            )*
+            Ok(())
+        }
+    };
+}
+
+formats!(
     "dns1123Label",
     "dns1123Subdomain",
     "dns1035Label",
@@ -37,7 +56,7 @@ pub const NAMES: &[&str] = &[
     "byte",
     "date",
     "datetime",
-];
+);
 
 fn check(name: &str, s: &str) -> Vec<String> {
     let one = |ok: bool, msg: &str| {
