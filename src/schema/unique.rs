@@ -8,6 +8,8 @@
 //!
 //! Owns only these checks; reports each duplicate once, at the later item.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::kubernetes::{dotted, escape_segment};
@@ -20,6 +22,43 @@ fn duplicate(out: &mut Vec<Finding>, pointer: String, shown: String) {
         &pointer,
         format!("{}: Duplicate value: {shown}", dotted(&pointer)),
     ));
+}
+
+/// A value as text with object keys sorted: equal values give equal text (duplicates are found
+/// in linear time, whatever the list's length).
+fn canonical(v: &Value) -> String {
+    fn go(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for k in keys {
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    go(&m[k], out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for x in a {
+                    go(x, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            // 1 and 1.0 are one number; integers keep every digit.
+            Value::Number(n) if n.is_f64() => {
+                out.push_str(&n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()))
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    go(v, &mut out);
+    out
 }
 
 fn compact(v: &Value) -> String {
@@ -60,8 +99,9 @@ fn walk(value: &Value, node: &Node, at: String, depth: usize, out: &mut Vec<Find
         Value::Array(items) => {
             match node.list_type.as_deref() {
                 Some("set") => {
+                    let mut seen = HashSet::new();
                     for (j, item) in items.iter().enumerate() {
-                        if items[..j].contains(item) {
+                        if !seen.insert(canonical(item)) {
                             duplicate(out, format!("{at}/{j}"), compact(item));
                         }
                     }
@@ -73,15 +113,12 @@ fn walk(value: &Value, node: &Node, at: String, depth: usize, out: &mut Vec<Find
                             .map(|k| item.get(k).cloned().unwrap_or(Value::Null))
                             .collect()
                     };
-                    let keys: Vec<Vec<Value>> = items.iter().map(key).collect();
-                    for j in 0..keys.len() {
-                        if keys[..j].contains(&keys[j]) {
-                            let shown: serde_json::Map<String, Value> = node
-                                .map_keys
-                                .iter()
-                                .cloned()
-                                .zip(keys[j].iter().cloned())
-                                .collect();
+                    let mut seen = HashSet::new();
+                    for (j, item) in items.iter().enumerate() {
+                        let k = key(item);
+                        if !seen.insert(canonical(&Value::Array(k.clone()))) {
+                            let shown: serde_json::Map<String, Value> =
+                                node.map_keys.iter().cloned().zip(k).collect();
                             duplicate(out, format!("{at}/{j}"), compact(&Value::Object(shown)));
                         }
                     }
@@ -119,7 +156,7 @@ fn by_field(
     list: Option<&Value>,
     at: &str,
     field: &str,
-    seen: &mut Vec<String>,
+    seen: &mut HashSet<String>,
     out: &mut Vec<Finding>,
 ) {
     let Some(Value::Array(items)) = list else {
@@ -133,17 +170,20 @@ fn by_field(
         else {
             continue;
         };
-        if seen.iter().any(|s| s == name) {
+        if !seen.insert(name.to_string()) {
             duplicate(out, format!("{at}/{j}/{field}"), format!("{name:?}"));
-        } else {
-            seen.push(name.to_string());
         }
     }
 }
 
 /// A `hostPort` already taken (with the same protocol and host IP) by a container of the same
 /// list.
-fn host_port_twins(container: &Value, at: &str, taken: &mut Vec<String>, out: &mut Vec<Finding>) {
+fn host_port_twins(
+    container: &Value,
+    at: &str,
+    taken: &mut HashSet<String>,
+    out: &mut Vec<Finding>,
+) {
     let Some(Value::Array(ports)) = container.get("ports") else {
         return;
     };
@@ -158,10 +198,8 @@ fn host_port_twins(container: &Value, at: &str, taken: &mut Vec<String>, out: &m
         let s =
             |k: &str, d: &'static str| p.get(k).and_then(Value::as_str).unwrap_or(d).to_string();
         let key = format!("{}/{}/{host_port}", s("protocol", "TCP"), s("hostIP", ""));
-        if taken.contains(&key) {
+        if !taken.insert(key.clone()) {
             duplicate(out, format!("{at}/ports/{j}/hostPort"), format!("{key:?}"));
-        } else {
-            taken.push(key);
         }
     }
 }
@@ -171,20 +209,18 @@ fn mount_path_twins(container: &Value, at: &str, out: &mut Vec<Finding>) {
     let Some(Value::Array(mounts)) = container.get("volumeMounts") else {
         return;
     };
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen = HashSet::new();
     for (j, m) in mounts.iter().enumerate() {
         let Some(path) = m.get("mountPath").and_then(Value::as_str) else {
             continue;
         };
-        if seen.contains(&path) {
+        if !seen.insert(path) {
             let p = format!("{at}/volumeMounts/{j}/mountPath");
             out.push(Finding::error(
                 "duplicate-value",
                 &p,
                 format!("{}: Invalid value: {path:?}: must be unique", dotted(&p)),
             ));
-        } else {
-            seen.push(path);
         }
     }
 }
@@ -195,7 +231,7 @@ pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
     if let Some(at) = pod_spec(group, kind)
         && let Some(spec) = value.pointer(at)
     {
-        let mut names = Vec::new();
+        let mut names = HashSet::new();
         for list in ["containers", "initContainers", "ephemeralContainers"] {
             by_field(
                 spec.get(list),
@@ -205,10 +241,10 @@ pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
                 &mut out,
             );
             if let Some(Value::Array(cs)) = spec.get(list) {
-                let mut host_ports = Vec::new();
+                let mut host_ports = HashSet::new();
                 for (i, c) in cs.iter().enumerate() {
                     let here = format!("{at}/{list}/{i}");
-                    let mut ports = Vec::new();
+                    let mut ports = HashSet::new();
                     by_field(
                         c.get("ports"),
                         &format!("{here}/ports"),
@@ -225,15 +261,15 @@ pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
             spec.get("volumes"),
             &format!("{at}/volumes"),
             "name",
-            &mut Vec::new(),
+            &mut HashSet::new(),
             &mut out,
         );
     }
     if (group, kind) == ("", "Service") {
         let ports = value.pointer("/spec/ports");
-        by_field(ports, "/spec/ports", "name", &mut Vec::new(), &mut out);
+        by_field(ports, "/spec/ports", "name", &mut HashSet::new(), &mut out);
         if let Some(Value::Array(items)) = ports {
-            let mut seen: Vec<(i64, String)> = Vec::new();
+            let mut seen = HashSet::new();
             for (j, p) in items.iter().enumerate() {
                 let Some(port) = p.get("port").and_then(Value::as_i64) else {
                     continue;
@@ -243,15 +279,13 @@ pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
                     .and_then(Value::as_str)
                     .unwrap_or("TCP")
                     .to_string();
-                if seen.contains(&(port, proto.clone())) {
+                if !seen.insert((port, proto.clone())) {
                     let at = format!("/spec/ports/{j}");
                     duplicate(
                         &mut out,
                         at,
                         format!("{{\"port\":{port},\"protocol\":{proto:?}}}"),
                     );
-                } else {
-                    seen.push((port, proto));
                 }
             }
         }
@@ -294,6 +328,25 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn equal_values_are_duplicates_whatever_their_key_order_and_long_lists_are_linear() {
+        assert_eq!(
+            canonical(&json!({"a": 1, "b": [1.0]})),
+            canonical(&json!({"b": [1], "a": 1}))
+        );
+        assert_ne!(
+            canonical(&json!(9007199254740993u64)),
+            canonical(&json!(9007199254740992u64))
+        );
+        let node = Node::from_schema(&json!({"type": "array", "x-kubernetes-list-type": "set",
+            "items": {"type": "integer"}}));
+        let mut items: Vec<i64> = (0..200_000).collect();
+        items.push(7);
+        let found = list_duplicates(&json!(items), &node);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].pointer, "/200000");
     }
 
     #[test]

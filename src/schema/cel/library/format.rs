@@ -75,10 +75,7 @@ fn check(name: &str, s: &str) -> Vec<String> {
         "dns1123SubdomainPrefix" => names::dns1123_subdomain(&names::as_prefix(s)),
         "dns1035LabelPrefix" => names::dns1035_label(&names::as_prefix(s)),
         "labelValue" => names::label_value(s),
-        "uri" => match super::url::is_url(&[Value::from(s)]) {
-            Ok(Value::Bool(true)) => Vec::new(),
-            _ => vec![format!("parse {s:?}: invalid URI for request")],
-        },
+        "uri" => super::url::request_uri_error(s).into_iter().collect(),
         "uuid" => one(is_uuid(s), "does not match the UUID format"),
         "byte" => one(is_base64(s), "invalid base64"),
         "date" => one(
@@ -146,6 +143,11 @@ mod tests {
     #[test]
     fn the_string_formats() {
         assert!(check("uuid", "123e4567-e89b-12d3-a456-426614174000").is_empty());
+        assert_eq!(check("uri", "x"), ["parse \"x\": invalid URI for request"]);
+        assert_eq!(
+            check("uri", "https://x:y/"),
+            ["parse \"https://x:y/\": invalid port \":y\" after host"]
+        );
         assert!(check("uuid", "123e4567e89b12d3a456426614174000").is_empty());
         assert_eq!(check("uuid", "123"), ["does not match the UUID format"]);
         assert!(check("byte", "aGVsbG8=").is_empty());

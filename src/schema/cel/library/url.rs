@@ -280,6 +280,11 @@ pub fn url(args: &[Value]) -> Res<Value> {
     Ok(Value::Opaque(Arc::new(u)))
 }
 
+/// Why Go's `url.ParseRequestURI` refuses a string (`parse "x": invalid URI for request`).
+pub fn request_uri_error(s: &str) -> Option<String> {
+    parse(s, true).err()
+}
+
 /// `isURL(string)`.
 pub fn is_url(args: &[Value]) -> Res<Value> {
     Ok(Value::Bool(parse(string(args, 0, "isURL")?, true).is_ok()))
