@@ -37,7 +37,7 @@ const EVALUATED: &[(u32, &[&str])] = &[
             "orValue", "or",
             // strings extension
             "charAt", "indexOf", "lastIndexOf", "lowerAscii", "upperAscii", "replace", "split",
-            "substring", "trim", "join", "format", "reverse", "strings.quote",
+            "substring", "trim", "join", "format", "strings.quote",
             // Kubernetes lists and regex
             "isSorted", "sum", "min", "max", "find", "findAll",
             // Kubernetes URLs
@@ -65,7 +65,7 @@ const EVALUATED: &[(u32, &[&str])] = &[
     ),
     (31, &["format.named", "validate"]),
     (33, &["semver", "isSemver", "major", "minor", "patch"]),
-    (34, &["slice", "flatten", "distinct", "sort", "lists.range"]),
+    (34, &["slice", "flatten", "distinct", "sort", "reverse", "lists.range"]),
 ];
 
 /// Functions of the API server's CEL environment that this build does not evaluate, by the
@@ -261,6 +261,7 @@ fn is_namespaced(name: &str) -> bool {
         "optional.",
         "jsonpatch.",
         "math.",
+        "cel.",
     ]
     .iter()
     .any(|p| name.starts_with(p))
@@ -1005,6 +1006,7 @@ mod tests {
         assert_eq!(undeclared(["isIPv4", "size"]), Some("isIPv4"));
         assert_eq!(unsupported(["transformList"]), Some("transformList"));
         assert_eq!(undeclared(["format.nope"]), Some("format.nope"));
+        assert_eq!(too_new(["reverse"], 33), Some(("reverse", 34)));
         assert_eq!(too_new(["isIP", "size"], 29), Some(("isIP", 30)));
         assert_eq!(
             too_new(["isIP", "format.uri", "semver"], 31),

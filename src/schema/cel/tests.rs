@@ -345,6 +345,10 @@ fn what_the_api_server_refuses_to_compile() {
             "format.nope().validate(self.a).hasValue()",
             "undeclared reference to 'format.nope'",
         ),
+        (
+            "cel.bind(x, self.a, x != '')",
+            "undeclared reference to 'cel.bind'",
+        ),
     ] {
         assert_eq!(compile_error(rule).as_deref(), Some(why), "{rule}");
     }
