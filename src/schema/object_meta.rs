@@ -35,6 +35,8 @@ fn name_format(group: &str, kind: &str) -> NameFormat {
             "rbac.authorization.k8s.io",
             "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding",
         ) => NameFormat::PathSegment,
+        // Kubelets' bootstrap requests are named `node-csr-<base64url hash>`.
+        ("certificates.k8s.io", "CertificateSigningRequest") => NameFormat::PathSegment,
         ("batch", "CronJob") => NameFormat::CronJob,
         _ => NameFormat::Subdomain,
     }
@@ -165,14 +167,20 @@ fn template_metadata<'a>(kind: &str, value: &'a Value) -> Option<(String, &'a Va
 
 fn labels_and_annotations(meta: Option<&Value>, at: &str, out: &mut Vec<Finding>) {
     let Some(meta) = meta else { return };
+    // Pointers are built only for a bad entry: most objects have none.
     if let Some(Value::Object(labels)) = meta.get("labels") {
         for (k, v) in labels {
+            let key = names::qualified_name(k);
+            let value = v.as_str().map(|v| (v, names::label_value(v)));
+            if key.is_empty() && value.as_ref().is_none_or(|(_, e)| e.is_empty()) {
+                continue;
+            }
             let p = format!("{at}/labels/{}", escape_segment(k));
-            for m in names::qualified_name(k) {
+            for m in key {
                 key_invalid(out, &p, &format!("{at}/labels"), k, &m);
             }
-            if let Some(v) = v.as_str() {
-                for m in names::label_value(v) {
+            if let Some((v, errors)) = value {
+                for m in errors {
                     invalid(out, &p, v, &m);
                 }
             }
@@ -182,8 +190,12 @@ fn labels_and_annotations(meta: Option<&Value>, at: &str, out: &mut Vec<Finding>
         let mut total = 0usize;
         for (k, v) in annotations {
             total += k.len() + v.as_str().map_or(0, str::len);
+            let key = names::qualified_name(&k.to_ascii_lowercase());
+            if key.is_empty() {
+                continue;
+            }
             let p = format!("{at}/annotations/{}", escape_segment(k));
-            for m in names::qualified_name(&k.to_ascii_lowercase()) {
+            for m in key {
                 key_invalid(out, &p, &format!("{at}/annotations"), k, &m);
             }
         }
@@ -228,6 +240,14 @@ mod tests {
         let obj = |name: &str| json!({"metadata": {"name": name}});
         assert_eq!(run("apps", "Deployment", obj("web.v2")), []);
         assert_eq!(run("", "Service", obj("web.v2")).len(), 1);
+        assert_eq!(
+            run(
+                "certificates.k8s.io",
+                "CertificateSigningRequest",
+                obj("node-csr-sXCa_1Q")
+            ),
+            []
+        );
         assert_eq!(run("", "Service", obj("2web")).len(), 1);
         assert_eq!(
             run("", "Namespace", obj("team.a")),

@@ -152,11 +152,11 @@ fn pod_spec(group: &str, kind: &str) -> Option<&'static str> {
 }
 
 /// The later of two items with the same `field` in `list` (at pointer `at`).
-fn by_field(
-    list: Option<&Value>,
+fn by_field<'a>(
+    list: Option<&'a Value>,
     at: &str,
     field: &str,
-    seen: &mut HashSet<String>,
+    seen: &mut HashSet<&'a str>,
     out: &mut Vec<Finding>,
 ) {
     let Some(Value::Array(items)) = list else {
@@ -170,7 +170,7 @@ fn by_field(
         else {
             continue;
         };
-        if !seen.insert(name.to_string()) {
+        if !seen.insert(name) {
             duplicate(out, format!("{at}/{j}/{field}"), format!("{name:?}"));
         }
     }
@@ -233,28 +233,24 @@ pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
     {
         let mut names = HashSet::new();
         for list in ["containers", "initContainers", "ephemeralContainers"] {
-            by_field(
-                spec.get(list),
-                &format!("{at}/{list}"),
-                "name",
-                &mut names,
-                &mut out,
-            );
-            if let Some(Value::Array(cs)) = spec.get(list) {
-                let mut host_ports = HashSet::new();
-                for (i, c) in cs.iter().enumerate() {
-                    let here = format!("{at}/{list}/{i}");
-                    let mut ports = HashSet::new();
-                    by_field(
-                        c.get("ports"),
-                        &format!("{here}/ports"),
-                        "name",
-                        &mut ports,
-                        &mut out,
-                    );
-                    host_port_twins(c, &here, &mut host_ports, &mut out);
-                    mount_path_twins(c, &here, &mut out);
-                }
+            let Some(containers @ Value::Array(cs)) = spec.get(list) else {
+                continue;
+            };
+            let here = format!("{at}/{list}");
+            by_field(Some(containers), &here, "name", &mut names, &mut out);
+            let mut host_ports = HashSet::new();
+            for (i, c) in cs.iter().enumerate() {
+                let here = format!("{here}/{i}");
+                let mut ports = HashSet::new();
+                by_field(
+                    c.get("ports"),
+                    &format!("{here}/ports"),
+                    "name",
+                    &mut ports,
+                    &mut out,
+                );
+                host_port_twins(c, &here, &mut host_ports, &mut out);
+                mount_path_twins(c, &here, &mut out);
             }
         }
         by_field(
