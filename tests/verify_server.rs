@@ -582,3 +582,52 @@ fn a_cel_library_newer_than_the_target_kubernetes_version_does_not_compile() {
     let (code, lines, _) = verify(dir.path());
     assert_eq!((code, lines), (0, vec![]));
 }
+
+#[test]
+fn a_rule_that_does_not_compile_in_a_crd_given_with_crd_is_reported_on_that_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let crds = tempfile::tempdir().unwrap();
+    let crd_file = write(
+        crds.path(),
+        "backup-crd.yaml",
+        &crd("ops.example.io", "Backup", "backups", BACKUP_SPEC),
+    );
+    write(
+        dir.path(),
+        "backup.yaml",
+        "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: db\n",
+    );
+    let out = Command::cargo_bin("rollout")
+        .expect("binary builds")
+        .env_clear()
+        .args(["verify", "--output", "github", "--policy", "off", "--crd"])
+        .arg(&crd_file)
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let stdout =
+        String::from_utf8_lossy(&out.stdout).replace(&crds.path().display().to_string(), "[CRDS]");
+    let compile: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("title=crd-rule-compile"))
+        .collect();
+    assert_eq!(compile.len(), 5, "{stdout}");
+    assert!(
+        compile[0].starts_with("::error file=[CRDS]/backup-crd.yaml,line=24,col=15,title=crd-rule-compile::spec.versions[0] schema: spec.x-kubernetes-validations[0].rule: Invalid value: compilation failed: undeclared reference to 'isIPv4'"),
+        "{}",
+        compile[0]
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // The CRD given with --crd and as an input is reported once.
+    let both = Command::cargo_bin("rollout")
+        .expect("binary builds")
+        .env_clear()
+        .args(["verify", "--output", "github", "--policy", "off", "--crd"])
+        .arg(&crd_file)
+        .arg(dir.path())
+        .arg(&crd_file)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&both.stdout);
+    assert_eq!(text.matches("title=crd-rule-compile").count(), 5, "{text}");
+}

@@ -281,6 +281,8 @@ struct Ctx<'a> {
     active: Option<String>,
     locations: SchemaLocations,
     crds: CrdSchemas,
+    /// CRDs (by name) whose rules that do not compile were reported on their `--crd` file.
+    crd_rules_reported: std::collections::HashSet<String>,
     sources: Sources,
     report: Report,
 }
@@ -597,6 +599,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         active: None,
         locations,
         crds: CrdSchemas::default(),
+        crd_rules_reported: Default::default(),
         sources: Sources::default(),
         report: Report::default(),
     };
@@ -636,6 +639,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
                     path: path.clone(),
                     message: e.to_string(),
                 })?;
+            ctx.crd_file_rules(r);
         }
         if n == 0 {
             return Err(VerifyError::Crd {
