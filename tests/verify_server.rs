@@ -15,16 +15,21 @@ fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
     p
 }
 
-/// Runs `rollout verify --output github` on `dir`: (exit code, annotation lines with the
-/// directory shown as `[DIR]`, the summary line).
-fn verify(dir: &Path) -> (i32, Vec<String>, String) {
-    let out = Command::cargo_bin("rollout")
+/// `rollout verify --output github --policy off` with `args`, in a cleared environment.
+fn rollout_verify(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::cargo_bin("rollout")
         .expect("binary builds")
         .env_clear()
         .args(["verify", "--output", "github", "--policy", "off"])
-        .arg(dir)
+        .args(args)
         .output()
-        .expect("runs");
+        .expect("runs")
+}
+
+/// Runs `rollout verify --output github` on `dir`: (exit code, annotation lines with the
+/// directory shown as `[DIR]`, the summary line).
+fn verify(dir: &Path) -> (i32, Vec<String>, String) {
+    let out = rollout_verify(&[dir.as_os_str()]);
     let stdout = String::from_utf8_lossy(&out.stdout).replace(&dir.display().to_string(), "[DIR]");
     let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.display().to_string(), "[DIR]");
     let lines = stdout
@@ -523,21 +528,11 @@ fn a_cel_library_newer_than_the_target_kubernetes_version_does_not_compile() {
         "crd.yaml",
         &crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC),
     );
-    let out = Command::cargo_bin("rollout")
-        .expect("binary builds")
-        .env_clear()
-        .args([
-            "verify",
-            "--output",
-            "github",
-            "--policy",
-            "off",
-            "--kubernetes-version",
-            "1.29",
-        ])
-        .arg(dir.path())
-        .output()
-        .expect("runs");
+    let out = rollout_verify(&[
+        "--kubernetes-version".as_ref(),
+        "1.29".as_ref(),
+        dir.path().as_os_str(),
+    ]);
     let stdout =
         String::from_utf8_lossy(&out.stdout).replace(&dir.path().display().to_string(), "[DIR]");
     let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("::")).collect();
@@ -597,14 +592,11 @@ fn a_rule_that_does_not_compile_in_a_crd_given_with_crd_is_reported_on_that_file
         "backup.yaml",
         "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: db\n",
     );
-    let out = Command::cargo_bin("rollout")
-        .expect("binary builds")
-        .env_clear()
-        .args(["verify", "--output", "github", "--policy", "off", "--crd"])
-        .arg(&crd_file)
-        .arg(dir.path())
-        .output()
-        .expect("runs");
+    let out = rollout_verify(&[
+        "--crd".as_ref(),
+        crd_file.as_os_str(),
+        dir.path().as_os_str(),
+    ]);
     let stdout =
         String::from_utf8_lossy(&out.stdout).replace(&crds.path().display().to_string(), "[CRDS]");
     let compile: Vec<&str> = stdout
@@ -619,15 +611,12 @@ fn a_rule_that_does_not_compile_in_a_crd_given_with_crd_is_reported_on_that_file
     );
     assert_eq!(out.status.code(), Some(1));
     // The CRD given with --crd and as an input is reported once.
-    let both = Command::cargo_bin("rollout")
-        .expect("binary builds")
-        .env_clear()
-        .args(["verify", "--output", "github", "--policy", "off", "--crd"])
-        .arg(&crd_file)
-        .arg(dir.path())
-        .arg(&crd_file)
-        .output()
-        .expect("runs");
+    let both = rollout_verify(&[
+        "--crd".as_ref(),
+        crd_file.as_os_str(),
+        dir.path().as_os_str(),
+        crd_file.as_os_str(),
+    ]);
     let text = String::from_utf8_lossy(&both.stdout);
     assert_eq!(text.matches("title=crd-rule-compile").count(), 5, "{text}");
 }
