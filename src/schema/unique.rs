@@ -2,9 +2,10 @@
 //! items) and `map` (no two items with the same `x-kubernetes-list-map-keys` tuple) in custom
 //! resources, and in built-in kinds the duplicates core validation rejects: container names
 //! across `containers`, `initContainers` and `ephemeralContainers`, volume names, port names
-//! within a container, host ports (with protocol and host IP) within a container list, mount
-//! paths within a container, and a Service's port names and port/protocol pairs. (Duplicate env names
-//! and image pull secrets are accepted by the server; the best-practice rules cover env.)
+//! within a container, host ports (with protocol and host IP) within a container list, and a
+//! Service's port/protocol pairs. Mount paths and Service port names are left to the API
+//! validation of pod specs and Services. Duplicate env names and image pull secrets are accepted
+//! by the server (the best-practice rules cover env).
 //!
 //! Owns only these checks; reports each duplicate once, at the later item.
 
@@ -204,27 +205,6 @@ fn host_port_twins(
     }
 }
 
-/// A `mountPath` mounted twice in one container.
-fn mount_path_twins(container: &Value, at: &str, out: &mut Vec<Finding>) {
-    let Some(Value::Array(mounts)) = container.get("volumeMounts") else {
-        return;
-    };
-    let mut seen = HashSet::new();
-    for (j, m) in mounts.iter().enumerate() {
-        let Some(path) = m.get("mountPath").and_then(Value::as_str) else {
-            continue;
-        };
-        if !seen.insert(path) {
-            let p = format!("{at}/volumeMounts/{j}/mountPath");
-            out.push(Finding::error(
-                "duplicate-value",
-                &p,
-                format!("{}: Invalid value: {path:?}: must be unique", dotted(&p)),
-            ));
-        }
-    }
-}
-
 /// The duplicates core validation rejects in a built-in object.
 pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -250,7 +230,6 @@ pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
                     &mut out,
                 );
                 host_port_twins(c, &here, &mut host_ports, &mut out);
-                mount_path_twins(c, &here, &mut out);
             }
         }
         by_field(
@@ -263,7 +242,6 @@ pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
     }
     if (group, kind) == ("", "Service") {
         let ports = value.pointer("/spec/ports");
-        by_field(ports, "/spec/ports", "name", &mut HashSet::new(), &mut out);
         if let Some(Value::Array(items)) = ports {
             let mut seen = HashSet::new();
             for (j, p) in items.iter().enumerate() {
@@ -364,7 +342,6 @@ mod tests {
             at,
             [
                 "spec.template.spec.containers[0].ports[1].name: Duplicate value: \"http\"",
-                "spec.template.spec.containers[0].volumeMounts[1].mountPath: Invalid value: \"/d\": must be unique",
                 "spec.template.spec.containers[2].ports[0].hostPort: Duplicate value: \"TCP//8080\"",
                 "spec.template.spec.initContainers[0].name: Duplicate value: \"app\"",
                 "spec.template.spec.volumes[1].name: Duplicate value: \"data\"",
@@ -377,10 +354,7 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            [
-                "spec.ports[1].name: Duplicate value: \"a\"",
-                "spec.ports[1]: Duplicate value: {\"port\":80,\"protocol\":\"TCP\"}"
-            ]
+            ["spec.ports[1]: Duplicate value: {\"port\":80,\"protocol\":\"TCP\"}"]
         );
         assert!(built_in("argoproj.io", "Rollout", &pod).is_empty());
     }
