@@ -168,7 +168,16 @@ impl CrdSchemas {
             .validators
             .get(&(gvk.group.clone(), gvk.version.clone(), gvk.kind.clone()))?;
         let defaulted = defaults::apply(value, &v.node);
-        let violations = violations(&v.validator, &defaulted);
+        let mut violations = violations(&v.validator, &defaulted);
+        violations.extend(
+            super::unique::list_duplicates(&defaulted, &v.node)
+                .into_iter()
+                .map(|f| Violation {
+                    code: f.code,
+                    pointer: f.pointer,
+                    message: f.message,
+                }),
+        );
         let mut check = CrdCheck {
             violations,
             warnings: Vec::new(),
@@ -614,7 +623,7 @@ mod tests {
         let crd = widget(json!({"type":"object",
             "x-kubernetes-validations":[
                 {"rule":"self.minReplicas <= self.maxReplicas","message":"minReplicas must not exceed maxReplicas","fieldPath":".minReplicas"},
-                {"rule":"url(self.endpoint).getScheme() == 'https'"}],
+                {"rule":"url(self.endpoint).getScheme() == 'https'","message":"endpoint must use https"}],
             "properties":{"minReplicas":{"type":"integer","default":1},"maxReplicas":{"type":"integer"},
                 "endpoint":{"type":"string"}}}));
         let cr = |spec: Value| json!({"apiVersion":"example.com/v1","kind":"Widget","spec":spec});
@@ -624,11 +633,12 @@ mod tests {
             c.violations[0].message,
             "spec.minReplicas: Invalid value: minReplicas must not exceed maxReplicas"
         );
-        assert_eq!(c.warnings.len(), 1);
-        assert!(
-            c.warnings[0].message.contains("rule not checked: uses"),
-            "{}",
-            c.warnings[0].message
+        assert_eq!(c.warnings, []);
+        let c = check(&crd, cr(json!({"maxReplicas": 2, "endpoint": "http://x"})));
+        assert_eq!(pointers(&c), [("cel-rule", "/spec")]);
+        assert_eq!(
+            c.violations[0].message,
+            "spec: Invalid value: endpoint must use https"
         );
         // Where the schema already failed, the rules there do not add a second error.
         let c = check(

@@ -12,8 +12,11 @@ pub mod crd;
 pub mod defaults;
 pub mod grafana;
 pub mod kubernetes;
+pub mod names;
 pub mod node;
+pub mod object_meta;
 pub mod structural;
+pub mod unique;
 pub mod values;
 
 use serde_json::Value;

@@ -53,6 +53,10 @@ pub struct Node {
     pub embedded: bool,
     /// `x-kubernetes-validations`.
     pub rules: Vec<RuleSpec>,
+    /// `x-kubernetes-list-type` (`atomic`, `set`, `map`).
+    pub list_type: Option<String>,
+    /// `x-kubernetes-list-map-keys`.
+    pub map_keys: Vec<String>,
 }
 
 impl Node {
@@ -142,6 +146,17 @@ fn read(schema: &Value, depth: usize) -> Node {
         int_or_string: flag("x-kubernetes-int-or-string"),
         embedded: flag("x-kubernetes-embedded-resource"),
         rules,
+        list_type: text("x-kubernetes-list-type"),
+        map_keys: m
+            .get("x-kubernetes-list-map-keys")
+            .and_then(Value::as_array)
+            .map(|ks| {
+                ks.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

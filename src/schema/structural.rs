@@ -28,6 +28,12 @@ const FORBIDDEN: &[&str] = &[
 /// Only `apiextensions.k8s.io/v1` is checked: older versions are not served any more (the removed
 /// API is reported instead).
 pub fn check(crd: &Value) -> Vec<Finding> {
+    check_for(crd, None)
+}
+
+/// [`check`] for the API server of Kubernetes 1.`minor` (`None`: the newest), whose CEL
+/// environment decides which rules compile.
+pub fn check_for(crd: &Value, minor: Option<u32>) -> Vec<Finding> {
     let mut out = Vec::new();
     if crd.get("apiVersion").and_then(Value::as_str) != Some("apiextensions.k8s.io/v1") {
         return out;
@@ -78,6 +84,7 @@ pub fn check(crd: &Value) -> Vec<Finding> {
         if let Some(schema) = v.pointer("/schema/openAPIV3Schema") {
             let at = format!("/spec/versions/{i}/schema/openAPIV3Schema");
             root_schema(schema, &at, &mut out);
+            rules_compile(schema, &at, minor, 0, &mut out);
         }
     }
     out
@@ -306,6 +313,29 @@ fn node_in(
         ));
     }
     list_type(m, ty, at, out);
+    for (p, v, branch) in children(m, at) {
+        match branch {
+            Branch::Field => node(v, &p, depth + 1, in_value, out),
+            Branch::Combinator => node_in(v, &p, depth + 1, true, int_or_string, out),
+            Branch::Not => node(v, &p, depth + 1, true, out),
+        }
+    }
+}
+
+/// How a child schema sits under its parent.
+enum Branch {
+    /// `properties`, `items`, `additionalProperties`.
+    Field,
+    /// `allOf`, `anyOf`, `oneOf`.
+    Combinator,
+    /// `not`.
+    Not,
+}
+
+/// The child schemas of a node, with their pointers.
+fn children<'a>(m: &'a Map<String, Value>, at: &str) -> Vec<(String, &'a Value, Branch)> {
+    let here = |k: &str| format!("{at}/{}", super::kubernetes::escape_segment(k));
+    let mut out = Vec::new();
     if let Some(Value::Object(props)) = m.get("properties") {
         for (k, v) in props {
             let p = format!(
@@ -313,24 +343,59 @@ fn node_in(
                 here("properties"),
                 super::kubernetes::escape_segment(k)
             );
-            node(v, &p, depth + 1, in_value, out);
+            out.push((p, v, Branch::Field));
         }
     }
     for k in ["items", "additionalProperties"] {
         if let Some(v @ Value::Object(_)) = m.get(k) {
-            node(v, &here(k), depth + 1, in_value, out);
+            out.push((here(k), v, Branch::Field));
         }
     }
     for k in ["allOf", "anyOf", "oneOf"] {
         if let Some(Value::Array(vs)) = m.get(k) {
             for (i, v) in vs.iter().enumerate() {
-                let branch = format!("{}/{i}", here(k));
-                node_in(v, &branch, depth + 1, true, int_or_string, out);
+                out.push((format!("{}/{i}", here(k)), v, Branch::Combinator));
             }
         }
     }
     if let Some(v) = m.get("not") {
-        node(v, &here("not"), depth + 1, true, out);
+        out.push((here("not"), v, Branch::Not));
+    }
+    out
+}
+
+/// Every `x-kubernetes-validations` rule and `messageExpression` under a schema node must compile
+/// in the API server's CEL environment (of Kubernetes 1.`minor`), or the CRD is refused.
+fn rules_compile(
+    schema: &Value,
+    at: &str,
+    minor: Option<u32>,
+    depth: usize,
+    out: &mut Vec<Finding>,
+) {
+    let Some(m) = schema.as_object() else { return };
+    if depth > MAX_DEPTH {
+        return;
+    }
+    if let Some(Value::Array(rules)) = m.get("x-kubernetes-validations") {
+        for (i, r) in rules.iter().enumerate() {
+            for field in ["rule", "messageExpression"] {
+                let Some(source) = r.get(field).and_then(Value::as_str) else {
+                    continue;
+                };
+                if let Some(why) = super::cel::compile_error_for(source, minor) {
+                    let p = format!("{at}/x-kubernetes-validations/{i}/{field}");
+                    out.push(Finding::error(
+                        "crd-rule-compile",
+                        &p,
+                        format!("{}: Invalid value: compilation failed: {why}", dotted(&p)),
+                    ));
+                }
+            }
+        }
+    }
+    for (p, v, _) in children(m, at) {
+        rules_compile(v, &p, minor, depth + 1, out);
     }
 }
 

@@ -22,7 +22,11 @@ impl Ctx<'_> {
                 Some(obj.input),
             );
         }
-        for f in structural::check(&obj.value) {
+        let reported = self.crd_rules_reported.contains(&crd_name(&obj.value));
+        for f in structural::check_for(&obj.value, self.crd_minor()) {
+            if reported && f.code == RULE_COMPILE {
+                continue;
+            }
             let pointer = format!("{}{}", obj.prefix, f.pointer);
             let span = self.span(&obj.origin, &pointer, label(&obj.value));
             self.push(
@@ -36,6 +40,38 @@ impl Ctx<'_> {
     pub(super) fn crd_is_clean(&mut self, obj: &Obj) -> bool {
         !is_crd(&obj.value)
             || (self.crds.add(&obj.value, self.options.strict).is_ok()
-                && structural::check(&obj.value).is_empty())
+                && structural::check_for(&obj.value, self.crd_minor()).is_empty())
     }
+
+    /// The Kubernetes minor version whose CEL environment CRD rules must compile in.
+    fn crd_minor(&self) -> Option<u32> {
+        Some(self.target_minor()).filter(|m| *m > 0)
+    }
+
+    /// A CRD given with `--crd` is reference material, not an input, but a rule of it that the
+    /// API server would not compile is never evaluated on its custom resources: it is reported
+    /// on the `--crd` file (once, even if the CRD is an input too).
+    pub(super) fn crd_file_rules(&mut self, crd: &crate::resource::Resource) {
+        let found: Vec<_> = structural::check_for(&crd.value, self.crd_minor())
+            .into_iter()
+            .filter(|f| f.code == RULE_COMPILE)
+            .collect();
+        if found.is_empty() || !self.crd_rules_reported.insert(crd_name(&crd.value)) {
+            return;
+        }
+        for f in found {
+            let span = self.span(&crd.origin, &f.pointer, label(&crd.value));
+            self.push(Diagnostic::error(f.code, f.message).at(span), None);
+        }
+    }
+}
+
+/// The finding code of a rule that does not compile.
+const RULE_COMPILE: &str = "crd-rule-compile";
+
+fn crd_name(crd: &serde_json::Value) -> String {
+    crd.pointer("/metadata/name")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }

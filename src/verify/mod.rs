@@ -19,6 +19,7 @@ pub mod render;
 pub mod report;
 pub mod scrape;
 mod secret_lines;
+mod server;
 pub mod wiring;
 mod yaml11;
 
@@ -313,6 +314,8 @@ struct Ctx<'a> {
     active: Option<String>,
     locations: SchemaLocations,
     crds: CrdSchemas,
+    /// CRDs (by name) whose rules that do not compile were reported on their `--crd` file.
+    crd_rules_reported: std::collections::HashSet<String>,
     sources: Sources,
     /// Secret values met so far, masked in the quoted source lines.
     secrets: crate::mask::LocalSecrets,
@@ -515,6 +518,7 @@ impl Ctx<'_> {
             || !apivalidation::check(&gvk.group, &gvk.kind, &obj.value).is_empty()
             || (self.practices_on() && !practices::object_findings(&obj.value, 0).is_empty())
             || apis::removal_ahead(&gvk, self.target_minor()).is_some()
+            || !server::findings(&gvk, &obj.value).is_empty()
         {
             return Ok(false);
         }
@@ -616,6 +620,7 @@ impl Ctx<'_> {
                 found = apivalidation::check(&gvk.group, &gvk.kind, &obj.value);
             }
             self.removal_ahead(&gvk, obj, &label);
+            self.server_checks(obj, &gvk, &label);
             for (severity, v) in other {
                 let span = self.span(
                     &obj.origin,
@@ -694,6 +699,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         active: None,
         locations,
         crds: CrdSchemas::default(),
+        crd_rules_reported: Default::default(),
         sources: Sources::default(),
         secrets: crate::mask::LocalSecrets::default(),
         report: Report::default(),
@@ -734,6 +740,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
                     path: path.clone(),
                     message: e.to_string(),
                 })?;
+            ctx.crd_file_rules(r);
         }
         if n == 0 {
             return Err(VerifyError::Crd {

@@ -1,8 +1,10 @@
-//! The CEL environment of CRD validation rules: the CEL standard library, the strings and lists
-//! extensions of the `cel` crate, and the Kubernetes libraries this build implements (lists:
-//! `isSorted`, `sum`, `min`, `max`, `indexOf`, `lastIndexOf`; regex: `find`, `findAll`;
-//! `quantity`). [`unsupported`] names what a rule uses that is not here, so such a rule is reported
-//! as not checked rather than passed or failed.
+//! The CEL environment of CRD validation rules: the CEL standard library (timestamps and
+//! durations included), the strings and lists extensions of the `cel` crate, and the Kubernetes
+//! libraries this build implements (lists: `isSorted`, `sum`, `min`, `max`, `indexOf`,
+//! `lastIndexOf`; regex: `find`, `findAll`; `quantity`; URLs; IP and CIDR; semver; format; sets).
+//! [`unsupported`] names a Kubernetes function a rule uses that is not evaluated here, so such a
+//! rule is reported as not checked; [`undeclared`] names one the API server does not know at all,
+//! so the CRD itself is refused.
 //!
 //! Owns the function implementations; evaluates no rule.
 
@@ -16,72 +18,301 @@ use cel::{Env, ExecutionError, Value};
 
 use super::quantity::Quantity;
 
-/// The functions a rule may call: the standard library, the extensions registered here, and the
-/// Kubernetes functions implemented in this file. Operators (`_==_`, `@in`, `!_`) are always known.
-const KNOWN: &[&str] = &[
-    // standard library
-    "size",
-    "contains",
-    "startsWith",
-    "endsWith",
-    "matches",
-    "string",
-    "int",
-    "uint",
-    "double",
-    "bool",
-    "bytes",
-    "type",
-    "dyn",
-    "optional.of",
-    "optional.none",
-    "optional.ofNonZeroValue",
-    "hasValue",
-    "value",
-    "orValue",
-    "or", // strings extension
-    "charAt",
-    "indexOf",
-    "lastIndexOf",
-    "lowerAscii",
-    "upperAscii",
-    "replace",
-    "split",
-    "substring",
-    "trim",
-    "join",
-    "format",
-    "reverse",
-    "strings.quote", // lists extension
-    "slice",
-    "flatten",
-    "distinct",
-    "sort",
-    "lists.range", // Kubernetes, implemented here
-    "isSorted",
-    "sum",
-    "min",
-    "max",
-    "find",
-    "findAll",
-    "quantity",
-    "isQuantity",
-    "isGreaterThan",
-    "isLessThan",
-    "compareTo",
-    "asInteger",
-    "isInteger",
-    "asApproximateFloat",
-    "sign",
-    "add",
-    "sub",
+/// The functions this build evaluates, by the Kubernetes minor version whose CEL environment
+/// added them (0: there from the start): the standard library, the crate's strings and lists
+/// extensions, and the Kubernetes libraries implemented here. Operators (`_==_`, `@in`, `!_`) are
+/// always known; `format.<name>()` is known for every name of [`format::NAMES`] (1.31).
+#[rustfmt::skip]
+const EVALUATED: &[(u32, &[&str])] = &[
+    (
+        0,
+        &[
+            // standard library, timestamps and durations included
+            "size", "contains", "startsWith", "endsWith", "matches", "string", "int", "uint",
+            "double", "bool", "bytes", "type", "dyn", "timestamp", "duration", "getFullYear",
+            "getMonth", "getDayOfYear", "getDayOfMonth", "getDate", "getDayOfWeek", "getHours",
+            "getMinutes", "getSeconds", "getMilliseconds",
+            // optional values
+            "optional.of", "optional.none", "optional.ofNonZeroValue", "hasValue", "value",
+            "orValue", "or",
+            // strings extension
+            "charAt", "indexOf", "lastIndexOf", "lowerAscii", "upperAscii", "replace", "split",
+            "substring", "trim", "join", "format", "strings.quote",
+            // Kubernetes lists and regex
+            "isSorted", "sum", "min", "max", "find", "findAll",
+            // Kubernetes URLs
+            "url", "isURL", "getScheme", "getHost", "getHostname", "getPort", "getEscapedPath",
+            "getQuery",
+            // shared by quantity and semver
+            "isGreaterThan", "isLessThan", "compareTo",
+        ],
+    ),
+    (
+        28,
+        &[
+            "quantity", "isQuantity", "asInteger", "isInteger", "asApproximateFloat", "sign",
+            "add", "sub",
+        ],
+    ),
+    (29, &["sets.contains", "sets.equivalent", "sets.intersects"]),
+    (
+        30,
+        &[
+            "ip", "isIP", "ip.isCanonical", "family", "isUnspecified", "isLoopback",
+            "isLinkLocalMulticast", "isLinkLocalUnicast", "isGlobalUnicast", "cidr", "isCIDR",
+            "containsIP", "containsCIDR", "prefixLength", "masked",
+        ],
+    ),
+    (31, &["format.named", "validate"]),
+    (33, &["semver", "isSemver", "major", "minor", "patch"]),
+    (34, &["slice", "flatten", "distinct", "sort", "reverse", "lists.range"]),
 ];
 
-/// The first function `functions` names that this environment does not implement.
+/// Functions of the API server's CEL environment that this build does not evaluate, by the
+/// minor version that added them: a rule using one compiles there, so it is reported as not
+/// checked here. (`authorizer` is a variable of admission policies; its member functions are
+/// listed for rules that name it.)
+#[rustfmt::skip]
+const NOT_EVALUATED: &[(u32, &[&str])] = &[
+    (
+        0,
+        &[
+            // optional helpers the crate lacks
+            "optMap", "optFlatMap",
+            // authorizer
+            "group", "resource", "subresource", "namespace", "name", "check", "allowed",
+            "reason", "errored", "error", "path", "serviceAccount", "fieldSelector",
+            "labelSelector", "authorizer",
+            // JSON patch (mutating admission only)
+            "jsonpatch.escapeKey",
+        ],
+    ),
+    // two-variable comprehensions, which the crate leaves as calls
+    (
+        32,
+        &[
+            "all", "exists", "exists_one", "existsOne", "transformList", "transformMap",
+            "transformMapEntry",
+        ],
+    ),
+    // lists extension v3
+    (34, &["sortBy", "first", "last"]),
+];
+
+fn listed(table: &[(u32, &[&str])], f: &str) -> Option<u32> {
+    table
+        .iter()
+        .find(|(_, names)| names.contains(&f))
+        .map(|(minor, _)| *minor)
+}
+
+/// Every call in an expression, outermost first.
+fn for_each_call(e: &cel::IdedExpr, depth: usize, f: &mut dyn FnMut(&cel::common::ast::CallExpr)) {
+    use cel::common::ast::{EntryExpr, Expr};
+    if depth > 200 {
+        return;
+    }
+    match &e.expr {
+        Expr::Call(c) => {
+            f(c);
+            if let Some(t) = &c.target {
+                for_each_call(t, depth + 1, f);
+            }
+            for a in &c.args {
+                for_each_call(a, depth + 1, f);
+            }
+        }
+        Expr::Comprehension(c) => {
+            for x in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
+                for_each_call(x, depth + 1, f);
+            }
+        }
+        Expr::List(l) => {
+            for x in &l.elements {
+                for_each_call(x, depth + 1, f);
+            }
+        }
+        Expr::Map(m) => {
+            for en in &m.entries {
+                match &en.expr {
+                    EntryExpr::MapEntry(me) => {
+                        for_each_call(&me.key, depth + 1, f);
+                        for_each_call(&me.value, depth + 1, f);
+                    }
+                    EntryExpr::StructField(sf) => for_each_call(&sf.value, depth + 1, f),
+                }
+            }
+        }
+        Expr::Struct(st) => {
+            for en in &st.entries {
+                match &en.expr {
+                    EntryExpr::MapEntry(me) => for_each_call(&me.value, depth + 1, f),
+                    EntryExpr::StructField(sf) => for_each_call(&sf.value, depth + 1, f),
+                }
+            }
+        }
+        Expr::Select(sel) => for_each_call(&sel.operand, depth + 1, f),
+        _ => {}
+    }
+}
+
+/// A call's function name, a namespaced one (`ip.isCanonical`, `format.uri`, `sets.contains`)
+/// in full.
+fn call_name(c: &cel::common::ast::CallExpr) -> String {
+    use cel::common::ast::Expr;
+    if let Some(Expr::Ident(ns)) = c.target.as_deref().map(|t| &t.expr) {
+        let q = format!("{ns}.{}", c.func_name);
+        if is_namespaced(&q) {
+            return q;
+        }
+    }
+    c.func_name.clone()
+}
+
+/// The functions an expression calls.
+pub fn called(e: &cel::IdedExpr) -> Vec<String> {
+    let mut out = Vec::new();
+    for_each_call(e, 0, &mut |c| out.push(call_name(c)));
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Global functions of one string argument: a literal of another type is a type error.
+const STRING_ARGUMENT: &[&str] = &[
+    "url",
+    "isURL",
+    "ip",
+    "isIP",
+    "ip.isCanonical",
+    "cidr",
+    "isCIDR",
+    "quantity",
+    "isQuantity",
+    "format.named",
+];
+
+/// What the API server's compiler refuses in calls with literal arguments: a literal
+/// `duration()`, `timestamp()` or regular expression that does not parse, and a literal of the
+/// wrong type for a function that takes a string.
+pub fn literal_error(e: &cel::IdedExpr) -> Option<String> {
+    use cel::common::ast::{Expr, LiteralValue};
+    let mut found = None;
+    for_each_call(e, 0, &mut |c| {
+        if found.is_some() {
+            return;
+        }
+        let name = call_name(c);
+        let literal = |i: usize| match c.args.get(i).map(|a| &a.expr) {
+            Some(Expr::Literal(l)) => Some(l),
+            _ => None,
+        };
+        let text = |i: usize| match literal(i) {
+            Some(LiteralValue::String(s)) => Some(s.inner().to_string()),
+            _ => None,
+        };
+        let member = c.target.is_some() && !is_namespaced(&name);
+        found = match (name.as_str(), member) {
+            ("duration", false) => text(0)
+                .filter(|d| time::go_duration(d).is_none())
+                .map(|d| format!("invalid duration literal {d:?}")),
+            ("timestamp", false) => text(0)
+                .filter(|t| time::date_time(t).is_none())
+                .map(|t| format!("invalid timestamp literal {t:?}")),
+            ("matches" | "find" | "findAll", true) => text(0)
+                .filter(|p| regex(p, "").is_err())
+                .map(|p| format!("invalid regular expression {p:?}")),
+            ("matches", false) => text(1)
+                .filter(|p| regex(p, "").is_err())
+                .map(|p| format!("invalid regular expression {p:?}")),
+            (n, false) if STRING_ARGUMENT.contains(&n) && c.args.len() == 1 => literal(0)
+                .filter(|l| !matches!(l, LiteralValue::String(_)))
+                .map(|l| {
+                    let ty = match l {
+                        LiteralValue::Boolean(_) => "bool",
+                        LiteralValue::Bytes(_) => "bytes",
+                        LiteralValue::Double(_) => "double",
+                        LiteralValue::Int(_) => "int",
+                        LiteralValue::UInt(_) => "uint",
+                        _ => "null_type",
+                    };
+                    format!("found no matching overload for '{n}' applied to '({ty})'")
+                }),
+            _ => None,
+        };
+    });
+    found
+}
+
+/// Whether a dotted name is a namespaced function of the environment (known or not).
+fn is_namespaced(name: &str) -> bool {
+    [
+        "ip.",
+        "format.",
+        "sets.",
+        "strings.",
+        "lists.",
+        "optional.",
+        "jsonpatch.",
+        "math.",
+        "cel.",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+}
+
+fn known(f: &str) -> bool {
+    f.starts_with(['_', '@', '!', '-'])
+        || listed(EVALUATED, f).is_some()
+        || f.strip_prefix("format.")
+            .is_some_and(|n| format::NAMES.contains(&n))
+}
+
+/// The first function `functions` names that this environment does not evaluate (whether or
+/// not the API server knows it).
 pub fn unsupported<'a>(functions: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut names: Vec<&str> = functions.into_iter().filter(|f| !known(f)).collect();
+    names.sort_unstable();
+    names.first().copied()
+}
+
+/// The first function `functions` names that the API server's CEL environment does not declare
+/// (a rule using it does not compile there, so the CRD is refused).
+pub fn undeclared<'a>(functions: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut names: Vec<&str> = functions
         .into_iter()
-        .filter(|f| !f.starts_with(['_', '@', '!', '-']) && !KNOWN.contains(f))
+        .filter(|f| !known(f) && listed(NOT_EVALUATED, f).is_none())
+        .collect();
+    names.sort_unstable();
+    names.first().copied()
+}
+
+/// The Kubernetes minor version whose CEL environment added a function; 0 for the base one.
+pub fn introduced(f: &str) -> u32 {
+    if f.starts_with("format.") {
+        return 31;
+    }
+    listed(EVALUATED, f)
+        .or_else(|| listed(NOT_EVALUATED, f))
+        .unwrap_or(0)
+}
+
+/// The first function `functions` names that Kubernetes 1.`minor` does not declare yet, with the
+/// version that added it.
+pub fn too_new<'a>(
+    functions: impl IntoIterator<Item = &'a str>,
+    minor: u32,
+) -> Option<(&'a str, u32)> {
+    let mut names: Vec<(&str, u32)> = functions
+        .into_iter()
+        .map(|f| (f, introduced(f)))
+        .filter(|(_, added)| *added > minor)
         .collect();
     names.sort_unstable();
     names.first().copied()
@@ -137,6 +368,8 @@ fn build() -> std::result::Result<Env, cel::DeclarationError> {
         vec![STRING_TYPE, INT_TYPE],
         find_all_n,
     )?;
+    register_network(&mut env)?;
+    register_semver_and_format(&mut env)?;
     env.add_overload("quantity", "quantity(string)", vec![STRING_TYPE], quantity)?;
     env.add_overload(
         "isQuantity",
@@ -173,9 +406,120 @@ fn build() -> std::result::Result<Env, cel::DeclarationError> {
     Ok(env)
 }
 
+fn register_network(env: &mut Env) -> std::result::Result<(), cel::DeclarationError> {
+    use cel::common::functions::Function;
+    for (name, f) in [
+        ("url", url_fn as Function),
+        ("isURL", is_url_fn),
+        ("ip", ip_fn),
+        ("isIP", is_ip_fn),
+        ("ip.isCanonical", ip_is_canonical_fn),
+        ("cidr", cidr_fn),
+        ("isCIDR", is_cidr_fn),
+    ] {
+        env.add_overload(name, &format!("{name}(string)"), vec![STRING_TYPE], f)?;
+    }
+    for (name, f) in [
+        ("getScheme", get_scheme as Function),
+        ("getHost", get_host),
+        ("getHostname", get_hostname),
+        ("getPort", get_port),
+        ("getEscapedPath", get_escaped_path),
+        ("getQuery", get_query),
+        ("family", family_fn),
+        ("isUnspecified", is_unspecified),
+        ("isLoopback", is_loopback),
+        ("isLinkLocalMulticast", is_link_local_multicast),
+        ("isLinkLocalUnicast", is_link_local_unicast),
+        ("isGlobalUnicast", is_global_unicast),
+        ("ip", cidr_ip_fn),
+        ("prefixLength", prefix_length_fn),
+        ("masked", masked_fn),
+    ] {
+        env.add_member_overload(name, &format!("dyn.{name}()"), DYN_TYPE, vec![], f)?;
+    }
+    for (name, f) in [
+        ("containsIP", contains_ip_fn as Function),
+        ("containsCIDR", contains_cidr_fn),
+    ] {
+        env.add_member_overload(
+            name,
+            &format!("dyn.{name}(dyn)"),
+            DYN_TYPE,
+            vec![DYN_TYPE],
+            f,
+        )?;
+    }
+    env.add_overload(
+        "string",
+        "string(ip|cidr)",
+        vec![DYN_TYPE],
+        opaque_to_string,
+    )?;
+    Ok(())
+}
+
+fn register_semver_and_format(env: &mut Env) -> std::result::Result<(), cel::DeclarationError> {
+    use cel::common::functions::Function;
+    use cel::common::types::BOOL_TYPE;
+    env.add_overload("semver", "semver(string)", vec![STRING_TYPE], semver_fn)?;
+    env.add_overload(
+        "semver",
+        "semver(string,bool)",
+        vec![STRING_TYPE, BOOL_TYPE],
+        semver_fn,
+    )?;
+    env.add_overload(
+        "isSemver",
+        "isSemver(string)",
+        vec![STRING_TYPE],
+        is_semver_fn,
+    )?;
+    env.add_overload(
+        "isSemver",
+        "isSemver(string,bool)",
+        vec![STRING_TYPE, BOOL_TYPE],
+        is_semver_fn,
+    )?;
+    for (name, f) in [
+        ("major", semver_major as Function),
+        ("minor", semver_minor),
+        ("patch", semver_patch),
+    ] {
+        env.add_member_overload(name, &format!("semver.{name}()"), DYN_TYPE, vec![], f)?;
+    }
+    for (name, f) in [
+        ("sets.contains", sets_contains as Function),
+        ("sets.equivalent", sets_equivalent),
+        ("sets.intersects", sets_intersects),
+    ] {
+        env.add_overload(
+            name,
+            &format!("{name}(list,list)"),
+            vec![LIST_TYPE, LIST_TYPE],
+            f,
+        )?;
+    }
+    env.add_overload(
+        "format.named",
+        "format.named(string)",
+        vec![STRING_TYPE],
+        format_named,
+    )?;
+    env.add_member_overload(
+        "validate",
+        "format.validate(string)",
+        DYN_TYPE,
+        vec![STRING_TYPE],
+        format_validate,
+    )?;
+    format::register(env)?;
+    Ok(())
+}
+
 /// A function over plain CEL values, as an overload: arguments converted in, the result out.
 macro_rules! overload {
-    ($name:ident, $imp:ident) => {
+    ($name:ident, $imp:path) => {
         fn $name<'b, 'v>(
             args: Vec<CowVal<'b, 'v>>,
         ) -> std::result::Result<CowVal<'b, 'v>, ExecutionError> {
@@ -187,6 +531,97 @@ macro_rules! overload {
             Ok(CowVal::Owned(out))
         }
     };
+}
+
+mod format;
+mod net;
+pub mod semver;
+pub mod time;
+mod url;
+
+overload!(url_fn, url::url);
+overload!(is_url_fn, url::is_url);
+overload!(ip_fn, net::ip);
+overload!(is_ip_fn, net::is_ip);
+overload!(ip_is_canonical_fn, net::is_canonical);
+overload!(cidr_fn, net::cidr);
+overload!(is_cidr_fn, net::is_cidr);
+overload!(family_fn, net::family);
+overload!(contains_ip_fn, net::contains_ip);
+overload!(contains_cidr_fn, net::contains_cidr);
+overload!(cidr_ip_fn, net::cidr_ip);
+overload!(prefix_length_fn, net::prefix_length);
+overload!(masked_fn, net::masked);
+overload!(semver_fn, semver::semver);
+overload!(is_semver_fn, semver::is_semver);
+overload!(format_named, format::named);
+overload!(format_validate, format::validate);
+overload!(opaque_to_string, opaque_to_string_impl);
+overload!(sets_contains, sets_contains_impl);
+overload!(sets_equivalent, sets_equivalent_impl);
+overload!(sets_intersects, sets_intersects_impl);
+
+/// Member functions that take their name as an argument.
+macro_rules! named {
+    ($($fname:ident => $imp:path, $name:literal;)*) => {$(
+        fn $fname<'b, 'v>(
+            args: Vec<CowVal<'b, 'v>>,
+        ) -> std::result::Result<CowVal<'b, 'v>, ExecutionError> {
+            fn inner(args: &[Value]) -> Res<Value> {
+                $imp($name, args)
+            }
+            overload!(run, inner);
+            run(args)
+        }
+    )*};
+}
+
+named! {
+    get_scheme => url::getter, "getScheme";
+    get_host => url::getter, "getHost";
+    get_hostname => url::getter, "getHostname";
+    get_port => url::getter, "getPort";
+    get_escaped_path => url::getter, "getEscapedPath";
+    get_query => url::getter, "getQuery";
+    is_unspecified => net::predicate, "isUnspecified";
+    is_loopback => net::predicate, "isLoopback";
+    is_link_local_multicast => net::predicate, "isLinkLocalMulticast";
+    is_link_local_unicast => net::predicate, "isLinkLocalUnicast";
+    is_global_unicast => net::predicate, "isGlobalUnicast";
+    semver_major => semver::part, "major";
+    semver_minor => semver::part, "minor";
+    semver_patch => semver::part, "patch";
+}
+
+fn opaque_to_string_impl(args: &[Value]) -> Res<Value> {
+    args.first()
+        .and_then(net::to_string)
+        .map(Value::from)
+        .ok_or_else(|| ExecutionError::no_such_overload("string", vec!["dyn".to_string()]))
+}
+
+fn two_lists<'a>(args: &'a [Value], f: &str) -> Res<(&'a [Value], &'a [Value])> {
+    match (args.first(), args.get(1)) {
+        (Some(Value::List(a)), Some(Value::List(b))) => Ok((a.as_slice(), b.as_slice())),
+        _ => Err(ExecutionError::function_error(f, "expected two lists")),
+    }
+}
+
+fn sets_contains_impl(args: &[Value]) -> Res<Value> {
+    let (a, b) = two_lists(args, "sets.contains")?;
+    Ok(Value::Bool(b.iter().all(|x| a.contains(x))))
+}
+
+fn sets_equivalent_impl(args: &[Value]) -> Res<Value> {
+    let (a, b) = two_lists(args, "sets.equivalent")?;
+    Ok(Value::Bool(
+        b.iter().all(|x| a.contains(x)) && a.iter().all(|x| b.contains(x)),
+    ))
+}
+
+fn sets_intersects_impl(args: &[Value]) -> Res<Value> {
+    let (a, b) = two_lists(args, "sets.intersects")?;
+    Ok(Value::Bool(a.iter().any(|x| b.contains(x))))
 }
 
 overload!(is_sorted, is_sorted_impl);
@@ -385,21 +820,30 @@ fn is_quantity_impl(args: &[Value]) -> Res<Value> {
     ))
 }
 
+/// The order of two quantities or two semantic versions.
+fn ordering(args: &[Value], f: &str) -> Res<Ordering> {
+    if let Some(a) = args.first().and_then(semver::of) {
+        let b = args
+            .get(1)
+            .and_then(semver::of)
+            .ok_or_else(|| ExecutionError::function_error(f, "expected a semver"))?;
+        return Ok(a.precedence(b));
+    }
+    Ok(q_arg(args, 0, f)?.cmp(&q_arg(args, 1, f)?))
+}
+
 fn is_greater_than_impl(args: &[Value]) -> Res<Value> {
     Ok(Value::Bool(
-        q_arg(args, 0, "isGreaterThan")? > q_arg(args, 1, "isGreaterThan")?,
+        ordering(args, "isGreaterThan")? == Ordering::Greater,
     ))
 }
 
 fn is_less_than_impl(args: &[Value]) -> Res<Value> {
-    Ok(Value::Bool(
-        q_arg(args, 0, "isLessThan")? < q_arg(args, 1, "isLessThan")?,
-    ))
+    Ok(Value::Bool(ordering(args, "isLessThan")? == Ordering::Less))
 }
 
 fn compare_to_impl(args: &[Value]) -> Res<Value> {
-    let o = q_arg(args, 0, "compareTo")?.cmp(&q_arg(args, 1, "compareTo")?);
-    Ok(Value::Int(o as i64))
+    Ok(Value::Int(ordering(args, "compareTo")? as i64))
 }
 
 fn add_impl(args: &[Value]) -> Res<Value> {
@@ -477,8 +921,108 @@ mod tests {
     }
 
     #[test]
+    fn url_library() {
+        let t = Ok(Value::Bool(true));
+        for expr in [
+            "isURL('https://example.com/a') && isURL('/just/a/path') && !isURL('example.com') && !isURL('')",
+            "url('https://user@Example.com:8443/a%20b?x=1&x=2&y').getScheme() == 'https'",
+            "url('https://example.com:8443/p').getHost() == 'example.com:8443'",
+            "url('https://[::1]:8443/p').getHostname() == '::1' && url('https://[::1]:8443/p').getPort() == '8443'",
+            "url('https://example.com').getPort() == '' && url('https://example.com').getEscapedPath() == ''",
+            "url('https://example.com/a%2Fb c').getEscapedPath() == '/a/b%20c'",
+            "url('https://example.com/a%2Fb').getEscapedPath() == '/a%2Fb'",
+            "url('https://x/?x=1&x=2&y').getQuery() == {'x': ['1', '2'], 'y': ['']}",
+            "url('https://x/p#frag').getEscapedPath() == '/p'",
+            "url('https://a/b') == url('https://a/b') && url('https://a/b') != url('https://a/c')",
+        ] {
+            assert_eq!(eval(expr), t, "{expr}");
+        }
+        let e = eval("url('not a url')").unwrap_err();
+        assert!(e.contains("URL parse error during conversion from string: parse \"not a url\": invalid URI for request"), "{e}");
+    }
+
+    #[test]
+    fn ip_and_cidr_libraries() {
+        let t = Ok(Value::Bool(true));
+        for expr in [
+            "isIP('10.0.0.1') && isIP('2001:db8::1') && !isIP('10.0.0.256') && !isIP('010.0.0.1') && !isIP('::ffff:1.2.3.4')",
+            "ip('10.0.0.1').family() == 4 && ip('::1').family() == 6",
+            "ip.isCanonical('2001:db8::1') && !ip.isCanonical('2001:DB8::1') && !ip.isCanonical('2001:db8:0:0:0:0:0:1')",
+            "ip('0.0.0.0').isUnspecified() && ip('::').isUnspecified() && !ip('10.0.0.1').isUnspecified()",
+            "ip('127.1.2.3').isLoopback() && ip('::1').isLoopback() && !ip('10.0.0.1').isLoopback()",
+            "ip('224.0.0.251').isLinkLocalMulticast() && ip('ff02::1').isLinkLocalMulticast() && !ip('224.0.1.1').isLinkLocalMulticast()",
+            "ip('169.254.1.1').isLinkLocalUnicast() && ip('fe80::1').isLinkLocalUnicast() && !ip('fec0::1').isLinkLocalUnicast()",
+            "ip('10.0.0.1').isGlobalUnicast() && ip('2001:db8::1').isGlobalUnicast() && !ip('255.255.255.255').isGlobalUnicast() && !ip('ff00::1').isGlobalUnicast()",
+            "string(ip('2001:0db8::0001')) == '2001:db8::1' && ip('10.0.0.1') == ip('10.0.0.1')",
+            "isCIDR('10.0.0.0/8') && !isCIDR('10.0.0.0/33') && !isCIDR('10.0.0.0') && isCIDR('2001:db8::/32')",
+            "cidr('10.0.0.0/8').containsIP('10.1.2.3') && !cidr('10.0.0.0/8').containsIP(ip('11.0.0.1'))",
+            "cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16') && !cidr('10.1.0.0/16').containsCIDR(cidr('10.0.0.0/8'))",
+            "cidr('10.1.2.3/8').ip() == ip('10.1.2.3') && cidr('10.1.2.3/8').prefixLength() == 8",
+            "string(cidr('10.1.2.3/8').masked()) == '10.0.0.0/8' && cidr('10.1.2.3/8').masked() == cidr('10.0.0.0/8')",
+            "!cidr('10.0.0.0/8').containsIP('::1')",
+        ] {
+            assert_eq!(eval(expr), t, "{expr}");
+        }
+        let e = eval("ip('bad')").unwrap_err();
+        assert!(
+            e.contains("IP Address \"bad\" parse error during conversion from string"),
+            "{e}"
+        );
+        assert!(eval("cidr('10.0.0.0/8').containsIP('x')").is_err());
+    }
+
+    #[test]
+    fn semver_format_sets_and_time() {
+        let t = Ok(Value::Bool(true));
+        for expr in [
+            "isSemver('1.2.3') && !isSemver('v1.2.3') && isSemver('v1.2', true) && !isSemver('1.2')",
+            "semver('1.2.3-rc.1+b5').major() == 1 && semver('1.2.3').minor() == 2 && semver('1.2.3').patch() == 3",
+            "semver('1.10.0').isGreaterThan(semver('1.9.9')) && semver('1.0.0-rc.1').isLessThan(semver('1.0.0'))",
+            "semver('1.0.0+a').compareTo(semver('1.0.0+b')) == 0 && semver('2.0.0').compareTo(semver('1.0.0')) == 1",
+            "semver('v01.2', true) == semver('1.2.0')",
+            "quantity('2').isGreaterThan(quantity('1'))",
+            "!format.dns1123Label().validate('my-name').hasValue()",
+            "format.dns1123Label().validate('My_Name').value().size() == 1",
+            "format.dns1123Subdomain().validate('a.b').orValue([]) == []",
+            "format.named('labelValue').hasValue() && !format.named('nope').hasValue()",
+            "format.named('qualifiedName').value().validate('x/y/z').hasValue()",
+            "!format.uri().validate('https://x').hasValue() && format.uuid().validate('nope').hasValue()",
+            "sets.contains([1, 2, 3], [2, 3]) && !sets.contains([1], [2]) && sets.equivalent([1, 2], [2, 1, 1])",
+            "sets.intersects([1, 2], [2, 3]) && !sets.intersects([1], [])",
+            "timestamp('2026-01-02T03:04:05Z').getHours() == 3 && timestamp('2026-01-02T00:00:00Z') > timestamp('2025-12-31T00:00:00Z')",
+            "duration('1h30m') == duration('90m') && duration('1h').getMinutes() == 60",
+            "timestamp('2026-01-02T00:00:00Z') + duration('24h') == timestamp('2026-01-03T00:00:00Z')",
+        ] {
+            assert_eq!(eval(expr), t, "{expr}");
+        }
+        let e = eval("semver('1.2')").unwrap_err();
+        assert!(e.contains("No Major.Minor.Patch elements found"), "{e}");
+    }
+
+    #[test]
+    fn undeclared_is_what_the_api_server_does_not_know() {
+        assert_eq!(undeclared(["isURL", "ip", "format.dns1123Label"]), None);
+        assert_eq!(undeclared(["transformList", "size"]), None);
+        assert_eq!(undeclared(["isIPv4", "size"]), Some("isIPv4"));
+        assert_eq!(unsupported(["transformList"]), Some("transformList"));
+        assert_eq!(undeclared(["format.nope"]), Some("format.nope"));
+        assert_eq!(too_new(["reverse"], 33), Some(("reverse", 34)));
+        assert_eq!(too_new(["isIP", "size"], 29), Some(("isIP", 30)));
+        assert_eq!(
+            too_new(["isIP", "format.uri", "semver"], 31),
+            Some(("semver", 33))
+        );
+        assert_eq!(too_new(["isIP", "url", "quantity"], 30), None);
+        assert_eq!(introduced("format.dns1123Label"), 31);
+    }
+
+    #[test]
     fn unsupported_names_the_missing_function() {
         assert_eq!(unsupported(["_==_", "size", "@in", "!_"]), None);
-        assert_eq!(unsupported(["isURL", "size", "ip"]), Some("ip"));
+        assert_eq!(unsupported(["isURL", "size", "ip"]), None);
+        assert_eq!(
+            unsupported(["isURL", "authorizer", "ip"]),
+            Some("authorizer")
+        );
     }
 }

@@ -4,9 +4,12 @@
 //! `fieldPath` shape the error. Transition rules (those naming `oldSelf`) run on update only,
 //! unless `optionalOldSelf` makes them run on create with `oldSelf` absent.
 //!
-//! A rule is never passed silently: one that uses a function this build does not implement, that
-//! does not compile here, or whose cost is over the budget is reported as not checked. Owns rule
-//! compilation (once per CRD version) and evaluation; reads no files.
+//! A rule is never passed silently: one that uses a function this build does not evaluate
+//! (`authorizer`, two-variable comprehensions) or whose cost is over the budget is reported as not
+//! checked. One the API server would not compile ([`compile_error`]) is an error on the CRD and
+//! is silent on its resources. `format: date-time`, `date` and `duration` strings are CEL
+//! timestamps and durations, as on the server. Owns rule compilation (once per CRD version) and
+//! evaluation; reads no files.
 
 mod library;
 mod quantity;
@@ -78,6 +81,9 @@ enum State {
     Transition,
     /// Cannot be checked here, and why.
     NotChecked(String),
+    /// Does not compile: the API server refuses the CRD (reported on the CRD, not its
+    /// resources).
+    Refused,
 }
 
 impl Rules {
@@ -105,7 +111,7 @@ impl Rules {
 fn tree(node: &Node, depth: usize) -> RuleTree {
     let sub = |n: &Node| n.has_rules().then(|| Box::new(tree(n, depth + 1)));
     RuleTree {
-        rules: node.rules.iter().map(|r| compile(r, node)).collect(),
+        rules: node.rules.iter().map(compile).collect(),
         properties: node
             .properties
             .iter()
@@ -117,26 +123,25 @@ fn tree(node: &Node, depth: usize) -> RuleTree {
     }
 }
 
-fn compile(spec: &RuleSpec, node: &Node) -> Compiled {
+fn compile(spec: &RuleSpec) -> Compiled {
     let env = library::env();
     let message = spec
         .message_expression
         .as_deref()
         .and_then(|m| env.compile(m).ok());
     let state = match env.compile(&spec.rule) {
-        Err(e) => State::NotChecked(format!(
-            "does not compile here ({})",
-            first_line(&e.to_string())
-        )),
+        Err(_) => State::Refused,
+        Ok(_) if compile_error(&spec.rule).is_some() => State::Refused,
         Ok(program) => {
             let refs = program.references();
             let old_self = refs.has_variable("oldSelf");
-            if let Some(f) = library::unsupported(refs.functions()) {
+            let called = library::called(program.expression());
+            if refs.has_variable("authorizer") {
+                State::NotChecked("uses authorizer".into())
+            } else if let Some(f) = library::unsupported(called.iter().map(String::as_str)) {
                 State::NotChecked(format!("uses {f}"))
             } else if old_self && !spec.optional_old_self {
                 State::Transition
-            } else if let Some(field) = time_field_used(node, &spec.rule) {
-                State::NotChecked(format!("uses the date-time or duration field {field}"))
             } else {
                 let depth = comprehension_depth(&program.expression().expr, 0);
                 State::Ready {
@@ -154,40 +159,42 @@ fn compile(spec: &RuleSpec, node: &Node) -> Compiled {
     }
 }
 
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or("").trim().to_string()
+/// Why the API server refuses to compile a rule or message expression (so it refuses the CRD),
+/// or `None` when it compiles: a syntax error, a function its CEL environment does not declare,
+/// or a literal argument it rejects (a bad `duration()`, `timestamp()` or regex literal, a
+/// literal of the wrong type). Rules that compile but call functions this build does not
+/// evaluate (`authorizer`, two-variable comprehensions) are not refused here.
+pub fn compile_error(source: &str) -> Option<String> {
+    compile_error_for(source, None)
 }
 
-/// A field of `format: date-time`, `date` or `duration` that the rule names: in the API server such
-/// values are CEL timestamps and durations, which this build does not model.
-fn time_field_used(node: &Node, rule: &str) -> Option<String> {
-    const TIME: &[&str] = &["date-time", "date", "duration"];
-    if !node.has_format(TIME) {
-        return None;
-    }
-    if node.format.as_deref().is_some_and(|f| TIME.contains(&f)) {
-        return Some("self".into());
-    }
-    fn names(n: &Node, depth: usize, out: &mut Vec<String>) {
-        if depth > MAX_DEPTH {
-            return;
+/// [`compile_error`] for Kubernetes 1.`minor`: a function added to the API server's CEL
+/// environment in a later minor version is undeclared there. `None` is the newest version.
+pub fn compile_error_for(source: &str, minor: Option<u32>) -> Option<String> {
+    let program = match library::env().compile(source) {
+        Ok(p) => p,
+        Err(e) => {
+            let line = first_line(&e.to_string());
+            let line = line.strip_prefix("ERROR: <input>:").unwrap_or(&line);
+            return Some(format!("syntax error: {line}"));
         }
-        for (k, c) in &n.properties {
-            if c.format
-                .as_deref()
-                .is_some_and(|f| ["date-time", "date", "duration"].contains(&f))
-            {
-                out.push(k.clone());
-            }
-            names(c, depth + 1, out);
-        }
-        for c in n.items.iter().chain(n.additional.iter()) {
-            names(c, depth + 1, out);
-        }
+    };
+    let called = library::called(program.expression());
+    if let Some(f) = library::undeclared(called.iter().map(String::as_str)) {
+        return Some(format!("undeclared reference to '{f}'"));
     }
-    let mut found = Vec::new();
-    names(node, 0, &mut found);
-    found.into_iter().find(|k| rule.contains(k.as_str()))
+    if let Some(minor) = minor
+        && let Some((f, added)) = library::too_new(called.iter().map(String::as_str), minor)
+    {
+        return Some(format!(
+            "undeclared reference to '{f}' (Kubernetes 1.{minor}; it was added in 1.{added})"
+        ));
+    }
+    library::literal_error(program.expression())
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").trim().to_string()
 }
 
 /// How deeply comprehensions (`all`, `exists`, `map`, `filter`, ...) nest in an expression.
@@ -308,6 +315,7 @@ impl Walk<'_> {
                 return;
             }
             State::NotChecked(why) => return self.not_checked(rule, pointer, why),
+            State::Refused => return,
             State::Ready {
                 program,
                 depth,
@@ -524,7 +532,16 @@ fn to_cel(value: &Value, node: Option<&Node>, depth: usize) -> cel::Value {
                 _ => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             }
         }
-        Value::String(s) => cel::Value::String(Arc::new(s.clone())),
+        Value::String(s) => {
+            use library::time;
+            let converted = match node.and_then(|n| n.format.as_deref()) {
+                Some("date-time") => time::date_time(s).map(cel::Value::Timestamp),
+                Some("date") => time::date(s).map(cel::Value::Timestamp),
+                Some("duration") => time::duration(s).map(cel::Value::Duration),
+                _ => None,
+            };
+            converted.unwrap_or_else(|| cel::Value::String(Arc::new(s.clone())))
+        }
         Value::Array(a) => {
             let item = node.and_then(|n| n.items.as_deref());
             cel::Value::List(Arc::new(

@@ -138,39 +138,102 @@ fn transition_rules_run_on_create_only_with_optional_old_self() {
 }
 
 #[test]
-fn unsupported_functions_are_reported_not_passed() {
+fn kubernetes_functions_we_do_not_evaluate_are_reported_not_passed() {
     let schema = object(
-        json!({"endpoint": {"type": "string"}, "addr": {"type": "string"}}),
+        json!({"endpoint": {"type": "string"}, "items": {"type": "array", "items": {"type": "string"}}}),
         json!([
+            {"rule": "self.items.transformList(i, v, v + string(i)).size() > 0"},
             {"rule": "isURL(self.endpoint)"},
-            {"rule": "ip(self.addr).family() == 4"},
-            {"rule": "self.endpoint.size() > 0 && self.addr.size() > 0"}
+            {"rule": "self.endpoint.size() > 0"}
         ]),
     );
-    let got = run(schema, json!({"endpoint": "https://x", "addr": "10.0.0.1"}));
-    assert_eq!(got.len(), 2, "{got:?}");
-    assert!(got.iter().all(|g| g.0 == "not-checked"));
-    assert!(
-        got[0].2.contains("rule not checked: uses isURL"),
-        "{}",
-        got[0].2
+    let got = run(schema, json!({"endpoint": "https://x", "items": ["a"]}));
+    assert_eq!(
+        got,
+        vec![(
+            "not-checked",
+            String::new(),
+            "(root): rule not checked: uses transformList (rule \"self.items.transformList(i, v, v + string(i)).size() > 0\")".to_string()
+        )]
     );
-    assert!(got[1].2.contains("uses family") || got[1].2.contains("uses ip"));
 }
 
 #[test]
-fn date_time_fields_are_not_compared_as_strings() {
+fn network_url_and_semver_rules_pass_and_fail_as_on_the_server() {
+    let schema = object(
+        json!({"address": {"type": "string"}, "network": {"type": "string"},
+               "issuer": {"type": "string"}, "version": {"type": "string"}}),
+        json!([
+            {"rule": "isIP(self.address) && ip(self.address).family() == 4", "message": "address must be an IPv4 address"},
+            {"rule": "cidr(self.network).containsIP(self.address)", "message": "address must be in network"},
+            {"rule": "url(self.issuer).getScheme() == 'https'", "message": "issuer must use https"},
+            {"rule": "semver(self.version).isGreaterThan(semver('1.0.0'))", "message": "version must be above 1.0.0"}
+        ]),
+    );
+    let good = json!({"address": "10.0.0.7", "network": "10.0.0.0/24",
+                      "issuer": "https://acme.example/dir", "version": "1.2.0"});
+    assert_eq!(run(schema.clone(), good), vec![]);
+    let bad = json!({"address": "10.0.1.7", "network": "10.0.0.0/24",
+                     "issuer": "http://acme.example/dir", "version": "0.9.0"});
+    let messages: Vec<String> = run(schema.clone(), bad).into_iter().map(|g| g.2).collect();
+    assert_eq!(
+        messages,
+        [
+            "(root): Invalid value: address must be in network",
+            "(root): Invalid value: issuer must use https",
+            "(root): Invalid value: version must be above 1.0.0"
+        ]
+    );
+    // A function that errors at run time fails the rule, as on the server.
+    let broken = json!({"address": "10.0.0.7", "network": "10.0.0.0/99",
+                        "issuer": "acme.example", "version": "1.2"});
+    let got = run(schema, broken);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(got.iter().all(|g| g.0 == "failed"), "{got:?}");
+    assert!(
+        got[0]
+            .2
+            .starts_with("(root): Invalid value: evaluation error: "),
+        "{}",
+        got[0].2
+    );
+    assert!(
+        got[0].2.contains("network address parse error"),
+        "{}",
+        got[0].2
+    );
+}
+
+#[test]
+fn date_time_and_duration_fields_are_timestamps_and_durations() {
     let schema = object(
         json!({"start": {"type": "string", "format": "date-time"},
-               "end": {"type": "string", "format": "date-time"}}),
-        json!([{"rule": "self.start < self.end"}]),
+               "end": {"type": "string", "format": "date-time"},
+               "day": {"type": "string", "format": "date"},
+               "timeout": {"type": "string", "format": "duration"}}),
+        json!([
+            {"rule": "self.start < self.end", "message": "start must be before end"},
+            {"rule": "self.timeout <= duration('1h')", "message": "timeout at most 1h"},
+            {"rule": "self.day.getDayOfWeek() != 0", "message": "not on a Sunday"}
+        ]),
     );
+    let ok = json!({"start": "2025-01-01T00:00:00Z", "end": "2026-01-01T00:00:00+01:00",
+                    "day": "2026-01-05", "timeout": "90s"});
+    assert_eq!(run(schema.clone(), ok), vec![]);
     let got = run(
         schema,
-        json!({"start": "2026-01-01T00:00:00Z", "end": "2025-01-01T00:00:00Z"}),
+        json!({"start": "2026-01-01T00:00:00Z", "end": "2025-01-01T00:00:00Z",
+               "day": "2026-01-04", "timeout": "1h30m"}),
     );
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0].0, "not-checked");
+    let messages: Vec<&str> = got.iter().map(|g| g.2.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "(root): Invalid value: start must be before end",
+            "(root): Invalid value: timeout at most 1h",
+            "(root): Invalid value: not on a Sunday"
+        ]
+    );
 }
 
 #[test]
@@ -258,4 +321,72 @@ fn field_paths() {
     );
     assert_eq!(field_path_pointer("", "a"), None);
     assert_eq!(field_path_pointer("", ".a[x]"), None);
+}
+
+#[test]
+fn what_the_api_server_refuses_to_compile() {
+    for (rule, why) in [
+        ("isIPv4(self.a)", "undeclared reference to 'isIPv4'"),
+        ("self.a.matches('[')", "invalid regular expression \"[\""),
+        ("matches(self.a, '(')", "invalid regular expression \"(\""),
+        (
+            "self.d == duration('3days')",
+            "invalid duration literal \"3days\"",
+        ),
+        (
+            "self.t > timestamp('yesterday')",
+            "invalid timestamp literal \"yesterday\"",
+        ),
+        (
+            "isURL(42)",
+            "found no matching overload for 'isURL' applied to '(int)'",
+        ),
+        (
+            "format.nope().validate(self.a).hasValue()",
+            "undeclared reference to 'format.nope'",
+        ),
+        (
+            "cel.bind(x, self.a, x != '')",
+            "undeclared reference to 'cel.bind'",
+        ),
+    ] {
+        assert_eq!(compile_error(rule).as_deref(), Some(why), "{rule}");
+    }
+    let syntax = compile_error("self.a.size() > ").unwrap();
+    assert!(
+        syntax.starts_with("syntax error: 1:17: Syntax error: "),
+        "{syntax}"
+    );
+    // Valid rules, those using functions this build does not evaluate included, compile.
+    for rule in [
+        "self.all(k, v, v > 0)",
+        "self.exists(i, v, v > 0)",
+        "self.transformList(i, v, v + 1).size() > 0",
+        "authorizer.group('').resource('x').check('get').allowed()",
+        "ip.isCanonical(self.a) && format.dns1123Label().validate(self.a).hasValue()",
+        "sets.contains(self.l, ['a']) && self.?b.orValue('') == ''",
+        "duration('1h30m') > duration('0s') && timestamp('2026-01-01T00:00:00Z') > timestamp('2025-01-01T00:00:00Z')",
+    ] {
+        assert_eq!(compile_error(rule), None, "{rule}");
+    }
+}
+
+#[test]
+fn a_rule_that_does_not_compile_is_silent_on_resources_and_authorizer_is_not_checked() {
+    let schema = object(
+        json!({"a": {"type": "string"}}),
+        json!([
+            {"rule": "isIPv4(self.a)"},
+            {"rule": "authorizer.group('').resource('x').check('get').allowed()"}
+        ]),
+    );
+    let got = run(schema, json!({"a": "x"}));
+    assert_eq!(
+        got,
+        vec![(
+            "not-checked",
+            String::new(),
+            "(root): rule not checked: uses authorizer (rule \"authorizer.group('').resource('x').check('get').allowed()\")".to_string()
+        )]
+    );
 }

@@ -1,0 +1,619 @@
+//! `rollout verify` at API-server grade: the Kubernetes CEL libraries in CRD rules (IP, CIDR,
+//! URL, semver, format, timestamps and durations), rules that do not compile refused on the CRD
+//! itself, the uniqueness the server enforces, and ObjectMeta as the server validates it. The
+//! CRDs here are written for these tests in the shape of well-known ones (Gateway API,
+//! cert-manager, a version-gated operator).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// `rollout verify --output github --policy off` with `args`, in a cleared environment.
+fn rollout_verify(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::cargo_bin("rollout")
+        .expect("binary builds")
+        .env_clear()
+        .args(["verify", "--output", "github", "--policy", "off"])
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+/// Runs `rollout verify --output github` on `dir`: (exit code, annotation lines with the
+/// directory shown as `[DIR]`, the summary line).
+fn verify(dir: &Path) -> (i32, Vec<String>, String) {
+    let out = rollout_verify(&[dir.as_os_str()]);
+    let stdout = String::from_utf8_lossy(&out.stdout).replace(&dir.display().to_string(), "[DIR]");
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.display().to_string(), "[DIR]");
+    let lines = stdout
+        .lines()
+        .chain(stderr.lines())
+        .filter(|l| l.starts_with("::"))
+        .map(str::to_string)
+        .collect();
+    let summary = stderr
+        .lines()
+        .chain(stdout.lines())
+        .find(|l| l.starts_with("verify:"))
+        .unwrap_or("")
+        .to_string();
+    (out.status.code().unwrap_or(-1), lines, summary)
+}
+
+/// Writes `files` into a fresh directory and verifies it, as [`verify`] does.
+fn verify_files(files: &[(&str, &str)]) -> (i32, Vec<String>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        write(dir.path(), name, text);
+    }
+    verify(dir.path())
+}
+
+/// A namespaced CRD of one served version `v1` whose `spec` schema's `properties` are `spec`
+/// (indented 14 spaces, starting at line 20 of the file).
+fn crd(group: &str, kind: &str, plural: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.{group}\nspec:\n  group: {group}\n  names: {{kind: {kind}, listKind: {kind}List, plural: {plural}}}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n{spec}"
+    )
+}
+
+/// `spec.properties` (and what follows) of the Gateway CRD, from line 20.
+const GATEWAY_SPEC: &str = r#"              addresses:
+                type: array
+                maxItems: 16
+                items:
+                  type: object
+                  properties:
+                    type: {type: string, default: IPAddress}
+                    value: {type: string, maxLength: 253}
+                  x-kubernetes-validations:
+                  - rule: "self.type != 'IPAddress' || isIP(self.value)"
+                    message: value must be an IP address
+                  - rule: "self.type != 'IPAddress' || !isIP(self.value) || ip.isCanonical(self.value)"
+                    message: value must be the canonical form of the IP address
+                  - rule: "self.type != 'IPAddress' || !isIP(self.value) || !ip(self.value).isLoopback()"
+                    message: value must not be a loopback address
+              allowedSourceRanges:
+                type: array
+                items: {type: string}
+                x-kubernetes-validations:
+                - rule: "self.all(r, isCIDR(r) && cidr(r) == cidr(r).masked())"
+                  message: each range must be a CIDR with no host bits set
+              internalNetwork:
+                type: string
+                x-kubernetes-validations:
+                - rule: "cidr('10.0.0.0/8').containsCIDR(self)"
+                  message: internalNetwork must be inside 10.0.0.0/8
+"#;
+
+#[test]
+fn gateway_like_crd_checks_addresses_with_the_ip_and_cidr_libraries() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC),
+    );
+    write(
+        dir.path(),
+        "gateway.yaml",
+        r#"apiVersion: gateway.example.io/v1
+kind: Gateway
+metadata:
+  name: edge
+  namespace: media
+spec:
+  addresses:
+  - value: 10.0.0.1
+  - value: 10.0.0.300
+  - value: 2001:DB8::1
+  - value: 127.0.0.1
+  - {type: Hostname, value: edge.example.com}
+  allowedSourceRanges: [192.168.0.0/16, 10.1.2.3/8]
+  internalNetwork: 10.20.0.0/16
+"#,
+    );
+    let (code, lines, summary) = verify(dir.path());
+    assert_eq!(
+        lines,
+        [
+            "::error file=[DIR]/gateway.yaml,line=9,col=5,title=cel-rule::spec.addresses[1]: Invalid value: value must be an IP address (gateway.example.io/v1 Gateway media/edge)",
+            "::error file=[DIR]/gateway.yaml,line=10,col=5,title=cel-rule::spec.addresses[2]: Invalid value: value must be the canonical form of the IP address (gateway.example.io/v1 Gateway media/edge)",
+            "::error file=[DIR]/gateway.yaml,line=11,col=5,title=cel-rule::spec.addresses[3]: Invalid value: value must not be a loopback address (gateway.example.io/v1 Gateway media/edge)",
+            "::error file=[DIR]/gateway.yaml,line=13,col=3,title=cel-rule::spec.allowedSourceRanges: Invalid value: each range must be a CIDR with no host bits set (gateway.example.io/v1 Gateway media/edge)",
+        ]
+    );
+    assert_eq!(code, 1, "{summary}");
+
+    // A value a function cannot parse fails the rule with the server's evaluation error.
+    write(
+        dir.path(),
+        "gateway.yaml",
+        "apiVersion: gateway.example.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: media}\nspec:\n  internalNetwork: 10.0.0.0/40\n",
+    );
+    let (code, lines, _) = verify(dir.path());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("::error file=[DIR]/gateway.yaml,line=5,col=3,title=cel-rule::spec.internalNetwork: Invalid value: evaluation error: "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains("network address parse error during conversion from string"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(code, 1);
+
+    // Clean addresses pass every rule: nothing is left unchecked.
+    write(
+        dir.path(),
+        "gateway.yaml",
+        "apiVersion: gateway.example.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: media}\nspec:\n  addresses: [{value: 10.0.0.1}, {value: '2001:db8::1'}]\n  allowedSourceRanges: [10.0.0.0/8]\n  internalNetwork: 10.20.0.0/16\n",
+    );
+    let (code, lines, summary) = verify(dir.path());
+    assert_eq!((code, lines), (0, vec![]), "{summary}");
+    assert!(summary.contains("0 errors, 0 warnings"), "{summary}");
+}
+
+/// `spec.properties` (and what follows) of the Issuer CRD, from line 20.
+const ISSUER_SPEC: &str = r#"              acme:
+                type: object
+                properties:
+                  server: {type: string}
+                  renewBefore: {type: string, format: duration}
+                  notAfter: {type: string, format: date-time}
+                  minVersion: {type: string}
+                x-kubernetes-validations:
+                - rule: "isURL(self.server) && url(self.server).getScheme() == 'https'"
+                  message: server must be an https URL
+                - rule: "!has(self.server) || url(self.server).getHostname() != 'localhost'"
+                  message: server must not be localhost
+                - rule: "!has(self.renewBefore) || self.renewBefore >= duration('1h')"
+                  message: renewBefore must be at least 1h
+                - rule: "!has(self.notAfter) || self.notAfter > timestamp('2025-01-01T00:00:00Z')"
+                  message: notAfter must be after 2025
+                - rule: "!has(self.minVersion) || semver(self.minVersion, true).isGreaterThan(semver('1.0.0'))"
+                  message: minVersion must be above 1.0.0
+              secretName:
+                type: string
+                x-kubernetes-validations:
+                - rule: "!format.dns1123Subdomain().validate(self).hasValue()"
+                  messageExpression: "'secretName: ' + format.dns1123Subdomain().validate(self).value()[0]"
+"#;
+
+#[test]
+fn cert_manager_like_crd_checks_urls_durations_timestamps_semver_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd("cert.example.io", "Issuer", "issuers", ISSUER_SPEC),
+    );
+    write(
+        dir.path(),
+        "issuer.yaml",
+        r#"apiVersion: cert.example.io/v1
+kind: Issuer
+metadata: {name: letsencrypt, namespace: media}
+spec:
+  acme:
+    server: http://localhost:14000/dir
+    renewBefore: 30m
+    notAfter: "2024-06-01T00:00:00Z"
+    minVersion: v0.9
+  secretName: Bad_Name
+"#,
+    );
+    let (code, lines, _) = verify(dir.path());
+    let at = "::error file=[DIR]/issuer.yaml";
+    let who = "(cert.example.io/v1 Issuer media/letsencrypt)";
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{at},line=5,col=3,title=cel-rule::spec.acme: Invalid value: server must be an https URL {who}"
+            ),
+            format!(
+                "{at},line=5,col=3,title=cel-rule::spec.acme: Invalid value: server must not be localhost {who}"
+            ),
+            format!(
+                "{at},line=5,col=3,title=cel-rule::spec.acme: Invalid value: renewBefore must be at least 1h {who}"
+            ),
+            format!(
+                "{at},line=5,col=3,title=cel-rule::spec.acme: Invalid value: notAfter must be after 2025 {who}"
+            ),
+            format!(
+                "{at},line=5,col=3,title=cel-rule::spec.acme: Invalid value: minVersion must be above 1.0.0 {who}"
+            ),
+            // (messages are bounded: the long format message is cut)
+            format!(
+                "{at},line=10,col=3,title=cel-rule::spec.secretName: Invalid value: secretName: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. … {who}"
+            ),
+        ]
+    );
+    assert_eq!(code, 1);
+
+    write(
+        dir.path(),
+        "issuer.yaml",
+        r#"apiVersion: cert.example.io/v1
+kind: Issuer
+metadata: {name: letsencrypt, namespace: media}
+spec:
+  acme:
+    server: https://acme-v02.api.letsencrypt.example/directory
+    renewBefore: 720h
+    notAfter: "2027-01-01T00:00:00+01:00"
+    minVersion: v1.2
+  secretName: letsencrypt-account
+"#,
+    );
+    let (code, lines, summary) = verify(dir.path());
+    assert_eq!((code, lines), (0, vec![]), "{summary}");
+    assert!(summary.contains("0 errors, 0 warnings"), "{summary}");
+}
+
+/// `spec.properties` (and what follows) of the Backup CRD, from line 20.
+const BACKUP_SPEC: &str = r#"              target: {type: string}
+              schedule: {type: string}
+              retention: {type: string}
+            x-kubernetes-validations:
+            - rule: "isIPv4(self.target)"
+            - rule: "self.schedule.matches('[')"
+            - rule: "self.retention == duration('3days')"
+            - rule: "isURL(42)"
+            - rule: "authorizer.group('').resource('backups').check('create').allowed()"
+            - rule: "self.target.size() > 0"
+              messageExpression: "'bad ' + nope(self.target)"
+            - rule: "self.target != 'forbidden'"
+              message: target must not be forbidden
+"#;
+
+#[test]
+fn rules_that_do_not_compile_are_errors_on_the_crd_not_warnings_on_its_resources() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd("ops.example.io", "Backup", "backups", BACKUP_SPEC),
+    );
+    write(
+        dir.path(),
+        "backup.yaml",
+        "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: forbidden\n",
+    );
+    let (code, lines, _) = verify(dir.path());
+    let crd = "(apiextensions.k8s.io/v1 CustomResourceDefinition backups.ops.example.io)";
+    let at = |line: u32, n: u32, field: &str, why: &str| {
+        format!(
+            "::error file=[DIR]/crd.yaml,line={line},col=15,title=crd-rule-compile::spec.versions[0] schema: spec.x-kubernetes-validations[{n}].{field}: Invalid value: compilation failed: {why} {crd}"
+        )
+    };
+    assert_eq!(
+        lines,
+        [
+            "::warning file=[DIR]/backup.yaml,line=4,col=1,title=cel-rule-not-checked::spec: rule not checked: uses authorizer (rule \"authorizer.group('').resource('backups').check('create').allowed()\") (ops.example.io/v1 Backup ops/nightly)".to_string(),
+            "::error file=[DIR]/backup.yaml,line=4,col=1,title=cel-rule::spec: Invalid value: target must not be forbidden (ops.example.io/v1 Backup ops/nightly)".to_string(),
+            at(24, 0, "rule", "undeclared reference to 'isIPv4'"),
+            at(25, 1, "rule", r#"invalid regular expression "[""#),
+            at(26, 2, "rule", r#"invalid duration literal "3days""#),
+            at(27, 3, "rule", "found no matching overload for 'isURL' applied to '(int)'"),
+            at(30, 5, "messageExpression", "undeclared reference to 'nope'"),
+        ]
+    );
+    assert_eq!(code, 1);
+}
+
+/// `spec.properties` (and what follows) of the ListenerSet CRD, from line 20.
+const LISTENERS_SPEC: &str = r#"              listeners:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [port, protocol]
+                items:
+                  type: object
+                  required: [port]
+                  properties:
+                    name: {type: string}
+                    port: {type: integer}
+                    protocol: {type: string, default: HTTP}
+              hostnames:
+                type: array
+                x-kubernetes-list-type: set
+                items: {type: string}
+"#;
+
+#[test]
+fn set_and_map_lists_reject_duplicates_at_the_second_item() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd(
+            "gateway.example.io",
+            "ListenerSet",
+            "listenersets",
+            LISTENERS_SPEC,
+        ),
+    );
+    write(
+        dir.path(),
+        "listeners.yaml",
+        r#"apiVersion: gateway.example.io/v1
+kind: ListenerSet
+metadata: {name: edge, namespace: media}
+spec:
+  listeners:
+  - {name: web, port: 80}
+  - {name: web-tls, port: 443, protocol: HTTPS}
+  - {name: web-again, port: 80, protocol: HTTP}
+  - {name: udp, port: 80, protocol: UDP}
+  hostnames: [a.example.com, b.example.com, a.example.com]
+"#,
+    );
+    let (code, lines, _) = verify(dir.path());
+    let who = "(gateway.example.io/v1 ListenerSet media/edge)";
+    assert_eq!(
+        lines,
+        [
+            // The defaulted protocol makes the third listener a twin of the first.
+            format!(
+                "::error file=[DIR]/listeners.yaml,line=8,col=5,title=duplicate-value::spec.listeners[2]: Duplicate value: {{\"port\":80,\"protocol\":\"HTTP\"}} {who}"
+            ),
+            format!(
+                "::error file=[DIR]/listeners.yaml,line=10,col=45,title=duplicate-value::spec.hostnames[2]: Duplicate value: \"a.example.com\" {who}"
+            ),
+        ]
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn built_in_duplicates_the_server_rejects_and_env_duplicates_it_accepts() {
+    let (code, lines, _) = verify_files(&[(
+        "app.yaml",
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: media}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers:
+      - {name: migrate, image: "web:1"}
+      containers:
+      - name: web
+        image: web:1
+        env: [{name: A, value: "1"}, {name: A, value: "2"}]
+        ports:
+        - {name: http, containerPort: 8080}
+        - {name: http, containerPort: 8081}
+      - {name: migrate, image: "web:1"}
+      volumes:
+      - {name: data, emptyDir: {}}
+      - {name: data, emptyDir: {}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: media}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+  - {name: http, port: 80, targetPort: 8081, protocol: TCP}
+"#,
+    )]);
+    let f = "::error file=[DIR]/app.yaml";
+    assert_eq!(
+        lines,
+        [
+            // As the server does, an init container is the duplicate of a regular one.
+            format!(
+                "{f},line=10,col=10,title=duplicate-value::spec.template.spec.initContainers[0].name: Duplicate value: \"migrate\" (apps/v1 Deployment media/web)"
+            ),
+            format!(
+                "{f},line=17,col=12,title=duplicate-value::spec.template.spec.containers[0].ports[1].name: Duplicate value: \"http\" (apps/v1 Deployment media/web)"
+            ),
+            format!(
+                "{f},line=21,col=10,title=duplicate-value::spec.template.spec.volumes[1].name: Duplicate value: \"data\" (apps/v1 Deployment media/web)"
+            ),
+            format!(
+                "{f},line=30,col=5,title=duplicate-value::spec.ports[1]: Duplicate value: {{\"port\":80,\"protocol\":\"TCP\"}} (v1 Service media/web)"
+            ),
+        ]
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn object_meta_as_the_api_server_validates_it() {
+    let (code, lines, _) = verify_files(&[(
+        "objects.yaml",
+        r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: media.prod
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: 2fa
+  namespace: media
+spec:
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: Settings
+  namespace: Media
+  labels:
+    app.kubernetes.io/name: web
+    example.com/tier: -front
+    bad key: x
+  annotations:
+    Example.com/Owner: team
+    a/b/c: x
+data: {a: b}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregate-to-view
+rules: []
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  namespace: media
+data: {a: b}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  generateName: job-config-
+  namespace: media
+data: {a: b}
+"#,
+    )]);
+    let f = "::error file=[DIR]/objects.yaml";
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{f},line=4,col=3,title=object-meta-invalid::metadata.name: Invalid value: \"media.prod\": must not contain dots (v1 Namespace media.prod)"
+            ),
+            format!(
+                "{f},line=9,col=3,title=object-meta-invalid::metadata.name: Invalid value: \"2fa\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (v1 Service media/2fa)"
+            ),
+            format!(
+                "{f},line=17,col=3,title=object-meta-invalid::metadata.name: Invalid value: \"Settings\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (v1 ConfigMap Media/Settings)"
+            ),
+            format!(
+                "{f},line=18,col=3,title=object-meta-invalid::metadata.namespace: Invalid value: \"Media\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (v1 ConfigMap Media/Settings)"
+            ),
+            format!(
+                "{f},line=21,col=5,title=object-meta-invalid::metadata.labels.example.com/tier: Invalid value: \"-front\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric ch… (v1 ConfigMap Media/Settings)"
+            ),
+            format!(
+                "{f},line=22,col=5,title=object-meta-invalid::metadata.labels: Invalid value: \"bad key\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (v1 ConfigMap Media/Settings)"
+            ),
+            format!(
+                "{f},line=25,col=5,title=object-meta-invalid::metadata.annotations: Invalid value: \"a/b/c\": a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (v1 ConfigMap Media/Settings)"
+            ),
+            format!(
+                "{f},line=36,col=1,title=object-meta-required::metadata.name: Required value: name or generateName is required (v1 ConfigMap media/)"
+            ),
+        ]
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_cel_library_newer_than_the_target_kubernetes_version_does_not_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC),
+    );
+    let out = rollout_verify(&[
+        "--kubernetes-version".as_ref(),
+        "1.29".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    let stdout =
+        String::from_utf8_lossy(&out.stdout).replace(&dir.path().display().to_string(), "[DIR]");
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("::")).collect();
+    let crd = "(apiextensions.k8s.io/v1 CustomResourceDefinition gateways.gateway.example.io)";
+    let at = |line: u32, col: u32, field: &str, f: &str| {
+        format!(
+            "::error file=[DIR]/crd.yaml,line={line},col={col},title=crd-rule-compile::spec.versions[0] schema: spec.{field}.rule: Invalid value: compilation failed: undeclared reference to '{f}' (Kubernetes 1.29; it was added in 1.30) {crd}"
+        )
+    };
+    assert_eq!(
+        lines,
+        [
+            at(
+                29,
+                21,
+                "addresses.items.x-kubernetes-validations[0]",
+                "isIP"
+            ),
+            at(
+                31,
+                21,
+                "addresses.items.x-kubernetes-validations[1]",
+                "ip.isCanonical"
+            ),
+            at(33, 21, "addresses.items.x-kubernetes-validations[2]", "ip"),
+            at(
+                39,
+                19,
+                "allowedSourceRanges.x-kubernetes-validations[0]",
+                "cidr"
+            ),
+            at(
+                44,
+                19,
+                "internalNetwork.x-kubernetes-validations[0]",
+                "cidr"
+            ),
+        ]
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // On 1.30 and later the same CRD is clean.
+    let (code, lines, _) = verify(dir.path());
+    assert_eq!((code, lines), (0, vec![]));
+}
+
+#[test]
+fn a_rule_that_does_not_compile_in_a_crd_given_with_crd_is_reported_on_that_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let crds = tempfile::tempdir().unwrap();
+    let crd_file = write(
+        crds.path(),
+        "backup-crd.yaml",
+        &crd("ops.example.io", "Backup", "backups", BACKUP_SPEC),
+    );
+    write(
+        dir.path(),
+        "backup.yaml",
+        "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: db\n",
+    );
+    let out = rollout_verify(&[
+        "--crd".as_ref(),
+        crd_file.as_os_str(),
+        dir.path().as_os_str(),
+    ]);
+    let stdout =
+        String::from_utf8_lossy(&out.stdout).replace(&crds.path().display().to_string(), "[CRDS]");
+    let compile: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("title=crd-rule-compile"))
+        .collect();
+    assert_eq!(compile.len(), 5, "{stdout}");
+    assert!(
+        compile[0].starts_with("::error file=[CRDS]/backup-crd.yaml,line=24,col=15,title=crd-rule-compile::spec.versions[0] schema: spec.x-kubernetes-validations[0].rule: Invalid value: compilation failed: undeclared reference to 'isIPv4'"),
+        "{}",
+        compile[0]
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // The CRD given with --crd and as an input is reported once.
+    let both = rollout_verify(&[
+        "--crd".as_ref(),
+        crd_file.as_os_str(),
+        dir.path().as_os_str(),
+        crd_file.as_os_str(),
+    ]);
+    let text = String::from_utf8_lossy(&both.stdout);
+    assert_eq!(text.matches("title=crd-rule-compile").count(), 5, "{text}");
+}
