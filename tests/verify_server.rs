@@ -428,6 +428,10 @@ spec:
             format!(
                 "{f},line=30,col=5,title=duplicate-value::spec.ports[1]: Duplicate value: {{\"port\":80,\"protocol\":\"TCP\"}} (v1 Service media/web)"
             ),
+            // The same port's name repeats too: the server reports both (API validation's check).
+            format!(
+                "{f},line=30,col=6,title=api-validation::spec.ports[1].name: Duplicate value: \"http\" (v1 Service media/web)"
+            ),
         ]
     );
     assert_eq!(code, 1);
