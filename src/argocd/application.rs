@@ -119,16 +119,6 @@ pub enum ApplicationError {
     },
 }
 
-/// True for an RFC 1123 label of at most 63 characters (what Argo CD app names become as labels).
-pub fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
 /// Builds one `argoproj.io/v1alpha1` Application. Keys come out sorted, so the same
 /// params always give the same bytes.
 ///
@@ -140,7 +130,7 @@ pub fn application(p: &ApplicationParams) -> Result<Value, ApplicationError> {
         ("namespace", &p.namespace),
         ("destination namespace", &p.destination_namespace),
     ] {
-        if !is_dns_label(value) {
+        if !crate::schema::names::is_dns1123_label(value) {
             return Err(ApplicationError::InvalidName {
                 field,
                 value: value.clone(),

@@ -108,7 +108,7 @@ pub fn run(
     published: &mut CheckPublished<'_>,
     progress: &mut dyn FnMut(&Event),
 ) -> Result<RollbackReport, RollbackError> {
-    if !super::application::is_dns_label(&opts.env) {
+    if !crate::schema::names::is_dns1123_label(&opts.env) {
         return Err(RollbackError::BadEnv(opts.env.clone()));
     }
     let overlay = write(&opts.env).map_err(|source| RollbackError::Generate {

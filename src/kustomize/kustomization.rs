@@ -576,7 +576,7 @@ fn check_types(
         (Int, Value::Number(n)) if n.is_i64() || n.is_u64() => return Ok(()),
         (StrMap, Value::Object(m)) => {
             for (k, x) in m {
-                let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                let p = crate::finding::pointer_push(pointer, k);
                 if let Some((written, was)) = bool_keys.get(&p) {
                     return Err(KustomizeError::invalid(
                         ctx.at(was),

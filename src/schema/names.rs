@@ -44,6 +44,11 @@ fn is_subdomain(s: &str) -> bool {
     s.split('.').all(is_label)
 }
 
+/// Whether `s` is an RFC 1123 label ([`dns1123_label`] finds nothing wrong with it).
+pub fn is_dns1123_label(s: &str) -> bool {
+    s.len() <= LABEL_MAX && is_label(s)
+}
+
 /// An RFC 1123 label (`my-name`): at most 63 bytes, lower case alphanumerics and `-`.
 pub fn dns1123_label(s: &str) -> Vec<String> {
     let mut out = Vec::new();

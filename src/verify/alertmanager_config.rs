@@ -263,7 +263,7 @@ fn known(out: &mut Out<'_>, v: &Value, pointer: &str, what: &str, fields: &[&str
     for k in map.keys() {
         if !fields.contains(&k.as_str()) {
             out.error(
-                &format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1")),
+                &crate::finding::pointer_push(pointer, k),
                 true,
                 format!("unknown field `{k}` in {what}"),
             );

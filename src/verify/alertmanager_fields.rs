@@ -11,6 +11,7 @@
 use serde_json::Value;
 
 use super::practices::items as list;
+use crate::finding::pointer_push;
 
 /// One problem: the JSON pointer of the offending node, whether the key (not the value) is meant,
 /// and Alertmanager's complaint.
@@ -94,10 +95,6 @@ const BOOLS: &[&str] = &[
     "disable_notifications",
 ];
 
-fn ptr(base: &str, key: &str) -> String {
-    format!("{base}/{}", key.replace('~', "~0").replace('/', "~1"))
-}
-
 fn set(v: &Value, key: &str) -> bool {
     match v.get(key) {
         None | Some(Value::Null) => false,
@@ -109,7 +106,11 @@ fn set(v: &Value, key: &str) -> bool {
 fn unknown(out: &mut Vec<Problem>, v: &Value, at: &str, what: &str, fields: &[&str]) {
     if let Some(m) = v.as_object() {
         for k in m.keys().filter(|k| !fields.contains(&k.as_str())) {
-            out.push((ptr(at, k), true, format!("unknown field `{k}` in {what}")));
+            out.push((
+                pointer_push(at, k),
+                true,
+                format!("unknown field `{k}` in {what}"),
+            ));
         }
     }
 }
@@ -150,7 +151,7 @@ pub fn scalar_types(v: &Value, at: &str, plain: &dyn Fn(&str) -> bool) -> Vec<Pr
         return out;
     };
     for (k, x) in m {
-        let p = ptr(at, k);
+        let p = pointer_push(at, k);
         if BOOLS.contains(&k.as_str()) && !x.is_null() && !is_bool(x, plain, &p) {
             out.push((
                 p,
@@ -195,7 +196,7 @@ pub fn http_config(v: &Value, at: &str, plain: &dyn Fn(&str) -> bool) -> Vec<Pro
         unknown(
             &mut out,
             b,
-            &ptr(at, "basic_auth"),
+            &pointer_push(at, "basic_auth"),
             "basic_auth",
             BASIC_AUTH,
         );
@@ -204,19 +205,23 @@ pub fn http_config(v: &Value, at: &str, plain: &dyn Fn(&str) -> bool) -> Vec<Pro
         unknown(
             &mut out,
             a,
-            &ptr(at, "authorization"),
+            &pointer_push(at, "authorization"),
             "authorization",
             AUTHORIZATION,
         );
     }
     if let Some(o) = oauth2 {
-        unknown(&mut out, o, &ptr(at, "oauth2"), "oauth2", OAUTH2);
+        unknown(&mut out, o, &pointer_push(at, "oauth2"), "oauth2", OAUTH2);
         if let Some(t) = o.get("tls_config") {
-            out.extend(tls_config(t, &ptr(&ptr(at, "oauth2"), "tls_config"), plain));
+            out.extend(tls_config(
+                t,
+                &pointer_push(&pointer_push(at, "oauth2"), "tls_config"),
+                plain,
+            ));
         }
     }
     if let Some(t) = v.get("tls_config") {
-        out.extend(tls_config(t, &ptr(at, "tls_config"), plain));
+        out.extend(tls_config(t, &pointer_push(at, "tls_config"), plain));
     }
     let bearer = set(v, "bearer_token") || set(v, "bearer_token_file");
     let rule = if set(v, "bearer_token") && set(v, "bearer_token_file") {
@@ -272,7 +277,11 @@ pub fn tls_config(v: &Value, at: &str, plain: &dyn Fn(&str) -> bool) -> Vec<Prob
         if let Some(s) = v.get(k).and_then(Value::as_str)
             && !matches!(s, "TLS10" | "TLS11" | "TLS12" | "TLS13")
         {
-            out.push((ptr(at, k), false, format!("unknown TLS version: {s}")));
+            out.push((
+                pointer_push(at, k),
+                false,
+                format!("unknown TLS version: {s}"),
+            ));
         }
     }
     out
@@ -576,7 +585,7 @@ pub fn integration(kind: &str, c: &Value, global: &Value, at: &str) -> Vec<Probl
                 && !has_port(h)
             {
                 out.push((
-                    ptr(at, "smarthost"),
+                    pointer_push(at, "smarthost"),
                     false,
                     format!("address {h}: missing port in address"),
                 ));

@@ -9,6 +9,7 @@
 use serde_json::Value;
 
 use super::practices::items;
+use crate::finding::pointer_push;
 use crate::schema::kubernetes::{Violation, dotted};
 
 const CODE: &str = "api-validation";
@@ -149,7 +150,7 @@ fn resources(out: &mut Out, r: &Value, at: &str) {
     for (i, side) in ["limits", "requests"].into_iter().enumerate() {
         for (name, q) in r.get(side).and_then(Value::as_object).into_iter().flatten() {
             // The pointer is built only for a finding.
-            let p = || format!("{at}/{side}/{}", name.replace('~', "~0").replace('/', "~1"));
+            let p = || pointer_push(&format!("{at}/{side}"), name);
             match quantity(q) {
                 None => out.push(
                     p(),
@@ -176,18 +177,12 @@ fn resources(out: &mut Out, r: &Value, at: &str) {
             && req - lim > lim.abs() * 1e-9
         {
             let shown = |side: &str| {
-                r.pointer(&format!(
-                    "/{side}/{}",
-                    name.replace('~', "~0").replace('/', "~1")
-                ))
-                .map(|q| q.as_str().map_or(q.to_string(), str::to_string))
-                .unwrap_or_default()
+                r.pointer(&pointer_push(&format!("/{side}"), name))
+                    .map(|q| q.as_str().map_or(q.to_string(), str::to_string))
+                    .unwrap_or_default()
             };
             out.push(
-                format!(
-                    "{at}/requests/{}",
-                    name.replace('~', "~0").replace('/', "~1")
-                ),
+                pointer_push(&format!("{at}/requests"), name),
                 format!(
                     "Invalid value: {:?}: must be less than or equal to {name} limit of {}",
                     shown("requests"),

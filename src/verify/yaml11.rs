@@ -57,7 +57,7 @@ fn coerce(v: &mut Value, pointer: &mut String, locations: &Locations, lines: &[&
             for (k, item) in m.iter_mut() {
                 let len = pointer.len();
                 pointer.push('/');
-                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                pointer.push_str(&crate::schema::kubernetes::escape_segment(k));
                 coerce(item, pointer, locations, lines);
                 pointer.truncate(len);
             }
