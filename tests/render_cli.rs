@@ -171,3 +171,26 @@ fn build_keeps_source_positions_and_build_fast_does_not() {
     let at = auth.origin.describe("/spec");
     assert!(at.ends_with("base/deployments.yaml:1:1"), "{at}");
 }
+
+/// The binary is linked position-dependent on Linux (build.rs), so the loader has no relocations
+/// to apply and no pointer tables to copy at start-up: the ELF type is `ET_EXEC` (2), not the
+/// `ET_DYN` (3) of a PIE. The start-up figures in the README's Performance section depend on it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binary_is_linked_position_dependent() {
+    let path = assert_cmd::cargo::cargo_bin("rollout");
+    let bytes = std::fs::read(&path).expect("read the binary");
+    assert_eq!(
+        &bytes[..4],
+        b"\x7fELF",
+        "{} is not an ELF file",
+        path.display()
+    );
+    let e_type = u16::from_le_bytes([bytes[16], bytes[17]]);
+    assert_eq!(
+        e_type,
+        2,
+        "ELF type of {}: want ET_EXEC (2)",
+        path.display()
+    );
+}
