@@ -91,6 +91,21 @@ fn main() {
         serde_json::to_string_pretty(&list).unwrap(),
     )
     .unwrap();
+    // `cargo bench --bench diff -- --inputs DIR`: write the inputs to DIR for profiling the
+    // command line (perf, callgrind), and stop.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--inputs") {
+        let dir = Path::new(args.get(i + 1).expect("--inputs DIR"));
+        std::fs::create_dir_all(dir.join("live")).unwrap();
+        std::fs::copy(&rendered_path, dir.join("rendered.yaml")).unwrap();
+        std::fs::copy(
+            live_dir.join("deployments.yaml"),
+            dir.join("live/deployments.yaml"),
+        )
+        .unwrap();
+        println!("inputs written to {}", dir.display());
+        return;
+    }
     let mb = |p: &Path| std::fs::metadata(p).unwrap().len() as f64 / 1e6;
     println!(
         "input: {N} Deployments; rendered {:.1} MB, snapshot {:.1} MB",

@@ -108,10 +108,14 @@ pub fn run(args: DiffArgs) -> Result<Output, CommandError> {
     for (path, _) in &report.written {
         stderr.push_str(&format!("wrote {}\n", path.display()));
     }
+    let outcome = Outcome::from_findings(report.has_diff());
+    // The process ends after printing: freeing every parsed and compared object (a quarter of a
+    // second for 3,000 Deployments against a 26 MB snapshot) would only delay the exit.
+    std::mem::forget(report);
     Ok(Output {
         stdout,
         stderr,
-        outcome: Outcome::from_findings(report.has_diff()),
+        outcome,
         verbatim: false,
     })
 }

@@ -217,6 +217,8 @@ pub struct DiffReport {
     pub evidence: Evidence,
     /// Evidence files written (and whether their bytes changed).
     pub written: Vec<(PathBuf, WriteResult)>,
+    /// The unified diff without colours, as the evidence quotes it (computed once).
+    text: String,
 }
 
 impl DiffReport {
@@ -232,7 +234,11 @@ impl DiffReport {
 
     /// The unified diff of every object that differs (`color`: ANSI colours).
     pub fn render_text(&self, color: bool) -> String {
-        text::render(&self.objects, color)
+        if color {
+            text::render(&self.objects, true)
+        } else {
+            self.text.clone()
+        }
     }
 
     /// `--output json`: source, summary and every object with its structured changes.
@@ -332,6 +338,7 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
     // Freeing tens of thousands of parsed nodes takes a while; nothing waits for it.
     std::thread::spawn(move || drop(rendered.resources));
     let now = opts.now.unwrap_or_else(jiff::Timestamp::now);
+    let text = text::render(&objects, false);
     let evidence = evidence::build(
         &objects,
         &source,
@@ -339,7 +346,7 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         &opts.expect,
         opts.environment.as_deref(),
         now,
-        &text::render(&objects, false),
+        &text,
     );
     let mut written = Vec::new();
     if let Some(p) = &opts.evidence_markdown {
@@ -360,6 +367,7 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         warnings: rendered.warnings,
         evidence,
         written,
+        text,
     })
 }
 

@@ -24,14 +24,15 @@ fn emit_into(out: &mut String, value: &Value) {
         Value::Object(m) if !m.is_empty() => emit_map(out, m, 0),
         Value::Array(a) if !a.is_empty() => emit_seq(out, a, 0),
         other => {
-            out.push_str(&scalar_inline(
+            scalar_inline_into(
+                out,
                 other,
                 Col {
                     start: 0,
                     indent: 0,
                 },
                 false,
-            ));
+            );
             out.push('\n');
         }
     }
@@ -151,14 +152,15 @@ fn emit_entry(out: &mut String, i: usize, k: &str, v: &Value, indent: usize) {
         if i > 0 {
             push_indent(out, indent);
         }
-        out.push_str(&scalar_string(
+        scalar_string_into(
+            out,
             k,
             Col {
                 start: indent,
                 indent,
             },
             true,
-        ));
+        );
         out.push(':');
         match v {
             Value::Object(child) if !child.is_empty() => {
@@ -177,7 +179,7 @@ fn emit_entry(out: &mut String, i: usize, k: &str, v: &Value, indent: usize) {
                     start: current_column(out),
                     indent: indent + 2,
                 };
-                out.push_str(&scalar_inline(scalar, at, false));
+                scalar_inline_into(out, scalar, at, false);
                 out.push('\n');
             }
         }
@@ -200,7 +202,7 @@ fn emit_seq(out: &mut String, items: &[Value], indent: usize) {
                     start: indent + 2,
                     indent: indent + 2,
                 };
-                out.push_str(&scalar_inline(scalar, at, false));
+                scalar_inline_into(out, scalar, at, false);
                 out.push('\n');
             }
         }
@@ -208,8 +210,13 @@ fn emit_seq(out: &mut String, items: &[Value], indent: usize) {
 }
 
 fn current_column(out: &str) -> usize {
-    let line_start = out.rfind('\n').map_or(0, |i| i + 1);
-    out[line_start..].chars().count()
+    let line_start = memchr::memrchr(b'\n', out.as_bytes()).map_or(0, |i| i + 1);
+    let line = &out[line_start..];
+    if line.is_ascii() {
+        line.len()
+    } else {
+        line.chars().count()
+    }
 }
 
 fn push_indent(out: &mut String, n: usize) {
@@ -222,15 +229,21 @@ fn push_indent(out: &mut String, n: usize) {
     }
 }
 
-/// A scalar (or empty collection) as it appears after `key: ` or `- `.
-fn scalar_inline(v: &Value, at: Col, is_key: bool) -> String {
+/// Appends a scalar (or empty collection) as it appears after `key: ` or `- `.
+fn scalar_inline_into(out: &mut String, v: &Value, at: Col, is_key: bool) {
     match v {
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => format_number(n),
-        Value::String(s) => scalar_string(s, at, is_key),
-        Value::Array(_) => "[]".to_string(),
-        Value::Object(_) => "{}".to_string(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{i}");
+            }
+            None => out.push_str(&format_number(n)),
+        },
+        Value::String(s) => scalar_string_into(out, s, at, is_key),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
     }
 }
 
@@ -540,16 +553,25 @@ pub(super) struct Col {
 }
 
 /// A string scalar in go-yaml v2 style.
+#[cfg(test)]
 pub(super) fn scalar_string(s: &str, at: Col, is_key: bool) -> String {
+    let mut out = String::new();
+    scalar_string_into(&mut out, s, at, is_key);
+    out
+}
+
+/// Appends [`scalar_string`] to `out` (the common plain case without an allocation of its own).
+fn scalar_string_into(out: &mut String, s: &str, at: Col, is_key: bool) {
     if is_simple_plain(s) {
-        return s.to_string();
+        out.push_str(s);
+        return;
     }
-    match choose_style(s, is_key) {
+    out.push_str(&match choose_style(s, is_key) {
         Style::Plain => fold_plain(s, at, is_key),
         Style::Single => write_single(s, at, is_key),
         Style::Double => write_double(s, at, is_key),
         Style::Literal => write_literal(s, at.indent),
-    }
+    });
 }
 
 /// A fast path for the common case: a short identifier-like string (`name`, `apps/v1`,

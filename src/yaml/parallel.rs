@@ -124,15 +124,21 @@ pub(super) fn join_parts(
 /// block-scalar and folded-scalar lines of an item are indented, so cutting at `- ` lines never
 /// cuts inside a value.
 pub(super) fn split_list_items(text: &str, parts: usize) -> Option<(String, Vec<&str>)> {
-    let mut offset = 0;
     let mut items_start = None;
     let mut items_line = 0;
     let mut items_end = text.len();
     let mut starts = Vec::new();
-    for line in text.split_inclusive('\n') {
-        let at = offset;
-        offset += line.len();
-        let first = line.as_bytes().first().copied();
+    let b = text.as_bytes();
+    // Only lines that start at column 0 with something other than a space or a line break
+    // matter: they are found by a vectorised search for line feeds, not a walk over every line.
+    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1));
+    for at in line_starts {
+        let first = b.get(at).copied();
+        if matches!(first, Some(b' ' | b'\n' | b'\r')) {
+            continue;
+        }
+        let offset = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |n| at + n + 1);
+        let line = &text[at..offset];
         match (items_start, first) {
             (_, Some(b'-')) if line.starts_with("---") || line.starts_with("...") => return None,
             (None, _) if line.trim_end() == "items:" => {

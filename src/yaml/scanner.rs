@@ -56,7 +56,7 @@ pub(super) fn read(text: &str, untracked: bool, skip_keys: &[&str]) -> Option<Ve
 /// byte-order marks, or the line and paragraph separators). `Some(true)` for ASCII text.
 fn precheck(text: &str) -> Option<bool> {
     let b = text.as_bytes();
-    if b.iter().any(|&c| (c < 0x20 && c != b'\n') || c == 0x7f) {
+    if has_control(b) {
         return None;
     }
     if b.is_ascii() {
@@ -67,6 +67,21 @@ fn precheck(text: &str) -> Option<bool> {
             && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
     });
     ok.then_some(false)
+}
+
+/// Does `b` hold a control byte other than a line feed (or DEL)? Checked 64 bytes at a time
+/// without an early exit inside a block, which the compiler turns into vector instructions: the
+/// byte-at-a-time search with an exit at every byte cost about 12 instructions per byte, a tenth
+/// of all the work of reading a `kubectl get -o yaml` snapshot.
+fn has_control(b: &[u8]) -> bool {
+    let bad = |c: u8| (c < 0x20 && c != b'\n') || c == 0x7f;
+    let mut blocks = b.chunks_exact(64);
+    for block in blocks.by_ref() {
+        if block.iter().fold(false, |acc, &c| acc | bad(c)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&c| bad(c))
 }
 
 /// What [`Scanner::next_content`] found.
@@ -397,15 +412,19 @@ impl<'a> Scanner<'a, '_> {
     /// End (exclusive) of a plain key starting at `i` on its line: the `:` that follows it.
     fn plain_key_end(&self, i: usize) -> Option<usize> {
         let mut j = i;
-        while let Some(c) = self.at(j) {
-            match c {
+        loop {
+            j += self
+                .b
+                .get(j..)?
+                .iter()
+                .position(|&c| matches!(c, b':' | b'\n' | b'#'))?;
+            match self.b[j] {
                 b'\n' => return None,
                 b':' if matches!(self.at(j + 1), None | Some(b' ' | b'\n')) => return Some(j),
                 b'#' if j > i && self.b[j - 1] == b' ' => return None,
                 _ => j += 1,
             }
         }
-        None
     }
 
     /// Byte offset just past the closing quote of the quoted scalar at `i` (on its line).
@@ -630,6 +649,10 @@ impl<'a> Scanner<'a, '_> {
                 let start = self.i;
                 let mut j = self.i;
                 let end = loop {
+                    j += self.b[j..]
+                        .iter()
+                        .position(|&c| matches!(c, b':' | b'\n' | b'#'))
+                        .unwrap_or(self.b.len() - j);
                     match self.at(j) {
                         None | Some(b'\n') => break j,
                         Some(b':') if matches!(self.at(j + 1), None | Some(b' ' | b'\n')) => {
@@ -1041,4 +1064,27 @@ fn unescape(body: &str) -> R<String> {
 /// First offset of `needle` in `hay`.
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     memchr::memchr(needle, hay)
+}
+
+#[cfg(test)]
+mod control_tests {
+    use super::has_control;
+
+    /// Every byte value at every offset of texts shorter and longer than a block, against the
+    /// byte-at-a-time definition.
+    #[test]
+    fn control_bytes_are_found_at_any_offset_as_a_byte_walk_finds_them() {
+        let slow = |b: &[u8]| b.iter().any(|&c| (c < 0x20 && c != b'\n') || c == 0x7f);
+        for len in [0usize, 1, 63, 64, 65, 130, 200] {
+            for at in 0..len {
+                for c in 0..=255u8 {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    assert_eq!(has_control(&b), slow(&b), "byte {c:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(!has_control(b"key: value\n  - item\n"));
+        assert!(has_control(b"key:\tvalue\n"));
+    }
 }
