@@ -155,8 +155,17 @@ fn unescape(seg: &str) -> String {
 
 /// Removes the field at `pointer` (with `*` wildcards) wherever it exists; absent paths are fine.
 pub fn remove_pointer(value: &mut Value, pointer: &str) {
-    let segs: Vec<String> = pointer.split('/').skip(1).map(unescape).collect();
-    remove_segs(value, &segs);
+    remove_segs(value, &pointer_segments(pointer));
+}
+
+fn pointer_segments(pointer: &str) -> Vec<String> {
+    pointer.split('/').skip(1).map(unescape).collect()
+}
+
+/// [`SERVER_OWNED`] split into segments once, not for every object compared.
+fn server_owned_segments() -> &'static [Vec<String>] {
+    static SEGMENTS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    SEGMENTS.get_or_init(|| SERVER_OWNED.iter().map(|p| pointer_segments(p)).collect())
 }
 
 fn remove_segs(value: &mut Value, segs: &[String]) {
@@ -201,8 +210,8 @@ fn remove_segs(value: &mut Value, segs: &[String]) {
 /// Drops server-owned fields, then the fields of every rule that applies to `id`; removes
 /// `metadata.annotations` when it ends up empty.
 pub fn strip(value: &mut Value, id: &ResourceId, rules: &[IgnoreRule]) {
-    for p in SERVER_OWNED {
-        remove_pointer(value, p);
+    for segs in server_owned_segments() {
+        remove_segs(value, segs);
     }
     for r in rules.iter().filter(|r| r.applies(id)) {
         remove_pointer(value, &r.pointer);

@@ -574,17 +574,27 @@ fn scalar_string_into(out: &mut String, s: &str, at: Col, is_key: bool) {
     });
 }
 
-/// A fast path for the common case: a short identifier-like string (`name`, `apps/v1`,
-/// `/healthz`, `media-config`) that go-yaml prints plain, with no spaces to fold.
+/// A fast path for the common case: a string without spaces or line breaks, made of printable
+/// ASCII (`name`, `apps/v1`, `/healthz`, `sploot/python-base:3.11-cpu`, `http://x:8080/y`,
+/// `key=value`), that go-yaml prints plain and as it is: nothing to fold without a space, no
+/// indicator inside it without one (`: ` and ` #` need a space; a `:` at the end is excluded), so
+/// only its first character, a leading `---`/`...` and what it would read back as decide.
 pub(super) fn is_simple_plain(s: &str) -> bool {
     let b = s.as_bytes();
-    let Some(&first) = b.first() else {
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
         return false;
     };
-    (first.is_ascii_alphabetic() || first == b'_' || first == b'/')
-        && b.len() <= 64
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/'))
+    let first_ok = match first {
+        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => false,
+        // An indicator only when followed by a blank or the end.
+        b'?' | b':' | b'-' => b.len() > 1,
+        _ => true,
+    };
+    first_ok
+        && last != b':'
+        && b.iter().all(|&c| (0x21..=0x7e).contains(&c))
+        && !(b.starts_with(b"---") || b.starts_with(b"..."))
         && !resolves_to_non_string(s)
 }
 

@@ -136,6 +136,11 @@ fn map_iteration_is_sorted() {
     assert_eq!(keys, ["10", "9", "C", "_x", "a", "b"]);
 }
 
+/// The full analysis, as `scalar_string` runs it when the fast path declines.
+fn full_path(s: &str, is_key: bool) -> Option<String> {
+    (choose_style(s, is_key) == Style::Plain).then(|| s.to_string())
+}
+
 #[test]
 fn simple_plain_fast_path_agrees() {
     for s in [
@@ -144,18 +149,64 @@ fn simple_plain_fast_path_agrees() {
         "/healthz",
         "media-config",
         "a.b_c",
+        "sploot/python-base:3.11-cpu",
+        "http://example.com:8080/x?y=1#z",
+        "key=value",
+        "-x",
+        "?x",
+        ":x",
+        "a:",
+        "a,b",
         "y",
         "no",
         "null",
         "True",
         "_",
+        "---x",
+        "...",
+        "1:20",
+        "0x1F",
+        "2001-12-14",
+        "1e3",
+        ".inf",
+        "~",
+        "<<",
     ] {
         if is_simple_plain(s) {
-            assert_eq!(choose_style(s, false), Style::Plain, "{s}");
-            assert_eq!(choose_style(s, true), Style::Plain, "{s}");
+            assert_eq!(full_path(s, false).as_deref(), Some(s), "{s}");
+            assert_eq!(full_path(s, true).as_deref(), Some(s), "{s}");
         }
     }
-    assert!(!is_simple_plain("y") && !is_simple_plain("null") && !is_simple_plain("1.0"));
+    // Every string of up to three characters over an alphabet of the characters that matter.
+    let alphabet: Vec<char> = "a1-.:?#,[]{}&*!|>'\"%@`/=_~+ \u{e9}".chars().collect();
+    let mut strings = vec![String::new()];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for s in &strings {
+            for &c in &alphabet {
+                next.push(format!("{s}{c}"));
+            }
+        }
+        strings.extend(next.clone());
+        strings = {
+            let mut all = strings;
+            all.sort();
+            all.dedup();
+            all
+        };
+    }
+    let mut fast = 0;
+    for s in &strings {
+        if is_simple_plain(s) {
+            fast += 1;
+            assert_eq!(full_path(s, false).as_deref(), Some(s.as_str()), "{s:?}");
+            assert_eq!(full_path(s, true).as_deref(), Some(s.as_str()), "{s:?}");
+        }
+    }
+    assert!(fast > 1000, "the fast path took only {fast} strings");
+    for s in ["y", "null", "1.0", "a:", "-", "#x", "a b", "---", "x\u{e9}"] {
+        assert!(!is_simple_plain(s), "{s:?}");
+    }
 }
 use serde_json::json;
 
