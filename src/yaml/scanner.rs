@@ -147,6 +147,16 @@ impl<'a> Scanner<'a, '_> {
         }
     }
 
+    /// [`Scanner::pos_at`] for a position that is only recorded: nothing to compute when
+    /// positions are not kept.
+    fn mark_at(&self, i: usize) -> Pos {
+        if self.tracked {
+            self.pos_at(i)
+        } else {
+            Pos::default()
+        }
+    }
+
     /// The cursor moves past a line feed at `self.i`.
     fn newline(&mut self) {
         self.i += 1;
@@ -187,9 +197,10 @@ impl<'a> Scanner<'a, '_> {
                 return Ok(m);
             }
             let start = self.i;
-            while self.peek() == Some(b' ') {
-                self.i += 1;
-            }
+            self.i += self.b[self.i..]
+                .iter()
+                .position(|&c| c != b' ')
+                .unwrap_or(self.b.len() - self.i);
             match self.peek() {
                 None => return Ok(Next::Eof),
                 Some(b'\n') => self.newline(),
@@ -244,7 +255,7 @@ impl<'a> Scanner<'a, '_> {
                 Next::Start => {
                     let start = self.pos_at(self.i);
                     self.i += 3;
-                    let blank = self.pos_at(self.i);
+                    let blank = self.mark_at(self.i);
                     if self.peek() == Some(b'\n') {
                         self.newline();
                     }
@@ -377,12 +388,12 @@ impl<'a> Scanner<'a, '_> {
         }
         let b0 = self.peek().ok_or(Bail)?;
         let v = if b0 == b'-' && matches!(self.at(self.i + 1), None | Some(b' ' | b'\n')) {
-            let pos = self.pos_at(self.i);
+            let pos = self.mark_at(self.i);
             self.sequence(col, pos)
         } else if self.line_has_key()? {
             self.mapping(col)
         } else {
-            let pos = self.pos_at(self.i);
+            let pos = self.mark_at(self.i);
             self.record(pos);
             self.inline_value(parent)
         };
@@ -450,11 +461,11 @@ impl<'a> Scanner<'a, '_> {
 
     /// A block mapping whose first key is at the cursor (column `col`).
     fn mapping(&mut self, col: usize) -> R<Value> {
-        let pos = self.pos_at(self.i);
+        let pos = self.mark_at(self.i);
         self.record(pos);
         let mut map = Map::new();
         loop {
-            let key_pos = self.pos_at(self.i);
+            let key_pos = self.mark_at(self.i);
             let key = self.key()?;
             if key == "<<" || key.is_empty() {
                 return Err(Bail);
@@ -473,7 +484,8 @@ impl<'a> Scanner<'a, '_> {
             self.leave(mark);
             if skip {
                 self.skipping -= 1;
-            } else if map.insert(key.into_owned(), value).is_some() {
+            } else if self.skipping == 0 && map.insert(key.into_owned(), value).is_some() {
+                // Inside a skipped value nothing is kept (nor checked for repeated keys).
                 return Err(Bail);
             }
             match self.next_content()? {
@@ -528,7 +540,7 @@ impl<'a> Scanner<'a, '_> {
     /// column `col`.
     fn map_value(&mut self, col: usize) -> R<Value> {
         // The parser places a blank value at its key's `:`.
-        let blank_at = self.pos_at(self.i - 1);
+        let blank_at = self.mark_at(self.i - 1);
         while self.peek() == Some(b' ') {
             self.i += 1;
         }
@@ -556,7 +568,7 @@ impl<'a> Scanner<'a, '_> {
                 }
             }
             Some(_) => {
-                let pos = self.pos_at(self.i);
+                let pos = self.mark_at(self.i);
                 self.record(pos);
                 self.inline_value(Some(col))
             }
@@ -584,7 +596,7 @@ impl<'a> Scanner<'a, '_> {
         if self.at(j) == Some(b'#') {
             return Err(Bail);
         }
-        let pos = self.pos_at(j);
+        let pos = self.mark_at(j);
         self.sequence(col, pos)
     }
 
@@ -602,7 +614,7 @@ impl<'a> Scanner<'a, '_> {
             let item = match self.peek() {
                 Some(b'#') => return Err(Bail),
                 None | Some(b'\n') => {
-                    let blank_at = self.pos_at(self.i);
+                    let blank_at = self.mark_at(self.i);
                     let save = (self.i, self.line, self.line_start);
                     match self.next_content()? {
                         Next::At(c) if c > col => self.node(c, Some(col))?,
@@ -618,7 +630,9 @@ impl<'a> Scanner<'a, '_> {
                 }
             };
             self.leave(mark);
-            items.push(item);
+            if self.skipping == 0 {
+                items.push(item);
+            }
             match self.next_content()? {
                 Next::At(c) if c == col => {
                     if !(self.peek() == Some(b'-')
@@ -639,6 +653,10 @@ impl<'a> Scanner<'a, '_> {
     /// of its line; `parent` is the indentation of the collection that holds it.
     fn inline_value(&mut self, parent: Option<usize>) -> R<Value> {
         let v = match self.peek().ok_or(Bail)? {
+            b'"' | b'\'' if self.skipping > 0 => {
+                self.quoted()?;
+                Value::Null
+            }
             b'"' | b'\'' => Value::String(self.quoted()?.into_owned()),
             b'|' | b'>' => return self.block_scalar(parent.ok_or(Bail)?),
             b'[' | b'{' => self.flow(0)?,
@@ -664,7 +682,11 @@ impl<'a> Scanner<'a, '_> {
                 };
                 self.i = end;
                 let text = self.text[start..end].trim_end_matches(' ');
-                resolve_scalar(text, ScalarStyle::Plain, None)
+                if self.skipping > 0 {
+                    Value::Null
+                } else {
+                    resolve_scalar(text, ScalarStyle::Plain, None)
+                }
             }
         };
         self.end_of_line()?;
@@ -809,7 +831,7 @@ impl<'a> Scanner<'a, '_> {
             return Err(Bail);
         }
         let open = self.b[self.i];
-        let pos = self.pos_at(self.i);
+        let pos = self.mark_at(self.i);
         self.record(pos);
         self.i += 1;
         let close = if open == b'[' { b']' } else { b'}' };
@@ -827,7 +849,7 @@ impl<'a> Scanner<'a, '_> {
                 self.leave(mark);
                 items.push(v);
             } else {
-                let key_pos = self.pos_at(self.i);
+                let key_pos = self.mark_at(self.i);
                 let key = match self.peek() {
                     Some(b'"' | b'\'') => self.quoted()?,
                     _ => self.flow_plain_text()?,
@@ -893,7 +915,7 @@ impl<'a> Scanner<'a, '_> {
 
     /// A node inside a flow collection: a scalar or a nested collection.
     fn flow_node(&mut self, depth: usize) -> R<Value> {
-        let pos = self.pos_at(self.i);
+        let pos = self.mark_at(self.i);
         match self.peek().ok_or(Bail)? {
             b'[' | b'{' => self.flow(depth + 1),
             b'"' | b'\'' => {

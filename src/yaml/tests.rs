@@ -69,6 +69,26 @@ fn fast_reading_skips_the_given_keys_at_any_depth() {
         serde_json::json!({"a": 1, "b": {"e": 2}, "f": {"g": 3}})
     );
     assert!(parse_stream_fast(t, &[]).unwrap() == untracked(t));
+    // Nothing inside a skipped value is built, so nothing there is checked either (a repeated
+    // key included), by the scanner and the full parser alike.
+    let t = "a: 1\nmanagedFields:\n- manager: m\n  manager: n\n  fieldsV1:\n    f:spec: {}\n    'q': \"x\"\nb: 2\n";
+    assert_eq!(
+        parse_stream_fast(t, &["managedFields"]).unwrap()[0].value,
+        serde_json::json!({"a": 1, "b": 2})
+    );
+    assert_eq!(
+        super::tree::read_events(
+            t,
+            true,
+            &["managedFields"],
+            Duplicates::Reject,
+            &mut Vec::new()
+        )
+        .unwrap()[0]
+            .value,
+        serde_json::json!({"a": 1, "b": 2})
+    );
+    assert!(parse_stream_fast(t, &[]).is_err());
 }
 
 #[test]
