@@ -565,3 +565,41 @@ pub fn cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
+
+/// `f` over consecutive chunks of `items`, one chunk per core (at most eight) when there are at
+/// least `min` items, else one chunk on this thread; the results in chunk order. A panic in a
+/// chunk is resumed here.
+pub fn par_chunks<T: Sync, R: Send>(
+    items: &[T],
+    min: usize,
+    f: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R> {
+    let threads = cores().min(8);
+    if items.len() < min.max(2) || threads < 2 {
+        return vec![f(items)];
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|part| s.spawn(move || f(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod par_tests {
+    #[test]
+    fn chunks_keep_their_order_and_cover_every_item() {
+        let items: Vec<usize> = (0..10_001).collect();
+        for min in [0, 1, 100, 20_000] {
+            let parts = super::par_chunks(&items, min, |c| c.to_vec());
+            assert_eq!(parts.concat(), items, "min {min}");
+        }
+        assert_eq!(super::par_chunks(&items[..0], 0, <[usize]>::len), vec![0]);
+    }
+}

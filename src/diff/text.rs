@@ -106,5 +106,11 @@ pub fn object_diff_with(obj: &ObjectDiff, color: bool, labels: &Labels) -> Strin
 
 /// Every changed, created and pruned object's diff, in report order.
 pub fn render(objects: &[ObjectDiff], color: bool) -> String {
-    objects.iter().map(|o| object_diff(o, color)).collect()
+    // Objects are independent: many are diffed on every core, in order.
+    crate::fsutil::par_chunks(objects, 256, |part| {
+        part.iter()
+            .map(|o| object_diff(o, color))
+            .collect::<String>()
+    })
+    .concat()
 }

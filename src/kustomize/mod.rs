@@ -191,24 +191,9 @@ pub fn cores() -> usize {
 /// Prints a build's resources as `kubectl kustomize` does (documents separated by `---`).
 pub fn render_to_string(build: &Build) -> String {
     let list = &build.resources;
-    let threads = cores().min(8);
-    if list.len() < 512 || threads < 2 {
-        return crate::yaml::emit_stream(list.iter().map(|r| &r.value));
-    }
     // Large builds: emit chunks on all cores and join them with the document separator.
-    let chunk = list.len().div_ceil(threads);
-    let parts: Vec<String> = std::thread::scope(|s| {
-        let handles: Vec<_> = list
-            .chunks(chunk)
-            .map(|part| s.spawn(move || crate::yaml::emit_stream(part.iter().map(|r| &r.value))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| String::from("# internal error: emitter thread panicked\n"))
-            })
-            .collect()
+    let parts = crate::fsutil::par_chunks(list, 512, |part| {
+        crate::yaml::emit_stream(part.iter().map(|r| &r.value))
     });
     let mut out =
         String::with_capacity(parts.iter().map(String::len).sum::<usize>() + parts.len() * 4);
