@@ -300,8 +300,9 @@ fn rules_that_do_not_compile_are_errors_on_the_crd_not_warnings_on_its_resources
     assert_eq!(
         lines,
         [
-            "::warning file=[DIR]/backup.yaml,line=4,col=1,title=cel-rule-not-checked::spec: rule not checked: uses authorizer (rule \"authorizer.group('').resource('backups').check('create').allowed()\") (ops.example.io/v1 Backup ops/nightly)".to_string(),
-            "::error file=[DIR]/backup.yaml,line=4,col=1,title=cel-rule::spec: Invalid value: target must not be forbidden (ops.example.io/v1 Backup ops/nightly)".to_string(),
+            // The server refuses the CRD, so its resources cannot be created: one error each,
+            // not the findings of rules that will never run.
+            "::error file=[DIR]/backup.yaml,line=2,col=1,title=crd-refused::no matches for kind \"Backup\" in version \"ops.example.io/v1\": its CustomResourceDefinition backups.ops.example.io is refused by the API server (a rule of it does not compile) (ops.example.io/v1 Backup ops/nightly)%0Ahelp: the rule is at [DIR]/crd.yaml:24:15: fix it first (crd-rule-compile)".to_string(),
             at(24, 0, "rule", "undeclared reference to 'isIPv4'"),
             at(25, 1, "rule", r#"invalid regular expression "[""#),
             at(26, 2, "rule", r#"invalid duration literal "3days""#),
@@ -620,4 +621,125 @@ fn a_rule_that_does_not_compile_in_a_crd_given_with_crd_is_reported_on_that_file
     ]);
     let text = String::from_utf8_lossy(&both.stdout);
     assert_eq!(text.matches("title=crd-rule-compile").count(), 5, "{text}");
+}
+
+#[test]
+fn a_refused_crd_fails_each_of_its_resources_once_wherever_the_crd_comes_from() {
+    let dir = tempfile::tempdir().unwrap();
+    // The resources come first in the walk, the refused CRD last; a good CRD beside it.
+    write(
+        dir.path(),
+        "a-backups.yaml",
+        "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: db\n---\napiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: weekly, namespace: ops}\nspec:\n  target: forbidden\n",
+    );
+    write(
+        dir.path(),
+        "a-restore.yaml",
+        "apiVersion: ops.example.io/v1\nkind: Restore\nmetadata: {name: last, namespace: ops}\nspec:\n  target: forbidden\n",
+    );
+    write(
+        dir.path(),
+        "z-crd.yaml",
+        &crd("ops.example.io", "Backup", "backups", BACKUP_SPEC),
+    );
+    let restore = "              target: {type: string}\n            x-kubernetes-validations:\n            - rule: \"self.target != 'forbidden'\"\n              message: target must not be forbidden\n";
+    write(
+        dir.path(),
+        "z-restore-crd.yaml",
+        &crd("ops.example.io", "Restore", "restores", restore),
+    );
+    let (code, lines, _) = verify(dir.path());
+    let refused = |line: u32, name: &str, at: &str| {
+        format!(
+            "::error file=[DIR]/a-backups.yaml,line={line},col=1,title=crd-refused::no matches for kind \"Backup\" in version \"ops.example.io/v1\": its CustomResourceDefinition backups.ops.example.io is refused by the API server (a rule of it does not compile) (ops.example.io/v1 Backup ops/{name})%0Ahelp: the rule is at {at}: fix it first (crd-rule-compile)"
+        )
+    };
+    let on_resources: Vec<&String> = lines
+        .iter()
+        .filter(|l| !l.contains("title=crd-rule-compile"))
+        .collect();
+    assert_eq!(
+        on_resources,
+        [
+            &refused(2, "nightly", "[DIR]/z-crd.yaml:24:15"),
+            &refused(8, "weekly", "[DIR]/z-crd.yaml:24:15"),
+            // The Restore CRD compiles: its resources are checked against it.
+            &"::error file=[DIR]/a-restore.yaml,line=4,col=1,title=cel-rule::spec: Invalid value: target must not be forbidden (ops.example.io/v1 Restore ops/last)".to_string(),
+        ],
+        "{lines:#?}"
+    );
+    assert_eq!(code, 1);
+
+    // The same CRD given with --crd, wrapped in a List: the help names that file.
+    let crds = tempfile::tempdir().unwrap();
+    let listed = format!(
+        "apiVersion: v1\nkind: List\nitems:\n- {}",
+        crd("ops.example.io", "Backup", "backups", BACKUP_SPEC).replace('\n', "\n  ")
+    );
+    let crd_file = write(crds.path(), "crds.yaml", &listed);
+    std::fs::remove_file(dir.path().join("z-crd.yaml")).unwrap();
+    let out = rollout_verify(&[
+        "--crd".as_ref(),
+        crd_file.as_os_str(),
+        dir.path().as_os_str(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout)
+        .replace(&crds.path().display().to_string(), "[CRDS]")
+        .replace(&dir.path().display().to_string(), "[DIR]");
+    let refusals: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("title=crd-refused"))
+        .collect();
+    assert_eq!(refusals.len(), 2, "{stdout}");
+    assert!(
+        refusals[0].ends_with(
+            "help: the rule is at [CRDS]/crds.yaml:27:17: fix it first (crd-rule-compile)"
+        ),
+        "{}",
+        refusals[0]
+    );
+    assert!(!stdout.contains("title=cel-rule::spec: Invalid value: target must not be forbidden (ops.example.io/v1 Backup"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn a_crd_refused_only_on_an_older_kubernetes_refuses_its_resources_only_there() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "crd.yaml",
+        &crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC),
+    );
+    write(
+        dir.path(),
+        "gateway.yaml",
+        "apiVersion: gateway.example.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: net}\nspec:\n  addresses:\n  - value: 10.0.0.1\n",
+    );
+    let out = rollout_verify(&[
+        "--kubernetes-version".as_ref(),
+        "1.29".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    let stdout =
+        String::from_utf8_lossy(&out.stdout).replace(&dir.path().display().to_string(), "[DIR]");
+    let refusals: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("title=crd-refused"))
+        .collect();
+    assert_eq!(refusals.len(), 1, "{stdout}");
+    assert!(
+        refusals[0].starts_with("::error file=[DIR]/gateway.yaml,line=2,col=1,"),
+        "{}",
+        refusals[0]
+    );
+    assert!(
+        refusals[0].ends_with(
+            "help: the rule is at [DIR]/crd.yaml:29:21: fix it first (crd-rule-compile)"
+        ),
+        "{}",
+        refusals[0]
+    );
+    // On 1.30 and later the CRD is served and its resource clean.
+    let (code, lines, _) = verify(dir.path());
+    assert_eq!((code, lines), (0, vec![]));
 }
