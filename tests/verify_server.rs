@@ -743,3 +743,82 @@ fn a_crd_refused_only_on_an_older_kubernetes_refuses_its_resources_only_there() 
     let (code, lines, _) = verify(dir.path());
     assert_eq!((code, lines), (0, vec![]));
 }
+
+#[test]
+fn owner_references_managed_fields_and_generate_name_as_the_api_server_validates_them() {
+    let widget_crd = crd(
+        "ops.example.io",
+        "Widget",
+        "widgets",
+        "              size: {type: integer}\n",
+    );
+    let (code, lines, _) = verify_files(&[
+        ("crd.yaml", widget_crd.as_str()),
+        (
+            "objects.yaml",
+            r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: owned
+  namespace: media
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: Deployment, name: web, uid: "", controller: true}
+  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-7c9, uid: not-a-uuid, controller: true}
+  managedFields:
+  - {manager: kubectl, operation: Patch, fieldsType: FieldsV1, fieldsV1: {}}
+data: {a: b}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  generateName: nightly-backup-of-the-media-database-and-its-indexes-
+  namespace: media
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: backup, image: "backup:1.0"}]
+---
+apiVersion: ops.example.io/v1
+kind: Widget
+metadata:
+  name: w
+  namespace: media
+  ownerReferences:
+  - {apiVersion: v1, kind: ConfigMap, name: owned}
+  - {apiVersion: v1, kind: Event, name: e, uid: "1"}
+spec: {size: 1}
+"#,
+        ),
+    ]);
+    let f = "::error file=[DIR]/objects.yaml";
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{f},line=7,col=56,title=object-meta-invalid::metadata.ownerReferences[0].uid: Required value: must not be empty (v1 ConfigMap media/owned)"
+            ),
+            format!(
+                "{f},line=8,col=77,title=object-meta-invalid::metadata.ownerReferences[1].controller: Invalid value: Only one reference can have Controller set to true. Found \"true\" in references for Deployment/web and ReplicaSet/web-7c9 (v1 ConfigMap media/owned)"
+            ),
+            format!(
+                "{f},line=10,col=24,title=object-meta-invalid::metadata.managedFields[0].operation: Unsupported value: \"Patch\": supported values: \"Apply\", \"Update\" (v1 ConfigMap media/owned)"
+            ),
+            format!(
+                "{f},line=16,col=3,title=object-meta-invalid::metadata.generateName: Invalid value: \"nightly-backup-of-the-media-database-and-its-indexes-\": the name generated from it (58 characters) must be no more than 52 characters (batch/v1 CronJob media/nightly-backup-of-the-media-database-and-its-indexes-)"
+            ),
+            // A custom resource's owner without a uid: the ObjectMeta schema requires it.
+            format!(
+                "{f},line=33,col=5,title=schema-required::missing required field \"metadata.ownerReferences[0].uid\" (ops.example.io/v1 Widget media/w)"
+            ),
+            format!(
+                "{f},line=34,col=5,title=object-meta-invalid::metadata.ownerReferences[1]: Invalid value: /v1, Kind=Event is disallowed from being an owner (ops.example.io/v1 Widget media/w)"
+            ),
+        ],
+        "{lines:#?}"
+    );
+    assert_eq!(code, 1);
+}
