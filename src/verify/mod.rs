@@ -8,6 +8,7 @@ pub mod alertmanager_config;
 mod alertmanager_fields;
 mod apivalidation;
 pub mod checks;
+mod configmap_dashboards;
 mod crds;
 pub mod diagnostic;
 mod json;
@@ -522,6 +523,7 @@ impl Ctx<'_> {
             || (self.practices_on() && !practices::object_findings(&obj.value, 0).is_empty())
             || apis::removal_ahead(&gvk, self.target_minor()).is_some()
             || !server::findings(&gvk, &obj.value).is_empty()
+            || !self.configmap_dashboards(&gvk, &obj.value).is_empty()
         {
             return Ok(false);
         }
@@ -627,6 +629,7 @@ impl Ctx<'_> {
             }
             self.removal_ahead(&gvk, obj, &label);
             self.server_checks(obj, &gvk, &label);
+            self.check_configmap_dashboards(&gvk, obj, &label);
             for (severity, v) in other {
                 let span = self.span(
                     &obj.origin,
