@@ -21,6 +21,7 @@ pub mod report;
 pub mod scrape;
 mod secret_lines;
 mod server;
+mod tz;
 pub mod wiring;
 mod yaml11;
 
