@@ -881,3 +881,60 @@ fn dashboards_in_configmaps_are_checked_at_their_own_lines() {
     let r = verify_paths(&[file], false);
     assert_eq!(located(&r), [], "{:#?}", r.diagnostics);
 }
+
+#[test]
+fn a_byte_order_mark_passes_in_a_json_manifest_as_kubectl_reads_it_and_fails_a_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom = "\u{feff}";
+    let manifest = write(
+        dir.path(),
+        "cm.json",
+        &format!(
+            "{bom}{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {{\"name\": \"c\", \"namespace\": \"m\"}}, \"data\": {{\"a\": \"b\"}}}}\n"
+        ),
+    );
+    let r = verify_paths(std::slice::from_ref(&manifest), true);
+    assert_eq!(located(&r), [], "{:#?}", r.diagnostics);
+    assert_eq!(r.inputs[0].objects, 1);
+    // A finding in such a file is still located (line 2: the misspelt field).
+    let broken = write(
+        dir.path(),
+        "broken.json",
+        &format!(
+            "{bom}{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {{\"name\": \"c\", \"namespace\": \"m\"}}, \"dta\": {{\"a\": \"b\"}}}}\n"
+        ),
+    );
+    let r = verify_paths(std::slice::from_ref(&broken), true);
+    let got = located(&r);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].2.ends_with("broken.json:2:47"), "{got:?}");
+
+    // Grafana and Alertmanager read with encoding/json, which refuses the mark.
+    let dashboard = write(dir.path(), "dash.json", &format!("{bom}{DASHBOARD}"));
+    let alerts = write(
+        dir.path(),
+        "alerts/synthetic.json",
+        &format!("{bom}[{{\"labels\": {{\"alertname\": \"x\"}}}}]"),
+    );
+    for file in [dashboard, alerts] {
+        let r = verify_paths(std::slice::from_ref(&file), true);
+        let errors: Vec<(&str, String, &str)> = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
+                (d.code.as_str(), at, d.message.as_str())
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            [(
+                "json-syntax",
+                format!("{}:1:1", file.display()),
+                "invalid JSON: the file starts with a byte order mark (U+FEFF), which Go's encoding/json refuses (save it as UTF-8 without BOM)"
+            )],
+            "{file:?}"
+        );
+    }
+}

@@ -1355,7 +1355,7 @@ fn crds_in(path: &Path, text: &str) -> Vec<Value> {
     }
     let docs = match fast_docs(path, text) {
         Some(docs) => docs,
-        None if json::is_json_file(path) => match json::parse(text) {
+        None if json::is_json_file(path) => match json::parse(json::manifest_text(text)) {
             Ok(value) => vec![crate::yaml::Document {
                 value,
                 locations: crate::yaml::Locations::default(),
