@@ -77,10 +77,7 @@ impl Ctx<'_> {
     /// API server would not compile is never evaluated on its custom resources: it is reported
     /// on the `--crd` file (once, even if the CRD is an input too).
     pub(super) fn crd_file_rules(&mut self, crd: &crate::resource::Resource, text: &str) {
-        let found: Vec<_> = structural::check_for(&crd.value, self.crd_minor())
-            .into_iter()
-            .filter(|f| f.code == RULE_COMPILE)
-            .collect();
+        let found = structural::rule_compile_errors(&crd.value, self.crd_minor());
         if found.is_empty() {
             return;
         }
@@ -107,8 +104,8 @@ impl Ctx<'_> {
     /// resource is checked). `text` is the file's; the CRD is looked up in it again with positions,
     /// which only a refused CRD costs.
     pub(super) fn note_refused_in(&mut self, path: &Path, text: &str, crd: &Value) {
-        let found = structural::check_for(crd, self.crd_minor());
-        if !found.iter().any(|f| f.code == RULE_COMPILE) {
+        let found = structural::rule_compile_errors(crd, self.crd_minor());
+        if found.is_empty() {
             return;
         }
         let (origin, prefix) = locate(path, text, crd).unwrap_or_else(|| {
@@ -123,7 +120,7 @@ impl Ctx<'_> {
 
     /// [`Ctx::note_refused_in`] for a CRD that comes with its positions (a rendered overlay).
     pub(super) fn note_refused_resource(&mut self, crd: &crate::resource::Resource) {
-        let found = structural::check_for(&crd.value, self.crd_minor());
+        let found = structural::rule_compile_errors(&crd.value, self.crd_minor());
         self.note_refused(&crd.value, &crd.origin, "", &found);
     }
 
