@@ -26,6 +26,12 @@ fn rollout_verify(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .expect("runs")
 }
 
+/// The annotations of `title` in a run's stdout.
+fn titled<'a>(stdout: &'a str, title: &str) -> Vec<&'a str> {
+    let tag = format!("title={title}::");
+    stdout.lines().filter(|l| l.contains(&tag)).collect()
+}
+
 /// Runs `rollout verify --output github` on `dir`: (exit code, annotation lines with the
 /// directory shown as `[DIR]`, the summary line).
 fn verify(dir: &Path) -> (i32, Vec<String>, String) {
@@ -47,13 +53,18 @@ fn verify(dir: &Path) -> (i32, Vec<String>, String) {
     (out.status.code().unwrap_or(-1), lines, summary)
 }
 
-/// Writes `files` into a fresh directory and verifies it, as [`verify`] does.
-fn verify_files(files: &[(&str, &str)]) -> (i32, Vec<String>, String) {
+/// A fresh directory holding `files` (name, text).
+fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
         write(dir.path(), name, text);
     }
-    verify(dir.path())
+    dir
+}
+
+/// Writes `files` into a fresh directory and verifies it, as [`verify`] does.
+fn verify_files(files: &[(&str, &str)]) -> (i32, Vec<String>, String) {
+    verify(dir_with(files).path())
 }
 
 /// A namespaced CRD of one served version `v1` whose `spec` schema's `properties` are `spec`
@@ -601,10 +612,7 @@ fn a_rule_that_does_not_compile_in_a_crd_given_with_crd_is_reported_on_that_file
     ]);
     let stdout =
         String::from_utf8_lossy(&out.stdout).replace(&crds.path().display().to_string(), "[CRDS]");
-    let compile: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.contains("title=crd-rule-compile"))
-        .collect();
+    let compile = titled(&stdout, "crd-rule-compile");
     assert_eq!(compile.len(), 5, "{stdout}");
     assert!(
         compile[0].starts_with("::error file=[CRDS]/backup-crd.yaml,line=24,col=15,title=crd-rule-compile::spec.versions[0] schema: spec.x-kubernetes-validations[0].rule: Invalid value: compilation failed: undeclared reference to 'isIPv4'"),
@@ -686,10 +694,7 @@ fn a_refused_crd_fails_each_of_its_resources_once_wherever_the_crd_comes_from() 
     let stdout = String::from_utf8_lossy(&out.stdout)
         .replace(&crds.path().display().to_string(), "[CRDS]")
         .replace(&dir.path().display().to_string(), "[DIR]");
-    let refusals: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.contains("title=crd-refused"))
-        .collect();
+    let refusals = titled(&stdout, "crd-refused");
     assert_eq!(refusals.len(), 2, "{stdout}");
     assert!(
         refusals[0].ends_with(
@@ -704,17 +709,14 @@ fn a_refused_crd_fails_each_of_its_resources_once_wherever_the_crd_comes_from() 
 
 #[test]
 fn a_crd_refused_only_on_an_older_kubernetes_refuses_its_resources_only_there() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "crd.yaml",
-        &crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC),
-    );
-    write(
-        dir.path(),
-        "gateway.yaml",
-        "apiVersion: gateway.example.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: net}\nspec:\n  addresses:\n  - value: 10.0.0.1\n",
-    );
+    let gateway_crd = crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC);
+    let dir = dir_with(&[
+        ("crd.yaml", &gateway_crd),
+        (
+            "gateway.yaml",
+            "apiVersion: gateway.example.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: net}\nspec:\n  addresses:\n  - value: 10.0.0.1\n",
+        ),
+    ]);
     let out = rollout_verify(&[
         "--kubernetes-version".as_ref(),
         "1.29".as_ref(),
@@ -722,10 +724,7 @@ fn a_crd_refused_only_on_an_older_kubernetes_refuses_its_resources_only_there() 
     ]);
     let stdout =
         String::from_utf8_lossy(&out.stdout).replace(&dir.path().display().to_string(), "[DIR]");
-    let refusals: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.contains("title=crd-refused"))
-        .collect();
+    let refusals = titled(&stdout, "crd-refused");
     assert_eq!(refusals.len(), 1, "{stdout}");
     assert!(
         refusals[0].starts_with("::error file=[DIR]/gateway.yaml,line=2,col=1,"),
