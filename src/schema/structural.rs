@@ -90,23 +90,6 @@ pub fn check_for(crd: &Value, minor: Option<u32>) -> Vec<Finding> {
     out
 }
 
-/// Only the `crd-rule-compile` findings of [`check_for`]: the rules of a CRD that the API server
-/// of Kubernetes 1.`minor` would not compile, so it refuses the CRD.
-pub fn rule_compile_errors(crd: &Value, minor: Option<u32>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    if crd.get("apiVersion").and_then(Value::as_str) != Some("apiextensions.k8s.io/v1") {
-        return out;
-    }
-    let versions = crd.pointer("/spec/versions").and_then(Value::as_array);
-    for (i, v) in versions.into_iter().flatten().enumerate() {
-        if let Some(schema) = v.pointer("/schema/openAPIV3Schema") {
-            let at = format!("/spec/versions/{i}/schema/openAPIV3Schema");
-            rules_compile(schema, &at, minor, 0, &mut out);
-        }
-    }
-    out
-}
-
 fn err(pointer: &str, message: impl Into<String>) -> Finding {
     Finding::error("crd-structural", pointer, message)
 }
@@ -650,32 +633,6 @@ mod tests {
             .into_iter()
             .map(|f| (f.pointer, f.message))
             .collect()
-    }
-
-    #[test]
-    fn rule_compile_errors_are_the_compile_findings_of_the_full_check() {
-        // Not structural (no type on `spec`) and one rule that does not compile.
-        let c = crd(json!({"type":"object","properties":{"spec":{
-            "properties":{"a":{"type":"string"}},
-            "x-kubernetes-validations":[{"rule":"self.a.size() > 0"},{"rule":"nope(self.a)"}]}}}));
-        let all = check_for(&c, None);
-        let compile: Vec<_> = all
-            .iter()
-            .filter(|f| f.code == "crd-rule-compile")
-            .cloned()
-            .collect();
-        assert_eq!(compile.len(), 1, "{all:#?}");
-        assert!(all.len() > compile.len(), "{all:#?}");
-        assert_eq!(rule_compile_errors(&c, None), compile);
-        assert_eq!(
-            compile[0].pointer,
-            "/spec/versions/0/schema/openAPIV3Schema/properties/spec/x-kubernetes-validations/1/rule"
-        );
-        let fine = crd(
-            json!({"type":"object","properties":{"spec":{"type":"object",
-            "x-kubernetes-validations":[{"rule":"has(self.a)"}]}}}),
-        );
-        assert_eq!(rule_compile_errors(&fine, None), []);
     }
 
     #[test]

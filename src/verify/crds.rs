@@ -10,13 +10,19 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::{Ctx, Diagnostic, Obj, label};
+use crate::finding::Finding;
 use crate::resource::{Gvk, Origin};
 use crate::schema::crd::is_crd;
 use crate::schema::structural;
+
+/// What the API server's checks of a CRD found, by the CRD's content and the Kubernetes minor:
+/// a CRD is met in the first pass, the clean check and the full check, and checked once.
+pub(super) type Checked = HashMap<(u64, Option<u32>), Arc<Vec<Finding>>>;
 
 /// CRDs the API server refuses, by the (group, kind) they would define.
 pub(super) type Refused = HashMap<(String, String), RefusedCrd>;
@@ -46,9 +52,9 @@ impl Ctx<'_> {
             );
         }
         let reported = self.crd_rules_reported.contains(&crd_name(&obj.value));
-        let found = structural::check_for(&obj.value, self.crd_minor());
+        let found = self.crd_findings(&obj.value);
         self.note_refused(&obj.value, &obj.origin, &obj.prefix, &found);
-        for f in found {
+        for f in found.iter().cloned() {
             if reported && f.code == RULE_COMPILE {
                 continue;
             }
@@ -65,7 +71,18 @@ impl Ctx<'_> {
     pub(super) fn crd_is_clean(&mut self, obj: &Obj) -> bool {
         !is_crd(&obj.value)
             || (self.crds.add(&obj.value, self.options.strict).is_ok()
-                && structural::check_for(&obj.value, self.crd_minor()).is_empty())
+                && self.crd_findings(&obj.value).is_empty())
+    }
+
+    /// [`structural::check_for`] of a CRD for the target version, checked once per content.
+    fn crd_findings(&mut self, crd: &Value) -> Arc<Vec<Finding>> {
+        let key = (fingerprint(crd), self.crd_minor());
+        if let Some(found) = self.crd_checked.get(&key) {
+            return found.clone();
+        }
+        let found = Arc::new(structural::check_for(crd, self.crd_minor()));
+        self.crd_checked.insert(key, found.clone());
+        found
     }
 
     /// The Kubernetes minor version whose CEL environment CRD rules must compile in.
@@ -77,7 +94,12 @@ impl Ctx<'_> {
     /// API server would not compile is never evaluated on its custom resources: it is reported
     /// on the `--crd` file (once, even if the CRD is an input too).
     pub(super) fn crd_file_rules(&mut self, crd: &crate::resource::Resource, text: &str) {
-        let found = structural::rule_compile_errors(&crd.value, self.crd_minor());
+        let found: Vec<Finding> = self
+            .crd_findings(&crd.value)
+            .iter()
+            .filter(|f| f.code == RULE_COMPILE)
+            .cloned()
+            .collect();
         if found.is_empty() {
             return;
         }
@@ -104,8 +126,8 @@ impl Ctx<'_> {
     /// resource is checked). `text` is the file's; the CRD is looked up in it again with positions,
     /// which only a refused CRD costs.
     pub(super) fn note_refused_in(&mut self, path: &Path, text: &str, crd: &Value) {
-        let found = structural::rule_compile_errors(crd, self.crd_minor());
-        if found.is_empty() {
+        let found = self.crd_findings(crd);
+        if !found.iter().any(|f| f.code == RULE_COMPILE) {
             return;
         }
         let (origin, prefix) = locate(path, text, crd).unwrap_or_else(|| {
@@ -120,18 +142,12 @@ impl Ctx<'_> {
 
     /// [`Ctx::note_refused_in`] for a CRD that comes with its positions (a rendered overlay).
     pub(super) fn note_refused_resource(&mut self, crd: &crate::resource::Resource) {
-        let found = structural::rule_compile_errors(&crd.value, self.crd_minor());
+        let found = self.crd_findings(&crd.value);
         self.note_refused(&crd.value, &crd.origin, "", &found);
     }
 
     /// Records `crd` as refused when `found` (its CRD findings) holds a rule that does not compile.
-    fn note_refused(
-        &mut self,
-        crd: &Value,
-        origin: &Origin,
-        prefix: &str,
-        found: &[crate::finding::Finding],
-    ) {
+    fn note_refused(&mut self, crd: &Value, origin: &Origin, prefix: &str, found: &[Finding]) {
         let Some(first) = found.iter().find(|f| f.code == RULE_COMPILE) else {
             return;
         };
@@ -198,6 +214,35 @@ impl Ctx<'_> {
     }
 }
 
+/// A hash of a value's content (its tree, without writing it out as text).
+fn fingerprint(value: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn walk(v: &Value, h: &mut std::collections::hash_map::DefaultHasher) {
+        match v {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, *b).hash(h),
+            Value::Number(n) => (2u8, n.as_f64().map(f64::to_bits), n.as_i64()).hash(h),
+            Value::String(s) => (3u8, s).hash(h),
+            Value::Array(items) => {
+                (4u8, items.len()).hash(h);
+                for i in items {
+                    walk(i, h);
+                }
+            }
+            Value::Object(m) => {
+                (5u8, m.len()).hash(h);
+                for (k, v) in m {
+                    k.hash(h);
+                    walk(v, h);
+                }
+            }
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    walk(value, &mut h);
+    h.finish()
+}
+
 /// The document of `text` that holds `crd` (itself or as an item of a `List`), with positions,
 /// and the pointer prefix of the CRD in it.
 fn locate(path: &Path, text: &str, crd: &Value) -> Option<(Origin, String)> {
@@ -237,4 +282,26 @@ fn crd_name(crd: &serde_json::Value) -> String {
         .and_then(serde_json::Value::as_str)
         .unwrap_or("")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fingerprints_follow_content() {
+        let a = json!({"spec": {"versions": [{"name": "v1", "served": true}], "n": 1}});
+        let same = json!({"spec": {"versions": [{"name": "v1", "served": true}], "n": 1}});
+        assert_eq!(fingerprint(&a), fingerprint(&same));
+        for other in [
+            json!({"spec": {"versions": [{"name": "v2", "served": true}], "n": 1}}),
+            json!({"spec": {"versions": [{"name": "v1", "served": false}], "n": 1}}),
+            json!({"spec": {"versions": [{"name": "v1", "served": true}], "n": 1.5}}),
+            json!({"spec": {"versions": [{"name": "v1", "served": true}], "n": "1"}}),
+            json!({"spec": {"versions": [], "n": 1}}),
+        ] {
+            assert_ne!(fingerprint(&a), fingerprint(&other), "{other}");
+        }
+    }
 }

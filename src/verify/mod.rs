@@ -320,6 +320,8 @@ struct Ctx<'a> {
     crd_rules_reported: std::collections::HashSet<String>,
     /// CRDs the API server refuses, so their custom resources cannot be created.
     refused_crds: crds::Refused,
+    /// The API server's findings on each CRD met, checked once.
+    crd_checked: crds::Checked,
     sources: Sources,
     /// Secret values met so far, masked in the quoted source lines.
     secrets: crate::mask::LocalSecrets,
@@ -711,6 +713,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         crds: CrdSchemas::default(),
         crd_rules_reported: Default::default(),
         refused_crds: Default::default(),
+        crd_checked: Default::default(),
         sources: Sources::default(),
         secrets: crate::mask::LocalSecrets::default(),
         report: Report::default(),
