@@ -277,6 +277,18 @@ inhibit_rules:
         "good-time-intervals",
         "route:\n  receiver: a\n  routes: [{receiver: a, mute_time_intervals: [w]}]\ntime_intervals: [{name: w, time_intervals: [{weekdays: ['monday:friday'], days_of_month: ['1:5', '-3:-1'], months: ['january:march'], years: ['2024:2026'], times: [{start_time: '00:00', end_time: '24:00'}]}]}]\nreceivers: [{name: a}]\n",
     ),
+    (
+        "bad-location",
+        "route:\n  receiver: a\n  routes: [{receiver: a, mute_time_intervals: [w]}]\ntime_intervals: [{name: w, time_intervals: [{times: [{start_time: '09:00', end_time: '17:00'}], location: Europe/Berlim}]}]\nreceivers: [{name: a}]\n",
+    ),
+    (
+        "bad-location-case",
+        "route:\n  receiver: a\n  routes: [{receiver: a, mute_time_intervals: [w]}]\ntime_intervals: [{name: w, time_intervals: [{location: europe/berlin}]}]\nreceivers: [{name: a}]\n",
+    ),
+    (
+        "good-locations",
+        "route:\n  receiver: a\n  routes: [{receiver: a, mute_time_intervals: [w]}]\ntime_intervals: [{name: w, time_intervals: [{location: Europe/Berlin}, {location: US/Eastern}, {location: Local}, {location: UTC}, {location: Etc/GMT-14}, {location: America/Indiana/Indianapolis}]}]\nreceivers: [{name: a}]\n",
+    ),
 ];
 
 #[test]
@@ -423,5 +435,34 @@ fn a_named_alertmanager_config_is_recognised_and_checked() {
     assert!(
         out.contains("cannot have continue in root route") && out.contains("config.yaml:3:3"),
         "{out}"
+    );
+}
+
+#[test]
+fn an_unknown_time_zone_is_an_error_at_its_location_with_the_field_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("alertmanager.yml");
+    std::fs::write(
+        &file,
+        "route:\n  receiver: a\n  routes: [{receiver: a, mute_time_intervals: [office]}]\ntime_intervals:\n- name: office\n  time_intervals:\n  - location: Europe/Berlin\n  - times: [{start_time: '09:00', end_time: '17:00'}]\n    location: Europe/Berlim\nreceivers: [{name: a}]\n",
+    )
+    .unwrap();
+    let (code, out) = rollout(
+        dir.path(),
+        &["verify", "--output", "github", "alertmanager.yml"],
+    );
+    let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("::error")).collect();
+    assert_eq!(
+        errors,
+        [
+            "::error file=alertmanager.yml,line=9,col=15,title=alertmanager-config::time_intervals[0].time_intervals[1].location: unknown time zone Europe/Berlim (Alertmanager config)%0Ahelp: Alertmanager refuses to load this config (`amtool check-config` says the same)"
+        ],
+        "{out}"
+    );
+    assert_eq!(code, 1);
+    let (am_ok, am_out) = amtool(&["check-config", file.to_str().unwrap()]);
+    assert!(
+        !am_ok && am_out.contains("unknown time zone Europe/Berlim"),
+        "{am_out}"
     );
 }

@@ -785,3 +785,156 @@ fn every_message_is_one_bounded_line() {
     assert!(cut > 0);
     assert!(all.iter().all(|d| !d.message.contains(&"x".repeat(201))));
 }
+
+/// A ConfigMap of the Grafana sidecar's kind: one good dashboard, one broken, one that is not
+/// JSON, settings that are not a dashboard, and a dashboard in a quoted string.
+const DASHBOARD_CONFIGMAP: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: grafana-dashboards
+  namespace: monitoring
+  labels:
+    grafana_dashboard: "1"
+data:
+  api.json: |
+    {
+      "title": "API",
+      "uid": "api",
+      "schemaVersion": 39,
+      "panels": [
+        {"id": 1, "type": "timeseries", "title": "Requests",
+         "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}}
+      ]
+    }
+  broken.json: |-
+    {
+      "title": "Broken",
+      "uid": "broken",
+      "schemaVersion": 39,
+      "panels": [
+        {"id": 1, "type": "timeseries", "title": "A", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}},
+        {"id": 1, "type": "timeseries", "title": "B", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8}}
+      ]
+    }
+  trailing.json: |
+    {"title": "T", "uid": "t", "panels": [],}
+  settings.json: '{"theme": "dark"}'
+  notes.txt: '{"panels": 1}'
+  quoted.json: "{\"title\": \"Q\", \"uid\": \"q\", \"schemaVersion\": 39, \"panels\": [{\"id\": 1, \"gridPos\": {\"x\": 0, \"y\": 0, \"w\": 6, \"h\": 3}}]}"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-settings
+  namespace: media
+data:
+  config.json: '{"feature": true, oops}'
+"#;
+
+#[test]
+fn dashboards_in_configmaps_are_checked_at_their_own_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "dashboards.yaml", DASHBOARD_CONFIGMAP);
+    let r = verify_paths(std::slice::from_ref(&file), false);
+    let f = file.display();
+    let got: Vec<(String, Severity, String, String)> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity != Severity::Note)
+        .map(|d| {
+            let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
+            (d.code.clone(), d.severity, at, d.message.clone())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "panel-id-duplicate".to_string(),
+                Severity::Error,
+                format!("{f}:26:10"),
+                "data.broken.json: panels[1].id: panel id 1 is also used by panels[0]".to_string()
+            ),
+            (
+                "json-syntax".to_string(),
+                Severity::Error,
+                format!("{f}:30:45"),
+                "data.trailing.json: invalid JSON: trailing comma (JSON allows no comma after the last item)".to_string()
+            ),
+            // A quoted string keeps no lines: the finding is at the value.
+            (
+                "panel-type-missing".to_string(),
+                Severity::Error,
+                format!("{f}:33:3"),
+                "data.quoted.json: panels[0]: panel 1 has no type".to_string()
+            ),
+        ],
+        "{got:#?}"
+    );
+    // The good dashboard alone passes, through the fast path too.
+    let good = DASHBOARD_CONFIGMAP
+        .split("  broken.json")
+        .next()
+        .unwrap()
+        .to_string();
+    let file = write(dir.path(), "good.yaml", &good);
+    let r = verify_paths(&[file], false);
+    assert_eq!(located(&r), [], "{:#?}", r.diagnostics);
+}
+
+#[test]
+fn a_byte_order_mark_passes_in_a_json_manifest_as_kubectl_reads_it_and_fails_a_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom = "\u{feff}";
+    let manifest = write(
+        dir.path(),
+        "cm.json",
+        &format!(
+            "{bom}{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {{\"name\": \"c\", \"namespace\": \"m\"}}, \"data\": {{\"a\": \"b\"}}}}\n"
+        ),
+    );
+    let r = verify_paths(std::slice::from_ref(&manifest), true);
+    assert_eq!(located(&r), [], "{:#?}", r.diagnostics);
+    assert_eq!(r.inputs[0].objects, 1);
+    // A finding in such a file is still located (line 2: the misspelt field).
+    let broken = write(
+        dir.path(),
+        "broken.json",
+        &format!(
+            "{bom}{{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n \"metadata\": {{\"name\": \"c\", \"namespace\": \"m\"}}, \"dta\": {{\"a\": \"b\"}}}}\n"
+        ),
+    );
+    let r = verify_paths(std::slice::from_ref(&broken), true);
+    let got = located(&r);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].2.ends_with("broken.json:2:47"), "{got:?}");
+
+    // Grafana and Alertmanager read with encoding/json, which refuses the mark.
+    let dashboard = write(dir.path(), "dash.json", &format!("{bom}{DASHBOARD}"));
+    let alerts = write(
+        dir.path(),
+        "alerts/synthetic.json",
+        &format!("{bom}[{{\"labels\": {{\"alertname\": \"x\"}}}}]"),
+    );
+    for file in [dashboard, alerts] {
+        let r = verify_paths(std::slice::from_ref(&file), true);
+        let errors: Vec<(&str, String, &str)> = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                let at = d.span.as_ref().map(|s| s.describe()).unwrap_or_default();
+                (d.code.as_str(), at, d.message.as_str())
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            [(
+                "json-syntax",
+                format!("{}:1:1", file.display()),
+                "invalid JSON: the file starts with a byte order mark (U+FEFF), which Go's encoding/json refuses (save it as UTF-8 without BOM)"
+            )],
+            "{file:?}"
+        );
+    }
+}

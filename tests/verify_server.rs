@@ -26,6 +26,12 @@ fn rollout_verify(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .expect("runs")
 }
 
+/// The annotations of `title` in a run's stdout.
+fn titled<'a>(stdout: &'a str, title: &str) -> Vec<&'a str> {
+    let tag = format!("title={title}::");
+    stdout.lines().filter(|l| l.contains(&tag)).collect()
+}
+
 /// Runs `rollout verify --output github` on `dir`: (exit code, annotation lines with the
 /// directory shown as `[DIR]`, the summary line).
 fn verify(dir: &Path) -> (i32, Vec<String>, String) {
@@ -47,13 +53,18 @@ fn verify(dir: &Path) -> (i32, Vec<String>, String) {
     (out.status.code().unwrap_or(-1), lines, summary)
 }
 
-/// Writes `files` into a fresh directory and verifies it, as [`verify`] does.
-fn verify_files(files: &[(&str, &str)]) -> (i32, Vec<String>, String) {
+/// A fresh directory holding `files` (name, text).
+fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
         write(dir.path(), name, text);
     }
-    verify(dir.path())
+    dir
+}
+
+/// Writes `files` into a fresh directory and verifies it, as [`verify`] does.
+fn verify_files(files: &[(&str, &str)]) -> (i32, Vec<String>, String) {
+    verify(dir_with(files).path())
 }
 
 /// A namespaced CRD of one served version `v1` whose `spec` schema's `properties` are `spec`
@@ -300,8 +311,9 @@ fn rules_that_do_not_compile_are_errors_on_the_crd_not_warnings_on_its_resources
     assert_eq!(
         lines,
         [
-            "::warning file=[DIR]/backup.yaml,line=4,col=1,title=cel-rule-not-checked::spec: rule not checked: uses authorizer (rule \"authorizer.group('').resource('backups').check('create').allowed()\") (ops.example.io/v1 Backup ops/nightly)".to_string(),
-            "::error file=[DIR]/backup.yaml,line=4,col=1,title=cel-rule::spec: Invalid value: target must not be forbidden (ops.example.io/v1 Backup ops/nightly)".to_string(),
+            // The server refuses the CRD, so its resources cannot be created: one error each,
+            // not the findings of rules that will never run.
+            "::error file=[DIR]/backup.yaml,line=2,col=1,title=crd-refused::no matches for kind \"Backup\" in version \"ops.example.io/v1\": its CustomResourceDefinition backups.ops.example.io is refused by the API server (a rule of it does not compile) (ops.example.io/v1 Backup ops/nightly)%0Ahelp: the rule is at [DIR]/crd.yaml:24:15: fix it first (crd-rule-compile)".to_string(),
             at(24, 0, "rule", "undeclared reference to 'isIPv4'"),
             at(25, 1, "rule", r#"invalid regular expression "[""#),
             at(26, 2, "rule", r#"invalid duration literal "3days""#),
@@ -600,10 +612,7 @@ fn a_rule_that_does_not_compile_in_a_crd_given_with_crd_is_reported_on_that_file
     ]);
     let stdout =
         String::from_utf8_lossy(&out.stdout).replace(&crds.path().display().to_string(), "[CRDS]");
-    let compile: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.contains("title=crd-rule-compile"))
-        .collect();
+    let compile = titled(&stdout, "crd-rule-compile");
     assert_eq!(compile.len(), 5, "{stdout}");
     assert!(
         compile[0].starts_with("::error file=[CRDS]/backup-crd.yaml,line=24,col=15,title=crd-rule-compile::spec.versions[0] schema: spec.x-kubernetes-validations[0].rule: Invalid value: compilation failed: undeclared reference to 'isIPv4'"),
@@ -620,4 +629,195 @@ fn a_rule_that_does_not_compile_in_a_crd_given_with_crd_is_reported_on_that_file
     ]);
     let text = String::from_utf8_lossy(&both.stdout);
     assert_eq!(text.matches("title=crd-rule-compile").count(), 5, "{text}");
+}
+
+#[test]
+fn a_refused_crd_fails_each_of_its_resources_once_wherever_the_crd_comes_from() {
+    let dir = tempfile::tempdir().unwrap();
+    // The resources come first in the walk, the refused CRD last; a good CRD beside it.
+    write(
+        dir.path(),
+        "a-backups.yaml",
+        "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: db\n---\napiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: weekly, namespace: ops}\nspec:\n  target: forbidden\n",
+    );
+    write(
+        dir.path(),
+        "a-restore.yaml",
+        "apiVersion: ops.example.io/v1\nkind: Restore\nmetadata: {name: last, namespace: ops}\nspec:\n  target: forbidden\n",
+    );
+    write(
+        dir.path(),
+        "z-crd.yaml",
+        &crd("ops.example.io", "Backup", "backups", BACKUP_SPEC),
+    );
+    let restore = "              target: {type: string}\n            x-kubernetes-validations:\n            - rule: \"self.target != 'forbidden'\"\n              message: target must not be forbidden\n";
+    write(
+        dir.path(),
+        "z-restore-crd.yaml",
+        &crd("ops.example.io", "Restore", "restores", restore),
+    );
+    let (code, lines, _) = verify(dir.path());
+    let refused = |line: u32, name: &str, at: &str| {
+        format!(
+            "::error file=[DIR]/a-backups.yaml,line={line},col=1,title=crd-refused::no matches for kind \"Backup\" in version \"ops.example.io/v1\": its CustomResourceDefinition backups.ops.example.io is refused by the API server (a rule of it does not compile) (ops.example.io/v1 Backup ops/{name})%0Ahelp: the rule is at {at}: fix it first (crd-rule-compile)"
+        )
+    };
+    let on_resources: Vec<&String> = lines
+        .iter()
+        .filter(|l| !l.contains("title=crd-rule-compile"))
+        .collect();
+    assert_eq!(
+        on_resources,
+        [
+            &refused(2, "nightly", "[DIR]/z-crd.yaml:24:15"),
+            &refused(8, "weekly", "[DIR]/z-crd.yaml:24:15"),
+            // The Restore CRD compiles: its resources are checked against it.
+            &"::error file=[DIR]/a-restore.yaml,line=4,col=1,title=cel-rule::spec: Invalid value: target must not be forbidden (ops.example.io/v1 Restore ops/last)".to_string(),
+        ],
+        "{lines:#?}"
+    );
+    assert_eq!(code, 1);
+
+    // The same CRD given with --crd, wrapped in a List: the help names that file.
+    let crds = tempfile::tempdir().unwrap();
+    let listed = format!(
+        "apiVersion: v1\nkind: List\nitems:\n- {}",
+        crd("ops.example.io", "Backup", "backups", BACKUP_SPEC).replace('\n', "\n  ")
+    );
+    let crd_file = write(crds.path(), "crds.yaml", &listed);
+    std::fs::remove_file(dir.path().join("z-crd.yaml")).unwrap();
+    let out = rollout_verify(&[
+        "--crd".as_ref(),
+        crd_file.as_os_str(),
+        dir.path().as_os_str(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout)
+        .replace(&crds.path().display().to_string(), "[CRDS]")
+        .replace(&dir.path().display().to_string(), "[DIR]");
+    let refusals = titled(&stdout, "crd-refused");
+    assert_eq!(refusals.len(), 2, "{stdout}");
+    assert!(
+        refusals[0].ends_with(
+            "help: the rule is at [CRDS]/crds.yaml:27:17: fix it first (crd-rule-compile)"
+        ),
+        "{}",
+        refusals[0]
+    );
+    assert!(!stdout.contains("title=cel-rule::spec: Invalid value: target must not be forbidden (ops.example.io/v1 Backup"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn a_crd_refused_only_on_an_older_kubernetes_refuses_its_resources_only_there() {
+    let gateway_crd = crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC);
+    let dir = dir_with(&[
+        ("crd.yaml", &gateway_crd),
+        (
+            "gateway.yaml",
+            "apiVersion: gateway.example.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: net}\nspec:\n  addresses:\n  - value: 10.0.0.1\n",
+        ),
+    ]);
+    let out = rollout_verify(&[
+        "--kubernetes-version".as_ref(),
+        "1.29".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    let stdout =
+        String::from_utf8_lossy(&out.stdout).replace(&dir.path().display().to_string(), "[DIR]");
+    let refusals = titled(&stdout, "crd-refused");
+    assert_eq!(refusals.len(), 1, "{stdout}");
+    assert!(
+        refusals[0].starts_with("::error file=[DIR]/gateway.yaml,line=2,col=1,"),
+        "{}",
+        refusals[0]
+    );
+    assert!(
+        refusals[0].ends_with(
+            "help: the rule is at [DIR]/crd.yaml:29:21: fix it first (crd-rule-compile)"
+        ),
+        "{}",
+        refusals[0]
+    );
+    // On 1.30 and later the CRD is served and its resource clean.
+    let (code, lines, _) = verify(dir.path());
+    assert_eq!((code, lines), (0, vec![]));
+}
+
+#[test]
+fn owner_references_managed_fields_and_generate_name_as_the_api_server_validates_them() {
+    let widget_crd = crd(
+        "ops.example.io",
+        "Widget",
+        "widgets",
+        "              size: {type: integer}\n",
+    );
+    let (code, lines, _) = verify_files(&[
+        ("crd.yaml", widget_crd.as_str()),
+        (
+            "objects.yaml",
+            r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: owned
+  namespace: media
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: Deployment, name: web, uid: "", controller: true}
+  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-7c9, uid: not-a-uuid, controller: true}
+  managedFields:
+  - {manager: kubectl, operation: Patch, fieldsType: FieldsV1, fieldsV1: {}}
+data: {a: b}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  generateName: nightly-backup-of-the-media-database-and-its-indexes-
+  namespace: media
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: backup, image: "backup:1.0"}]
+---
+apiVersion: ops.example.io/v1
+kind: Widget
+metadata:
+  name: w
+  namespace: media
+  ownerReferences:
+  - {apiVersion: v1, kind: ConfigMap, name: owned}
+  - {apiVersion: v1, kind: Event, name: e, uid: "1"}
+spec: {size: 1}
+"#,
+        ),
+    ]);
+    let f = "::error file=[DIR]/objects.yaml";
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{f},line=7,col=56,title=object-meta-invalid::metadata.ownerReferences[0].uid: Required value: must not be empty (v1 ConfigMap media/owned)"
+            ),
+            format!(
+                "{f},line=8,col=77,title=object-meta-invalid::metadata.ownerReferences[1].controller: Invalid value: Only one reference can have Controller set to true. Found \"true\" in references for Deployment/web and ReplicaSet/web-7c9 (v1 ConfigMap media/owned)"
+            ),
+            format!(
+                "{f},line=10,col=24,title=object-meta-invalid::metadata.managedFields[0].operation: Unsupported value: \"Patch\": supported values: \"Apply\", \"Update\" (v1 ConfigMap media/owned)"
+            ),
+            format!(
+                "{f},line=16,col=3,title=object-meta-invalid::metadata.generateName: Invalid value: \"nightly-backup-of-the-media-database-and-its-indexes-\": the name generated from it (58 characters) must be no more than 52 characters (batch/v1 CronJob media/nightly-backup-of-the-media-database-and-its-indexes-)"
+            ),
+            // A custom resource's owner without a uid: the ObjectMeta schema requires it.
+            format!(
+                "{f},line=33,col=5,title=schema-required::missing required field \"metadata.ownerReferences[0].uid\" (ops.example.io/v1 Widget media/w)"
+            ),
+            format!(
+                "{f},line=34,col=5,title=object-meta-invalid::metadata.ownerReferences[1]: Invalid value: /v1, Kind=Event is disallowed from being an owner (ops.example.io/v1 Widget media/w)"
+            ),
+        ],
+        "{lines:#?}"
+    );
+    assert_eq!(code, 1);
 }

@@ -245,7 +245,18 @@ fn object_meta(strict: bool) -> Value {
             "labels": strings,
             "annotations": strings,
             "finalizers": {"type": "array", "items": {"type": "string"}},
-            "ownerReferences": {"type": "array", "items": {"type": "object"}},
+            "ownerReferences": {"type": "array", "items": {
+                "type": "object",
+                "required": ["apiVersion", "kind", "name", "uid"],
+                "properties": {
+                    "apiVersion": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "name": {"type": "string"},
+                    "uid": {"type": "string"},
+                    "controller": {"type": "boolean"},
+                    "blockOwnerDeletion": {"type": "boolean"}
+                }
+            }},
             "managedFields": {"type": "array", "items": {"type": "object"}},
             "uid": {"type": "string"},
             "resourceVersion": {"type": "string"},

@@ -12,6 +12,7 @@ pub mod crd;
 pub mod defaults;
 pub mod grafana;
 pub mod kubernetes;
+pub mod meta_lists;
 pub mod names;
 pub mod node;
 pub mod object_meta;

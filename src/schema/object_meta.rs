@@ -43,6 +43,13 @@ fn name_format(group: &str, kind: &str) -> NameFormat {
 }
 
 fn name_errors(format: NameFormat, name: &str, prefix: bool) -> Vec<String> {
+    if prefix && format == NameFormat::PathSegment {
+        // A prefix may be `.` or `..`: the suffix makes it a name.
+        return names::path_segment(name)
+            .into_iter()
+            .filter(|m| m.starts_with("may not contain"))
+            .collect();
+    }
     let name = if prefix && format != NameFormat::PathSegment {
         names::as_prefix(name)
     } else {
@@ -61,6 +68,17 @@ fn name_errors(format: NameFormat, name: &str, prefix: bool) -> Vec<String> {
             e
         }
     }
+}
+
+/// The name the API server makes of a `generateName`: at most 58 bytes of it and five random
+/// characters (here a fixed placeholder of the generator's alphabet).
+fn generated_name(prefix: &str) -> String {
+    const BASE_MAX: usize = 58;
+    let mut cut = prefix.len().min(BASE_MAX);
+    while !prefix.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}bcdfg", &prefix[..cut])
 }
 
 /// The API server's message without its examples and regex (one line stays short).
@@ -97,8 +115,22 @@ pub fn check(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
     let format = name_format(group, kind);
     let (name, generate) = (text("name"), text("generateName"));
     if !generate.is_empty() {
-        for m in name_errors(format, generate, true) {
+        let errors = name_errors(format, generate, true);
+        let prefix_ok = errors.is_empty();
+        for m in errors {
             invalid(&mut out, "/metadata/generateName", generate, &m);
+        }
+        // The server generates the name before it validates it: what the prefix allows, the
+        // generated name may still break (a CronJob's 52 characters).
+        if prefix_ok && name.is_empty() {
+            let generated = generated_name(generate);
+            for m in name_errors(format, &generated, false) {
+                let m = format!(
+                    "the name generated from it ({} characters) {m}",
+                    generated.len()
+                );
+                invalid(&mut out, "/metadata/generateName", generate, &m);
+            }
         }
     }
     let given = |k: &str| {
@@ -130,6 +162,9 @@ pub fn check(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
         }
     }
     labels_and_annotations(meta, "/metadata", &mut out);
+    if let Some(meta) = meta {
+        super::meta_lists::check(meta, "/metadata", &mut out);
+    }
     if let Some(Value::Array(finalizers)) = meta.and_then(|m| m.get("finalizers")) {
         for (i, f) in finalizers.iter().enumerate() {
             let Some(f) = f.as_str() else { continue };
@@ -297,6 +332,66 @@ mod tests {
             )]
         );
         assert_eq!(run("", "List", json!({})), []);
+    }
+
+    #[test]
+    fn generate_name_per_kind_and_the_name_generated_from_it() {
+        let prefixed = |name: &str| json!({"metadata": {"generateName": name}});
+        assert_eq!(run("", "Service", prefixed("web-")), []);
+        assert_eq!(run("", "Service", prefixed("1web-")).len(), 1);
+        assert_eq!(run("", "Namespace", prefixed("team.")).len(), 1);
+        assert_eq!(run("", "ConfigMap", prefixed("cfg.")).len(), 1);
+        // A path-segment prefix may be `.` (the suffix makes it a name), not hold `/`.
+        assert_eq!(run("rbac.authorization.k8s.io", "Role", prefixed(".")), []);
+        assert_eq!(
+            run("rbac.authorization.k8s.io", "Role", prefixed("a/")),
+            [(
+                "/metadata/generateName".to_string(),
+                "metadata.generateName: Invalid value: \"a/\": may not contain '/'".to_string()
+            )]
+        );
+        // A CronJob's generated name (the prefix and five characters) must fit in 52.
+        assert_eq!(run("batch", "CronJob", prefixed(&"a".repeat(47))), []);
+        assert_eq!(
+            run("batch", "CronJob", prefixed(&"a".repeat(48))),
+            [(
+                "/metadata/generateName".to_string(),
+                format!(
+                    "metadata.generateName: Invalid value: \"{}\": the name generated from it (53 characters) must be no more than 52 characters",
+                    "a".repeat(48)
+                )
+            )]
+        );
+        // The generator keeps 58 bytes of a long prefix, so a label-named kind stays within 63.
+        assert_eq!(run("", "Namespace", prefixed(&"a".repeat(60))), []);
+        // With a name given, the name is what is checked.
+        assert_eq!(
+            run(
+                "batch",
+                "CronJob",
+                json!({"metadata": {"name": "nightly", "generateName": "a".repeat(50)}})
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn owner_references_and_managed_fields_are_checked_in_every_object() {
+        let got = run(
+            "",
+            "ConfigMap",
+            json!({"metadata": {"name": "c",
+                "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": "", "uid": "1"}],
+                "managedFields": [{"manager": "m", "operation": "Patch"}]}}),
+        );
+        let at: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+        assert_eq!(
+            at,
+            [
+                "/metadata/ownerReferences/0/name",
+                "/metadata/managedFields/0/operation"
+            ]
+        );
     }
 
     #[test]

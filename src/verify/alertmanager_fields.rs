@@ -437,6 +437,13 @@ pub fn time_ranges(list: &Value, at: &str) -> Vec<Problem> {
                 _ => {}
             }
         }
+        if let Some(location) = r.get("location").and_then(Value::as_str)
+            && let Some(problem) = super::tz::location_problem(location)
+        {
+            let p = format!("{here}/location");
+            let named = format!("{}: {problem}", crate::schema::kubernetes::dotted(&p));
+            out.push((p, false, named));
+        }
     }
     out
 }
@@ -677,7 +684,7 @@ mod tests {
                 {"start_time": "9:00", "end_time": "17:00"},
                 {"start_time": "17:00", "end_time": "09:00"}, {"start_time": "09:00"}],
             "location": "UTC"
-        }]);
+        }, {"location": "Europe/Berlin"}, {"location": "Mars/Olympus"}]);
         assert_eq!(
             messages(time_ranges(&list, "/t")),
             [
@@ -693,6 +700,7 @@ mod tests {
                 "couldn't parse timestamp 9:00, invalid format",
                 "start time cannot be equal or greater than end time",
                 "both start and end times must be provided",
+                "t[2].location: unknown time zone Mars/Olympus",
             ]
         );
     }

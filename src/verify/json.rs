@@ -26,6 +26,16 @@ pub(super) fn is_json_file(path: &std::path::Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
+/// A manifest's JSON text as kubectl reads it: a leading UTF-8 byte order mark is dropped (its
+/// file reader decodes through `unicode.BOMOverride`). Grafana and Alertmanager read with Go's
+/// `encoding/json`, which refuses one, so dashboards and alert payloads are parsed as they are.
+pub(super) fn manifest_text(text: &str) -> &str {
+    text.strip_prefix(BOM).unwrap_or(text)
+}
+
+/// The byte order mark some Windows editors write at the start of a UTF-8 file.
+const BOM: char = '\u{feff}';
+
 /// Parses `text` as one strict JSON value.
 ///
 /// # Errors
@@ -48,6 +58,12 @@ fn error(text: &str, e: &serde_json::Error) -> JsonError {
         .lines()
         .nth(pos.line - 1)
         .and_then(|l| l.chars().nth(pos.col - 1));
+    if text.starts_with(BOM) && pos.line == 1 {
+        return JsonError {
+            pos: Pos { line: 1, col: 1 },
+            message: "invalid JSON: the file starts with a byte order mark (U+FEFF), which Go's encoding/json refuses (save it as UTF-8 without BOM)".into(),
+        };
+    }
     let hint = match at {
         _ if what.contains("trailing comma") => Some("JSON allows no comma after the last item"),
         Some('#') => Some("JSON has no comments"),
@@ -234,6 +250,25 @@ mod tests {
     fn err(text: &str) -> (usize, usize, String) {
         let e = parse(text).expect_err(text);
         (e.pos.line, e.pos.col, e.message)
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_for_manifests_only() {
+        let text = "\u{feff}{\"a\": 1}";
+        assert_eq!(manifest_text(text), "{\"a\": 1}");
+        assert!(parse(manifest_text(text)).is_ok());
+        assert_eq!(manifest_text("{}"), "{}");
+        let e = parse(text).unwrap_err();
+        assert_eq!(e.pos, Pos { line: 1, col: 1 });
+        assert!(e.message.contains("byte order mark"), "{}", e.message);
+        // A mark anywhere else is an ordinary syntax error.
+        assert!(parse("{\"a\":\u{feff} 1}").is_err());
+        assert!(
+            !parse("[\n\u{feff}1]")
+                .unwrap_err()
+                .message
+                .contains("byte order mark")
+        );
     }
 
     #[test]

@@ -108,7 +108,7 @@ impl Ctx<'_> {
         self.sources.insert(file, text);
         if is_json_file(file) {
             let mut out = Vec::new();
-            if let Some(doc) = self.load_json(file, text, input)
+            if let Some(doc) = self.load_json(file, json::manifest_text(text), input)
                 && !doc.value.is_null()
             {
                 self.expand(doc.value, doc.origin, String::new(), input, &mut out);
@@ -307,6 +307,7 @@ impl Ctx<'_> {
 /// `None` when the file needs the full reader to report a problem.
 pub(super) fn fast_docs(file: &Path, text: &str) -> Option<FastDocs> {
     if is_json_file(file) {
+        let text = json::manifest_text(text);
         let value = json::parse(text).ok()?;
         if !json::scan(text, false).1.is_empty() {
             return None;

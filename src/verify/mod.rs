@@ -8,6 +8,7 @@ pub mod alertmanager_config;
 mod alertmanager_fields;
 mod apivalidation;
 pub mod checks;
+mod configmap_dashboards;
 mod crds;
 pub mod diagnostic;
 mod json;
@@ -20,6 +21,7 @@ pub mod report;
 pub mod scrape;
 mod secret_lines;
 mod server;
+mod tz;
 pub mod wiring;
 mod yaml11;
 
@@ -316,6 +318,10 @@ struct Ctx<'a> {
     crds: CrdSchemas,
     /// CRDs (by name) whose rules that do not compile were reported on their `--crd` file.
     crd_rules_reported: std::collections::HashSet<String>,
+    /// CRDs the API server refuses, so their custom resources cannot be created.
+    refused_crds: crds::Refused,
+    /// The API server's findings on each CRD met, checked once.
+    crd_checked: crds::Checked,
     sources: Sources,
     /// Secret values met so far, masked in the quoted source lines.
     secrets: crate::mask::LocalSecrets,
@@ -514,11 +520,13 @@ impl Ctx<'_> {
             return Ok(false);
         };
         let gvk = Gvk::from_api_version(api_version, kind);
-        if practices::selector_mismatch(&obj.value).is_some()
+        if self.refused_crd(&gvk).is_some()
+            || practices::selector_mismatch(&obj.value).is_some()
             || !apivalidation::check(&gvk.group, &gvk.kind, &obj.value).is_empty()
             || (self.practices_on() && !practices::object_findings(&obj.value, 0).is_empty())
             || apis::removal_ahead(&gvk, self.target_minor()).is_some()
             || !server::findings(&gvk, &obj.value).is_empty()
+            || !self.configmap_dashboards(&gvk, &obj.value).is_empty()
         {
             return Ok(false);
         }
@@ -613,6 +621,9 @@ impl Ctx<'_> {
             return Ok(());
         };
         let gvk = Gvk::from_api_version(api_version, kind);
+        if self.refused_resource(&gvk, obj, &label) {
+            return Ok(());
+        }
         self.practices(obj, &label);
         if let Some((mut found, other)) = self.schema_violations(&gvk, &obj.value)? {
             // What the API server's own validation refuses, once the schema accepts the object.
@@ -621,6 +632,7 @@ impl Ctx<'_> {
             }
             self.removal_ahead(&gvk, obj, &label);
             self.server_checks(obj, &gvk, &label);
+            self.check_configmap_dashboards(&gvk, obj, &label);
             for (severity, v) in other {
                 let span = self.span(
                     &obj.origin,
@@ -700,6 +712,8 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         locations,
         crds: CrdSchemas::default(),
         crd_rules_reported: Default::default(),
+        refused_crds: Default::default(),
+        crd_checked: Default::default(),
         sources: Sources::default(),
         secrets: crate::mask::LocalSecrets::default(),
         report: Report::default(),
@@ -740,7 +754,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
                     path: path.clone(),
                     message: e.to_string(),
                 })?;
-            ctx.crd_file_rules(r);
+            ctx.crd_file_rules(r, &text);
         }
         if n == 0 {
             return Err(VerifyError::Crd {
@@ -759,6 +773,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
             if let Ok(list) = list.as_ref() {
                 for r in list.iter().filter(|r| is_crd(&r.value)) {
                     let _ = ctx.crds.add(&r.value, options.strict);
+                    ctx.note_refused_resource(r);
                 }
             }
             rendered.keep(&c.path, list);
@@ -767,6 +782,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
             if text.contains("CustomResourceDefinition") {
                 for crd in crds_in(&c.path, &text) {
                     let _ = ctx.crds.add(&crd, options.strict);
+                    ctx.note_refused_in(&c.path, &text, &crd);
                 }
             }
         }
@@ -1342,7 +1358,7 @@ fn crds_in(path: &Path, text: &str) -> Vec<Value> {
     }
     let docs = match fast_docs(path, text) {
         Some(docs) => docs,
-        None if json::is_json_file(path) => match json::parse(text) {
+        None if json::is_json_file(path) => match json::parse(json::manifest_text(text)) {
             Ok(value) => vec![crate::yaml::Document {
                 value,
                 locations: crate::yaml::Locations::default(),

@@ -90,7 +90,8 @@ fn by_content(
     duplicates: yaml::Duplicates,
 ) -> (Option<(InputKind, &'static str)>, Option<FastDocs>) {
     if is_json_file(path) {
-        return match json::parse(text) {
+        // Classified as kubectl reads a manifest; a dashboard's byte order mark fails its load.
+        return match json::parse(json::manifest_text(text)) {
             Ok(v) => (classify(vec![&v]), None),
             Err(_) => (by_words(text), None),
         };
