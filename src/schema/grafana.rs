@@ -121,6 +121,7 @@ fn under_pointer(findings: Vec<Finding>, prefix: &str) -> Vec<Finding> {
 /// Codes whose repeats (same message at other places) are one root cause, reported once.
 const GROUPED: &[&str] = &[
     "datasource-unresolved",
+    "datasource-uid-unknown",
     "datasource-by-name",
     "datasource-variable-type",
     "panel-id-missing",
@@ -728,10 +729,13 @@ fn check_datasource_string(
         return;
     }
     if is_uid {
-        findings.push(Finding::error(
-            "datasource-unresolved",
+        // Grafana loads it, and it works on every Grafana that has a datasource with this uid
+        // (provisioned outside these inputs, as a cluster's Grafana usually is): a warning, as a
+        // reference by name is; a variable that does not exist (above) is broken everywhere.
+        findings.push(Finding::warning(
+            "datasource-uid-unknown",
             pointer.to_string(),
-            format!("datasource uid {s:?} is not a template variable, a built-in or a declared uid; use \"${{datasource}}\""),
+            format!("datasource uid {s:?} is not declared in these inputs: it resolves only on a Grafana that has it; use \"${{datasource}}\" to choose one per environment"),
         ));
     } else {
         findings.push(Finding::warning(
@@ -1039,6 +1043,29 @@ mod tests {
         Vec<(&'static str, &'static str)>,
     );
 
+    /// A literal uid works on a Grafana that has it (a warning); a variable that does not exist
+    /// works nowhere (an error).
+    #[test]
+    fn an_unknown_literal_uid_warns_and_an_unknown_variable_fails() {
+        use crate::finding::Severity;
+        let severity = |uid: &str| {
+            let mut d = minimal();
+            d["panels"][0]["datasource"]["uid"] = json!(uid);
+            check_dashboard(&d, &LintOptions::default())
+                .into_iter()
+                .map(|f| (f.code, f.severity))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            severity("P1809F7CD0C75ACF3"),
+            [("datasource-uid-unknown", Severity::Warning)]
+        );
+        assert_eq!(
+            severity("${nope}"),
+            [("datasource-unresolved", Severity::Error)]
+        );
+    }
+
     #[test]
     fn table_of_rule_violations() {
         // (name, pointer to set, value, expected (code, pointer))
@@ -1095,7 +1122,7 @@ mod tests {
                 "unknown uid",
                 "/panels/0/datasource/uid",
                 json!("P1809F7CD0C75ACF3"),
-                vec![("datasource-unresolved", "/panels/0/datasource/uid")],
+                vec![("datasource-uid-unknown", "/panels/0/datasource/uid")],
             ),
             (
                 "unknown variable",
