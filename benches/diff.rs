@@ -153,7 +153,7 @@ fn main() {
     let s = report.summary();
     assert_eq!((s.changed, s.unchanged), (N, 0));
     assert!(report.evidence.unexpected.is_empty());
-    let (text_t, text) = best(|| report.render_text(false));
+    let (text_t, text) = best(|| rollout::diff::text::render(&report.objects, false));
 
     let (parse_r, r) = best(|| render_dir(&rendered_path).unwrap());
     let (parse_l, snap) = best(|| Snapshot::load_lean(&live_dir).unwrap());

@@ -102,6 +102,38 @@ pub fn pointer_push(base: &str, token: &str) -> String {
     format!("{base}/{}", token.replace('~', "~0").replace('/', "~1"))
 }
 
+/// The value at JSON pointer `pointer` (RFC 6901), as [`serde_json::Value::pointer`] finds it
+/// but without a new string for every token (it unescapes each one into a `String`, which made
+/// pointer lookups a tenth of `verify`'s work).
+pub fn at_pointer<'a>(
+    value: &'a serde_json::Value,
+    pointer: &str,
+) -> Option<&'a serde_json::Value> {
+    use serde_json::Value;
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let mut cur = value;
+    for token in pointer.strip_prefix('/')?.split('/') {
+        let token: std::borrow::Cow<str> = if token.contains('~') {
+            token.replace("~1", "/").replace("~0", "~").into()
+        } else {
+            token.into()
+        };
+        cur = match cur {
+            Value::Object(m) => m.get(token.as_ref())?,
+            Value::Array(a) => {
+                if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
+                    return None;
+                }
+                a.get(token.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
 /// The longest message a finding carries, in characters; longer ones end in `…`.
 pub const MESSAGE_MAX: usize = 200;
 
@@ -177,6 +209,30 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    /// The same values as serde_json's own lookup, on escapes, indices and misses.
+    #[test]
+    fn at_pointer_finds_what_serde_json_finds() {
+        let v = serde_json::json!({"a": {"b/c": [1, {"d~e": 2}], "": 3}, "0": [4]});
+        for p in [
+            "",
+            "/a",
+            "/a/b~1c",
+            "/a/b~1c/0",
+            "/a/b~1c/1/d~0e",
+            "/a/",
+            "/0/0",
+            "/a/b~1c/01",
+            "/a/b~1c/+1",
+            "/a/b~1c/2",
+            "/x",
+            "a",
+            "/a/b~1c/1/d~0e/f",
+            "/0/-",
+        ] {
+            assert_eq!(super::at_pointer(&v, p), v.pointer(p), "{p:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

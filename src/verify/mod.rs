@@ -97,7 +97,11 @@ pub struct WaiverRule {
 
 impl WaiverRule {
     fn matches(&self, rule: &str, value: &Value) -> bool {
-        let s = |p: &str| value.pointer(p).and_then(Value::as_str).unwrap_or("");
+        let s = |p: &str| {
+            crate::finding::at_pointer(value, p)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
         self.rule == rule
             && self.kind == s("/kind")
             && self
@@ -367,7 +371,11 @@ impl Ctx<'_> {
 }
 
 fn label(value: &Value) -> String {
-    let s = |p: &str| value.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let s = |p: &str| {
+        crate::finding::at_pointer(value, p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    };
     let ns = s("/metadata/namespace");
     let name = if s("/metadata/name").is_empty() {
         s("/metadata/generateName")
@@ -424,7 +432,7 @@ fn secret_value_at(value: &Value, pointer: &str) -> Option<String> {
     let key = parts
         .next()
         .map(|k| k.replace("~1", "/").replace("~0", "~"));
-    let what = match value.pointer(pointer) {
+    let what = match crate::finding::at_pointer(value, pointer) {
         Some(Value::Null) => "null",
         Some(Value::Bool(_)) => "a boolean",
         Some(Value::Number(_)) => "a number",
@@ -468,7 +476,7 @@ impl Ctx<'_> {
             }
             let mut d = Diagnostic::error(v.code, message);
             if v.code == "schema-type"
-                && value.pointer(&v.pointer).is_some_and(Value::is_boolean)
+                && crate::finding::at_pointer(value, &v.pointer).is_some_and(Value::is_boolean)
                 && span
                     .source_line
                     .as_deref()

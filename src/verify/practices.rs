@@ -89,11 +89,11 @@ fn long_running(value: &Value) -> bool {
 }
 
 fn s<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
-    v.pointer(p).and_then(Value::as_str)
+    crate::finding::at_pointer(v, p).and_then(Value::as_str)
 }
 
 fn truthy(v: &Value, p: &str) -> bool {
-    v.pointer(p).and_then(Value::as_bool) == Some(true)
+    crate::finding::at_pointer(v, p).and_then(Value::as_bool) == Some(true)
 }
 
 /// Whether an image reference names a digest, or a tag other than `latest`.
@@ -117,7 +117,7 @@ pub fn object_findings(value: &Value, object: usize) -> Vec<PracticeFinding> {
     let Some(pod) = pod_spec_pointer(value) else {
         return out;
     };
-    let Some(spec) = value.pointer(pod) else {
+    let Some(spec) = crate::finding::at_pointer(value, pod) else {
         return out;
     };
     let mut push = |rule, pointer: String, message: String| {
@@ -160,7 +160,7 @@ pub fn object_findings(value: &Value, object: usize) -> Vec<PracticeFinding> {
                 ("/resources/limits/memory", "memory limit"),
             ]
             .into_iter()
-            .filter(|(p, _)| c.pointer(p).is_none_or(Value::is_null))
+            .filter(|(p, _)| crate::finding::at_pointer(c, p).is_none_or(Value::is_null))
             .map(|(_, what)| what)
             .collect();
             if !missing.is_empty() {
@@ -264,7 +264,7 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
     let template_labels = |v: &Value| -> Option<Value> {
         let pod = pod_spec_pointer(v)?;
         let meta = pod.strip_suffix("/spec").unwrap_or("");
-        v.pointer(&format!("{meta}/metadata/labels")).cloned()
+        crate::finding::at_pointer(v, &format!("{meta}/metadata/labels")).cloned()
     };
     let kind = |v: &Value| s(v, "/kind").unwrap_or("").to_string();
     let mut names: BTreeMap<(&str, &str), HashSet<&str>> = BTreeMap::new();
@@ -283,7 +283,9 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
         if s(v, "/spec/type") == Some("ExternalName") {
             continue;
         }
-        let Some(selector) = v.pointer("/spec/selector").and_then(Value::as_object) else {
+        let Some(selector) =
+            crate::finding::at_pointer(v, "/spec/selector").and_then(Value::as_object)
+        else {
             continue;
         };
         if selector.is_empty() {
@@ -323,7 +325,7 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
         let labels = template_labels(w);
         let covered = pdbs.iter().any(|p| {
             namespace(p) == namespace(w)
-                && p.pointer("/spec/selector/matchLabels")
+                && crate::finding::at_pointer(p, "/spec/selector/matchLabels")
                     .and_then(Value::as_object)
                     .is_some_and(|sel| labels_match(sel, labels.as_ref()))
         });
@@ -358,7 +360,7 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
                     message: format!("{kind} {name:?} is referenced but not in the render"),
                 });
             };
-        let spec = w.pointer(pod).unwrap_or(&Value::Null);
+        let spec = crate::finding::at_pointer(w, pod).unwrap_or(&Value::Null);
         // (where the references are listed, the reference inside an entry, kind, name field)
         const REFS: [(&str, &str, &str, &str); 6] = [
             ("env", "/valueFrom/configMapKeyRef", "ConfigMap", "name"),
@@ -377,7 +379,7 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
         for (at, owner) in owners {
             for (list, inner, kind, name_field) in REFS {
                 for (j, entry) in items(owner, list) {
-                    if let Some(r) = entry.pointer(inner) {
+                    if let Some(r) = crate::finding::at_pointer(entry, inner) {
                         check(
                             kind,
                             s(r, &format!("/{name_field}")),
@@ -406,7 +408,7 @@ pub fn selector_mismatch(value: &Value) -> Option<(String, String)> {
     let selector = value
         .pointer("/spec/selector/matchLabels")
         .and_then(Value::as_object)?;
-    let labels = value.pointer("/spec/template/metadata/labels");
+    let labels = crate::finding::at_pointer(value, "/spec/template/metadata/labels");
     if labels_match(selector, labels) {
         return None;
     }

@@ -31,9 +31,13 @@ impl std::fmt::Display for Pos {
 /// value with [`Locations::key`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Locations {
-    nodes: HashMap<String, Pos>,
-    keys: HashMap<String, Pos>,
+    nodes: PointerMap,
+    keys: PointerMap,
 }
+
+/// Positions by JSON pointer, hashed with foldhash (seeded per process) instead of SipHash:
+/// recording a position for every node was a fifth of a verify run that reports findings.
+type PointerMap = HashMap<String, Pos, foldhash::fast::RandomState>;
 
 impl Locations {
     /// No positions were recorded.
