@@ -134,6 +134,13 @@ pub fn at_pointer<'a>(
     Some(cur)
 }
 
+/// The string at JSON pointer `pointer` ([`at_pointer`]), empty when absent or not a string.
+pub fn str_at_pointer<'a>(value: &'a serde_json::Value, pointer: &str) -> &'a str {
+    at_pointer(value, pointer)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+}
+
 /// The longest message a finding carries, in characters; longer ones end in `…`.
 pub const MESSAGE_MAX: usize = 200;
 

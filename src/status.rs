@@ -53,10 +53,6 @@ fn int(v: &Value, ptr: &str) -> i64 {
     v.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
 }
 
-fn str_at<'a>(v: &'a Value, ptr: &str) -> &'a str {
-    v.pointer(ptr).and_then(Value::as_str).unwrap_or_default()
-}
-
 /// The rollout state of a Deployment, StatefulSet or DaemonSet given as its JSON (with `status`).
 ///
 /// # Caveats
@@ -68,7 +64,7 @@ fn str_at<'a>(v: &'a Value, ptr: &str) -> &'a str {
 /// observed generation, `updatedNumberScheduled` and `numberAvailable` reach
 /// `desiredNumberScheduled`. Other kinds are not checked by this function (`Done`).
 pub fn rollout_progress(kind: WorkloadKind, obj: &Value) -> Progress {
-    let name = str_at(obj, "/metadata/name");
+    let name = crate::finding::str_at_pointer(obj, "/metadata/name");
     let generation = int(obj, "/metadata/generation");
     let observed = int(obj, "/status/observedGeneration");
     let lower = kind.kind().to_lowercase();
@@ -117,7 +113,7 @@ pub fn rollout_progress(kind: WorkloadKind, obj: &Value) -> Progress {
             }
         }
         WorkloadKind::StatefulSet => {
-            let strategy = str_at(obj, "/spec/updateStrategy/type");
+            let strategy = crate::finding::str_at_pointer(obj, "/spec/updateStrategy/type");
             if strategy == "OnDelete" {
                 return Progress::Failed(format!(
                     "statefulset {name:?} uses updateStrategy OnDelete: it has no rollout to wait for"
@@ -140,8 +136,8 @@ pub fn rollout_progress(kind: WorkloadKind, obj: &Value) -> Progress {
                 }
                 return Progress::Done;
             }
-            let update = str_at(obj, "/status/updateRevision");
-            let current = str_at(obj, "/status/currentRevision");
+            let update = crate::finding::str_at_pointer(obj, "/status/updateRevision");
+            let current = crate::finding::str_at_pointer(obj, "/status/currentRevision");
             if update != current {
                 return Progress::Waiting(format!(
                     "statefulset {name:?} rolling update: {updated} pods at revision {update}"
@@ -150,7 +146,7 @@ pub fn rollout_progress(kind: WorkloadKind, obj: &Value) -> Progress {
             Progress::Done
         }
         WorkloadKind::DaemonSet => {
-            let strategy = str_at(obj, "/spec/updateStrategy/type");
+            let strategy = crate::finding::str_at_pointer(obj, "/spec/updateStrategy/type");
             if strategy == "OnDelete" {
                 return Progress::Failed(format!(
                     "daemonset {name:?} uses updateStrategy OnDelete: it has no rollout to wait for"
@@ -217,7 +213,7 @@ fn one_line(message: &str) -> String {
 
 /// Reads a pod's JSON.
 pub fn pod_state(pod: &Value) -> PodState {
-    let name = str_at(pod, "/metadata/name").to_string();
+    let name = crate::finding::str_at_pointer(pod, "/metadata/name").to_string();
     let statuses: Vec<&Value> = ["/status/initContainerStatuses", "/status/containerStatuses"]
         .iter()
         .filter_map(|p| pod.pointer(p).and_then(Value::as_array))
@@ -225,12 +221,12 @@ pub fn pod_state(pod: &Value) -> PodState {
         .collect();
     let restarts = statuses.iter().map(|c| int(c, "/restartCount")).sum();
     let problem = statuses.iter().find_map(|c| {
-        let reason = str_at(c, "/state/waiting/reason");
+        let reason = crate::finding::str_at_pointer(c, "/state/waiting/reason");
         FATAL_REASONS.contains(&reason).then(|| PodProblem {
             pod: name.clone(),
-            container: str_at(c, "/name").to_string(),
+            container: crate::finding::str_at_pointer(c, "/name").to_string(),
             reason: reason.to_string(),
-            message: one_line(str_at(c, "/state/waiting/message")),
+            message: one_line(crate::finding::str_at_pointer(c, "/state/waiting/message")),
         })
     });
     let ready = pod
@@ -244,7 +240,7 @@ pub fn pod_state(pod: &Value) -> PodState {
         });
     PodState {
         name,
-        phase: str_at(pod, "/status/phase").to_string(),
+        phase: crate::finding::str_at_pointer(pod, "/status/phase").to_string(),
         ready,
         restarts,
         terminating: pod.pointer("/metadata/deletionTimestamp").is_some(),
@@ -268,7 +264,7 @@ pub fn selector_string(obj: &Value) -> Option<String> {
         .into_iter()
         .flatten()
     {
-        let key = str_at(e, "/key");
+        let key = crate::finding::str_at_pointer(e, "/key");
         let values: Vec<&str> = e
             .get("values")
             .and_then(Value::as_array)
@@ -276,7 +272,7 @@ pub fn selector_string(obj: &Value) -> Option<String> {
             .flatten()
             .filter_map(Value::as_str)
             .collect();
-        parts.push(match str_at(e, "/operator") {
+        parts.push(match crate::finding::str_at_pointer(e, "/operator") {
             "In" => format!("{key} in ({})", values.join(",")),
             "NotIn" => format!("{key} notin ({})", values.join(",")),
             "Exists" => key.to_string(),
@@ -565,7 +561,7 @@ async fn wait_one(
             (s.name.clone(), s)
         })
         .collect();
-    let mut obj_rv = str_at(&obj, "/metadata/resourceVersion").to_string();
+    let mut obj_rv = crate::finding::str_at_pointer(&obj, "/metadata/resourceVersion").to_string();
     let mut wl_stream: Option<EventStream> = None;
     let mut pod_stream: Option<EventStream> = None;
     loop {
@@ -614,7 +610,7 @@ async fn wait_one(
             ev = ws.next() => match ev {
                 Some(Ok(WatchEvent::Added(o) | WatchEvent::Modified(o))) => {
                     obj = to_value(&o);
-                    obj_rv = str_at(&obj, "/metadata/resourceVersion").to_string();
+                    obj_rv = crate::finding::str_at_pointer(&obj, "/metadata/resourceVersion").to_string();
                 }
                 Some(Ok(WatchEvent::Bookmark(b))) => obj_rv = b.metadata.resource_version,
                 Some(Ok(WatchEvent::Deleted(_))) => {
@@ -627,7 +623,7 @@ async fn wait_one(
                     match tokio::time::timeout(bounded(per_request), api.get(&w.name)).await {
                         Ok(Ok(o)) => {
                             obj = to_value(&o);
-                            obj_rv = str_at(&obj, "/metadata/resourceVersion").to_string();
+                            obj_rv = crate::finding::str_at_pointer(&obj, "/metadata/resourceVersion").to_string();
                         }
                         Ok(Err(e)) => return Err(request_error("get", &what, e)),
                         Err(_) => {}
@@ -637,14 +633,14 @@ async fn wait_one(
             ev = ps.next() => match ev {
                 Some(Ok(WatchEvent::Added(o) | WatchEvent::Modified(o))) => {
                     let v = to_value(&o);
-                    pods_rv = str_at(&v, "/metadata/resourceVersion").to_string();
+                    pods_rv = crate::finding::str_at_pointer(&v, "/metadata/resourceVersion").to_string();
                     let s = pod_state(&v);
                     pods.insert(s.name.clone(), s);
                 }
                 Some(Ok(WatchEvent::Deleted(o))) => {
                     let v = to_value(&o);
-                    pods_rv = str_at(&v, "/metadata/resourceVersion").to_string();
-                    pods.remove(str_at(&v, "/metadata/name"));
+                    pods_rv = crate::finding::str_at_pointer(&v, "/metadata/resourceVersion").to_string();
+                    pods.remove(crate::finding::str_at_pointer(&v, "/metadata/name"));
                 }
                 Some(Ok(WatchEvent::Bookmark(b))) => pods_rv = b.metadata.resource_version,
                 Some(Ok(WatchEvent::Error(_)) | Err(_)) | None => {

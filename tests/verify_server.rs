@@ -106,16 +106,14 @@ const GATEWAY_SPEC: &str = r#"              addresses:
 
 #[test]
 fn gateway_like_crd_checks_addresses_with_the_ip_and_cidr_libraries() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "crd.yaml",
-        &crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC),
-    );
-    write(
-        dir.path(),
-        "gateway.yaml",
-        r#"apiVersion: gateway.example.io/v1
+    let dir = dir_with(&[
+        (
+            "crd.yaml",
+            &crd("gateway.example.io", "Gateway", "gateways", GATEWAY_SPEC),
+        ),
+        (
+            "gateway.yaml",
+            r#"apiVersion: gateway.example.io/v1
 kind: Gateway
 metadata:
   name: edge
@@ -130,7 +128,8 @@ spec:
   allowedSourceRanges: [192.168.0.0/16, 10.1.2.3/8]
   internalNetwork: 10.20.0.0/16
 "#,
-    );
+        ),
+    ]);
     let (code, lines, summary) = verify(dir.path());
     assert_eq!(
         lines,
@@ -202,16 +201,14 @@ const ISSUER_SPEC: &str = r#"              acme:
 
 #[test]
 fn cert_manager_like_crd_checks_urls_durations_timestamps_semver_and_formats() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "crd.yaml",
-        &crd("cert.example.io", "Issuer", "issuers", ISSUER_SPEC),
-    );
-    write(
-        dir.path(),
-        "issuer.yaml",
-        r#"apiVersion: cert.example.io/v1
+    let dir = dir_with(&[
+        (
+            "crd.yaml",
+            &crd("cert.example.io", "Issuer", "issuers", ISSUER_SPEC),
+        ),
+        (
+            "issuer.yaml",
+            r#"apiVersion: cert.example.io/v1
 kind: Issuer
 metadata: {name: letsencrypt, namespace: media}
 spec:
@@ -222,7 +219,8 @@ spec:
     minVersion: v0.9
   secretName: Bad_Name
 "#,
-    );
+        ),
+    ]);
     let (code, lines, _) = verify(dir.path());
     let at = "::error file=[DIR]/issuer.yaml";
     let who = "(cert.example.io/v1 Issuer media/letsencrypt)";
@@ -290,17 +288,16 @@ const BACKUP_SPEC: &str = r#"              target: {type: string}
 
 #[test]
 fn rules_that_do_not_compile_are_errors_on_the_crd_not_warnings_on_its_resources() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "crd.yaml",
-        &crd("ops.example.io", "Backup", "backups", BACKUP_SPEC),
-    );
-    write(
-        dir.path(),
-        "backup.yaml",
-        "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: forbidden\n",
-    );
+    let dir = dir_with(&[
+        (
+            "crd.yaml",
+            &crd("ops.example.io", "Backup", "backups", BACKUP_SPEC),
+        ),
+        (
+            "backup.yaml",
+            "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: forbidden\n",
+        ),
+    ]);
     let (code, lines, _) = verify(dir.path());
     let crd = "(apiextensions.k8s.io/v1 CustomResourceDefinition backups.ops.example.io)";
     let at = |line: u32, n: u32, field: &str, why: &str| {
@@ -344,21 +341,19 @@ const LISTENERS_SPEC: &str = r#"              listeners:
 
 #[test]
 fn set_and_map_lists_reject_duplicates_at_the_second_item() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "crd.yaml",
-        &crd(
-            "gateway.example.io",
-            "ListenerSet",
-            "listenersets",
-            LISTENERS_SPEC,
+    let dir = dir_with(&[
+        (
+            "crd.yaml",
+            &crd(
+                "gateway.example.io",
+                "ListenerSet",
+                "listenersets",
+                LISTENERS_SPEC,
+            ),
         ),
-    );
-    write(
-        dir.path(),
-        "listeners.yaml",
-        r#"apiVersion: gateway.example.io/v1
+        (
+            "listeners.yaml",
+            r#"apiVersion: gateway.example.io/v1
 kind: ListenerSet
 metadata: {name: edge, namespace: media}
 spec:
@@ -369,7 +364,8 @@ spec:
   - {name: udp, port: 80, protocol: UDP}
   hostnames: [a.example.com, b.example.com, a.example.com]
 "#,
-    );
+        ),
+    ]);
     let (code, lines, _) = verify(dir.path());
     let who = "(gateway.example.io/v1 ListenerSet media/edge)";
     assert_eq!(

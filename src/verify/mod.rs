@@ -97,11 +97,7 @@ pub struct WaiverRule {
 
 impl WaiverRule {
     fn matches(&self, rule: &str, value: &Value) -> bool {
-        let s = |p: &str| {
-            crate::finding::at_pointer(value, p)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-        };
+        let s = |p: &str| crate::finding::str_at_pointer(value, p);
         self.rule == rule
             && self.kind == s("/kind")
             && self
@@ -371,11 +367,7 @@ impl Ctx<'_> {
 }
 
 fn label(value: &Value) -> String {
-    let s = |p: &str| {
-        crate::finding::at_pointer(value, p)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    };
+    let s = |p: &str| crate::finding::str_at_pointer(value, p);
     let ns = s("/metadata/namespace");
     let name = if s("/metadata/name").is_empty() {
         s("/metadata/generateName")

@@ -424,18 +424,26 @@ impl<'a> Scanner<'a, '_> {
     fn plain_key_end(&self, i: usize) -> Option<usize> {
         let mut j = i;
         loop {
-            j += self
-                .b
-                .get(j..)?
-                .iter()
-                .position(|&c| matches!(c, b':' | b'\n' | b'#'))?;
-            match self.b[j] {
-                b'\n' => return None,
-                b':' if matches!(self.at(j + 1), None | Some(b' ' | b'\n')) => return Some(j),
-                b'#' if j > i && self.b[j - 1] == b' ' => return None,
+            j = self.next_stop(j);
+            match self.at(j) {
+                None | Some(b'\n') => return None,
+                Some(b':') if matches!(self.at(j + 1), None | Some(b' ' | b'\n')) => {
+                    return Some(j);
+                }
+                Some(b'#') if j > i && self.b[j - 1] == b' ' => return None,
                 _ => j += 1,
             }
         }
+    }
+
+    /// Offset of the first `:`, `#` or line feed at or after `j` (the text's end if none): where
+    /// a plain key or scalar may end.
+    fn next_stop(&self, j: usize) -> usize {
+        let rest = self.b.get(j..).unwrap_or_default();
+        j + rest
+            .iter()
+            .position(|&c| matches!(c, b':' | b'\n' | b'#'))
+            .unwrap_or(rest.len())
     }
 
     /// Byte offset just past the closing quote of the quoted scalar at `i` (on its line).
@@ -667,10 +675,7 @@ impl<'a> Scanner<'a, '_> {
                 let start = self.i;
                 let mut j = self.i;
                 let end = loop {
-                    j += self.b[j..]
-                        .iter()
-                        .position(|&c| matches!(c, b':' | b'\n' | b'#'))
-                        .unwrap_or(self.b.len() - j);
+                    j = self.next_stop(j);
                     match self.at(j) {
                         None | Some(b'\n') => break j,
                         Some(b':') if matches!(self.at(j + 1), None | Some(b' ' | b'\n')) => {
