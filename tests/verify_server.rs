@@ -321,6 +321,49 @@ fn rules_that_do_not_compile_are_errors_on_the_crd_not_warnings_on_its_resources
     assert_eq!(code, 1);
 }
 
+#[test]
+fn a_crd_that_is_not_structural_is_refused_and_its_resources_with_it() {
+    // Any error the API server gives a CRD on create refuses the whole CRD, not only a rule that
+    // does not compile: here a property without a type.
+    let dir = dir_with(&[
+        (
+            "crd.yaml",
+            &crd(
+                "ops.example.io",
+                "Backup",
+                "backups",
+                "              target: {description: where to}\n",
+            ),
+        ),
+        (
+            "backup.yaml",
+            "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: 42\n  extra: 1\n",
+        ),
+    ]);
+    let (code, lines, _) = verify(dir.path());
+    assert_eq!(
+        lines,
+        [
+            "::error file=[DIR]/backup.yaml,line=2,col=1,title=crd-refused::no matches for kind \"Backup\" in version \"ops.example.io/v1\": its CustomResourceDefinition backups.ops.example.io is refused by the API server (it fails the API server's checks) (ops.example.io/v1 Backup ops/nightly)%0Ahelp: its first error is at [DIR]/crd.yaml:20:15: fix it first (crd-structural)",
+            "::error file=[DIR]/crd.yaml,line=20,col=15,title=crd-structural::spec.versions[0] schema: spec.target.type: Required value: must not be empty for specified object fields (apiextensions.k8s.io/v1 CustomResourceDefinition backups.ops.example.io)",
+        ]
+    );
+    assert_eq!(code, 1);
+    // Given with --crd, the same CRD is reported on its file and still refuses its resource.
+    let crd_file = dir.path().join("crd.yaml");
+    let out = rollout_verify(&[
+        "--crd".as_ref(),
+        crd_file.as_os_str(),
+        dir.path().join("backup.yaml").as_os_str(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(titled(&stdout, "crd-structural").len(), 1, "{stdout}");
+    assert_eq!(titled(&stdout, "crd-refused").len(), 1, "{stdout}");
+    // Checked against the CRD, `spec.extra` would be an unknown field.
+    assert_eq!(titled(&stdout, "schema-unknown-field").len(), 0, "{stdout}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
 /// `spec.properties` (and what follows) of the ListenerSet CRD, from line 20.
 const LISTENERS_SPEC: &str = r#"              listeners:
                 type: array

@@ -2,9 +2,10 @@
 //! create (its schema compiles, it is structural, its names and versions are consistent) and
 //! registered, so the custom resources beside it are checked against it.
 //!
-//! A CRD the API server refuses (a rule of it does not compile) is never served, so its custom
-//! resources get one finding each naming the refused CRD and the place of its first bad rule,
-//! instead of being checked against it.
+//! A CRD the API server refuses on create (a rule of it does not compile, its schema is not
+//! structural, its names or versions are inconsistent: any of the errors above) is never served,
+//! so its custom resources get one finding each naming the refused CRD and the place of its first
+//! error, instead of being checked against it.
 //!
 //! Owns only turning those results into diagnostics at the CRD's file:line:col.
 
@@ -32,9 +33,10 @@ pub(super) type Refused = HashMap<(String, String), RefusedCrd>;
 pub(super) struct RefusedCrd {
     /// `metadata.name` of the CRD.
     name: String,
-    /// `file:line:col` of the first rule that does not compile (the file alone when the place is
-    /// not known).
+    /// `file:line:col` of the first error (the file alone when the place is not known).
     at: String,
+    /// The code of that error.
+    code: &'static str,
 }
 
 impl Ctx<'_> {
@@ -55,7 +57,7 @@ impl Ctx<'_> {
         let found = self.crd_findings(&obj.value);
         self.note_refused(&obj.value, &obj.origin, &obj.prefix, &found);
         for f in found.iter().cloned() {
-            if reported && f.code == RULE_COMPILE {
+            if reported {
                 continue;
             }
             let pointer = format!("{}{}", obj.prefix, f.pointer);
@@ -90,16 +92,11 @@ impl Ctx<'_> {
         Some(self.target_minor()).filter(|m| *m > 0)
     }
 
-    /// A CRD given with `--crd` is reference material, not an input, but a rule of it that the
-    /// API server would not compile is never evaluated on its custom resources: it is reported
-    /// on the `--crd` file (once, even if the CRD is an input too).
+    /// A CRD given with `--crd` is reference material, not an input, but one the API server
+    /// would refuse is never served, so its custom resources are refused and its errors are
+    /// reported on the `--crd` file (once, even if the CRD is an input too).
     pub(super) fn crd_file_rules(&mut self, crd: &crate::resource::Resource, text: &str) {
-        let found: Vec<Finding> = self
-            .crd_findings(&crd.value)
-            .iter()
-            .filter(|f| f.code == RULE_COMPILE)
-            .cloned()
-            .collect();
+        let found = self.crd_findings(&crd.value);
         if found.is_empty() {
             return;
         }
@@ -110,7 +107,7 @@ impl Ctx<'_> {
         if !self.crd_rules_reported.insert(crd_name(&crd.value)) {
             return;
         }
-        for f in found {
+        for f in found.iter().cloned() {
             let span = self.span(
                 &origin,
                 &format!("{prefix}{}", f.pointer),
@@ -122,12 +119,12 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
-    /// Remembers a CRD among the inputs whose rules do not compile (first pass: before any custom
-    /// resource is checked). `text` is the file's; the CRD is looked up in it again with positions,
-    /// which only a refused CRD costs.
+    /// Remembers a CRD among the inputs that the API server refuses (first pass: before any
+    /// custom resource is checked). `text` is the file's; the CRD is looked up in it again with
+    /// positions, which only a refused CRD costs.
     pub(super) fn note_refused_in(&mut self, path: &Path, text: &str, crd: &Value) {
         let found = self.crd_findings(crd);
-        if !found.iter().any(|f| f.code == RULE_COMPILE) {
+        if found.is_empty() {
             return;
         }
         let (origin, prefix) = locate(path, text, crd).unwrap_or_else(|| {
@@ -146,9 +143,10 @@ impl Ctx<'_> {
         self.note_refused(&crd.value, &crd.origin, "", &found);
     }
 
-    /// Records `crd` as refused when `found` (its CRD findings) holds a rule that does not compile.
+    /// Records `crd` as refused when `found` (the API server's create-time errors of it) is not
+    /// empty.
     fn note_refused(&mut self, crd: &Value, origin: &Origin, prefix: &str, found: &[Finding]) {
-        let Some(first) = found.iter().find(|f| f.code == RULE_COMPILE) else {
+        let Some(first) = found.first() else {
             return;
         };
         let s = |p: &str| crd.pointer(p).and_then(Value::as_str).unwrap_or("");
@@ -170,7 +168,8 @@ impl Ctx<'_> {
             None => origin.file.display().to_string(),
         };
         let name = crd_name(crd);
-        self.refused_crds.insert(key, RefusedCrd { name, at });
+        let code = first.code;
+        self.refused_crds.insert(key, RefusedCrd { name, at, code });
     }
 
     /// The refused CRD that would define `gvk`, if any.
@@ -198,13 +197,18 @@ impl Ctx<'_> {
             &format!("{}/kind", obj.prefix),
             label.to_string(),
         );
+        let (why, what) = if refused.code == RULE_COMPILE {
+            ("a rule of it does not compile", "the rule")
+        } else {
+            ("it fails the API server's checks", "its first error")
+        };
         let message = format!(
-            "no matches for kind \"{}\" in version \"{version}\": its CustomResourceDefinition {} is refused by the API server (a rule of it does not compile)",
+            "no matches for kind \"{}\" in version \"{version}\": its CustomResourceDefinition {} is refused by the API server ({why})",
             gvk.kind, refused.name
         );
         let help = format!(
-            "the rule is at {}: fix it first (crd-rule-compile)",
-            refused.at
+            "{what} is at {}: fix it first ({})",
+            refused.at, refused.code
         );
         self.push(
             Diagnostic::error(CRD_REFUSED, message).at(span).help(help),
