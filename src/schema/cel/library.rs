@@ -1,7 +1,8 @@
 //! The CEL environment of CRD validation rules: the CEL standard library (timestamps and
 //! durations included), the strings and lists extensions of the `cel` crate, and the Kubernetes
 //! libraries this build implements (lists: `isSorted`, `sum`, `min`, `max`, `indexOf`,
-//! `lastIndexOf`; regex: `find`, `findAll`; `quantity`; URLs; IP and CIDR; semver; format; sets).
+//! `lastIndexOf`, `first`, `last`; regex: `find`, `findAll`; `quantity`; URLs; IP and CIDR; semver;
+//! format; sets; two-variable comprehensions, in `comprehensions.rs`).
 //! [`unsupported`] names a Kubernetes function a rule uses that is not evaluated here, so such a
 //! rule is reported as not checked; [`undeclared`] names one the API server does not know at all,
 //! so the CRD itself is refused.
@@ -43,6 +44,8 @@ const EVALUATED: &[(u32, &[&str])] = &[
             // Kubernetes URLs
             "url", "isURL", "getScheme", "getHost", "getHostname", "getPort", "getEscapedPath",
             "getQuery",
+            // optional helpers (the crate's macros)
+            "optMap", "optFlatMap",
             // shared by quantity and semver
             "isGreaterThan", "isLessThan", "compareTo",
         ],
@@ -65,7 +68,22 @@ const EVALUATED: &[(u32, &[&str])] = &[
     ),
     (31, &["format.named", "validate"]),
     (33, &["semver", "isSemver", "major", "minor", "patch"]),
-    (34, &["slice", "flatten", "distinct", "sort", "reverse", "lists.range"]),
+    // two-variable comprehensions (comprehensions.rs), named by their expansion's `@entries`
+    (
+        32,
+        &[
+            "all", "exists", "exists_one", "existsOne", "transformList", "transformMap",
+            "transformMapEntry",
+        ],
+    ),
+    (
+        34,
+        &[
+            "slice", "flatten", "distinct", "sort", "reverse", "lists.range",
+            // `sortBy` is named by its expansion's key sort; `first` and `last` in comprehensions.rs
+            "sortBy", "first", "last",
+        ],
+    ),
 ];
 
 /// Functions of the API server's CEL environment that this build does not evaluate, by the
@@ -77,8 +95,6 @@ const NOT_EVALUATED: &[(u32, &[&str])] = &[
     (
         0,
         &[
-            // optional helpers the crate lacks
-            "optMap", "optFlatMap",
             // authorizer
             "group", "resource", "subresource", "namespace", "name", "check", "allowed",
             "reason", "errored", "error", "path", "serviceAccount", "fieldSelector",
@@ -87,16 +103,6 @@ const NOT_EVALUATED: &[(u32, &[&str])] = &[
             "jsonpatch.escapeKey",
         ],
     ),
-    // two-variable comprehensions, which the crate leaves as calls
-    (
-        32,
-        &[
-            "all", "exists", "exists_one", "existsOne", "transformList", "transformMap",
-            "transformMapEntry",
-        ],
-    ),
-    // lists extension v3
-    (34, &["sortBy", "first", "last"]),
 ];
 
 fn listed(table: &[(u32, &[&str])], f: &str) -> Option<u32> {
@@ -166,6 +172,13 @@ fn for_each_call(e: &cel::IdedExpr, depth: usize, f: &mut dyn FnMut(&cel::common
 /// in full.
 fn call_name(c: &cel::common::ast::CallExpr) -> String {
     use cel::common::ast::Expr;
+    // Macros expanded into calls are named as the rule wrote them.
+    if let Some(m) = comprehensions::macro_of(c) {
+        return m.to_string();
+    }
+    if c.func_name == "@sortByAssociatedKeys" {
+        return "sortBy".to_string();
+    }
     if let Some(Expr::Ident(ns)) = c.target.as_deref().map(|t| &t.expr) {
         let q = format!("{ns}.{}", c.func_name);
         if is_namespaced(&q) {
@@ -329,6 +342,7 @@ fn build() -> std::result::Result<Env, cel::DeclarationError> {
     let mut env = Env::stdlib();
     cel::extensions::strings(&mut env)?;
     cel::extensions::lists(&mut env)?;
+    comprehensions::register(&mut env)?;
     env.add_member_overload("isSorted", "list.isSorted()", LIST_TYPE, vec![], is_sorted)?;
     env.add_member_overload("sum", "list.sum()", LIST_TYPE, vec![], sum)?;
     env.add_member_overload("min", "list.min()", LIST_TYPE, vec![], min)?;
@@ -533,6 +547,7 @@ macro_rules! overload {
     };
 }
 
+mod comprehensions;
 mod format;
 mod net;
 pub mod semver;
@@ -1000,11 +1015,22 @@ mod tests {
     }
 
     #[test]
+    fn the_environment_builds_with_every_library() {
+        // `env()` falls back to the bare standard library rather than fail a run; a declaration
+        // that clashes (a macro the crate already has) must fail here instead.
+        assert!(build().is_ok(), "{:?}", build().err());
+    }
+
+    #[test]
     fn undeclared_is_what_the_api_server_does_not_know() {
         assert_eq!(undeclared(["isURL", "ip", "format.dns1123Label"]), None);
         assert_eq!(undeclared(["transformList", "size"]), None);
         assert_eq!(undeclared(["isIPv4", "size"]), Some("isIPv4"));
-        assert_eq!(unsupported(["transformList"]), Some("transformList"));
+        assert_eq!(unsupported(["transformList", "sortBy"]), None);
+        assert_eq!(
+            unsupported(["jsonpatch.escapeKey"]),
+            Some("jsonpatch.escapeKey")
+        );
         assert_eq!(undeclared(["format.nope"]), Some("format.nope"));
         assert_eq!(too_new(["reverse"], 33), Some(("reverse", 34)));
         assert_eq!(too_new(["isIP", "size"], 29), Some(("isIP", 30)));

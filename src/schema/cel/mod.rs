@@ -5,7 +5,7 @@
 //! unless `optionalOldSelf` makes them run on create with `oldSelf` absent.
 //!
 //! A rule is never passed silently: one that uses a function this build does not evaluate
-//! (`authorizer`, two-variable comprehensions) or whose cost is over the budget is reported as not
+//! (`authorizer`) or whose cost is over the budget is reported as not
 //! checked. One the API server would not compile ([`compile_error`]) is an error on the CRD and
 //! is silent on its resources. `format: date-time`, `date` and `duration` strings are CEL
 //! timestamps and durations, as on the server. Owns rule compilation (once per CRD version) and
@@ -163,7 +163,7 @@ fn compile(spec: &RuleSpec) -> Compiled {
 /// or `None` when it compiles: a syntax error, a function its CEL environment does not declare,
 /// or a literal argument it rejects (a bad `duration()`, `timestamp()` or regex literal, a
 /// literal of the wrong type). Rules that compile but call functions this build does not
-/// evaluate (`authorizer`, two-variable comprehensions) are not refused here.
+/// evaluate (`authorizer`) are not refused here.
 pub fn compile_error(source: &str) -> Option<String> {
     compile_error_for(source, None)
 }
