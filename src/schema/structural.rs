@@ -378,12 +378,15 @@ fn rules_compile(
         return;
     }
     if let Some(Value::Array(rules)) = m.get("x-kubernetes-validations") {
+        // The type `self` has in these rules.
+        let node = super::node::Node::from_schema(schema);
         for (i, r) in rules.iter().enumerate() {
             for field in ["rule", "messageExpression"] {
                 let Some(source) = r.get(field).and_then(Value::as_str) else {
                     continue;
                 };
-                if let Some(why) = super::cel::compile_error_for(source, minor) {
+                if let Some(why) = super::cel::compile_error_typed(source, minor, &node, depth == 0)
+                {
                     let p = format!("{at}/x-kubernetes-validations/{i}/{field}");
                     out.push(Finding::error(
                         "crd-rule-compile",

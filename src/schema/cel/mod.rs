@@ -13,6 +13,7 @@
 
 mod library;
 mod quantity;
+mod typecheck;
 
 use serde_json::Value;
 
@@ -191,6 +192,22 @@ pub fn compile_error_for(source: &str, minor: Option<u32>) -> Option<String> {
         ));
     }
     library::literal_error(program.expression())
+}
+
+/// [`compile_error_for`], then the type check against the schema node the rule sits on
+/// (`root`: the CRD's root schema): a field the node's schema does not declare, or a field of a
+/// scalar, does not compile on the API server either.
+pub fn compile_error_typed(
+    source: &str,
+    minor: Option<u32>,
+    node: &Node,
+    root: bool,
+) -> Option<String> {
+    if let Some(why) = compile_error_for(source, minor) {
+        return Some(why);
+    }
+    let program = library::env().compile(source).ok()?;
+    typecheck::error(program.expression(), node, root)
 }
 
 fn first_line(s: &str) -> String {

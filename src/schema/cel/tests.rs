@@ -555,3 +555,91 @@ fn a_rule_that_does_not_compile_is_silent_on_resources_and_authorizer_is_not_che
         )]
     );
 }
+
+#[test]
+fn fields_the_schema_does_not_declare_do_not_compile() {
+    let node = Node::from_schema(&json!({
+        "type": "object",
+        "properties": {
+            "spec": {"type": "object", "properties": {
+                "name": {"type": "string"},
+                "foo-bar": {"type": "integer"},
+                "namespace": {"type": "string"},
+                "items": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+                "port": {"x-kubernetes-int-or-string": true},
+                "template": {"type": "object", "x-kubernetes-embedded-resource": true,
+                             "properties": {"spec": {"type": "object", "properties": {"a": {"type": "string"}}}}},
+                "when": {"type": "string", "format": "date-time"}
+            }}
+        }
+    }));
+    let at_root = |rule: &str| compile_error_typed(rule, None, &node, true);
+    for ok in [
+        "self.spec.name == 'a'",
+        "self.spec.foo__dash__bar > 0",
+        "self.spec.__namespace__ == 'x'",
+        "self.spec.items.all(i, i.name != '')",
+        "self.spec.labels.anything == 'x' && self.spec.labels['a.b'] == 'y'",
+        "self.spec.free.whatever.deeper == 1",
+        "self.spec.port == 80",
+        "self.apiVersion != '' && self.kind != '' && self.metadata.name != '' && has(self.metadata.generateName)",
+        "self.spec.template.apiVersion != '' && self.spec.template.metadata.labels.size() > 0",
+        "self.spec.template.spec.a == ''",
+        "[1, 2].map(x, x * 2).size() == 2",
+        "self.spec.items.map(i, i).all(j, j.anything)",
+        "oldSelf.spec.name == self.spec.name",
+    ] {
+        assert_eq!(at_root(ok), None, "{ok}");
+    }
+    for (bad, why) in [
+        ("self.spec.nmae == 'a'", "undefined field 'nmae'"),
+        ("has(self.spec.missing)", "undefined field 'missing'"),
+        (
+            "self.spec.?missing.orValue('') == ''",
+            "undefined field 'missing'",
+        ),
+        ("self.spec.foo_bar > 0", "undefined field 'foo_bar'"),
+        (
+            "self.spec.items.all(i, i.nme != '')",
+            "undefined field 'nme'",
+        ),
+        ("self.spec.items[0].nme == ''", "undefined field 'nme'"),
+        (
+            "self.spec.items.exists(i, self.spec.items.all(j, j.name == i.nam))",
+            "undefined field 'nam'",
+        ),
+        // sortBy binds its list: the key expression sees the items' type.
+        (
+            "self.spec.items.sortBy(i, i.nope).size() > 0",
+            "undefined field 'nope'",
+        ),
+        (
+            "self.metadata.labels.size() > 0",
+            "undefined field 'labels'",
+        ),
+        ("self.spec.template.spec.b == ''", "undefined field 'b'"),
+        (
+            "self.spec.name.first == 'a'",
+            "type 'string' does not support field selection",
+        ),
+        (
+            "self.spec.when.seconds > 0",
+            "type 'google.protobuf.Timestamp' does not support field selection",
+        ),
+        ("self.oops", "undefined field 'oops'"),
+    ] {
+        assert_eq!(at_root(bad).as_deref(), Some(why), "{bad}");
+    }
+    // Below the root, `self` is the node's value: apiVersion is a field like any other.
+    let spec = node.property("spec").unwrap();
+    assert_eq!(
+        compile_error_typed("self.apiVersion == ''", None, spec, false).as_deref(),
+        Some("undefined field 'apiVersion'")
+    );
+    assert_eq!(
+        compile_error_typed("self.name == ''", None, spec, false),
+        None
+    );
+}
