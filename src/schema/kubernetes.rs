@@ -284,24 +284,66 @@ impl BuiltinSchemas {
     pub fn validator(&self, gvk: &Gvk) -> Option<Arc<Validator>> {
         let key = gvk_key(&gvk.group, &gvk.version, &gvk.kind);
         let def = self.kinds.get(&key)?;
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(v) = cache.get(&key) {
+        if let Some(v) = self.lock_cache().get(&key) {
             return Some(v.clone());
         }
+        // Compiled without the lock, so that threads compile different kinds at once; a kind
+        // two threads compiled at once keeps the first.
+        let v = Arc::new(self.compile(def)?);
+        Some(self.lock_cache().entry(key).or_insert(v).clone())
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Validator>>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Compiles the validators of the built-in kinds among `gvks` ahead of validation, one kind
+    /// per thread on up to `threads` threads (a Deployment's schema alone takes milliseconds).
+    pub fn warm(&self, gvks: &[Gvk], threads: usize) {
+        let mut todo: Vec<&Gvk> = Vec::new();
+        {
+            let cache = self.lock_cache();
+            let mut seen = std::collections::HashSet::new();
+            for g in gvks {
+                let key = gvk_key(&g.group, &g.version, &g.kind);
+                if self.kinds.contains_key(&key) && !cache.contains_key(&key) && seen.insert(key) {
+                    todo.push(g);
+                }
+            }
+        }
+        if todo.len() < 2 || threads < 2 {
+            for g in todo {
+                self.validator(g);
+            }
+            return;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..threads.min(todo.len()) {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(g) = todo.get(i) else { break };
+                        self.validator(g);
+                    }
+                });
+            }
+        });
+    }
+
+    /// The validator of one definition.
+    fn compile(&self, def: &str) -> Option<Validator> {
         let schema = serde_json::json!({ "$ref": format!("{DEFINITIONS_URI}#/$defs/{def}") });
         let doc = self.closure(def).ok()?;
         let registry = Registry::new()
             .add(DEFINITIONS_URI, doc)
             .and_then(|b| b.prepare())
             .ok()?;
-        let validator = jsonschema::options()
+        jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .with_registry(&registry)
             .build(&schema)
-            .ok()?;
-        let v = Arc::new(validator);
-        cache.insert(key, v.clone());
-        Some(v)
+            .ok()
     }
 
     /// Validates an object against its kind's schema. `None` when the kind is not built in.
@@ -875,6 +917,29 @@ mod tests {
                 "name: \"abcdefgh\" is longer than 5 characters (length 8)",
                 "port: 70000 is greater than the maximum 65535",
             ]
+        );
+    }
+
+    #[test]
+    fn warming_compiles_each_built_in_kind_once_on_its_own_thread() {
+        let schemas = BuiltinSchemas::load("1.34", true).unwrap();
+        let g = |api: &str, kind: &str| Gvk::from_api_version(api, kind);
+        let gvks = [
+            g("apps/v1", "Deployment"),
+            g("v1", "Service"),
+            g("apps/v1", "Deployment"),
+            g("example.io/v1", "Widget"),
+        ];
+        schemas.warm(&gvks, 2);
+        let mut cached: Vec<String> = schemas.lock_cache().keys().cloned().collect();
+        cached.sort();
+        assert_eq!(cached, ["/v1/Service", "apps/v1/Deployment"]);
+        // What warming compiled is what validation uses.
+        let before = schemas.validator(&gvks[0]).unwrap();
+        assert!(Arc::ptr_eq(&before, &schemas.validator(&gvks[2]).unwrap()));
+        assert_eq!(
+            schemas.validate(&gvks[1], &serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}, "spec": {"bogus": 1}})).map(|v| v.len()),
+            Some(1)
         );
     }
 

@@ -520,7 +520,9 @@ impl Ctx<'_> {
             return Ok(false);
         };
         let gvk = Gvk::from_api_version(api_version, kind);
-        if self.refused_crd(&gvk).is_some()
+        // A YAML 1.1 boolean word needs positions to tell plain from quoted.
+        if yaml11::has_bool_words(&obj.value)
+            || self.refused_crd(&gvk).is_some()
             || practices::selector_mismatch(&obj.value).is_some()
             || !apivalidation::check(&gvk.group, &gvk.kind, &obj.value).is_empty()
             || (self.practices_on() && !practices::object_findings(&obj.value, 0).is_empty())
@@ -549,6 +551,19 @@ impl Ctx<'_> {
             }
             return Ok(true);
         }
+        // The built-in kinds' validators first, different kinds on different threads: checking
+        // would otherwise start with every thread waiting for the one compiling its first kind.
+        let mut gvks: Vec<Gvk> = Vec::new();
+        let mut seen: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+        for obj in objs {
+            let get = |k: &str| obj.value.get(k).and_then(Value::as_str);
+            if let (Some(a), Some(k)) = (get("apiVersion"), get("kind"))
+                && seen.insert((a, k))
+            {
+                gvks.push(Gvk::from_api_version(a, k));
+            }
+        }
+        self.schemas().warm(&gvks, threads);
         let dirty = std::sync::atomic::AtomicBool::new(false);
         let chunk = objs.len().div_ceil(threads);
         let results: Vec<Result<bool, VerifyError>> = std::thread::scope(|s| {
@@ -1423,10 +1438,7 @@ impl Ctx<'_> {
                 // positions and checked in full, so its findings are located.
                 if let Some(objs) = fast.and_then(|docs| fast_objects(&input.path, docs, idx)) {
                     self.report.inputs[idx].objects = objs.len();
-                    // A YAML 1.1 boolean word needs positions to tell plain from quoted.
-                    let crds_clean = objs
-                        .iter()
-                        .all(|obj| !yaml11::has_bool_words(&obj.value) && self.crd_is_clean(obj));
+                    let crds_clean = objs.iter().all(|obj| self.crd_is_clean(obj));
                     if crds_clean && self.all_clean(&objs)? {
                         for obj in &objs {
                             register_secret_values(&mut self.secrets, &obj.value);
