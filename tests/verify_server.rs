@@ -860,3 +860,33 @@ spec: {size: 1}
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_hostile_rule_is_refused_as_the_api_server_refuses_it_without_exhausting_the_stack() {
+    // The parser recurses once per selection: 20,000 of them would abort the process.
+    let deep = format!("self.target{}", ".a".repeat(20_000));
+    let spec = format!(
+        "              target: {{type: string}}\n            x-kubernetes-validations:\n            - rule: \"{deep}\"\n"
+    );
+    let dir = dir_with(&[
+        (
+            "crd.yaml",
+            &crd("ops.example.io", "Backup", "backups", &spec),
+        ),
+        (
+            "backup.yaml",
+            "apiVersion: ops.example.io/v1\nkind: Backup\nmetadata: {name: nightly, namespace: ops}\nspec:\n  target: db\n",
+        ),
+    ]);
+    let (code, lines, _) = verify(dir.path());
+    assert_eq!(code, 1);
+    assert!(
+        lines.iter().any(|l| l.contains("title=crd-rule-compile")
+            && l.contains("expression nests 20001 levels deep, over the parser's limit of 250")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("title=crd-refused")),
+        "{lines:?}"
+    );
+}

@@ -12,6 +12,7 @@
 //! evaluation; reads no files.
 
 mod library;
+mod limits;
 mod quantity;
 mod typecheck;
 
@@ -129,11 +130,16 @@ fn compile(spec: &RuleSpec) -> Compiled {
     let message = spec
         .message_expression
         .as_deref()
+        .filter(|m| limits::exceeded(m).is_none())
         .and_then(|m| env.compile(m).ok());
-    let state = match env.compile(&spec.rule) {
-        Err(_) => State::Refused,
-        Ok(_) if compile_error(&spec.rule).is_some() => State::Refused,
-        Ok(program) => {
+    let program = match limits::exceeded(&spec.rule) {
+        None => env.compile(&spec.rule).ok(),
+        Some(_) => None,
+    };
+    let state = match program {
+        None => State::Refused,
+        Some(_) if compile_error(&spec.rule).is_some() => State::Refused,
+        Some(program) => {
             let refs = program.references();
             let old_self = refs.has_variable("oldSelf");
             let called = library::called(program.expression());
@@ -172,6 +178,9 @@ pub fn compile_error(source: &str) -> Option<String> {
 /// [`compile_error`] for Kubernetes 1.`minor`: a function added to the API server's CEL
 /// environment in a later minor version is undeclared there. `None` is the newest version.
 pub fn compile_error_for(source: &str, minor: Option<u32>) -> Option<String> {
+    if let Some(why) = limits::exceeded(source) {
+        return Some(why);
+    }
     let program = match library::env().compile(source) {
         Ok(p) => p,
         Err(e) => {
