@@ -144,6 +144,29 @@ pub fn str_at_pointer<'a>(value: &'a serde_json::Value, pointer: &str) -> &'a st
 /// The longest message a finding carries, in characters; longer ones end in `…`.
 pub const MESSAGE_MAX: usize = 200;
 
+/// `"{path}: {reason}"` within [`MESSAGE_MAX`] characters: when it is too long, the start of
+/// the path goes first (`…items.path.x-kubernetes-validations[0].rule: …`), so that what is wrong
+/// stays whole; the span names the exact place anyway.
+pub fn path_message(path: &str, reason: &str) -> String {
+    let whole = format!("{path}: {reason}");
+    let len = whole.chars().count();
+    if len <= MESSAGE_MAX {
+        return whole;
+    }
+    let room = MESSAGE_MAX.saturating_sub(reason.chars().count() + 3);
+    let chars: Vec<char> = path.chars().collect();
+    if room < 16 || chars.len() <= room {
+        return bounded(&whole, MESSAGE_MAX);
+    }
+    let tail: String = chars[chars.len() - room..].iter().collect();
+    // From a segment boundary when there is one.
+    let tail = match tail.find('.') {
+        Some(i) if i + 1 < tail.len() => &tail[i + 1..],
+        _ => tail.as_str(),
+    };
+    bounded(&format!("…{tail}: {reason}"), MESSAGE_MAX)
+}
+
 /// `s` cut to `max` characters (the last one an ellipsis), on one line.
 pub fn bounded(s: &str, max: usize) -> String {
     let one_line: String = s
@@ -264,6 +287,17 @@ mod tests {
         assert_eq!(preview(&serde_json::json!({"a": 1})), "an object");
         assert_eq!(preview(&serde_json::json!([1, 2])), "a list of 2");
         assert!(preview(&serde_json::json!(long)).chars().count() <= 40);
+    }
+
+    #[test]
+    fn a_long_path_gives_way_to_the_reason() {
+        let path = format!("spec.versions[0] schema: {}", "spec.rules.items".repeat(20));
+        let reason = "Invalid value: compilation failed: found no matching overload for '_==_' applied to '(string, int)'";
+        let m = path_message(&path, reason);
+        assert!(m.ends_with(reason), "{m}");
+        assert!(m.starts_with("…rules.items"), "{m}");
+        assert!(m.chars().count() <= MESSAGE_MAX, "{m}");
+        assert_eq!(path_message("a.b", "bad"), "a.b: bad");
     }
 
     #[test]

@@ -385,13 +385,18 @@ fn rules_compile(
                 let Some(source) = r.get(field).and_then(Value::as_str) else {
                     continue;
                 };
-                if let Some(why) = super::cel::compile_error_typed(source, minor, &node, depth == 0)
+                let message = field == "messageExpression";
+                if let Some(why) =
+                    super::cel::compile_error_typed(source, minor, &node, depth == 0, message)
                 {
                     let p = format!("{at}/x-kubernetes-validations/{i}/{field}");
                     out.push(Finding::error(
                         "crd-rule-compile",
                         &p,
-                        format!("{}: Invalid value: compilation failed: {why}", dotted(&p)),
+                        crate::finding::path_message(
+                            &dotted(&p),
+                            &format!("Invalid value: compilation failed: {why}"),
+                        ),
                     ));
                 }
             }

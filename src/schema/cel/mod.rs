@@ -211,12 +211,18 @@ pub fn compile_error_typed(
     minor: Option<u32>,
     node: &Node,
     root: bool,
+    message: bool,
 ) -> Option<String> {
     if let Some(why) = compile_error_for(source, minor) {
         return Some(why);
     }
     let program = library::env().compile(source).ok()?;
-    typecheck::error(program.expression(), node, root)
+    let output = if message {
+        typecheck::Output::String
+    } else {
+        typecheck::Output::Bool
+    };
+    typecheck::error(program.expression(), node, root, output)
 }
 
 fn first_line(s: &str) -> String {

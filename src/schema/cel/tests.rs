@@ -575,7 +575,7 @@ fn fields_the_schema_does_not_declare_do_not_compile() {
             }}
         }
     }));
-    let at_root = |rule: &str| compile_error_typed(rule, None, &node, true);
+    let at_root = |rule: &str| compile_error_typed(rule, None, &node, true, false);
     for ok in [
         "self.spec.name == 'a'",
         "self.spec.foo__dash__bar > 0",
@@ -635,11 +635,114 @@ fn fields_the_schema_does_not_declare_do_not_compile() {
     // Below the root, `self` is the node's value: apiVersion is a field like any other.
     let spec = node.property("spec").unwrap();
     assert_eq!(
-        compile_error_typed("self.apiVersion == ''", None, spec, false).as_deref(),
+        compile_error_typed("self.apiVersion == ''", None, spec, false, false).as_deref(),
         Some("undefined field 'apiVersion'")
     );
     assert_eq!(
-        compile_error_typed("self.name == ''", None, spec, false),
+        compile_error_typed("self.name == ''", None, spec, false, false),
         None
+    );
+}
+
+#[test]
+fn operators_and_functions_take_the_types_they_are_declared_for() {
+    let node = Node::from_schema(&json!({
+        "type": "object",
+        "properties": {
+            "replicas": {"type": "integer"},
+            "ratio": {"type": "number"},
+            "name": {"type": "string"},
+            "on": {"type": "boolean"},
+            "when": {"type": "string", "format": "date-time"},
+            "timeout": {"type": "string", "format": "duration"},
+            "port": {"x-kubernetes-int-or-string": true},
+            "items": {"type": "array", "items": {"type": "string"}},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "any": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+        }
+    }));
+    let check = |rule: &str| compile_error_typed(rule, None, &node, false, false);
+    for ok in [
+        "self.replicas > 0 && self.replicas <= 10",
+        "self.ratio > 0 && self.ratio < 1.5 && self.replicas < self.ratio",
+        "self.replicas + 1 == 2 && self.ratio * 2.0 < 3.0 && self.replicas % 2 == 0",
+        "self.name + '-x' != '' && self.name.startsWith('a') && size(self.name) < 63",
+        "self.when < timestamp('2030-01-01T00:00:00Z') && self.timeout > duration('1s')",
+        "self.when + self.timeout > self.when && self.when - self.when == duration('0s')",
+        "self.port == 80 || self.port == 'http'",
+        "self.items.size() > 0 && self.items + ['a'] != [] && 'a' in self.items",
+        "self.labels.size() < 5 && self.labels.all(k, self.labels[k].size() < 63)",
+        "self.any.whatever + 1 == 2 && self.any.x.startsWith('y')",
+        "self.on ? self.replicas > 0 : true",
+        "!self.on || has(self.name)",
+        "self.items.map(i, i.size()).all(n, n > 0)",
+        "self.items.exists_one(i, i == 'a') && self.items.filter(i, i != '').size() >= 0",
+        "self.name == null || self.replicas != null",
+        "int(self.name) > 0 && string(self.replicas) != '' && double(self.replicas) > 0.0",
+    ] {
+        assert_eq!(check(ok), None, "{ok}");
+    }
+    for (bad, why) in [
+        (
+            "self.replicas > '3'",
+            "found no matching overload for '_>_' applied to '(int, string)'",
+        ),
+        (
+            "self.name == 1",
+            "found no matching overload for '_==_' applied to '(string, int)'",
+        ),
+        (
+            "self.replicas + 1.5 > 2.0",
+            "found no matching overload for '_+_' applied to '(int, double)'",
+        ),
+        (
+            "self.name + 1 == 'a'",
+            "found no matching overload for '_+_' applied to '(string, int)'",
+        ),
+        (
+            "self.replicas && true",
+            "found no matching overload for '_&&_' applied to '(int, bool)'",
+        ),
+        (
+            "!self.name",
+            "found no matching overload for '!_' applied to '(string)'",
+        ),
+        (
+            "self.replicas ? true : false",
+            "found no matching overload for '_?_:_' applied to '(int, bool, bool)'",
+        ),
+        (
+            "size(self.replicas) > 0",
+            "found no matching overload for 'size' applied to '(int)'",
+        ),
+        (
+            "self.replicas.startsWith('1')",
+            "found no matching overload for 'startsWith' applied to 'int.(string)'",
+        ),
+        (
+            "self.when > '2020-01-01'",
+            "found no matching overload for '_>_' applied to '(google.protobuf.Timestamp, string)'",
+        ),
+        (
+            "self.items.all(i, i > 0)",
+            "found no matching overload for '_>_' applied to '(string, int)'",
+        ),
+        (
+            "self.replicas",
+            "cel expression must evaluate to a bool, not int",
+        ),
+        (
+            "self.items.map(i, i)",
+            "cel expression must evaluate to a bool, not list",
+        ),
+    ] {
+        assert_eq!(check(bad).as_deref(), Some(why), "{bad}");
+    }
+    // A message expression evaluates to a string.
+    let message = |m: &str| compile_error_typed(m, None, &node, false, true);
+    assert_eq!(message("'replicas: ' + string(self.replicas)"), None);
+    assert_eq!(
+        message("self.replicas").as_deref(),
+        Some("messageExpression must evaluate to a string, not int")
     );
 }

@@ -1,7 +1,9 @@
 //! The part of the API server's CEL type check that a rule's schema decides: a field selected on
-//! an object whose schema declares its properties must be one of them (`undefined field 'x'`),
-//! and a scalar has no fields. The API server compiles every rule against the type its schema
-//! node gives `self`, so such a rule does not compile and the CRD is refused.
+//! an object whose schema declares its properties must be one of them (`undefined field 'x'`), a
+//! scalar has no fields, operators and the common functions take the types they are declared for
+//! (`found no matching overload for '_+_' applied to '(int, string)'`), and a rule evaluates to a
+//! bool, a message expression to a string. The API server compiles every rule against the type
+//! its schema node gives `self`, so such a rule does not compile and the CRD is refused.
 //!
 //! Conservative by construction: a value whose type is not known from the schema (a map's key, a
 //! call's result, `x-kubernetes-preserve-unknown-fields`, `x-kubernetes-int-or-string`, an
@@ -26,18 +28,113 @@ enum Ty<'a> {
     },
     /// `metadata` at the root: only `name` and `generateName`.
     RootMeta,
+    /// A value of a primitive type (a literal, an operator's result).
+    Prim(Prim),
+}
+
+/// The CEL types the checker tells apart.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Prim {
+    Int,
+    Uint,
+    Double,
+    String,
+    Bool,
+    Bytes,
+    Timestamp,
+    Duration,
+    List,
+    Map,
+    Null,
+}
+
+impl Prim {
+    fn name(self) -> &'static str {
+        match self {
+            Prim::Int => "int",
+            Prim::Uint => "uint",
+            Prim::Double => "double",
+            Prim::String => "string",
+            Prim::Bool => "bool",
+            Prim::Bytes => "bytes",
+            Prim::Timestamp => "google.protobuf.Timestamp",
+            Prim::Duration => "google.protobuf.Duration",
+            Prim::List => "list",
+            Prim::Map => "map",
+            Prim::Null => "null_type",
+        }
+    }
+
+    fn numeric(self) -> bool {
+        matches!(self, Prim::Int | Prim::Uint | Prim::Double)
+    }
+}
+
+/// What a rule or message expression must evaluate to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// `rule`: a bool.
+    Bool,
+    /// `messageExpression`: a string.
+    String,
 }
 
 /// The first schema type error of `expr` with `self` (and `oldSelf`) of `node`; `root` when the
 /// rule sits on the CRD's root schema.
-pub fn error(expr: &IdedExpr, node: &Node, root: bool) -> Option<String> {
+pub fn error(expr: &IdedExpr, node: &Node, root: bool, output: Output) -> Option<String> {
     let mut check = Check {
         this: Ty::Node { node, root },
         scope: Vec::new(),
         found: None,
     };
-    check.ty(expr, 0);
+    let t = check.ty(expr, 0);
+    if check.found.is_none()
+        && let Some(p) = prim(t)
+    {
+        match output {
+            Output::Bool if p != Prim::Bool => {
+                return Some(format!(
+                    "cel expression must evaluate to a bool, not {}",
+                    p.name()
+                ));
+            }
+            Output::String if p != Prim::String => {
+                return Some(format!(
+                    "messageExpression must evaluate to a string, not {}",
+                    p.name()
+                ));
+            }
+            _ => {}
+        }
+    }
     check.found
+}
+
+/// The primitive type of `t`, when known.
+fn prim(t: Ty<'_>) -> Option<Prim> {
+    match t {
+        Ty::Prim(p) => Some(p),
+        Ty::Node { node, .. } => {
+            if node.int_or_string || node.preserve_unknown {
+                return None;
+            }
+            match node.ty.as_deref()? {
+                "integer" => Some(Prim::Int),
+                "number" => Some(Prim::Double),
+                "boolean" => Some(Prim::Bool),
+                "string" => match node.format.as_deref() {
+                    Some("date-time" | "date") => Some(Prim::Timestamp),
+                    Some("duration") => Some(Prim::Duration),
+                    Some("byte") => None,
+                    _ => Some(Prim::String),
+                },
+                "array" => Some(Prim::List),
+                "object" if node.additional.is_some() => Some(Prim::Map),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// Expressions nest at most this deep before the checker gives up (no finding).
@@ -66,8 +163,19 @@ impl<'a> Check<'a> {
             }
             Expr::Select(s) => {
                 let t = self.ty(&s.operand, depth + 1);
-                self.select(t, &s.field)
+                let field = self.select(t, &s.field);
+                // `has(x.f)` is the presence test.
+                if s.test { Ty::Prim(Prim::Bool) } else { field }
             }
+            Expr::Literal(l) => Ty::Prim(match l {
+                LiteralValue::Boolean(_) => Prim::Bool,
+                LiteralValue::Bytes(_) => Prim::Bytes,
+                LiteralValue::Double(_) => Prim::Double,
+                LiteralValue::Int(_) => Prim::Int,
+                LiteralValue::Null => Prim::Null,
+                LiteralValue::String(_) => Prim::String,
+                LiteralValue::UInt(_) => Prim::Uint,
+            }),
             Expr::Call(c) => {
                 let target = c.target.as_deref().map(|t| self.ty(t, depth + 1));
                 let args: Vec<Ty<'a>> = c.args.iter().map(|a| self.ty(a, depth + 1)).collect();
@@ -81,7 +189,19 @@ impl<'a> Check<'a> {
                         }
                         Ty::Unknown
                     }
-                    _ => Ty::Unknown,
+                    (name, target, args) => {
+                        let target = target.map(prim);
+                        let args: Vec<Option<Prim>> = args.iter().map(|a| prim(*a)).collect();
+                        match overload(name, target, &args) {
+                            Ok(Some(p)) => Ty::Prim(p),
+                            Ok(None) => Ty::Unknown,
+                            Err(()) => {
+                                self.found
+                                    .get_or_insert_with(|| no_overload(name, target, &args));
+                                Ty::Unknown
+                            }
+                        }
+                    }
                 }
             }
             Expr::Comprehension(c) => {
@@ -100,18 +220,17 @@ impl<'a> Check<'a> {
                 self.ty(&c.loop_cond, depth + 1);
                 self.ty(&c.loop_step, depth + 1);
                 self.scope.truncate(mark + 1);
+                // What the macro yields: `all` its bool accumulator, `map` its list, a bind
+                // the type of its body.
                 let out = self.ty(&c.result, depth + 1);
                 self.scope.truncate(mark);
-                // A bind (`cel.bind`, and the expansions that bind a value) is the value's
-                // type only inside; what a comprehension yields is not followed.
-                let _ = out;
-                Ty::Unknown
+                out
             }
             Expr::List(l) => {
                 for item in &l.elements {
                     self.ty(item, depth + 1);
                 }
-                Ty::Unknown
+                Ty::Prim(Prim::List)
             }
             Expr::Map(m) => {
                 for en in &m.entries {
@@ -120,7 +239,7 @@ impl<'a> Check<'a> {
                         self.ty(&me.value, depth + 1);
                     }
                 }
-                Ty::Unknown
+                Ty::Prim(Prim::Map)
             }
             _ => Ty::Unknown,
         }
@@ -129,7 +248,7 @@ impl<'a> Check<'a> {
     /// The type of `t.field`, recording an error when `t` cannot have that field.
     fn select(&mut self, t: Ty<'a>, field: &str) -> Ty<'a> {
         match t {
-            Ty::Unknown => Ty::Unknown,
+            Ty::Unknown | Ty::Prim(_) => Ty::Unknown,
             Ty::RootMeta => {
                 if !matches!(field, "name" | "generateName") {
                     self.fail(field);
@@ -182,6 +301,133 @@ impl<'a> Check<'a> {
         self.found
             .get_or_insert_with(|| format!("undefined field '{field}'"));
     }
+}
+
+/// The result type of calling `name` (on `target`) with `args` of the known types, `Ok(None)`
+/// when it is not known, `Err` when no overload of the API server's environment takes them.
+/// Unknown types (`None`) match anything.
+fn overload(
+    name: &str,
+    target: Option<Option<Prim>>,
+    args: &[Option<Prim>],
+) -> Result<Option<Prim>, ()> {
+    use Prim::*;
+    let ok = |p: Prim| Ok(Some(p));
+    // Both known, or nothing to say.
+    let pair = |a: &[Option<Prim>]| match a {
+        [Some(x), Some(y)] => Some((*x, *y)),
+        _ => None,
+    };
+    match (name, target) {
+        (operators::LOGICAL_AND | operators::LOGICAL_OR, None) => {
+            if args.iter().flatten().any(|p| *p != Bool) {
+                return Err(());
+            }
+            ok(Bool)
+        }
+        (operators::LOGICAL_NOT, None) => {
+            if args.iter().flatten().any(|p| *p != Bool) {
+                return Err(());
+            }
+            ok(Bool)
+        }
+        (operators::CONDITIONAL, None) => match args {
+            [Some(c), ..] if *c != Bool => Err(()),
+            [_, Some(a), Some(b)] if a == b => ok(*a),
+            _ => Ok(None),
+        },
+        (operators::EQUALS | operators::NOT_EQUALS, None) => match pair(args) {
+            Some((a, b)) if a != b && a != Null && b != Null && !(a.numeric() && b.numeric()) => {
+                Err(())
+            }
+            _ => ok(Bool),
+        },
+        (
+            operators::LESS
+            | operators::LESS_EQUALS
+            | operators::GREATER
+            | operators::GREATER_EQUALS,
+            None,
+        ) => match pair(args) {
+            Some((a, b)) if a.numeric() && b.numeric() => ok(Bool),
+            Some((a, b)) if a == b && matches!(a, String | Bytes | Bool | Timestamp | Duration) => {
+                ok(Bool)
+            }
+            Some(_) => Err(()),
+            None => ok(Bool),
+        },
+        (operators::ADD, None) => match pair(args) {
+            Some((a, b))
+                if a == b
+                    && matches!(a, Int | Uint | Double | String | Bytes | List | Duration) =>
+            {
+                ok(a)
+            }
+            Some((Timestamp, Duration) | (Duration, Timestamp)) => ok(Timestamp),
+            Some(_) => Err(()),
+            None => Ok(None),
+        },
+        (operators::SUBSTRACT, None) => match pair(args) {
+            Some((a, b)) if a == b && matches!(a, Int | Uint | Double | Duration) => ok(a),
+            Some((Timestamp, Timestamp)) => ok(Duration),
+            Some((Timestamp, Duration)) => ok(Timestamp),
+            Some(_) => Err(()),
+            None => Ok(None),
+        },
+        (operators::MULTIPLY | operators::DIVIDE, None) => match pair(args) {
+            Some((a, b)) if a == b && a.numeric() => ok(a),
+            Some(_) => Err(()),
+            None => Ok(None),
+        },
+        (operators::MODULO, None) => match pair(args) {
+            Some((a, b)) if a == b && matches!(a, Int | Uint) => ok(a),
+            Some(_) => Err(()),
+            None => Ok(None),
+        },
+        (operators::NEGATE, None) => match args {
+            [Some(Int)] => ok(Int),
+            [Some(Double)] => ok(Double),
+            [Some(_)] => Err(()),
+            _ => Ok(None),
+        },
+        ("size", None) => match args {
+            [Some(String | Bytes | List | Map)] => ok(Int),
+            [Some(_)] => Err(()),
+            _ => ok(Int),
+        },
+        ("size", Some(t)) if args.is_empty() => match t {
+            Some(String | Bytes | List | Map) | None => ok(Int),
+            Some(_) => Err(()),
+        },
+        ("startsWith" | "endsWith" | "matches", Some(t)) => match (t, args) {
+            (Some(r), _) if r != String => Err(()),
+            (_, [Some(a)]) if *a != String => Err(()),
+            _ => ok(Bool),
+        },
+        ("lowerAscii" | "upperAscii" | "trim", Some(t)) => match t {
+            Some(r) if r != String => Err(()),
+            _ => ok(String),
+        },
+        ("int", None) if args.len() == 1 => ok(Int),
+        ("uint", None) if args.len() == 1 => ok(Uint),
+        ("double", None) if args.len() == 1 => ok(Double),
+        ("string", None) if args.len() == 1 => ok(String),
+        ("bool", None) if args.len() == 1 => ok(Bool),
+        ("duration", None) if args.len() == 1 => ok(Duration),
+        ("timestamp", None) if args.len() == 1 => ok(Timestamp),
+        (operators::IN | operators::NOT_STRICTLY_FALSE, None) => ok(Bool),
+        _ => Ok(None),
+    }
+}
+
+/// cel-go's message for a call no overload takes.
+fn no_overload(name: &str, target: Option<Option<Prim>>, args: &[Option<Prim>]) -> String {
+    let names: Vec<&str> = args.iter().map(|a| a.map_or("dyn", Prim::name)).collect();
+    let shown = match target {
+        Some(t) => format!("{}.({})", t.map_or("dyn", Prim::name), names.join(", ")),
+        None => format!("({})", names.join(", ")),
+    };
+    format!("found no matching overload for '{name}' applied to '{shown}'")
 }
 
 /// The element type of a list or a map's value type.
