@@ -197,10 +197,7 @@ impl<'a> Scanner<'a, '_> {
                 return Ok(m);
             }
             let start = self.i;
-            self.i += self.b[self.i..]
-                .iter()
-                .position(|&c| c != b' ')
-                .unwrap_or(self.b.len() - self.i);
+            self.i = spaces_end(self.b, self.i);
             match self.peek() {
                 None => return Ok(Next::Eof),
                 Some(b'\n') => self.newline(),
@@ -408,8 +405,11 @@ impl<'a> Scanner<'a, '_> {
             // A flow collection as a key is a complex key: the value's own check bails on it.
             Some(b'[' | b'{') => Ok(false),
             Some(b'"' | b'\'') => {
-                // A quoted key ends at its closing quote; a quoted value fills the line.
-                let end = self.quoted_end(self.i)?;
+                // A quoted key ends at its closing quote; a quoted value fills the line (or
+                // goes on over lines: no key is).
+                let Ok(end) = self.quoted_end(self.i) else {
+                    return Ok(false);
+                };
                 let mut j = end;
                 while self.at(j) == Some(b' ') {
                     j += 1;
@@ -461,6 +461,8 @@ impl<'a> Scanner<'a, '_> {
                     }
                 }
                 b'"' if q == b'"' => return Ok(j + 1),
+                // An escaped line break: the scalar goes on over lines.
+                b'\\' if q == b'"' && self.at(j + 1) == Some(b'\n') => return Err(Bail),
                 b'\\' if q == b'"' => j += 2,
                 _ => j += 1,
             }
@@ -661,11 +663,19 @@ impl<'a> Scanner<'a, '_> {
     /// of its line; `parent` is the indentation of the collection that holds it.
     fn inline_value(&mut self, parent: Option<usize>) -> R<Value> {
         let v = match self.peek().ok_or(Bail)? {
-            b'"' | b'\'' if self.skipping > 0 => {
-                self.quoted()?;
-                Value::Null
+            b'"' | b'\'' => {
+                let text = match (self.quoted(), parent) {
+                    (Ok(t), _) => t,
+                    // Not closed on its line: a quoted scalar folded over lines.
+                    (Err(Bail), Some(p)) => Cow::Owned(self.quoted_lines(p)?),
+                    (Err(e), None) => return Err(e),
+                };
+                if self.skipping > 0 {
+                    Value::Null
+                } else {
+                    Value::String(text.into_owned())
+                }
             }
-            b'"' | b'\'' => Value::String(self.quoted()?.into_owned()),
             b'|' | b'>' => return self.block_scalar(parent.ok_or(Bail)?),
             b'[' | b'{' => self.flow(0)?,
             _ => {
@@ -687,9 +697,14 @@ impl<'a> Scanner<'a, '_> {
                 };
                 self.i = end;
                 let text = self.text[start..end].trim_end_matches(' ');
+                let folded = match (parent, self.at(end)) {
+                    (Some(p), Some(b'\n')) => self.plain_continuation(text, p)?,
+                    _ => None,
+                };
                 if self.skipping > 0 {
                     Value::Null
                 } else {
+                    let text = folded.as_deref().unwrap_or(text);
                     resolve_scalar(text, ScalarStyle::Plain, None)
                 }
             }
@@ -698,23 +713,174 @@ impl<'a> Scanner<'a, '_> {
         Ok(v)
     }
 
+    /// The lines that continue a plain scalar whose first line, `first`, ends at the cursor (a
+    /// line feed): every following line indented more than `parent` (the holding collection's
+    /// column), folded as YAML folds them (a line break is a space, each empty line between
+    /// two lines a line feed). `None` when the next content line ends the scalar; the cursor then
+    /// stays. A comment line ends the scalar; continuation lines with a comment after text, a
+    /// `: ` or a tab are left to the full parser.
+    fn plain_continuation(&mut self, first: &str, parent: usize) -> R<Option<String>> {
+        let b = self.b;
+        let mut folded: Option<String> = None;
+        let mut breaks = 0usize;
+        // The line feed before the line looked at, the lines passed, and where the last
+        // continuation line ends and starts.
+        let mut k = self.i;
+        let mut lines = 0usize;
+        let mut last: Option<(usize, usize, usize)> = None;
+        loop {
+            let line_start = k + 1;
+            let mut q = line_start;
+            while b.get(q) == Some(&b' ') {
+                q += 1;
+            }
+            match b.get(q) {
+                None => break,
+                Some(b'\n') => {
+                    breaks += 1;
+                    lines += 1;
+                    k = q;
+                    continue;
+                }
+                Some(b'\t' | b'\r') => return Err(Bail),
+                Some(_) => {}
+            }
+            // A comment line ends the scalar (a line after it is the caller's to judge).
+            if q - line_start <= parent || b[q] == b'#' {
+                break;
+            }
+            let e = q + memchr(b'\n', &b[q..]).unwrap_or(b.len() - q);
+            let line = self.text[q..e].trim_end_matches(' ');
+            if line.contains(": ") || line.ends_with(':') || line.contains(" #") {
+                return Err(Bail);
+            }
+            let out = folded.get_or_insert_with(|| first.to_string());
+            if breaks == 0 {
+                out.push(' ');
+            } else {
+                out.extend(std::iter::repeat_n('\n', breaks));
+            }
+            out.push_str(line);
+            breaks = 0;
+            lines += 1;
+            last = Some((e, line_start, lines));
+            if e == b.len() {
+                break;
+            }
+            k = e;
+        }
+        if let Some((end, line_start, passed)) = last {
+            self.i = end;
+            self.line += passed;
+            self.line_start = line_start;
+        }
+        Ok(folded)
+    }
+
     /// A single-line quoted scalar at the cursor; the cursor moves past its closing quote.
     fn quoted(&mut self) -> R<Cow<'a, str>> {
         let q = self.b[self.i];
         let start = self.i + 1;
         let end = self.quoted_end(self.i)?;
-        self.i = end;
         let body = &self.text[start..end - 1];
-        if q == b'\'' {
+        let text = if q == b'\'' {
             if body.contains('\'') {
-                return Ok(Cow::Owned(body.replace("''", "'")));
+                Cow::Owned(body.replace("''", "'"))
+            } else {
+                Cow::Borrowed(body)
             }
-            return Ok(Cow::Borrowed(body));
+        } else if !body.contains('\\') {
+            Cow::Borrowed(body)
+        } else {
+            Cow::Owned(unescape(body)?)
+        };
+        // The cursor moves only when the scalar is read: a caller may read it another way.
+        self.i = end;
+        Ok(text)
+    }
+
+    /// A quoted scalar at the cursor that goes on over the following lines, each indented more
+    /// than `parent`, folded as YAML folds them: a line break between two lines is a space, each
+    /// empty line a line feed, the spaces around a break are dropped. The cursor moves past its
+    /// closing quote; escapes are resolved, an escaped line break joins two lines. Tabs, and an
+    /// escaped break before an empty line, are left to the full parser.
+    fn quoted_lines(&mut self, parent: usize) -> R<String> {
+        let b = self.b;
+        let q = b[self.i];
+        let mut out = String::new();
+        let mut j = self.i + 1;
+        let mut seg = j;
+        loop {
+            match *b.get(j).ok_or(Bail)? {
+                b'\\' if q == b'"' => match b.get(j + 1) {
+                    // An escaped line break joins the lines with nothing between them.
+                    Some(b'\n') => {
+                        out.push_str(&self.text[seg..j]);
+                        self.i = j + 1;
+                        self.newline();
+                        j = self.i;
+                        while b.get(j) == Some(&b' ') {
+                            j += 1;
+                        }
+                        if matches!(b.get(j), None | Some(b'\n')) || j == self.line_start {
+                            return Err(Bail);
+                        }
+                        seg = j;
+                    }
+                    // Other escapes are resolved when the scalar is whole.
+                    Some(_) => j += 2,
+                    None => return Err(Bail),
+                },
+                b'\t' | b'\r' => return Err(Bail),
+                c if c == q => {
+                    if q == b'\'' && b.get(j + 1) == Some(&b'\'') {
+                        out.push_str(&self.text[seg..=j]);
+                        j += 2;
+                        seg = j;
+                        continue;
+                    }
+                    out.push_str(&self.text[seg..j]);
+                    self.i = j + 1;
+                    return if q == b'"' { unescape(&out) } else { Ok(out) };
+                }
+                b'\n' => {
+                    let line = self.text[seg..j].trim_end_matches(' ');
+                    // An escaped space before the break is kept: left to the full parser.
+                    if q == b'"' && line.ends_with('\\') {
+                        return Err(Bail);
+                    }
+                    out.push_str(line);
+                    // Empty lines, then the next line's indentation.
+                    let mut breaks = 0;
+                    loop {
+                        self.i = j;
+                        self.newline();
+                        j = self.i;
+                        while b.get(j) == Some(&b' ') {
+                            j += 1;
+                        }
+                        match b.get(j) {
+                            Some(b'\n') => breaks += 1,
+                            None => return Err(Bail),
+                            Some(_) => break,
+                        }
+                    }
+                    // The full parser takes any indentation here, as libyaml does; a line at
+                    // the margin could be a document marker.
+                    let _ = parent;
+                    if j == self.line_start {
+                        return Err(Bail);
+                    }
+                    if breaks == 0 {
+                        out.push(' ');
+                    } else {
+                        out.extend(std::iter::repeat_n('\n', breaks));
+                    }
+                    seg = j;
+                }
+                _ => j += 1,
+            }
         }
-        if !body.contains('\\') {
-            return Ok(Cow::Borrowed(body));
-        }
-        unescape(body).map(Cow::Owned)
     }
 
     /// A literal or folded block scalar whose indicator is at the cursor, inside a collection
@@ -1088,6 +1254,23 @@ fn unescape(body: &str) -> R<String> {
     Ok(out)
 }
 
+/// The first offset at or after `i` that is not a space (the text's length if none): eight
+/// bytes at a time, as indentation in generated CRDs runs to dozens of spaces a line.
+fn spaces_end(b: &[u8], mut i: usize) -> usize {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    while let Some(chunk) = b.get(i..i + 8) {
+        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if word != SPACES {
+            break;
+        }
+        i += 8;
+    }
+    while b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
+}
+
 /// First offset of `needle` in `hay`.
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     memchr::memchr(needle, hay)
@@ -1095,10 +1278,32 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod control_tests {
-    use super::has_control;
+    use super::{has_control, spaces_end};
 
     /// Every byte value at every offset of texts shorter and longer than a block, against the
     /// byte-at-a-time definition.
+    #[test]
+    fn indentation_ends_where_a_byte_walk_ends_it() {
+        for n in 0..40 {
+            for tail in ["", "x", "\n", " "] {
+                let text = format!("{}{}", " ".repeat(n), tail);
+                let b = text.as_bytes();
+                for start in 0..=b.len() {
+                    let walk = start
+                        + b[start..]
+                            .iter()
+                            .position(|&c| c != b' ')
+                            .unwrap_or(b.len() - start);
+                    assert_eq!(
+                        spaces_end(b, start),
+                        walk,
+                        "{n} spaces then {tail:?}, from {start}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn control_bytes_are_found_at_any_offset_as_a_byte_walk_finds_them() {
         let slow = |b: &[u8]| b.iter().any(|&c| (c < 0x20 && c != b'\n') || c == 0x7f);
