@@ -245,7 +245,10 @@ pub fn apply(list: &mut ResMap, reps: &[Located<Value>]) -> Result<(), Kustomize
                     set_all(&mut r.res.value, &segs, create, &mut |node| match (
                         &delim, &*node, &value,
                     ) {
-                        (Some(d), Value::String(old), Value::String(new)) => {
+                        // kustomize splits the target's text: a field it just created (or an
+                        // empty one) is "", so it gives one empty part.
+                        (Some(d), old @ (Value::String(_) | Value::Null), Value::String(new)) => {
+                            let old = super::kustomization::scalar_text(old);
                             let mut parts: Vec<String> =
                                 old.split(d.as_str()).map(str::to_string).collect();
                             if index < 0 {
@@ -306,5 +309,39 @@ mod tests {
         let c = &m.list[1].res.value["spec"]["template"]["spec"]["containers"];
         assert_eq!(c[0]["image"], "nginx:2");
         assert_eq!(c[1]["image"], "busybox");
+    }
+
+    /// With a `delimiter`, kustomize splits the target's text: a field it creates is "", which
+    /// is one empty part (`index: -1` gives `src,`, past the end `-src`).
+    #[test]
+    fn delimiter_on_created_and_number_targets() {
+        let input = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s, annotations: {n: '1'}}\nspec: {p: 12}\n";
+        let list = parse_resources(input, std::path::Path::new("t")).unwrap();
+        let mut m = ResMap {
+            list: list.into_iter().map(KRes::new).collect(),
+        };
+        let target = |paths: &[&str], opts: Value| serde_json::json!({"select": {"kind": "Service"}, "fieldPaths": paths, "options": opts});
+        let rep: Value = serde_json::json!({
+            "source": {"kind": "ConfigMap", "name": "src"},
+            "targets": [
+                target(&["metadata.annotations.a"], serde_json::json!({"delimiter": ",", "index": -1, "create": true})),
+                target(&["metadata.annotations.b"], serde_json::json!({"delimiter": ",", "create": true})),
+                target(&["metadata.annotations.c"], serde_json::json!({"delimiter": "-", "index": 3, "create": true})),
+                target(&["metadata.annotations.z"], serde_json::json!({"delimiter": ","})),
+            ]
+        });
+        apply(
+            &mut m,
+            &[Located {
+                value: rep,
+                at: "k".into(),
+            }],
+        )
+        .unwrap();
+        let s = &m.list[1].res.value;
+        assert_eq!(s["metadata"]["annotations"]["a"], "src,");
+        assert_eq!(s["metadata"]["annotations"]["b"], "src");
+        assert_eq!(s["metadata"]["annotations"]["c"], "-src");
+        assert!(s["metadata"]["annotations"].get("z").is_none());
     }
 }
