@@ -50,13 +50,26 @@ impl FieldSpec {
     /// # Errors
     /// When the value is not a mapping or has no `path`.
     pub fn from_value(v: &Value) -> Result<Self, String> {
+        Self::parse(v, true)
+    }
+
+    /// Reads a field spec of a builtin plugin's config: kustomize decodes those without
+    /// strictness, so keys other than a field spec's own (`name: x`) are ignored, as there.
+    ///
+    /// # Errors
+    /// When the value is not a mapping or has no `path`.
+    pub fn from_plugin_value(v: &Value) -> Result<Self, String> {
+        Self::parse(v, false)
+    }
+
+    fn parse(v: &Value, strict: bool) -> Result<Self, String> {
         let m = v.as_object().ok_or("a field spec must be a mapping")?;
         let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let path = m
             .get("path")
             .and_then(Value::as_str)
             .ok_or("a field spec needs a `path`")?;
-        for k in m.keys() {
+        for k in m.keys().filter(|_| strict) {
             if !matches!(
                 k.as_str(),
                 "path" | "group" | "version" | "kind" | "create" | "behavior"
@@ -725,6 +738,16 @@ mod tests {
         assert_eq!(d.images.len(), 6);
         assert!(d.name_reference.iter().any(|b| b.kind == "ConfigMap"));
         assert_eq!(d.template_labels.len(), 9);
+    }
+
+    /// `configurations:` files are decoded strictly by kustomize, builtin plugin configs not.
+    #[test]
+    fn unknown_field_spec_keys() {
+        let v = json!({"path": "metadata/name", "kind": "ClusterRole", "name": "x"});
+        assert!(FieldSpec::from_value(&v).unwrap_err().contains("`name`"));
+        let fs = FieldSpec::from_plugin_value(&v).unwrap();
+        assert_eq!((&*fs.path, &*fs.kind), ("metadata/name", "ClusterRole"));
+        assert!(FieldSpec::from_plugin_value(&json!({"name": "x"})).is_err());
     }
 
     #[test]

@@ -271,8 +271,9 @@ fn builtin_kind(c: &Config, role: Role) -> Result<&str, KustomizeError> {
     Ok(kind)
 }
 
-/// Fields each builtin reads besides `apiVersion`, `kind` and `metadata`. kustomize ignores
-/// others; we refuse them so that a setting we do not implement is never silently dropped.
+/// Fields each builtin reads besides `apiVersion`, `kind` and `metadata` (all of those its Go
+/// type declares). kustomize ignores others, and so do we; a key that differs from one of these
+/// only in case (which Go's decoder would accept) is refused rather than silently dropped.
 fn allowed_fields(kind: &str) -> &'static [&'static str] {
     match kind {
         "AnnotationsTransformer" => &["annotations", "fieldSpecs"],
@@ -311,6 +312,10 @@ fn check_fields(kind: &str, c: &Config) -> Result<(), KustomizeError> {
         m.keys().find(|k| {
             !matches!(k.as_str(), "apiVersion" | "kind" | "metadata")
                 && !allowed.contains(&k.as_str())
+                && ["apiVersion", "kind", "metadata"]
+                    .iter()
+                    .chain(allowed)
+                    .any(|a| a.eq_ignore_ascii_case(k))
         })
     }) {
         return Err(KustomizeError::unsupported(
@@ -338,7 +343,7 @@ fn specs(cfg: &Value, at: &str) -> Result<Vec<FieldSpec>, KustomizeError> {
         .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
-        .map(|v| FieldSpec::from_value(v).map_err(|m| KustomizeError::invalid(at, m)))
+        .map(|v| FieldSpec::from_plugin_value(v).map_err(|m| KustomizeError::invalid(at, m)))
         .collect()
 }
 
@@ -383,9 +388,8 @@ fn generate(
         "ConfigMapGenerator" | "SecretGenerator" => {
             let mut args = cfg.clone();
             if let Value::Object(m) = &mut args {
-                m.remove("apiVersion");
-                m.remove("kind");
-                m.remove("metadata");
+                let known = allowed_fields(kind);
+                m.retain(|k, _| known.contains(&k.as_str()));
                 if let Some(Value::Object(o)) = m.get_mut("options") {
                     for sub in ["labels", "annotations"] {
                         if let Some(Value::Object(pairs)) = o.get_mut(sub) {
