@@ -224,7 +224,9 @@ fn build_with_loader(
         (None, _) => Order::default().sort(&mut list),
     }
     let mut resources: Vec<Resource> = list.into_iter().map(|r| r.res).collect();
-    buildmeta::finish(&mut resources, ld.meta.take().unwrap_or_default());
+    let mut meta = ld.meta.take().unwrap_or_default();
+    meta.managed_by |= opts.managed_by_label;
+    buildmeta::finish(&mut resources, meta);
     Ok(resources)
 }
 
