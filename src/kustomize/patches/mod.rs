@@ -187,6 +187,7 @@ pub fn apply_with(
                     .and_then(Value::as_str)
                     .filter(|k| opts.allow_kind_change && !k.is_empty())
                     .map(str::to_string);
+                let patch_kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
                 let mut doc = doc.clone();
                 strip_identity(&mut doc);
                 let mut delete = Vec::new();
@@ -196,7 +197,7 @@ pub fn apply_with(
                     }
                     drop_blank_nulls(r);
                     let before = before_view(source, d, &r.res.value);
-                    if strategic::merge_resource(&mut r.res.value, &doc, schema)
+                    if strategic::merge_resource(&mut r.res.value, &doc, patch_kind, schema)
                         == strategic::Outcome::Delete
                     {
                         delete.push(i);
@@ -251,6 +252,7 @@ pub fn apply_with(
                         ),
                     ));
                 }
+                let patch_kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
                 let mut doc = doc.clone();
                 strip_identity(&mut doc);
                 let i = matches[0];
@@ -259,7 +261,7 @@ pub fn apply_with(
                     list.list[i].store_previous_id();
                 }
                 let before = before_view(source, d, &list.list[i].res.value);
-                if strategic::merge_resource(&mut list.list[i].res.value, &doc, schema)
+                if strategic::merge_resource(&mut list.list[i].res.value, &doc, patch_kind, schema)
                     == strategic::Outcome::Delete
                 {
                     remove_indices(list, &[i]);
