@@ -490,19 +490,9 @@ fn transform(
         }
         .apply(&mut acc.res),
         "NamespaceTransformer" => {
-            if cfg.get("unsetOnly").and_then(Value::as_bool) == Some(true) {
-                return Err(KustomizeError::unsupported(
-                    at,
-                    "NamespaceTransformer `unsetOnly: true`",
-                ));
-            }
-            let mode = s("setRoleBindingSubjects");
-            if !mode.is_empty() && mode != "defaultOnly" {
-                return Err(KustomizeError::unsupported(
-                    at,
-                    format!("NamespaceTransformer `setRoleBindingSubjects: {mode}`"),
-                ));
-            }
+            let subjects =
+                super::transformers::namespace::Subjects::parse(&s("setRoleBindingSubjects"))
+                    .map_err(|m| KustomizeError::invalid(at, m))?;
             let ns = str_field(cfg, &["metadata", "namespace"]);
             if ns.is_empty() {
                 return Ok(());
@@ -510,6 +500,8 @@ fn transform(
             Namespace {
                 namespace: ns,
                 fields: specs(cfg, at)?,
+                unset_only: cfg.get("unsetOnly").and_then(Value::as_bool) == Some(true),
+                subjects,
             }
             .apply(&mut acc.res)
         }
