@@ -124,6 +124,10 @@ fn bad_input_is_one_clear_error_with_exit_2() {
             "empty",
             "empty/kustomization.yaml: the kustomization is empty",
         ),
+        (
+            "namespace-conflict",
+            "namespace-conflict/r.yaml:6:1: namespace transformation produces ID conflict: ConfigMap.v1.[noGrp]/cm.test (also ",
+        ),
     ];
     for (dir, want) in cases {
         let out = rollout()

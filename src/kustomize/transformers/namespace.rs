@@ -120,7 +120,9 @@ impl Namespace {
                 }
                 Ok(())
             })
-        })
+        })?;
+        // Two resources of one name from different namespaces now collide.
+        list.check_unique("namespace transformation")
     }
 }
 
@@ -215,5 +217,13 @@ mod tests {
         assert!(!got.contains("name: default\n  namespace"), "{got}");
         assert!(run(true, Subjects::None, cm).contains("namespace: media"));
         assert!(Subjects::parse("all").is_err());
+        let two = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: b}\n";
+        let got = run(false, Subjects::None, two);
+        assert!(
+            got.contains(
+                "namespace transformation produces ID conflict: ConfigMap.v1.[noGrp]/c.media"
+            ),
+            "{got}"
+        );
     }
 }
