@@ -255,7 +255,16 @@ fn walk_at(
             };
             let present = map.get(name).is_some_and(|v| !v.is_null());
             if !present {
-                if !create_missing || is_seq {
+                if is_seq {
+                    // kustomize's field-spec filter takes `x[]` as a hint that a null `x` is a
+                    // sequence and makes it one (`containers:` → `containers: []`), with or
+                    // without `create`; a missing one stays missing.
+                    if let Some(v) = map.get_mut(name) {
+                        *v = Value::Array(Vec::new());
+                    }
+                    return Ok(());
+                }
+                if !create_missing {
                     return Ok(());
                 }
                 let fresh = if rest.is_empty() {
@@ -748,6 +757,19 @@ mod tests {
         let fs = FieldSpec::from_plugin_value(&v).unwrap();
         assert_eq!((&*fs.path, &*fs.kind), ("metadata/name", "ClusterRole"));
         assert!(FieldSpec::from_plugin_value(&json!({"name": "x"})).is_err());
+    }
+
+    #[test]
+    fn null_sequence_becomes_empty() {
+        let v = json!({"spec": {"containers": null, "volumes": null}});
+        let want = json!({"spec": {"containers": [], "volumes": null}});
+        assert_eq!(run(v.clone(), "spec/containers[]/image", true), want);
+        assert_eq!(run(v.clone(), "spec/containers[]/image", false), want);
+        assert_eq!(run(v.clone(), "spec/containers/image", false), v);
+        assert_eq!(
+            run(json!({"spec": {}}), "spec/containers[]/image", true),
+            json!({"spec": {}})
+        );
     }
 
     #[test]
