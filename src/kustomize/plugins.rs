@@ -289,7 +289,7 @@ fn allowed_fields(kind: &str) -> &'static [&'static str] {
         "PatchJson6902Transformer" => &["path", "jsonOp", "target"],
         "ReplacementTransformer" => &["replacements"],
         "HashTransformer" => &[],
-        "ValueAddTransformer" => &["value", "targets"],
+        "ValueAddTransformer" => &["value", "targets", "targetFilePath"],
         "ConfigMapGenerator" | "SecretGenerator" => &[
             "name",
             "namespace",
@@ -669,13 +669,25 @@ fn transform(
                     .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
                     .unwrap_or_default();
             }
+            // `targetFilePath`: more targets from a file (`targets:` in it), after the inline ones.
+            let path = s("targetFilePath");
+            let from_file = if path.is_empty() {
+                Value::Null
+            } else {
+                let file = ld.file_in_root(&k.dir, &path, at)?;
+                let text = read_text(&file, at, "file", &path)?;
+                crate::yaml::parse_document(&text)
+                    .map_err(|e| KustomizeError::invalid(at, format!("{path}: {e}")))?
+                    .value
+            };
+            let listed = |v: &Value| -> Vec<Value> {
+                v.get("targets")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            };
             let mut targets = Vec::new();
-            for t in cfg
-                .get("targets")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            {
+            for t in listed(cfg).iter().chain(listed(&from_file).iter()) {
                 let selector: Option<Selector> = match t.get("selector") {
                     Some(v) => Some(serde_json::from_value(v.clone()).map_err(|e| {
                         KustomizeError::invalid(at, format!("invalid selector: {e}"))
