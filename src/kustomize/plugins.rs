@@ -272,8 +272,8 @@ fn builtin_kind(c: &Config, role: Role) -> Result<&str, KustomizeError> {
 }
 
 /// Fields each builtin reads besides `apiVersion`, `kind` and `metadata` (all of those its Go
-/// type declares). kustomize ignores others, and so do we; a key that differs from one of these
-/// only in case (which Go's decoder would accept) is refused rather than silently dropped.
+/// type declares). kustomize ignores others, and so do we, once the names are folded to their
+/// canonical case (`kustomization::fold_plugin_config`) as Go's decoder matches them.
 fn allowed_fields(kind: &str) -> &'static [&'static str] {
     match kind {
         "AnnotationsTransformer" => &["annotations", "fieldSpecs"],
@@ -304,26 +304,6 @@ fn allowed_fields(kind: &str) -> &'static [&'static str] {
         "IAMPolicyGenerator" => &["cloud", "kubernetesService", "serviceAccount"],
         _ => &[],
     }
-}
-
-fn check_fields(kind: &str, c: &Config) -> Result<(), KustomizeError> {
-    let allowed = allowed_fields(kind);
-    if let Some(extra) = c.value.as_object().and_then(|m| {
-        m.keys().find(|k| {
-            !matches!(k.as_str(), "apiVersion" | "kind" | "metadata")
-                && !allowed.contains(&k.as_str())
-                && ["apiVersion", "kind", "metadata"]
-                    .iter()
-                    .chain(allowed)
-                    .any(|a| a.eq_ignore_ascii_case(k))
-        })
-    }) {
-        return Err(KustomizeError::unsupported(
-            &c.at,
-            format!("field `{extra}` of builtin {kind}"),
-        ));
-    }
-    Ok(())
 }
 
 fn str_field(cfg: &Value, path: &[&str]) -> String {
@@ -381,7 +361,11 @@ fn generate(
     kind: &str,
     c: &Config,
 ) -> Result<Vec<Generated>, KustomizeError> {
-    check_fields(kind, c)?;
+    let folded = Config {
+        value: kustomization::fold_plugin_config(kind, &c.value),
+        at: c.at.clone(),
+    };
+    let c = &folded;
     let cfg = &c.value;
     let at = c.at.as_str();
     match kind {
@@ -474,7 +458,11 @@ fn transform(
     c: &Config,
     acc: &mut Acc,
 ) -> Result<(), KustomizeError> {
-    check_fields(kind, c)?;
+    let folded = Config {
+        value: kustomization::fold_plugin_config(kind, &c.value),
+        at: c.at.clone(),
+    };
+    let c = &folded;
     let cfg = &c.value;
     let at = c.at.as_str();
     let s = |key: &str| str_field(cfg, &[key]);
