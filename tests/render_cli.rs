@@ -125,6 +125,10 @@ fn bad_input_is_one_clear_error_with_exit_2() {
             "empty/kustomization.yaml: the kustomization is empty",
         ),
         (
+            "patch-target-multi",
+            "patch-target-multi/kustomization.yaml:4:3: several strategic-merge patches in one `patches` entry may not set `target`",
+        ),
+        (
             "namespace-conflict",
             "namespace-conflict/r.yaml:6:1: namespace transformation produces ID conflict: ConfigMap.v1.[noGrp]/cm.test (also ",
         ),

@@ -80,7 +80,9 @@ pub fn parse(text: &str, at: &str) -> Result<Patch, KustomizeError> {
         file: None,
         docs: located,
     };
-    if let [Value::Array(_)] = docs.as_slice() {
+    // kustomize v5.8 reads JSON 6902 text through YAML-to-JSON, which takes the first document:
+    // of several lists of operations, only the first applies.
+    if docs.first().is_some_and(Value::is_array) && docs.iter().all(Value::is_array) {
         let ops = json6902::parse_ops(&docs[0])
             .map_err(|e| KustomizeError::invalid(at, format!("invalid JSON patch: {e}")))?;
         return Ok(Patch::Json(ops, source));
@@ -170,6 +172,10 @@ pub fn apply_with(
         (Patch::Json(..), None) => Err(KustomizeError::invalid(
             at,
             "a JSON 6902 patch needs a `target`",
+        )),
+        (Patch::Strategic(docs, _), Some(_)) if docs.len() > 1 => Err(KustomizeError::invalid(
+            at,
+            "several strategic-merge patches in one `patches` entry may not set `target` (kustomize's rule: one patch per entry with a target)",
         )),
         (Patch::Strategic(docs, source), Some(sel)) => {
             let sel = sel
