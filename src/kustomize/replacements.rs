@@ -275,6 +275,82 @@ pub fn apply(list: &mut ResMap, reps: &[Located<Value>]) -> Result<(), Kustomize
     Ok(())
 }
 
+/// Puts the replacement's value into one target field; true when a delimiter meets a map or a
+/// list (an error in kustomize).
+fn put_value(node: &mut Value, value: &Value, delim: Option<&str>, index: i64) -> bool {
+    match (delim, &*node, value) {
+        (Some(_), Value::Array(_) | Value::Object(_), _) => return true,
+        // kustomize splits the target's text: a field it just created (or an empty one) is "",
+        // so it gives one empty part.
+        (Some(d), old @ (Value::String(_) | Value::Null), Value::String(new)) => {
+            let old = super::kustomization::scalar_text(old);
+            let mut parts: Vec<String> = old.split(d).map(str::to_string).collect();
+            if index < 0 {
+                parts.insert(0, new.clone());
+            } else if (index as usize) < parts.len() {
+                parts[index as usize] = new.clone();
+            } else {
+                parts.push(new.clone());
+            }
+            *node = Value::String(parts.join(d));
+        }
+        // kustomize copies only the text into a scalar target: its type stays.
+        (_, Value::String(_), Value::Number(_) | Value::Bool(_)) => {
+            *node = Value::String(super::kustomization::scalar_text(value));
+        }
+        // A number or boolean target keeps its type; a field the replacement creates gets the
+        // text as a plain scalar (`8080` is a number there).
+        (_, Value::Number(_) | Value::Bool(_) | Value::Null, Value::String(text)) => {
+            *node = crate::yaml::resolve_scalar(text, granit_parser::ScalarStyle::Plain, None);
+        }
+        _ => *node = value.clone(),
+    }
+    false
+}
+
+/// kustomize v5.8's structured data: when the path meets a string on its way that holds a JSON
+/// document (a ConfigMap key, an annotation), the rest of the path goes into that document
+/// (delimiter options do not apply there), which is written back as Go's encoder writes it:
+/// compact, or indented by two when it was. False when the path meets no such string or its
+/// rest finds nothing there (the ordinary path applies then, as in kustomize). YAML documents
+/// are not handled: kyaml writes them back in their own styles, which our values do not keep.
+fn set_structured(root: &mut Value, segs: &[String], create: bool, value: &Value) -> bool {
+    for i in 1..segs.len() {
+        let Some(found) = lookup(root, &segs[..i]) else {
+            continue;
+        };
+        let Value::String(text) = found else {
+            if found.is_object() || found.is_array() {
+                continue;
+            }
+            return false;
+        };
+        if !text.trim_start().starts_with(['{', '[']) {
+            return false;
+        }
+        let text = text.clone();
+        let Ok(doc) = crate::yaml::parse_document(&text) else {
+            return false;
+        };
+        let mut data = doc.value;
+        let mut put = |node: &mut Value| {
+            put_value(node, value, None, 0);
+        };
+        if !(data.is_object() || data.is_array())
+            || !matches!(set_all(&mut data, &segs[i..], create, &mut put), Ok(n) if n > 0)
+        {
+            return false;
+        }
+        let written =
+            super::generators::go_json_text(&data, text.contains('\n') && text.contains("  "));
+        let _ = set_all(root, &segs[..i], false, &mut |n| {
+            *n = Value::String(written.clone());
+        });
+        return true;
+    }
+    false
+}
+
 /// Copies `value` into every field the replacement's targets name; a field that is not there
 /// (and cannot be created) is an error, as in kustomize.
 fn apply_targets(
@@ -322,40 +398,14 @@ fn apply_targets(
             for p in &paths {
                 let segs = split_fields(p);
                 let mut complex_target = false;
-                let found = set_all(&mut r.res.value, &segs, create, &mut |node| match (
-                    &delim, &*node, value,
-                ) {
-                    (Some(_), Value::Array(_) | Value::Object(_), _) => complex_target = true,
-                    // kustomize splits the target's text: a field it just created (or an
-                    // empty one) is "", so it gives one empty part.
-                    (Some(d), old @ (Value::String(_) | Value::Null), Value::String(new)) => {
-                        let old = super::kustomization::scalar_text(old);
-                        let mut parts: Vec<String> =
-                            old.split(d.as_str()).map(str::to_string).collect();
-                        if index < 0 {
-                            parts.insert(0, new.clone());
-                        } else if (index as usize) < parts.len() {
-                            parts[index as usize] = new.clone();
-                        } else {
-                            parts.push(new.clone());
-                        }
-                        *node = Value::String(parts.join(d));
-                    }
-                    // kustomize copies only the text into a scalar target: its type stays.
-                    (_, Value::String(_), Value::Number(_) | Value::Bool(_)) => {
-                        *node = Value::String(super::kustomization::scalar_text(value));
-                    }
-                    // A number or boolean target keeps its type; a field the replacement
-                    // creates gets the text as a plain scalar (`8080` is a number there).
-                    (_, Value::Number(_) | Value::Bool(_) | Value::Null, Value::String(text)) => {
-                        *node = crate::yaml::resolve_scalar(
-                            text,
-                            granit_parser::ScalarStyle::Plain,
-                            None,
-                        );
-                    }
-                    _ => *node = value.clone(),
-                });
+                let mut put = |node: &mut Value| {
+                    complex_target |= put_value(node, value, delim.as_deref(), index);
+                };
+                let found = if set_structured(&mut r.res.value, &segs, create, value) {
+                    Ok(1)
+                } else {
+                    set_all(&mut r.res.value, &segs, create, &mut put)
+                };
                 let what = if create { "find or create" } else { "find" };
                 let found = found.map_err(|m| {
                     KustomizeError::invalid(
@@ -486,5 +536,49 @@ mod tests {
             e.contains("index 3 specified but only 1 elements found"),
             "{e}"
         );
+    }
+
+    /// A path through a string holding JSON edits the document and writes it back as Go does;
+    /// a string holding YAML (or no document) is left to the ordinary path.
+    #[test]
+    fn structured_json_in_strings() {
+        let mut v = serde_json::json!({"data": {
+            "c": "{\"b\": {\"port\": 1}, \"a\": \"x\"}",
+            "p": "{\n  \"k\": \"v\"\n}",
+            "y": "k: v\n"
+        }});
+        let segs = |p: &str| split_fields(p);
+        assert!(set_structured(
+            &mut v,
+            &segs("data.c.b.port"),
+            false,
+            &serde_json::json!("8080")
+        ));
+        assert_eq!(v["data"]["c"], r#"{"a":"x","b":{"port":8080}}"#);
+        assert!(set_structured(
+            &mut v,
+            &segs("data.p.k"),
+            false,
+            &serde_json::json!("<w>")
+        ));
+        assert_eq!(v["data"]["p"], "{\n  \"k\": \"\\u003cw\\u003e\"\n}");
+        assert!(!set_structured(
+            &mut v,
+            &segs("data.y.k"),
+            false,
+            &serde_json::json!("w")
+        ));
+        assert!(!set_structured(
+            &mut v,
+            &segs("data.c.nope"),
+            false,
+            &serde_json::json!("w")
+        ));
+        assert!(!set_structured(
+            &mut v,
+            &segs("data.c"),
+            false,
+            &serde_json::json!("w")
+        ));
     }
 }
