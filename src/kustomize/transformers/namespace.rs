@@ -115,6 +115,9 @@ impl Namespace {
                     || (!core && fs.path == "metadata/name"))
             });
             walk_resource(r, other, Some(Create::Scalar), &mut |n| {
+                if n.is_array() || n.is_object() {
+                    return Err("namespace field specs must target scalar nodes".to_string());
+                }
                 if settable(unset_only, Some(n)) {
                     *n = Value::String(ns.to_string());
                 }
@@ -217,6 +220,20 @@ mod tests {
         assert!(!got.contains("name: default\n  namespace"), "{got}");
         assert!(run(true, Subjects::None, cm).contains("namespace: media"));
         assert!(Subjects::parse("all").is_err());
+        let mut specs = defaults().namespace.clone();
+        specs.push(FieldSpec::new("spec/template", "", "", "Deployment", false));
+        let t = Namespace {
+            namespace: "media".into(),
+            fields: specs,
+            unset_only: false,
+            subjects: Subjects::DefaultOnly,
+        };
+        let d = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template: {spec: {}}\n";
+        let got = run_transform(d, |m| t.apply(m));
+        assert!(
+            got.contains("field spec/template: namespace field specs must target scalar nodes"),
+            "{got}"
+        );
         let two = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: b}\n";
         let got = run(false, Subjects::None, two);
         assert!(
