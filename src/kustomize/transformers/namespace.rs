@@ -102,11 +102,12 @@ impl Namespace {
             {
                 r.set_name(ns);
             }
-            // kustomize drops `subjects/namespace` specs of the binding kinds for its own rule.
+            // kustomize drops `subjects/namespace` specs of the binding kinds for its own rule
+            // (its default table has no subjects entry; a `subjects` spec reaches a list and
+            // fails below, as there).
             let subjects_spec = |fs: &FieldSpec| {
-                fs.path == "subjects"
-                    || (fs.path == "subjects/namespace"
-                        && matches!(&*fs.kind, "RoleBinding" | "ClusterRoleBinding"))
+                fs.path == "subjects/namespace"
+                    && matches!(&*fs.kind, "RoleBinding" | "ClusterRoleBinding")
             };
             let other = self.fields.iter().filter(|fs| {
                 !(fs.path == "metadata/namespace"
