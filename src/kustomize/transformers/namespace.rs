@@ -223,6 +223,7 @@ mod tests {
         assert!(Subjects::parse("all").is_err());
         let mut specs = defaults().namespace.clone();
         specs.push(FieldSpec::new("spec/template", "", "", "Deployment", false));
+        specs.push(FieldSpec::new("subjects", "", "", "RoleBinding", false));
         let t = Namespace {
             namespace: "media".into(),
             fields: specs,
@@ -233,6 +234,12 @@ mod tests {
         let got = run_transform(d, |m| t.apply(m));
         assert!(
             got.contains("field spec/template: namespace field specs must target scalar nodes"),
+            "{got}"
+        );
+        let rb = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b}\nsubjects: [{kind: User, name: u}]\n";
+        let got = run_transform(rb, |m| t.apply(m));
+        assert!(
+            got.contains("field subjects: namespace field specs must target scalar nodes"),
             "{got}"
         );
         let two = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: b}\n";
