@@ -270,6 +270,9 @@ pub struct RenderArgs {
         value_parser = ["LoadRestrictionsRootOnly", "LoadRestrictionsNone"]
     )]
     pub load_restrictor: String,
+    /// Add the managed-by label to every resource (deprecated as in kustomize).
+    #[arg(long = "enable-managedby-label")]
+    pub enable_managedby_label: bool,
     #[command(flatten)]
     pub helm: HelmArgs,
     /// Use only cached remote bases, files and charts; never touch the network.

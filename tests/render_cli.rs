@@ -124,6 +124,22 @@ fn bad_input_is_one_clear_error_with_exit_2() {
             "empty",
             "empty/kustomization.yaml: the kustomization is empty",
         ),
+        (
+            "patch-target-multi",
+            "patch-target-multi/kustomization.yaml:4:3: several strategic-merge patches in one `patches` entry may not set `target`",
+        ),
+        (
+            "replacement-missing-field",
+            "replacement-missing-field/kustomization.yaml:4:3: unable to find field \"spec.template.spec.serviceAccountName\" in replacement target Deployment.v1.apps/d.[noNs]",
+        ),
+        (
+            "namespace-spec-map",
+            "namespace-spec-map/d.yaml:1:1: Deployment.v1.apps/d.x: field spec/template: namespace field specs must target scalar nodes",
+        ),
+        (
+            "namespace-conflict",
+            "namespace-conflict/r.yaml:6:1: namespace transformation produces ID conflict: ConfigMap.v1.[noGrp]/cm.test (also ",
+        ),
     ];
     for (dir, want) in cases {
         let out = rollout()

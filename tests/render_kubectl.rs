@@ -221,3 +221,49 @@ fn replicas_entries_as_kubectl_kustomize() {
         }
     }
 }
+
+/// `--enable-managedby-label` (deprecated in kustomize, still accepted by kubectl) labels every
+/// resource as `buildMetadata: [managedByLabel]` does, also beside that option, and both say
+/// the flag is deprecated on stderr.
+#[test]
+fn enable_managedby_label_flag_as_kubectl_kustomize() {
+    let kubectl = kubectl();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("r.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {app: x}\n",
+    )
+    .unwrap();
+    for extra in ["", "buildMetadata: [managedByLabel]\n"] {
+        std::fs::write(
+            tmp.path().join("kustomization.yaml"),
+            format!("resources: [r.yaml]\n{extra}"),
+        )
+        .unwrap();
+        let want = Command::new(&kubectl)
+            .args(["kustomize", "--enable-managedby-label"])
+            .arg(tmp.path())
+            .output()
+            .expect("run kubectl kustomize");
+        let got = Command::new(env!("CARGO_BIN_EXE_rollout"))
+            .args(["render", "--enable-managedby-label"])
+            .arg(tmp.path())
+            .output()
+            .expect("run rollout");
+        assert!(want.status.success() && got.status.success(), "{extra:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout),
+            String::from_utf8_lossy(&want.stdout),
+            "{extra:?}"
+        );
+        assert!(
+            String::from_utf8_lossy(&got.stdout)
+                .contains("app.kubernetes.io/managed-by: kustomize-v")
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&got.stderr).trim_end(),
+            String::from_utf8_lossy(&want.stderr).trim_end(),
+            "{extra:?}"
+        );
+    }
+}

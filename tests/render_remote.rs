@@ -455,3 +455,64 @@ fn network_failures_are_one_line_naming_the_url() {
         );
     }
 }
+
+/// `openapi.path` given as an HTTP URL is fetched as a remote file (kustomize's loader reads it
+/// so): its merge keys then drive a strategic-merge patch on a custom kind, as with kubectl.
+#[test]
+fn openapi_schema_over_http_matches_kubectl() {
+    let repos = Repos::new();
+    let files = repos.root.join("files");
+    write(&files, "schema.json", SCHEMA);
+    let server = HttpServer::files(&files);
+    let dir = repos.root.join("ov");
+    write(
+        &dir,
+        "w.yaml",
+        "apiVersion: example.com/v1alpha1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  parts:\n  - name: a\n    size: 1\n  - name: b\n    size: 2\n",
+    );
+    let dir = kustomization(
+        &dir,
+        &format!(
+            "resources: [w.yaml]\nopenapi:\n  path: {}/schema.json\npatches:\n- patch: |-\n    apiVersion: example.com/v1alpha1\n    kind: Widget\n    metadata:\n      name: w\n    spec:\n      parts:\n      - name: b\n        size: 3\n",
+            server.url()
+        ),
+    );
+    let run = same_as_kubectl(&dir, &repos.root.join("cache"));
+    assert!(
+        run.stdout
+            .contains("  - name: b\n    size: 3\n  - name: a\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(server.requests() > 0);
+}
+
+/// A custom schema whose `parts` list merges by `name`.
+const SCHEMA: &str = r##"{
+  "definitions": {
+    "v1alpha1.Widget": {
+      "properties": {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+        "spec": {
+          "properties": {
+            "parts": {
+              "items": {"$ref": "#/definitions/v1alpha1.Part"},
+              "type": "array",
+              "x-kubernetes-patch-merge-key": "name",
+              "x-kubernetes-patch-strategy": "merge"
+            }
+          },
+          "type": "object"
+        }
+      },
+      "type": "object",
+      "x-kubernetes-group-version-kind": [{"group": "example.com", "kind": "Widget", "version": "v1alpha1"}]
+    },
+    "v1alpha1.Part": {
+      "properties": {"name": {"type": "string"}, "size": {"type": "integer"}},
+      "type": "object"
+    }
+  }
+}"##;

@@ -24,6 +24,11 @@ pub fn run(args: RenderArgs) -> Result<Output, CommandError> {
             }
         }
     };
+    if args.enable_managedby_label {
+        eprintln!(
+            "Flag --enable-managedby-label has been deprecated, The flag `enable-managedby-label` has been deprecated. Use the `managedByLabel` option in the `buildMetadata` field instead."
+        );
+    }
     let opts = RenderOptions {
         build: build_options(&args, reorder),
         dir: args.dir,
@@ -61,6 +66,7 @@ pub fn build_options(args: &RenderArgs, reorder: Reorder) -> BuildOptions {
     BuildOptions {
         positions: false,
         reorder,
+        managed_by_label: args.enable_managedby_label,
         load_restrictor: if args.load_restrictor == "LoadRestrictionsNone" {
             LoadRestrictor::None
         } else {

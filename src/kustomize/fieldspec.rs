@@ -50,13 +50,26 @@ impl FieldSpec {
     /// # Errors
     /// When the value is not a mapping or has no `path`.
     pub fn from_value(v: &Value) -> Result<Self, String> {
+        Self::parse(v, true)
+    }
+
+    /// Reads a field spec of a builtin plugin's config: kustomize decodes those without
+    /// strictness, so keys other than a field spec's own (`name: x`) are ignored, as there.
+    ///
+    /// # Errors
+    /// When the value is not a mapping or has no `path`.
+    pub fn from_plugin_value(v: &Value) -> Result<Self, String> {
+        Self::parse(v, false)
+    }
+
+    fn parse(v: &Value, strict: bool) -> Result<Self, String> {
         let m = v.as_object().ok_or("a field spec must be a mapping")?;
         let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let path = m
             .get("path")
             .and_then(Value::as_str)
             .ok_or("a field spec needs a `path`")?;
-        for k in m.keys() {
+        for k in m.keys().filter(|_| strict) {
             if !matches!(
                 k.as_str(),
                 "path" | "group" | "version" | "kind" | "create" | "behavior"
@@ -242,7 +255,16 @@ fn walk_at(
             };
             let present = map.get(name).is_some_and(|v| !v.is_null());
             if !present {
-                if !create_missing || is_seq {
+                if is_seq {
+                    // kustomize's field-spec filter takes `x[]` as a hint that a null `x` is a
+                    // sequence and makes it one (`containers:` → `containers: []`), with or
+                    // without `create`; a missing one stays missing.
+                    if let Some(v) = map.get_mut(name) {
+                        *v = Value::Array(Vec::new());
+                    }
+                    return Ok(());
+                }
+                if !create_missing {
                     return Ok(());
                 }
                 let fresh = if rest.is_empty() {
@@ -725,6 +747,29 @@ mod tests {
         assert_eq!(d.images.len(), 6);
         assert!(d.name_reference.iter().any(|b| b.kind == "ConfigMap"));
         assert_eq!(d.template_labels.len(), 9);
+    }
+
+    /// `configurations:` files are decoded strictly by kustomize, builtin plugin configs not.
+    #[test]
+    fn unknown_field_spec_keys() {
+        let v = json!({"path": "metadata/name", "kind": "ClusterRole", "name": "x"});
+        assert!(FieldSpec::from_value(&v).unwrap_err().contains("`name`"));
+        let fs = FieldSpec::from_plugin_value(&v).unwrap();
+        assert_eq!((&*fs.path, &*fs.kind), ("metadata/name", "ClusterRole"));
+        assert!(FieldSpec::from_plugin_value(&json!({"name": "x"})).is_err());
+    }
+
+    #[test]
+    fn null_sequence_becomes_empty() {
+        let v = json!({"spec": {"containers": null, "volumes": null}});
+        let want = json!({"spec": {"containers": [], "volumes": null}});
+        assert_eq!(run(v.clone(), "spec/containers[]/image", true), want);
+        assert_eq!(run(v.clone(), "spec/containers[]/image", false), want);
+        assert_eq!(run(v.clone(), "spec/containers/image", false), v);
+        assert_eq!(
+            run(json!({"spec": {}}), "spec/containers[]/image", true),
+            json!({"spec": {}})
+        );
     }
 
     #[test]

@@ -223,6 +223,56 @@ fn go_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// A value as Go's `json.Marshal` writes it (keys sorted, HTML-safe escapes), or with
+/// `pretty` as `json.MarshalIndent(v, "", "  ")` does.
+pub(crate) fn go_json_text(v: &Value, pretty: bool) -> String {
+    let mut out = String::new();
+    if pretty {
+        go_json_pretty(&mut out, v, 0);
+    } else {
+        go_json(&mut out, v);
+    }
+    out
+}
+
+fn go_json_pretty(out: &mut String, v: &Value, depth: usize) {
+    let pad = |out: &mut String, d: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(d));
+    };
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            out.push('{');
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                pad(out, depth + 1);
+                go_json_string(out, k);
+                out.push_str(": ");
+                go_json_pretty(out, &m[k], depth + 1);
+            }
+            pad(out, depth);
+            out.push('}');
+        }
+        Value::Array(a) if !a.is_empty() => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                pad(out, depth + 1);
+                go_json_pretty(out, x, depth + 1);
+            }
+            pad(out, depth);
+            out.push(']');
+        }
+        other => go_json(out, other),
+    }
+}
+
 fn go_json(out: &mut String, v: &Value) {
     match v {
         Value::Object(m) => {

@@ -690,6 +690,76 @@ fn fold_field_names(v: &mut Value, shape: &Shape) {
     }
 }
 
+const FIELD_SPECS: Shape = ListOf(&FIELD_SPEC);
+
+/// The config types of the builtin plugins (`api/internal/builtins`), for the same folding:
+/// kustomize decodes a plugin's config with Go's case-insensitive field matching too.
+fn plugin_shape(kind: &str) -> Option<Shape> {
+    Some(match kind {
+        "AnnotationsTransformer" => Fields(&[("annotations", StrMap), ("fieldSpecs", FIELD_SPECS)]),
+        "LabelTransformer" => Fields(&[("labels", StrMap), ("fieldSpecs", FIELD_SPECS)]),
+        "NamespaceTransformer" => Fields(&[
+            ("fieldSpecs", FIELD_SPECS),
+            ("unsetOnly", Bool),
+            ("setRoleBindingSubjects", Str),
+        ]),
+        "PrefixTransformer" => Fields(&[("prefix", Str), ("fieldSpecs", FIELD_SPECS)]),
+        "SuffixTransformer" => Fields(&[("suffix", Str), ("fieldSpecs", FIELD_SPECS)]),
+        "PrefixSuffixTransformer" => Fields(&[
+            ("prefix", Str),
+            ("suffix", Str),
+            ("fieldSpecs", FIELD_SPECS),
+        ]),
+        "ImageTagTransformer" => Fields(&[("imageTag", IMAGE), ("fieldSpecs", FIELD_SPECS)]),
+        "ReplicaCountTransformer" => Fields(&[
+            ("replica", Fields(&[("name", Str), ("count", Int)])),
+            ("fieldSpecs", FIELD_SPECS),
+        ]),
+        "PatchTransformer" => PATCH,
+        "PatchStrategicMergeTransformer" => Fields(&[("paths", STRINGS), ("patches", Str)]),
+        "PatchJson6902Transformer" => {
+            Fields(&[("target", SELECTOR), ("path", Str), ("jsonOp", Str)])
+        }
+        "ReplacementTransformer" => Fields(&[("replacements", ListOf(&REPLACEMENT))]),
+        "ValueAddTransformer" => Fields(&[
+            ("value", Str),
+            (
+                "targets",
+                ListOf(&Fields(&[
+                    ("selector", SELECTOR),
+                    ("fieldPath", Str),
+                    ("filePathPosition", Int),
+                ])),
+            ),
+            ("targetFilePath", Str),
+        ]),
+        "ConfigMapGenerator" | "SecretGenerator" => GENERATOR,
+        "IAMPolicyGenerator" => Fields(&[
+            ("cloud", Str),
+            (
+                "kubernetesService",
+                Fields(&[("namespace", Str), ("name", Str)]),
+            ),
+            (
+                "serviceAccount",
+                Fields(&[("name", Str), ("projectId", Str)]),
+            ),
+        ]),
+        _ => return None,
+    })
+}
+
+/// A builtin plugin's config with its field names in their canonical spelling (`Path` →
+/// `path`, `imageTag.Digest` → `digest`), as Go's decoder matches them; user data (label and
+/// annotation keys, patches) is left alone.
+pub fn fold_plugin_config(kind: &str, v: &Value) -> Value {
+    let mut out = v.clone();
+    if let Some(shape) = plugin_shape(kind) {
+        fold_field_names(&mut out, &shape);
+    }
+    out
+}
+
 /// Finds the kustomization file in `dir`.
 ///
 /// # Errors
@@ -1089,5 +1159,24 @@ mod tests {
         );
         assert_eq!(k.labels[0].value.pairs["n"], "1");
         assert!(k.labels[0].value.include_selectors);
+    }
+
+    #[test]
+    fn plugin_config_names_fold_but_user_keys_do_not() {
+        let v = serde_json::json!({
+            "Labels": {"Team": "a"},
+            "FieldSpecs": [{"Path": "metadata/labels", "Create": true}],
+            "other": 1
+        });
+        let got = fold_plugin_config("LabelTransformer", &v);
+        assert_eq!(
+            got,
+            serde_json::json!({
+                "labels": {"Team": "a"},
+                "fieldSpecs": [{"path": "metadata/labels", "create": true}],
+                "other": 1
+            })
+        );
+        assert_eq!(fold_plugin_config("SomethingElse", &v), v);
     }
 }

@@ -224,7 +224,9 @@ fn build_with_loader(
         (None, _) => Order::default().sort(&mut list),
     }
     let mut resources: Vec<Resource> = list.into_iter().map(|r| r.res).collect();
-    buildmeta::finish(&mut resources, ld.meta.take().unwrap_or_default());
+    let mut meta = ld.meta.take().unwrap_or_default();
+    meta.managed_by |= opts.managed_by_label;
+    buildmeta::finish(&mut resources, meta);
     Ok(resources)
 }
 
@@ -626,8 +628,26 @@ impl Loader {
                     }
                 }
                 (Some(o), None) => {
-                    let path = self.file_in_root(dir, &o.value, &o.at)?;
-                    let text = read_text(&path, &o.at, "openapi schema", &o.value)?;
+                    // kustomize's loader reads an `http(s)://` schema path as a remote file.
+                    let (path, text) = if super::remote::is_http(&o.value) {
+                        let bytes = self.fetcher.http(&o.value, &o.at)?.ok_or_else(|| {
+                            KustomizeError::invalid(
+                                &o.at,
+                                format!("openapi schema {:?} could not be fetched", o.value),
+                            )
+                        })?;
+                        let text = String::from_utf8(bytes).map_err(|_| {
+                            KustomizeError::invalid(
+                                &o.at,
+                                format!("openapi schema {:?} is not UTF-8", o.value),
+                            )
+                        })?;
+                        (PathBuf::from(&o.value), text)
+                    } else {
+                        let path = self.file_in_root(dir, &o.value, &o.at)?;
+                        let text = read_text(&path, &o.at, "openapi schema", &o.value)?;
+                        (path, text)
+                    };
                     let doc = crate::yaml::parse_document(&text).map_err(|source| {
                         KustomizeError::Yaml {
                             file: path.clone(),

@@ -105,6 +105,9 @@ pub struct BuildOptions {
     pub reorder: Reorder,
     /// `--load-restrictor`.
     pub load_restrictor: LoadRestrictor,
+    /// `--enable-managedby-label` (deprecated in kustomize): the managed-by label on every
+    /// resource, as `buildMetadata: [managedByLabel]` adds it.
+    pub managed_by_label: bool,
     /// `--enable-helm`, `--helm-command` and the other helm flags.
     pub helm: helm::HelmOptions,
     /// Where pulled charts (and fetched remote bases) are kept between builds; None: no cache.

@@ -124,6 +124,8 @@ impl Loader {
             Namespace {
                 namespace: ns.to_string(),
                 fields: cfg.namespace.clone(),
+                unset_only: false,
+                subjects: Default::default(),
             }
             .apply(&mut acc.res)?;
             self.note_builtin(k, acc, "NamespaceTransformer");

@@ -271,8 +271,9 @@ fn builtin_kind(c: &Config, role: Role) -> Result<&str, KustomizeError> {
     Ok(kind)
 }
 
-/// Fields each builtin reads besides `apiVersion`, `kind` and `metadata`. kustomize ignores
-/// others; we refuse them so that a setting we do not implement is never silently dropped.
+/// Fields each builtin reads besides `apiVersion`, `kind` and `metadata` (all of those its Go
+/// type declares). kustomize ignores others, and so do we, once the names are folded to their
+/// canonical case (`kustomization::fold_plugin_config`) as Go's decoder matches them.
 fn allowed_fields(kind: &str) -> &'static [&'static str] {
     match kind {
         "AnnotationsTransformer" => &["annotations", "fieldSpecs"],
@@ -288,7 +289,7 @@ fn allowed_fields(kind: &str) -> &'static [&'static str] {
         "PatchJson6902Transformer" => &["path", "jsonOp", "target"],
         "ReplacementTransformer" => &["replacements"],
         "HashTransformer" => &[],
-        "ValueAddTransformer" => &["value", "targets"],
+        "ValueAddTransformer" => &["value", "targets", "targetFilePath"],
         "ConfigMapGenerator" | "SecretGenerator" => &[
             "name",
             "namespace",
@@ -303,22 +304,6 @@ fn allowed_fields(kind: &str) -> &'static [&'static str] {
         "IAMPolicyGenerator" => &["cloud", "kubernetesService", "serviceAccount"],
         _ => &[],
     }
-}
-
-fn check_fields(kind: &str, c: &Config) -> Result<(), KustomizeError> {
-    let allowed = allowed_fields(kind);
-    if let Some(extra) = c.value.as_object().and_then(|m| {
-        m.keys().find(|k| {
-            !matches!(k.as_str(), "apiVersion" | "kind" | "metadata")
-                && !allowed.contains(&k.as_str())
-        })
-    }) {
-        return Err(KustomizeError::unsupported(
-            &c.at,
-            format!("field `{extra}` of builtin {kind}"),
-        ));
-    }
-    Ok(())
 }
 
 fn str_field(cfg: &Value, path: &[&str]) -> String {
@@ -338,7 +323,7 @@ fn specs(cfg: &Value, at: &str) -> Result<Vec<FieldSpec>, KustomizeError> {
         .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
-        .map(|v| FieldSpec::from_value(v).map_err(|m| KustomizeError::invalid(at, m)))
+        .map(|v| FieldSpec::from_plugin_value(v).map_err(|m| KustomizeError::invalid(at, m)))
         .collect()
 }
 
@@ -376,16 +361,19 @@ fn generate(
     kind: &str,
     c: &Config,
 ) -> Result<Vec<Generated>, KustomizeError> {
-    check_fields(kind, c)?;
+    let folded = Config {
+        value: kustomization::fold_plugin_config(kind, &c.value),
+        at: c.at.clone(),
+    };
+    let c = &folded;
     let cfg = &c.value;
     let at = c.at.as_str();
     match kind {
         "ConfigMapGenerator" | "SecretGenerator" => {
             let mut args = cfg.clone();
             if let Value::Object(m) = &mut args {
-                m.remove("apiVersion");
-                m.remove("kind");
-                m.remove("metadata");
+                let known = allowed_fields(kind);
+                m.retain(|k, _| known.contains(&k.as_str()));
                 if let Some(Value::Object(o)) = m.get_mut("options") {
                     for sub in ["labels", "annotations"] {
                         if let Some(Value::Object(pairs)) = o.get_mut(sub) {
@@ -470,7 +458,11 @@ fn transform(
     c: &Config,
     acc: &mut Acc,
 ) -> Result<(), KustomizeError> {
-    check_fields(kind, c)?;
+    let folded = Config {
+        value: kustomization::fold_plugin_config(kind, &c.value),
+        at: c.at.clone(),
+    };
+    let c = &folded;
     let cfg = &c.value;
     let at = c.at.as_str();
     let s = |key: &str| str_field(cfg, &[key]);
@@ -486,19 +478,9 @@ fn transform(
         }
         .apply(&mut acc.res),
         "NamespaceTransformer" => {
-            if cfg.get("unsetOnly").and_then(Value::as_bool) == Some(true) {
-                return Err(KustomizeError::unsupported(
-                    at,
-                    "NamespaceTransformer `unsetOnly: true`",
-                ));
-            }
-            let mode = s("setRoleBindingSubjects");
-            if !mode.is_empty() && mode != "defaultOnly" {
-                return Err(KustomizeError::unsupported(
-                    at,
-                    format!("NamespaceTransformer `setRoleBindingSubjects: {mode}`"),
-                ));
-            }
+            let subjects =
+                super::transformers::namespace::Subjects::parse(&s("setRoleBindingSubjects"))
+                    .map_err(|m| KustomizeError::invalid(at, m))?;
             let ns = str_field(cfg, &["metadata", "namespace"]);
             if ns.is_empty() {
                 return Ok(());
@@ -506,6 +488,8 @@ fn transform(
             Namespace {
                 namespace: ns,
                 fields: specs(cfg, at)?,
+                unset_only: cfg.get("unsetOnly").and_then(Value::as_bool) == Some(true),
+                subjects,
             }
             .apply(&mut acc.res)
         }
@@ -673,13 +657,25 @@ fn transform(
                     .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
                     .unwrap_or_default();
             }
+            // `targetFilePath`: more targets from a file (`targets:` in it), after the inline ones.
+            let path = s("targetFilePath");
+            let from_file = if path.is_empty() {
+                Value::Null
+            } else {
+                let file = ld.file_in_root(&k.dir, &path, at)?;
+                let text = read_text(&file, at, "file", &path)?;
+                crate::yaml::parse_document(&text)
+                    .map_err(|e| KustomizeError::invalid(at, format!("{path}: {e}")))?
+                    .value
+            };
+            let listed = |v: &Value| -> Vec<Value> {
+                v.get("targets")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            };
             let mut targets = Vec::new();
-            for t in cfg
-                .get("targets")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            {
+            for t in listed(cfg).iter().chain(listed(&from_file).iter()) {
                 let selector: Option<Selector> = match t.get("selector") {
                     Some(v) => Some(serde_json::from_value(v.clone()).map_err(|e| {
                         KustomizeError::invalid(at, format!("invalid selector: {e}"))

@@ -50,27 +50,65 @@ fn lookup<'a>(v: &'a Value, segs: &[String]) -> Option<&'a Value> {
     lookup(next, rest)
 }
 
-fn set_all(v: &mut Value, segs: &[String], create: bool, f: &mut dyn FnMut(&mut Value)) -> usize {
+/// Whether a path segment addresses list items (`[k=v]` or an index), so that a field created
+/// before it must be a list (kyaml's path matcher).
+fn is_list_segment(seg: &str) -> bool {
+    seg.starts_with('[') && seg.contains('=') || seg.parse::<usize>().is_ok()
+}
+
+/// A new, empty node for the field that `rest` goes on into (`None` at the end).
+fn fresh(rest: &[String]) -> Value {
+    match rest.first() {
+        None => Value::Null,
+        Some(next) if is_list_segment(next) => Value::Array(Vec::new()),
+        Some(_) => Value::Object(Map::new()),
+    }
+}
+
+/// Calls `f` on every field `segs` reaches (creating missing ones when asked, as kyaml's path
+/// matcher does: maps, lists before `[k=v]` and index segments, an element at the index one past
+/// the end); returns how many, or the message kustomize gives for an index beyond that.
+fn set_all(
+    v: &mut Value,
+    segs: &[String],
+    create: bool,
+    f: &mut dyn FnMut(&mut Value),
+) -> Result<usize, String> {
     let Some((first, rest)) = segs.split_first() else {
         f(v);
-        return 1;
+        return Ok(1);
     };
     if first == "*" {
-        return match v {
-            Value::Array(items) => items.iter_mut().map(|x| set_all(x, rest, create, f)).sum(),
-            Value::Object(m) => m.values_mut().map(|x| set_all(x, rest, create, f)).sum(),
-            _ => 0,
-        };
+        let mut n = 0;
+        match v {
+            Value::Array(items) => {
+                for x in items {
+                    n += set_all(x, rest, create, f)?;
+                }
+            }
+            Value::Object(m) => {
+                for x in m.values_mut() {
+                    n += set_all(x, rest, create, f)?;
+                }
+            }
+            _ => {}
+        }
+        return Ok(n);
+    }
+    if create && v.is_null() && is_list_segment(first) {
+        *v = Value::Array(Vec::new());
     }
     if let Some(sel) = first.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
         let Some((k, want)) = sel.split_once('=') else {
-            return 0;
+            return Ok(0);
         };
-        let Value::Array(items) = v else { return 0 };
+        let Value::Array(items) = v else {
+            return Ok(0);
+        };
         let mut n = 0;
         for it in items.iter_mut() {
             if it.get(k).map(super::kustomization::scalar_text) == Some(want.to_string()) {
-                n += set_all(it, rest, create, f);
+                n += set_all(it, rest, create, f)?;
             }
         }
         if n == 0 && create {
@@ -78,37 +116,41 @@ fn set_all(v: &mut Value, segs: &[String], create: bool, f: &mut dyn FnMut(&mut 
             m.insert(k.to_string(), Value::String(want.to_string()));
             items.push(Value::Object(m));
             if let Some(last) = items.last_mut() {
-                n += set_all(last, rest, create, f);
+                n += set_all(last, rest, create, f)?;
             }
         }
-        return n;
+        return Ok(n);
     }
     if let Value::Array(items) = v {
-        return match first.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+        let Ok(i) = first.parse::<usize>() else {
+            return Ok(0);
+        };
+        if create && i == items.len() {
+            items.push(fresh(rest));
+        } else if create && i > items.len() {
+            return Err(format!(
+                "index {i} specified but only {} elements found",
+                items.len()
+            ));
+        }
+        return match items.get_mut(i) {
             Some(x) => set_all(x, rest, create, f),
-            None => 0,
+            None => Ok(0),
         };
     }
     if v.is_null() && create {
         *v = Value::Object(Map::new());
     }
-    let Value::Object(m) = v else { return 0 };
+    let Value::Object(m) = v else { return Ok(0) };
     if !m.contains_key(first.as_str()) {
         if !create {
-            return 0;
+            return Ok(0);
         }
-        m.insert(
-            first.clone(),
-            if rest.is_empty() {
-                Value::Null
-            } else {
-                Value::Object(Map::new())
-            },
-        );
+        m.insert(first.clone(), fresh(rest));
     }
     match m.get_mut(first.as_str()) {
         Some(x) => set_all(x, rest, create, f),
-        None => 0,
+        None => Ok(0),
     }
 }
 
@@ -143,6 +185,17 @@ pub fn apply(list: &mut ResMap, reps: &[Located<Value>]) -> Result<(), Kustomize
     for rep in reps {
         let at = rep.at.as_str();
         let v = &rep.value;
+        if let Some(sv) = v.get("sourceValue").filter(|x| !x.is_null()) {
+            if v.get("source").is_some_and(|x| !x.is_null()) {
+                return Err(KustomizeError::invalid(
+                    at,
+                    "a replacement's `source` and `sourceValue` are mutually exclusive",
+                ));
+            }
+            let value = Value::String(super::kustomization::scalar_text(sv));
+            apply_targets(list, v, &value, at)?;
+            continue;
+        }
         let src = v
             .get("source")
             .ok_or_else(|| KustomizeError::invalid(at, "a replacement needs a `source`"))?;
@@ -156,6 +209,12 @@ pub fn apply(list: &mut ResMap, reps: &[Located<Value>]) -> Result<(), Kustomize
                 field = f;
             }
             m.remove("options");
+            // kustomize selects the source by exact id (`IsSelectedBy`), not by regex.
+            for k in ["group", "version", "kind", "name", "namespace"] {
+                if let Some(Value::String(x)) = m.get_mut(k) {
+                    *x = regex::escape(x);
+                }
+            }
         }
         let sel = sel_of(Some(&src_sel), at)?
             .compile()
@@ -194,82 +253,186 @@ pub fn apply(list: &mut ResMap, reps: &[Located<Value>]) -> Result<(), Kustomize
                 )
             })?;
         let (d, i, _) = opts(src);
-        if let (Some(d), Value::String(s)) = (d, &value) {
-            let parts: Vec<&str> = s.split(d.as_str()).collect();
-            value = Value::String(
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|i| parts.get(i))
-                    .unwrap_or(&"")
-                    .to_string(),
-            );
+        if let Some(d) = d.filter(|d| !d.is_empty()) {
+            if value.is_array() || value.is_object() {
+                return Err(KustomizeError::invalid(
+                    at,
+                    "the source's delimiter option can only be used with scalar nodes",
+                ));
+            }
+            let text = super::kustomization::scalar_text(&value);
+            let parts: Vec<&str> = text.split(d.as_str()).collect();
+            let Some(part) = usize::try_from(i).ok().and_then(|i| parts.get(i)) else {
+                return Err(KustomizeError::invalid(
+                    at,
+                    format!("options.index {i} is out of bounds for value {text}"),
+                ));
+            };
+            value = Value::String(part.to_string());
         }
-        for t in v
-            .get("targets")
+        apply_targets(list, v, &value, at)?;
+    }
+    Ok(())
+}
+
+/// Puts the replacement's value into one target field; true when a delimiter meets a map or a
+/// list (an error in kustomize).
+fn put_value(node: &mut Value, value: &Value, delim: Option<&str>, index: i64) -> bool {
+    match (delim, &*node, value) {
+        (Some(_), Value::Array(_) | Value::Object(_), _) => return true,
+        // kustomize splits the target's text: a field it just created (or an empty one) is "",
+        // so it gives one empty part.
+        (Some(d), old @ (Value::String(_) | Value::Null), Value::String(new)) => {
+            let old = super::kustomization::scalar_text(old);
+            let mut parts: Vec<String> = old.split(d).map(str::to_string).collect();
+            if index < 0 {
+                parts.insert(0, new.clone());
+            } else if (index as usize) < parts.len() {
+                parts[index as usize] = new.clone();
+            } else {
+                parts.push(new.clone());
+            }
+            *node = Value::String(parts.join(d));
+        }
+        // kustomize copies only the text into a scalar target: its type stays.
+        (_, Value::String(_), Value::Number(_) | Value::Bool(_)) => {
+            *node = Value::String(super::kustomization::scalar_text(value));
+        }
+        // A number or boolean target keeps its type; a field the replacement creates gets the
+        // text as a plain scalar (`8080` is a number there).
+        (_, Value::Number(_) | Value::Bool(_) | Value::Null, Value::String(text)) => {
+            *node = crate::yaml::resolve_scalar(text, granit_parser::ScalarStyle::Plain, None);
+        }
+        _ => *node = value.clone(),
+    }
+    false
+}
+
+/// kustomize v5.8's structured data: when the path meets a string on its way that holds a JSON
+/// document (a ConfigMap key, an annotation), the rest of the path goes into that document
+/// (delimiter options do not apply there), which is written back as Go's encoder writes it:
+/// compact, or indented by two when it was. False when the path meets no such string or its
+/// rest finds nothing there (the ordinary path applies then, as in kustomize). YAML documents
+/// are not handled: kyaml writes them back in their own styles, which our values do not keep.
+fn set_structured(root: &mut Value, segs: &[String], create: bool, value: &Value) -> bool {
+    for i in 1..segs.len() {
+        let Some(found) = lookup(root, &segs[..i]) else {
+            continue;
+        };
+        let Value::String(text) = found else {
+            if found.is_object() || found.is_array() {
+                continue;
+            }
+            return false;
+        };
+        if !text.trim_start().starts_with(['{', '[']) {
+            return false;
+        }
+        let text = text.clone();
+        let Ok(doc) = crate::yaml::parse_document(&text) else {
+            return false;
+        };
+        let mut data = doc.value;
+        let mut put = |node: &mut Value| {
+            put_value(node, value, None, 0);
+        };
+        if !(data.is_object() || data.is_array())
+            || !matches!(set_all(&mut data, &segs[i..], create, &mut put), Ok(n) if n > 0)
+        {
+            return false;
+        }
+        let written =
+            super::generators::go_json_text(&data, text.contains('\n') && text.contains("  "));
+        let _ = set_all(root, &segs[..i], false, &mut |n| {
+            *n = Value::String(written.clone());
+        });
+        return true;
+    }
+    false
+}
+
+/// Copies `value` into every field the replacement's targets name; a field that is not there
+/// (and cannot be created) is an error, as in kustomize.
+fn apply_targets(
+    list: &mut ResMap,
+    v: &Value,
+    value: &Value,
+    at: &str,
+) -> Result<(), KustomizeError> {
+    for t in v
+        .get("targets")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let select = sel_of(t.get("select"), at)?
+            .compile()
+            .map_err(|e| KustomizeError::invalid(at, e))?;
+        let rejects = t
+            .get("reject")
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or_default()
-        {
-            let select = sel_of(t.get("select"), at)?
-                .compile()
-                .map_err(|e| KustomizeError::invalid(at, e))?;
-            let rejects = t
-                .get("reject")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-                .iter()
-                .map(|r| {
-                    sel_of(Some(r), at)?
-                        .compile()
-                        .map_err(|e| KustomizeError::invalid(at, e))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let (delim, index, create) = opts(t);
-            let paths: Vec<String> = t
-                .get("fieldPaths")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
-            for r in list.list.iter_mut() {
-                if !select.matches(r) || rejects.iter().any(|x| x.matches(r)) {
-                    continue;
+            .iter()
+            .map(|r| {
+                sel_of(Some(r), at)?
+                    .compile()
+                    .map_err(|e| KustomizeError::invalid(at, e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (delim, index, create) = opts(t);
+        let paths: Vec<String> = t
+            .get("fieldPaths")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for r in list.list.iter_mut() {
+            if !select.matches(r) || rejects.iter().any(|x| x.matches(r)) {
+                continue;
+            }
+            for p in &paths {
+                let segs = split_fields(p);
+                let mut complex_target = false;
+                let mut put = |node: &mut Value| {
+                    complex_target |= put_value(node, value, delim.as_deref(), index);
+                };
+                let found = if set_structured(&mut r.res.value, &segs, create, value) {
+                    Ok(1)
+                } else {
+                    set_all(&mut r.res.value, &segs, create, &mut put)
+                };
+                let what = if create { "find or create" } else { "find" };
+                let found = found.map_err(|m| {
+                    KustomizeError::invalid(
+                        at,
+                        format!(
+                            "unable to {what} field {p:?} in replacement target {}: {m}",
+                            kid(&r.id())
+                        ),
+                    )
+                })?;
+                if complex_target {
+                    return Err(KustomizeError::invalid(
+                        at,
+                        format!(
+                            "the delimiter option can only be used with scalar nodes (field {p:?} of {})",
+                            kid(&r.id())
+                        ),
+                    ));
                 }
-                for p in &paths {
-                    let segs = split_fields(p);
-                    set_all(&mut r.res.value, &segs, create, &mut |node| match (
-                        &delim, &*node, &value,
-                    ) {
-                        (Some(d), Value::String(old), Value::String(new)) => {
-                            let mut parts: Vec<String> =
-                                old.split(d.as_str()).map(str::to_string).collect();
-                            if index < 0 {
-                                parts.insert(0, new.clone());
-                            } else if (index as usize) < parts.len() {
-                                parts[index as usize] = new.clone();
-                            } else {
-                                parts.push(new.clone());
-                            }
-                            *node = Value::String(parts.join(d));
-                        }
-                        // kustomize copies only the text into a scalar target: its type stays.
-                        (_, Value::String(_), Value::Number(_) | Value::Bool(_)) => {
-                            *node = Value::String(super::kustomization::scalar_text(&value));
-                        }
-                        (_, Value::Number(_) | Value::Bool(_), Value::String(text)) => {
-                            *node = crate::yaml::resolve_scalar(
-                                text,
-                                granit_parser::ScalarStyle::Plain,
-                                None,
-                            );
-                        }
-                        _ => *node = value.clone(),
-                    });
+                if found == 0 {
+                    return Err(KustomizeError::invalid(
+                        at,
+                        format!(
+                            "unable to {what} field {p:?} in replacement target {}",
+                            kid(&r.id())
+                        ),
+                    ));
                 }
             }
         }
@@ -306,5 +469,116 @@ mod tests {
         let c = &m.list[1].res.value["spec"]["template"]["spec"]["containers"];
         assert_eq!(c[0]["image"], "nginx:2");
         assert_eq!(c[1]["image"], "busybox");
+    }
+
+    /// With a `delimiter`, kustomize splits the target's text: a field it creates is "", which
+    /// is one empty part (`index: -1` gives `src,`, past the end `-src`).
+    #[test]
+    fn delimiter_on_created_and_number_targets() {
+        let input = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s, annotations: {n: '1'}}\nspec: {p: 12}\n";
+        let list = parse_resources(input, std::path::Path::new("t")).unwrap();
+        let mut m = ResMap {
+            list: list.into_iter().map(KRes::new).collect(),
+        };
+        let target = |paths: &[&str], opts: Value| serde_json::json!({"select": {"kind": "Service"}, "fieldPaths": paths, "options": opts});
+        let rep: Value = serde_json::json!({
+            "source": {"kind": "ConfigMap", "name": "src"},
+            "targets": [
+                target(&["metadata.annotations.a"], serde_json::json!({"delimiter": ",", "index": -1, "create": true})),
+                target(&["metadata.annotations.b"], serde_json::json!({"delimiter": ",", "create": true})),
+                target(&["metadata.annotations.c"], serde_json::json!({"delimiter": "-", "index": 3, "create": true})),
+            ]
+        });
+        apply(
+            &mut m,
+            &[Located {
+                value: rep,
+                at: "k".into(),
+            }],
+        )
+        .unwrap();
+        let s = &m.list[1].res.value;
+        assert_eq!(s["metadata"]["annotations"]["a"], "src,");
+        assert_eq!(s["metadata"]["annotations"]["b"], "src");
+        assert_eq!(s["metadata"]["annotations"]["c"], "-src");
+        // Without `create`, a field that is not there is an error (kustomize's rule); with it,
+        // a list is made before an index or `[k=v]`, and a created field's text is typed.
+        let missing: Value = serde_json::json!({
+            "source": {"kind": "ConfigMap", "name": "src"},
+            "targets": [target(&["metadata.annotations.z"], serde_json::json!({}))]
+        });
+        let at = |value| Located {
+            value,
+            at: "k".into(),
+        };
+        let e = apply(&mut m, &[at(missing)]).unwrap_err().to_string();
+        assert!(
+            e.contains("unable to find field \"metadata.annotations.z\""),
+            "{e}"
+        );
+        let made: Value = serde_json::json!({
+            "sourceValue": "8080",
+            "targets": [target(&["spec.ports.0.port", "spec.env.[name=P].value"], serde_json::json!({"create": true}))]
+        });
+        apply(&mut m, &[at(made)]).unwrap();
+        let s = &m.list[1].res.value;
+        assert_eq!(s["spec"]["ports"], serde_json::json!([{"port": 8080}]));
+        assert_eq!(
+            s["spec"]["env"],
+            serde_json::json!([{"name": "P", "value": 8080}])
+        );
+        let far: Value = serde_json::json!({
+            "sourceValue": "x",
+            "targets": [target(&["spec.ports.3.name"], serde_json::json!({"create": true}))]
+        });
+        let e = apply(&mut m, &[at(far)]).unwrap_err().to_string();
+        assert!(
+            e.contains("index 3 specified but only 1 elements found"),
+            "{e}"
+        );
+    }
+
+    /// A path through a string holding JSON edits the document and writes it back as Go does;
+    /// a string holding YAML (or no document) is left to the ordinary path.
+    #[test]
+    fn structured_json_in_strings() {
+        let mut v = serde_json::json!({"data": {
+            "c": "{\"b\": {\"port\": 1}, \"a\": \"x\"}",
+            "p": "{\n  \"k\": \"v\"\n}",
+            "y": "k: v\n"
+        }});
+        let segs = |p: &str| split_fields(p);
+        assert!(set_structured(
+            &mut v,
+            &segs("data.c.b.port"),
+            false,
+            &serde_json::json!("8080")
+        ));
+        assert_eq!(v["data"]["c"], r#"{"a":"x","b":{"port":8080}}"#);
+        assert!(set_structured(
+            &mut v,
+            &segs("data.p.k"),
+            false,
+            &serde_json::json!("<w>")
+        ));
+        assert_eq!(v["data"]["p"], "{\n  \"k\": \"\\u003cw\\u003e\"\n}");
+        assert!(!set_structured(
+            &mut v,
+            &segs("data.y.k"),
+            false,
+            &serde_json::json!("w")
+        ));
+        assert!(!set_structured(
+            &mut v,
+            &segs("data.c.nope"),
+            false,
+            &serde_json::json!("w")
+        ));
+        assert!(!set_structured(
+            &mut v,
+            &segs("data.c"),
+            false,
+            &serde_json::json!("w")
+        ));
     }
 }

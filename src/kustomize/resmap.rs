@@ -177,6 +177,16 @@ pub fn ns_equal(a: &str, b: &str) -> bool {
     n(a) == n(b)
 }
 
+/// A resource's id as borrowed keys (apiVersion, kind, namespace with "default" as "", name):
+/// no allocation.
+fn id_key(r: &KRes) -> (&str, &str, &str, &str) {
+    let ns = match r.res.namespace() {
+        "default" => "",
+        other => other,
+    };
+    (r.res.api_version(), r.res.kind(), ns, r.res.name())
+}
+
 /// The working list with an index for conflict checks.
 #[derive(Debug, Default, Clone)]
 pub struct ResMap {
@@ -207,19 +217,36 @@ impl ResMap {
         Ok(())
     }
 
+    /// Fails when a transformation has given two resources the same id (kustomize's
+    /// "`what` produces ID conflict"); one hash pass over the list.
+    ///
+    /// # Errors
+    /// [`KustomizeError::Invalid`] at the second resource, naming the id and the first.
+    pub fn check_unique(&self, what: &str) -> Result<(), KustomizeError> {
+        let mut seen: std::collections::HashMap<(&str, &str, &str, &str), usize> =
+            std::collections::HashMap::with_capacity(self.list.len());
+        for (i, r) in self.list.iter().enumerate() {
+            if let Some(&first) = seen.get(&id_key(r)) {
+                return Err(KustomizeError::invalid(
+                    r.location(""),
+                    format!(
+                        "{what} produces ID conflict: {} (also {})",
+                        kid(&r.id()),
+                        self.list[first].location("")
+                    ),
+                ));
+            }
+            seen.insert(id_key(r), i);
+        }
+        Ok(())
+    }
+
     /// Appends many resources, checking conflicts with a hash index (linear time).
     ///
     /// # Errors
     /// [`KustomizeError::IdConflict`].
     pub fn append_all(&mut self, items: Vec<KRes>) -> Result<(), KustomizeError> {
-        // Borrowed keys (apiVersion, kind, namespace with "default" as "", name): no allocation.
-        fn key(r: &KRes) -> (&str, &str, &str, &str) {
-            let ns = match r.res.namespace() {
-                "default" => "",
-                other => other,
-            };
-            (r.res.api_version(), r.res.kind(), ns, r.res.name())
-        }
+        let key = id_key;
         let mut seen: std::collections::HashMap<(&str, &str, &str, &str), usize> =
             std::collections::HashMap::with_capacity(self.list.len() + items.len());
         for (i, r) in self.list.iter().chain(items.iter()).enumerate() {

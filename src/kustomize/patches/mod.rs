@@ -80,7 +80,9 @@ pub fn parse(text: &str, at: &str) -> Result<Patch, KustomizeError> {
         file: None,
         docs: located,
     };
-    if let [Value::Array(_)] = docs.as_slice() {
+    // kustomize v5.8 reads JSON 6902 text through YAML-to-JSON, which takes the first document:
+    // of several lists of operations, only the first applies.
+    if docs.first().is_some_and(Value::is_array) && docs.iter().all(Value::is_array) {
         let ops = json6902::parse_ops(&docs[0])
             .map_err(|e| KustomizeError::invalid(at, format!("invalid JSON patch: {e}")))?;
         return Ok(Patch::Json(ops, source));
@@ -171,6 +173,10 @@ pub fn apply_with(
             at,
             "a JSON 6902 patch needs a `target`",
         )),
+        (Patch::Strategic(docs, _), Some(_)) if docs.len() > 1 => Err(KustomizeError::invalid(
+            at,
+            "several strategic-merge patches in one `patches` entry may not set `target` (kustomize's rule: one patch per entry with a target)",
+        )),
         (Patch::Strategic(docs, source), Some(sel)) => {
             let sel = sel
                 .compile()
@@ -187,6 +193,7 @@ pub fn apply_with(
                     .and_then(Value::as_str)
                     .filter(|k| opts.allow_kind_change && !k.is_empty())
                     .map(str::to_string);
+                let patch_kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
                 let mut doc = doc.clone();
                 strip_identity(&mut doc);
                 let mut delete = Vec::new();
@@ -196,7 +203,7 @@ pub fn apply_with(
                     }
                     drop_blank_nulls(r);
                     let before = before_view(source, d, &r.res.value);
-                    if strategic::merge_resource(&mut r.res.value, &doc, schema)
+                    if strategic::merge_resource(&mut r.res.value, &doc, patch_kind, schema)
                         == strategic::Outcome::Delete
                     {
                         delete.push(i);
@@ -251,6 +258,7 @@ pub fn apply_with(
                         ),
                     ));
                 }
+                let patch_kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
                 let mut doc = doc.clone();
                 strip_identity(&mut doc);
                 let i = matches[0];
@@ -259,7 +267,7 @@ pub fn apply_with(
                     list.list[i].store_previous_id();
                 }
                 let before = before_view(source, d, &list.list[i].res.value);
-                if strategic::merge_resource(&mut list.list[i].res.value, &doc, schema)
+                if strategic::merge_resource(&mut list.list[i].res.value, &doc, patch_kind, schema)
                     == strategic::Outcome::Delete
                 {
                     remove_indices(list, &[i]);

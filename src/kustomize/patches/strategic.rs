@@ -19,12 +19,24 @@ pub enum Outcome {
     Delete,
 }
 
-/// Merges `patch` into `dest` (a whole resource) using the schema for its kind.
-pub fn merge_resource(dest: &mut Value, patch: &Value, schema: &Schema) -> Outcome {
-    let ty = schema.root(
-        dest.get("apiVersion").and_then(Value::as_str).unwrap_or(""),
-        dest.get("kind").and_then(Value::as_str).unwrap_or(""),
-    );
+/// Merges `patch` into `dest` (a whole resource) using the schema for its kind. When the
+/// target's kind has none, kyaml takes the schema of the patch document, which kustomize gives
+/// the target's apiVersion and leaves its own kind: a `kind: Deployment` patch merges the
+/// containers of an `apps/v1` custom kind by name, not those of `argoproj.io/v1alpha1`.
+/// `patch_kind` is the kind the patch document names (its identity is stripped by then).
+pub fn merge_resource(
+    dest: &mut Value,
+    patch: &Value,
+    patch_kind: &str,
+    schema: &Schema,
+) -> Outcome {
+    fn text<'a>(v: &'a Value, k: &str) -> &'a str {
+        v.get(k).and_then(Value::as_str).unwrap_or("")
+    }
+    let api_version = text(dest, "apiVersion");
+    let ty = schema
+        .root(api_version, text(dest, "kind"))
+        .or_else(|| schema.root(api_version, patch_kind));
     if directive(patch) == Some("delete") {
         return Outcome::Delete;
     }
@@ -319,7 +331,8 @@ mod tests {
     fn run(dest: &str, patch: &str) -> String {
         let mut d = parse_document(dest).unwrap().value;
         let p = parse_document(patch).unwrap().value;
-        match merge_resource(&mut d, &p, builtin()) {
+        let kind = p.get("kind").and_then(Value::as_str).unwrap_or("");
+        match merge_resource(&mut d, &p, kind, builtin()) {
             Outcome::Keep => emit(&d),
             Outcome::Delete => "DELETED".into(),
         }
@@ -371,6 +384,25 @@ mod tests {
         );
         assert!(got.contains("  items:\n  - name: z\n"), "{got}");
         assert!(!got.contains("v: 1"), "{got}");
+        // ... unless the patch names a kind that has a schema in the target's apiVersion.
+        let foo = "apiVersion: apps/v1\nkind: Foo\nspec:\n  template:\n    spec:\n      containers: [{name: x, image: i}]\n";
+        let sidecar = "spec:\n  template:\n    spec:\n      containers: [{name: w, image: j}]\n";
+        let got = run(
+            foo,
+            &format!("apiVersion: apps/v1\nkind: Deployment\n{sidecar}"),
+        );
+        assert!(
+            got.contains("- image: j\n        name: w\n      - image: i\n        name: x\n"),
+            "{got}"
+        );
+        let got = run(foo, sidecar);
+        assert!(!got.contains("name: x"), "{got}");
+        let other_group = foo.replace("apps/v1", "example.com/v1");
+        let got = run(
+            &other_group,
+            &format!("apiVersion: apps/v1\nkind: Deployment\n{sidecar}"),
+        );
+        assert!(!got.contains("name: x"), "{got}");
         assert_eq!(run(DEP, "$patch: delete\n"), "DELETED");
         let got = run(DEP, "spec:\n  $patch: replace\n  replicas: 2\n");
         assert!(got.contains("spec:\n  replicas: 2\n"), "{got}");

@@ -154,9 +154,16 @@ impl Images {
         if self.images.is_empty() {
             return Ok(());
         }
+        // kustomize's image filters leave CustomResourceDefinitions alone (issue 890): their
+        // schemas may hold `containers` that are not containers.
+        let denied =
+            |r: &crate::kustomize::resmap::KRes| r.res.kind() == "CustomResourceDefinition";
         if let [e] = self.images.as_slice() {
             // One entry: one walk, rewriting as it goes.
             return super::par_try_each(&mut list.list, |r| {
+                if denied(r) {
+                    return Ok(());
+                }
                 legacy(&mut r.res.value, &mut |n| set_image(n, e));
                 walk_resource(r, &self.fields, None, &mut |n| {
                     set_image(n, e);
@@ -165,6 +172,9 @@ impl Images {
             });
         }
         super::par_try_each(&mut list.list, |r| {
+            if denied(r) {
+                return Ok(());
+            }
             let mut visits: Vec<(usize, usize)> = Vec::new();
             let mut count = |n: &mut Value| {
                 let id = node_id(n);
@@ -265,6 +275,17 @@ mod tests {
         for (name, value, e, want) in cases {
             assert_eq!(rewrite(value, &e).as_deref(), want, "{name}");
         }
+    }
+
+    #[test]
+    fn crds_themselves_are_left_alone() {
+        let t = Images {
+            images: vec![entry("nginx", Some("apache"), None, None)],
+            fields: defaults().images.clone(),
+        };
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: c}\nspec:\n  containers:\n  - image: nginx\n  template:\n    spec:\n      containers:\n      - image: nginx\n";
+        let got = run_transform(crd, |m| t.apply(m));
+        assert!(!got.contains("apache"), "{got}");
     }
 
     #[test]
