@@ -141,6 +141,19 @@ pub fn str_at_pointer<'a>(value: &'a serde_json::Value, pointer: &str) -> &'a st
         .unwrap_or_default()
 }
 
+/// The strings of a JSON list (other items skipped); empty when `value` is not a list.
+pub fn strings_in(value: Option<&serde_json::Value>) -> Vec<String> {
+    value
+        .and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The longest message a finding carries, in characters; longer ones end in `…`.
 pub const MESSAGE_MAX: usize = 200;
 
@@ -298,6 +311,11 @@ mod tests {
         assert!(m.starts_with("…rules.items"), "{m}");
         assert!(m.chars().count() <= MESSAGE_MAX, "{m}");
         assert_eq!(path_message("a.b", "bad"), "a.b: bad");
+        let list = serde_json::json!(["a", 1, "b"]);
+        assert_eq!(strings_in(Some(&list)), ["a", "b"]);
+        assert!(
+            strings_in(Some(&serde_json::json!("a"))).is_empty() && strings_in(None).is_empty()
+        );
     }
 
     #[test]

@@ -99,23 +99,10 @@ impl Order {
             }
             "legacy" => match v.get("legacySortOptions") {
                 None => Ok(Order::default()),
-                Some(o) => {
-                    let list = |k: &str| -> Vec<String> {
-                        o.get(k)
-                            .and_then(Value::as_array)
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(Value::as_str)
-                                    .map(str::to_string)
-                                    .collect()
-                            })
-                            .unwrap_or_default()
-                    };
-                    Ok(Order::Legacy {
-                        first: list("orderFirst"),
-                        last: list("orderLast"),
-                    })
-                }
+                Some(o) => Ok(Order::Legacy {
+                    first: crate::finding::strings_in(o.get("orderFirst")),
+                    last: crate::finding::strings_in(o.get("orderLast")),
+                }),
             },
             other => Err(KustomizeError::invalid(
                 at,

@@ -381,16 +381,7 @@ fn apply_targets(
             })
             .collect::<Result<Vec<_>, _>>()?;
         let (delim, index, create) = opts(t);
-        let paths: Vec<String> = t
-            .get("fieldPaths")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let paths = crate::finding::strings_in(t.get("fieldPaths"));
         for r in list.list.iter_mut() {
             if !select.matches(r) || rejects.iter().any(|x| x.matches(r)) {
                 continue;

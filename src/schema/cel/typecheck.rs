@@ -278,18 +278,22 @@ impl<'a> Check<'a> {
                     Some("object") if !node.properties.is_empty() => {}
                     _ => return Ty::Unknown,
                 }
-                let name = unescape(field);
                 let resource = root || node.embedded;
-                if resource && name == "metadata" {
+                if resource && field == "metadata" {
                     return if root { Ty::RootMeta } else { Ty::Unknown };
                 }
-                if let Some(p) = node.property(&name) {
+                // Properties are seen under their escaped names, as the rules' values are.
+                let property = node
+                    .properties
+                    .iter()
+                    .find(|(name, _)| super::escape_property(name) == field);
+                if let Some((_, p)) = property {
                     return Ty::Node {
                         node: p,
                         root: false,
                     };
                 }
-                if !(resource && matches!(name.as_str(), "apiVersion" | "kind")) {
+                if !(resource && matches!(field, "apiVersion" | "kind")) {
                     self.fail(field);
                 }
                 Ty::Unknown
@@ -458,77 +462,5 @@ fn cel_type(ty: &str, format: Option<&str>) -> &'static str {
         ("integer", _) => "int",
         ("number", _) => "double",
         _ => "bool",
-    }
-}
-
-/// CEL's reserved words, which a property name is written as `__word__` for.
-const RESERVED: &[&str] = &[
-    "true",
-    "false",
-    "null",
-    "in",
-    "as",
-    "break",
-    "const",
-    "continue",
-    "else",
-    "for",
-    "function",
-    "if",
-    "import",
-    "let",
-    "loop",
-    "package",
-    "namespace",
-    "return",
-    "var",
-    "void",
-    "while",
-];
-
-/// The property name a CEL field name stands for: `__word__` for a reserved word, and
-/// `__underscores__`, `__dot__`, `__dash__`, `__slash__` for `__`, `.`, `-`, `/`.
-fn unescape(field: &str) -> String {
-    if let Some(inner) = field.strip_prefix("__").and_then(|f| f.strip_suffix("__"))
-        && RESERVED.contains(&inner)
-    {
-        return inner.to_string();
-    }
-    let mut out = String::with_capacity(field.len());
-    let mut rest = field;
-    'outer: while !rest.is_empty() {
-        for (escaped, plain) in [
-            ("__underscores__", "__"),
-            ("__dot__", "."),
-            ("__dash__", "-"),
-            ("__slash__", "/"),
-        ] {
-            if let Some(after) = rest.strip_prefix(escaped) {
-                out.push_str(plain);
-                rest = after;
-                continue 'outer;
-            }
-        }
-        let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            out.push(c);
-        }
-        rest = chars.as_str();
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaped_field_names_are_the_property_names() {
-        assert_eq!(unescape("__namespace__"), "namespace");
-        assert_eq!(unescape("foo__dash__bar"), "foo-bar");
-        assert_eq!(unescape("a__dot__b__slash__c"), "a.b/c");
-        assert_eq!(unescape("x__underscores__y"), "x__y");
-        assert_eq!(unescape("__other__"), "__other__");
-        assert_eq!(unescape("plain"), "plain");
     }
 }
