@@ -437,26 +437,28 @@ mod tests {
     use crate::kustomize::resmap::KRes;
     use crate::resource::parse_resources;
 
+    fn resmap(input: &str) -> ResMap {
+        let list = parse_resources(input, std::path::Path::new("t")).unwrap();
+        ResMap {
+            list: list.into_iter().map(KRes::new).collect(),
+        }
+    }
+
+    fn apply_one(m: &mut ResMap, rep: Value) {
+        let at = "k".into();
+        apply(m, &[Located { value: rep, at }]).unwrap();
+    }
+
     #[test]
     fn replacement_table() {
         let input = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src}\ndata: {img: 'nginx:2'}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers:\n      - {name: web, image: 'nginx:1'}\n      - {name: side, image: busybox}\n";
-        let list = parse_resources(input, std::path::Path::new("t")).unwrap();
-        let mut m = ResMap {
-            list: list.into_iter().map(KRes::new).collect(),
-        };
+        let mut m = resmap(input);
         let rep: Value = serde_json::json!({
             "source": {"kind": "ConfigMap", "name": "src", "fieldPath": "data.img"},
             "targets": [{"select": {"kind": "Deployment"},
                 "fieldPaths": ["spec.template.spec.containers.[name=web].image"]}]
         });
-        apply(
-            &mut m,
-            &[Located {
-                value: rep,
-                at: "k".into(),
-            }],
-        )
-        .unwrap();
+        apply_one(&mut m, rep);
         let c = &m.list[1].res.value["spec"]["template"]["spec"]["containers"];
         assert_eq!(c[0]["image"], "nginx:2");
         assert_eq!(c[1]["image"], "busybox");
@@ -467,10 +469,7 @@ mod tests {
     #[test]
     fn delimiter_on_created_and_number_targets() {
         let input = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s, annotations: {n: '1'}}\nspec: {p: 12}\n";
-        let list = parse_resources(input, std::path::Path::new("t")).unwrap();
-        let mut m = ResMap {
-            list: list.into_iter().map(KRes::new).collect(),
-        };
+        let mut m = resmap(input);
         let target = |paths: &[&str], opts: Value| serde_json::json!({"select": {"kind": "Service"}, "fieldPaths": paths, "options": opts});
         let rep: Value = serde_json::json!({
             "source": {"kind": "ConfigMap", "name": "src"},
@@ -480,14 +479,7 @@ mod tests {
                 target(&["metadata.annotations.c"], serde_json::json!({"delimiter": "-", "index": 3, "create": true})),
             ]
         });
-        apply(
-            &mut m,
-            &[Located {
-                value: rep,
-                at: "k".into(),
-            }],
-        )
-        .unwrap();
+        apply_one(&mut m, rep);
         let s = &m.list[1].res.value;
         assert_eq!(s["metadata"]["annotations"]["a"], "src,");
         assert_eq!(s["metadata"]["annotations"]["b"], "src");
