@@ -672,6 +672,7 @@ fn operators_and_functions_take_the_types_they_are_declared_for() {
         "self.port == 80 || self.port == 'http'",
         "self.items.size() > 0 && self.items + ['a'] != [] && 'a' in self.items",
         "self.labels.size() < 5 && self.labels.all(k, self.labels[k].size() < 63)",
+        "self.items[0] == 'a' && self.labels['app'] == 'x' && self.any['k'] == self.any[0]",
         "self.any.whatever + 1 == 2 && self.any.x.startsWith('y')",
         "self.on ? self.replicas > 0 : true",
         "!self.on || has(self.name)",
@@ -726,6 +727,14 @@ fn operators_and_functions_take_the_types_they_are_declared_for() {
         (
             "self.items.all(i, i > 0)",
             "found no matching overload for '_>_' applied to '(string, int)'",
+        ),
+        (
+            "self.items['a'] == 'b'",
+            "found no matching overload for '_[_]' applied to '(list, string)'",
+        ),
+        (
+            "self.labels[0] == 'b'",
+            "found no matching overload for '_[_]' applied to '(map, int)'",
         ),
         (
             "self.replicas",

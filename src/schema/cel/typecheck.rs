@@ -180,7 +180,21 @@ impl<'a> Check<'a> {
                 let target = c.target.as_deref().map(|t| self.ty(t, depth + 1));
                 let args: Vec<Ty<'a>> = c.args.iter().map(|a| self.ty(a, depth + 1)).collect();
                 match (c.func_name.as_str(), target, args.as_slice()) {
-                    (operators::INDEX, None, [t, _]) => element(*t),
+                    (operators::INDEX, None, [t, i]) => {
+                        // A list takes an int index, a map (string keys) a string.
+                        let wrong = match (prim(*t), prim(*i)) {
+                            (Some(Prim::List), Some(i)) => !matches!(i, Prim::Int | Prim::Uint),
+                            (Some(Prim::Map), Some(i)) => i != Prim::String,
+                            _ => false,
+                        };
+                        if wrong {
+                            let args = [prim(*t), prim(*i)];
+                            self.found
+                                .get_or_insert_with(|| no_overload(operators::INDEX, None, &args));
+                            return Ty::Unknown;
+                        }
+                        element(*t)
+                    }
                     (operators::OPT_SELECT, None, [t, _]) => {
                         if let Some(Expr::Literal(LiteralValue::String(f))) =
                             c.args.get(1).map(|a| &a.expr)
