@@ -749,6 +749,12 @@ fn plugin_shape(kind: &str) -> Option<Shape> {
     })
 }
 
+/// Whether the config type of the builtin plugin `kind` declares the top-level field `key`
+/// (in its canonical spelling).
+pub fn plugin_declares(kind: &str, key: &str) -> bool {
+    matches!(plugin_shape(kind), Some(Fields(fields)) if fields.iter().any(|(k, _)| *k == key))
+}
+
 /// A builtin plugin's config with its field names in their canonical spelling (`Path` →
 /// `path`, `imageTag.Digest` → `digest`), as Go's decoder matches them; user data (label and
 /// annotation keys, patches) is left alone.

@@ -271,41 +271,6 @@ fn builtin_kind(c: &Config, role: Role) -> Result<&str, KustomizeError> {
     Ok(kind)
 }
 
-/// Fields each builtin reads besides `apiVersion`, `kind` and `metadata` (all of those its Go
-/// type declares). kustomize ignores others, and so do we, once the names are folded to their
-/// canonical case (`kustomization::fold_plugin_config`) as Go's decoder matches them.
-fn allowed_fields(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "AnnotationsTransformer" => &["annotations", "fieldSpecs"],
-        "LabelTransformer" => &["labels", "fieldSpecs"],
-        "NamespaceTransformer" => &["fieldSpecs", "unsetOnly", "setRoleBindingSubjects"],
-        "PrefixTransformer" => &["prefix", "fieldSpecs"],
-        "SuffixTransformer" => &["suffix", "fieldSpecs"],
-        "PrefixSuffixTransformer" => &["prefix", "suffix", "fieldSpecs"],
-        "ImageTagTransformer" => &["imageTag", "fieldSpecs"],
-        "ReplicaCountTransformer" => &["replica", "fieldSpecs"],
-        "PatchTransformer" => &["path", "patch", "target", "options"],
-        "PatchStrategicMergeTransformer" => &["paths", "patches"],
-        "PatchJson6902Transformer" => &["path", "jsonOp", "target"],
-        "ReplacementTransformer" => &["replacements"],
-        "HashTransformer" => &[],
-        "ValueAddTransformer" => &["value", "targets", "targetFilePath"],
-        "ConfigMapGenerator" | "SecretGenerator" => &[
-            "name",
-            "namespace",
-            "behavior",
-            "files",
-            "envs",
-            "env",
-            "literals",
-            "options",
-            "type",
-        ],
-        "IAMPolicyGenerator" => &["cloud", "kubernetesService", "serviceAccount"],
-        _ => &[],
-    }
-}
-
 fn str_field(cfg: &Value, path: &[&str]) -> String {
     let mut cur = cfg;
     for k in path {
@@ -372,8 +337,8 @@ fn generate(
         "ConfigMapGenerator" | "SecretGenerator" => {
             let mut args = cfg.clone();
             if let Value::Object(m) = &mut args {
-                let known = allowed_fields(kind);
-                m.retain(|k, _| known.contains(&k.as_str()));
+                // kustomize ignores what the generator's Go type does not declare.
+                m.retain(|k, _| kustomization::plugin_declares(kind, k));
                 if let Some(Value::Object(o)) = m.get_mut("options") {
                     for sub in ["labels", "annotations"] {
                         if let Some(Value::Object(pairs)) = o.get_mut(sub) {

@@ -1,11 +1,13 @@
 //! The fast reader: a zero-copy scanner for the block-style YAML that Kubernetes files are made
-//! of (block mappings and sequences, plain and quoted single-line scalars, literal and folded
-//! block scalars, comments, document markers, single-line flow collections), building values
-//! directly, with the same values, positions and blank values as the full parser.
+//! of (block mappings and sequences, plain and quoted scalars, also folded over lines in a block
+//! collection, literal and folded block scalars, comments, document markers, single-line flow
+//! collections), building values directly, with the same values, positions and blank values as
+//! the full parser.
 //!
 //! It never guesses: anything outside that subset (anchors, aliases, tags, merge keys, complex
-//! keys, multi-line plain or quoted scalars, tabs, directives, repeated keys, every error) makes
-//! it give up on the whole text, and the caller reads it with the full parser. Does no I/O.
+//! keys, multi-line scalars at the top level or with a comment or escaped space at a break,
+//! indentation indicators, tabs, directives, repeated keys, every error) makes it give up on the
+//! whole text, and the caller reads it with the full parser. Does no I/O.
 
 use std::borrow::Cow;
 
@@ -667,7 +669,7 @@ impl<'a> Scanner<'a, '_> {
                 let text = match (self.quoted(), parent) {
                     (Ok(t), _) => t,
                     // Not closed on its line: a quoted scalar folded over lines.
-                    (Err(Bail), Some(p)) => Cow::Owned(self.quoted_lines(p)?),
+                    (Err(Bail), Some(_)) => Cow::Owned(self.quoted_lines()?),
                     (Err(e), None) => return Err(e),
                 };
                 if self.skipping > 0 {
@@ -730,10 +732,7 @@ impl<'a> Scanner<'a, '_> {
         let mut last: Option<(usize, usize, usize)> = None;
         loop {
             let line_start = k + 1;
-            let mut q = line_start;
-            while b.get(q) == Some(&b' ') {
-                q += 1;
-            }
+            let q = spaces_end(b, line_start);
             match b.get(q) {
                 None => break,
                 Some(b'\n') => {
@@ -755,11 +754,7 @@ impl<'a> Scanner<'a, '_> {
                 return Err(Bail);
             }
             let out = folded.get_or_insert_with(|| first.to_string());
-            if breaks == 0 {
-                out.push(' ');
-            } else {
-                out.extend(std::iter::repeat_n('\n', breaks));
-            }
+            push_fold(out, breaks);
             out.push_str(line);
             breaks = 0;
             lines += 1;
@@ -799,12 +794,12 @@ impl<'a> Scanner<'a, '_> {
         Ok(text)
     }
 
-    /// A quoted scalar at the cursor that goes on over the following lines, each indented more
-    /// than `parent`, folded as YAML folds them: a line break between two lines is a space, each
-    /// empty line a line feed, the spaces around a break are dropped. The cursor moves past its
-    /// closing quote; escapes are resolved, an escaped line break joins two lines. Tabs, and an
+    /// A quoted scalar at the cursor that goes on over the following lines (at any indentation
+    /// but the margin, as the full parser takes them), folded as YAML folds them: a line break
+    /// between two lines is a space, each empty line a line feed, the spaces around a break are
+    /// dropped. The cursor moves past its closing quote; escapes are resolved, an escaped line break joins two lines. Tabs, and an
     /// escaped break before an empty line, are left to the full parser.
-    fn quoted_lines(&mut self, parent: usize) -> R<String> {
+    fn quoted_lines(&mut self) -> R<String> {
         let b = self.b;
         let q = b[self.i];
         let mut out = String::new();
@@ -818,10 +813,7 @@ impl<'a> Scanner<'a, '_> {
                         out.push_str(&self.text[seg..j]);
                         self.i = j + 1;
                         self.newline();
-                        j = self.i;
-                        while b.get(j) == Some(&b' ') {
-                            j += 1;
-                        }
+                        j = spaces_end(b, self.i);
                         if matches!(b.get(j), None | Some(b'\n')) || j == self.line_start {
                             return Err(Bail);
                         }
@@ -855,10 +847,7 @@ impl<'a> Scanner<'a, '_> {
                     loop {
                         self.i = j;
                         self.newline();
-                        j = self.i;
-                        while b.get(j) == Some(&b' ') {
-                            j += 1;
-                        }
+                        j = spaces_end(b, self.i);
                         match b.get(j) {
                             Some(b'\n') => breaks += 1,
                             None => return Err(Bail),
@@ -867,15 +856,10 @@ impl<'a> Scanner<'a, '_> {
                     }
                     // The full parser takes any indentation here, as libyaml does; a line at
                     // the margin could be a document marker.
-                    let _ = parent;
                     if j == self.line_start {
                         return Err(Bail);
                     }
-                    if breaks == 0 {
-                        out.push(' ');
-                    } else {
-                        out.extend(std::iter::repeat_n('\n', breaks));
-                    }
+                    push_fold(&mut out, breaks);
                     seg = j;
                 }
                 _ => j += 1,
@@ -1252,6 +1236,15 @@ fn unescape(body: &str) -> R<String> {
         out.push(char::from_u32(code).ok_or(Bail)?);
     }
     Ok(out)
+}
+
+/// Where a folded scalar's lines meet: a space, or a line feed for each empty line between.
+fn push_fold(out: &mut String, empty_lines: usize) {
+    if empty_lines == 0 {
+        out.push(' ');
+    } else {
+        out.extend(std::iter::repeat_n('\n', empty_lines));
+    }
 }
 
 /// The first offset at or after `i` that is not a space (the text's length if none): eight

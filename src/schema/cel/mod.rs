@@ -126,20 +126,13 @@ fn tree(node: &Node, depth: usize) -> RuleTree {
 }
 
 fn compile(spec: &RuleSpec) -> Compiled {
-    let env = library::env();
     let message = spec
         .message_expression
         .as_deref()
-        .filter(|m| limits::exceeded(m).is_none())
-        .and_then(|m| env.compile(m).ok());
-    let program = match limits::exceeded(&spec.rule) {
-        None => env.compile(&spec.rule).ok(),
-        Some(_) => None,
-    };
-    let state = match program {
-        None => State::Refused,
-        Some(_) if compile_error(&spec.rule).is_some() => State::Refused,
-        Some(program) => {
+        .and_then(|m| parse(m).ok());
+    let state = match checked(&spec.rule, None) {
+        Err(_) => State::Refused,
+        Ok(program) => {
             let refs = program.references();
             let old_self = refs.has_variable("oldSelf");
             let called = library::called(program.expression());
@@ -178,29 +171,40 @@ pub fn compile_error(source: &str) -> Option<String> {
 /// [`compile_error`] for Kubernetes 1.`minor`: a function added to the API server's CEL
 /// environment in a later minor version is undeclared there. `None` is the newest version.
 pub fn compile_error_for(source: &str, minor: Option<u32>) -> Option<String> {
+    checked(source, minor).err()
+}
+
+/// `source` parsed, within the parser's limits (a hostile rule never reaches the parser).
+fn parse(source: &str) -> Result<cel::Program, String> {
     if let Some(why) = limits::exceeded(source) {
-        return Some(why);
+        return Err(why);
     }
-    let program = match library::env().compile(source) {
-        Ok(p) => p,
-        Err(e) => {
-            let line = first_line(&e.to_string());
-            let line = line.strip_prefix("ERROR: <input>:").unwrap_or(&line);
-            return Some(format!("syntax error: {line}"));
-        }
-    };
+    library::env().compile(source).map_err(|e| {
+        let line = first_line(&e.to_string());
+        let line = line.strip_prefix("ERROR: <input>:").unwrap_or(&line);
+        format!("syntax error: {line}")
+    })
+}
+
+/// The program of `source` when the API server would compile it for Kubernetes 1.`minor`, or
+/// why not ([`compile_error_for`]).
+fn checked(source: &str, minor: Option<u32>) -> Result<cel::Program, String> {
+    let program = parse(source)?;
     let called = library::called(program.expression());
     if let Some(f) = library::undeclared(called.iter().map(String::as_str)) {
-        return Some(format!("undeclared reference to '{f}'"));
+        return Err(format!("undeclared reference to '{f}'"));
     }
     if let Some(minor) = minor
         && let Some((f, added)) = library::too_new(called.iter().map(String::as_str), minor)
     {
-        return Some(format!(
+        return Err(format!(
             "undeclared reference to '{f}' (Kubernetes 1.{minor}; it was added in 1.{added})"
         ));
     }
-    library::literal_error(program.expression())
+    match library::literal_error(program.expression()) {
+        Some(why) => Err(why),
+        None => Ok(program),
+    }
 }
 
 /// [`compile_error_for`], then the type check against the schema node the rule sits on
@@ -213,10 +217,10 @@ pub fn compile_error_typed(
     root: bool,
     message: bool,
 ) -> Option<String> {
-    if let Some(why) = compile_error_for(source, minor) {
-        return Some(why);
-    }
-    let program = library::env().compile(source).ok()?;
+    let program = match checked(source, minor) {
+        Ok(p) => p,
+        Err(why) => return Some(why),
+    };
     let output = if message {
         typecheck::Output::String
     } else {
