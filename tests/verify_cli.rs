@@ -556,3 +556,51 @@ fn a_large_file_reports_a_bad_object_anywhere_in_it() {
         assert_eq!(out.matches("unknown field \"spec\"").count(), 1, "{out}");
     }
 }
+
+/// A large stream is checked chunk by chunk as it is read; anything other than all-clean objects
+/// falls back to the full check, so findings keep their lines and other contents their kind.
+#[test]
+fn large_streams_checked_in_chunks_report_as_small_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = |i: usize| {
+        format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  namespace: ns\ndata:\n  k: \"{}\"\n",
+            "v".repeat(60)
+        )
+    };
+    let clean: String = (0..4000).map(doc).collect();
+    assert!(clean.len() > 512 * 1024);
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    std::fs::write(path("clean.yaml"), &clean).unwrap();
+    let (code, out, err) = run(&["--policy", "off", &path("clean.yaml")], ".");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("4000 objects"), "{out}");
+
+    // One wrong type near the end: found at its line, as the full check finds it.
+    let bad = format!(
+        "{clean}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  k: [1]\n"
+    );
+    let line = clean.lines().count() + 7;
+    std::fs::write(path("bad.yaml"), &bad).unwrap();
+    let (code, out, err) = run(&["--policy", "off", &path("bad.yaml")], ".");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains(&format!("bad.yaml:{line}:")), "{out}");
+
+    // A document that is no object: the file is not taken for manifests by its words.
+    let mixed = format!("{clean}---\nplain: value\n");
+    std::fs::write(path("mixed.yaml"), &mixed).unwrap();
+    let (code, out, err) = run(&["--policy", "off", &path("mixed.yaml")], ".");
+    assert_eq!(code, 2, "{out}{err}");
+
+    // Secret values of a chunked file are still masked in what is printed.
+    let secret = format!(
+        "{clean}---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  token: hunter2-very-secret\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\ndata:\n  k: hunter2-very-secret\n  n: [1]\n"
+    );
+    std::fs::write(path("secret.yaml"), &secret).unwrap();
+    let (code, out, err) = run(&["--policy", "off", &path("secret.yaml")], ".");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        !out.contains("hunter2") && !err.contains("hunter2"),
+        "{out}{err}"
+    );
+}

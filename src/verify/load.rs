@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::VerifyError;
+use super::diagnostic::InputKind;
 use super::json::{self, is_json_file};
-use super::recognise::FastDocs;
+use super::recognise::{FastDocs, Input, read};
 use super::{Ctx, Diagnostic, Doc, Obj, Severity, yaml11};
 use crate::resource::Origin;
 use crate::yaml::{self, Document, Duplicate, Locations, Pos, YamlError};
@@ -303,6 +305,22 @@ impl Ctx<'_> {
     }
 }
 
+/// Streams at least this big are checked chunk by chunk as they are read ([`chunkable`]).
+const CHUNKED_FROM_BYTES: usize = 256 * 1024;
+
+/// About how much text a chunk of a chunked check holds: its values (some 30 times the text)
+/// stay in a core's cache while they are checked.
+pub(super) const CHUNK_BYTES: usize = 32 * 1024;
+
+/// Whether a YAML manifest text is checked chunk by chunk ([`Ctx::check_chunked`]): large, of
+/// several documents, and without CustomResourceDefinitions (which apply to the objects beside
+/// them, so the whole file is read before any object is checked).
+pub(super) fn chunkable(text: &str) -> bool {
+    text.len() >= CHUNKED_FROM_BYTES
+        && memchr::memmem::find(text.as_bytes(), b"\n---").is_some()
+        && memchr::memmem::find(text.as_bytes(), b"CustomResourceDefinition").is_none()
+}
+
 /// The documents of a manifest file read without positions (strict JSON for a `.json` file), or
 /// `None` when the file needs the full reader to report a problem.
 pub(super) fn fast_docs(file: &Path, text: &str) -> Option<FastDocs> {
@@ -355,4 +373,69 @@ pub(super) fn fast_objects(file: &Path, docs: FastDocs, input: usize) -> Option<
         });
     }
     Some(out)
+}
+
+impl Ctx<'_> {
+    /// Checks a large manifest input ([`chunkable`]) chunk by chunk as it is read, on up to one
+    /// thread per core, each chunk's values dropped once checked: memory stays a chunk per thread
+    /// and the values are checked while still in cache. `Ok(None)` when every object was clean
+    /// (nothing to report; the input is counted). Otherwise the input comes back, untouched but
+    /// for its text being read, for the full check (or, when [`Input::unconfirmed`], to be
+    /// recognised in full first): a `List`, an object with any finding or a chunk that does not
+    /// read all need the text read again with positions.
+    ///
+    /// # Errors
+    /// An unreadable file.
+    pub(super) fn check_chunked(&mut self, mut input: Input) -> Result<Option<Input>, VerifyError> {
+        let eligible = matches!(input.kind, InputKind::Manifests | InputKind::Argocd)
+            && !is_json_file(&input.path)
+            && !matches!(&input.preloaded, Some((_, Some(_))));
+        if !eligible {
+            return Ok(Some(input));
+        }
+        let text = match input.preloaded.take() {
+            Some((text, _)) => text,
+            None => read(&input.path)?,
+        };
+        let clean = chunkable(&text)
+            .then(|| {
+                let ctx = &*self;
+                yaml::inspect_chunks(&text, CHUNK_BYTES, |docs| {
+                    ctx.clean_chunk(&input.path, docs)
+                })
+            })
+            .flatten();
+        let Some(chunks) = clean else {
+            input.preloaded = Some((text, None));
+            return Ok(Some(input));
+        };
+        input.unconfirmed = false;
+        let idx = self.add_input(&input, 0);
+        self.sources.insert(&input.path, &text);
+        let mut objects = 0;
+        for (n, secrets) in chunks {
+            objects += n;
+            for s in secrets {
+                super::register_secret_values(&mut self.secrets, &s);
+            }
+        }
+        self.report.inputs[idx].objects = objects;
+        Ok(None)
+    }
+
+    /// The number of objects of a chunk's documents and its Secrets, when every one is clean.
+    fn clean_chunk(&self, file: &Path, docs: FastDocs) -> Option<(usize, Vec<Value>)> {
+        let objs = fast_objects(file, docs, 0)?;
+        let mut secrets = Vec::new();
+        let n = objs.len();
+        for obj in objs {
+            if !self.is_clean(&obj).ok()? {
+                return None;
+            }
+            if super::is_secret(&obj.value) {
+                secrets.push(obj.value);
+            }
+        }
+        Some((n, secrets))
+    }
 }

@@ -37,7 +37,7 @@ use crate::schema::crd::{CrdSchemas, is_crd};
 use crate::schema::kubernetes::{BuiltinSchemas, SchemaError, SchemaLocations, Violation};
 use crate::yaml::Pos;
 use load::{fast_docs, fast_objects};
-use recognise::{Input, candidates, read, recognise, under};
+use recognise::{Input, candidates, read, recognise, recognise_in_full, under};
 
 pub use checks::{Checks, Finding};
 pub use diagnostic::{CheckedInput, Counts, Diagnostic, InputKind, Report, Severity, Span};
@@ -804,10 +804,21 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
     }
     let mut notes = Vec::new();
     for c in candidates {
-        let Some(input) = recognise(c, None, options, &mut notes)? else {
+        let Some(mut input) = recognise(c, None, options, &mut notes)? else {
             continue;
         };
-        ctx.check_input(input, &mut rendered)?;
+        match ctx.check_chunked(input)? {
+            None => {}
+            Some(back) if back.unconfirmed => {
+                if let Some(full) = recognise_in_full(back, options, &mut notes)? {
+                    ctx.check_input(full, &mut rendered)?;
+                }
+            }
+            Some(back) => {
+                input = back;
+                ctx.check_input(input, &mut rendered)?;
+            }
+        }
         ctx.active = None;
         // Snippets of this input are taken; its texts are not needed any more.
         ctx.sources = Sources::default();

@@ -20,7 +20,16 @@ pub(super) struct Input {
     pub(super) reason: String,
     /// The text and its fast-parsed documents, when recognition already read them.
     pub(super) preloaded: Option<(String, Option<FastDocs>)>,
+    /// Taken for manifests by its words only (a large stream, [`super::load::chunkable`]): the
+    /// check reads it chunk by chunk, and if that does not confirm every document as a clean
+    /// object, the text is recognised again in full ([`recognise_in_full`]).
+    pub(super) unconfirmed: bool,
+    /// Found by walking a directory ([`Candidate`]).
+    pub(super) walked: bool,
 }
+
+/// Why a file of Kubernetes objects was taken for manifests.
+const MANIFESTS: &str = "by content: apiVersion and kind";
 
 /// Documents read without positions ([`yaml::parse_stream_fast`]).
 pub(super) type FastDocs = Vec<Document>;
@@ -167,7 +176,7 @@ fn classify(docs: Vec<&Value>) -> Option<(InputKind, &'static str)> {
     }
     let k8s = |v: &Value| v.get("apiVersion").is_some() && v.get("kind").is_some();
     if docs.iter().all(|d| k8s(d)) {
-        return Some((InputKind::Manifests, "by content: apiVersion and kind"));
+        return Some((InputKind::Manifests, MANIFESTS));
     }
     if docs.len() == 1
         && first.is_object()
@@ -431,6 +440,8 @@ pub(super) fn recognise(
             kind,
             reason,
             preloaded: text.map(|t| (t, None)),
+            unconfirmed: false,
+            walked,
         }));
     }
     let text = match text {
@@ -456,12 +467,55 @@ pub(super) fn recognise(
         );
         return Ok(None);
     }
+    // A large stream of what look like objects is not parsed here: the check reads it in chunks.
+    if !is_json_file(&path)
+        && super::load::chunkable(&text)
+        && text.contains("apiVersion")
+        && text.contains("kind")
+    {
+        return Ok(Some(Input {
+            path,
+            kind: InputKind::Manifests,
+            reason: MANIFESTS.into(),
+            preloaded: Some((text, None)),
+            unconfirmed: true,
+            walked,
+        }));
+    }
+    recognise_text(path, text, walked, options, notes)
+}
+
+/// The input an [`Input::unconfirmed`] one is when recognised by all of its content.
+///
+/// # Errors
+/// As [`recognise`].
+pub(super) fn recognise_in_full(
+    input: Input,
+    options: &VerifyOptions,
+    notes: &mut Vec<Diagnostic>,
+) -> Result<Option<Input>, VerifyError> {
+    let text = match input.preloaded {
+        Some((text, _)) => text,
+        None => read(&input.path)?,
+    };
+    recognise_text(input.path, text, input.walked, options, notes)
+}
+
+fn recognise_text(
+    path: PathBuf,
+    text: String,
+    walked: bool,
+    options: &VerifyOptions,
+    notes: &mut Vec<Diagnostic>,
+) -> Result<Option<Input>, VerifyError> {
     match by_content(&path, &text, options.duplicates()) {
         (Some((kind, why)), fast) => Ok(Some(Input {
             path,
             kind,
             reason: why.into(),
             preloaded: Some((text, fast)),
+            unconfirmed: false,
+            walked,
         })),
         (None, _) if walked && is_chart_file(&path) => Ok(None),
         // A `.json` file that is not JSON: its syntax error is the finding, whatever it was meant to be.

@@ -206,6 +206,22 @@ pub fn parse_stream_fast(
     join_parts(on_parts(text, |t| read_stream(t, true, skip_keys)))
 }
 
+/// Reads a stream without positions, as [`parse_stream_fast`], in chunks of about `chunk_bytes`
+/// cut at document starts, on up to eight threads, and hands each chunk's documents to `inspect`
+/// on the thread that read them (their `index` counts within the chunk). Meant for a caller that
+/// only inspects documents: each thread holds one chunk's values at a time, so memory stays a
+/// chunk per thread and the values are still in cache when inspected.
+///
+/// `None` when a chunk does not read or `inspect` gives `None` for one (the other threads stop
+/// at their next chunk); otherwise `inspect`'s results in stream order.
+pub fn inspect_chunks<T: Send>(
+    text: &str,
+    chunk_bytes: usize,
+    inspect: impl Fn(Vec<Document>) -> Option<T> + Sync,
+) -> Option<Vec<T>> {
+    parallel::on_chunks(text, chunk_bytes, inspect)
+}
+
 /// [`parse_stream`] on up to eight threads for large texts: the same documents, positions and
 /// first error.
 ///

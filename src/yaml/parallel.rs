@@ -100,6 +100,71 @@ pub(super) fn on_parts<T: Send>(text: &str, f: impl Fn(&str) -> T + Sync) -> Vec
     })
 }
 
+/// The stream cut at document starts into chunks of about `target` bytes (a chunk holds at least
+/// one whole document); the whole text when it cannot be cut (directives, one document).
+pub(super) fn chunks(text: &str, target: usize) -> Vec<&str> {
+    if text.starts_with('%') {
+        return vec![text];
+    }
+    let mut out = Vec::with_capacity(text.len() / target.max(1) + 1);
+    let mut start = 0;
+    while start + target.max(1) < text.len()
+        && let Some(cut) = document_start_from(text, start + target.max(1))
+    {
+        out.push(&text[start..cut]);
+        start = cut;
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// Reads `text` in chunks ([`chunks`]) on up to `threads()` threads, each taking the next chunk
+/// when done with its last, and hands each chunk's documents (untracked, indexes counted within
+/// the chunk) to `f` on the thread that read them, so that a caller that only inspects documents
+/// holds one chunk per thread at a time. Stops at the first chunk that does not read or for
+/// which `f` gives `None`, and then gives `None`; otherwise `f`'s results in chunk order.
+pub(super) fn on_chunks<T: Send>(
+    text: &str,
+    target: usize,
+    f: impl Fn(Vec<Document>) -> Option<T> + Sync,
+) -> Option<Vec<T>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let chunks = chunks(text, target);
+    let threads = threads().min(chunks.len());
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let work = || {
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(chunk) = chunks.get(i) else { break };
+            match read_stream(chunk, true, &[]).ok().and_then(&f) {
+                Some(t) => done.push((i, t)),
+                None => failed.store(true, Ordering::Relaxed),
+            }
+        }
+        done
+    };
+    let mut done = if threads < 2 {
+        work()
+    } else {
+        let parts: Vec<Option<Vec<(usize, T)>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+            handles.into_iter().map(|h| h.join().ok()).collect()
+        });
+        let mut all = Vec::with_capacity(chunks.len());
+        for p in parts {
+            all.extend(p?);
+        }
+        all
+    };
+    if failed.load(Ordering::Relaxed) || done.len() != chunks.len() {
+        return None;
+    }
+    done.sort_unstable_by_key(|(i, _)| *i);
+    Some(done.into_iter().map(|(_, t)| t).collect())
+}
+
 /// The documents of all parts in order, re-indexed; the first error wins.
 pub(super) fn join_parts(
     results: Vec<Option<Result<Vec<Document>, YamlError>>>,
@@ -256,6 +321,49 @@ mod cut_tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn chunks_cover_the_text_and_start_at_documents() {
+        let doc = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n";
+        let text: String = std::iter::repeat_n(format!("---\n{doc}"), 500).collect();
+        for target in [1, 100, 4096, 1 << 20] {
+            let chunks = chunks(&text, target);
+            assert_eq!(chunks.concat(), text, "target {target}");
+            assert!(
+                chunks.iter().all(|c| c.starts_with("---\n")),
+                "target {target}"
+            );
+            let want = if target == 1 {
+                500
+            } else {
+                text.len().div_ceil(target).min(500)
+            };
+            assert!(
+                chunks.len() >= want.min(2) && chunks.len() <= want + 1,
+                "{target}: {}",
+                chunks.len()
+            );
+        }
+        assert_eq!(chunks("%YAML 1.2\n---\na: 1\n---\nb: 2\n", 1).len(), 1);
+    }
+
+    #[test]
+    fn chunks_are_read_in_order_and_a_failure_stops_them() {
+        let text: String = (0..300).map(|i| format!("---\nn: {i}\n")).collect();
+        let got = on_chunks(&text, 64, |docs| {
+            Some(
+                docs.iter()
+                    .map(|d| d.value["n"].as_i64().unwrap())
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .unwrap();
+        assert_eq!(got.concat(), (0..300).collect::<Vec<i64>>());
+        let bad = format!("{text}---\n[unclosed\n");
+        assert!(on_chunks(&bad, 64, |docs| Some(docs.len())).is_none());
+        let refused = on_chunks(&text, 64, |docs| (docs[0].value["n"] != 250).then_some(()));
+        assert!(refused.is_none());
     }
 
     #[test]
