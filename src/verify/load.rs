@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::VerifyError;
 use super::diagnostic::InputKind;
 use super::json::{self, is_json_file};
-use super::recognise::{FastDocs, Input, read};
+use super::recognise::{FastDocs, Input};
 use super::{Ctx, Diagnostic, Doc, Obj, Severity, yaml11};
 use crate::resource::Origin;
 use crate::yaml::{self, Document, Duplicate, Locations, Pos, YamlError};
@@ -393,10 +393,7 @@ impl Ctx<'_> {
         if !eligible {
             return Ok(Some(input));
         }
-        let text = match input.preloaded.take() {
-            Some((text, _)) => text,
-            None => read(&input.path)?,
-        };
+        let text = input.take_text()?;
         let clean = chunkable(&text)
             .then(|| {
                 let ctx = &*self;

@@ -804,20 +804,15 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
     }
     let mut notes = Vec::new();
     for c in candidates {
-        let Some(mut input) = recognise(c, None, options, &mut notes)? else {
+        let Some(input) = recognise(c, None, options, &mut notes)? else {
             continue;
         };
-        match ctx.check_chunked(input)? {
-            None => {}
-            Some(back) if back.unconfirmed => {
-                if let Some(full) = recognise_in_full(back, options, &mut notes)? {
-                    ctx.check_input(full, &mut rendered)?;
-                }
-            }
-            Some(back) => {
-                input = back;
-                ctx.check_input(input, &mut rendered)?;
-            }
+        let rest = match ctx.check_chunked(input)? {
+            Some(back) if back.unconfirmed => recognise_in_full(back, options, &mut notes)?,
+            other => other,
+        };
+        if let Some(input) = rest {
+            ctx.check_input(input, &mut rendered)?;
         }
         ctx.active = None;
         // Snippets of this input are taken; its texts are not needed any more.
@@ -1415,10 +1410,7 @@ impl Ctx<'_> {
     ) -> Result<(), VerifyError> {
         match input.kind {
             InputKind::AlertmanagerConfig => {
-                let text = match input.preloaded.take() {
-                    Some((text, _)) => text,
-                    None => read(&input.path)?,
-                };
+                let text = input.take_text()?;
                 let idx = self.add_input(&input, 1);
                 self.sources.insert(&input.path, &text);
                 let found = alertmanager_config::check(&alertmanager_config::AlertmanagerInput {
@@ -1499,10 +1491,7 @@ impl Ctx<'_> {
                 }
             }
             InputKind::Dashboard | InputKind::Alerts | InputKind::Values | InputKind::Spec => {
-                let text = match input.preloaded.take() {
-                    Some((text, _)) => text,
-                    None => read(&input.path)?,
-                };
+                let text = input.take_text()?;
                 let idx = self.add_input(&input, 0);
                 let Some(doc) = self.load_doc(&input.path, &text, idx) else {
                     return Ok(());

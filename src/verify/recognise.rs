@@ -28,6 +28,19 @@ pub(super) struct Input {
     pub(super) walked: bool,
 }
 
+impl Input {
+    /// The input's text: the one recognition read, else read now.
+    ///
+    /// # Errors
+    /// An unreadable file.
+    pub(super) fn take_text(&mut self) -> Result<String, VerifyError> {
+        match self.preloaded.take() {
+            Some((text, _)) => Ok(text),
+            None => read(&self.path),
+        }
+    }
+}
+
 /// Why a file of Kubernetes objects was taken for manifests.
 const MANIFESTS: &str = "by content: apiVersion and kind";
 
@@ -490,14 +503,11 @@ pub(super) fn recognise(
 /// # Errors
 /// As [`recognise`].
 pub(super) fn recognise_in_full(
-    input: Input,
+    mut input: Input,
     options: &VerifyOptions,
     notes: &mut Vec<Diagnostic>,
 ) -> Result<Option<Input>, VerifyError> {
-    let text = match input.preloaded {
-        Some((text, _)) => text,
-        None => read(&input.path)?,
-    };
+    let text = input.take_text()?;
     recognise_text(input.path, text, input.walked, options, notes)
 }
 

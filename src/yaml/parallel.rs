@@ -106,10 +106,11 @@ pub(super) fn chunks(text: &str, target: usize) -> Vec<&str> {
     if text.starts_with('%') {
         return vec![text];
     }
-    let mut out = Vec::with_capacity(text.len() / target.max(1) + 1);
+    let target = target.max(1);
+    let mut out = Vec::with_capacity(text.len() / target + 1);
     let mut start = 0;
-    while start + target.max(1) < text.len()
-        && let Some(cut) = document_start_from(text, start + target.max(1))
+    while start + target < text.len()
+        && let Some(cut) = document_start_from(text, start + target)
     {
         out.push(&text[start..cut]);
         start = cut;
@@ -158,7 +159,7 @@ pub(super) fn on_chunks<T: Send>(
         }
         all
     };
-    if failed.load(Ordering::Relaxed) || done.len() != chunks.len() {
+    if failed.load(Ordering::Relaxed) {
         return None;
     }
     done.sort_unstable_by_key(|(i, _)| *i);
