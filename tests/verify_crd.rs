@@ -68,15 +68,16 @@ spec:
                   pattern: ^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$
               parentRefs:
                 type: array
+                maxItems: 32
                 items:
                   type: object
                   required: [name]
                   properties:
-                    name: {type: string}
-                    sectionName: {type: string}
+                    name: {type: string, maxLength: 253}
+                    sectionName: {type: string, maxLength: 253}
                 x-kubernetes-validations:
                 - message: sectionName must be unique when parentRefs includes 2 or more references to the same parent
-                  rule: self.all(p1, self.exists_one(p2, p1.name == p2.name && p1.?sectionName.orValue('') == p2.?sectionName.orValue('')))
+                  rule: self.all(p1, self.exists_one(p2, p1.name == p2.name && ((!has(p1.sectionName) && !has(p2.sectionName)) || (has(p1.sectionName) && has(p2.sectionName) && p1.sectionName == p2.sectionName))))
               rules:
                 type: array
                 maxItems: 16
@@ -85,6 +86,7 @@ spec:
                   properties:
                     matches:
                       type: array
+                      maxItems: 64
                       items:
                         type: object
                         properties:
@@ -98,6 +100,7 @@ spec:
                                 enum: [Exact, PathPrefix, RegularExpression]
                               value:
                                 type: string
+                                maxLength: 1024
                                 default: /
                             x-kubernetes-validations:
                             - message: value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']
@@ -107,6 +110,7 @@ spec:
                               rule: "(self.type in ['Exact', 'PathPrefix']) ? !self.value.contains('//') : true"
                     backendRefs:
                       type: array
+                      maxItems: 16
                       items:
                         type: object
                         required: [name]
@@ -435,6 +439,7 @@ spec:
                       maxUnavailable: {x-kubernetes-int-or-string: true, anyOf: [{type: integer}, {type: string}]}
                       steps:
                         type: array
+                        maxItems: 64
                         items:
                           type: object
                           properties:
@@ -513,4 +518,101 @@ spec:
         "spec.strategy.canary: Invalid value: setWeight must not decrease from step to step"
     );
     assert!(got[2].2.contains("apiVersion"), "{}", got[2].2);
+}
+
+/// A CRD with one rule on a list of strings (`{bounds}` are written on the list and its items).
+fn tags_crd(bounds_list: &str, bounds_item: &str, rules: &str) -> String {
+    format!(
+        r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.cost.example.io
+spec:
+  group: cost.example.io
+  names: {{kind: Widget, plural: widgets}}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              tags:
+                type: array{bounds_list}
+                items: {{type: string{bounds_item}}}
+                x-kubernetes-validations:
+{rules}"#
+    )
+}
+
+#[test]
+fn a_rule_over_the_api_servers_cost_budget_refuses_the_crd_until_its_sizes_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = "                - rule: self.all(t, t.contains('a'))\n";
+    let widget =
+        "apiVersion: cost.example.io/v1\nkind: Widget\nmetadata: {name: w}\nspec:\n  tags: [a]\n";
+    let cr = write(dir.path(), "widget.yaml", widget);
+    // Unbounded: a million strings of up to 3 MB each, each traversed.
+    let crd = write(dir.path(), "crd.yaml", &tags_crd("", "", rule));
+    let r = verify(&[crd.clone(), cr.clone()]);
+    let got = found(&r);
+    let cost: Vec<_> = got.iter().filter(|g| g.0 == "crd-rule-cost").collect();
+    assert_eq!(cost.len(), 1, "{got:#?}");
+    assert_eq!(cost[0].1, Severity::Error);
+    assert_eq!(cost[0].2, "24:19", "the rule's own line");
+    assert!(
+        cost[0].3.starts_with(
+            "spec.versions[0] schema: spec.tags.x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x"
+        ),
+        "{}",
+        cost[0].3
+    );
+    // The refused CRD serves nothing: its resources are refused with it.
+    assert!(got.iter().any(|g| g.0 == "crd-refused"), "{got:#?}");
+    // Bounded as the message asks, the same rule is within budget and the resource is checked.
+    let crd = write(
+        dir.path(),
+        "crd.yaml",
+        &tags_crd("\n                maxItems: 100", ", maxLength: 64", rule),
+    );
+    let r = verify(&[crd, cr]);
+    assert_eq!(found(&r), vec![], "a bounded rule is clean");
+}
+
+#[test]
+fn rules_that_together_exceed_the_schemas_budget_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each rule alone is within budget (4.2 M: 4 per item of a million), 40 of them are not
+    // (168 M of 100 M).
+    let rules: String = (0..40)
+        .map(|i| format!("                - rule: self.all(t, {i} >= 0)\n"))
+        .collect();
+    let crd = write(dir.path(), "crd.yaml", &tags_crd("", "", &rules));
+    let r = verify(&[crd]);
+    let got: Vec<_> = found(&r)
+        .into_iter()
+        .filter(|g| g.0 == "crd-rule-cost")
+        .collect();
+    // The schema's total (reported first, at openAPIV3Schema), then the four costliest rules.
+    assert_eq!(got.len(), 5, "{got:#?}");
+    for g in &got[1..] {
+        assert!(
+            g.3.ends_with("Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema"),
+            "{}",
+            g.3
+        );
+    }
+    assert_eq!(got[0].2, "14:7", "at openAPIV3Schema");
+    assert!(
+        got[0].3.contains(
+            "(root): Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of 1.7x"
+        ),
+        "{}",
+        got[0].3
+    );
 }

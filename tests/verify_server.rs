@@ -93,7 +93,8 @@ const GATEWAY_SPEC: &str = r#"              addresses:
                     message: value must not be a loopback address
               allowedSourceRanges:
                 type: array
-                items: {type: string}
+                maxItems: 16
+                items: {type: string, maxLength: 64}
                 x-kubernetes-validations:
                 - rule: "self.all(r, isCIDR(r) && cidr(r) == cidr(r).masked())"
                   message: each range must be a CIDR with no host bits set
@@ -194,6 +195,7 @@ const ISSUER_SPEC: &str = r#"              acme:
                   message: minVersion must be above 1.0.0
               secretName:
                 type: string
+                maxLength: 253
                 x-kubernetes-validations:
                 - rule: "!format.dns1123Subdomain().validate(self).hasValue()"
                   messageExpression: "'secretName: ' + format.dns1123Subdomain().validate(self).value()[0]"
@@ -611,13 +613,13 @@ fn a_cel_library_newer_than_the_target_kubernetes_version_does_not_compile() {
             ),
             at(33, 21, "addresses.items.x-kubernetes-validations[2]", "ip"),
             at(
-                39,
+                40,
                 19,
                 "allowedSourceRanges.x-kubernetes-validations[0]",
                 "cidr"
             ),
             at(
-                44,
+                45,
                 19,
                 "internalNetwork.x-kubernetes-validations[0]",
                 "cidr"

@@ -57,6 +57,17 @@ pub struct Node {
     pub list_type: Option<String>,
     /// `x-kubernetes-list-map-keys`.
     pub map_keys: Vec<String>,
+    /// `maxItems`, `maxLength` and `maxProperties`, when written (what the CEL cost estimate
+    /// bounds sizes by).
+    pub max_items: Option<i64>,
+    /// `maxLength`.
+    pub max_length: Option<i64>,
+    /// `maxProperties`.
+    pub max_properties: Option<i64>,
+    /// `required`.
+    pub required: Vec<String>,
+    /// The byte length of the longest string in `enum`, when it has entries.
+    pub enum_max_len: Option<u64>,
 }
 
 impl Node {
@@ -157,6 +168,30 @@ fn read(schema: &Value, depth: usize) -> Node {
                     .collect()
             })
             .unwrap_or_default(),
+        max_items: m.get("maxItems").and_then(Value::as_i64),
+        max_length: m.get("maxLength").and_then(Value::as_i64),
+        max_properties: m.get("maxProperties").and_then(Value::as_i64),
+        required: m
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        enum_max_len: m
+            .get("enum")
+            .and_then(Value::as_array)
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                e.iter()
+                    .filter_map(Value::as_str)
+                    .map(|s| s.len() as u64)
+                    .max()
+                    .unwrap_or(0)
+            }),
     }
 }
 

@@ -84,7 +84,9 @@ pub fn check_for(crd: &Value, minor: Option<u32>) -> Vec<Finding> {
         if let Some(schema) = v.pointer("/schema/openAPIV3Schema") {
             let at = format!("/spec/versions/{i}/schema/openAPIV3Schema");
             root_schema(schema, &at, &mut out);
-            rules_compile(schema, &at, minor, 0, &mut out);
+            let mut total = Total::default();
+            rules_compile(schema, &at, minor, (0, Some(1)), &mut total, &mut out);
+            total.report(&at, &mut out);
         }
     }
     out
@@ -364,13 +366,93 @@ fn children<'a>(m: &'a Map<String, Value>, at: &str) -> Vec<(String, &'a Value, 
     out
 }
 
+/// The estimated cost of a schema's rules, which the API server bounds as a whole. Rules over
+/// their own budget are reported on their own and left out here: one error per cause.
+#[derive(Default)]
+struct Total {
+    sum: u64,
+    /// The costliest rules (at least 1% of the limit), at most four, costliest first.
+    costliest: Vec<(u64, String)>,
+}
+
+impl Total {
+    fn observe(&mut self, cost: u64, pointer: &str) {
+        if cost > super::cel::RULE_LIMIT {
+            return;
+        }
+        self.sum = self.sum.saturating_add(cost);
+        if cost < super::cel::CRD_LIMIT / 100 {
+            return;
+        }
+        self.costliest.push((cost, pointer.to_string()));
+        self.costliest.sort_by_key(|c| std::cmp::Reverse(c.0));
+        self.costliest.truncate(4);
+    }
+
+    fn report(self, at: &str, out: &mut Vec<Finding>) {
+        use super::cel::CRD_LIMIT;
+        if self.sum <= CRD_LIMIT {
+            return;
+        }
+        for (_, p) in &self.costliest {
+            out.push(Finding::error(
+                "crd-rule-cost",
+                p,
+                crate::finding::path_message(
+                    &dotted(p),
+                    "Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema",
+                ),
+            ));
+        }
+        let why = super::cel::over_budget(
+            "x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema",
+            self.sum,
+            CRD_LIMIT,
+        );
+        out.push(Finding::error(
+            "crd-rule-cost",
+            at,
+            crate::finding::path_message(&dotted(at), &format!("Forbidden: {why}")),
+        ));
+    }
+}
+
+/// How many values a schema's children can have per value of it (its `maxItems` or
+/// `maxProperties`; one for an object's properties), `None` when unbounded.
+fn max_elements(m: &Map<String, Value>) -> Option<u64> {
+    let bound = |k: &str| m.get(k).and_then(Value::as_i64).map(|n| n.max(0) as u64);
+    match m.get("type").and_then(Value::as_str) {
+        Some("object") if m.contains_key("additionalProperties") => bound("maxProperties"),
+        Some("array") => bound("maxItems"),
+        _ => Some(1),
+    }
+}
+
+/// A compiled rule's estimated cost on `node` times how many times the node can occur in one
+/// object (`cardinality`; when an ancestor is unbounded, as many as fit in a request).
+fn rule_cost(
+    source: &str,
+    minor: Option<u32>,
+    node: &super::node::Node,
+    at_root: bool,
+    cardinality: Option<u64>,
+) -> Option<u64> {
+    let resource = at_root || node.embedded;
+    let cost = super::cel::estimated_cost(source, minor, node, resource)?;
+    let times = cardinality.unwrap_or_else(|| super::cel::unbounded_cardinality(node, resource));
+    Some(cost.saturating_mul(times))
+}
+
 /// Every `x-kubernetes-validations` rule and `messageExpression` under a schema node must compile
-/// in the API server's CEL environment (of Kubernetes 1.`minor`), or the CRD is refused.
+/// in the API server's CEL environment (of Kubernetes 1.`minor`), or the CRD is refused; and its
+/// estimated cost, times how many times the node can occur in one object (`cardinality`, `None`
+/// when an ancestor is unbounded), must be within the API server's budget.
 fn rules_compile(
     schema: &Value,
     at: &str,
     minor: Option<u32>,
-    depth: usize,
+    (depth, cardinality): (usize, Option<u64>),
+    total: &mut Total,
     out: &mut Vec<Finding>,
 ) {
     let Some(m) = schema.as_object() else { return };
@@ -386,24 +468,51 @@ fn rules_compile(
                     continue;
                 };
                 let message = field == "messageExpression";
-                if let Some(why) =
-                    super::cel::compile_error_typed(source, minor, &node, depth == 0, message)
-                {
-                    let p = format!("{at}/x-kubernetes-validations/{i}/{field}");
-                    out.push(Finding::error(
+                let p = format!("{at}/x-kubernetes-validations/{i}/{field}");
+                match super::cel::compile_error_typed(source, minor, &node, depth == 0, message) {
+                    Some(why) => out.push(Finding::error(
                         "crd-rule-compile",
                         &p,
                         crate::finding::path_message(
                             &dotted(&p),
                             &format!("Invalid value: compilation failed: {why}"),
                         ),
-                    ));
+                    )),
+                    None => {
+                        let at_root = depth == 0;
+                        let Some(cost) = rule_cost(source, minor, &node, at_root, cardinality)
+                        else {
+                            continue;
+                        };
+                        if cost > super::cel::RULE_LIMIT {
+                            let what = if message {
+                                "estimated messageExpression cost"
+                            } else {
+                                "estimated rule cost"
+                            };
+                            let why = super::cel::over_budget(what, cost, super::cel::RULE_LIMIT);
+                            out.push(Finding::error(
+                                "crd-rule-cost",
+                                &p,
+                                crate::finding::path_message(
+                                    &dotted(&p),
+                                    &format!("Forbidden: {why}"),
+                                ),
+                            ));
+                        }
+                        total.observe(cost, &p);
+                    }
                 }
             }
         }
     }
-    for (p, v, _) in children(m, at) {
-        rules_compile(v, &p, minor, depth + 1, out);
+    let per_child = max_elements(m);
+    for (p, v, branch) in children(m, at) {
+        let times = match branch {
+            Branch::Field => cardinality.zip(per_child).map(|(a, b)| a.saturating_mul(b)),
+            _ => cardinality,
+        };
+        rules_compile(v, &p, minor, (depth + 1, times), total, out);
     }
 }
 

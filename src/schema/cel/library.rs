@@ -547,7 +547,7 @@ macro_rules! overload {
     };
 }
 
-mod comprehensions;
+pub(super) mod comprehensions;
 mod format;
 mod net;
 pub mod semver;

@@ -11,6 +11,7 @@
 //! timestamps and durations, as on the server. Owns rule compilation (once per CRD version) and
 //! evaluation; reads no files.
 
+mod cost;
 mod library;
 mod limits;
 mod quantity;
@@ -227,6 +228,20 @@ pub fn compile_error_typed(
         typecheck::Output::Bool
     };
     typecheck::error(program.expression(), node, root, output)
+}
+
+pub use cost::{CRD_LIMIT, RULE_LIMIT, over_budget, unbounded_cardinality};
+
+/// The API server's static cost estimate (its maximum) of `source` as a rule or message
+/// expression on `node` (`resource`: a resource's root), when it compiles.
+pub fn estimated_cost(
+    source: &str,
+    minor: Option<u32>,
+    node: &Node,
+    resource: bool,
+) -> Option<u64> {
+    let program = checked(source, minor).ok()?;
+    Some(cost::estimate(program.expression(), node, resource).max)
 }
 
 fn first_line(s: &str) -> String {

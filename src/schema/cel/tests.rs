@@ -675,6 +675,8 @@ fn operators_and_functions_take_the_types_they_are_declared_for() {
         "self.items[0] == 'a' && self.labels['app'] == 'x' && self.any['k'] == self.any[0]",
         "self.any.whatever + 1 == 2 && self.any.x.startsWith('y')",
         "self.on ? self.replicas > 0 : true",
+        "(self.on ? self.name : null) != '' && (self.on ? self.port : 'x') != ''",
+        "(self.on ? self.items : ['a']).size() > 0",
         "!self.on || has(self.name)",
         "self.items.map(i, i.size()).all(n, n > 0)",
         "self.items.exists_one(i, i == 'a') && self.items.filter(i, i != '').size() >= 0",
@@ -711,6 +713,14 @@ fn operators_and_functions_take_the_types_they_are_declared_for() {
         (
             "self.replicas ? true : false",
             "found no matching overload for '_?_:_' applied to '(int, bool, bool)'",
+        ),
+        (
+            "(self.on ? self.replicas : self.name) != ''",
+            "found no matching overload for '_?_:_' applied to '(bool, int, string)'",
+        ),
+        (
+            "(self.on ? 1 : 2.0) > 0.0",
+            "found no matching overload for '_?_:_' applied to '(bool, int, double)'",
         ),
         (
             "size(self.replicas) > 0",

@@ -349,9 +349,12 @@ fn overload(
             }
             ok(Bool)
         }
+        // Both branches take one type: `c ? 1 : 'a'` and `c ? 1 : 2.0` have no overload (null
+        // stands for any type here).
         (operators::CONDITIONAL, None) => match args {
             [Some(c), ..] if *c != Bool => Err(()),
             [_, Some(a), Some(b)] if a == b => ok(*a),
+            [_, Some(a), Some(b)] if *a != Null && *b != Null => Err(()),
             _ => Ok(None),
         },
         (operators::EQUALS | operators::NOT_EQUALS, None) => match pair(args) {
