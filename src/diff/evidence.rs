@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::changes::{FieldPath, Op, Seg, leaves};
 use super::{Action, ObjectDiff, Summary, summarize};
 use crate::live::SourceInfo;
+use crate::resource::ResourceId;
 
 /// Version stamped into evidence.
 pub const ROLLOUT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -135,6 +136,45 @@ fn pod_spec(group: &str, kind: &str) -> Option<&'static [&'static str]> {
         ("batch", "CronJob") => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => None,
     }
+}
+
+/// The parts of an object the evidence reads (its annotations and, at its pod spec, the name,
+/// image and env of its containers and init containers), or `None` when it reads nothing of this
+/// kind: what an [`ObjectDiff`] keeps of each side once compared, so that a large diff does not
+/// hold every object twice.
+pub fn view(id: &ResourceId, value: &Value) -> Option<Value> {
+    let pod = pod_spec(&id.gvk.group, &id.gvk.kind)?;
+    let mut out = Value::Object(serde_json::Map::new());
+    if let Some(a) = at(Some(value), &["metadata", "annotations"]) {
+        out["metadata"] = json!({ "annotations": a.clone() });
+    }
+    for field in ["initContainers", "containers"] {
+        let mut keys = pod.to_vec();
+        keys.push(field);
+        if let Some(c) = at(Some(value), &keys) {
+            let mut slot = &mut out;
+            for k in pod {
+                slot = &mut slot[*k];
+            }
+            let read = |c: &Value| -> Value {
+                let keep = ["name", "image", "env"];
+                match c.as_object() {
+                    Some(m) => Value::Object(
+                        m.iter()
+                            .filter(|(k, _)| keep.contains(&k.as_str()))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    ),
+                    None => c.clone(),
+                }
+            };
+            slot[field] = match c {
+                Value::Array(items) => Value::Array(items.iter().map(read).collect()),
+                other => other.clone(),
+            };
+        }
+    }
+    Some(out)
 }
 
 fn at<'a>(v: Option<&'a Value>, keys: &[&str]) -> Option<&'a Value> {

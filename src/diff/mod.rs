@@ -135,15 +135,17 @@ pub struct ObjectDiff {
     pub before_text: String,
     /// Rendered, normalized and masked, as YAML (empty if pruned).
     pub after_text: String,
-    /// Live, normalized and masked but not projected (for evidence: flag and base image before).
+    /// Live, normalized and masked but not projected: the parts the evidence reads (a workload's
+    /// annotations and containers, for the flag and base image before); `None` for other kinds.
     pub live: Option<Value>,
-    /// Rendered, normalized and masked.
+    /// Rendered, normalized and masked: the parts the evidence reads, as for `live`.
     pub rendered: Option<Value>,
 }
 
 impl ObjectDiff {
     /// An object only the new side has: one whole-object addition.
     pub fn created(id: ResourceId, after: Value) -> Self {
+        let rendered = evidence::view(&id, &after);
         ObjectDiff {
             id,
             action: Action::Created,
@@ -156,12 +158,13 @@ impl ObjectDiff {
             before_text: String::new(),
             after_text: crate::yaml::emit(&after),
             live: None,
-            rendered: Some(after),
+            rendered,
         }
     }
 
     /// An object only the old side has: one whole-object removal.
     pub fn pruned(id: ResourceId, before: Value) -> Self {
+        let live = evidence::view(&id, &before);
         ObjectDiff {
             id,
             action: Action::Pruned,
@@ -173,7 +176,7 @@ impl ObjectDiff {
             }],
             before_text: crate::yaml::emit(&before),
             after_text: String::new(),
-            live: Some(before),
+            live,
             rendered: None,
         }
     }
@@ -288,17 +291,7 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         .as_deref()
         .map(LabelSelector::parse)
         .transpose()?;
-    // A snapshot loads on a second thread while the target renders.
-    let (rendered, snapshot) = std::thread::scope(|scope| {
-        let loading = match &opts.live {
-            LiveOptions::Snapshot(dir) => Some(scope.spawn(|| Snapshot::load_lean(dir))),
-            LiveOptions::Cluster(_) => None,
-        };
-        let rendered = render_dir(&opts.target);
-        let snapshot = loading.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        (rendered, snapshot)
-    });
-    let rendered = rendered?;
+    let rendered = render_dir(&opts.target)?;
     if let Err(e) = check_duplicates(&rendered.resources) {
         // Read without positions: point at the field, as a located read would.
         return Err(match render::render_located(&opts.target) {
@@ -319,10 +312,35 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         prune,
         rendered_crds: rendered_crds(&rendered.resources),
     };
-    let live = match (&opts.live, snapshot) {
-        (LiveOptions::Snapshot(_), Some(snapshot)) => snapshot?.into_live(&query),
-        (LiveOptions::Snapshot(dir), None) => Snapshot::load_lean(dir)?.into_live(&query),
-        (LiveOptions::Cluster(c), _) => {
+    let Rendered {
+        mut resources,
+        warnings,
+    } = rendered;
+    // Normalized once here: the live side is projected onto these as it is read.
+    for r in &mut resources {
+        let id = r.id();
+        r.value = normalized_owned(std::mem::take(&mut r.value), &id, &opts.ignore);
+    }
+    let live = match &opts.live {
+        LiveOptions::Snapshot(dir) => {
+            let index: std::collections::HashMap<ResourceId, usize> = query
+                .ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i))
+                .collect();
+            // Secrets stay whole: masking reads every value of both sides.
+            let shrink = |live: &mut Value| {
+                let id = identity(live);
+                if let Some(&i) = index.get(&id)
+                    && !mask::is_secret(&id.gvk.group, &id.gvk.kind)
+                {
+                    shrink_onto(live, &resources[i].value, &id, &opts.ignore);
+                }
+            };
+            Snapshot::load_lean_each(dir, &shrink)?.into_live(&query)
+        }
+        LiveOptions::Cluster(c) => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -334,9 +352,9 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         }
     };
     let source = live.source.clone();
-    let objects = compare_owned(&rendered.resources, live, &opts.ignore);
-    // Freeing tens of thousands of parsed nodes takes a while; nothing waits for it.
-    std::thread::spawn(move || drop(rendered.resources));
+    // Each rendered and live object is dropped once compared: memory holds one side's parse at
+    // most, not both sides and their normalized copies.
+    let objects = compare_owned(resources, live, &opts.ignore);
     let now = opts.now.unwrap_or_else(jiff::Timestamp::now);
     let text = text::render(&objects, false);
     let evidence = evidence::build(
@@ -364,7 +382,7 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         target: opts.target.clone(),
         source,
         objects,
-        warnings: rendered.warnings,
+        warnings,
         evidence,
         written,
         text,
@@ -409,12 +427,66 @@ fn rendered_crds(resources: &[Resource]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The identity of an object as read (group, kind, namespace, name; no version).
+fn identity(v: &mut Value) -> ResourceId {
+    let r = Resource::new(std::mem::take(v), Default::default());
+    let id = r.id();
+    *v = r.value;
+    id
+}
+
+/// A live object reduced, as soon as it is read, to what comparing it with `rendered` (its
+/// rendered counterpart, normalized) reads: normalized and projected onto the rendered fields
+/// (what [`compare_one`] projects it onto again), with the parts the evidence reads kept whole.
+/// Comparing the reduced object gives what comparing the whole one gives; identity is kept, as
+/// the rendered object has it.
+fn shrink_onto(live: &mut Value, rendered: &Value, id: &ResourceId, rules: &[IgnoreRule]) {
+    let full = normalized_owned(std::mem::take(live), id, rules);
+    let mut reduced = normalize::project(&full, rendered);
+    if let Some(view) = evidence::view(id, &full) {
+        overlay(&mut reduced, view);
+    }
+    *live = reduced;
+}
+
+/// `from`'s mappings merged into `into`, and its lists of named items (containers) item by item;
+/// its other values replace `into`'s.
+fn overlay(into: &mut Value, from: Value) {
+    let named = |items: &[Value]| {
+        items
+            .iter()
+            .all(|i| i.get("name").is_some_and(Value::is_string))
+    };
+    match (into, from) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                match a.get_mut(&k) {
+                    Some(slot) => overlay(slot, v),
+                    None => {
+                        a.insert(k, v);
+                    }
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if named(a) && named(&b) => {
+            for item in b {
+                match a.iter_mut().find(|x| x.get("name") == item.get("name")) {
+                    Some(slot) => overlay(slot, item),
+                    None => a.push(item),
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
 fn normalized_owned(mut v: Value, id: &ResourceId, rules: &[IgnoreRule]) -> Value {
     normalize::drop_nulls(&mut v);
     normalize::strip(&mut v, id, rules);
     v
 }
 
+/// A copy of a live object without what is dropped anyway (pruned objects, which stay shared).
 fn normalized(value: &Value, id: &ResourceId, rules: &[IgnoreRule]) -> Value {
     // Copy without the two largest server-owned fields instead of copying and then dropping them.
     let mut v = match value {
@@ -448,12 +520,13 @@ pub fn compare_all(
     live: &LiveObjects,
     rules: &[IgnoreRule],
 ) -> Vec<ObjectDiff> {
-    compare_owned(rendered, live.clone(), rules)
+    compare_owned(rendered.to_vec(), live.clone(), rules)
 }
 
-/// Compares one rendered object with its live counterpart (`None`: not found).
+/// Compares one rendered object with its live counterpart (`None`: not found). Of both sides,
+/// the result keeps only what the evidence reads ([`evidence::view`]).
 fn compare_one(
-    r: &Resource,
+    r: Resource,
     namespace: Option<&String>,
     live: Option<Value>,
     rules: &[IgnoreRule],
@@ -462,7 +535,7 @@ fn compare_one(
     if let Some(ns) = namespace {
         id.namespace = ns.clone();
     }
-    let mut after = normalized(&r.value, &id, rules);
+    let mut after = normalized_owned(r.value, &id, rules);
     let mut before = live.map(|l| normalized_owned(l, &id, rules));
     if mask::is_secret(&id.gvk.group, &id.gvk.kind) {
         mask::mask_secret(before.as_mut(), Some(&mut after));
@@ -482,31 +555,32 @@ fn compare_one(
             } else {
                 (crate::yaml::emit(&projected), crate::yaml::emit(&after))
             };
+            let (live, rendered) = (evidence::view(&id, &b), evidence::view(&id, &after));
             ObjectDiff {
                 id,
                 action,
                 changes,
                 before_text,
                 after_text,
-                live: Some(b),
-                rendered: Some(after),
+                live,
+                rendered,
             }
         }
         None => ObjectDiff::created(id, after),
     }
 }
 
-/// [`compare_all`], consuming the live objects (no copies).
+/// [`compare_all`], consuming both sides (no copies).
 pub fn compare_owned(
-    rendered: &[Resource],
+    rendered: Vec<Resource>,
     live: LiveObjects,
     rules: &[IgnoreRule],
 ) -> Vec<ObjectDiff> {
     let mut out = Vec::with_capacity(rendered.len() + live.prune.len());
     let mut found: Vec<Option<Value>> = live.found;
     found.resize(rendered.len(), None);
-    let tasks: Vec<(&Resource, Option<&String>, Option<Value>)> = rendered
-        .iter()
+    let tasks: Vec<(Resource, Option<&String>, Option<Value>)> = rendered
+        .into_iter()
         .zip(found)
         .enumerate()
         .map(|(i, (r, l))| (r, live.namespaces.get(i), l))
@@ -571,6 +645,49 @@ mod tests {
     }
 
     #[test]
+    fn a_live_object_shrunk_as_read_compares_as_the_whole_one() {
+        let rendered = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "auth", "namespace": "media",
+                "annotations": {"rollout.sploot.io/base-image": "py:3.11"}},
+            "spec": {"replicas": 2, "template": {"spec": {"containers": [
+                {"name": "app", "image": "auth:2", "env": [{"name": "FLAG", "value": "1"}],
+                 "resources": {"limits": {"cpu": "500m"}}}]}}}});
+        let live = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "auth", "namespace": "media", "uid": "u", "generation": 4,
+                "annotations": {"rollout.sploot.io/base-image": "py:3.10", "team": "media"},
+                "labels": {"app": "auth"}},
+            "spec": {"replicas": 3, "progressDeadlineSeconds": 600,
+                "template": {"spec": {"dnsPolicy": "ClusterFirst", "containers": [
+                    {"name": "app", "image": "auth:1", "imagePullPolicy": "IfNotPresent",
+                     "env": [{"name": "FLAG", "valueFrom": {"configMapKeyRef": {"name": "f", "key": "k"}}},
+                             {"name": "OLD", "value": "x"}],
+                     "resources": {"limits": {"cpu": "0.5"}}},
+                    {"name": "sidecar", "image": "proxy:1"}]}}},
+            "status": {"replicas": 3, "conditions": [{"type": "Available", "status": "True"}]}});
+        let r = Resource::new(rendered, Default::default());
+        let id = r.id();
+        let rules = [];
+        let whole = compare_one(r.clone(), None, Some(live.clone()), &rules);
+        let normalized_rendered = normalized_owned(r.value.clone(), &id, &rules);
+        let mut shrunk = live;
+        shrink_onto(&mut shrunk, &normalized_rendered, &id, &rules);
+        assert!(
+            shrunk.get("status").is_none()
+                && shrunk["spec"].get("progressDeadlineSeconds").is_none()
+        );
+        let reduced = compare_one(r, None, Some(shrunk), &rules);
+        assert_eq!(reduced.action, whole.action);
+        assert_eq!(reduced.changes, whole.changes);
+        assert_eq!(reduced.before_text, whole.before_text);
+        assert_eq!(reduced.after_text, whole.after_text);
+        // The evidence still reads the flag's source and the image and annotation before.
+        assert_eq!(reduced.live, whole.live);
+        assert_eq!(reduced.rendered, whole.rendered);
+        let env = &whole.live.as_ref().unwrap()["spec"]["template"]["spec"]["containers"][0]["env"];
+        assert!(env[0].get("valueFrom").is_some(), "{env}");
+    }
+
+    #[test]
     fn many_objects_keep_their_order_and_results() {
         let n = 1000;
         let rendered: Vec<Resource> = (0..n)
@@ -589,7 +706,7 @@ mod tests {
             prune: vec![cm("gone", "x")],
             source: SourceInfo::Snapshot { dir: "s".into() },
         };
-        let out = compare_owned(&rendered, live, &[]);
+        let out = compare_owned(rendered, live, &[]);
         assert_eq!(out.len(), n + 1);
         for (i, o) in out.iter().take(n).enumerate() {
             assert_eq!(o.id.name, format!("c{i:04}"));

@@ -145,14 +145,22 @@ fn json_read<const LEAN: bool>(text: &str) -> Option<Value> {
 /// Reads one snapshot file. Live state needs no source positions, so the fast reader goes first
 /// (`yaml::parse_stream_fast`, in parallel for big files, or serde_json for `.json`); only when it
 /// fails is the text re-read with positions, whose error names line and column.
-fn parse_file(text: &str, file: &Path, lean: bool) -> Result<Vec<Resource>, LoadError> {
+fn parse_file(
+    text: &str,
+    file: &Path,
+    lean: bool,
+    each: yaml::EachObject<'_>,
+) -> Result<Vec<Resource>, LoadError> {
     let fast = if file.extension().is_some_and(|e| e == "json") {
         let value = if lean {
             json_read::<true>(text)
         } else {
             json_read::<false>(text)
         };
-        value.map(|value| {
+        value.map(|mut value| {
+            if let Some(f) = each {
+                yaml::for_each_object(&mut value, f);
+            }
             vec![Document {
                 value,
                 locations: Locations::default(),
@@ -163,11 +171,17 @@ fn parse_file(text: &str, file: &Path, lean: bool) -> Result<Vec<Resource>, Load
         })
     } else {
         let skip = if lean { LEAN_SKIPPED } else { &[] };
-        yaml::parse_stream_fast(text, skip).ok()
+        yaml::parse_stream_fast_each(text, skip, each).ok()
     };
     match fast {
         Some(docs) => Ok(resources_from_docs(docs, file)),
-        None => parse_resources(text, file),
+        None => {
+            let mut objects = parse_resources(text, file)?;
+            if let Some(f) = each {
+                objects.iter_mut().for_each(|r| f(&mut r.value));
+            }
+            Ok(objects)
+        }
     }
 }
 
@@ -178,7 +192,7 @@ impl Snapshot {
     /// When the directory or a file cannot be read, a file is not YAML, the directory holds no
     /// such file, or one object appears twice.
     pub fn load(dir: &Path) -> Result<Self, SnapshotError> {
-        Self::load_with(dir, false)
+        Self::load_with(dir, false, None)
     }
 
     /// Like [`Snapshot::load`], but skips the keys of [`LEAN_SKIPPED`] (`managedFields`) while
@@ -187,10 +201,28 @@ impl Snapshot {
     /// # Errors
     /// As [`Snapshot::load`].
     pub fn load_lean(dir: &Path) -> Result<Self, SnapshotError> {
-        Self::load_with(dir, true)
+        Self::load_with(dir, true, None)
     }
 
-    fn load_with(dir: &Path, lean: bool) -> Result<Self, SnapshotError> {
+    /// [`Snapshot::load_lean`], applying `each` to every object as soon as it is read, on the
+    /// thread that read it: `rollout diff` shrinks each live object to what it compares while the
+    /// rest of a large snapshot is still being read. `each` must keep an object's identity
+    /// (`apiVersion`, `kind`, `metadata.name` and `namespace`).
+    ///
+    /// # Errors
+    /// As [`Snapshot::load`].
+    pub fn load_lean_each(
+        dir: &Path,
+        each: &(dyn Fn(&mut Value) + Sync),
+    ) -> Result<Self, SnapshotError> {
+        Self::load_with(dir, true, Some(each))
+    }
+
+    fn load_with(
+        dir: &Path,
+        lean: bool,
+        each: yaml::EachObject<'_>,
+    ) -> Result<Self, SnapshotError> {
         let mut files = Vec::new();
         collect_files(dir, &mut files)?;
         if files.is_empty() {
@@ -202,7 +234,7 @@ impl Snapshot {
         let mut seen = std::collections::HashMap::new();
         for f in files {
             let text = fsutil::read_to_string(&f)?;
-            for r in parse_file(&text, &f, lean)? {
+            for r in parse_file(&text, &f, lean, each)? {
                 let id = r.id();
                 let key = (
                     id.gvk.group.clone(),
@@ -440,7 +472,7 @@ mod tests {
         collect_files(&dir, &mut files).unwrap();
         for f in files {
             let text = std::fs::read_to_string(&f).unwrap();
-            let fast: Vec<Value> = parse_file(&text, &f, false)
+            let fast: Vec<Value> = parse_file(&text, &f, false, None)
                 .unwrap()
                 .into_iter()
                 .map(|r| r.value)
@@ -494,7 +526,7 @@ mod tests {
         let f = Path::new("t.yaml");
         for sc in scalars {
             let text = format!("a: {sc}\n");
-            let fast: Vec<Value> = parse_file(&text, f, false)
+            let fast: Vec<Value> = parse_file(&text, f, false, None)
                 .unwrap()
                 .into_iter()
                 .map(|r| r.value)
@@ -531,7 +563,7 @@ mod tests {
 
     #[test]
     fn bad_snapshot_yaml_names_line_and_column() {
-        let err = parse_file("a: [1\n", Path::new("live.yaml"), false)
+        let err = parse_file("a: [1\n", Path::new("live.yaml"), false, None)
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("live.yaml:"), "{err}");

@@ -200,10 +200,44 @@ pub fn parse_stream_fast(
     text: &str,
     skip_keys: &'static [&'static str],
 ) -> Result<Vec<Document>, YamlError> {
-    if let Some(docs) = list_chunked(text, skip_keys) {
+    parse_stream_fast_each(text, skip_keys, None)
+}
+
+/// [`parse_stream_fast`], applying `each` to every object as soon as it is read (the items of a
+/// `List`, else each document), on the thread that read it: a large `kubectl get -o yaml` List is
+/// then never held whole as read, only as `each` leaves its objects.
+///
+/// # Errors
+/// As [`parse_stream_fast`].
+pub fn parse_stream_fast_each(
+    text: &str,
+    skip_keys: &'static [&'static str],
+    each: EachObject<'_>,
+) -> Result<Vec<Document>, YamlError> {
+    if let Some(docs) = list_chunked(text, skip_keys, each) {
         return Ok(docs);
     }
-    join_parts(on_parts(text, |t| read_stream(t, true, skip_keys)))
+    let mut docs = join_parts(on_parts(text, |t| read_stream(t, true, skip_keys)))?;
+    if let Some(f) = each {
+        for d in &mut docs {
+            for_each_object(&mut d.value, f);
+        }
+    }
+    Ok(docs)
+}
+
+/// `f` on `value`, or on each of its items when it is a `List` (a kind ending in `List` with an
+/// `items` array, as [`crate::resource::resources_from_docs`] expands it).
+pub fn for_each_object(value: &mut Value, f: &(dyn Fn(&mut Value) + Sync)) {
+    let is_list = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"));
+    if is_list && let Some(Value::Array(items)) = value.get_mut("items") {
+        items.iter_mut().for_each(f);
+    } else if value.is_object() {
+        f(value);
+    }
 }
 
 /// Reads a stream without positions, as [`parse_stream_fast`], in chunks of about `chunk_bytes`
@@ -327,6 +361,7 @@ mod differential_tests;
 mod tests;
 
 pub use emit::{emit, emit_stream, format_number, go_key_cmp};
+pub use parallel::EachObject;
 use parallel::{join_parts, list_chunked, on_parts, thread_panicked};
 pub use scalar::{resolve_scalar, timestamp_rfc3339};
 use tree::{read_stream, read_stream_into};

@@ -241,27 +241,76 @@ pub(super) fn split_list_items(text: &str, parts: usize) -> Option<(String, Vec<
 
 /// A big kubectl List read in parallel chunks of items (untracked); `None` when the text is small,
 /// not one such List, or a chunk fails (the caller then reads it whole, for the error).
+/// A step applied to each object as soon as its part of the text is read, on the thread that
+/// read it (to shrink objects while the rest of a large stream is still being read).
+pub type EachObject<'a> = Option<&'a (dyn Fn(&mut Value) + Sync)>;
+
 pub(super) fn list_chunked(
     text: &str,
     skip_keys: &'static [&'static str],
+    each: EachObject<'_>,
 ) -> Option<Vec<Document>> {
-    list_chunked_from(text, skip_keys, LIST_CHUNKED_FROM_BYTES)
+    list_chunked_from(text, skip_keys, LIST_CHUNKED_FROM_BYTES, each)
 }
 
+/// A single-document List read in parts of its items, one worker per core taking the next part.
+/// With an `each` step the parts are small, so that each worker holds one small part's objects
+/// as read and the rest as `each` left them.
 pub(super) fn list_chunked_from(
     text: &str,
     skip_keys: &'static [&'static str],
     min_bytes: usize,
+    each: EachObject<'_>,
 ) -> Option<Vec<Document>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
     let threads = threads();
     if text.len() < min_bytes || threads < 2 {
         return None;
     }
-    let (rest, chunks) = split_list_items(text, threads)?;
-    let results: Vec<Option<Vec<Document>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .iter()
-            .map(|c| scope.spawn(move || read_stream(c, true, skip_keys).ok()))
+    let parts = if each.is_some() {
+        threads * 16
+    } else {
+        threads
+    };
+    let (rest, chunks) = split_list_items(text, parts)?;
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let read = |c: &str| -> Option<Vec<Value>> {
+        let mut items = match read_stream(c, true, skip_keys)
+            .ok()?
+            .into_iter()
+            .next()?
+            .value
+        {
+            Value::Array(a) => a,
+            _ => return None,
+        };
+        if let Some(f) = each {
+            items.iter_mut().for_each(f);
+        }
+        Some(items)
+    };
+    type Parts = Vec<(usize, Vec<Value>)>;
+    let results: Vec<Option<Parts>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(chunks.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Relaxed);
+                        if i >= chunks.len() || failed.load(Relaxed) {
+                            return Some(done);
+                        }
+                        match read(chunks[i]) {
+                            Some(items) => done.push((i, items)),
+                            None => {
+                                failed.store(true, Relaxed);
+                                return None;
+                            }
+                        }
+                    }
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -269,15 +318,17 @@ pub(super) fn list_chunked_from(
             .collect()
     });
     let mut docs = read_stream(&rest, true, skip_keys).ok()?;
-    if docs.len() != 1 {
+    if docs.len() != 1 || failed.load(Relaxed) {
         return None;
     }
-    let mut items = Vec::new();
+    let mut parts: Vec<(usize, Vec<Value>)> = Vec::with_capacity(chunks.len());
     for r in results {
-        match r?.into_iter().next()?.value {
-            Value::Array(a) => items.extend(a),
-            _ => return None,
-        }
+        parts.extend(r?);
+    }
+    parts.sort_unstable_by_key(|p| p.0);
+    let mut items = Vec::new();
+    for (_, p) in parts {
+        items.extend(p);
     }
     *docs[0].value.get_mut("items")? = Value::Array(items);
     Some(docs)

@@ -133,9 +133,31 @@ fn chunked_list_reading_equals_whole_reading() {
         big.push_str(chunks[0]);
     }
     big.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
-    let chunked = list_chunked_from(&big, &[], 0);
+    let chunked = list_chunked_from(&big, &[], 0, None);
     if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
         assert_eq!(chunked, Some(parse_stream_untracked(&big).unwrap()));
+        // A step on each item, applied as its chunk is read (small chunks, any worker), gives
+        // what applying it to the whole read gives, in order.
+        let step = |v: &mut Value| {
+            if let Some(m) = v.as_object_mut() {
+                m.remove("status");
+                m.insert("seen".into(), Value::Bool(true));
+            }
+        };
+        let stepped = list_chunked_from(&big, &[], 0, Some(&step)).unwrap();
+        let mut want = parse_stream_untracked(&big).unwrap();
+        for_each_object(&mut want[0].value, &step);
+        assert_eq!(stepped, want);
+        assert_eq!(stepped[0].value["items"].as_array().unwrap().len(), 30);
+        assert!(stepped[0].value["items"][29].get("status").is_none());
+        // The same step through the public reader, on a stream that is not one List.
+        let stream = "a: 1\n---\nkind: List\nitems:\n- {b: 2, status: x}\n";
+        let docs = parse_stream_fast_each(stream, &[], Some(&step)).unwrap();
+        assert_eq!(docs[0].value["seen"], true);
+        assert_eq!(
+            docs[1].value["items"][0],
+            serde_json::json!({"b": 2, "seen": true})
+        );
     }
     assert_eq!(whole[0].value["items"].as_array().unwrap().len(), 3);
     // Negative cases: not a kubectl List, several documents, comments at column 0.
