@@ -677,10 +677,11 @@ pub fn load_watched(path: &Path) -> Result<(Spec, fsutil::Watched), SpecError> {
 /// # Errors
 /// As [`load`], without the read.
 pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
-    let doc = yaml::parse_document(text).map_err(|source| SpecError::Yaml {
+    let mut doc = yaml::parse_document(text).map_err(|source| SpecError::Yaml {
         file: file.to_path_buf(),
         source,
     })?;
+    waiver_dates_as_written(&mut doc.value);
     let invalid = |problems| SpecError::Invalid {
         file: file.to_path_buf(),
         problems,
@@ -708,6 +709,25 @@ pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
         locations: doc.locations,
     };
     Ok(spec)
+}
+
+/// A waiver's `expires: 2027-03-31` written unquoted is a YAML timestamp, which the reader gives
+/// as `2027-03-31T00:00:00Z`: the date the user wrote is taken back.
+fn waiver_dates_as_written(spec: &mut Value) {
+    let Some(waivers) = spec
+        .pointer_mut("/verify/waivers")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for w in waivers {
+        if let Some(Value::String(e)) = w.get_mut("expires")
+            && e.len() == 20
+            && e.ends_with("T00:00:00Z")
+        {
+            e.truncate(10);
+        }
+    }
 }
 
 fn at(locations: &Locations, pointer: &str, message: String) -> Problem {

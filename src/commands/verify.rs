@@ -109,6 +109,7 @@ fn waivers(spec: &rollout::spec::Spec) -> Vec<WaiverRule> {
                     file: spec.source.file.clone(),
                     line: pos.line,
                     col: pos.col,
+                    caret: 0,
                     source_line: None,
                     label: String::new(),
                 },

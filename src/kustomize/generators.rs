@@ -90,9 +90,15 @@ pub fn generate(
             pairs.push((k, v.into_bytes()));
         }
     }
-    for lit in &entry.literals {
+    for (i, lit) in entry.literals.iter().enumerate() {
         let (k, v) = lit.split_once('=').ok_or_else(|| {
-            KustomizeError::invalid(at, format!("invalid literal {lit:?}: expected key=value"))
+            // A Secret's literal is never shown, whatever is wrong with it.
+            let shown = if secret {
+                format!("#{} (value not shown)", i + 1)
+            } else {
+                format!("{lit:?}")
+            };
+            KustomizeError::invalid(at, format!("invalid literal {shown}: expected key=value"))
         })?;
         pairs.push((k.to_string(), strip_quotes(v).as_bytes().to_vec()));
     }

@@ -49,6 +49,15 @@ struct Version {
     rules: Option<Rules>,
 }
 
+/// What a CRD serves in place of a group/version/kind it does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServedInstead {
+    /// The versions of the kind it serves.
+    Versions(Vec<String>),
+    /// The kind as the CRD spells it.
+    Kind(String),
+}
+
 /// What checking a custom resource against its CRD found.
 #[derive(Debug, Default, PartialEq)]
 pub struct CrdCheck {
@@ -145,6 +154,30 @@ impl CrdSchemas {
         }
         self.added.insert(fingerprint);
         Ok(added)
+    }
+
+    /// When no CRD defines `gvk` but one defines its group and kind in other versions, or a
+    /// kind of its group that differs only in case: what the API server serves instead (it
+    /// answers `no matches for kind`).
+    pub fn served_instead(&self, gvk: &Gvk) -> Option<ServedInstead> {
+        let key = (gvk.group.clone(), gvk.version.clone(), gvk.kind.clone());
+        if self.validators.contains_key(&key) {
+            return None;
+        }
+        let mut versions: Vec<String> = self
+            .validators
+            .keys()
+            .filter(|(g, _, k)| *g == gvk.group && *k == gvk.kind)
+            .map(|(_, v, _)| v.clone())
+            .collect();
+        if !versions.is_empty() {
+            versions.sort();
+            return Some(ServedInstead::Versions(versions));
+        }
+        self.validators
+            .keys()
+            .find(|(g, _, k)| *g == gvk.group && k.eq_ignore_ascii_case(&gvk.kind))
+            .map(|(_, _, k)| ServedInstead::Kind(k.clone()))
     }
 
     /// Whether no CRD schema is known.

@@ -81,7 +81,17 @@ pub fn check_for(crd: &Value, minor: Option<u32>) -> Vec<Finding> {
             ));
         }
         seen.push(name);
-        if let Some(schema) = v.pointer("/schema/openAPIV3Schema") {
+        let Some(schema) = v.pointer("/schema/openAPIV3Schema") else {
+            // apiextensions.k8s.io/v1 requires a schema for every version.
+            out.push(err(
+                &format!("/spec/versions/{i}"),
+                format!(
+                    "spec.versions[{i}].schema.openAPIV3Schema: Required value: schemas are required"
+                ),
+            ));
+            continue;
+        };
+        {
             let at = format!("/spec/versions/{i}/schema/openAPIV3Schema");
             root_schema(schema, &at, &mut out);
             let mut total = Total::default();
@@ -828,11 +838,18 @@ mod tests {
         ]);
         let got = messages(&c);
         let at: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+        // The second version has no schema, which apiextensions.k8s.io/v1 requires.
         assert_eq!(
             at,
-            ["/metadata/name", "/spec/versions", "/spec/versions/1/name"],
+            [
+                "/metadata/name",
+                "/spec/versions",
+                "/spec/versions/1/name",
+                "/spec/versions/1"
+            ],
             "{got:#?}"
         );
+        assert!(got[3].1.ends_with("Required value: schemas are required"));
         assert!(got[0].1.contains("certificates.cert.example.io"));
         c["spec"]["versions"] = json!([{"name":"v1","served":false,"storage":true}]);
         c["spec"]["names"]["plural"] = json!("Certs");

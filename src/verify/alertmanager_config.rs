@@ -245,6 +245,7 @@ fn span(file: &Path, pos: Option<Pos>, lines: &[&str], label: &str) -> Span {
         line,
         col,
         label: label.to_string(),
+        caret: 0,
         source_line: line
             .checked_sub(1)
             .and_then(|l| lines.get(l))

@@ -85,6 +85,7 @@ pub fn check(group: &str, kind: &str, value: &Value) -> Vec<Violation> {
     }
     match (group, kind) {
         ("", "Service") => service(&mut out, value),
+        ("", "Secret" | "ConfigMap") => out.0.extend(super::config_data::check(kind, value)),
         ("apps", "Deployment") => deployment_strategy(&mut out, value),
         _ => {}
     }

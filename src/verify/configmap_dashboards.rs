@@ -123,6 +123,7 @@ impl Ctx<'_> {
                         Span {
                             line,
                             col: indent + inner.col,
+                            caret: 0,
                             source_line: self.sources.line(file, line),
                             file: file.clone(),
                             label: label.to_string(),

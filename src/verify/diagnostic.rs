@@ -40,12 +40,60 @@ pub struct Span {
     pub col: usize,
     /// What is at that place (`apps/v1 Deployment media/auth`).
     pub label: String,
-    /// The source line, for the caret snippet, when known.
+    /// The source line, for the caret snippet, when known: a window of it around the column
+    /// when it is long ([`Span::clipped`]).
     #[serde(skip)]
     pub source_line: Option<String>,
+    /// The caret's 1-based column in `source_line` when it is a window (0: `col`).
+    #[serde(skip)]
+    pub caret: usize,
 }
 
+/// A source line longer than this (in characters) is shown as a window around the column.
+pub const SNIPPET_CHARS: usize = 120;
+/// The window of a long line a diagnostic holds until Secret values are masked in it (wide, so
+/// that masking sees whole values; the shown window is cut from it afterwards).
+pub const HELD_CHARS: usize = 8192;
+/// An object label longer than this is cut.
+const LABEL_CHARS: usize = 160;
+
 impl Span {
+    /// The span with a long source line cut to `max` characters around the caret (`…` where
+    /// text is left out) and a long label cut: a one-line minified file does not repeat itself
+    /// under every finding. [`Diagnostic::at`] holds [`HELD_CHARS`]; the report shows
+    /// [`SNIPPET_CHARS`], cut after Secret values are masked.
+    pub fn clipped(mut self, max: usize) -> Span {
+        self.clip(max);
+        self
+    }
+
+    /// [`Span::clipped`] in place.
+    pub fn clip(&mut self, max: usize) {
+        if let Some(line) = &self.source_line
+            && line.chars().count() > max
+        {
+            let chars: Vec<char> = line.chars().collect();
+            let pos = if self.caret > 0 { self.caret } else { self.col };
+            let at = pos.saturating_sub(1).min(chars.len());
+            let start = at.saturating_sub(max / 2);
+            let end = (start + max).min(chars.len());
+            let start = end.saturating_sub(max).min(start);
+            let mut window = String::new();
+            if start > 0 {
+                window.push('…');
+            }
+            window.extend(&chars[start..end]);
+            if end < chars.len() {
+                window.push('…');
+            }
+            self.caret = at - start + 1 + usize::from(start > 0);
+            self.source_line = Some(window);
+        }
+        if self.label.chars().count() > LABEL_CHARS {
+            self.label = crate::finding::bounded(&self.label, LABEL_CHARS);
+        }
+    }
+
     /// `file:line:col` (or just `file` when the position is unknown).
     pub fn describe(&self) -> String {
         if self.line == 0 {
@@ -94,7 +142,7 @@ impl Diagnostic {
 
     /// Sets the span.
     pub fn at(mut self, span: Span) -> Self {
-        self.span = Some(span);
+        self.span = Some(span.clipped(HELD_CHARS));
         self
     }
 

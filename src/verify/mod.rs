@@ -8,6 +8,7 @@ pub mod alertmanager_config;
 mod alertmanager_fields;
 mod apivalidation;
 pub mod checks;
+mod config_data;
 mod configmap_dashboards;
 mod crds;
 pub mod diagnostic;
@@ -338,6 +339,7 @@ impl Ctx<'_> {
         Span {
             line: pos.line,
             col: pos.col,
+            caret: 0,
             source_line: self.sources.line(&file, pos.line),
             file,
             label,
@@ -463,7 +465,10 @@ impl Ctx<'_> {
             let mut message = v.message;
             if let Some(secret) = secret_value_at(value, &v.pointer) {
                 // Never the value, in any renderer: the key and the type only, and no source line.
-                message = secret;
+                // The API server's own data checks never quote a value: their message stays.
+                if v.code != "api-validation" {
+                    message = secret;
+                }
                 span.source_line = None;
             }
             let mut d = Diagnostic::error(v.code, message);
@@ -682,6 +687,33 @@ impl Ctx<'_> {
             return Ok(());
         }
         if self.not_served(&gvk, obj, &label) {
+            return Ok(());
+        }
+        if let Some(instead) = self.crds.served_instead(&gvk) {
+            let (field, message, help) = match instead {
+                crate::schema::crd::ServedInstead::Versions(v) => (
+                    "apiVersion",
+                    format!(
+                        "no matches for kind \"{kind}\" in version \"{api_version}\": its CustomResourceDefinition serves {}",
+                        bounded_list(&v)
+                    ),
+                    "use a version the CustomResourceDefinition serves".to_string(),
+                ),
+                crate::schema::crd::ServedInstead::Kind(k) => (
+                    "kind",
+                    format!(
+                        "no matches for kind \"{kind}\" in version \"{api_version}\"; did you mean \"{k}\"?"
+                    ),
+                    format!("kinds are case-sensitive: write kind: {k}"),
+                ),
+            };
+            let span = self.span(&obj.origin, &format!("{}/{field}", obj.prefix), label);
+            self.push(
+                Diagnostic::error("crd-not-served", message)
+                    .at(span)
+                    .help(help),
+                Some(obj.input),
+            );
             return Ok(());
         }
         let severity = if self.options.require_schemas {
@@ -908,6 +940,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         if let std::borrow::Cow::Owned(masked) = ctx.secrets.mask(line) {
             *line = masked;
         }
+        span.clip(diagnostic::SNIPPET_CHARS);
     }
     Ok(ctx.report)
 }
@@ -1236,7 +1269,16 @@ impl Ctx<'_> {
     fn not_served(&mut self, gvk: &Gvk, obj: &Obj, label: &str) -> bool {
         let minor = self.target_minor();
         let av = gvk.api_version();
-        let (field, code, message, help) = match apis::status(gvk, minor) {
+        // The core group has no name (`v1`); `core/v1` is what its documentation calls it, not an
+        // apiVersion any server serves (and a custom group needs a dot).
+        let status = if gvk.group == "core" {
+            apis::ApiStatus::UnknownVersion {
+                served: vec![gvk.version.clone()],
+            }
+        } else {
+            apis::status(gvk, minor)
+        };
+        let (field, code, message, help) = match status {
             apis::ApiStatus::Custom => return false,
             apis::ApiStatus::Removed {
                 removed_in,
@@ -1480,6 +1522,7 @@ impl Ctx<'_> {
                             line: 0,
                             col: 0,
                             label: String::new(),
+                            caret: 0,
                             source_line: None,
                         };
                         self.push(

@@ -376,6 +376,24 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
                 owners.push((format!("{pod}/{list}/{ci}"), c));
             }
         }
+        // A projected volume lists its ConfigMaps and Secrets as sources.
+        for (j, volume) in items(spec, "volumes") {
+            let Some(projected) = crate::finding::at_pointer(volume, "/projected") else {
+                continue;
+            };
+            for (k, source) in items(projected, "sources") {
+                for (field, kind) in [("configMap", "ConfigMap"), ("secret", "Secret")] {
+                    if let Some(r) = source.get(field) {
+                        check(
+                            kind,
+                            s(r, "/name"),
+                            truthy(r, "/optional"),
+                            format!("{pod}/volumes/{j}/projected/sources/{k}/{field}/name"),
+                        );
+                    }
+                }
+            }
+        }
         for (at, owner) in owners {
             for (list, inner, kind, name_field) in REFS {
                 for (j, entry) in items(owner, list) {

@@ -237,6 +237,7 @@ fn file_span(path: &Path) -> Span {
         line: 0,
         col: 0,
         label: String::new(),
+        caret: 0,
         source_line: None,
     }
 }
@@ -536,6 +537,7 @@ fn recognise_text(
                     line: e.pos.line,
                     col: e.pos.col,
                     label: String::new(),
+                    caret: 0,
                     source_line: text.lines().nth(e.pos.line - 1).map(str::to_string),
                 };
                 notes.push(Diagnostic::error("json-syntax", e.message).at(span));

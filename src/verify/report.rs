@@ -64,7 +64,8 @@ fn text_diagnostic(out: &mut String, d: &Diagnostic) {
             Some(line) if s.line > 0 => {
                 let num = s.line.to_string();
                 let pad = " ".repeat(num.len());
-                let caret_pad = " ".repeat(s.col.saturating_sub(1));
+                let caret = if s.caret > 0 { s.caret } else { s.col };
+                let caret_pad = " ".repeat(caret.saturating_sub(1));
                 let _ = writeln!(out, " {pad} |");
                 let _ = writeln!(out, " {num} | {line}");
                 if s.label.is_empty() {
@@ -429,7 +430,7 @@ fn sarif(report: &Report) -> String {
         .iter()
         .map(|r| json!({"id": r, "name": r, "shortDescription": {"text": r.replace('-', " ")}}))
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -439,10 +440,20 @@ fn sarif(report: &Report) -> String {
                 "informationUri": "https://github.com/sploot/rollout",
                 "rules": rules,
             }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
             "results": results,
         }],
     });
+    // SARIF wants the base an absolute URI (with a trailing slash): the directory the paths are
+    // relative to. Without one, the consumer (code scanning) takes its checkout.
+    if let Ok(dir) = std::env::current_dir()
+        && dir.is_absolute()
+    {
+        let mut uri = format!("file://{}", sarif_uri(&dir));
+        if !uri.ends_with('/') {
+            uri.push('/');
+        }
+        doc["runs"][0]["originalUriBaseIds"] = json!({"%SRCROOT%": {"uri": uri}});
+    }
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s

@@ -208,7 +208,8 @@ pub fn dashboard_coverage(d: &DashboardFile<'_>, decls: &[ScrapeDecl]) -> Vec<Di
                         line,
                         col,
                         label: format!("panel {}", p.id),
-                        source_line: line
+                        caret: 0,
+ source_line: line
                             .checked_sub(1)
                             .and_then(|l| lines.get(l))
                             .map(|s| s.to_string()),

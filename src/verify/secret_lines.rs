@@ -66,7 +66,35 @@ fn top_level_key(line: &str) -> Option<&str> {
     Some(key.trim().trim_matches(['"', '\'']))
 }
 
+/// Whether a line below the top level (a `List` item, a nested or flow mapping) names the kind
+/// `Secret`: `  kind: Secret`, `- kind: "Secret"`, `{kind: Secret, ...}`.
+fn nested_secret(line: &str) -> bool {
+    if top_level_key(line).is_some() {
+        return false;
+    }
+    let mut rest = line;
+    while let Some(i) = rest.find("kind") {
+        let after = rest[i + 4..].trim_start_matches(['"', '\'']).trim_start();
+        if let Some(v) = after.strip_prefix(':') {
+            let v = v.trim_start().trim_start_matches(['"', '\'']);
+            if v.starts_with("Secret")
+                && !v[6..].starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_')
+            {
+                return true;
+            }
+        }
+        rest = &rest[i + 4..];
+    }
+    false
+}
+
 fn mark_document(doc: &[&str], first: usize, out: &mut BTreeSet<usize>) {
+    // A Secret inside a List (or any nesting) is not read by its layout: every line of the
+    // document may show its values.
+    if doc.iter().any(|l| nested_secret(l)) {
+        out.extend(first + 1..=first + doc.len());
+        return;
+    }
     let is_secret = doc.iter().any(|l| {
         top_level_key(l) == Some("kind")
             && l.split_once(':').is_some_and(|(_, v)| {

@@ -274,6 +274,7 @@ fn stale(code: &str, change: &Change, command: &str) -> Diagnostic {
             line: 0,
             col: 0,
             label: String::new(),
+            caret: 0,
             source_line: None,
         })
         .help(format!("run `{command}` and commit the result"))

@@ -1,0 +1,235 @@
+//! `rollout verify` on inputs found in an audit of issue 13: Secrets where their layout does not
+//! show them (a `List` item, a generator literal), one-line files with many findings, CRDs that
+//! serve nothing or not what a resource asks for, the core group written out, unquoted waiver
+//! dates, projected volumes, SARIF's base URI, and the API server's Secret and ConfigMap checks.
+//! Every input is written here; nothing is read from elsewhere.
+
+mod support;
+
+use assert_cmd::Command;
+
+fn verify(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = Command::cargo_bin("rollout")
+        .expect("binary builds")
+        .env_clear()
+        .current_dir(dir)
+        .arg("verify")
+        .args(args)
+        .output()
+        .expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+const SECRET: &str = "hunter2-SuperSecretValue-XYZ";
+
+#[test]
+fn secret_values_stay_hidden_in_lists_and_generator_literals() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A Secret as a List item, with a duplicate key (the file does not parse), block and flow.
+    write(
+        d,
+        "list.yaml",
+        &format!(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {{name: s}}\n  stringData:\n    password: {SECRET}\n    password: {SECRET}\n"
+        ),
+    );
+    write(
+        d,
+        "flow.yaml",
+        &format!(
+            "apiVersion: v1\nkind: List\nitems:\n- {{apiVersion: v1, kind: \"Secret\", metadata: {{name: s}}, stringData: {{password: {SECRET}, password: {SECRET}}}}}\n"
+        ),
+    );
+    for f in ["list.yaml", "flow.yaml"] {
+        let (code, out) = verify(d, &[f]);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains("duplicate-key"), "{out}");
+        assert!(
+            !out.contains(SECRET) && !out.contains("hunter2"),
+            "{f}: {out}"
+        );
+    }
+    // A secretGenerator literal that is not key=value: the literal is not shown.
+    let k = d.join("gen");
+    write(
+        &k,
+        "kustomization.yaml",
+        &format!("secretGenerator:\n- name: db\n  literals: [\"{SECRET}\"]\n"),
+    );
+    let (code, out) = verify(&k, &["."]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("invalid literal #1 (value not shown)"),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2"), "{out}");
+    // A ConfigMap literal is shown as written.
+    write(
+        &k,
+        "kustomization.yaml",
+        "configMapGenerator:\n- name: cfg\n  literals: [\"plain\"]\n",
+    );
+    let (_, out) = verify(&k, &["."]);
+    assert!(
+        out.contains("invalid literal \\\"plain\\\"") || out.contains("invalid literal \"plain\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_one_line_file_with_many_findings_shows_a_window_of_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let alerts: Vec<String> = (0..300)
+        .map(|i| format!("{{\"labels\": {{\"alertname\": \"A{i}\", \"x-y\": \"1\"}}}}"))
+        .collect();
+    write(
+        dir.path(),
+        "alerts.json",
+        &format!("[{}]\n", alerts.join(", ")),
+    );
+    let (code, out) = verify(dir.path(), &["alerts.json", "--type", "alerts"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.matches("error[alert-label-name-invalid]").count(), 300);
+    let longest = out.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest < 200, "a line of {longest} characters");
+    // The caret still points at the label: the window holds it at the caret's column.
+    let lines: Vec<&str> = out.lines().collect();
+    let i = lines
+        .iter()
+        .rposition(|l| l.contains("alerts.json:1:"))
+        .unwrap();
+    let at = lines[i]
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim()
+        .parse::<usize>()
+        .unwrap();
+    assert!(at > 1000, "a late finding ({at})");
+    let (src, caret) = (lines[i + 2], lines[i + 3]);
+    let col = caret.find('^').unwrap();
+    assert!(src.contains('…'), "{src}");
+    let under: String = src.chars().skip(col).collect();
+    assert!(under.starts_with("\"x-y\""), "{src}\n{caret}");
+    assert!(out.len() < 300 * 800, "{} bytes", out.len());
+}
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: streams.media.example.com}\nspec:\n  group: media.example.com\n  names: {kind: Stream, plural: streams}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n";
+
+#[test]
+fn crds_without_schemas_and_resources_they_do_not_serve_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "bare/crd.yaml", CRD);
+    let (code, out) = verify(d, &["bare/crd.yaml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required"
+        ),
+        "{out}"
+    );
+    let schema = "    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}\n";
+    write(d, "ok/crd.yaml", &format!("{CRD}{schema}"));
+    write(
+        d,
+        "ok/cr.yaml",
+        "apiVersion: media.example.com/v2\nkind: Stream\nmetadata: {name: s, namespace: m}\n---\napiVersion: media.example.com/v1\nkind: stream\nmetadata: {name: t, namespace: m}\n---\napiVersion: media.example.com/v1\nkind: Stream\nmetadata: {name: u, namespace: m}\n",
+    );
+    let (code, out) = verify(d, &["ok"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[crd-not-served]: no matches for kind \"Stream\" in version \"media.example.com/v2\": its CustomResourceDefinition serves v1"), "{out}");
+    assert!(out.contains("error[crd-not-served]: no matches for kind \"stream\" in version \"media.example.com/v1\"; did you mean \"Stream\"?"), "{out}");
+    assert_eq!(
+        out.matches("error[").count(),
+        2,
+        "the served one is clean: {out}"
+    );
+    // The core group has no name.
+    write(
+        d,
+        "core.yaml",
+        "apiVersion: core/v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    );
+    let (code, out) = verify(d, &["core.yaml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[api-unknown-version]: core/v1 is not a version"),
+        "{out}"
+    );
+}
+
+#[test]
+fn secrets_and_config_maps_are_checked_as_the_api_server_checks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "data.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: a, namespace: m}}\ndata:\n  broken: \"{SECRET}!\"\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: b, namespace: m}}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: m}}\ndata:\n  Bad Key: v\n"
+        ),
+    );
+    let (code, out) = verify(d, &["data.yaml", "--policy", "off"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("data.broken: Invalid value: illegal base64 data at input byte 7"),
+        "{out}"
+    );
+    assert!(out.contains("data.tls.key: Required value"), "{out}");
+    assert!(
+        out.contains("data.Bad Key: Invalid value: \"Bad Key\": a valid config key"),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2"), "{out}");
+}
+
+#[test]
+fn unquoted_waiver_dates_projected_volumes_and_sarif_base() {
+    let repo = support::repo::TempRepo::new();
+    let spec = repo.read("rollout.yaml");
+    assert!(spec.contains("expires: \"2027-03-31\""));
+    repo.write(
+        "rollout.yaml",
+        &spec.replace("expires: \"2027-03-31\"", "expires: 2027-03-31"),
+    );
+    let (code, out) = verify(repo.path(), &["overlays/staging"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("waived until 2027-03-31").count(), 6, "{out}");
+    // A projected volume's ConfigMap that is not in the render.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: m}\nspec:\n  containers: [{name: c, image: \"busybox:1.36\"}]\n  volumes:\n  - name: v\n    projected:\n      sources:\n      - configMap: {name: proj-missing}\n      - secret: {name: proj-secret, optional: true}\n",
+    );
+    write(dir.path(), "kustomization.yaml", "resources: [pod.yaml]\n");
+    let (_, out) = verify(dir.path(), &["."]);
+    assert!(
+        out.contains("ConfigMap \"proj-missing\" is referenced but not in the render"),
+        "{out}"
+    );
+    assert!(!out.contains("proj-secret"), "optional: {out}");
+    // SARIF: the base the relative paths resolve against is an absolute directory URI.
+    let (_, sarif) = verify(dir.path(), &["pod.yaml", "--output", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let base = doc["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
+}
