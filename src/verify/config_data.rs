@@ -208,7 +208,7 @@ fn decoded_len(s: &str) -> Result<usize, usize> {
             _ => return Err(i),
         }
     }
-    if pad > 2 || (n + pad) % 4 != 0 {
+    if pad > 2 || !(n + pad).is_multiple_of(4) {
         return Err(s.len());
     }
     Ok(n * 3 / 4)
