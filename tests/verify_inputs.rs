@@ -233,3 +233,64 @@ fn unquoted_waiver_dates_projected_volumes_and_sarif_base() {
         "{base}"
     );
 }
+
+#[test]
+fn a_kustomization_hides_no_file_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "app/kustomization.yaml",
+        "resources: [cm.yaml]\npatches: [{path: patch.yaml}]\n",
+    );
+    write(
+        d,
+        "app/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n",
+    );
+    // A patch is partial on purpose: it is read by the build, so it is not checked on its own.
+    write(
+        d,
+        "app/patch.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {b: c}\n",
+    );
+    write(d, "app/junk.yaml", "foo: bar\n");
+    write(
+        d,
+        "app/old-ingress.yaml",
+        "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: i}\n",
+    );
+    write(d, "app/dashboards/bad.json", "{\"panels\": []}\n");
+    // A kustomization beside it that nothing uses is rendered on its own.
+    write(d, "app/unused/kustomization.yaml", "resources: [x.yaml]\n");
+    write(
+        d,
+        "app/unused/x.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: 1}\n",
+    );
+    let (code, out) = verify(d, &["app"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("app/junk.yaml: not recognised"), "{out}");
+    assert!(
+        out.contains("error[api-removed]: extensions/v1beta1 Ingress was removed"),
+        "{out}"
+    );
+    assert!(out.contains("error[dashboard-title-missing]"), "{out}");
+    assert!(out.contains("app/unused (kustomization"), "{out}");
+    assert!(
+        !out.contains("app/patch.yaml (") && !out.contains("app/cm.yaml ("),
+        "{out}"
+    );
+    // The same kustomization with only what it uses is clean.
+    for f in [
+        "junk.yaml",
+        "old-ingress.yaml",
+        "dashboards/bad.json",
+        "unused/x.yaml",
+        "unused/kustomization.yaml",
+    ] {
+        std::fs::remove_file(d.join("app").join(f)).unwrap();
+    }
+    let (code, out) = verify(d, &["app"]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -749,7 +749,7 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
         &options.kubernetes_version,
         options.strict,
     )?;
-    let (candidates, walked) = candidates(options)?;
+    let (mut candidates, mut walked) = candidates(options)?;
     let mut ctx = Ctx {
         options,
         checks,
@@ -814,6 +814,26 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
     // CRDs among the inputs validate custom resources anywhere, so a first pass registers them;
     // the second checks one input at a time, so memory follows the largest input, not the corpus.
     let mut rendered = RenderCache::default();
+    // Files beside a kustomization that its build does not read are inputs of their own.
+    let mut extra = Vec::new();
+    for c in candidates.iter().filter(|c| c.is_kustomization()) {
+        if let Ok((list, reads)) = render::render_dir_reading(&c.path) {
+            let reads: std::collections::HashSet<PathBuf> = reads
+                .into_iter()
+                .map(|p| p.canonicalize().unwrap_or(p))
+                .collect();
+            recognise::strays(&c.path, &reads, &mut walked, &mut extra)?;
+            rendered.keep(&c.path, Ok(list));
+        }
+    }
+    let known: std::collections::HashSet<PathBuf> =
+        candidates.iter().map(|c| c.path.clone()).collect();
+    let mut seen = std::collections::HashSet::new();
+    candidates.extend(
+        extra
+            .into_iter()
+            .filter(|c| !known.contains(&c.path) && seen.insert(c.path.clone())),
+    );
     for c in &candidates {
         if c.is_kustomization() {
             let list = rendered.render(&c.path);

@@ -374,6 +374,46 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, walked: &mut Walked) -> Result<(), V
     Ok(())
 }
 
+/// The files under a kustomization directory that its build did not read (`reads`), as walked
+/// candidates: a stray manifest, dashboard or alert file is checked on its own, and one that is
+/// nothing known is an error, so a kustomization never hides a file. A nested kustomization the
+/// build used is walked the same way; one it did not use is a kustomization input of its own.
+pub(super) fn strays(
+    dir: &Path,
+    reads: &std::collections::HashSet<PathBuf>,
+    walked: &mut Walked,
+    out: &mut Vec<Candidate>,
+) -> Result<(), VerifyError> {
+    let mut found = Vec::new();
+    walk(dir, &mut found, walked)?;
+    for p in found {
+        let key = p.canonicalize().unwrap_or_else(|_| p.clone());
+        if p.is_dir() {
+            let used = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+                .iter()
+                .any(|f| reads.contains(&key.join(f)));
+            if used {
+                strays(&p, reads, walked, out)?;
+            } else {
+                out.push(stray(p, false));
+            }
+        } else if !render::is_kustomization_file(&p) && !reads.contains(&key) {
+            out.push(stray(p, true));
+        }
+    }
+    Ok(())
+}
+
+/// A candidate found beside a kustomization: recognised by place, else by content.
+fn stray(path: PathBuf, walked: bool) -> Candidate {
+    let known = by_place(&path).map(|(k, why)| (k, why.to_string()));
+    Candidate {
+        path,
+        walked,
+        known,
+    }
+}
+
 /// [`walk`], leaving out the files `skip` picks.
 fn walk_except(
     dir: &Path,
