@@ -7,7 +7,9 @@
 //! each target element into that list in turn, again replacing elements with the same key: so
 //! of target elements sharing a key only the last is left, at the place of the first, and an
 //! element without the key drops all the elements before it. Empty elements (`{}`, `null`)
-//! are dropped on the way.
+//! are dropped on the way. With several keys (`containerPort`, `protocol`) the key values that
+//! differ only where one is empty are taken as one, and each target element is set by deleting
+//! the elements matching the keys it has and appending it.
 
 use serde_json::Value;
 

@@ -4,8 +4,6 @@
 
 use serde_json::{Map, Value};
 
-use std::borrow::Cow;
-
 use super::keyed::{self, Merged};
 use crate::kustomize::schema::{FieldInfo, Schema};
 
@@ -216,10 +214,12 @@ fn merge_list(
         return out;
     };
     let elem_ty = info.ty.as_deref();
-    if extra_keys_used(&dest, patch, info) {
-        return merge_multi_key(&dest, patch, &info.list_keys, elem_ty, schema);
-    }
-    keyed::walk(dest, patch, &[key], |d, p| match (d, p) {
+    let keys: Vec<&str> = if extra_keys_used(&dest, patch, info) {
+        info.list_keys.iter().map(|k| k.as_ref()).collect()
+    } else {
+        vec![key]
+    };
+    keyed::walk(dest, patch, &keys, |d, p| match (d, p) {
         (_, Some(pe)) if directive(pe) == Some("delete") => Merged::Clear,
         // kyaml keeps a matched element as it was when the patch element says replace.
         (Some(d), Some(pe)) if directive(pe) == Some("replace") => Merged::InPlace(d.clone()),
@@ -307,71 +307,6 @@ fn list_directive(patch: &[Value]) -> Option<&str> {
         .find(|e| e.get(PATCH).is_some())
         .filter(|e| e.as_object().is_some_and(|m| m.len() == 1))
         .and_then(directive)
-}
-
-fn tuple(e: &Value, keys: &[Cow<'static, str>]) -> Vec<Option<Value>> {
-    keys.iter().map(|k| e.get(k.as_ref()).cloned()).collect()
-}
-
-/// kyaml's element setter match: a key missing on either side matches anything.
-fn lenient(a: &[Option<Value>], b: &[Option<Value>]) -> bool {
-    a.iter()
-        .zip(b)
-        .all(|(x, y)| x.is_none() || y.is_none() || x == y)
-}
-
-/// Lists keyed by several fields (`containerPort` + `protocol`), as kyaml merges them when the
-/// extra keys are in use: exact tuples merge in place, new ones go first, and a tuple that only
-/// loosely matches an existing element leaves that element as it was.
-fn merge_multi_key(
-    dest: &[Value],
-    patch: &[Value],
-    keys: &[Cow<'static, str>],
-    elem_ty: Option<&str>,
-    schema: &Schema,
-) -> Vec<Value> {
-    let mut tuples: Vec<Vec<Option<Value>>> = Vec::new();
-    for e in patch.iter().chain(dest.iter()) {
-        let t = tuple(e, keys);
-        if !tuples.contains(&t) {
-            tuples.push(t);
-        }
-    }
-    let mut out: Vec<Value> = dest.to_vec();
-    let mut inserted = 0;
-    for t in tuples {
-        let d = dest.iter().find(|e| tuple(e, keys) == t);
-        let p = patch.iter().find(|e| tuple(e, keys) == t);
-        let val = match (d, p) {
-            // kyaml deletes only when the patch element names every key.
-            (_, Some(p)) if directive(p) == Some("delete") && t.iter().all(Option::is_some) => None,
-            (Some(d), Some(p)) if directive(p) == Some("delete") => Some(d.clone()),
-            (None, Some(p)) if directive(p) == Some("delete") => None,
-            (Some(d), Some(p)) => {
-                let mut m = d.clone();
-                merge_value(&mut m, p, elem_ty, schema);
-                Some(m)
-            }
-            (Some(d), None) => Some(d.clone()),
-            (None, Some(p)) => clean(p),
-            (None, None) => None,
-        };
-        match val {
-            None => {
-                if d.is_some() || p.is_some() {
-                    out.retain(|e| !lenient(&tuple(e, keys), &t));
-                }
-            }
-            Some(v) => match out.iter().position(|e| lenient(&tuple(e, keys), &t)) {
-                Some(i) => out[i] = v,
-                None => {
-                    out.insert(inserted, v);
-                    inserted += 1;
-                }
-            },
-        }
-    }
-    out
 }
 
 #[cfg(test)]
