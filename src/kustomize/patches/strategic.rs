@@ -195,7 +195,12 @@ fn merge_list(
         };
         match directive(&patch[i]) {
             // (`delete` is handled by the caller: the field goes.)
-            Some("replace") => return others().collect(),
+            // kyaml walks the replacing list against itself: its keyed lists are rebuilt.
+            Some("replace") => {
+                let mut list: Vec<Value> = others().collect();
+                rebuild_list(&mut list, info, schema);
+                return list;
+            }
             Some("merge") => {
                 let rest: Vec<Value> = others().collect();
                 return merge_list(dest, &rest, Some(info), schema);
