@@ -90,8 +90,13 @@ fn merge_value(dest: &mut Value, patch: &Value, ty: Option<&str>, schema: &Schem
     match (dest, patch) {
         (Value::Object(d), Value::Object(p)) => {
             if directive(patch) == Some("replace") {
-                if let Some(Value::Object(c)) = clean(&Value::Object(without_directive(p))) {
-                    *d = c;
+                // kyaml walks the replacing map against itself: its keyed lists are rebuilt.
+                if let Some(mut c @ Value::Object(_)) = clean(&Value::Object(without_directive(p)))
+                {
+                    rebuild(&mut c, ty, schema);
+                    if let Value::Object(c) = c {
+                        *d = c;
+                    }
                 }
                 return;
             }
