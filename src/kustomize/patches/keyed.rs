@@ -19,7 +19,7 @@ pub fn key_text(e: &Value, key: &str) -> String {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Number(n)) => crate::yaml::format_number(n),
         Some(_) => String::new(),
     }
 }
