@@ -36,10 +36,16 @@ fn lookup<'a>(v: &'a Value, segs: &[String]) -> Option<&'a Value> {
         return Some(v);
     };
     let next = if let Some(sel) = first.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+        // kyaml's path getter matches the value exactly: a field's (`[k=v]`) or a scalar
+        // element's (`[=v]`).
         let (k, want) = sel.split_once('=')?;
-        v.as_array()?
-            .iter()
-            .find(|e| e.get(k).map(super::kustomization::scalar_text) == Some(want.to_string()))?
+        v.as_array()?.iter().find(|e| {
+            if k.is_empty() {
+                !e.is_object() && !e.is_array() && super::kustomization::scalar_text(e) == want
+            } else {
+                e.get(k).map(super::kustomization::scalar_text) == Some(want.to_string())
+            }
+        })?
     } else if let Ok(i) = first.parse::<usize>()
         && v.is_array()
     {
@@ -48,6 +54,15 @@ fn lookup<'a>(v: &'a Value, segs: &[String]) -> Option<&'a Value> {
         v.get(first.as_str())?
     };
     lookup(next, rest)
+}
+
+/// A node's text as kyaml's path matcher reads it: a scalar's value, a map's or list's YAML.
+fn node_text(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_string(),
+        Value::Object(_) | Value::Array(_) => crate::yaml::emit(v).trim().to_string(),
+        other => super::kustomization::scalar_text(other),
+    }
 }
 
 /// Whether a path segment addresses list items (`[k=v]` or an index), so that a field created
@@ -105,18 +120,43 @@ fn set_all(
         let Value::Array(items) = v else {
             return Ok(0);
         };
+        // kyaml's path matcher takes the value as an unanchored regex, against the field's
+        // text (`[k=v]`) or the whole element's (`[=v]`, which is the target then, whatever path
+        // follows).
+        let re = regex::Regex::new(want).map_err(|e| e.to_string())?;
         let mut n = 0;
         for it in items.iter_mut() {
-            if it.get(k).map(super::kustomization::scalar_text) == Some(want.to_string()) {
-                n += set_all(it, rest, create, f)?;
+            let text = if k.is_empty() {
+                Some(node_text(it))
+            } else {
+                it.as_object().and_then(|m| m.get(k)).map(node_text)
+            };
+            if text.is_some_and(|t| re.is_match(&t)) {
+                if k.is_empty() {
+                    // kyaml takes the element itself, whatever path follows.
+                    f(it);
+                    n += 1;
+                } else {
+                    n += set_all(it, rest, create, f)?;
+                }
             }
         }
         if n == 0 && create {
-            let mut m = Map::new();
-            m.insert(k.to_string(), Value::String(want.to_string()));
-            items.push(Value::Object(m));
+            if k.is_empty() {
+                // An untagged scalar, which takes the type of the value put there.
+                items.push(Value::Null);
+            } else {
+                let mut m = Map::new();
+                m.insert(k.to_string(), Value::String(want.to_string()));
+                items.push(Value::Object(m));
+            }
             if let Some(last) = items.last_mut() {
-                n += set_all(last, rest, create, f)?;
+                if k.is_empty() {
+                    f(last);
+                    n += 1;
+                } else {
+                    n += set_all(last, rest, create, f)?;
+                }
             }
         }
         return Ok(n);

@@ -4,6 +4,7 @@
 //! kustomize's "no match" rule. Does no I/O: the loader passes patch text in.
 
 pub mod json6902;
+mod keyed;
 pub mod strategic;
 
 use serde_json::Value;

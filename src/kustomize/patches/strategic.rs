@@ -4,8 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use std::borrow::Cow;
-
+use super::keyed::{self, Merged};
 use crate::kustomize::schema::{FieldInfo, Schema};
 
 const PATCH: &str = "$patch";
@@ -91,8 +90,13 @@ fn merge_value(dest: &mut Value, patch: &Value, ty: Option<&str>, schema: &Schem
     match (dest, patch) {
         (Value::Object(d), Value::Object(p)) => {
             if directive(patch) == Some("replace") {
-                if let Some(Value::Object(c)) = clean(&Value::Object(without_directive(p))) {
-                    *d = c;
+                // kyaml walks the replacing map against itself: its keyed lists are rebuilt.
+                if let Some(mut c @ Value::Object(_)) = clean(&Value::Object(without_directive(p)))
+                {
+                    rebuild(&mut c, ty, schema);
+                    if let Value::Object(c) = c {
+                        *d = c;
+                    }
                 }
                 return;
             }
@@ -119,6 +123,12 @@ fn merge_map(
     ty: Option<&str>,
     schema: &Schema,
 ) {
+    // kyaml walks the target's own fields too: their keyed lists are rebuilt.
+    for (k, dv) in d.iter_mut() {
+        if !p.contains_key(k) {
+            rebuild_field(dv, ty.and_then(|t| schema.field(t, k)), schema);
+        }
+    }
     for (k, pv) in p {
         if is_directive_key(k) {
             continue;
@@ -136,7 +146,8 @@ fn merge_map(
         let dv = d.get_mut(k).filter(|v| !v.is_null());
         match dv {
             None => {
-                if let Some(c) = clean(pv) {
+                if let Some(mut c) = clean(pv) {
+                    rebuild_field(&mut c, info, schema);
                     d.insert(k.clone(), c);
                 }
             }
@@ -189,7 +200,12 @@ fn merge_list(
         };
         match directive(&patch[i]) {
             // (`delete` is handled by the caller: the field goes.)
-            Some("replace") => return others().collect(),
+            // kyaml walks the replacing list against itself: its keyed lists are rebuilt.
+            Some("replace") => {
+                let mut list: Vec<Value> = others().collect();
+                rebuild_list(&mut list, info, schema);
+                return list;
+            }
             Some("merge") => {
                 let rest: Vec<Value> = others().collect();
                 return merge_list(dest, &rest, Some(info), schema);
@@ -208,43 +224,89 @@ fn merge_list(
         return out;
     };
     let elem_ty = info.ty.as_deref();
-    let extra_keys_used = info.list_keys.len() > 1
+    let keys: Vec<&str> = if extra_keys_used(&dest, patch, info) {
+        info.list_keys.iter().map(|k| k.as_ref()).collect()
+    } else {
+        vec![key]
+    };
+    keyed::walk(dest, patch, &keys, |d, p| match (d, p) {
+        (_, Some(pe)) if directive(pe) == Some("delete") => Merged::Clear,
+        // kyaml keeps a matched element as it was when the patch element says replace.
+        (Some(d), Some(pe)) if directive(pe) == Some("replace") => Merged::InPlace(d.clone()),
+        (Some(d), Some(pe)) => {
+            let mut merged = d.clone();
+            merge_value(&mut merged, pe, elem_ty, schema);
+            Merged::InPlace(merged)
+        }
+        (Some(d), None) => {
+            let mut d = d.clone();
+            rebuild(&mut d, elem_ty, schema);
+            Merged::InPlace(d)
+        }
+        (None, Some(pe)) => match clean(&Value::Object(
+            pe.as_object().map(without_directive).unwrap_or_default(),
+        )) {
+            Some(mut c) => {
+                rebuild(&mut c, elem_ty, schema);
+                Merged::New(c)
+            }
+            None => Merged::Clear,
+        },
+        (None, None) => Merged::Clear,
+    })
+}
+
+/// kyaml's walk over a value of the target the patch does not touch: maps are walked field by
+/// field and keyed lists rebuilt (duplicates folded, empty elements dropped).
+fn rebuild(v: &mut Value, ty: Option<&str>, schema: &Schema) {
+    if let Value::Object(m) = v {
+        for (k, x) in m.iter_mut() {
+            rebuild_field(x, ty.and_then(|t| schema.field(t, k)), schema);
+        }
+    }
+}
+
+fn rebuild_field(v: &mut Value, info: Option<&FieldInfo>, schema: &Schema) {
+    match v {
+        Value::Array(list) => {
+            if let Some(info) = info.filter(|i| i.merges()) {
+                rebuild_list(list, info, schema);
+            }
+        }
+        Value::Object(_) => rebuild(v, info.and_then(|i| i.ty.as_deref()), schema),
+        _ => {}
+    }
+}
+
+fn rebuild_list(list: &mut Vec<Value>, info: &FieldInfo, schema: &Schema) {
+    let Some(key) = info.merge_key.as_deref() else {
+        keyed::dedup_scalars(list);
+        return;
+    };
+    let keys: Vec<&str> = if extra_keys_used(list, &[], info) {
+        info.list_keys.iter().map(|k| k.as_ref()).collect()
+    } else {
+        vec![key]
+    };
+    let elem_ty = info.ty.as_deref();
+    let dest = std::mem::take(list);
+    *list = keyed::walk(dest, &[], &keys, |d, _| match d {
+        Some(d) => {
+            let mut d = d.clone();
+            rebuild(&mut d, elem_ty, schema);
+            Merged::InPlace(d)
+        }
+        None => Merged::Clear,
+    });
+}
+
+fn extra_keys_used(dest: &[Value], patch: &[Value], info: &FieldInfo) -> bool {
+    info.list_keys.len() > 1
         && dest.iter().chain(patch.iter()).any(|e| {
             info.list_keys[1..]
                 .iter()
                 .any(|k| e.get(k.as_ref()).is_some())
-        });
-    if extra_keys_used {
-        return merge_multi_key(&dest, patch, &info.list_keys, elem_ty, schema);
-    }
-    let mut out = Vec::with_capacity(dest.len() + patch.len());
-    let mut slots: Vec<Option<Value>> = dest.into_iter().map(Some).collect();
-    for pe in patch {
-        let di = pe.get(key).and_then(|k| {
-            slots
-                .iter()
-                .position(|d| d.as_ref().and_then(|d| d.get(key)) == Some(k))
-        });
-        let taken = di.and_then(|i| slots[i].take());
-        match (directive(pe), taken) {
-            (Some("delete"), _) => {}
-            // kyaml keeps a matched element as it was when the patch element says replace.
-            (Some("replace"), Some(d)) => out.push(d),
-            (_, Some(mut merged)) => {
-                merge_value(&mut merged, pe, elem_ty, schema);
-                out.push(merged);
-            }
-            (_, None) => {
-                if let Some(c) = clean(&Value::Object(
-                    pe.as_object().map(without_directive).unwrap_or_default(),
-                )) {
-                    out.push(c);
-                }
-            }
-        }
-    }
-    out.extend(slots.into_iter().flatten());
-    out
+        })
 }
 
 /// The list-level `$patch` of a patch list: the first element holding `$patch`, when that is
@@ -255,71 +317,6 @@ fn list_directive(patch: &[Value]) -> Option<&str> {
         .find(|e| e.get(PATCH).is_some())
         .filter(|e| e.as_object().is_some_and(|m| m.len() == 1))
         .and_then(directive)
-}
-
-fn tuple(e: &Value, keys: &[Cow<'static, str>]) -> Vec<Option<Value>> {
-    keys.iter().map(|k| e.get(k.as_ref()).cloned()).collect()
-}
-
-/// kyaml's element setter match: a key missing on either side matches anything.
-fn lenient(a: &[Option<Value>], b: &[Option<Value>]) -> bool {
-    a.iter()
-        .zip(b)
-        .all(|(x, y)| x.is_none() || y.is_none() || x == y)
-}
-
-/// Lists keyed by several fields (`containerPort` + `protocol`), as kyaml merges them when the
-/// extra keys are in use: exact tuples merge in place, new ones go first, and a tuple that only
-/// loosely matches an existing element leaves that element as it was.
-fn merge_multi_key(
-    dest: &[Value],
-    patch: &[Value],
-    keys: &[Cow<'static, str>],
-    elem_ty: Option<&str>,
-    schema: &Schema,
-) -> Vec<Value> {
-    let mut tuples: Vec<Vec<Option<Value>>> = Vec::new();
-    for e in patch.iter().chain(dest.iter()) {
-        let t = tuple(e, keys);
-        if !tuples.contains(&t) {
-            tuples.push(t);
-        }
-    }
-    let mut out: Vec<Value> = dest.to_vec();
-    let mut inserted = 0;
-    for t in tuples {
-        let d = dest.iter().find(|e| tuple(e, keys) == t);
-        let p = patch.iter().find(|e| tuple(e, keys) == t);
-        let val = match (d, p) {
-            // kyaml deletes only when the patch element names every key.
-            (_, Some(p)) if directive(p) == Some("delete") && t.iter().all(Option::is_some) => None,
-            (Some(d), Some(p)) if directive(p) == Some("delete") => Some(d.clone()),
-            (None, Some(p)) if directive(p) == Some("delete") => None,
-            (Some(d), Some(p)) => {
-                let mut m = d.clone();
-                merge_value(&mut m, p, elem_ty, schema);
-                Some(m)
-            }
-            (Some(d), None) => Some(d.clone()),
-            (None, Some(p)) => clean(p),
-            (None, None) => None,
-        };
-        match val {
-            None => {
-                if d.is_some() || p.is_some() {
-                    out.retain(|e| !lenient(&tuple(e, keys), &t));
-                }
-            }
-            Some(v) => match out.iter().position(|e| lenient(&tuple(e, keys), &t)) {
-                Some(i) => out[i] = v,
-                None => {
-                    out.insert(inserted, v);
-                    inserted += 1;
-                }
-            },
-        }
-    }
-    out
 }
 
 #[cfg(test)]
