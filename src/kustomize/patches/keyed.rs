@@ -178,6 +178,9 @@ pub fn walk(
     mut merge: impl FnMut(Option<&Value>, Option<&Value>) -> Merged,
 ) -> Vec<Value> {
     let tuple = |e: &Value| -> Vec<String> { keys.iter().map(|k| key_text(e, k)).collect() };
+    if is_plain(&dest, keys) && is_plain(patch, keys) {
+        return walk_plain(dest, patch, &tuple, merge);
+    }
     let mut values: Vec<Vec<String>> = Vec::new();
     for e in patch.iter().chain(dest.iter()) {
         let t = tuple(e);
@@ -246,15 +249,53 @@ pub fn walk(
     items
 }
 
+/// [`walk`] when every element of both sides has its own key values ([`is_plain`]): the
+/// patch's elements in its order (merged with the target's of the same key, or new), then the
+/// target's other elements in theirs, each once. What the general walk gives for such lists,
+/// without its quadratic search and copies.
+fn walk_plain(
+    dest: Vec<Value>,
+    patch: &[Value],
+    tuple: &dyn Fn(&Value) -> Vec<String>,
+    mut merge: impl FnMut(Option<&Value>, Option<&Value>) -> Merged,
+) -> Vec<Value> {
+    let index: std::collections::HashMap<Vec<String>, usize> = dest
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (tuple(e), i))
+        .collect();
+    let mut slots: Vec<Option<Value>> = dest.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(slots.len() + patch.len());
+    let keep = |m: Merged, out: &mut Vec<Value>| match m {
+        Merged::InPlace(m) | Merged::New(m) if !is_empty(&m) => out.push(m),
+        _ => {}
+    };
+    for pe in patch {
+        let d = index.get(&tuple(pe)).and_then(|&i| slots[i].take());
+        keep(merge(d.as_ref(), Some(pe)), &mut out);
+    }
+    for d in slots.into_iter().flatten() {
+        keep(merge(Some(&d), None), &mut out);
+    }
+    out
+}
+
+/// Whether [`walk`] with no patch gives `list` back unchanged: every element a non-empty mapping
+/// with a value for each of the `keys` (no two elements alike in all of them, none empty).
+pub fn is_plain(list: &[Value], keys: &[&str]) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(list.len());
+    list.iter().all(|e| {
+        e.as_object().is_some_and(|m| !m.is_empty()) && {
+            let t: Vec<String> = keys.iter().map(|k| key_text(e, k)).collect();
+            t.iter().all(|v| !v.is_empty()) && seen.insert(t)
+        }
+    })
+}
+
 /// A list of scalars merged by value: each value once, where it first appears.
 pub fn dedup_scalars(list: &mut Vec<Value>) {
-    let mut out: Vec<Value> = Vec::with_capacity(list.len());
-    for v in list.drain(..) {
-        if v.is_object() || !out.contains(&v) {
-            out.push(v);
-        }
-    }
-    *list = out;
+    let mut seen = std::collections::HashSet::with_capacity(list.len());
+    list.retain(|v| v.is_object() || seen.insert(v.to_string()));
 }
 
 #[cfg(test)]

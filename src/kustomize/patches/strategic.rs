@@ -125,7 +125,7 @@ fn merge_map(
 ) {
     // kyaml walks the target's own fields too: their keyed lists are rebuilt.
     for (k, dv) in d.iter_mut() {
-        if !p.contains_key(k) {
+        if (dv.is_array() || dv.is_object()) && !p.contains_key(k) {
             rebuild_field(dv, ty.and_then(|t| schema.field(t, k)), schema);
         }
     }
@@ -261,7 +261,10 @@ fn merge_list(
 fn rebuild(v: &mut Value, ty: Option<&str>, schema: &Schema) {
     if let Value::Object(m) = v {
         for (k, x) in m.iter_mut() {
-            rebuild_field(x, ty.and_then(|t| schema.field(t, k)), schema);
+            // Scalars hold no lists: only containers need their field's schema.
+            if x.is_array() || x.is_object() {
+                rebuild_field(x, ty.and_then(|t| schema.field(t, k)), schema);
+            }
         }
     }
 }
@@ -289,6 +292,14 @@ fn rebuild_list(list: &mut Vec<Value>, info: &FieldInfo, schema: &Schema) {
         vec![key]
     };
     let elem_ty = info.ty.as_deref();
+    // The common case, every element a mapping with its own key: the walk gives the list back as
+    // it is, its elements walked in place (no copies, no quadratic search).
+    if keyed::is_plain(list, &keys) {
+        for e in list.iter_mut() {
+            rebuild(e, elem_ty, schema);
+        }
+        return;
+    }
     let dest = std::mem::take(list);
     *list = keyed::walk(dest, &[], &keys, |d, _| match d {
         Some(d) => {
