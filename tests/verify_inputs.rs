@@ -294,3 +294,33 @@ fn a_kustomization_hides_no_file_beside_it() {
     let (code, out) = verify(d, &["app"]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn a_crd_pattern_the_api_server_cannot_compile_is_an_error_at_the_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let crd = |pattern: &str| {
+        format!(
+            "{CRD}    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n              id: {{type: string, pattern: '{pattern}'}}\n"
+        )
+    };
+    for (pattern, why) in [
+        ("([a-z", "must be a valid regular expression, but isn't"),
+        ("a{1001}", "invalid repeat count: `{1001}`"),
+    ] {
+        write(dir.path(), "crd.yaml", &crd(pattern));
+        let (code, out) = verify(dir.path(), &["crd.yaml"]);
+        assert_eq!(code, 1, "{out}");
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("error[crd-structural]"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(line.contains("spec.id.pattern: Invalid value"), "{line}");
+        assert!(line.contains(why), "{line}");
+        assert!(!out.contains("x-rollout"), "{out}");
+        assert!(out.contains("crd.yaml:19:"), "at the pattern's line: {out}");
+    }
+    // The Kubernetes dialect compiles.
+    write(dir.path(), "crd.yaml", &crd("(?i)^[a-z]{1,1000}\\z"));
+    let (code, out) = verify(dir.path(), &["crd.yaml"]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -349,16 +349,12 @@ fn re2_pattern<'a>(
     _path: jsonschema::paths::Location,
 ) -> Result<Box<dyn for<'i> jsonschema::Keyword<'i>>, jsonschema::ValidationError<'a>> {
     let pattern = value.as_str().unwrap_or("");
+    // A pattern that does not compile is the CRD's error, reported at the pattern by the
+    // structural checks (the server refuses the CRD); here it accepts everything.
     let regex = regex::RegexBuilder::new(pattern)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| {
-            let first = e.to_string();
-            let first = first.lines().last().unwrap_or("").trim().to_string();
-            jsonschema::ValidationError::custom(format!(
-                "pattern {pattern:?} is not valid RE2: {first}"
-            ))
-        })?;
+        .unwrap_or_else(|_| regex::Regex::new("").expect("the empty regex compiles"));
     Ok(Box::new(Re2Pattern { regex }))
 }
 

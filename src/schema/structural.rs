@@ -325,6 +325,18 @@ fn node_in(
         ));
     }
     list_type(m, ty, at, out);
+    if let Some(Value::String(p)) = m.get("pattern")
+        && let Some(why) = pattern_error(p)
+    {
+        let shown = crate::finding::bounded(p, 60);
+        out.push(err(
+            &here("pattern"),
+            format!(
+                "{}: Invalid value: {shown:?}: must be a valid regular expression, but isn't: {why}",
+                dotted(&here("pattern"))
+            ),
+        ));
+    }
     for (p, v, branch) in children(m, at) {
         match branch {
             Branch::Field => node(v, &p, depth + 1, in_value, out),
@@ -524,6 +536,42 @@ fn rules_compile(
         };
         rules_compile(v, &p, minor, (depth + 1, times), total, out);
     }
+}
+
+/// Why the API server's regexp package (Go's, RE2 syntax) refuses a `pattern`: what does not
+/// parse, or a repeat count over 1,000 (Go's limit; the `regex` crate allows more).
+fn pattern_error(pattern: &str) -> Option<String> {
+    if let Err(e) = regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+    {
+        let text = e.to_string();
+        let last = text.lines().last().unwrap_or("").trim();
+        return Some(crate::finding::bounded(last, 80));
+    }
+    let b = pattern.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'{' => {
+                let end = b[i..].iter().position(|&c| c == b'}').map(|n| i + n);
+                if let Some(end) = end {
+                    let counts = &pattern[i + 1..end];
+                    let over = counts
+                        .split(',')
+                        .filter_map(|n| n.trim().parse::<u64>().ok())
+                        .any(|n| n > 1000);
+                    if over && counts.bytes().all(|c| c.is_ascii_digit() || c == b',') {
+                        return Some(format!("invalid repeat count: `{{{counts}}}`"));
+                    }
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 fn list_type(m: &Map<String, Value>, ty: &str, at: &str, out: &mut Vec<Finding>) {
