@@ -324,3 +324,54 @@ fn a_crd_pattern_the_api_server_cannot_compile_is_an_error_at_the_pattern() {
     let (code, out) = verify(dir.path(), &["crd.yaml"]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn one_error_per_cause_and_a_walk_that_meets_any_file_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // `$prom` and `${prom}` are one missing variable.
+    write(
+        d,
+        "dash.json",
+        r#"{"title": "t", "uid": "abc", "schemaVersion": 39, "panels": [
+ {"id": 1, "type": "timeseries", "title": "a", "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8}, "datasource": "${prom}"},
+ {"id": 2, "type": "timeseries", "title": "b", "gridPos": {"x": 12, "y": 0, "w": 12, "h": 8}, "datasource": "$prom"}]}
+"#,
+    );
+    let (code, out) = verify(d, &["dash.json", "--type", "dashboard"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out.matches("error[datasource-unresolved]").count(),
+        1,
+        "{out}"
+    );
+    assert!(out.contains("(also at panels[1].datasource)"), "{out}");
+    // A Deployment without a pod template: the schema's error only, no selector mismatch.
+    write(
+        d,
+        "w/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w, namespace: m}\nspec:\n  selector: {matchLabels: {app: web}}\n",
+    );
+    let (_, out) = verify(d, &["w/deploy.yaml"]);
+    assert_eq!(out.matches("error[").count(), 1, "{out}");
+    assert!(out.contains("schema-required"), "{out}");
+    // A walk over a binary file and a broken YAML file reports both and checks the rest.
+    write(
+        d,
+        "walk/good.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n",
+    );
+    write(d, "walk/notes.yaml", "title: x\nitems: [1\n");
+    std::fs::write(d.join("walk/bin.yaml"), [0xff_u8, 0xfe, 0x00, 0x9c, 0x80]).unwrap();
+    let (code, out) = verify(d, &["walk"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[input-unreadable]: walk/bin.yaml: cannot read"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error[yaml-syntax]") && out.contains("walk/notes.yaml:2:"),
+        "{out}"
+    );
+    assert!(out.contains("walk/good.yaml (manifests"), "{out}");
+}

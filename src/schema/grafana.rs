@@ -722,8 +722,9 @@ fn check_datasource_string(
         findings.push(Finding::error(
             "datasource-unresolved",
             pointer.to_string(),
+            // Named by the variable, not its spelling: `$prom` and `${prom}` are one cause.
             format!(
-                "datasource {s:?} refers to no template variable or __inputs entry named {name:?}"
+                "datasource \"${{{name}}}\" refers to no template variable or __inputs entry named {name:?}"
             ),
         ));
         return;

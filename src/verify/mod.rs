@@ -845,7 +845,12 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
             }
             rendered.keep(&c.path, list);
         } else if c.may_hold_objects() && c.path.is_file() {
-            let text = read(&c.path)?;
+            // A walked file that cannot be read is reported when its turn comes.
+            let text = match read(&c.path) {
+                Ok(t) => t,
+                Err(_) if c.walked() => continue,
+                Err(e) => return Err(e),
+            };
             if text.contains("CustomResourceDefinition") {
                 for crd in crds_in(&c.path, &text) {
                     let _ = ctx.crds.add(&crd, options.strict);

@@ -426,6 +426,8 @@ pub fn selector_mismatch(value: &Value) -> Option<(String, String)> {
     let selector = value
         .pointer("/spec/selector/matchLabels")
         .and_then(Value::as_object)?;
+    // Without a pod template the schema's `spec.template` error is the one cause.
+    value.pointer("/spec/template").filter(|t| t.is_object())?;
     let labels = crate::finding::at_pointer(value, "/spec/template/metadata/labels");
     if labels_match(selector, labels) {
         return None;

@@ -462,6 +462,11 @@ impl Candidate {
         matches!(&self.known, Some((InputKind::Kustomization, _)))
     }
 
+    /// Whether the candidate was found by walking a directory.
+    pub(super) fn walked(&self) -> bool {
+        self.walked
+    }
+
     /// Whether the candidate may hold Kubernetes objects (so possibly CustomResourceDefinitions).
     pub(super) fn may_hold_objects(&self) -> bool {
         matches!(
@@ -500,7 +505,22 @@ pub(super) fn recognise(
     }
     let text = match text {
         Some(t) => t,
-        None => read(&path)?,
+        None => match read(&path) {
+            Ok(t) => t,
+            // A file found by walking that cannot be read as text is a finding, not the end of
+            // the run.
+            Err(VerifyError::Read { source, .. }) if walked => {
+                notes.push(
+                    Diagnostic::error(
+                        "input-unreadable",
+                        format!("{}: cannot read: {source}", path.display()),
+                    )
+                    .at(file_span(&path)),
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        },
     };
     if !is_json_file(&path) && is_blank_yaml(&text) {
         if !walked {
@@ -582,6 +602,23 @@ fn recognise_text(
                 };
                 notes.push(Diagnostic::error("json-syntax", e.message).at(span));
             }
+            Ok(None)
+        }
+        // A YAML file that does not parse: its syntax error is the finding, at its place.
+        (None, _) if walked && let Err(e) = crate::yaml::parse_stream(&text) => {
+            let pos = e.pos();
+            let span = Span {
+                file: path.clone(),
+                line: pos.line,
+                col: pos.col,
+                label: String::new(),
+                caret: 0,
+                source_line: text
+                    .lines()
+                    .nth(pos.line.saturating_sub(1))
+                    .map(str::to_string),
+            };
+            notes.push(Diagnostic::error("yaml-syntax", e.to_string()).at(span));
             Ok(None)
         }
         // Directory mode passes no file it cannot classify: the file is a finding (exit 1).
