@@ -898,15 +898,15 @@ mod tests {
             .iter()
             .filter(|f| f.severity == crate::finding::Severity::Error)
             .collect();
-        // `${datasource}` and `$datasource` are written two ways: two findings, each counting the rest.
-        assert_eq!(errors.len(), 2, "{errors:#?}");
+        // `${datasource}` and `$datasource` are one variable: one finding, counting every place.
+        assert_eq!(errors.len(), 1, "{errors:#?}");
         assert!(
             errors[0]
                 .message
                 .starts_with("panels[0].datasource.uid: datasource \"${datasource}\"")
                 && errors[0]
                     .message
-                    .ends_with("(also at panels[1].datasource.uid and 36 more)"),
+                    .ends_with("(also at panels[0].targets[0].datasource.uid and 74 more)"),
             "{}",
             errors[0].message
         );
