@@ -375,3 +375,24 @@ fn one_error_per_cause_and_a_walk_that_meets_any_file_goes_on() {
     );
     assert!(out.contains("walk/good.yaml (manifests"), "{out}");
 }
+
+#[test]
+fn control_characters_in_a_quoted_line_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("nul.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: 1, \u{0}b: 2}\n",
+    )
+    .unwrap();
+    let (code, out) = verify(dir.path(), &["nul.yaml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains('\u{0}'), "{out:?}");
+    let src = out.lines().find(|l| l.starts_with(" 4 | ")).unwrap();
+    let caret = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("| ") && l.contains('^'))
+        .unwrap();
+    // The replacement keeps the caret under the character it points at.
+    let col = caret.find('^').unwrap();
+    assert_eq!(src.chars().nth(col), Some('\u{FFFD}'), "{src}\n{caret}");
+}

@@ -66,6 +66,18 @@ fn text_diagnostic(out: &mut String, d: &Diagnostic) {
                 let pad = " ".repeat(num.len());
                 let caret = if s.caret > 0 { s.caret } else { s.col };
                 let caret_pad = " ".repeat(caret.saturating_sub(1));
+                // A control character (NUL, ESC) is shown as one replacement character: nothing
+                // reaches the terminal raw, and the caret keeps its column.
+                let line: String = line
+                    .chars()
+                    .map(|c| {
+                        if c.is_control() && c != '\t' {
+                            '\u{FFFD}'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
                 let _ = writeln!(out, " {pad} |");
                 let _ = writeln!(out, " {num} | {line}");
                 if s.label.is_empty() {
