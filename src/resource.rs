@@ -69,6 +69,21 @@ pub struct ResourceId {
     pub name: String,
 }
 
+impl ResourceId {
+    /// The identity of an object value (as [`Resource::id`], without wrapping it).
+    pub fn of(value: &Value) -> ResourceId {
+        let s = |path: &[&str]| str_at(value, path).unwrap_or("");
+        let name = str_at(value, &["metadata", "name"])
+            .or_else(|| str_at(value, &["metadata", "generateName"]))
+            .unwrap_or("");
+        ResourceId {
+            gvk: Gvk::from_api_version(s(&["apiVersion"]), s(&["kind"])),
+            namespace: s(&["metadata", "namespace"]).to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for ResourceId {
     /// `group.version.Kind.namespace.name`, the header `rollout diff` prints.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -200,11 +215,7 @@ impl Resource {
 
     /// The full identity.
     pub fn id(&self) -> ResourceId {
-        ResourceId {
-            gvk: self.gvk(),
-            namespace: self.namespace().to_string(),
-            name: self.name().to_string(),
-        }
+        ResourceId::of(&self.value)
     }
 }
 

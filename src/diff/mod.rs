@@ -316,13 +316,14 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         mut resources,
         warnings,
     } = rendered;
-    // Normalized once here: the live side is projected onto these as it is read.
-    for r in &mut resources {
-        let id = r.id();
-        r.value = normalized_owned(std::mem::take(&mut r.value), &id, &opts.ignore);
-    }
     let live = match &opts.live {
         LiveOptions::Snapshot(dir) => {
+            // Normalized first (the comparison does it again; it is idempotent): the live side is
+            // projected onto these as it is read. A snapshot's namespaces are the rendered ones.
+            for r in &mut resources {
+                let id = r.id();
+                r.value = normalized_owned(std::mem::take(&mut r.value), &id, &opts.ignore);
+            }
             let index: std::collections::HashMap<ResourceId, usize> = query
                 .ids
                 .iter()
@@ -331,7 +332,7 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
                 .collect();
             // Secrets stay whole: masking reads every value of both sides.
             let shrink = |live: &mut Value| {
-                let id = identity(live);
+                let id = ResourceId::of(live);
                 if let Some(&i) = index.get(&id)
                     && !mask::is_secret(&id.gvk.group, &id.gvk.kind)
                 {
@@ -425,14 +426,6 @@ fn rendered_crds(resources: &[Resource]) -> Vec<(String, String)> {
             Some((g.to_string(), k.to_string()))
         })
         .collect()
-}
-
-/// The identity of an object as read (group, kind, namespace, name; no version).
-fn identity(v: &mut Value) -> ResourceId {
-    let r = Resource::new(std::mem::take(v), Default::default());
-    let id = r.id();
-    *v = r.value;
-    id
 }
 
 /// A live object reduced, as soon as it is read, to what comparing it with `rendered` (its
@@ -623,8 +616,7 @@ pub fn compare_owned(
         );
     }
     for p in &live.prune {
-        let res = Resource::new(p.clone(), Default::default());
-        let id = res.id();
+        let id = ResourceId::of(p);
         let mut before = normalized(p, &id, rules);
         if mask::is_secret(&id.gvk.group, &id.gvk.kind) {
             mask::mask_secret(Some(&mut before), None);

@@ -450,19 +450,17 @@ fn max_elements(m: &Map<String, Value>) -> Option<u64> {
     }
 }
 
-/// A compiled rule's estimated cost on `node` times how many times the node can occur in one
+/// A compiled rule's estimated `cost` on `node` times how many times the node can occur in one
 /// object (`cardinality`; when an ancestor is unbounded, as many as fit in a request).
-fn rule_cost(
-    source: &str,
-    minor: Option<u32>,
+fn times_cardinality(
+    cost: u64,
     node: &super::node::Node,
     at_root: bool,
     cardinality: Option<u64>,
-) -> Option<u64> {
-    let resource = at_root || node.embedded;
-    let cost = super::cel::estimated_cost(source, minor, node, resource)?;
-    let times = cardinality.unwrap_or_else(|| super::cel::unbounded_cardinality(node, resource));
-    Some(cost.saturating_mul(times))
+) -> u64 {
+    let times = cardinality
+        .unwrap_or_else(|| super::cel::unbounded_cardinality(node, at_root || node.embedded));
+    cost.saturating_mul(times)
 }
 
 /// Every `x-kubernetes-validations` rule and `messageExpression` under a schema node must compile
@@ -491,8 +489,8 @@ fn rules_compile(
                 };
                 let message = field == "messageExpression";
                 let p = format!("{at}/x-kubernetes-validations/{i}/{field}");
-                match super::cel::compile_error_typed(source, minor, &node, depth == 0, message) {
-                    Some(why) => out.push(Finding::error(
+                match super::cel::compile_typed(source, minor, &node, depth == 0, message) {
+                    Err(why) => out.push(Finding::error(
                         "crd-rule-compile",
                         &p,
                         crate::finding::path_message(
@@ -500,12 +498,8 @@ fn rules_compile(
                             &format!("Invalid value: compilation failed: {why}"),
                         ),
                     )),
-                    None => {
-                        let at_root = depth == 0;
-                        let Some(cost) = rule_cost(source, minor, &node, at_root, cardinality)
-                        else {
-                            continue;
-                        };
+                    Ok(cost) => {
+                        let cost = times_cardinality(cost, &node, depth == 0, cardinality);
                         if cost > super::cel::RULE_LIMIT {
                             let what = if message {
                                 "estimated messageExpression cost"

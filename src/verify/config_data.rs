@@ -163,11 +163,10 @@ fn config_map(out: &mut Vec<Violation>, value: &Value) {
 fn keys(out: &mut Vec<Violation>, field: &str, key: &str) {
     let why = if key.len() > 253 {
         Some("must be no more than 253 characters")
-    } else if !key.is_empty()
-        && !key
+    } else if key.is_empty()
+        || !key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-        || key.is_empty()
     {
         Some(
             "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",

@@ -814,37 +814,37 @@ pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, Ve
     // CRDs among the inputs validate custom resources anywhere, so a first pass registers them;
     // the second checks one input at a time, so memory follows the largest input, not the corpus.
     let mut rendered = RenderCache::default();
-    // Files beside a kustomization that its build does not read are inputs of their own.
-    let mut extra = Vec::new();
-    for c in candidates.iter().filter(|c| c.is_kustomization()) {
-        if let Ok((list, reads)) = render::render_dir_reading(&c.path) {
-            let reads: std::collections::HashSet<PathBuf> = reads
-                .into_iter()
-                .map(|p| p.canonicalize().unwrap_or(p))
-                .collect();
-            recognise::strays(&c.path, &reads, &mut walked, &mut extra)?;
-            rendered.keep(&c.path, Ok(list));
-        }
-    }
-    let known: std::collections::HashSet<PathBuf> =
+    // Each kustomization is rendered here once, recording what its build read: its CRDs register,
+    // and the files beside it that the build does not read become inputs of their own (a
+    // kustomization among them is rendered in turn).
+    let mut known: std::collections::HashSet<PathBuf> =
         candidates.iter().map(|c| c.path.clone()).collect();
-    let mut seen = std::collections::HashSet::new();
-    candidates.extend(
-        extra
-            .into_iter()
-            .filter(|c| !known.contains(&c.path) && seen.insert(c.path.clone())),
-    );
-    for c in &candidates {
-        if c.is_kustomization() {
-            let list = rendered.render(&c.path);
-            if let Ok(list) = list.as_ref() {
-                for r in list.iter().filter(|r| is_crd(&r.value)) {
-                    let _ = ctx.crds.add(&r.value, options.strict);
-                    ctx.note_refused_resource(r);
+    let mut i = 0;
+    while i < candidates.len() {
+        if candidates[i].is_kustomization() {
+            let path = candidates[i].path.clone();
+            match render::render_dir_reading(&path) {
+                Ok((list, reads)) => {
+                    for r in list.iter().filter(|r| is_crd(&r.value)) {
+                        let _ = ctx.crds.add(&r.value, options.strict);
+                        ctx.note_refused_resource(r);
+                    }
+                    let reads: std::collections::HashSet<PathBuf> = reads
+                        .into_iter()
+                        .map(|p| p.canonicalize().unwrap_or(p))
+                        .collect();
+                    let mut extra = Vec::new();
+                    recognise::strays(&path, &reads, &mut walked, &mut extra)?;
+                    candidates.extend(extra.into_iter().filter(|c| known.insert(c.path.clone())));
+                    rendered.keep(&path, Ok(list));
                 }
+                Err(e) => rendered.keep(&path, Err(e)),
             }
-            rendered.keep(&c.path, list);
-        } else if c.may_hold_objects() && c.path.is_file() {
+        }
+        i += 1;
+    }
+    for c in candidates.iter().filter(|c| !c.is_kustomization()) {
+        if c.may_hold_objects() && c.path.is_file() {
             // A walked file that cannot be read is reported when its turn comes.
             let text = match read(&c.path) {
                 Ok(t) => t,

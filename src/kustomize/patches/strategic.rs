@@ -125,8 +125,8 @@ fn merge_map(
 ) {
     // kyaml walks the target's own fields too: their keyed lists are rebuilt.
     for (k, dv) in d.iter_mut() {
-        if (dv.is_array() || dv.is_object()) && !p.contains_key(k) {
-            rebuild_field(dv, ty.and_then(|t| schema.field(t, k)), schema);
+        if !p.contains_key(k) {
+            rebuild_child(dv, ty, k, schema);
         }
     }
     for (k, pv) in p {
@@ -261,11 +261,16 @@ fn merge_list(
 fn rebuild(v: &mut Value, ty: Option<&str>, schema: &Schema) {
     if let Value::Object(m) = v {
         for (k, x) in m.iter_mut() {
-            // Scalars hold no lists: only containers need their field's schema.
-            if x.is_array() || x.is_object() {
-                rebuild_field(x, ty.and_then(|t| schema.field(t, k)), schema);
-            }
+            rebuild_child(x, ty, k, schema);
         }
+    }
+}
+
+/// [`rebuild_field`] on the field `key` of a map of type `ty`. Scalars hold no lists: only
+/// containers need their field's schema.
+fn rebuild_child(v: &mut Value, ty: Option<&str>, key: &str, schema: &Schema) {
+    if v.is_array() || v.is_object() {
+        rebuild_field(v, ty.and_then(|t| schema.field(t, key)), schema);
     }
 }
 

@@ -414,19 +414,21 @@ fn union_entry(a: Option<Entry>, b: Option<Entry>) -> Option<Entry> {
     })
 }
 
-/// One expression's estimate.
+/// One expression's estimate. `C` is how its cost is known: a [`Range`] for an expression,
+/// [`Priced`] for what a function yields before its arguments are counted (an [`Out`]).
 #[derive(Clone)]
-struct Est<'a> {
-    cost: Range,
+struct Est<'a, C = Range> {
+    cost: C,
     ty: Ty<'a>,
+    /// Where the value is reached from a variable (an index reaches the list's `@items`).
     path: Path,
     /// The size when known (cel-go's computed size), else from the path or the type.
     size: Option<Range>,
     entry: Option<Entry>,
 }
 
-impl<'a> Est<'a> {
-    fn new(cost: Range, ty: Ty<'a>) -> Est<'a> {
+impl<'a, C> Est<'a, C> {
+    fn new(cost: C, ty: Ty<'a>) -> Est<'a, C> {
         Est {
             cost,
             ty,
@@ -924,8 +926,7 @@ impl<'a> Coster<'a> {
             "isSorted" | "sum" | "max" | "min" | "indexOf" | "lastIndexOf" | "includes" => {
                 let t = target?;
                 let ty = match f {
-                    "isSorted" | "includes" => Ty::Scalar,
-                    "indexOf" | "lastIndexOf" => Ty::Scalar,
+                    "isSorted" | "includes" | "indexOf" | "lastIndexOf" => Ty::Scalar,
                     _ => Ty::Dyn,
                 };
                 match t.ty {
@@ -1092,24 +1093,11 @@ impl<'a> Coster<'a> {
 }
 
 /// What a function costs and yields.
-struct Out<'a> {
-    cost: Priced,
-    ty: Ty<'a>,
-    /// Where an index reaches (`list[i]` is the list's `@items`).
-    path: Path,
-    size: Option<Range>,
-    entry: Option<Entry>,
-}
+type Out<'a> = Est<'a, Priced>;
 
 impl<'a> Out<'a> {
     fn own(cost: Range, ty: Ty<'a>) -> Out<'a> {
-        Out {
-            cost: Priced::Own(cost),
-            ty,
-            path: None,
-            size: None,
-            entry: None,
-        }
+        Est::new(Priced::Own(cost), ty)
     }
 }
 

@@ -218,22 +218,39 @@ pub fn compile_error_typed(
     root: bool,
     message: bool,
 ) -> Option<String> {
-    let program = match checked(source, minor) {
-        Ok(p) => p,
-        Err(why) => return Some(why),
-    };
+    compile_typed(source, minor, node, root, message).err()
+}
+
+/// [`compile_error_typed`] as a result: when the rule compiles, the API server's static cost
+/// estimate of it (its maximum), from the one parse.
+///
+/// # Errors
+/// Why the API server would not compile it.
+pub fn compile_typed(
+    source: &str,
+    minor: Option<u32>,
+    node: &Node,
+    root: bool,
+    message: bool,
+) -> Result<u64, String> {
+    let program = checked(source, minor)?;
     let output = if message {
         typecheck::Output::String
     } else {
         typecheck::Output::Bool
     };
-    typecheck::error(program.expression(), node, root, output)
+    if let Some(why) = typecheck::error(program.expression(), node, root, output) {
+        return Err(why);
+    }
+    // A resource's root (the CRD's, or an embedded resource) sees its declared metadata.
+    Ok(cost::estimate(program.expression(), node, root || node.embedded).max)
 }
 
 pub use cost::{CRD_LIMIT, RULE_LIMIT, over_budget, unbounded_cardinality};
 
 /// The API server's static cost estimate (its maximum) of `source` as a rule or message
 /// expression on `node` (`resource`: a resource's root), when it compiles.
+#[cfg(test)]
 pub fn estimated_cost(
     source: &str,
     minor: Option<u32>,
