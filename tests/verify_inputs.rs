@@ -396,3 +396,42 @@ fn control_characters_in_a_quoted_line_never_reach_the_terminal() {
     let col = caret.find('^').unwrap();
     assert_eq!(src.chars().nth(col), Some('\u{FFFD}'), "{src}\n{caret}");
 }
+
+/// A CRD whose rule on `spec` is `rule`, and a resource with `spec.a: 2`.
+fn crd_with_rule(rule: &str) -> String {
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: ws.x.io}}\nspec:\n  group: x.io\n  names: {{kind: W, plural: ws, singular: w, listKind: WList}}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n              a: {{type: integer}}\n            x-kubernetes-validations:\n            - rule: '{rule}'\n---\napiVersion: x.io/v1\nkind: W\nmetadata: {{name: w}}\nspec: {{a: 2}}\n"
+    )
+}
+
+/// Rules nested as deep as the API server's parser reads (cel-go: 250 levels of one grammar rule)
+/// compile and run, in this debug build too: 110 parentheses and 110 nested lists (the `cel`
+/// crate's own limit was 96, and its parser overflowed a 8 MB stack at 60 levels in debug builds).
+/// Deeper ones are refused with the parser's limit, and nothing overflows.
+#[test]
+fn deeply_nested_rules_compile_as_the_api_server_parses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let n = 110;
+    let parens = format!("{}self.a == 1{}", "(".repeat(n), ")".repeat(n));
+    let lists = format!("size({}1{}) == 2", "[".repeat(n), "]".repeat(n));
+    write(d, "parens.yaml", &crd_with_rule(&parens));
+    write(d, "lists.yaml", &crd_with_rule(&lists));
+    for f in ["parens.yaml", "lists.yaml"] {
+        let (code, out) = verify(d, &["--policy", "off", f]);
+        assert_eq!(code, 1, "{out}");
+        // The rule ran and is false for a: 2 (and a one-element list): one rule failure, no
+        // compile error.
+        assert!(out.contains("error[cel-rule]"), "{f}: {out}");
+        assert!(!out.contains("crd-rule-compile"), "{f}: {out}");
+        assert!(out.contains("1 error,"), "{f}: {out}");
+    }
+    let deep = format!("{}self.a == 1{}", "(".repeat(300), ")".repeat(300));
+    write(d, "deep.yaml", &crd_with_rule(&deep));
+    let (code, out) = verify(d, &["--policy", "off", "deep.yaml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[crd-rule-compile]") && out.contains("over the parser's limit of 250"),
+        "{out}"
+    );
+}

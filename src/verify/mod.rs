@@ -171,8 +171,9 @@ pub enum VerifyError {
         /// The file.
         path: PathBuf,
     },
-    /// A named YAML file with no document in it (only comments, blank lines or `---`).
-    #[error("{}: holds no YAML document (only comments or blank lines): nothing to verify", path.display())]
+    /// A named file with nothing in it: no YAML document (only comments, blank lines or `---`),
+    /// or a `.json` file of white space only.
+    #[error("{}: is empty (only blank lines or comments): nothing to verify", path.display())]
     Empty {
         /// The file.
         path: PathBuf,
@@ -197,6 +198,9 @@ pub enum VerifyError {
     /// The spec (rollout.yaml) could not be read for the policy check.
     #[error("{0}")]
     Spec(String),
+    /// The check could not start (no thread could be made for it).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// `--type kustomization` on something that is not a directory.
     #[error("{}: --type kustomization needs a directory with a kustomization.yaml", path.display())]
     NotKustomization {
@@ -576,7 +580,10 @@ impl Ctx<'_> {
                 .chunks(chunk)
                 .map(|part| {
                     let dirty = &dirty;
-                    s.spawn(move || {
+                    let worker = std::thread::Builder::new()
+                        .name("verify-check".into())
+                        .stack_size(crate::schema::cel::STACK_BYTES);
+                    worker.spawn_scoped(s, move || {
                         for obj in part {
                             if dirty.load(std::sync::atomic::Ordering::Relaxed) {
                                 return Ok(false);
@@ -590,10 +597,11 @@ impl Ctx<'_> {
                     })
                 })
                 .collect();
-            // A panicking thread counts as dirty: the full path checks the file again.
+            // A panicking thread, or one that could not start, counts as dirty: the full path
+            // checks the file again.
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or(Ok(false)))
+                .map(|h| h.map_or(Ok(false), |h| h.join().unwrap_or(Ok(false))))
                 .collect()
         });
         let mut clean = true;
@@ -743,6 +751,20 @@ impl Ctx<'_> {
 /// path, an unrecognised file, an unusable `--crd` or `--schema-location`, an unreadable spec.
 /// Findings are in the returned [`Report`].
 pub fn verify(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, VerifyError> {
+    // CRD rules are parsed and evaluated by recursion, as deep as the API server's parser allows:
+    // on a thread whose stack is reserved for it, whatever thread calls.
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("verify".into())
+            .stack_size(crate::schema::cel::STACK_BYTES)
+            .spawn_scoped(s, || verify_here(options, checks))
+            .map_err(|e| VerifyError::Internal(format!("cannot start the check: {e}")))?
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
+fn verify_here(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, VerifyError> {
     let builtin = BuiltinSchemas::load(&options.kubernetes_version, options.strict)?;
     let locations = SchemaLocations::new(
         &options.schema_locations,

@@ -70,13 +70,13 @@ struct RuleTree {
 struct Compiled {
     spec: RuleSpec,
     state: State,
-    message: Option<cel::Program>,
+    message: Option<Program>,
 }
 
 enum State {
     /// Ready to run; `depth` is how deeply its comprehensions nest.
     Ready {
-        program: cel::Program,
+        program: Program,
         depth: u32,
         old_self: bool,
     },
@@ -136,7 +136,7 @@ fn compile(spec: &RuleSpec) -> Compiled {
         Ok(program) => {
             let refs = program.references();
             let old_self = refs.has_variable("oldSelf");
-            let called = library::called(program.expression());
+            let called = library::called(&program);
             if refs.has_variable("authorizer") {
                 State::NotChecked("uses authorizer".into())
             } else if let Some(f) = library::unsupported(called.iter().map(String::as_str)) {
@@ -144,7 +144,7 @@ fn compile(spec: &RuleSpec) -> Compiled {
             } else if old_self && !spec.optional_old_self {
                 State::Transition
             } else {
-                let depth = comprehension_depth(&program.expression().expr, 0);
+                let depth = comprehension_depth(&program.expr, 0);
                 State::Ready {
                     program,
                     depth,
@@ -175,23 +175,42 @@ pub fn compile_error_for(source: &str, minor: Option<u32>) -> Option<String> {
     checked(source, minor).err()
 }
 
-/// `source` parsed, within the parser's limits (a hostile rule never reaches the parser).
-fn parse(source: &str) -> Result<cel::Program, String> {
+/// A parsed rule or message expression (macros expanded), evaluated with [`run`].
+type Program = cel::parser::Expression;
+
+/// `source` parsed, within the parser's limits (a hostile rule never reaches the parser). The
+/// parser recurses as deep as cel-go's may (250 levels of one grammar rule): the caller's thread
+/// needs [`STACK_BYTES`] of stack for the deepest.
+fn parse(source: &str) -> Result<Program, String> {
     if let Some(why) = limits::exceeded(source) {
         return Err(why);
     }
-    library::env().compile(source).map_err(|e| {
-        let line = first_line(&e.to_string());
-        let line = line.strip_prefix("ERROR: <input>:").unwrap_or(&line);
-        format!("syntax error: {line}")
-    })
+    library::env()
+        .parser()
+        .max_recursion_depth(limits::MAX_NESTING as u16)
+        .parse(source)
+        .map_err(|e| {
+            let line = first_line(&e.to_string());
+            let line = line.strip_prefix("ERROR: <input>:").unwrap_or(&line);
+            format!("syntax error: {line}")
+        })
+}
+
+/// Stack a thread parsing or evaluating rules needs for the deepest one the limits let through
+/// (the parser and the interpreter recurse once per level; address space only, touched as deep
+/// as the rule goes).
+pub const STACK_BYTES: usize = 256 << 20;
+
+/// `program` evaluated in `ctx`.
+fn run(program: &Program, ctx: &cel::Context) -> cel::ResolveResult {
+    cel::Value::resolve(program, ctx)
 }
 
 /// The program of `source` when the API server would compile it for Kubernetes 1.`minor`, or
 /// why not ([`compile_error_for`]).
-fn checked(source: &str, minor: Option<u32>) -> Result<cel::Program, String> {
+fn checked(source: &str, minor: Option<u32>) -> Result<Program, String> {
     let program = parse(source)?;
-    let called = library::called(program.expression());
+    let called = library::called(&program);
     if let Some(f) = library::undeclared(called.iter().map(String::as_str)) {
         return Err(format!("undeclared reference to '{f}'"));
     }
@@ -202,7 +221,7 @@ fn checked(source: &str, minor: Option<u32>) -> Result<cel::Program, String> {
             "undeclared reference to '{f}' (Kubernetes 1.{minor}; it was added in 1.{added})"
         ));
     }
-    match library::literal_error(program.expression()) {
+    match library::literal_error(&program) {
         Some(why) => Err(why),
         None => Ok(program),
     }
@@ -239,11 +258,11 @@ pub fn compile_typed(
     } else {
         typecheck::Output::Bool
     };
-    if let Some(why) = typecheck::error(program.expression(), node, root, output) {
+    if let Some(why) = typecheck::error(&program, node, root, output) {
         return Err(why);
     }
     // A resource's root (the CRD's, or an embedded resource) sees its declared metadata.
-    Ok(cost::estimate(program.expression(), node, root || node.embedded).max)
+    Ok(cost::estimate(&program, node, root || node.embedded).max)
 }
 
 pub use cost::{CRD_LIMIT, RULE_LIMIT, over_budget, unbounded_cardinality};
@@ -258,7 +277,7 @@ pub fn estimated_cost(
     resource: bool,
 ) -> Option<u64> {
     let program = checked(source, minor).ok()?;
-    Some(cost::estimate(program.expression(), node, resource).max)
+    Some(cost::estimate(&program, node, resource).max)
 }
 
 fn first_line(s: &str) -> String {
@@ -418,7 +437,7 @@ impl Walk<'_> {
                 cel::Value::Opaque(std::sync::Arc::new(cel::objects::OptionalValue::none())),
             );
         }
-        match program.execute(&ctx) {
+        match run(program, &ctx) {
             Ok(cel::Value::Bool(true)) => {}
             Ok(cel::Value::Bool(false)) => {
                 let message = self.message(rule, &ctx);
@@ -438,7 +457,7 @@ impl Walk<'_> {
 
     fn message(&self, rule: &Compiled, ctx: &cel::Context) -> String {
         if let Some(p) = &rule.message
-            && let Ok(cel::Value::String(s)) = p.execute(ctx)
+            && let Ok(cel::Value::String(s)) = run(p, ctx)
             && !s.trim().is_empty()
         {
             return first_line(&s);
