@@ -313,49 +313,67 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
         rendered_crds: rendered_crds(&rendered.resources),
     };
     let Rendered {
-        mut resources,
+        resources,
         warnings,
     } = rendered;
-    let live = match &opts.live {
+    let (live, slots) = match &opts.live {
         LiveOptions::Snapshot(dir) => {
-            // Normalized first (the comparison does it again; it is idempotent): the live side is
-            // projected onto these as it is read. A snapshot's namespaces are the rendered ones.
-            for r in &mut resources {
-                let id = r.id();
-                r.value = normalized_owned(std::mem::take(&mut r.value), &id, &opts.ignore);
-            }
-            let index: std::collections::HashMap<ResourceId, usize> = query
+            // Each live object is compared as soon as it is read, on the thread that read it, and
+            // dropped: what stays of it is its identity (for the snapshot's own checks) and the
+            // result. A snapshot's namespaces are the rendered ones.
+            let index: std::collections::HashMap<IdKey, usize> = query
                 .ids
                 .iter()
                 .enumerate()
-                .map(|(i, id)| (id.clone(), i))
+                .map(|(i, id)| (IdKey::of(id), i))
                 .collect();
-            // Secrets stay whole: masking reads every value of both sides.
-            let shrink = |live: &mut Value| {
+            let slots: Vec<std::sync::Mutex<Slot>> = resources
+                .into_iter()
+                .map(|r| std::sync::Mutex::new(Slot::Todo(r)))
+                .collect();
+            let compare_as_read = |live: &mut Value| {
                 let id = ResourceId::of(live);
-                if let Some(&i) = index.get(&id)
-                    && !mask::is_secret(&id.gvk.group, &id.gvk.kind)
+                let Some(&i) = index.get(&IdKey::of(&id)) else {
+                    return;
+                };
+                let Ok(mut slot) = slots[i].lock() else {
+                    return;
+                };
+                if let Slot::Todo(_) = &*slot
+                    && let Slot::Todo(r) = std::mem::replace(&mut *slot, Slot::Taken)
                 {
-                    shrink_onto(live, &resources[i].value, &id, &opts.ignore);
+                    let whole = std::mem::replace(live, identity(live));
+                    *slot = Slot::Done(Box::new(compare_one(
+                        r,
+                        Some(&query.ids[i].namespace),
+                        Some(whole),
+                        &opts.ignore,
+                    )));
                 }
             };
-            Snapshot::load_lean_each(dir, &shrink)?.into_live(&query)
+            let live = Snapshot::load_lean_each(dir, &compare_as_read)?.into_live(&query);
+            let slots = slots
+                .into_iter()
+                .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+                .collect();
+            (live, slots)
         }
         LiveOptions::Cluster(c) => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(DiffError::Runtime)?;
-            rt.block_on(async {
+            let live = rt.block_on(async {
                 let source = ClusterSource::connect(c).await?;
                 source.query(&query).await
-            })?
+            })?;
+            (live, resources.into_iter().map(Slot::Todo).collect())
         }
     };
     let source = live.source.clone();
     // Each rendered and live object is dropped once compared: memory holds one side's parse at
     // most, not both sides and their normalized copies.
-    let objects = compare_owned(resources, live, &opts.ignore);
+    let objects = compare_slots(slots, live, &opts.ignore);
     let now = opts.now.unwrap_or_else(jiff::Timestamp::now);
     let text = text::render(&objects, false);
     let evidence = evidence::build(
@@ -433,44 +451,44 @@ fn rendered_crds(resources: &[Resource]) -> Vec<(String, String)> {
 /// (what [`compare_one`] projects it onto again), with the parts the evidence reads kept whole.
 /// Comparing the reduced object gives what comparing the whole one gives; identity is kept, as
 /// the rendered object has it.
-fn shrink_onto(live: &mut Value, rendered: &Value, id: &ResourceId, rules: &[IgnoreRule]) {
-    let full = normalized_owned(std::mem::take(live), id, rules);
-    let mut reduced = normalize::project(&full, rendered);
-    if let Some(view) = evidence::view(id, &full) {
-        overlay(&mut reduced, view);
-    }
-    *live = reduced;
+/// A rendered object in [`run`]: not yet compared, being compared, or its result.
+enum Slot {
+    Todo(Resource),
+    Taken,
+    Done(Box<ObjectDiff>),
 }
 
-/// `from`'s mappings merged into `into`, and its lists of named items (containers) item by item;
-/// its other values replace `into`'s.
-fn overlay(into: &mut Value, from: Value) {
-    let named = |items: &[Value]| {
-        items
-            .iter()
-            .all(|i| i.get("name").is_some_and(Value::is_string))
-    };
-    match (into, from) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in b {
-                match a.get_mut(&k) {
-                    Some(slot) => overlay(slot, v),
-                    None => {
-                        a.insert(k, v);
-                    }
-                }
-            }
-        }
-        (Value::Array(a), Value::Array(b)) if named(a) && named(&b) => {
-            for item in b {
-                match a.iter_mut().find(|x| x.get("name") == item.get("name")) {
-                    Some(slot) => overlay(slot, item),
-                    None => a.push(item),
-                }
-            }
-        }
-        (slot, v) => *slot = v,
+/// What identifies an object to a live source: group, kind, namespace and name (any version).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct IdKey(String, String, String, String);
+
+impl IdKey {
+    fn of(id: &ResourceId) -> Self {
+        IdKey(
+            id.gvk.group.clone(),
+            id.gvk.kind.clone(),
+            id.namespace.clone(),
+            id.name.clone(),
+        )
     }
+}
+
+/// Only what names `value`: `apiVersion`, `kind`, and `metadata`'s `name` and `namespace`.
+fn identity(value: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for k in ["apiVersion", "kind"] {
+        if let Some(v) = value.get(k) {
+            out.insert(k.into(), v.clone());
+        }
+    }
+    let mut md = serde_json::Map::new();
+    for k in ["name", "namespace"] {
+        if let Some(v) = value.get("metadata").and_then(|m| m.get(k)) {
+            md.insert(k.into(), v.clone());
+        }
+    }
+    out.insert("metadata".into(), Value::Object(md));
+    Value::Object(out)
 }
 
 fn normalized_owned(mut v: Value, id: &ResourceId, rules: &[IgnoreRule]) -> Value {
@@ -569,10 +587,29 @@ pub fn compare_owned(
     live: LiveObjects,
     rules: &[IgnoreRule],
 ) -> Vec<ObjectDiff> {
-    let mut out = Vec::with_capacity(rendered.len() + live.prune.len());
+    compare_slots(rendered.into_iter().map(Slot::Todo).collect(), live, rules)
+}
+
+/// The result of one slot: compared now, or already.
+fn compare_slot(
+    slot: Slot,
+    namespace: Option<&String>,
+    live: Option<Value>,
+    rules: &[IgnoreRule],
+) -> Option<ObjectDiff> {
+    match slot {
+        Slot::Todo(r) => Some(compare_one(r, namespace, live, rules)),
+        Slot::Done(d) => Some(*d),
+        Slot::Taken => None,
+    }
+}
+
+/// [`compare_owned`] where some objects were compared already (their live side is ignored).
+fn compare_slots(slots: Vec<Slot>, live: LiveObjects, rules: &[IgnoreRule]) -> Vec<ObjectDiff> {
+    let mut out = Vec::with_capacity(slots.len() + live.prune.len());
     let mut found: Vec<Option<Value>> = live.found;
-    found.resize(rendered.len(), None);
-    let tasks: Vec<(Resource, Option<&String>, Option<Value>)> = rendered
+    found.resize(slots.len(), None);
+    let tasks: Vec<(Slot, Option<&String>, Option<Value>)> = slots
         .into_iter()
         .zip(found)
         .enumerate()
@@ -597,7 +634,7 @@ pub fn compare_owned(
                 .map(|c| {
                     scope.spawn(move || {
                         c.into_iter()
-                            .map(|(r, ns, l)| compare_one(r, ns, l, rules))
+                            .filter_map(|(r, ns, l)| compare_slot(r, ns, l, rules))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -612,7 +649,7 @@ pub fn compare_owned(
         out.extend(
             tasks
                 .into_iter()
-                .map(|(r, ns, l)| compare_one(r, ns, l, rules)),
+                .filter_map(|(r, ns, l)| compare_slot(r, ns, l, rules)),
         );
     }
     for p in &live.prune {
@@ -636,47 +673,45 @@ mod tests {
             "metadata": {"name": name, "namespace": "media"}, "data": {"k": value}})
     }
 
+    /// `run` compares each live object as the snapshot is read: the same objects, changes,
+    /// texts and evidence views as comparing the snapshot read whole, prune candidates and
+    /// Secrets included.
     #[test]
-    fn a_live_object_shrunk_as_read_compares_as_the_whole_one() {
-        let rendered = json!({"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "auth", "namespace": "media",
-                "annotations": {"rollout.sploot.io/base-image": "py:3.11"}},
-            "spec": {"replicas": 2, "template": {"spec": {"containers": [
-                {"name": "app", "image": "auth:2", "env": [{"name": "FLAG", "value": "1"}],
-                 "resources": {"limits": {"cpu": "500m"}}}]}}}});
-        let live = json!({"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "auth", "namespace": "media", "uid": "u", "generation": 4,
-                "annotations": {"rollout.sploot.io/base-image": "py:3.10", "team": "media"},
-                "labels": {"app": "auth"}},
-            "spec": {"replicas": 3, "progressDeadlineSeconds": 600,
-                "template": {"spec": {"dnsPolicy": "ClusterFirst", "containers": [
-                    {"name": "app", "image": "auth:1", "imagePullPolicy": "IfNotPresent",
-                     "env": [{"name": "FLAG", "valueFrom": {"configMapKeyRef": {"name": "f", "key": "k"}}},
-                             {"name": "OLD", "value": "x"}],
-                     "resources": {"limits": {"cpu": "0.5"}}},
-                    {"name": "sidecar", "image": "proxy:1"}]}}},
-            "status": {"replicas": 3, "conditions": [{"type": "Available", "status": "True"}]}});
-        let r = Resource::new(rendered, Default::default());
-        let id = r.id();
-        let rules = [];
-        let whole = compare_one(r.clone(), None, Some(live.clone()), &rules);
-        let normalized_rendered = normalized_owned(r.value.clone(), &id, &rules);
-        let mut shrunk = live;
-        shrink_onto(&mut shrunk, &normalized_rendered, &id, &rules);
-        assert!(
-            shrunk.get("status").is_none()
-                && shrunk["spec"].get("progressDeadlineSeconds").is_none()
-        );
-        let reduced = compare_one(r, None, Some(shrunk), &rules);
-        assert_eq!(reduced.action, whole.action);
-        assert_eq!(reduced.changes, whole.changes);
-        assert_eq!(reduced.before_text, whole.before_text);
-        assert_eq!(reduced.after_text, whole.after_text);
-        // The evidence still reads the flag's source and the image and annotation before.
-        assert_eq!(reduced.live, whole.live);
-        assert_eq!(reduced.rendered, whole.rendered);
-        let env = &whole.live.as_ref().unwrap()["spec"]["template"]["spec"]["containers"][0]["env"];
-        assert!(env[0].get("valueFrom").is_some(), "{env}");
+    fn objects_compared_as_read_are_those_compared_after_reading() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let target = root.join("overlays/staging");
+        let dir = root.join("fixtures/live/staging");
+        let selector = "app.kubernetes.io/part-of=media-clustering-pipeline";
+        let opts = DiffOptions {
+            target: target.clone(),
+            live: LiveOptions::Snapshot(dir.clone()),
+            prune_selector: Some(selector.into()),
+            ignore: Vec::new(),
+            expect: Expectations::default(),
+            environment: None,
+            evidence_markdown: None,
+            evidence_json: None,
+            now: Some(jiff::Timestamp::UNIX_EPOCH),
+        };
+        let as_read = run(&opts).unwrap();
+        let rendered = render_dir(&target).unwrap();
+        let query = LiveQuery {
+            ids: rendered.resources.iter().map(Resource::id).collect(),
+            prune: Some(LabelSelector::parse(selector).unwrap()),
+            rendered_crds: rendered_crds(&rendered.resources),
+        };
+        let whole = Snapshot::load(&dir).unwrap().query(&query);
+        let after = compare_all(&rendered.resources, &whole, &[]);
+        assert_eq!(as_read.objects.len(), after.len());
+        assert!(as_read.objects.iter().any(|o| o.action == Action::Changed));
+        assert!(as_read.objects.iter().any(|o| o.action == Action::Pruned));
+        for (a, b) in as_read.objects.iter().zip(&after) {
+            assert_eq!(
+                (&a.id, a.action, &a.changes, &a.before_text, &a.after_text),
+                (&b.id, b.action, &b.changes, &b.before_text, &b.after_text)
+            );
+            assert_eq!((&a.live, &a.rendered), (&b.live, &b.rendered));
+        }
     }
 
     #[test]
