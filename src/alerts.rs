@@ -153,11 +153,12 @@ pub fn load_payloads(dir: &Path, environment: &str) -> Result<Vec<SyntheticAlert
                 first: first.to_string(),
             });
         }
-        let body: Vec<Value> = serde_json::from_str(&text).map_err(|e| AlertsError::Invalid {
-            file: file.clone(),
-            count: 1,
-            first: e.to_string(),
-        })?;
+        let body: Vec<Value> =
+            crate::gojson::from_str(&text).map_err(|e| AlertsError::Invalid {
+                file: file.clone(),
+                count: 1,
+                first: e.to_string(),
+            })?;
         for (i, alert) in body.into_iter().enumerate() {
             let pointer = format!("/{i}");
             let labels: BTreeMap<String, String> = serde_json::from_value(
@@ -668,7 +669,7 @@ fn read_fire_evidence(path: &Path) -> Result<Option<Fired>, AlertsError> {
         path: path.to_path_buf(),
         reason,
     };
-    let v: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let v: Value = crate::gojson::from_str(&text).map_err(|e| bad(e.to_string()))?;
     if v.get("kind").and_then(Value::as_str) != Some(evidence::KIND_ALERTS_FIRE) {
         return Err(bad(format!("kind is not {:?}", evidence::KIND_ALERTS_FIRE)));
     }

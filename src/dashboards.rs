@@ -170,7 +170,7 @@ fn load(path: &Path) -> Result<Loaded, PushOpError> {
             first: first.to_string(),
         });
     }
-    let dashboard: Value = serde_json::from_str(&text).map_err(|e| PushOpError::Invalid {
+    let dashboard: Value = crate::gojson::from_str(&text).map_err(|e| PushOpError::Invalid {
         file: file.clone(),
         count: 1,
         first: e.to_string(),

@@ -18,6 +18,7 @@ pub mod finding;
 pub mod fsutil;
 pub mod generate;
 pub mod git;
+pub mod gojson;
 pub mod hydrate;
 pub mod init;
 pub mod kustomize;

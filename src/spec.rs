@@ -686,9 +686,33 @@ pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
         file: file.to_path_buf(),
         problems,
     };
-    let mut problems = schema_problems(&doc.value, &doc.locations);
+    let (mut problems, wrong) = schema_problems(&doc.value, &doc.locations);
     if !problems.is_empty() {
+        // Every problem at once: the references are checked on the spec without the values the
+        // schema refused, when what is left still reads as a spec (a value inside a list, or a
+        // required one, cannot be taken out).
+        // A reference problem about a value taken out (or its parent: `base` missing because
+        // it was refused) has that cause already.
+        if let Some(rest) = without(&doc.value, &wrong)
+            && let Ok(spec) = serde_json::from_value::<Spec>(rest)
+        {
+            let related = |p: &str| {
+                wrong.iter().any(|w| {
+                    w == p
+                        || w.strip_prefix(p).is_some_and(|r| r.starts_with('/'))
+                        || p.strip_prefix(w.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                })
+            };
+            problems.extend(
+                reference_problems(&spec, &doc.locations)
+                    .into_iter()
+                    .chain(path_problems(&spec, &doc.locations))
+                    .filter(|p| !related(&p.pointer)),
+            );
+        }
         problems.sort_by_key(|p| p.pos);
+        problems.dedup();
         return Err(invalid(problems));
     }
     let mut spec: Spec = serde_json::from_value(doc.value).map_err(|e| {
@@ -741,27 +765,64 @@ fn at(locations: &Locations, pointer: &str, message: String) -> Problem {
     }
 }
 
-fn schema_problems(value: &Value, locations: &Locations) -> Vec<Problem> {
-    validator()
+/// The schema's problems, and the pointers of the values it refused (unknown keys, and values
+/// of the wrong shape), for [`without`].
+fn schema_problems(value: &Value, locations: &Locations) -> (Vec<Problem>, Vec<String>) {
+    let mut wrong = Vec::new();
+    let problems = validator()
         .iter_errors(value)
         .map(|e| {
             let pointer = e.instance_path().as_str().to_string();
             let message = schema_message(&e, &pointer);
-            // An unknown key is best shown at the key itself, anything else at its value.
             if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
                 e.kind()
-                && let Some(k) = unexpected.first()
-                && let Some(pos) = locations.key(&format!("{pointer}/{k}"))
             {
-                return Problem {
-                    pos,
-                    pointer: format!("{pointer}/{k}"),
-                    message,
-                };
+                wrong.extend(
+                    unexpected
+                        .iter()
+                        .map(|k| format!("{pointer}/{}", escape(k))),
+                );
+                // An unknown key is best shown at the key itself, anything else at its value.
+                if let Some(k) = unexpected.first()
+                    && let Some(pos) = locations.key(&format!("{pointer}/{k}"))
+                {
+                    return Problem {
+                        pos,
+                        pointer: format!("{pointer}/{k}"),
+                        message,
+                    };
+                }
+            } else {
+                wrong.push(pointer.clone());
             }
             at(locations, &pointer, message)
         })
-        .collect()
+        .collect();
+    (problems, wrong)
+}
+
+/// A JSON pointer token for `key`.
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// `value` without the mapping entries at `pointers`; `None` when one of them is the whole value
+/// or an item of a list (taking it out would renumber what follows).
+fn without(value: &Value, pointers: &[String]) -> Option<Value> {
+    let mut out = value.clone();
+    for p in pointers {
+        let (parent, key) = p.rsplit_once('/')?;
+        let key = key.replace("~1", "/").replace("~0", "~");
+        match out.pointer_mut(parent) {
+            Some(Value::Object(m)) => {
+                m.remove(&key);
+            }
+            // Already taken out with its parent.
+            None => {}
+            Some(_) => return None,
+        }
+    }
+    Some(out)
 }
 
 fn schema_message(e: &jsonschema::ValidationError<'_>, pointer: &str) -> String {
@@ -1251,6 +1312,36 @@ mod tests {
             e.contains("rollout.yaml:24:5: service `auth` has an image without tag or digest"),
             "{e}"
         );
+    }
+
+    /// A schema problem does not hide the reference problems elsewhere in the file: both kinds come
+    /// in one run, in file order, with no follow-on error for the value the schema refused.
+    #[test]
+    fn schema_and_reference_problems_come_together() {
+        let text = GOOD
+            .replace(
+                "    tag: 1.9.0-python3.11-cpu",
+                "    tag: 1.9.0-python3.11-cpu\n    replicas: 3",
+            )
+            .replace("services: [auth, embedder]", "services: [auth, embeder]");
+        let e = err(&text);
+        assert!(e.contains("unknown field `replicas`"), "{e}");
+        assert!(e.contains("unknown service `embeder`"), "{e}");
+        assert!(
+            e.find("replicas").unwrap() < e.find("embeder").unwrap(),
+            "{e}"
+        );
+        // The chart of the wrong shape is one problem, not also "names no base".
+        let text = GOOD.replacen("chart:\n  path: charts/media-service", "chart: 3", 1);
+        let e = err(&text);
+        assert!(e.contains("`chart`"), "{e}");
+        assert!(!e.contains("names no base"), "{e}");
+        // A problem in a list item stops there: the references are not read without the item.
+        let text = GOOD
+            .replacen("  - name: embedder\n", "  - name: 7\n", 1)
+            .replace("services: [auth, embedder]", "services: [auth, embeder]");
+        let e = err(&text);
+        assert!(!e.contains("embeder"), "{e}");
     }
 
     #[test]

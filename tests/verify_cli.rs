@@ -340,6 +340,32 @@ fn waivers_rule_levels_and_policy_from_the_spec() {
         3,
         "{out}"
     );
+    // A waiver that covers nothing in the whole repository is a warning at it (a typo in its
+    // object, or a finding fixed since); a run on some paths cannot tell, and says nothing.
+    repo.write(
+        "rollout.yaml",
+        &spec.replace(
+            "  waivers:\n",
+            "  waivers:\n    - rule: pdb\n      object: Deployment/media/autth\n      reason: typo\n      expires: \"2027-03-31\"\n",
+        ),
+    );
+    let line = repo
+        .read("rollout.yaml")
+        .lines()
+        .position(|l| l.contains("rule: pdb"))
+        .unwrap()
+        + 1;
+    let (code, out, err) = verify(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "warning[waiver-unused]: the waiver of pdb for Deployment/media/autth covers no finding"
+        ) && out.contains(&format!("rollout.yaml:{line}:")),
+        "{out}"
+    );
+    assert_eq!(out.matches("waiver-unused").count(), 1, "{out}");
+    let (_, out, _) = verify(&["overlays/staging"]);
+    assert!(!out.contains("waiver-unused"), "{out}");
     // An unknown rule is a spec error at its line (whole-repo mode needs the spec whole).
     repo.write("rollout.yaml", &format!("{spec}  rules:\n    probe: off\n"));
     let (code, _, err) = verify(&[]);

@@ -589,7 +589,11 @@ fn empty_yaml_files_are_notes_in_directory_mode() {
         ..VerifyOptions::default()
     })
     .unwrap_err();
-    assert!(err.to_string().contains("holds no YAML document"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("is empty (only blank lines or comments)"),
+        "{err}"
+    );
 }
 
 /// Issue 13: what the API server's validation refuses beyond the OpenAPI schema fails the gate at

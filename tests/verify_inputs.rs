@@ -435,3 +435,57 @@ fn deeply_nested_rules_compile_as_the_api_server_parses_them() {
         "{out}"
     );
 }
+
+/// An empty file is empty whatever its extension (named: nothing to verify, exit 2; walked: a
+/// note), and a file that does not parse is its syntax error at its place, YAML as JSON, named or
+/// walked (exit 1). A lone UTF-16 surrogate escape in JSON reads as U+FFFD, as Go reads it.
+#[test]
+fn empty_and_broken_files_are_judged_alike_whatever_their_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "empty.json", " \n");
+    write(d, "empty.yaml", "# nothing\n");
+    for f in ["empty.json", "empty.yaml"] {
+        let (code, out) = verify(d, &[f]);
+        assert_eq!(code, 2, "{out}");
+        assert!(
+            out.contains(&format!(
+                "{f}: is empty (only blank lines or comments): nothing to verify"
+            )),
+            "{out}"
+        );
+    }
+    write(d, "walk/empty.json", "");
+    write(d, "walk/empty.yaml", "");
+    let (code, out) = verify(d, &["walk"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("note[input-empty]").count(), 2, "{out}");
+
+    write(
+        d,
+        "broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\ndata: [\n",
+    );
+    write(d, "broken.json", "{\"apiVersion\": \"v1\",}\n");
+    let (code, out) = verify(d, &["broken.yaml"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[yaml-syntax]") && out.contains("broken.yaml:3:7"),
+        "{out}"
+    );
+    let (code, out) = verify(d, &["broken.json"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[json-syntax]") && out.contains("broken.json:1:"),
+        "{out}"
+    );
+
+    write(
+        d,
+        "dash.json",
+        r#"{"title": "x\ud800", "uid": "u", "schemaVersion": 39, "panels": []}"#,
+    );
+    let (code, out) = verify(d, &["dash.json"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("(dashboard,"), "{out}");
+}

@@ -148,7 +148,7 @@ pub fn pushed_before(path: &Path, uid: &str) -> Result<PushedBefore, RestoreErro
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PushedBefore::Unknown),
         Err(e) => return Err(bad(e.to_string())),
     };
-    let v: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let v: Value = crate::gojson::from_str(&text).map_err(|e| bad(e.to_string()))?;
     if v.get("kind").and_then(Value::as_str) != Some(evidence::KIND_DASHBOARDS_PUSH) {
         return Err(bad(format!(
             "kind is {}",

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::finding::{Finding, MESSAGE_MAX, bounded, display_path, pointer_push};
 
+mod grid;
 mod v2;
 
 /// The JSON Schema (draft-07) for the classic dashboard model, as text.
@@ -537,37 +538,45 @@ pub(crate) fn overlap(a: [i64; 4], b: [i64; 4]) -> bool {
 /// Panels on the same grid (the top level, or one collapsed row's panels) whose areas overlap:
 /// Grafana pushes one of them down on load, so the layout is not the one in the file.
 fn lint_overlaps(panels: &[PanelAt<'_>], findings: &mut Vec<Finding>) {
-    let mut placed: Vec<(&str, String, [i64; 4])> = Vec::new();
-    for p in panels.iter().filter(|p| p.in_grid) {
-        let Some(area) = grid_area(p.panel) else {
-            continue;
-        };
-        // Panels of one collapsed row share a grid; the top level is another.
-        let grid = p
-            .pointer
-            .rsplit_once('/')
-            .map_or("", |(g, _)| g)
-            .to_string();
-        if let Some((other, _, a)) = placed
-            .iter()
-            .find(|(_, g, a)| *g == grid && overlap(*a, area))
-        {
-            let how = if *a == area {
-                "covers exactly the same area as"
-            } else {
-                "overlaps"
+    // Panels of one collapsed row share a grid; the top level is another.
+    let mut grids: BTreeMap<&str, Vec<(usize, &PanelAt<'_>)>> = BTreeMap::new();
+    for (n, p) in panels.iter().enumerate().filter(|(_, p)| p.in_grid) {
+        let grid = p.pointer.rsplit_once('/').map_or("", |(g, _)| g);
+        grids.entry(grid).or_default().push((n, p));
+    }
+    let mut found: Vec<(usize, Finding)> = Vec::new();
+    for grid in grids.values() {
+        let areas: Vec<Option<[i64; 4]>> = grid.iter().map(|(_, p)| grid_area(p.panel)).collect();
+        for (i, other) in grid::overlapped_by(&areas).into_iter().enumerate() {
+            let (Some(j), Some(area)) = (other, areas[i]) else {
+                continue;
             };
-            findings.push(Finding::warning(
-                "gridpos-overlap",
-                pointer_push(&p.pointer, "gridPos"),
-                format!(
-                    "panel {} {how} {}: Grafana moves one of them on load",
-                    panel_name(p.panel),
-                    display_path(other)
+            let (n, p) = grid[i];
+            found.push((
+                n,
+                Finding::warning(
+                    "gridpos-overlap",
+                    pointer_push(&p.pointer, "gridPos"),
+                    format!(
+                        "panel {} {} {}: Grafana moves one of them on load",
+                        panel_name(p.panel),
+                        overlap_word(areas[j] == Some(area)),
+                        display_path(&grid[j].1.pointer)
+                    ),
                 ),
             ));
         }
-        placed.push((&p.pointer, grid, area));
+    }
+    found.sort_by_key(|(i, _)| *i);
+    findings.extend(found.into_iter().map(|(_, f)| f));
+}
+
+/// How one panel's area meets another's, in a finding.
+pub(crate) fn overlap_word(same: bool) -> &'static str {
+    if same {
+        "covers exactly the same area as"
+    } else {
+        "overlaps"
     }
 }
 

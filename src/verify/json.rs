@@ -41,7 +41,7 @@ const BOM: char = '\u{feff}';
 /// # Errors
 /// Anything `encoding/json` would refuse, with its position.
 pub(super) fn parse(text: &str) -> Result<Value, JsonError> {
-    serde_json::from_str::<Value>(text).map_err(|e| error(text, &e))
+    crate::gojson::from_str::<Value>(text).map_err(|e| error(text, &e))
 }
 
 fn error(text: &str, e: &serde_json::Error) -> JsonError {
@@ -178,7 +178,7 @@ impl Scanner<'_> {
         }
         let raw = self.text.get(start..self.i).unwrap_or("\"\"");
         if escaped {
-            serde_json::from_str::<String>(raw).unwrap_or_default()
+            crate::gojson::from_str::<String>(raw).unwrap_or_default()
         } else {
             raw.get(1..raw.len().saturating_sub(1))
                 .unwrap_or("")

@@ -330,6 +330,8 @@ struct Ctx<'a> {
     sources: Sources,
     /// Secret values met so far, masked in the quoted source lines.
     secrets: crate::mask::LocalSecrets,
+    /// Waivers (by index) that covered a finding.
+    waivers_used: std::collections::BTreeSet<usize>,
     report: Report,
 }
 
@@ -785,6 +787,7 @@ fn verify_here(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, V
         crd_checked: Default::default(),
         sources: Sources::default(),
         secrets: crate::mask::LocalSecrets::default(),
+        waivers_used: Default::default(),
         report: Report::default(),
     };
     for w in &options.waivers {
@@ -934,6 +937,7 @@ fn verify_here(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, V
                 None,
             ),
         }
+        ctx.unused_waivers();
         match checks.freshness(&options.root) {
             Some(ds) => {
                 for d in ds {
@@ -1211,7 +1215,7 @@ impl Ctx<'_> {
     /// A best-practice finding as a diagnostic: at its rule's severity, or a note when a waiver
     /// that has not expired covers it. `None` when the rule is off.
     fn practice_diagnostic(
-        &self,
+        &mut self,
         f: practices::PracticeFinding,
         value: &Value,
         span: Span,
@@ -1222,8 +1226,11 @@ impl Ctx<'_> {
             .options
             .waivers
             .iter()
-            .find(|w| w.expires >= self.options.today && w.matches(f.rule, value));
-        Some(match waiver {
+            .position(|w| w.expires >= self.options.today && w.matches(f.rule, value));
+        if let Some(i) = waiver {
+            self.waivers_used.insert(i);
+        }
+        Some(match waiver.map(|i| &self.options.waivers[i]) {
             Some(w) => Diagnostic::new(
                 code,
                 Severity::Note,
@@ -1259,6 +1266,39 @@ impl Ctx<'_> {
             if let Some(d) = self.practice_diagnostic(f, &obj.value, span) {
                 self.push(d, Some(obj.input));
             }
+        }
+    }
+
+    /// Waivers that covered no finding of the whole repository (their rule on, not expired): a
+    /// warning at the waiver, which otherwise hides a typo in its object or a fixed finding.
+    fn unused_waivers(&mut self) {
+        let options = self.options;
+        for (i, w) in options.waivers.iter().enumerate() {
+            if self.waivers_used.contains(&i)
+                || w.expires < options.today
+                || self.practice_severity(&w.rule).is_none()
+            {
+                continue;
+            }
+            let ns = w
+                .namespace
+                .as_deref()
+                .map_or(String::new(), |n| format!("{n}/"));
+            self.push(
+                Diagnostic::new(
+                    "waiver-unused",
+                    Severity::Warning,
+                    format!(
+                        "the waiver of {} for {}/{ns}{} covers no finding",
+                        w.rule, w.kind, w.name
+                    ),
+                )
+                .at(w.at.clone())
+                .help(
+                    "remove it, or correct its rule or object (Kind/name or Kind/namespace/name)",
+                ),
+                None,
+            );
         }
     }
 

@@ -80,12 +80,14 @@ fn pod_spec_pointer(value: &Value) -> Option<&'static str> {
         .flatten()
 }
 
-/// Workloads whose containers run until stopped (probes apply), as opposed to Jobs.
+/// Workloads whose containers run until stopped (probes apply), as opposed to Jobs: a bare Pod
+/// is one when it restarts always (its default), as a Deployment's pods do.
 fn long_running(value: &Value) -> bool {
-    !matches!(
-        value.get("kind").and_then(Value::as_str),
-        Some("Job" | "CronJob" | "Pod")
-    )
+    match value.get("kind").and_then(Value::as_str) {
+        Some("Job" | "CronJob") => false,
+        Some("Pod") => s(value, "/spec/restartPolicy").is_none_or(|p| p == "Always"),
+        _ => true,
+    }
 }
 
 fn s<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
@@ -471,6 +473,30 @@ mod tests {
             "env":[{"name":"A","value":"1"}]}));
         assert_eq!(object_findings(&good, 0), vec![]);
         assert_eq!(selector_mismatch(&good), None);
+    }
+
+    #[test]
+    fn a_bare_pod_that_restarts_always_needs_probes_and_a_batch_pod_does_not() {
+        let pod = |restart: Option<&str>| {
+            let mut p = json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
+                "spec":{"containers":[{"name":"c","image":"i:1"}]}});
+            if let Some(r) = restart {
+                p["spec"]["restartPolicy"] = json!(r);
+            }
+            object_findings(&p, 0)
+                .into_iter()
+                .filter(|f| f.rule == "probes")
+                .map(|f| f.message)
+                .collect::<Vec<_>>()
+        };
+        let both = vec![
+            "container \"c\" has no readinessProbe".to_string(),
+            "container \"c\" has no livenessProbe".to_string(),
+        ];
+        assert_eq!(pod(None), both);
+        assert_eq!(pod(Some("Always")), both);
+        assert_eq!(pod(Some("Never")), Vec::<String>::new());
+        assert_eq!(pod(Some("OnFailure")), Vec::<String>::new());
     }
 
     #[test]

@@ -522,7 +522,14 @@ pub(super) fn recognise(
             Err(e) => return Err(e),
         },
     };
-    if !is_json_file(&path) && is_blank_yaml(&text) {
+    // Nothing in it, whatever its extension: a `.json` file of white space is as empty as a YAML
+    // file of comments (an explicit one has nothing to verify; a walked one is noted).
+    let blank = if is_json_file(&path) {
+        json::manifest_text(&text).trim().is_empty()
+    } else {
+        is_blank_yaml(&text)
+    };
+    if blank {
         if !walked {
             return Err(VerifyError::Empty { path });
         }
@@ -604,8 +611,12 @@ fn recognise_text(
             }
             Ok(None)
         }
-        // A YAML file that does not parse: its syntax error is the finding, at its place.
-        (None, _) if walked && let Err(e) = crate::yaml::parse_stream(&text) => {
+        // A YAML file that does not parse: its syntax error is the finding, at its place, as a
+        // `.json` file's is (named or walked: what it was meant to be does not matter).
+        (None, _)
+            if !is_json_file(&path)
+                && let Err(e) = crate::yaml::parse_stream(&text) =>
+        {
             let pos = e.pos();
             let span = Span {
                 file: path.clone(),

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::overlap;
+use super::{grid, overlap_word};
 use crate::finding::{Finding, display_path, pointer_push, preview};
 
 const LAYOUTS: &str = "GridLayout, RowsLayout, AutoGridLayout or TabsLayout";
@@ -165,26 +165,24 @@ fn check_layout(
     };
     match kind(layout) {
         Some("GridLayout") => {
-            let mut placed: Vec<(String, [i64; 4])> = Vec::new();
+            let mut placed: Vec<(String, Option<[i64; 4]>)> = Vec::new();
             for (item_at, item) in items("items") {
                 reference(&item_at, item, elements, used, out);
-                if let Some(area) = grid_item(&item_at, item, out) {
-                    if let Some((other, a)) = placed.iter().find(|(_, a)| overlap(*a, area)) {
-                        let how = if *a == area {
-                            "covers exactly the same area as"
-                        } else {
-                            "overlaps"
-                        };
-                        out.push(Finding::warning(
-                            "gridpos-overlap",
-                            format!("{item_at}/spec"),
-                            format!(
-                                "item {how} {}: Grafana moves one of them on load",
-                                display_path(other)
-                            ),
-                        ));
-                    }
-                    placed.push((item_at, area));
+                let area = grid_item(&item_at, item, out);
+                placed.push((item_at, area));
+            }
+            let areas: Vec<Option<[i64; 4]>> = placed.iter().map(|(_, a)| *a).collect();
+            for (i, other) in grid::overlapped_by(&areas).into_iter().enumerate() {
+                if let Some(j) = other {
+                    out.push(Finding::warning(
+                        "gridpos-overlap",
+                        format!("{}/spec", placed[i].0),
+                        format!(
+                            "item {} {}: Grafana moves one of them on load",
+                            overlap_word(areas[j] == areas[i]),
+                            display_path(&placed[j].0)
+                        ),
+                    ));
                 }
             }
         }
