@@ -256,6 +256,10 @@ pub(super) fn list_chunked(
 /// A single-document List read in parts of its items, one worker per core taking the next part.
 /// With an `each` step the parts are small, so that each worker holds one small part's objects
 /// as read and the rest as `each` left them.
+/// About how much of a List's text one part is when each object is handed on as read: the
+/// objects of one part per worker are held at a time.
+const EACH_PART_BYTES: usize = 256 << 10;
+
 pub(super) fn list_chunked_from(
     text: &str,
     skip_keys: &'static [&'static str],
@@ -264,11 +268,12 @@ pub(super) fn list_chunked_from(
 ) -> Option<Vec<Document>> {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
     let threads = threads();
-    if text.len() < min_bytes || threads < 2 {
+    // With an `each` step the parts bound memory, so one thread reads them too.
+    if text.len() < min_bytes || (threads < 2 && each.is_none()) {
         return None;
     }
     let parts = if each.is_some() {
-        threads * 16
+        (threads * 16).max(text.len() / EACH_PART_BYTES)
     } else {
         threads
     };
