@@ -120,11 +120,16 @@ impl Ctx<'_> {
                 let span = match &block {
                     Some((file, first_line, indent)) => {
                         let line = first_line + inner.line - 1;
+                        let col = indent + inner.col;
+                        let (source_line, caret) = self
+                            .sources
+                            .held_line(file, line, col)
+                            .map_or((None, 0), |(l, c)| (Some(l), c));
                         Span {
                             line,
-                            col: indent + inner.col,
-                            caret: 0,
-                            source_line: self.sources.line(file, line),
+                            col,
+                            caret,
+                            source_line,
                             file: file.clone(),
                             label: label.to_string(),
                         }

@@ -54,8 +54,67 @@ pub const SNIPPET_CHARS: usize = 120;
 /// The window of a long line a diagnostic holds until Secret values are masked in it (wide, so
 /// that masking sees whole values; the shown window is cut from it afterwards).
 pub const HELD_CHARS: usize = 8192;
+/// What a span keeps of its line once its input is checked: what the report shows and 1,024
+/// characters either side, where a Secret value found in a later input is still matched whole.
+pub const KEPT_CHARS: usize = SNIPPET_CHARS + 2 * 1024;
 /// An object label longer than this is cut.
 const LABEL_CHARS: usize = 160;
+
+/// Characters between two entries of a line's [`char_checkpoints`].
+const STEP: usize = 256;
+
+/// The byte offset of every [`STEP`]th character of `line`: an index that finds a column of a
+/// long line without walking it from the start.
+pub(super) fn char_checkpoints(line: &str) -> Vec<usize> {
+    line.char_indices().step_by(STEP).map(|(i, _)| i).collect()
+}
+
+/// The byte offset of character `n` (from 0) of `line`, or its length past the end.
+fn byte_of_char(line: &str, n: usize, checkpoints: &[usize]) -> usize {
+    let k = (n / STEP).min(checkpoints.len().saturating_sub(1));
+    let (first, from) = (k * STEP, checkpoints.get(k).copied().unwrap_or(0));
+    line[from..]
+        .char_indices()
+        .nth(n - first)
+        .map_or(line.len(), |(i, _)| from + i)
+}
+
+/// `line` cut to `max` characters around column `pos` (`…` where text is left out), and the
+/// caret's column in the cut; `None` when the line is not longer than `max` characters.
+/// `checkpoints` is the line's [`char_checkpoints`].
+pub(super) fn cut(
+    line: &str,
+    pos: usize,
+    max: usize,
+    checkpoints: &[usize],
+) -> Option<(String, usize)> {
+    let last = checkpoints.len().saturating_sub(1);
+    let chars = last * STEP
+        + line[checkpoints.get(last).copied().unwrap_or(0)..]
+            .chars()
+            .count();
+    if chars <= max {
+        return None;
+    }
+    let at = pos.saturating_sub(1).min(chars);
+    let start = at.saturating_sub(max / 2);
+    let end = (start + max).min(chars);
+    let start = end.saturating_sub(max).min(start);
+    let (from, to) = (
+        byte_of_char(line, start, checkpoints),
+        byte_of_char(line, end, checkpoints),
+    );
+    // Exactly what it holds: a final push must not double the capacity of a large window.
+    let mut window = String::with_capacity(to - from + 2 * '…'.len_utf8());
+    if start > 0 {
+        window.push('…');
+    }
+    window.push_str(&line[from..to]);
+    if end < chars {
+        window.push('…');
+    }
+    Some((window, at - start + 1 + usize::from(start > 0)))
+}
 
 impl Span {
     /// The span with a long source line cut to `max` characters around the caret (`…` where
@@ -70,24 +129,13 @@ impl Span {
     /// [`Span::clipped`] in place.
     pub fn clip(&mut self, max: usize) {
         if let Some(line) = &self.source_line
-            && line.chars().count() > max
+            && line.len() > max
         {
-            let chars: Vec<char> = line.chars().collect();
             let pos = if self.caret > 0 { self.caret } else { self.col };
-            let at = pos.saturating_sub(1).min(chars.len());
-            let start = at.saturating_sub(max / 2);
-            let end = (start + max).min(chars.len());
-            let start = end.saturating_sub(max).min(start);
-            let mut window = String::new();
-            if start > 0 {
-                window.push('…');
+            if let Some((window, caret)) = cut(line, pos, max, &char_checkpoints(line)) {
+                self.caret = caret;
+                self.source_line = Some(window);
             }
-            window.extend(&chars[start..end]);
-            if end < chars.len() {
-                window.push('…');
-            }
-            self.caret = at - start + 1 + usize::from(start > 0);
-            self.source_line = Some(window);
         }
         if self.label.chars().count() > LABEL_CHARS {
             self.label = crate::finding::bounded(&self.label, LABEL_CHARS);
@@ -255,5 +303,58 @@ impl Report {
         self.diagnostics
             .iter()
             .any(|d| d.severity == Severity::Error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The window cut by walking every character, as a reference.
+    fn by_chars(line: &str, pos: usize, max: usize) -> Option<(String, usize)> {
+        let chars: Vec<char> = line.chars().collect();
+        if chars.len() <= max {
+            return None;
+        }
+        let at = pos.saturating_sub(1).min(chars.len());
+        let start = at.saturating_sub(max / 2);
+        let end = (start + max).min(chars.len());
+        let start = end.saturating_sub(max).min(start);
+        let mut w: String = if start > 0 {
+            "…".into()
+        } else {
+            String::new()
+        };
+        w.extend(&chars[start..end]);
+        if end < chars.len() {
+            w.push('…');
+        }
+        Some((w, at - start + 1 + usize::from(start > 0)))
+    }
+
+    #[test]
+    fn a_long_line_is_cut_by_its_column_index_as_by_walking_it() {
+        let line: String = (0..3000)
+            .map(|i| match i % 7 {
+                0 => 'é',
+                3 => '漢',
+                5 => '🦀',
+                _ => 'a',
+            })
+            .collect();
+        let checkpoints = char_checkpoints(&line);
+        for max in [1, 2, 120, 255, 256, 257, 2999, 3000, 3001] {
+            for pos in [
+                0, 1, 2, 60, 255, 256, 257, 1000, 2940, 2999, 3000, 3001, 9999,
+            ] {
+                assert_eq!(
+                    cut(&line, pos, max, &checkpoints),
+                    by_chars(&line, pos, max),
+                    "max {max} pos {pos}"
+                );
+            }
+        }
+        let w = cut(&line, 1500, 100, &checkpoints).unwrap().0;
+        assert!(w.capacity() <= w.len() + 6, "{} {}", w.capacity(), w.len());
     }
 }

@@ -250,6 +250,8 @@ struct Sources {
     texts: HashMap<PathBuf, Option<Indexed>>,
     /// Per file, the lines that may show a Secret's values (found when first asked).
     secret_lines: HashMap<PathBuf, std::collections::BTreeSet<usize>>,
+    /// Per long line (file, line), its column index ([`diagnostic::char_checkpoints`]).
+    long_lines: HashMap<(PathBuf, usize), Vec<usize>>,
 }
 
 /// A text and the byte offset where each of its lines starts.
@@ -279,6 +281,32 @@ impl Sources {
         let end = starts.get(line).map_or(text.len(), |e| e - 1);
         let l = text.get(start..end.max(start))?;
         Some(l.strip_suffix('\r').unwrap_or(l).to_string())
+    }
+
+    /// [`Sources::line`] as a span holds it: a line longer than [`diagnostic::HELD_CHARS`]
+    /// cut to [`diagnostic::KEPT_CHARS`] around column `col`, with the caret's column in the cut (0: at `col`). A long line's
+    /// index of columns is made once, so many findings on one minified line each cost their
+    /// window, not the line.
+    fn held_line(&mut self, path: &Path, line: usize, col: usize) -> Option<(String, usize)> {
+        let (text, starts) = self.indexed(path).filter(|_| line > 0)?;
+        let start = *starts.get(line - 1)?;
+        let end = starts.get(line).map_or(text.len(), |e| e - 1);
+        let text = text.clone();
+        let l = text.get(start..end.max(start))?;
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        if l.len() <= diagnostic::HELD_CHARS {
+            return Some((l.to_string(), 0));
+        }
+        let checkpoints = self
+            .long_lines
+            .entry((path.to_path_buf(), line))
+            .or_insert_with(|| diagnostic::char_checkpoints(l));
+        Some(
+            // What a checked input keeps (two characters fewer: with its `…` marks the cut is
+            // not cut again), so that many findings on one minified line hold a little each.
+            diagnostic::cut(l, col, diagnostic::KEPT_CHARS - 2, checkpoints)
+                .unwrap_or_else(|| (l.to_string(), 0)),
+        )
     }
 
     /// A file's text and line starts, read when first needed.
@@ -342,11 +370,15 @@ impl Ctx<'_> {
             .locate(pointer)
             .map(|(f, p)| (f.to_path_buf(), p))
             .unwrap_or((origin.file.clone(), origin.start));
+        let (source_line, caret) = self
+            .sources
+            .held_line(&file, pos.line, pos.col)
+            .map_or((None, 0), |(l, c)| (Some(l), c));
         Span {
             line: pos.line,
             col: pos.col,
-            caret: 0,
-            source_line: self.sources.line(&file, pos.line),
+            caret,
+            source_line,
             file,
             label,
         }
@@ -893,10 +925,15 @@ fn verify_here(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, V
             Some(back) if back.unconfirmed => recognise_in_full(back, options, &mut notes)?,
             other => other,
         };
+        let first = ctx.report.diagnostics.len();
         if let Some(input) = rest {
             ctx.check_input(input, &mut rendered)?;
         }
         ctx.active = None;
+        // This input's snippets masked with the Secrets known so far and cut to what the report
+        // shows plus a margin (where a Secret found later may still be matched whole): many
+        // findings on one long line hold a little each.
+        ctx.mask_and_clip(first, diagnostic::KEPT_CHARS);
         // Snippets of this input are taken; its texts are not needed any more.
         ctx.sources = Sources::default();
     }
@@ -975,25 +1012,32 @@ fn verify_here(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, V
         Some(i) => (i, d.span.as_ref().map(|s| (s.file.clone(), s.line, s.col))),
         None => (usize::MAX, None),
     });
-    // Source lines are the one place file text is shown: any Secret value met anywhere in the
-    // run is masked there (the Secret may come after the line that repeats its value).
-    // Lines of a Secret's data are masked whether or not the Secret parsed.
-    for d in &mut ctx.report.diagnostics {
-        let Some(span) = d.span.as_mut() else {
-            continue;
-        };
-        let Some(line) = span.source_line.as_mut() else {
-            continue;
-        };
-        if ctx.sources.shows_secret(&span.file, span.line) {
-            *line = secret_lines::masked(line);
-        }
-        if let std::borrow::Cow::Owned(masked) = ctx.secrets.mask(line) {
-            *line = masked;
-        }
-        span.clip(diagnostic::SNIPPET_CHARS);
-    }
+    ctx.mask_and_clip(0, diagnostic::SNIPPET_CHARS);
     Ok(ctx.report)
+}
+
+impl Ctx<'_> {
+    /// Source lines are the one place file text is shown: any Secret value met so far in the run
+    /// is masked in those of the diagnostics from `first` on (the Secret may come after the line
+    /// that repeats its value, so the end of the run does it again), and lines of a Secret's data
+    /// are masked whether or not the Secret parsed; then each is cut to `max` characters.
+    fn mask_and_clip(&mut self, first: usize, max: usize) {
+        for d in self.report.diagnostics.iter_mut().skip(first) {
+            let Some(span) = d.span.as_mut() else {
+                continue;
+            };
+            let Some(line) = span.source_line.as_mut() else {
+                continue;
+            };
+            if self.sources.shows_secret(&span.file, span.line) {
+                *line = secret_lines::masked(line);
+            }
+            if let std::borrow::Cow::Owned(masked) = self.secrets.mask(line) {
+                *line = masked;
+            }
+            span.clip(max);
+        }
+    }
 }
 
 impl Ctx<'_> {
