@@ -405,14 +405,14 @@ fn crd_with_rule(rule: &str) -> String {
 }
 
 /// Rules nested as deep as the API server's parser reads (cel-go: 250 levels of one grammar rule)
-/// compile and run, in this debug build too: 110 parentheses and 110 nested lists (the `cel`
+/// compile and run, in this debug build too: 240 parentheses and 240 nested lists (the `cel`
 /// crate's own limit was 96, and its parser overflowed a 8 MB stack at 60 levels in debug builds).
 /// Deeper ones are refused with the parser's limit, and nothing overflows.
 #[test]
 fn deeply_nested_rules_compile_as_the_api_server_parses_them() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let n = 110;
+    let n = 240;
     let parens = format!("{}self.a == 1{}", "(".repeat(n), ")".repeat(n));
     let lists = format!("size({}1{}) == 2", "[".repeat(n), "]".repeat(n));
     write(d, "parens.yaml", &crd_with_rule(&parens));

@@ -51,7 +51,9 @@ fn nesting(source: &str) -> usize {
             }
             _ => {}
         }
-        max = max.max(saved.len() + chain);
+        // cel-go counts each grammar rule's depth on its own: a bracket is one level of
+        // expression, and one of the enclosing operand's chain, which `chain` carries on.
+        max = max.max(chain.max(saved.len() + 1));
         i += 1;
     }
     max
@@ -108,6 +110,13 @@ mod tests {
         );
         let parens = format!("{}true{}", "(".repeat(300), ")".repeat(300));
         assert!(exceeded(&parens).is_some());
+        // As deep as cel-go reads: 249 brackets are 250 levels of expression, 250 are one too many.
+        let deepest = format!("{}true{}", "(".repeat(249), ")".repeat(249));
+        assert_eq!(exceeded(&deepest), None);
+        let over = format!("{}true{}", "(".repeat(250), ")".repeat(250));
+        assert!(exceeded(&over).is_some());
+        let chain = format!("{}self.a.b == 1{}", "(".repeat(200), ")".repeat(200));
+        assert_eq!(nesting(&chain), 202);
         let nots = format!("{}true", "!".repeat(300));
         assert!(exceeded(&nots).is_some());
         let negs = format!("{}1", "-".repeat(300));
