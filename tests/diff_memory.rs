@@ -3,33 +3,13 @@
 //! counting allocator in this test binary (bytes, not seconds, so the figure does not depend on
 //! how busy the machine is).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use rollout::diff::{DiffOptions, Expectations, LiveOptions, run};
+use std::path::Path;
 
-struct Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is passed to the system allocator unchanged; only sizes are counted.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
+use counting_alloc::{Counting, peak_during};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -87,12 +67,7 @@ fn peak_while_diffing(dir: &Path) -> (usize, usize) {
         evidence_json: None,
         now: Some(jiff::Timestamp::UNIX_EPOCH),
     };
-    let base = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
-    let report = run(&opts).unwrap();
-    let changed = report.summary().changed;
-    drop(report);
-    (PEAK.load(Ordering::Relaxed) - base, changed)
+    peak_during(|| run(&opts).unwrap().summary().changed)
 }
 
 #[test]

@@ -97,6 +97,14 @@ pub struct WaiverRule {
 }
 
 impl WaiverRule {
+    /// The object as the spec writes it: `Kind/name` or `Kind/namespace/name`.
+    fn object(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{ns}/{}", self.kind, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+
     fn matches(&self, rule: &str, value: &Value) -> bool {
         let s = |p: &str| crate::finding::str_at_pointer(value, p);
         self.rule == rule
@@ -824,16 +832,14 @@ fn verify_here(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, V
     };
     for w in &options.waivers {
         if w.expires < options.today {
-            let ns = w
-                .namespace
-                .as_deref()
-                .map_or(String::new(), |n| format!("{n}/"));
             ctx.push(
                 Diagnostic::error(
                     "waiver-expired",
                     format!(
-                        "the waiver of {} for {}/{ns}{} expired on {}",
-                        w.rule, w.kind, w.name, w.expires
+                        "the waiver of {} for {} expired on {}",
+                        w.rule,
+                        w.object(),
+                        w.expires
                     ),
                 )
                 .at(w.at.clone())
@@ -1324,17 +1330,14 @@ impl Ctx<'_> {
             {
                 continue;
             }
-            let ns = w
-                .namespace
-                .as_deref()
-                .map_or(String::new(), |n| format!("{n}/"));
             self.push(
                 Diagnostic::new(
                     "waiver-unused",
                     Severity::Warning,
                     format!(
-                        "the waiver of {} for {}/{ns}{} covers no finding",
-                        w.rule, w.kind, w.name
+                        "the waiver of {} for {} covers no finding",
+                        w.rule,
+                        w.object()
                     ),
                 )
                 .at(w.at.clone())
