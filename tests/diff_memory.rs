@@ -3,7 +3,7 @@
 //! counting allocator in this test binary (bytes, not seconds, so the figure does not depend on
 //! how busy the machine is).
 
-use rollout::diff::{DiffOptions, Expectations, LiveOptions, run};
+use rollout::diff::{DiffOptions, run};
 use std::path::Path;
 
 #[path = "support/counting_alloc.rs"]
@@ -57,15 +57,8 @@ fn write_inputs(dir: &Path, fields: usize) -> usize {
 /// Peak heap bytes above the starting point while diffing, and how many objects changed.
 fn peak_while_diffing(dir: &Path) -> (usize, usize) {
     let opts = DiffOptions {
-        target: dir.join("rendered.yaml"),
-        live: LiveOptions::Snapshot(dir.join("live")),
-        prune_selector: None,
-        ignore: Vec::new(),
-        expect: Expectations::default(),
-        environment: None,
-        evidence_markdown: None,
-        evidence_json: None,
         now: Some(jiff::Timestamp::UNIX_EPOCH),
+        ..DiffOptions::snapshot(dir.join("rendered.yaml"), dir.join("live"))
     };
     peak_during(|| run(&opts).unwrap().summary().changed)
 }

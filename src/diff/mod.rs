@@ -58,6 +58,24 @@ pub struct DiffOptions {
     pub now: Option<jiff::Timestamp>,
 }
 
+impl DiffOptions {
+    /// `target` against the snapshot in `dir`, with nothing else set: no pruning, ignore rules or
+    /// evidence files, the default expectations, stamped now.
+    pub fn snapshot(target: PathBuf, dir: PathBuf) -> Self {
+        DiffOptions {
+            target,
+            live: LiveOptions::Snapshot(dir),
+            prune_selector: None,
+            ignore: Vec::new(),
+            expect: Expectations::default(),
+            environment: None,
+            evidence_markdown: None,
+            evidence_json: None,
+            now: None,
+        }
+    }
+}
+
 /// What can stop `rollout diff`.
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
@@ -683,15 +701,8 @@ mod tests {
         let dir = root.join("fixtures/live/staging");
         let selector = "app.kubernetes.io/part-of=media-clustering-pipeline";
         let opts = DiffOptions {
-            target: target.clone(),
-            live: LiveOptions::Snapshot(dir.clone()),
             prune_selector: Some(selector.into()),
-            ignore: Vec::new(),
-            expect: Expectations::default(),
-            environment: None,
-            evidence_markdown: None,
-            evidence_json: None,
-            now: Some(jiff::Timestamp::UNIX_EPOCH),
+            ..DiffOptions::snapshot(target.clone(), dir.clone())
         };
         let as_read = run(&opts).unwrap();
         let rendered = render_dir(&target).unwrap();
