@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use crate::fsutil::{self, FsError, WriteResult};
 use crate::live::cluster::{ClusterError, ClusterOptions, ClusterSource};
 use crate::live::snapshot::SnapshotError;
-use crate::live::{LabelSelector, LiveObjects, LiveQuery, SelectorError, Snapshot, SourceInfo};
+use crate::live::{
+    LabelSelector, LiveObjects, LiveQuery, ObjectKey, SelectorError, Snapshot, SourceInfo,
+};
 use crate::resource::{Resource, ResourceId};
 
 pub use changes::{Change, FieldPath, Op};
@@ -339,11 +341,11 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
             // Each live object is compared as soon as it is read, on the thread that read it, and
             // dropped: what stays of it is its identity (for the snapshot's own checks) and the
             // result. A snapshot's namespaces are the rendered ones.
-            let index: std::collections::HashMap<IdKey, usize> = query
+            let index: std::collections::HashMap<ObjectKey, usize> = query
                 .ids
                 .iter()
                 .enumerate()
-                .map(|(i, id)| (IdKey::of(id), i))
+                .map(|(i, id)| (ObjectKey::of(id), i))
                 .collect();
             let slots: Vec<std::sync::Mutex<Slot>> = resources
                 .into_iter()
@@ -351,7 +353,7 @@ pub fn run(opts: &DiffOptions) -> Result<DiffReport, DiffError> {
                 .collect();
             let compare_as_read = |live: &mut Value| {
                 let id = ResourceId::of(live);
-                let Some(&i) = index.get(&IdKey::of(&id)) else {
+                let Some(&i) = index.get(&ObjectKey::of(&id)) else {
                     return;
                 };
                 let Ok(mut slot) = slots[i].lock() else {
@@ -464,31 +466,11 @@ fn rendered_crds(resources: &[Resource]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A live object reduced, as soon as it is read, to what comparing it with `rendered` (its
-/// rendered counterpart, normalized) reads: normalized and projected onto the rendered fields
-/// (what [`compare_one`] projects it onto again), with the parts the evidence reads kept whole.
-/// Comparing the reduced object gives what comparing the whole one gives; identity is kept, as
-/// the rendered object has it.
 /// A rendered object in [`run`]: not yet compared, being compared, or its result.
 enum Slot {
     Todo(Resource),
     Taken,
     Done(Box<ObjectDiff>),
-}
-
-/// What identifies an object to a live source: group, kind, namespace and name (any version).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct IdKey(String, String, String, String);
-
-impl IdKey {
-    fn of(id: &ResourceId) -> Self {
-        IdKey(
-            id.gvk.group.clone(),
-            id.gvk.kind.clone(),
-            id.namespace.clone(),
-            id.name.clone(),
-        )
-    }
 }
 
 /// Only what names `value`: `apiVersion`, `kind`, and `metadata`'s `name` and `namespace`.

@@ -99,6 +99,21 @@ pub struct LiveObjects {
     pub source: SourceInfo,
 }
 
+/// What names one object to the API server: group, kind, namespace and name (any version).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ObjectKey(String, String, String, String);
+
+impl ObjectKey {
+    pub(crate) fn of(id: &ResourceId) -> Self {
+        ObjectKey(
+            id.gvk.group.clone(),
+            id.gvk.kind.clone(),
+            id.namespace.clone(),
+            id.name.clone(),
+        )
+    }
+}
+
 /// Group and kind equal, version ignored: the API server serves one object under every version.
 pub(crate) fn same_object(a: &ResourceId, b: &ResourceId) -> bool {
     a.gvk.group == b.gvk.group

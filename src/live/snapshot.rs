@@ -236,13 +236,7 @@ impl Snapshot {
             let text = fsutil::read_to_string(&f)?;
             for r in parse_file(&text, &f, lean, each)? {
                 let id = r.id();
-                let key = (
-                    id.gvk.group.clone(),
-                    id.gvk.kind.clone(),
-                    id.namespace.clone(),
-                    id.name.clone(),
-                );
-                if let Some(first) = seen.insert(key, f.clone()) {
+                if let Some(first) = seen.insert(super::ObjectKey::of(&id), f.clone()) {
                     return Err(SnapshotError::Duplicate {
                         id: id.to_string(),
                         first,
@@ -322,22 +316,12 @@ impl Snapshot {
     fn resolve(&self, query: &LiveQuery) -> (Vec<Option<usize>>, Vec<Value>) {
         let mut index = std::collections::HashMap::with_capacity(self.objects.len());
         for (i, r) in self.objects.iter().enumerate() {
-            let id = r.id();
-            index.insert((id.gvk.group, id.gvk.kind, id.namespace, id.name), i);
+            index.insert(super::ObjectKey::of(&r.id()), i);
         }
         let found = query
             .ids
             .iter()
-            .map(|id| {
-                index
-                    .get(&(
-                        id.gvk.group.clone(),
-                        id.gvk.kind.clone(),
-                        id.namespace.clone(),
-                        id.name.clone(),
-                    ))
-                    .copied()
-            })
+            .map(|id| index.get(&super::ObjectKey::of(id)).copied())
             .collect();
         let mut prune = Vec::new();
         if let Some(sel) = &query.prune {

@@ -281,27 +281,27 @@ impl Sources {
     }
 
     fn line(&mut self, path: &Path, line: usize) -> Option<String> {
-        if line == 0 {
-            return None;
-        }
-        let (text, starts) = self.indexed(path)?;
-        let start = *starts.get(line - 1)?;
-        let end = starts.get(line).map_or(text.len(), |e| e - 1);
-        let l = text.get(start..end.max(start))?;
-        Some(l.strip_suffix('\r').unwrap_or(l).to_string())
+        let (text, range) = self.line_at(path, line)?;
+        Some(text[range].to_string())
     }
 
-    /// [`Sources::line`] as a span holds it: a line longer than [`diagnostic::HELD_CHARS`]
-    /// cut to [`diagnostic::KEPT_CHARS`] around column `col`, with the caret's column in the cut (0: at `col`). A long line's
-    /// index of columns is made once, so many findings on one minified line each cost their
-    /// window, not the line.
-    fn held_line(&mut self, path: &Path, line: usize, col: usize) -> Option<(String, usize)> {
+    /// A file's text and the byte range of its 1-based `line` (without its line break).
+    fn line_at(&mut self, path: &Path, line: usize) -> Option<(Arc<str>, std::ops::Range<usize>)> {
         let (text, starts) = self.indexed(path).filter(|_| line > 0)?;
         let start = *starts.get(line - 1)?;
-        let end = starts.get(line).map_or(text.len(), |e| e - 1);
-        let text = text.clone();
-        let l = text.get(start..end.max(start))?;
-        let l = l.strip_suffix('\r').unwrap_or(l);
+        let end = starts.get(line).map_or(text.len(), |e| e - 1).max(start);
+        let l = text.get(start..end)?;
+        let end = start + l.strip_suffix('\r').unwrap_or(l).len();
+        Some((text.clone(), start..end))
+    }
+
+    /// [`Sources::line`] as a span holds it: a line longer than [`diagnostic::HELD_CHARS`] cut
+    /// to [`diagnostic::KEPT_CHARS`] around column `col`, with the caret's column in the cut
+    /// (0: at `col`). A long line's index of columns is made once, so many findings on one
+    /// minified line each cost their window, not the line.
+    fn held_line(&mut self, path: &Path, line: usize, col: usize) -> Option<(String, usize)> {
+        let (text, range) = self.line_at(path, line)?;
+        let l = &text[range];
         if l.len() <= diagnostic::HELD_CHARS {
             return Some((l.to_string(), 0));
         }
@@ -940,8 +940,12 @@ fn verify_here(options: &VerifyOptions, checks: &dyn Checks) -> Result<Report, V
         // shows plus a margin (where a Secret found later may still be matched whole): many
         // findings on one long line hold a little each.
         ctx.mask_and_clip(first, diagnostic::KEPT_CHARS);
-        // Snippets of this input are taken; its texts are not needed any more.
-        ctx.sources = Sources::default();
+        // Snippets of this input are taken; its texts are not needed any more (which of its
+        // lines show a Secret is kept: the end of the run masks again without reading it).
+        ctx.sources = Sources {
+            secret_lines: std::mem::take(&mut ctx.sources.secret_lines),
+            ..Sources::default()
+        };
     }
     for n in notes.into_iter().chain(walked.notes()) {
         ctx.push(n, None);

@@ -281,7 +281,7 @@ struct SetList {
     order: Vec<usize>,
     value: Vec<Value>,
     parent: Vec<usize>,
-    /// Groups (roots, or merged since: checked when taken) by the key text of their value.
+    /// The groups of elements holding the key (roots), by the key text of their value.
     by_text: std::collections::HashMap<String, Vec<usize>>,
 }
 
@@ -320,20 +320,9 @@ impl SetList {
         } else {
             self.by_text.remove(t).unwrap_or_default()
         };
-        let mut roots: Vec<usize> = taken.into_iter().map(|g| self.root(g)).collect();
-        roots.sort_unstable();
-        roots.dedup();
-        // A group merged into another under a different text may still be listed here: only
-        // the roots whose value holds the text are taken.
-        let (hit, stale): (Vec<usize>, Vec<usize>) = roots.into_iter().partition(|&r| {
-            held_text(&self.value[r], key).is_some_and(|rt| t.is_empty() || rt == t)
-        });
-        for r in stale {
-            if let Some(rt) = held_text(&self.value[r], key) {
-                self.by_text.entry(rt).or_default().push(r);
-            }
-        }
-        let Some((&first, rest)) = hit.split_first() else {
+        // Each group is listed once, under the text of its value, and taken out when set.
+        debug_assert!(taken.iter().all(|&g| self.parent[g] == g));
+        let Some((&first, rest)) = taken.split_first() else {
             let g = self.group(x, key);
             self.order.push(g);
             return;
@@ -442,17 +431,14 @@ fn walk_one_key(
                 dest_at.remove(v).unwrap_or_default()
             };
             for i in gone {
-                let matches = dest[i].as_ref().and_then(|e| held_text(e, key));
-                match matches {
-                    Some(t) if v.is_empty() || t == *v => dest[i] = None,
-                    // Moved to another text since: it stays, listed under that one.
-                    Some(t) => dest_at.entry(t).or_default().push(i),
-                    None => {}
+                // One whose text changed since stays: it is listed under its new text too.
+                if dest[i]
+                    .as_ref()
+                    .and_then(|e| held_text(e, key))
+                    .is_some_and(|t| v.is_empty() || t == *v)
+                {
+                    dest[i] = None;
                 }
-            }
-            for is in dest_at.values_mut() {
-                is.sort_unstable();
-                is.dedup();
             }
             continue;
         };

