@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rollout::diff::{DiffOptions, Expectations, LiveOptions, compare_all, render_dir};
 use rollout::live::{LiveQuery, Snapshot};
 use rollout::resource::{Resource, parse_resources};
-use serde_json::Value;
+use rollout::value::Value;
 
 const N: usize = 3_000;
 const RUNS: usize = 5;
@@ -78,7 +78,7 @@ fn main() {
     let rendered: Vec<Value> = (0..N).map(|i| renamed(r_tpl, i)).collect();
     let live_items: Vec<Value> = (0..N).map(|i| renamed(l_tpl, i)).collect();
     std::fs::write(&rendered_path, rollout::yaml::emit_stream(rendered.iter())).unwrap();
-    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": live_items});
+    let list = rollout::json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": live_items});
     std::fs::write(
         live_dir.join("deployments.yaml"),
         rollout::yaml::emit(&list),

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::json;
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use crate::clients::alertmanager::{
     self as am, AlertmanagerError, GettableAlert, Matcher, PostableSilence,
@@ -161,14 +162,13 @@ pub fn load_payloads(dir: &Path, environment: &str) -> Result<Vec<SyntheticAlert
             })?;
         for (i, alert) in body.into_iter().enumerate() {
             let pointer = format!("/{i}");
-            let labels: BTreeMap<String, String> = serde_json::from_value(
-                alert.get("labels").cloned().unwrap_or_default(),
-            )
-            .map_err(|e| AlertsError::Invalid {
-                file: file.clone(),
-                count: 1,
-                first: e.to_string(),
-            })?;
+            let labels: BTreeMap<String, String> =
+                crate::value::from_value(alert.get("labels").cloned().unwrap_or_default())
+                    .map_err(|e| AlertsError::Invalid {
+                        file: file.clone(),
+                        count: 1,
+                        first: e.to_string(),
+                    })?;
             let not = |reason: String| AlertsError::NotSynthetic {
                 file: file.clone(),
                 pointer: pointer.clone(),

@@ -7,8 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::json;
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::clients::grafana::{self, PushError, PushParams, Pushed};

@@ -102,14 +102,14 @@ pub fn pointer_push(base: &str, token: &str) -> String {
     format!("{base}/{}", token.replace('~', "~0").replace('/', "~1"))
 }
 
-/// The value at JSON pointer `pointer` (RFC 6901), as [`serde_json::Value::pointer`] finds it
+/// The value at JSON pointer `pointer` (RFC 6901), as [`crate::value::Value::pointer`] finds it
 /// but without a new string for every token (it unescapes each one into a `String`, which made
 /// pointer lookups a tenth of `verify`'s work).
 pub fn at_pointer<'a>(
-    value: &'a serde_json::Value,
+    value: &'a crate::value::Value,
     pointer: &str,
-) -> Option<&'a serde_json::Value> {
-    use serde_json::Value;
+) -> Option<&'a crate::value::Value> {
+    use crate::value::Value;
     if pointer.is_empty() {
         return Some(value);
     }
@@ -135,19 +135,19 @@ pub fn at_pointer<'a>(
 }
 
 /// The string at JSON pointer `pointer` ([`at_pointer`]), empty when absent or not a string.
-pub fn str_at_pointer<'a>(value: &'a serde_json::Value, pointer: &str) -> &'a str {
+pub fn str_at_pointer<'a>(value: &'a crate::value::Value, pointer: &str) -> &'a str {
     at_pointer(value, pointer)
-        .and_then(serde_json::Value::as_str)
+        .and_then(crate::value::Value::as_str)
         .unwrap_or_default()
 }
 
 /// The strings of a JSON list (other items skipped); empty when `value` is not a list.
-pub fn strings_in(value: Option<&serde_json::Value>) -> Vec<String> {
+pub fn strings_in(value: Option<&crate::value::Value>) -> Vec<String> {
     value
-        .and_then(serde_json::Value::as_array)
+        .and_then(crate::value::Value::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(serde_json::Value::as_str)
+                .filter_map(crate::value::Value::as_str)
                 .map(str::to_string)
                 .collect()
         })
@@ -220,8 +220,8 @@ pub fn display_path(pointer: &str) -> String {
 
 /// A short description of a value for a message: scalars as written (strings cut to 40
 /// characters), lists and objects by their shape, never whole.
-pub fn preview(value: &serde_json::Value) -> String {
-    use serde_json::Value;
+pub fn preview(value: &crate::value::Value) -> String {
+    use crate::value::Value;
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
@@ -255,7 +255,7 @@ mod tests {
     /// The same values as serde_json's own lookup, on escapes, indices and misses.
     #[test]
     fn at_pointer_finds_what_serde_json_finds() {
-        let v = serde_json::json!({"a": {"b/c": [1, {"d~e": 2}], "": 3}, "0": [4]});
+        let v = crate::json!({"a": {"b/c": [1, {"d~e": 2}], "": 3}, "0": [4]});
         for p in [
             "",
             "/a",
@@ -297,9 +297,9 @@ mod tests {
         let b = bounded(&format!("a\nb {long}"), MESSAGE_MAX);
         assert_eq!(b.chars().count(), MESSAGE_MAX);
         assert!(b.ends_with('…') && !b.contains('\n'));
-        assert_eq!(preview(&serde_json::json!({"a": 1})), "an object");
-        assert_eq!(preview(&serde_json::json!([1, 2])), "a list of 2");
-        assert!(preview(&serde_json::json!(long)).chars().count() <= 40);
+        assert_eq!(preview(&crate::json!({"a": 1})), "an object");
+        assert_eq!(preview(&crate::json!([1, 2])), "a list of 2");
+        assert!(preview(&crate::json!(long)).chars().count() <= 40);
     }
 
     #[test]
@@ -311,11 +311,9 @@ mod tests {
         assert!(m.starts_with("…rules.items"), "{m}");
         assert!(m.chars().count() <= MESSAGE_MAX, "{m}");
         assert_eq!(path_message("a.b", "bad"), "a.b: bad");
-        let list = serde_json::json!(["a", 1, "b"]);
+        let list = crate::json!(["a", 1, "b"]);
         assert_eq!(strings_in(Some(&list)), ["a", "b"]);
-        assert!(
-            strings_in(Some(&serde_json::json!("a"))).is_empty() && strings_in(None).is_empty()
-        );
+        assert!(strings_in(Some(&crate::json!("a"))).is_empty() && strings_in(None).is_empty());
     }
 
     #[test]

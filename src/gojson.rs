@@ -74,7 +74,8 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
+    use crate::json;
+    use crate::value::Value;
 
     #[test]
     fn lone_surrogates_read_as_the_replacement_character_and_pairs_as_themselves() {

@@ -273,9 +273,9 @@ pub fn hydrate(spec: &Spec, layout: &Layout, helm: &Helm) -> Result<FileSet, Hyd
         all.push_str("---\n");
         all.push_str(&body);
         set.insert(base_dir.join(&file), format!("{header}{body}"));
-        names.push(serde_json::Value::String(file));
+        names.push(crate::value::Value::String(file));
     }
-    let kustomization = serde_json::json!({
+    let kustomization = crate::json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": names,
@@ -361,18 +361,18 @@ fn check_flags(
             for c in t.flagged_names() {
                 let env_list = containers
                     .iter()
-                    .find(|x| x.get("name").and_then(serde_json::Value::as_str) == Some(c))
+                    .find(|x| x.get("name").and_then(crate::value::Value::as_str) == Some(c))
                     .and_then(|x| x.get("env"))
-                    .and_then(serde_json::Value::as_array);
+                    .and_then(crate::value::Value::as_array);
                 for (flag, value) in &flags {
                     let entry = env_list.and_then(|l| {
                         l.iter().find(|e| {
-                            e.get("name").and_then(serde_json::Value::as_str) == Some(flag)
+                            e.get("name").and_then(crate::value::Value::as_str) == Some(flag)
                         })
                     });
                     let got = entry
                         .and_then(|e| e.get("value"))
-                        .and_then(serde_json::Value::as_str);
+                        .and_then(crate::value::Value::as_str);
                     if got != Some(value) {
                         let found = match (entry, got) {
                             (None, _) => "no such env var".to_string(),

@@ -4,7 +4,7 @@
 //! Owns the text of the first spec. Pure: the caller renders the base (our kustomize engine, or
 //! `helm template` for a chart) and writes the file.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::resource::Resource;
 use crate::spec::WorkloadKind;

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// A selector that could not be parsed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -172,7 +172,7 @@ impl fmt::Display for LabelSelector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn matching_table() {

@@ -39,5 +39,6 @@ pub mod secret;
 pub mod spec;
 pub mod status;
 pub mod target;
+pub mod value;
 pub mod verify;
 pub mod yaml;

@@ -299,7 +299,7 @@ mod tests {
             let got = scrub(&text);
             assert!(!got.contains(&e), "{e:?} survived: {got}");
         }
-        let json = serde_json::json!({ "t": token }).to_string();
+        let json = crate::json!({ "t": token }).to_string();
         assert!(!scrub(&json).contains("quotes-1234"), "{}", scrub(&json));
     }
 

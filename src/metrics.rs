@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 /// `kind` of `metrics.json`.
 pub const KIND: &str = "metrics";
@@ -497,7 +497,7 @@ pub async fn run(opts: &MetricsOptions) -> Result<Report, MetricsError> {
                 })?;
             let status = resp.status().as_u16();
             let body: Value = resp.json().await.unwrap_or_else(|e| {
-                serde_json::json!({"status": "error", "errorType": format!("HTTP {status}"), "error": e.to_string()})
+                crate::json!({"status": "error", "errorType": format!("HTTP {status}"), "error": e.to_string()})
             });
             let mut rec = TargetRecord {
                 ref_id: q.ref_id.clone(),
@@ -678,14 +678,14 @@ mod tests {
 
     #[test]
     fn matrices_and_errors() {
-        let ok = serde_json::json!({"status": "success", "data": {"resultType": "matrix", "result": [
+        let ok = crate::json!({"status": "success", "data": {"resultType": "matrix", "result": [
             {"metric": {"stream": "s"}, "values": [[100, "1"], [110, "3"], [120, "2"]]}]}});
         let s = parse_matrix(&ok).unwrap();
         assert_eq!(
             (s[0].first, s[0].last, s[0].min, s[0].max),
             (Some(1.0), Some(2.0), Some(1.0), Some(3.0))
         );
-        let bad = serde_json::json!({"status": "error", "errorType": "bad_data", "error": "parse error at char 5"});
+        let bad = crate::json!({"status": "error", "errorType": "bad_data", "error": "parse error at char 5"});
         assert_eq!(
             parse_matrix(&bad).unwrap_err(),
             "bad_data: parse error at char 5"

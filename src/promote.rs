@@ -6,7 +6,7 @@
 //! on the way), or removes a one-line entry. Pure: text in, text out; the command writes the file
 //! and regenerates.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::spec::Spec;
 use crate::yaml;

@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::yaml::{self, Locations, Pos, YamlError};
 

@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::yaml::{self, Locations};
 

@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::value::Value;
 
 use crate::resource::Resource;
 use crate::spec::{Metrics, WorkloadKind};

@@ -9,8 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::value::Value;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::fsutil::{self, FsError};
 use crate::yaml::{self, Locations, Pos};
@@ -649,7 +649,8 @@ fn validator() -> &'static jsonschema::Validator {
     V.get_or_init(|| {
         let schema: Value =
             serde_json::from_str(SCHEMA).expect("built-in spec schema is valid JSON");
-        jsonschema::validator_for(&schema).expect("built-in spec schema compiles")
+        jsonschema::validator_for(&serde_json::Value::from(schema))
+            .expect("built-in spec schema compiles")
     })
 }
 
@@ -694,7 +695,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
         // A reference problem about a value taken out (or its parent: `base` missing because
         // it was refused) has that cause already.
         if let Some(rest) = without(&doc.value, &wrong)
-            && let Ok(spec) = serde_json::from_value::<Spec>(rest)
+            && let Ok(spec) = crate::value::from_value::<Spec>(rest)
         {
             let related = |p: &str| {
                 wrong.iter().any(|w| {
@@ -715,7 +716,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
         problems.dedup();
         return Err(invalid(problems));
     }
-    let mut spec: Spec = serde_json::from_value(doc.value).map_err(|e| {
+    let mut spec: Spec = crate::value::from_value(doc.value).map_err(|e| {
         invalid(vec![Problem {
             pos: Pos { line: 1, col: 1 },
             pointer: String::new(),
@@ -769,8 +770,9 @@ fn at(locations: &Locations, pointer: &str, message: String) -> Problem {
 /// of the wrong shape), for [`without`].
 fn schema_problems(value: &Value, locations: &Locations) -> (Vec<Problem>, Vec<String>) {
     let mut wrong = Vec::new();
+    let json = serde_json::Value::from(value);
     let problems = validator()
-        .iter_errors(value)
+        .iter_errors(&json)
         .map(|e| {
             let pointer = e.instance_path().as_str().to_string();
             let message = schema_message(&e, &pointer);

@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::value::Value;
 use futures_util::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams, WatchEvent, WatchParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::ApiResource;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::live::{ClusterOptions, ClusterSource};
 use crate::spec::{Spec, WorkloadKind};
@@ -508,7 +508,7 @@ fn evaluate(
 }
 
 fn to_value(o: &DynamicObject) -> Value {
-    serde_json::to_value(o).unwrap_or(Value::Null)
+    crate::value::to_value(o).unwrap_or(Value::Null)
 }
 
 type EventStream =
@@ -823,7 +823,7 @@ pub fn default_evidence() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn dep(generation: i64, status: Value) -> Value {
         json!({"metadata": {"name": "auth", "generation": generation},

@@ -4,7 +4,7 @@
 //! (kind, name, namespace as written in the base, container names and positions). Pure: the
 //! caller renders the base; nothing here reads files.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::resource::Resource;
 use crate::spec::{Service, Spec, WorkloadKind};

@@ -220,7 +220,7 @@ fn real_alertmanager_answers_400_to_a_bad_payload_and_we_report_it() {
     let am = Alertmanager::start();
     let mut exec = Executor::new(&am.url, std::time::Duration::from_secs(5)).unwrap();
     let bad = json!([{"labels": {}}]);
-    let resp = http::block_on(exec.send(&am::post_alerts_request(&bad)))
+    let resp = http::block_on(exec.send(&am::post_alerts_request(&bad.clone().into())))
         .unwrap()
         .unwrap();
     assert_eq!(resp.status, 400, "{}", resp.body);
@@ -230,7 +230,7 @@ fn real_alertmanager_answers_400_to_a_bad_payload_and_we_report_it() {
         "alertmanager rejected the alerts (400): at least one label pair required"
     );
     // our own check refuses it before sending: the same rule
-    let findings = rollout::schema::alertmanager::check_alerts(&bad);
+    let findings = rollout::schema::alertmanager::check_alerts(&bad.clone().into());
     assert_eq!(findings[0].code, "alert-labels-empty");
     assert_eq!(
         findings[0].message,
@@ -238,12 +238,12 @@ fn real_alertmanager_answers_400_to_a_bad_payload_and_we_report_it() {
     );
     // endsAt before startsAt: also a 400 from the real server, also caught by our check
     let bad = json!([{"labels": {"alertname": "A"}, "startsAt": "2026-11-27T10:05:00Z", "endsAt": "2026-11-27T10:00:00Z"}]);
-    let resp = http::block_on(exec.send(&am::post_alerts_request(&bad)))
+    let resp = http::block_on(exec.send(&am::post_alerts_request(&bad.clone().into())))
         .unwrap()
         .unwrap();
     assert_eq!(resp.status, 400, "{}", resp.body);
     assert_eq!(
-        rollout::schema::alertmanager::check_alerts(&bad)[0].code,
+        rollout::schema::alertmanager::check_alerts(&bad.clone().into())[0].code,
         "alert-ends-before-starts"
     );
 }

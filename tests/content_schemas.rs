@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rollout::finding::{Finding, Severity};
 use rollout::schema::{alertmanager, grafana};
-use serde_json::Value;
+use rollout::value::Value;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -22,7 +22,7 @@ fn live_objects() -> HashMap<String, Value> {
         let p = e.unwrap().path();
         let text = std::fs::read_to_string(&p).unwrap();
         for r in rollout::resource::parse_resources(&text, &p).unwrap() {
-            out.insert(r.id().to_string(), r.value);
+            out.insert(r.id().to_string(), r.value.into());
         }
     }
     out
@@ -171,7 +171,7 @@ fn missing_object_will_be_created_and_prune_lists_every_page() {
     let new_cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "media-streams", "namespace": "media", "labels": {"app.kubernetes.io/part-of": "media"}},
         "data": {"STREAM": "embeddings"}});
-    std::fs::write(&rendered, rollout::yaml::emit_stream([&cm, &new_cm])).unwrap();
+    std::fs::write(&rendered, emit_json([&cm, &new_cm])).unwrap();
 
     let mut script = discovery(&[]);
     script.push(get_obj(
@@ -317,7 +317,7 @@ fn small_rendered(dir: &Path) -> String {
     let mut d = obj("apps.v1.Deployment.media.auth");
     d.as_object_mut().unwrap().remove("status");
     let p = dir.join("rendered.yaml");
-    std::fs::write(&p, rollout::yaml::emit_stream([&cm, &d])).unwrap();
+    std::fs::write(&p, emit_json([&cm, &d])).unwrap();
     p.to_str().unwrap().to_string()
 }
 
@@ -523,11 +523,7 @@ fn custom_resources_resolve_through_discovery() {
     live_app["spec"]["source"]["targetRevision"] = "release-1.7".into();
     live_app["status"] =
         serde_json::json!({"sync": {"status": "Synced"}, "health": {"status": "Healthy"}});
-    std::fs::write(
-        tmp.path().join("r.yaml"),
-        rollout::yaml::emit_stream([&crd, &cr, &app]),
-    )
-    .unwrap();
+    std::fs::write(tmp.path().join("r.yaml"), emit_json([&crd, &cr, &app])).unwrap();
     let server = FakeKube::start(vec![
         Step::get(
             "/apis",
@@ -795,7 +791,7 @@ fn many_configmaps(dir: &Path, n: usize) -> Vec<Value> {
                 "data": {"INDEX": i.to_string()}})
         })
         .collect();
-    std::fs::write(dir.join("rendered.yaml"), rollout::yaml::emit_stream(&cms)).unwrap();
+    std::fs::write(dir.join("rendered.yaml"), emit_json(&cms)).unwrap();
     cms
 }
 
@@ -955,4 +951,10 @@ fn issue_16_a_forbidden_or_oversized_list_falls_back_to_gets() {
             "{case}: {acts:?}"
         );
     }
+}
+
+/// The library's YAML emitter over the test's `serde_json` values.
+fn emit_json<'a>(values: impl IntoIterator<Item = &'a Value>) -> String {
+    let ours: Vec<rollout::value::Value> = values.into_iter().map(|v| v.clone().into()).collect();
+    rollout::yaml::emit_stream(&ours)
 }

@@ -7,7 +7,7 @@ mod diff_cli;
 use std::collections::BTreeSet;
 
 use diff_cli::{rollout, root};
-use serde_json::Value;
+use rollout::value::Value;
 
 const STAGING: &str = "fixtures/diff/rendered-staging.yaml";
 const LIVE: &str = "fixtures/live/staging";
@@ -71,7 +71,7 @@ fn staging_render_changes_exactly_the_flag_images_and_base_image_annotation() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         v["summary"],
-        serde_json::json!({"changed": 3, "created": 0, "pruned": 0, "unchanged": 9})
+        rollout::json!({"changed": 3, "created": 0, "pruned": 0, "unchanged": 9})
     );
 }
 
@@ -198,7 +198,7 @@ fn evidence_snapshots_and_rewrite_is_stable() {
     assert_eq!(v["environment"], "staging");
     assert_eq!(
         v["changes"],
-        serde_json::json!([
+        rollout::json!([
             {"resource": "apps/v1/Deployment/media/auth", "container": "auth",
              "name": "ENABLE_EMBEDDING_EVENT_STREAMS", "before": null, "after": "1"},
             {"resource": "apps/v1/Deployment/media/embedder", "container": "embedder",
@@ -423,7 +423,7 @@ fn changes_outside_the_rollout_are_flagged_unexpected() {
     let embedder = &v["workloads"][1]["containers"][0];
     assert_eq!(
         embedder["flag"],
-        serde_json::json!({"before": null, "after": "0"}),
+        rollout::json!({"before": null, "after": "0"}),
         "the flag's value is evidence, not an unexpected change"
     );
     let md = std::fs::read_to_string(md).unwrap();
@@ -443,7 +443,7 @@ fn changes_outside_the_rollout_are_flagged_unexpected() {
 fn secret_values_never_printed_anywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let rendered = edited(tmp.path(), |docs| {
-        docs.push(serde_json::json!({
+        docs.push(rollout::json!({
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": "media-redis", "namespace": "media",
                 "labels": {"app.kubernetes.io/part-of": "media-clustering-pipeline"},
@@ -635,7 +635,7 @@ fn rollback_overlay_turns_the_flag_to_zero_and_nothing_else() {
     assert_eq!(v["expectedOnly"], true);
     assert_eq!(
         v["changes"],
-        serde_json::json!([
+        rollout::json!([
             {"resource": "apps/v1/Deployment/media/auth", "container": "auth",
              "name": "ENABLE_EMBEDDING_EVENT_STREAMS", "before": "1", "after": "0"},
             {"resource": "apps/v1/Deployment/media/embedder", "container": "embedder",

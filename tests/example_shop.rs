@@ -136,7 +136,7 @@ fn the_shop_end_to_end() {
     // The base has no namespace: the patches match it as it is, and the overlay moves it.
     assert_eq!(dev.matches("  namespace: shop-dev\n").count(), 5, "{dev}");
     // The flag is on the api container only, and on the CronJob's job template.
-    let list: Vec<serde_json::Value> = dev
+    let list: Vec<rollout::value::Value> = dev
         .split("\n---\n")
         .map(|d| rollout::yaml::parse_document(d).unwrap().value)
         .collect();
@@ -144,7 +144,7 @@ fn the_shop_end_to_end() {
     let cs = &api["spec"]["template"]["spec"]["containers"];
     assert_eq!(
         cs[0]["env"][0],
-        serde_json::json!({"name": "NEW_CHECKOUT", "value": "true"})
+        rollout::json!({"name": "NEW_CHECKOUT", "value": "true"})
     );
     assert!(cs[1].get("env").is_none(), "envoy is untouched: {}", cs[1]);
     let cron = list.iter().find(|d| d["kind"] == "CronJob").unwrap();
@@ -193,7 +193,7 @@ fn the_shop_end_to_end() {
         "{}",
         ran.stderr
     );
-    let ev: serde_json::Value =
+    let ev: rollout::value::Value =
         serde_json::from_str(&std::fs::read_to_string(deploy.join("flag-diff.json")).unwrap())
             .unwrap();
     assert_eq!(ev["environment"], "dev");
@@ -213,22 +213,22 @@ fn the_shop_end_to_end() {
             (
                 "apps.v1.Deployment.shop-dev.api".into(),
                 "api".into(),
-                serde_json::json!("true")
+                rollout::json!("true")
             ),
             (
                 "apps.v1.Deployment.shop-dev.api".into(),
                 "envoy".into(),
-                serde_json::Value::Null
+                rollout::value::Value::Null
             ),
             (
                 "apps.v1.StatefulSet.shop-dev.shop-db".into(),
                 "postgres".into(),
-                serde_json::Value::Null
+                rollout::value::Value::Null
             ),
             (
                 "batch.v1.CronJob.shop-dev.nightly-report".into(),
                 "report".into(),
-                serde_json::json!("true")
+                rollout::json!("true")
             ),
         ]
     );

@@ -164,12 +164,12 @@ fn kubectl_kustomize_builds_the_overlay_with_the_flag_and_images() {
         vec![
             (
                 "auth".to_string(),
-                vec![serde_json::json!("1")],
+                vec![rollout::json!("1")],
                 "sploot/auth-service:2.14.0-python3.11-cpu".to_string()
             ),
             (
                 "embedder".to_string(),
-                vec![serde_json::json!("1")],
+                vec![rollout::json!("1")],
                 "sploot/embedder:1.9.0-python3.11-cpu".to_string()
             ),
             (

@@ -13,7 +13,7 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use rollout::value::Value;
 use support::http_server::HttpServer;
 use support::prometheus::Prometheus;
 
@@ -173,7 +173,7 @@ fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
 
 /// The scrape job Prometheus' example `kubernetes-pods` job makes of a pod with these
 /// annotations, the pod (its IP) being 127.0.0.1.
-fn pod_job(annotations: &serde_json::Map<String, Value>) -> String {
+fn pod_job(annotations: &rollout::value::Map) -> String {
     let mut labels = String::new();
     for (k, v) in annotations {
         let meta = format!(
@@ -316,7 +316,7 @@ fn prometheus_scrapes_through_the_generated_annotations_and_service_monitor() {
     assert_eq!(monitor["metadata"]["namespace"], "shop");
     assert_eq!(
         monitor["spec"]["selector"]["matchLabels"],
-        serde_json::json!({"app": "worker"})
+        rollout::json!({"app": "worker"})
     );
 
     let jobs =

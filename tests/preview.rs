@@ -717,7 +717,7 @@ fn the_render_is_kubectl_kustomize_at_that_revision() {
 
 /// A YAML document as JSON, through rollout's own reader (the test crate has no YAML crate).
 fn yaml_value(doc: &str) -> Value {
-    rollout::yaml::parse_document(doc).unwrap().value
+    rollout::yaml::parse_document(doc).unwrap().value.into()
 }
 
 #[test]

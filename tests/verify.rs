@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use rollout::value::Value;
 use rollout::verify::report::{Format, render};
 use rollout::verify::{
     Checks, Diagnostic, Finding, PolicyInput, PracticeLevel, Report, ServiceImage, Severity,
     VerifyOptions, verify,
 };
-use serde_json::Value;
 
 const F: &str = "fixtures/verify";
 

@@ -357,7 +357,7 @@ fn alert_payloads_are_judged_as_the_real_alertmanager_judges_them() {
     let mut disagree = Vec::new();
     for (name, body) in &cases {
         let (status, reply) = am.post("/api/v2/alerts", body);
-        let findings = rollout::schema::alertmanager::check_alerts(body);
+        let findings = rollout::schema::alertmanager::check_alerts(&body.clone().into());
         let errors: Vec<&rollout::finding::Finding> = findings
             .iter()
             .filter(|f| f.severity == rollout::finding::Severity::Error)

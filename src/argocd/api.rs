@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::value::Value;
 
 use crate::clients::http::{HttpError, NoResponse};
 pub use crate::clients::http::{Method, Request};
@@ -36,7 +37,7 @@ pub enum Refresh {
 
 /// Builds `POST /api/v1/applications/{name}/sync`.
 pub fn sync_request(app: &str, params: &SyncParams, token: &Secret) -> Request {
-    let mut body = serde_json::Map::new();
+    let mut body = crate::value::Map::new();
     body.insert("name".into(), json!(app));
     if let Some(rev) = &params.revision {
         body.insert("revision".into(), json!(rev));
@@ -91,13 +92,13 @@ impl ApiErrorBody {
                 error: if b.error.is_empty() {
                     b.error
                 } else {
-                    reason(&serde_json::Value::String(b.error).to_string())
+                    reason(&crate::value::Value::String(b.error).to_string())
                 },
                 code: b.code,
                 message: if b.message.is_empty() {
                     b.message
                 } else {
-                    reason(&serde_json::Value::String(b.message).to_string())
+                    reason(&crate::value::Value::String(b.message).to_string())
                 },
             },
             Err(_) => ApiErrorBody {

@@ -5,7 +5,8 @@
 //! owns each resource exactly once. One Application per service would make three Applications
 //! render the same kustomization and fight over its shared resources.
 
-use serde_json::{Map, Value, json};
+use crate::json;
+use crate::value::{Map, Value};
 use std::collections::BTreeMap;
 
 /// The finalizer that makes deleting an Application also delete its resources.
@@ -196,7 +197,7 @@ pub fn application(p: &ApplicationParams) -> Result<Value, ApplicationError> {
     }))
 }
 
-fn sync_policy(p: &SyncPolicy) -> Map<String, Value> {
+fn sync_policy(p: &SyncPolicy) -> Map {
     let mut m = Map::new();
     if let Some(a) = &p.automated {
         m.insert(

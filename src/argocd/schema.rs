@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// The CRD's `openAPIV3Schema` (structural keywords), embedded.
 pub const CRD_SCHEMA: &str = include_str!("../../schemas/argocd/application.openapiv3.json");
@@ -69,7 +69,7 @@ pub fn validate(manifest: &Value) -> Result<Vec<Violation>, SchemaError> {
             message: "is required".into(),
         }),
     }
-    for e in validator.iter_errors(manifest) {
+    for e in validator.iter_errors(&serde_json::Value::from(manifest)) {
         out.push(Violation {
             pointer: e.instance_path().to_string(),
             message: e.to_string(),
@@ -85,7 +85,7 @@ fn validator() -> Result<&'static jsonschema::Validator, SchemaError> {
         make_strict(&mut schema);
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
-            .build(&schema)
+            .build(&serde_json::Value::from(schema))
             .map_err(|e| e.to_string())
     })
     .as_ref()
@@ -122,7 +122,7 @@ fn make_strict(schema: &mut Value) {
 mod tests {
     use super::*;
     use crate::argocd::application::{for_env, tests::media_params};
-    use serde_json::json;
+    use crate::json;
 
     fn valid() -> Value {
         for_env("media", "staging", &media_params(), "overlays/staging")

@@ -6,7 +6,7 @@
 //! (`phase`, `message`, `startedAt`, `finishedAt`, `syncResult.revision`, `syncResult.resources[]`)
 //! and `status.resources[]` (per-resource sync status and health).
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// An operation phase that will not change any more.
 pub fn is_terminal_phase(phase: &str) -> bool {
@@ -192,7 +192,7 @@ impl Observation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn reads_a_degraded_app_with_a_failed_apply() {

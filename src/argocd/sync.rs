@@ -14,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::api::{self, ApiError, CallError, Request, SyncParams};
 use super::evidence::{Evidence, PhaseSeen};

@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::value::Value;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::http::{Method, Request, Response};
 
@@ -132,7 +132,7 @@ fn parse_body<T: for<'de> Deserialize<'de>>(
 /// `POST /api/v2/silences`.
 pub fn create_silence_request(silence: &PostableSilence) -> Request {
     let mut req = Request::new(Method::Post, "/api/v2/silences");
-    req.body = serde_json::to_value(silence).ok();
+    req.body = crate::value::to_value(silence).ok();
     req
 }
 
@@ -241,7 +241,7 @@ pub fn parse_alerts(resp: &Response) -> Result<Vec<GettableAlert>, AlertmanagerE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn silence_requests() {

@@ -7,8 +7,9 @@
 //! with `{"version": N}` (200 save result; 401; 403; 404 dashboard or version not found). Sends
 //! nothing itself; see [`super::http::Executor`].
 
+use crate::json;
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::http::{Method, Request, Response};
 use crate::secret::Secret;

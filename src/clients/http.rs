@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::secret::Secret;
 
@@ -451,7 +451,7 @@ impl Executor {
                 .map(str::to_string);
             let body = read_capped(resp).await?;
             let body = match (status, location) {
-                (300..=399, loc) => serde_json::json!({
+                (300..=399, loc) => crate::json!({
                     "message": format!(
                         "redirected to {} and not followed: rollout sends {} requests only to the URL it is given; give the final URL",
                         loc.as_deref().map(crate::mask::url).unwrap_or_else(|| "(no Location)".into()),

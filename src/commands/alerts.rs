@@ -83,7 +83,8 @@ fn routes(a: AlertsRoutesArgs) -> Result<Output, CommandError> {
     let stdout = match a.output {
         RoutesFormat::Text => routes::render_text(&result),
         RoutesFormat::Json => {
-            let v = serde_json::json!({"config": file, "alerts": result, "undefinedReceivers": unknown});
+            let v =
+                rollout::json!({"config": file, "alerts": result, "undefinedReceivers": unknown});
             format!("{}\n", serde_json::to_string_pretty(&v)?)
         }
     };

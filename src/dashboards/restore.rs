@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::clients::grafana::{self, Pushed, VersionInfo, VersionsError};
 use crate::clients::http::{self, Exchange, Executor, HttpError};

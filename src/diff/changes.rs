@@ -5,8 +5,8 @@
 
 use std::fmt;
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::normalize::{entry_key, list_key};
 
@@ -65,7 +65,7 @@ impl fmt::Display for FieldPath {
                     }
                     f.write_str(k)?;
                 }
-                Seg::Key(k) => write!(f, "[{}]", serde_json::Value::String(k.clone()))?,
+                Seg::Key(k) => write!(f, "[{}]", crate::value::Value::String(k.clone()))?,
                 Seg::Named { key, value } => write!(f, "[{key}={value}]")?,
                 Seg::Index(n) => write!(f, "[{n}]")?,
             }

@@ -7,7 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::value::Value;
 
 use super::changes::{FieldPath, Op, Seg, leaves};
 use super::{Action, ObjectDiff, Summary, summarize};
@@ -144,7 +145,7 @@ fn pod_spec(group: &str, kind: &str) -> Option<&'static [&'static str]> {
 /// hold every object twice.
 pub fn view(id: &ResourceId, value: &Value) -> Option<Value> {
     let pod = pod_spec(&id.gvk.group, &id.gvk.kind)?;
-    let mut out = Value::Object(serde_json::Map::new());
+    let mut out = Value::Object(crate::value::Map::new());
     if let Some(a) = at(Some(value), &["metadata", "annotations"]) {
         out["metadata"] = json!({ "annotations": a.clone() });
     }

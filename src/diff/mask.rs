@@ -5,8 +5,8 @@
 //! differing ones `*** (before)` / `*** (after)`, so a reader sees which keys changed, not values.
 //! Pure; no I/O.
 
+use crate::value::{Map, Value};
 use base64::Engine;
-use serde_json::{Map, Value};
 
 /// The mask for a value that did not change (or exists on one side only).
 pub const MASK: &str = "***";
@@ -153,7 +153,7 @@ pub fn mask_secret(mut before: Option<&mut Value>, mut after: Option<&mut Value>
 #[cfg(test)]
 mod issue_11 {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     /// Issue 11: a last-applied annotation embeds the Secret value; the base64 ends in `\n` or is
     /// wrapped, and the value must still be masked.
@@ -185,7 +185,7 @@ mod issue_11 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn values_masked_changed_keys_visible() {

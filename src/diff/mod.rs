@@ -13,7 +13,8 @@ pub mod text;
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::value::Value;
 
 use crate::fsutil::{self, FsError, WriteResult};
 use crate::live::cluster::{ClusterError, ClusterOptions, ClusterSource};
@@ -475,13 +476,13 @@ enum Slot {
 
 /// Only what names `value`: `apiVersion`, `kind`, and `metadata`'s `name` and `namespace`.
 fn identity(value: &Value) -> Value {
-    let mut out = serde_json::Map::new();
+    let mut out = crate::value::Map::new();
     for k in ["apiVersion", "kind"] {
         if let Some(v) = value.get(k) {
             out.insert(k.into(), v.clone());
         }
     }
-    let mut md = serde_json::Map::new();
+    let mut md = crate::value::Map::new();
     for k in ["name", "namespace"] {
         if let Some(v) = value.get("metadata").and_then(|m| m.get(k)) {
             md.insert(k.into(), v.clone());

@@ -5,7 +5,7 @@
 //! Owns the table of server-owned fields and the projection rules. Pure functions on JSON values;
 //! no I/O, no knowledge of where live state came from.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::resource::ResourceId;
 
@@ -569,7 +569,7 @@ mod tests {
         assert_eq!(q("1k"), q("1000"));
         assert_eq!(q("1e3"), q("1k"));
         assert_eq!(q("1.5"), Some(1_500_000_000));
-        assert_eq!(quantity_nanos(&serde_json::json!(2)), q("2"));
+        assert_eq!(quantity_nanos(&crate::json!(2)), q("2"));
         for bad in ["", "abc", "1Xi", "1.2.3", "."] {
             assert_eq!(q(bad), None, "{bad}");
         }

@@ -69,7 +69,7 @@ pub fn default_path(name: &str) -> PathBuf {
 /// When the file cannot be written.
 pub fn write<T: Serialize>(path: &Path, record: &T, secrets: &[&Secret]) -> Result<(), FsError> {
     let mut text = serde_json::to_string_pretty(record).unwrap_or_else(|e| {
-        serde_json::json!({"error": format!("cannot serialise evidence: {e}")}).to_string()
+        crate::json!({"error": format!("cannot serialise evidence: {e}")}).to_string()
     });
     for s in secrets.iter().filter(|s| !s.is_empty()) {
         // Every encoding: a token with `"` or `\` is JSON-escaped in `text`.
@@ -167,7 +167,7 @@ mod tests {
         let token = Secret::new("glsa_leaky");
         write(
             &p,
-            &serde_json::json!({"note": "token glsa_leaky here"}),
+            &crate::json!({"note": "token glsa_leaky here"}),
             &[&token],
         )
         .unwrap();
@@ -201,7 +201,7 @@ mod tests {
         };
         assert_eq!(finish(&mut sent, Some(&p), "x.json", &[]).unwrap(), p);
         assert_eq!(sent.evidence_path.as_deref(), Some(p.as_path()));
-        let written: serde_json::Value =
+        let written: crate::value::Value =
             serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
         assert_eq!(written["result"], "pushed");
         assert_eq!(written["finished_at"], sent.finished_at.as_str());

@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::files;
 
@@ -638,7 +638,7 @@ fn alert_item(loaded: &Loaded, environment: &str) -> Item {
     {
         let is_post = ex.get("method").and_then(Value::as_str) == Some("POST");
         if is_post {
-            let shown = serde_json::json!({
+            let shown = crate::json!({
                 "request": format!("{} {}", text(ex.get("method")), text(ex.get("path"))),
                 "at": ex.get("at"),
                 "status": ex.get("status"),

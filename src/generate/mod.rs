@@ -13,7 +13,7 @@ pub mod values;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::fileset::{self, Applied, FileSet};
 use crate::fsutil::{self, FsError};

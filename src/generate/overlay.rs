@@ -8,7 +8,8 @@
 //! whose lists a strategic merge would replace whole: they get a JSON 6902 patch addressing the
 //! containers by their index in the base.
 
-use serde_json::{Map, Value, json};
+use crate::json;
+use crate::value::{Map, Value};
 
 use super::{GenerateError, base_image_annotation, environment_label, with_header};
 use crate::fileset::FileSet;

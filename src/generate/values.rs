@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::value::Value;
 
 use super::{base_image_annotation, with_header};
 use crate::fileset::FileSet;

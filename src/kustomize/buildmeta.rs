@@ -6,7 +6,7 @@
 //! sees them) and are removed at the end unless the build root asks for them. The loader only
 //! calls in here when the root's `buildMetadata` is non-empty. No I/O.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::resmap::KRes;
 
@@ -162,7 +162,7 @@ impl Origin {
 
     fn from_value(v: &Value) -> Option<Origin> {
         let m = v.as_object()?;
-        let s = |m: &Map<String, Value>, k: &str| {
+        let s = |m: &Map, k: &str| {
             m.get(k)
                 .map(super::kustomization::scalar_text)
                 .unwrap_or_default()
@@ -250,7 +250,7 @@ fn annotation<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get("metadata")?.get("annotations")?.get(key)?.as_str()
 }
 
-fn annotations_mut(v: &mut Value) -> Option<&mut Map<String, Value>> {
+fn annotations_mut(v: &mut Value) -> Option<&mut Map> {
     let Value::Object(top) = v else { return None };
     let meta = top
         .entry("metadata")

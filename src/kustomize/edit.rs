@@ -8,7 +8,7 @@
 //!
 //! Pure: text in, text out; the caller reads and writes the file.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 /// One edit.
 #[derive(Debug, Clone)]
@@ -119,7 +119,7 @@ fn set_images(existing: &Value, args: &[String]) -> Result<Value, String> {
     if args.is_empty() {
         return Err("no image specified".into());
     }
-    let mut by_name: std::collections::BTreeMap<String, Map<String, Value>> = Default::default();
+    let mut by_name: std::collections::BTreeMap<String, Map> = Default::default();
     for item in existing.as_array().into_iter().flatten() {
         if let Some(m) = item.as_object() {
             let name = m.get("name").and_then(Value::as_str).unwrap_or_default();

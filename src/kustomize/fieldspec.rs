@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::KustomizeError;
 use super::resmap::{KRes, kid};
@@ -459,10 +459,7 @@ pub fn merge_one(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
 }
 
 /// The `properties` of a definition's `Schema` (keys matched case-insensitively, as Go's JSON).
-fn schema_props<'a>(
-    defs: &'a serde_json::Map<String, Value>,
-    name: &str,
-) -> Option<&'a serde_json::Map<String, Value>> {
+fn schema_props<'a>(defs: &'a crate::value::Map, name: &str) -> Option<&'a crate::value::Map> {
     let def = defs.get(name)?.as_object()?;
     let schema = def
         .iter()
@@ -620,7 +617,7 @@ impl TransformerConfig {
 
     fn crd_type(
         &mut self,
-        defs: &serde_json::Map<String, Value>,
+        defs: &crate::value::Map,
         kind: &str,
         type_name: &str,
         path: &mut Vec<String>,
@@ -732,7 +729,7 @@ impl TransformerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn compiled_defaults_match_the_tsv() {

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::value::{Map, Value};
 use base64::Engine;
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::KustomizeError;

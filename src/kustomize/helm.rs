@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::value::{Map, Value};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use super::KustomizeError;
 use super::kustomization::{Kustomization, Located, scalar_text};
@@ -81,7 +81,7 @@ pub struct HelmChart {
     pub values_file: String,
     /// Values given inline.
     #[serde(default)]
-    pub values_inline: Option<Map<String, Value>>,
+    pub values_inline: Option<Map>,
     /// `override` (default), `merge` or `replace`.
     #[serde(default)]
     pub values_merge: String,
@@ -150,7 +150,7 @@ fn stringify(v: &Value) -> Value {
 /// # Errors
 /// An unknown field or a field of the wrong type, naming it.
 pub fn parse_chart(v: &Value, at: &str) -> Result<HelmChart, KustomizeError> {
-    serde_json::from_value(stringify(v))
+    crate::value::from_value(stringify(v))
         .map_err(|e| KustomizeError::invalid(at, format!("invalid `helmCharts` entry: {e}")))
 }
 
@@ -162,7 +162,7 @@ pub fn parse_globals(v: &Value, at: &str) -> Result<HelmGlobals, KustomizeError>
     if v.is_null() {
         return Ok(HelmGlobals::default());
     }
-    serde_json::from_value(stringify(v))
+    crate::value::from_value(stringify(v))
         .map_err(|e| KustomizeError::invalid(at, format!("invalid `helmGlobals`: {e}")))
 }
 
@@ -193,7 +193,7 @@ pub fn parse_plugin_config(
 }
 
 /// Converted `helmChartInflationGenerator` entries: the charts and the globals they set.
-pub type Legacy = (Vec<Located<Value>>, Map<String, Value>);
+pub type Legacy = (Vec<Located<Value>>, Map);
 
 /// The deprecated `helmChartInflationGenerator` entries as `helmCharts` entries, and the
 /// globals they set (the last non-empty `chartHome` / `helmHome` wins), as kustomize converts
@@ -739,7 +739,7 @@ impl Helm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn chart(v: Value) -> HelmChart {
         parse_chart(&v, "k.yaml").expect("chart")

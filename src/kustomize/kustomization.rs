@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::value::Value;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::KustomizeError;
 use super::fieldspec::FieldSpec;
@@ -310,7 +310,7 @@ impl Ctx<'_> {
             .enumerate()
             .map(|(i, item)| {
                 let at = self.at(&format!("/{key}/{i}"));
-                serde_json::from_value::<T>(item.clone())
+                crate::value::from_value::<T>(item.clone())
                     .map(|value| Located {
                         value,
                         at: at.clone(),
@@ -823,7 +823,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
     check_types(&ctx, &bool_keys, &value, &KUSTOMIZATION, "", "")?;
     let root = match value {
         Value::Object(m) => m,
-        Value::Null => serde_json::Map::new(),
+        Value::Null => crate::value::Map::new(),
         _ => {
             return Err(KustomizeError::invalid(
                 ctx.at(""),
@@ -944,7 +944,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
             "secretGenerator" => k.secret_generator = ctx.typed(v, key)?,
             "generatorOptions" => {
                 // Types checked by `check_types`: labels and annotations hold strings.
-                k.generator_options = serde_json::from_value(v.clone()).map_err(|e| {
+                k.generator_options = crate::value::from_value(v.clone()).map_err(|e| {
                     KustomizeError::invalid(at(), format!("invalid `generatorOptions`: {e}"))
                 })?;
             }
@@ -1031,7 +1031,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Kustomization, KustomizeError> {
 /// kustomize's `CheckEmpty`: nothing but `apiVersion`/`kind` is set to a non-zero value, where
 /// an empty string is zero and so is an empty `bases` or `imageTags` (they are appended into
 /// `resources` and `images`), but an empty list or mapping elsewhere is a value.
-fn is_empty_kustomization(root: &serde_json::Map<String, Value>) -> bool {
+fn is_empty_kustomization(root: &crate::value::Map) -> bool {
     root.iter().all(|(k, v)| match (k.as_str(), v) {
         ("apiVersion" | "kind", _) | (_, Value::Null) => true,
         (_, Value::String(s)) => s.is_empty(),
@@ -1161,7 +1161,7 @@ mod tests {
         assert_eq!(k.common_labels["d"], "2024-01-02");
         assert_eq!(
             k.helm_charts[0].value["valuesInline"],
-            serde_json::json!({"true": 1, "d": "2024-01-02"})
+            crate::json!({"true": 1, "d": "2024-01-02"})
         );
         assert_eq!(k.labels[0].value.pairs["n"], "1");
         assert!(k.labels[0].value.include_selectors);
@@ -1169,7 +1169,7 @@ mod tests {
 
     #[test]
     fn plugin_config_names_fold_but_user_keys_do_not() {
-        let v = serde_json::json!({
+        let v = crate::json!({
             "Labels": {"Team": "a"},
             "FieldSpecs": [{"Path": "metadata/labels", "Create": true}],
             "other": 1
@@ -1177,7 +1177,7 @@ mod tests {
         let got = fold_plugin_config("LabelTransformer", &v);
         assert_eq!(
             got,
-            serde_json::json!({
+            crate::json!({
                 "labels": {"Team": "a"},
                 "fieldSpecs": [{"path": "metadata/labels", "create": true}],
                 "other": 1

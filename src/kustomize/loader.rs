@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::fieldspec::{self, TransformerConfig};
 use super::generators::{self, Generated};

@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::KustomizeError;
 use super::fieldspec::{NameBackRef, gvk_selects, walk_existing};
@@ -338,7 +338,7 @@ impl Selection<'_> {
     }
 
     /// A `{name, namespace}` reference (subjects, webhook services).
-    fn set_mapping(&self, m: &mut serde_json::Map<String, Value>) -> Result<(), String> {
+    fn set_mapping(&self, m: &mut crate::value::Map) -> Result<(), String> {
         let Some(old) = m.get("name") else {
             return Err("path config error; no 'name' field in node".to_string());
         };

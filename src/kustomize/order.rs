@@ -1,7 +1,7 @@
 //! Output order: kustomize's legacy kind order (the default) or FIFO, per `sortOptions`.
 //! Owns the comparison only.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::KustomizeError;
 use super::resmap::KRes;
@@ -169,8 +169,8 @@ fn gvk_string(g: &Gvk) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json;
     use crate::resource::{Origin, Resource};
-    use serde_json::json;
 
     #[test]
     fn legacy_order() {

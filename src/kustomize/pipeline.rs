@@ -3,7 +3,7 @@
 //! patchesJson6902, replicas, images, replacements. Reads patch and replacement files. With
 //! `buildMetadata`, each transformer is recorded on the resources as kustomize does.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::KustomizeError;
 use super::fieldspec::{self, FieldSpec};

@@ -7,7 +7,7 @@
 //! `apiVersion` is not `builtin` is an external plugin (exec, Go or KRM function): kustomize
 //! refuses those without `--enable-alpha-plugins`, and this engine never runs them.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::KustomizeError;
 use super::buildmeta::{self, Origin};
@@ -308,7 +308,7 @@ fn typed<T: for<'de> serde::Deserialize<'de>>(
     key: &str,
     at: &str,
 ) -> Result<T, KustomizeError> {
-    serde_json::from_value(cfg.get(key).cloned().unwrap_or(Value::Null))
+    crate::value::from_value(cfg.get(key).cloned().unwrap_or(Value::Null))
         .map_err(|e| KustomizeError::invalid(at, format!("invalid `{key}`: {e}")))
 }
 
@@ -349,7 +349,7 @@ fn generate(
                     }
                 }
             }
-            let mut entry: GeneratorEntry = serde_json::from_value(args)
+            let mut entry: GeneratorEntry = crate::value::from_value(args)
                 .map_err(|e| KustomizeError::invalid(at, format!("invalid {kind}: {e}")))?;
             if entry.name.is_empty() {
                 entry.name = str_field(cfg, &["metadata", "name"]);
@@ -642,7 +642,7 @@ fn transform(
             let mut targets = Vec::new();
             for t in listed(cfg).iter().chain(listed(&from_file).iter()) {
                 let selector: Option<Selector> = match t.get("selector") {
-                    Some(v) => Some(serde_json::from_value(v.clone()).map_err(|e| {
+                    Some(v) => Some(crate::value::from_value(v.clone()).map_err(|e| {
                         KustomizeError::invalid(at, format!("invalid selector: {e}"))
                     })?),
                     None => None,

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::resource::{FieldOrigin, Origin};
 use crate::yaml::Locations;
@@ -343,7 +343,7 @@ mod tests {
         merged["spec"]["template"]["spec"]["containers"][0]["env"]
             .as_array_mut()
             .unwrap()
-            .insert(0, serde_json::json!({"name": "FLAG", "value": "1"}));
+            .insert(0, crate::json!({"name": "FLAG", "value": "1"}));
         let file: Arc<Path> = Arc::from(Path::new("patch.yaml"));
         record_strategic(&mut origin, &before, &merged, &patch, &patch_locs, &file);
         let (f, pos) = origin

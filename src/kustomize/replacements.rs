@@ -1,7 +1,7 @@
 //! `replacements`: copy a field of one resource into fields of others (`fieldPaths` with
 //! `[key=value]` list selectors, indexes and `*`; `delimiter`/`index`; `create`). No I/O.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::KustomizeError;
 use super::kustomization::Located;
@@ -197,7 +197,7 @@ fn set_all(
 fn sel_of(v: Option<&Value>, at: &str) -> Result<Selector, KustomizeError> {
     match v {
         None => Ok(Selector::default()),
-        Some(v) => serde_json::from_value(v.clone())
+        Some(v) => crate::value::from_value(v.clone())
             .map_err(|e| KustomizeError::invalid(at, format!("invalid replacement selector: {e}"))),
     }
 }
@@ -493,7 +493,7 @@ mod tests {
     fn replacement_table() {
         let input = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src}\ndata: {img: 'nginx:2'}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers:\n      - {name: web, image: 'nginx:1'}\n      - {name: side, image: busybox}\n";
         let mut m = resmap(input);
-        let rep: Value = serde_json::json!({
+        let rep: Value = crate::json!({
             "source": {"kind": "ConfigMap", "name": "src", "fieldPath": "data.img"},
             "targets": [{"select": {"kind": "Deployment"},
                 "fieldPaths": ["spec.template.spec.containers.[name=web].image"]}]
@@ -510,13 +510,13 @@ mod tests {
     fn delimiter_on_created_and_number_targets() {
         let input = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s, annotations: {n: '1'}}\nspec: {p: 12}\n";
         let mut m = resmap(input);
-        let target = |paths: &[&str], opts: Value| serde_json::json!({"select": {"kind": "Service"}, "fieldPaths": paths, "options": opts});
-        let rep: Value = serde_json::json!({
+        let target = |paths: &[&str], opts: Value| crate::json!({"select": {"kind": "Service"}, "fieldPaths": paths, "options": opts});
+        let rep: Value = crate::json!({
             "source": {"kind": "ConfigMap", "name": "src"},
             "targets": [
-                target(&["metadata.annotations.a"], serde_json::json!({"delimiter": ",", "index": -1, "create": true})),
-                target(&["metadata.annotations.b"], serde_json::json!({"delimiter": ",", "create": true})),
-                target(&["metadata.annotations.c"], serde_json::json!({"delimiter": "-", "index": 3, "create": true})),
+                target(&["metadata.annotations.a"], crate::json!({"delimiter": ",", "index": -1, "create": true})),
+                target(&["metadata.annotations.b"], crate::json!({"delimiter": ",", "create": true})),
+                target(&["metadata.annotations.c"], crate::json!({"delimiter": "-", "index": 3, "create": true})),
             ]
         });
         apply_one(&mut m, rep);
@@ -526,9 +526,9 @@ mod tests {
         assert_eq!(s["metadata"]["annotations"]["c"], "-src");
         // Without `create`, a field that is not there is an error (kustomize's rule); with it,
         // a list is made before an index or `[k=v]`, and a created field's text is typed.
-        let missing: Value = serde_json::json!({
+        let missing: Value = crate::json!({
             "source": {"kind": "ConfigMap", "name": "src"},
-            "targets": [target(&["metadata.annotations.z"], serde_json::json!({}))]
+            "targets": [target(&["metadata.annotations.z"], crate::json!({}))]
         });
         let at = |value| Located {
             value,
@@ -539,20 +539,20 @@ mod tests {
             e.contains("unable to find field \"metadata.annotations.z\""),
             "{e}"
         );
-        let made: Value = serde_json::json!({
+        let made: Value = crate::json!({
             "sourceValue": "8080",
-            "targets": [target(&["spec.ports.0.port", "spec.env.[name=P].value"], serde_json::json!({"create": true}))]
+            "targets": [target(&["spec.ports.0.port", "spec.env.[name=P].value"], crate::json!({"create": true}))]
         });
         apply(&mut m, &[at(made)]).unwrap();
         let s = &m.list[1].res.value;
-        assert_eq!(s["spec"]["ports"], serde_json::json!([{"port": 8080}]));
+        assert_eq!(s["spec"]["ports"], crate::json!([{"port": 8080}]));
         assert_eq!(
             s["spec"]["env"],
-            serde_json::json!([{"name": "P", "value": 8080}])
+            crate::json!([{"name": "P", "value": 8080}])
         );
-        let far: Value = serde_json::json!({
+        let far: Value = crate::json!({
             "sourceValue": "x",
-            "targets": [target(&["spec.ports.3.name"], serde_json::json!({"create": true}))]
+            "targets": [target(&["spec.ports.3.name"], crate::json!({"create": true}))]
         });
         let e = apply(&mut m, &[at(far)]).unwrap_err().to_string();
         assert!(
@@ -565,7 +565,7 @@ mod tests {
     /// a string holding YAML (or no document) is left to the ordinary path.
     #[test]
     fn structured_json_in_strings() {
-        let mut v = serde_json::json!({"data": {
+        let mut v = crate::json!({"data": {
             "c": "{\"b\": {\"port\": 1}, \"a\": \"x\"}",
             "p": "{\n  \"k\": \"v\"\n}",
             "y": "k: v\n"
@@ -575,33 +575,33 @@ mod tests {
             &mut v,
             &segs("data.c.b.port"),
             false,
-            &serde_json::json!("8080")
+            &crate::json!("8080")
         ));
         assert_eq!(v["data"]["c"], r#"{"a":"x","b":{"port":8080}}"#);
         assert!(set_structured(
             &mut v,
             &segs("data.p.k"),
             false,
-            &serde_json::json!("<w>")
+            &crate::json!("<w>")
         ));
         assert_eq!(v["data"]["p"], "{\n  \"k\": \"\\u003cw\\u003e\"\n}");
         assert!(!set_structured(
             &mut v,
             &segs("data.y.k"),
             false,
-            &serde_json::json!("w")
+            &crate::json!("w")
         ));
         assert!(!set_structured(
             &mut v,
             &segs("data.c.nope"),
             false,
-            &serde_json::json!("w")
+            &crate::json!("w")
         ));
         assert!(!set_structured(
             &mut v,
             &segs("data.c"),
             false,
-            &serde_json::json!("w")
+            &crate::json!("w")
         ));
     }
 }

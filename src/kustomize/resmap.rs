@@ -2,7 +2,7 @@
 //! (previous names for name references, generator behavior, hash requests, applied affixes).
 //! Owns id formatting and conflict checks; does no I/O.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::resource::{Gvk, Resource, ResourceId};
 
@@ -305,8 +305,8 @@ pub fn is_cluster_scoped(gvk: &Gvk) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json;
     use crate::resource::Origin;
-    use serde_json::json;
 
     fn res(v: Value) -> KRes {
         KRes::new(Resource::new(v, Origin::default()))

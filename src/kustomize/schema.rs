@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::value::Value;
 
 // `ROOTS` and `TYPES`, generated from `smp_table.tsv` by `build.rs`.
 include!(concat!(env!("OUT_DIR"), "/smp_table.rs"));
@@ -251,7 +251,7 @@ mod tests {
     #[test]
     fn an_openapi_type_replaces_the_builtin_one() {
         let mut s = builtin().clone();
-        let doc: Value = serde_json::json!({"definitions": {
+        let doc: Value = crate::json!({"definitions": {
             "io.k8s.api.core.v1.PodSpec": {"properties": {"containers": {"items": {"$ref": "#/definitions/C"}, "x-kubernetes-patch-merge-key": "image", "x-kubernetes-patch-strategy": "merge"}}},
             "example.Foo": {"x-kubernetes-group-version-kind": [{"group": "example.com", "version": "v1", "kind": "Foo"}], "properties": {"spec": {"properties": {"items": {"type": "array"}}}}}
         }});

@@ -118,8 +118,9 @@ impl Compiled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json;
     use crate::resource::{Origin, Resource};
-    use serde_json::{Value, json};
+    use crate::value::Value;
 
     fn r(v: Value) -> KRes {
         KRes::new(Resource::new(v, Origin::default()))

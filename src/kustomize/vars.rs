@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::KustomizeError;
 use super::fieldspec::{FieldSpec, walk_existing};
@@ -516,7 +516,7 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn expansion_table() {

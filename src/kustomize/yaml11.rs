@@ -10,7 +10,7 @@
 //! whose 1.1 meaning differs, from the source text at their recorded positions. A scalar that is
 //! quoted, a block scalar, tagged, or plain over several lines is left as parsed.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::yaml::{Locations, Pos};
 
@@ -169,7 +169,7 @@ fn walk(
 
 /// Renames keys in place of order; a renamed key that meets an existing one replaces it, as the
 /// later of two equal keys does in kustomize's decoder.
-fn rename_keys(map: &mut Map<String, Value>, renamed: &[(String, String)]) {
+fn rename_keys(map: &mut Map, renamed: &[(String, String)]) {
     let old = std::mem::take(map);
     for (k, v) in old {
         let name = renamed
@@ -210,7 +210,7 @@ mod tests {
         );
         assert_eq!(
             v,
-            serde_json::json!({"a": true, "b": "yes", "c": false, "d": [true, "n", false],
+            crate::json!({"a": true, "b": "yes", "c": false, "d": [true, "n", false],
                 "e": {"f": true, "g": false}, "h": "yesterday", "i": "yes\n"})
         );
     }
@@ -222,7 +222,7 @@ mod tests {
         );
         assert_eq!(
             v,
-            serde_json::json!({"d": "2024-01-02", "t": "2001-12-14t21:59:43.10-05:00",
+            crate::json!({"d": "2024-01-02", "t": "2001-12-14t21:59:43.10-05:00",
                 "q": "2024-01-02", "true": 1, "l": ["2024-01-02"]})
         );
     }

@@ -10,12 +10,12 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::value::Value;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope};
 use kube::{Client, Config};
-use serde_json::Value;
 
 use super::{LiveObjects, LiveQuery, SourceInfo, has_owner, same_object, snapshot::prune_kinds};
 use crate::resource::{Gvk, ResourceId};
@@ -665,12 +665,13 @@ impl ClusterSource {
                         let page = self.call("list", &what, || api.list(&lp)).await?;
                         token = page.metadata.continue_.clone().filter(|t| !t.is_empty());
                         for o in page.items {
-                            let mut v =
-                                serde_json::to_value(o).map_err(|source| ClusterError::Decode {
+                            let mut v = crate::value::to_value(o).map_err(|source| {
+                                ClusterError::Decode {
                                     verb: "list",
                                     what: what.clone(),
                                     source,
-                                })?;
+                                }
+                            })?;
                             if let Some(m) = v.as_object_mut() {
                                 m.insert(
                                     "apiVersion".into(),
@@ -722,7 +723,7 @@ impl ClusterSource {
         let obj = self.call("get", &what, || api.get_opt(name)).await?;
         match obj {
             Some(o) => {
-                let v = serde_json::to_value(o).map_err(|source| ClusterError::Decode {
+                let v = crate::value::to_value(o).map_err(|source| ClusterError::Decode {
                     verb: "get",
                     what: what.clone(),
                     source,
@@ -780,7 +781,7 @@ impl ClusterSource {
                 if !names.contains(name.as_str()) {
                     continue;
                 }
-                let mut v = serde_json::to_value(o).map_err(|source| ClusterError::Decode {
+                let mut v = crate::value::to_value(o).map_err(|source| ClusterError::Decode {
                     verb: "list",
                     what: what.clone(),
                     source,

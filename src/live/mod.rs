@@ -11,7 +11,7 @@ pub mod snapshot;
 use std::fmt;
 use std::path::PathBuf;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::resource::ResourceId;
 

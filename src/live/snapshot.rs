@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::{LiveObjects, LiveQuery, SourceInfo, has_owner, same_object};
 use crate::fsutil::{self, FsError};
@@ -93,7 +93,7 @@ impl<'de, const LEAN: bool> serde::de::Visitor<'de> for ReadVisitor<LEAN> {
         Ok(Value::from(v))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+        Ok(crate::value::Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_string()))
@@ -118,7 +118,7 @@ impl<'de, const LEAN: bool> serde::de::Visitor<'de> for ReadVisitor<LEAN> {
         Ok(Value::Array(out))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = serde_json::Map::new();
+        let mut out = crate::value::Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if LEAN && LEAN_SKIPPED.contains(&key.as_str()) {
                 map.next_value::<serde::de::IgnoredAny>()?;

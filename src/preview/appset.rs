@@ -7,7 +7,7 @@
 //! merge, SCM, pull request, plugin) and git file generators are refused with a message, never
 //! silently skipped.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::discover::ThisRepo;
 
@@ -70,7 +70,7 @@ fn params_of(
     dirs: &[String],
     this_repo: &ThisRepo,
     go: bool,
-) -> Result<Vec<Map<String, Value>>, String> {
+) -> Result<Vec<Map>, String> {
     let Some(obj) = g.as_object() else {
         return Err("a generator is not a mapping".into());
     };
@@ -91,7 +91,7 @@ fn params_of(
     }
 }
 
-fn list(g: &Value, go: bool) -> Result<Vec<Map<String, Value>>, String> {
+fn list(g: &Value, go: bool) -> Result<Vec<Map>, String> {
     if g.get("elementsYaml").is_some() {
         return Err("list generator elementsYaml is not supported by preview".into());
     }
@@ -140,12 +140,7 @@ fn scalar(v: &Value) -> Result<String, String> {
     }
 }
 
-fn git(
-    g: &Value,
-    dirs: &[String],
-    this_repo: &ThisRepo,
-    go: bool,
-) -> Result<Vec<Map<String, Value>>, String> {
+fn git(g: &Value, dirs: &[String], this_repo: &ThisRepo, go: bool) -> Result<Vec<Map>, String> {
     let url = g.get("repoURL").and_then(Value::as_str).unwrap_or("");
     if !this_repo.contains(url) {
         return Err(format!(
@@ -198,7 +193,7 @@ fn git(
 
 /// Argo CD's parameters for one directory (`path`, `path.basename`, `path[0]`, ... or, for Go
 /// templates, `.path.path`, `.path.basename`, `.path.segments`).
-fn dir_params(d: &str, prefix: &str, go: bool) -> Map<String, Value> {
+fn dir_params(d: &str, prefix: &str, go: bool) -> Map {
     let base = d.rsplit('/').next().unwrap_or(d).to_string();
     let normalized = sanitize_name(&base);
     let mut p = Map::new();
@@ -347,7 +342,7 @@ fn class(p: &[char], ch: Option<char>) -> Option<(bool, &[char])> {
 }
 
 /// The template with every string (keys too) rendered with `params`.
-fn render(template: &Value, params: &Map<String, Value>, go: bool) -> Result<Value, String> {
+fn render(template: &Value, params: &Map, go: bool) -> Result<Value, String> {
     Ok(match template {
         Value::String(s) => Value::String(if go {
             go_template(s, params)?
@@ -376,7 +371,7 @@ fn render(template: &Value, params: &Map<String, Value>, go: bool) -> Result<Val
 }
 
 /// `{{ name }}` replaced by the string parameter `name`; unknown tags stay as written.
-fn fast_template(s: &str, params: &Map<String, Value>) -> String {
+fn fast_template(s: &str, params: &Map) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find("{{") {
@@ -401,7 +396,7 @@ fn fast_template(s: &str, params: &Map<String, Value>) -> String {
 
 /// The Go-template subset preview evaluates: `{{ .a.b }}`, `{{ index .a.b N }}`,
 /// `{{ index .a "key" }}` and `{{ normalize .x }}`; anything else is refused with its text.
-fn go_template(s: &str, params: &Map<String, Value>) -> Result<String, String> {
+fn go_template(s: &str, params: &Map) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find("{{") {
@@ -431,7 +426,7 @@ fn go_template(s: &str, params: &Map<String, Value>) -> Result<String, String> {
     Ok(out)
 }
 
-fn go_action(action: &str, params: &Map<String, Value>) -> Result<String, String> {
+fn go_action(action: &str, params: &Map) -> Result<String, String> {
     let words: Vec<&str> = action.split_whitespace().collect();
     let unsupported = || {
         format!(
@@ -468,7 +463,7 @@ fn text_of(v: &Value) -> String {
     }
 }
 
-fn lookup(params: &Map<String, Value>, field: &str) -> Result<Value, String> {
+fn lookup(params: &Map, field: &str) -> Result<Value, String> {
     let mut cur: Option<&Value> = None;
     for (i, seg) in field.trim_start_matches('.').split('.').enumerate() {
         cur = if i == 0 {
@@ -487,7 +482,7 @@ fn lookup(params: &Map<String, Value>, field: &str) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn go_path_match() {

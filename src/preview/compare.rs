@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::diff::text::Labels;
 use crate::diff::{Action, ObjectDiff, changes, mask, normalize};

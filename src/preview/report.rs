@@ -5,7 +5,8 @@
 //!
 //! Owns layout only; the comparison is done (and Secrets masked) before anything reaches here.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::value::Value;
 
 use super::compare::LABELS;
 use super::{AppResult, Mode, Preview, Status};

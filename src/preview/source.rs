@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::discover::{App, Source};
 use crate::kustomize::edit::{self, Edit};
@@ -204,10 +204,7 @@ enum Step {
     Patches(Vec<Value>),
 }
 
-fn pairs(
-    m: &serde_json::Map<String, Value>,
-    subst: Option<&dyn Fn(&str) -> String>,
-) -> Vec<String> {
+fn pairs(m: &crate::value::Map, subst: Option<&dyn Fn(&str) -> String>) -> Vec<String> {
     m.iter()
         .map(|(k, v)| {
             let v = v
@@ -426,7 +423,7 @@ mod tests {
 
     #[test]
     fn options_become_argo_cd_steps_in_order() {
-        let k = serde_json::json!({
+        let k = crate::json!({
             "namespace": "ns", "namePrefix": "p-", "images": ["nginx:${ARGOCD_APP_NAME}"],
             "replicas": [{"name": "web", "count": "3"}], "commonLabels": {"team": "a"},
             "commonAnnotations": {"x": "$ARGOCD_APP_NAME"}, "components": ["../c"],
@@ -457,10 +454,9 @@ mod tests {
         assert!(names[5].starts_with("SetNamespace"));
         assert_eq!(names[6], "Patches");
         assert!(names[7].starts_with("AddComponent"));
-        let bad = serde_json::json!({"replicas": [{"name": "w", "count": "x"}]});
+        let bad = crate::json!({"replicas": [{"name": "w", "count": "x"}]});
         assert!(edits(&bad, &app(), &src, &AppEnv::default(), Path::new(".")).is_err());
-        let missing =
-            serde_json::json!({"components": ["../none"], "ignoreMissingComponents": true});
+        let missing = crate::json!({"components": ["../none"], "ignoreMissingComponents": true});
         let steps = edits(&missing, &app(), &src, &AppEnv::default(), Path::new(".")).unwrap();
         assert!(steps.is_empty());
     }

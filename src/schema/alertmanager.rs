@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::finding::{Finding, MESSAGE_MAX, bounded, display_path, pointer_push, preview};
 
@@ -247,12 +247,7 @@ fn similar(a: &str, b: &str) -> bool {
 
 /// Checks names and values of a label or annotation set; returns how many pairs have a non-empty
 /// value (the ones Alertmanager keeps), or `None` when a value is not a string.
-fn check_label_set(
-    at: &str,
-    set: &Map<String, Value>,
-    what: &str,
-    findings: &mut Vec<Finding>,
-) -> Option<usize> {
+fn check_label_set(at: &str, set: &Map, what: &str, findings: &mut Vec<Finding>) -> Option<usize> {
     let mut kept = Some(0);
     for (name, value) in set {
         let ptr = pointer_push(at, name);
@@ -293,7 +288,7 @@ fn check_label_set(
 
 fn check_time(
     at: &str,
-    obj: &Map<String, Value>,
+    obj: &Map,
     field: &str,
     findings: &mut Vec<Finding>,
 ) -> Option<jiff::Timestamp> {
@@ -462,7 +457,7 @@ pub fn is_go_request_uri(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn codes(v: &Value) -> Vec<(&'static str, String)> {
         check_alerts(v)

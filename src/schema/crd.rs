@@ -7,8 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::json;
+use crate::value::Value;
 use jsonschema::Validator;
-use serde_json::{Value, json};
 
 use super::cel::{Outcome, Rules};
 use super::defaults;
@@ -136,7 +137,7 @@ impl CrdSchemas {
             let validator = jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft4)
                 .with_keyword(RE2_PATTERN, re2_pattern)
-                .build(&schema)
+                .build(&serde_json::Value::from(schema))
                 .map_err(|e| CrdError::InvalidSchema {
                     name: name.clone(),
                     version: version.clone(),
@@ -201,7 +202,7 @@ impl CrdSchemas {
             .validators
             .get(&(gvk.group.clone(), gvk.version.clone(), gvk.kind.clone()))?;
         let defaulted = defaults::apply(value, &v.node);
-        let mut violations = violations(&v.validator, &defaulted);
+        let mut violations = violations(&v.validator, &serde_json::Value::from(&*defaulted));
         violations.extend(
             super::unique::list_duplicates(&defaulted, &v.node)
                 .into_iter()
@@ -317,7 +318,10 @@ struct Re2Pattern {
 }
 
 impl<'i> jsonschema::Keyword<'i> for Re2Pattern {
-    fn validate(&self, instance: &'i Value) -> Result<(), jsonschema::ValidationError<'i>> {
+    fn validate(
+        &self,
+        instance: &'i serde_json::Value,
+    ) -> Result<(), jsonschema::ValidationError<'i>> {
         if self.is_valid(instance) {
             return Ok(());
         }
@@ -338,14 +342,14 @@ impl<'i> jsonschema::Keyword<'i> for Re2Pattern {
         )))
     }
 
-    fn is_valid(&self, instance: &'i Value) -> bool {
+    fn is_valid(&self, instance: &'i serde_json::Value) -> bool {
         instance.as_str().is_none_or(|s| self.regex.is_match(s))
     }
 }
 
 fn re2_pattern<'a>(
-    _parent: &'a serde_json::Map<String, Value>,
-    value: &'a Value,
+    _parent: &'a serde_json::Map<String, serde_json::Value>,
+    value: &'a serde_json::Value,
     _path: jsonschema::paths::Location,
 ) -> Result<Box<dyn for<'i> jsonschema::Keyword<'i>>, jsonschema::ValidationError<'a>> {
     let pattern = value.as_str().unwrap_or("");
@@ -365,7 +369,7 @@ fn convert(node: &mut Value, strict: bool) {
         return;
     };
     map.remove("description");
-    let flag = |m: &serde_json::Map<String, Value>, k: &str| m.get(k) == Some(&Value::Bool(true));
+    let flag = |m: &crate::value::Map, k: &str| m.get(k) == Some(&Value::Bool(true));
     let nullable = flag(map, "nullable");
     let preserve = flag(map, "x-kubernetes-preserve-unknown-fields");
     if flag(map, "x-kubernetes-int-or-string") {

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::node::{MAX_DEPTH, Node};
 
@@ -78,7 +78,7 @@ fn default(value: &mut Value, node: &Node, depth: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn node() -> Node {
         Node::from_schema(&json!({

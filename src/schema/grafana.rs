@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::finding::{Finding, MESSAGE_MAX, bounded, display_path, pointer_push};
 
@@ -43,7 +43,7 @@ static SCHEMA: LazyLock<Result<Value, String>> =
 
 static VALIDATOR: LazyLock<Result<jsonschema::Validator, String>> = LazyLock::new(|| {
     let schema = SCHEMA.as_ref().map_err(Clone::clone)?;
-    jsonschema::draft7::new(schema).map_err(|e| e.to_string())
+    jsonschema::draft7::new(&serde_json::Value::from(schema)).map_err(|e| e.to_string())
 });
 
 /// The dashboard JSON Schema as a value (for `rollout schema grafana-dashboard`).
@@ -180,7 +180,8 @@ fn finish(findings: Vec<Finding>) -> Vec<Finding> {
 
 /// The classic JSON model: the schema, then the lint rules.
 fn check_classic(dashboard: &Value, options: &LintOptions) -> Vec<Finding> {
-    let mut findings = super::violations(&VALIDATOR, dashboard, "dashboard");
+    let mut findings =
+        super::violations(&VALIDATOR, &serde_json::Value::from(dashboard), "dashboard");
     let Some(root) = dashboard.as_object() else {
         return findings;
     };
@@ -209,7 +210,7 @@ pub fn check_dashboard_text(text: &str, options: &LintOptions) -> Vec<Finding> {
     }
 }
 
-fn lint_title(root: &serde_json::Map<String, Value>, findings: &mut Vec<Finding>) {
+fn lint_title(root: &crate::value::Map, findings: &mut Vec<Finding>) {
     match root.get("title") {
         None => findings.push(Finding::error(
             "dashboard-title-missing",
@@ -225,7 +226,7 @@ fn lint_title(root: &serde_json::Map<String, Value>, findings: &mut Vec<Finding>
     }
 }
 
-fn lint_uid(root: &serde_json::Map<String, Value>, findings: &mut Vec<Finding>) {
+fn lint_uid(root: &crate::value::Map, findings: &mut Vec<Finding>) {
     match root.get("uid") {
         None | Some(Value::Null) => findings.push(Finding::warning(
             "dashboard-uid-missing",
@@ -266,7 +267,7 @@ fn lint_uid(root: &serde_json::Map<String, Value>, findings: &mut Vec<Finding>) 
     }
 }
 
-fn lint_schema_version(root: &serde_json::Map<String, Value>, findings: &mut Vec<Finding>) {
+fn lint_schema_version(root: &crate::value::Map, findings: &mut Vec<Finding>) {
     let version = root.get("schemaVersion").and_then(Value::as_i64);
     if !root.contains_key("schemaVersion") {
         findings.push(Finding::warning(
@@ -787,7 +788,7 @@ mod tests {
             ]
         );
     }
-    use serde_json::json;
+    use crate::json;
 
     fn codes(v: &Value) -> Vec<(&'static str, String)> {
         check_dashboard(v, &LintOptions::default())

@@ -10,7 +10,7 @@
 //!
 //! Owns only these rules; returns findings at JSON pointers, renders nothing.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::kubernetes::dotted;
 use crate::finding::Finding;
@@ -179,7 +179,7 @@ fn is_print(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn run(meta: Value) -> Vec<(String, String)> {
         let mut out = Vec::new();

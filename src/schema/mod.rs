@@ -64,7 +64,7 @@ pub(crate) fn violations(
 /// caller names the path and bounds the length).
 fn describe(e: &jsonschema::ValidationError<'_>, pointer: &str) -> (String, String) {
     use jsonschema::error::{TypeKind, ValidationErrorKind as K};
-    let found = crate::finding::preview(e.instance());
+    let found = crate::finding::preview(&e.instance().as_ref().clone().into());
     let mut at = pointer.to_string();
     let what = match e.kind() {
         K::Type { kind } => {

@@ -5,7 +5,7 @@
 //! defaults, the `x-kubernetes-*` extensions, `x-kubernetes-validations`). Validates nothing and
 //! compiles nothing: the structural checks of a CRD are in [`super::structural`].
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// How deep a schema is read; deeper parts are treated as accepting anything (a hostile CRD
 /// cannot make the walkers recurse without bound).
@@ -210,7 +210,7 @@ fn rule_spec(v: &Value) -> Option<RuleSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn reads_the_structural_parts() {

@@ -7,7 +7,7 @@
 //! Owns the per-kind name table and these checks; returns findings at JSON pointers, renders
 //! nothing.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::kubernetes::{dotted, escape_segment};
 use super::names;
@@ -261,7 +261,7 @@ fn key_invalid(out: &mut Vec<Finding>, pointer: &str, map: &str, key: &str, msg:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn run(group: &str, kind: &str, v: Value) -> Vec<(String, String)> {
         check(group, kind, &v)

@@ -7,7 +7,7 @@
 //!
 //! Owns only those rules; returns findings with JSON pointers into the CRD, renders nothing.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::finding::Finding;
 
@@ -357,7 +357,7 @@ enum Branch {
 }
 
 /// The child schemas of a node, with their pointers.
-fn children<'a>(m: &'a Map<String, Value>, at: &str) -> Vec<(String, &'a Value, Branch)> {
+fn children<'a>(m: &'a Map, at: &str) -> Vec<(String, &'a Value, Branch)> {
     let here = |k: &str| format!("{at}/{}", super::kubernetes::escape_segment(k));
     let mut out = Vec::new();
     if let Some(Value::Object(props)) = m.get("properties") {
@@ -441,7 +441,7 @@ impl Total {
 
 /// How many values a schema's children can have per value of it (its `maxItems` or
 /// `maxProperties`; one for an object's properties), `None` when unbounded.
-fn max_elements(m: &Map<String, Value>) -> Option<u64> {
+fn max_elements(m: &Map) -> Option<u64> {
     let bound = |k: &str| m.get(k).and_then(Value::as_i64).map(|n| n.max(0) as u64);
     match m.get("type").and_then(Value::as_str) {
         Some("object") if m.contains_key("additionalProperties") => bound("maxProperties"),
@@ -568,7 +568,7 @@ fn pattern_error(pattern: &str) -> Option<String> {
     None
 }
 
-fn list_type(m: &Map<String, Value>, ty: &str, at: &str, out: &mut Vec<Finding>) {
+fn list_type(m: &Map, ty: &str, at: &str, out: &mut Vec<Finding>) {
     let here = |k: &str| format!("{at}/{k}");
     let list_type = m.get("x-kubernetes-list-type").and_then(Value::as_str);
     let keys = m.get("x-kubernetes-list-map-keys");
@@ -729,7 +729,7 @@ fn defaults_valid(schema: &Value, at: &str, out: &mut Vec<Finding>) {
     if places.is_empty() {
         return;
     }
-    let crd = serde_json::json!({
+    let crd = crate::json!({
         "spec": {"group": "default.check", "names": {"kind": "D"},
             "versions": [{"name": "v", "schema": {"openAPIV3Schema": {
                 "type": "object", "properties": props}}}]}
@@ -787,7 +787,7 @@ fn defaults_valid(schema: &Value, at: &str, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn crd(schema: Value) -> Value {
         json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::kubernetes::{dotted, escape_segment};
 use super::node::{MAX_DEPTH, Node};
@@ -118,7 +118,7 @@ fn walk(value: &Value, node: &Node, at: String, depth: usize, out: &mut Vec<Find
                     for (j, item) in items.iter().enumerate() {
                         let k = key(item);
                         if !seen.insert(canonical(&Value::Array(k.clone()))) {
-                            let shown: serde_json::Map<String, Value> =
+                            let shown: crate::value::Map =
                                 node.map_keys.iter().cloned().zip(k).collect();
                             duplicate(out, format!("{at}/{j}"), compact(&Value::Object(shown)));
                         }
@@ -270,7 +270,7 @@ pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn sets_and_maps_in_custom_resources() {

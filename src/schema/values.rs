@@ -4,7 +4,7 @@
 //! Owns Helm's coalescing rules (maps merge deeply, lists and scalars replace, `null` deletes a key).
 //! Does no I/O: callers pass parsed documents.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::kubernetes::{Violation, violations};
 
@@ -21,7 +21,7 @@ pub struct ValuesSchemaError {
 pub fn coalesce(defaults: &Value, overrides: &Value) -> Value {
     match (defaults, overrides) {
         (Value::Object(d), Value::Object(o)) => {
-            let mut out: Map<String, Value> = d.clone();
+            let mut out: Map = d.clone();
             for (k, v) in o {
                 match v {
                     Value::Null => {
@@ -74,7 +74,7 @@ pub fn compile(schema: &Value) -> Result<jsonschema::Validator, ValuesSchemaErro
     };
     jsonschema::options()
         .with_draft(draft)
-        .build(schema)
+        .build(&serde_json::Value::from(schema))
         .map_err(|e| ValuesSchemaError {
             message: e.to_string(),
         })
@@ -96,13 +96,13 @@ pub fn check(
         Some(o) => coalesce(defaults, o),
         None => strip_nulls(defaults),
     };
-    Ok(violations(&validator, &merged))
+    Ok(violations(&validator, &serde_json::Value::from(merged)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn coalesce_like_helm() {

@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::alertmanager_fields as fields;
 use super::diagnostic::{Diagnostic, Span};

@@ -8,7 +8,7 @@
 //! Pure: a parsed value in, `(pointer, key?, message)` problems out; `alertmanager_config` places
 //! them.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::practices::items as list;
 use crate::finding::pointer_push;
@@ -613,7 +613,7 @@ fn has_port(h: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn messages(found: Vec<Problem>) -> Vec<String> {
         found.into_iter().map(|(_, _, m)| m).collect()

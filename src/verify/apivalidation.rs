@@ -6,7 +6,7 @@
 //!
 //! Pure: a value in, violations out. Names, labels and list uniqueness are not here.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::practices::items;
 use crate::finding::pointer_push;
@@ -530,7 +530,7 @@ fn deployment_strategy(out: &mut Out, d: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn deploy(container: Value, pod: Value) -> Value {
         let mut spec = json!({"containers": [container]});

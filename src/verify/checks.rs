@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::diagnostic::{Diagnostic, Severity};
 use super::policy::PolicyInput;

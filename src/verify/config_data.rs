@@ -6,7 +6,7 @@
 //!
 //! Pure: a value in, violations out.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::schema::kubernetes::{Violation, dotted};
 
@@ -33,7 +33,7 @@ pub fn check(kind: &str, value: &Value) -> Vec<Violation> {
     out
 }
 
-fn map<'a>(value: &'a Value, key: &str) -> Option<&'a Map<String, Value>> {
+fn map<'a>(value: &'a Value, key: &str) -> Option<&'a Map> {
     value.get(key).and_then(Value::as_object)
 }
 
@@ -216,7 +216,7 @@ fn decoded_len(s: &str) -> Result<usize, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn messages(kind: &str, v: Value) -> Vec<String> {
         check(kind, &v).into_iter().map(|v| v.message).collect()

@@ -8,7 +8,7 @@
 //! Owns finding those values and placing their findings in the ConfigMap's file: inside a literal
 //! block scalar (`|`) at the dashboard node's own line and column, else at the data value.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::checks::Finding;
 use super::json;
@@ -173,7 +173,7 @@ impl Ctx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn keys(value: Value) -> Vec<(String, Vec<String>)> {
         let gvk = Gvk::from_api_version("v1", "ConfigMap");

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::{Ctx, Diagnostic, Obj, label};
 use crate::finding::Finding;
@@ -281,9 +281,9 @@ const CRD_REFUSED: &str = "crd-refused";
 /// The finding code of a rule that does not compile.
 const RULE_COMPILE: &str = "crd-rule-compile";
 
-fn crd_name(crd: &serde_json::Value) -> String {
+fn crd_name(crd: &crate::value::Value) -> String {
     crd.pointer("/metadata/name")
-        .and_then(serde_json::Value::as_str)
+        .and_then(crate::value::Value::as_str)
         .unwrap_or("")
         .to_string()
 }
@@ -291,7 +291,7 @@ fn crd_name(crd: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn fingerprints_follow_content() {

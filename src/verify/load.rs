@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::VerifyError;
 use super::diagnostic::InputKind;

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::resource::{Gvk, Origin, Resource};
 use crate::schema::apis;
@@ -664,10 +664,13 @@ impl Ctx<'_> {
             return Ok(Some((c.violations, other)));
         }
         if let Some(v) = self.locations.validator(gvk)? {
-            let found = crate::schema::kubernetes::violations(&v, value);
+            let found = crate::schema::kubernetes::violations(&v, &serde_json::Value::from(value));
             return Ok(Some((found, Vec::new())));
         }
-        Ok(self.schemas().validate(gvk, value).map(|v| (v, Vec::new())))
+        Ok(self
+            .schemas()
+            .validate(gvk, &serde_json::Value::from(value))
+            .map(|v| (v, Vec::new())))
     }
 
     /// Validates one Kubernetes object against the first schema that knows its kind.

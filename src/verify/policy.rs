@@ -4,7 +4,7 @@
 //!
 //! Owns the rules only. Reads no spec: the caller fills [`PolicyInput`] (from `rollout.yaml`).
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::resource::Resource;
 

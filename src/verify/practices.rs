@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// Every rule, with what it checks (for `--help`, the README and waivers).
 pub const RULES: &[(&str, &str)] = &[
@@ -245,7 +245,7 @@ fn namespace(v: &Value) -> &str {
     s(v, "/metadata/namespace").unwrap_or("")
 }
 
-fn labels_match(selector: &serde_json::Map<String, Value>, labels: Option<&Value>) -> bool {
+fn labels_match(selector: &crate::value::Map, labels: Option<&Value>) -> bool {
     let labels = labels.and_then(Value::as_object);
     selector
         .iter()
@@ -451,7 +451,7 @@ pub fn selector_mismatch(value: &Value) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn deployment(container: Value) -> Value {
         json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop"},

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::diagnostic::{Diagnostic, InputKind, Span};
 use super::json::{self, is_json_file};

@@ -5,7 +5,8 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::value::Value;
 
 use super::diagnostic::{Diagnostic, Report, Severity};
 

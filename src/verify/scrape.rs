@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::diagnostic::{Diagnostic, Span};
 use super::policy::{PolicyFinding, PolicyInput};

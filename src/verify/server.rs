@@ -5,7 +5,7 @@
 //!
 //! Owns only turning those findings into diagnostics at the object's file:line:col.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::{Ctx, Diagnostic, Obj};
 use crate::finding::Finding;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::checks::{Checks, Finding};
 use super::diagnostic::{Diagnostic, Severity, Span};

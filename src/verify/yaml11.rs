@@ -5,7 +5,7 @@
 //!
 //! Pure functions over a parsed value, its positions and its text; reads no files.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::yaml::Locations;
 
@@ -109,7 +109,7 @@ pub fn is_plain_at(locations: &Locations, pointer: &str, word: &str, lines: &[&s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn coerced(text: &str) -> Value {
         let mut docs = crate::yaml::parse_stream(text).unwrap();

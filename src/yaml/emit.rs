@@ -118,10 +118,10 @@ pub fn go_key_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     ar.len().cmp(&br.len())
 }
 
-/// Entries in go-yaml v2's key order. `serde_json::Map` is a `BTreeMap` here (the
+/// Entries in go-yaml v2's key order. `crate::value::Map` is a `BTreeMap` here (the
 /// `preserve_order` feature is off; `map_iteration_is_sorted` guards that), so bytewise order
 /// comes for free and only maps with keys where the orders can differ are sorted again.
-fn resorted(m: &Map<String, Value>) -> Option<Vec<(&String, &Value)>> {
+fn resorted(m: &Map) -> Option<Vec<(&String, &Value)>> {
     if m.len() < 2 || !m.keys().any(|k| key_may_sort_differently(k)) {
         return None;
     }
@@ -132,7 +132,7 @@ fn resorted(m: &Map<String, Value>) -> Option<Vec<(&String, &Value)>> {
 
 /// Emits a non-empty mapping whose keys start at column `indent`. The first key is written at the
 /// current position (the caller has already indented or written `- `).
-fn emit_map(out: &mut String, m: &Map<String, Value>, indent: usize) {
+fn emit_map(out: &mut String, m: &Map, indent: usize) {
     match resorted(m) {
         Some(entries) => {
             for (i, (k, v)) in entries.into_iter().enumerate() {

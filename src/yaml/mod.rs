@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
+use crate::value::{Map, Number, Value};
 use granit_parser::{Event, Parser, ScalarStyle, Span};
-use serde_json::{Map, Number, Value};
 
 /// A 1-based line and column in a source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]

@@ -11,8 +11,8 @@
 
 use std::borrow::Cow;
 
+use crate::value::{Map, Value};
 use granit_parser::ScalarStyle;
-use serde_json::{Map, Value};
 
 use super::scalar::resolve_scalar;
 use super::{Document, Locations, Pos};

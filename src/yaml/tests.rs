@@ -66,7 +66,7 @@ fn fast_reading_skips_the_given_keys_at_any_depth() {
     let docs = parse_stream_fast(t, &["managedFields"]).unwrap();
     assert_eq!(
         docs[0].value,
-        serde_json::json!({"a": 1, "b": {"e": 2}, "f": {"g": 3}})
+        crate::json!({"a": 1, "b": {"e": 2}, "f": {"g": 3}})
     );
     assert!(parse_stream_fast(t, &[]).unwrap() == untracked(t));
     // Nothing inside a skipped value is built, so nothing there is checked either (a repeated
@@ -74,7 +74,7 @@ fn fast_reading_skips_the_given_keys_at_any_depth() {
     let t = "a: 1\nmanagedFields:\n- manager: m\n  manager: n\n  fieldsV1:\n    f:spec: {}\n    'q': \"x\"\nb: 2\n";
     assert_eq!(
         parse_stream_fast(t, &["managedFields"]).unwrap()[0].value,
-        serde_json::json!({"a": 1, "b": 2})
+        crate::json!({"a": 1, "b": 2})
     );
     assert_eq!(
         super::tree::read_events(
@@ -86,7 +86,7 @@ fn fast_reading_skips_the_given_keys_at_any_depth() {
         )
         .unwrap()[0]
             .value,
-        serde_json::json!({"a": 1, "b": 2})
+        crate::json!({"a": 1, "b": 2})
     );
     assert!(parse_stream_fast(t, &[]).is_err());
 }
@@ -156,7 +156,7 @@ fn chunked_list_reading_equals_whole_reading() {
         assert_eq!(docs[0].value["seen"], true);
         assert_eq!(
             docs[1].value["items"][0],
-            serde_json::json!({"b": 2, "seen": true})
+            crate::json!({"b": 2, "seen": true})
         );
     }
     assert_eq!(whole[0].value["items"].as_array().unwrap().len(), 3);
@@ -250,7 +250,7 @@ fn simple_plain_fast_path_agrees() {
         assert!(!is_simple_plain(s), "{s:?}");
     }
 }
-use serde_json::json;
+use crate::json;
 
 #[test]
 fn parses_documents_with_positions() {
@@ -399,7 +399,7 @@ fn timestamps_resolve_as_go_yaml_and_print_as_go_json() {
         .unwrap();
     assert_eq!(
         doc.value,
-        serde_json::json!({"a": "2024-01-01T00:00:00Z", "b": "2024-01-01", "c": "hi", "d": "1999-13-45"})
+        crate::json!({"a": "2024-01-01T00:00:00Z", "b": "2024-01-01", "c": "hi", "d": "1999-13-45"})
     );
     // Only a valid timestamp needs quoting to stay a string.
     assert_eq!(
@@ -428,7 +428,7 @@ fn duplicate_keys_first_wins_skips_the_repeat() {
     .unwrap();
     assert_eq!(
         s.documents[0].value,
-        serde_json::json!({"a": 1, "b": {"x": [1, 2]}, "c": 4})
+        crate::json!({"a": 1, "b": {"x": [1, 2]}, "c": 4})
     );
     assert_eq!(s.duplicates.len(), 2);
 }

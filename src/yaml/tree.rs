@@ -116,7 +116,7 @@ enum Frame {
         anchor: usize,
     },
     Map {
-        map: Map<String, Value>,
+        map: Map,
         pointer: String,
         anchor: usize,
         key: Option<(String, Pos)>,
@@ -443,7 +443,7 @@ impl Builder {
 }
 
 /// YAML merge key (`<<: *base`): keys already present win.
-fn merge_into(map: &mut Map<String, Value>, value: Value) {
+fn merge_into(map: &mut Map, value: Value) {
     let sources = match value {
         Value::Array(items) => items,
         other => vec![other],

@@ -1,14 +1,14 @@
 //! JSON 6902 patches (RFC 6902 via the `json-patch` crate); list items by index only.
 //! Pure functions on JSON values.
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// Reads a list of operations.
 ///
 /// # Errors
 /// An operation with an unknown `op` or missing fields, as a message.
 pub fn parse_ops(v: &Value) -> Result<json_patch::Patch, String> {
-    serde_json::from_value(v.clone()).map_err(|e| e.to_string())
+    crate::value::from_value(v.clone()).map_err(|e| e.to_string())
 }
 
 /// Applies the operations to a resource.
@@ -16,6 +16,14 @@ pub fn parse_ops(v: &Value) -> Result<json_patch::Patch, String> {
 /// # Errors
 /// An operation that does not apply (missing path, failed test), as a message.
 pub fn apply(doc: &mut Value, ops: &json_patch::Patch) -> Result<(), String> {
+    // The crate patches `serde_json` values: the resource crosses over and back.
+    let mut json = serde_json::Value::from(doc.take());
+    let applied = apply_json(&mut json, ops);
+    *doc = Value::from(json);
+    applied
+}
+
+fn apply_json(doc: &mut serde_json::Value, ops: &json_patch::Patch) -> Result<(), String> {
     use json_patch::{AddOperation, Patch, PatchOperation};
     if !ops
         .0
@@ -42,20 +50,20 @@ pub fn apply(doc: &mut Value, ops: &json_patch::Patch) -> Result<(), String> {
 }
 
 /// Whether `pointer` names a key that is absent from an existing mapping.
-fn missing_key_of_object(doc: &Value, pointer: &str) -> bool {
+fn missing_key_of_object(doc: &serde_json::Value, pointer: &str) -> bool {
     let Some((parent, key)) = pointer.rsplit_once('/') else {
         return false;
     };
     let key = key.replace("~1", "/").replace("~0", "~");
     doc.pointer(parent)
-        .and_then(Value::as_object)
+        .and_then(serde_json::Value::as_object)
         .is_some_and(|m| !m.contains_key(&key))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn ops_table() {

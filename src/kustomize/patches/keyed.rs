@@ -11,7 +11,7 @@
 //! differ only where one is empty are taken as one, and each target element is set by deleting
 //! the elements matching the keys it has and appending it.
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// The key's value as kyaml compares it (a scalar's text; "" when missing, null or empty).
 pub fn key_text(e: &Value, key: &str) -> String {
@@ -527,7 +527,7 @@ pub fn dedup_scalars(list: &mut Vec<Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn keep(d: Option<&Value>, p: Option<&Value>) -> Merged {
         match (d, p) {
@@ -576,7 +576,7 @@ mod tests {
 #[cfg(test)]
 mod one_key_tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     /// Elements of every kind the walk treats apart: empty, scalar, without the key, with an
     /// empty, null, numeric or mapping key, repeated keys.
@@ -684,7 +684,7 @@ mod one_key_tests {
 #[cfg(test)]
 mod multi_key_tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn ports_by_port_and_protocol() {

@@ -7,7 +7,7 @@ pub mod json6902;
 mod keyed;
 pub mod strategic;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::KustomizeError;
 use super::resmap::{KRes, ResMap, kid, ns_equal};

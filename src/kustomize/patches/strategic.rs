@@ -2,7 +2,7 @@
 //! maps merge, `null` deletes, `$patch: delete|replace`, lists merge by the OpenAPI merge key or
 //! are replaced. Pure functions on JSON values.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::keyed::{self, Merged};
 use crate::kustomize::schema::{FieldInfo, Schema};
@@ -110,19 +110,14 @@ fn merge_value(dest: &mut Value, patch: &Value, ty: Option<&str>, schema: &Schem
     }
 }
 
-fn without_directive(p: &Map<String, Value>) -> Map<String, Value> {
+fn without_directive(p: &Map) -> Map {
     p.iter()
         .filter(|(k, _)| k.as_str() != PATCH)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
 
-fn merge_map(
-    d: &mut Map<String, Value>,
-    p: &Map<String, Value>,
-    ty: Option<&str>,
-    schema: &Schema,
-) {
+fn merge_map(d: &mut Map, p: &Map, ty: Option<&str>, schema: &Schema) {
     // kyaml walks the target's own fields too: their keyed lists are rebuilt.
     for (k, dv) in d.iter_mut() {
         if !p.contains_key(k) {

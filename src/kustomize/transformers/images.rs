@@ -1,7 +1,7 @@
 //! `images`: rewrite container image names, tags and digests, through the image field specs and
 //! kustomize's legacy rule (any `containers`/`initContainers` list at any depth). No I/O.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::kustomize::KustomizeError;
 use crate::kustomize::fieldspec::{FieldSpec, walk_resource};

@@ -11,7 +11,7 @@ pub mod value_add;
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::KustomizeError;
 use super::fieldspec::{Create, FieldSpec, walk_resource};

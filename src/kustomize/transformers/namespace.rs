@@ -1,7 +1,7 @@
 //! `namespace`: set `metadata.namespace` on namespaced resources, rename `Namespace` objects,
 //! set RoleBinding/ClusterRoleBinding subjects named `default`, and any configured field. No I/O.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::kustomize::KustomizeError;
 use crate::kustomize::fieldspec::{Create, FieldSpec, walk_resource};

@@ -1,7 +1,7 @@
 //! `namePrefix` / `nameSuffix`: add affixes to names (not to Namespaces, CRDs or APIServices),
 //! remembering the old names so references can follow. No I/O.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::kustomize::KustomizeError;
 use crate::kustomize::fieldspec::{FieldSpec, walk_existing};

@@ -1,7 +1,7 @@
 //! `replicas`: set `spec/replicas` on the named resources through the replicas field specs.
 //! No I/O.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::kustomize::KustomizeError;
 use crate::kustomize::fieldspec::{Create, FieldSpec, walk_resource};

@@ -1,7 +1,7 @@
 //! The builtin `ValueAddTransformer` (a `transformers:` config): add a value to a field, or
 //! insert it into a file path held by the field. No I/O.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::kustomize::KustomizeError;
 use crate::kustomize::fieldspec::split_path;

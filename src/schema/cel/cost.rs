@@ -1158,7 +1158,8 @@ fn two_variable_step(step: &IdedExpr) -> (&IdedExpr, Option<(&str, &str)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
+    use crate::json;
+    use crate::value::Value;
 
     fn cost(rule: &str, schema: Value) -> u64 {
         let node = Node::from_schema(&schema);

@@ -17,7 +17,7 @@ mod limits;
 mod quantity;
 mod typecheck;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::node::{MAX_DEPTH, Node, RuleSpec};
 

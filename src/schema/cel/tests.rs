@@ -1,5 +1,5 @@
 use super::*;
-use serde_json::json;
+use crate::json;
 
 /// Runs the rules of `schema` on `value`: (kind, pointer, message) per outcome.
 fn run(schema: Value, value: Value) -> Vec<(&'static str, String, String)> {

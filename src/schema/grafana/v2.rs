@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::{grid, overlap_word};
 use crate::finding::{Finding, display_path, pointer_push, preview};
@@ -148,7 +148,7 @@ fn check_element(
 fn check_layout(
     at: &str,
     layout: &Value,
-    elements: &Map<String, Value>,
+    elements: &Map,
     used: &mut BTreeSet<String>,
     out: &mut Vec<Finding>,
 ) {
@@ -225,7 +225,7 @@ fn check_layout(
 fn reference(
     at: &str,
     item: &Value,
-    elements: &Map<String, Value>,
+    elements: &Map,
     used: &mut BTreeSet<String>,
     out: &mut Vec<Finding>,
 ) {
