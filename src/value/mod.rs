@@ -52,6 +52,18 @@ pub fn to_value<T: serde::Serialize>(t: T) -> Result<Value, serde_json::Error> {
 }
 
 impl Value {
+    /// An object of `map`, holding no more room than its entries (for trees that are kept).
+    pub fn object_fitted(mut map: Map) -> Value {
+        map.shrink_to_fit();
+        Value::Object(map)
+    }
+
+    /// A list of `items`, holding no more room than its items (for trees that are kept).
+    pub fn array_fitted(mut items: Vec<Value>) -> Value {
+        items.shrink_to_fit();
+        Value::Array(items)
+    }
+
     /// The value at `index` (a key of an object or a position in a list).
     pub fn get<I: ValueIndex>(&self, index: I) -> Option<&Value> {
         index.index_into(self)

@@ -509,7 +509,7 @@ impl<'a> Scanner<'a, '_> {
                     }
                 }
                 Next::At(c) if c > col => return Err(Bail),
-                _ => return Ok(Value::Object(map)),
+                _ => return Ok(Value::object_fitted(map)),
             }
         }
     }
@@ -652,11 +652,11 @@ impl<'a> Scanner<'a, '_> {
                     {
                         // A key after an indentless sequence ends it; anything else at a
                         // sequence's column is the caller's to judge.
-                        return Ok(Value::Array(items));
+                        return Ok(Value::array_fitted(items));
                     }
                 }
                 Next::At(c) if c > col => return Err(Bail),
-                _ => return Ok(Value::Array(items)),
+                _ => return Ok(Value::array_fitted(items)),
             }
         }
     }
