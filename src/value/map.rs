@@ -44,6 +44,23 @@ where
     entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
 }
 
+/// Where `key` is, if it is there: a scan of a short vector (most compare lengths only), a binary
+/// search of a longer one.
+fn position<Q>(entries: &[(String, Value)], key: &Q) -> Option<usize>
+where
+    String: Borrow<Q>,
+    Q: Ord + ?Sized,
+{
+    if entries.len() <= SCAN {
+        entries.iter().position(|(k, _)| k.borrow() == key)
+    } else {
+        find(entries, key).ok()
+    }
+}
+
+/// Up to this many entries, a lookup scans.
+const SCAN: usize = 12;
+
 impl Map {
     /// An empty mapping.
     pub fn new() -> Self {
@@ -117,7 +134,7 @@ impl Map {
         Q: Ord + ?Sized,
     {
         match &self.repr {
-            Repr::Small(v) => find(v, key).ok().map(|i| &v[i].1),
+            Repr::Small(v) => position(v, key).map(|i| &v[i].1),
             Repr::Large(m) => m.get(key),
         }
     }
@@ -129,7 +146,7 @@ impl Map {
         Q: Ord + ?Sized,
     {
         match &self.repr {
-            Repr::Small(v) => find(v, key).ok().map(|i| (&v[i].0, &v[i].1)),
+            Repr::Small(v) => position(v, key).map(|i| (&v[i].0, &v[i].1)),
             Repr::Large(m) => m.get_key_value(key),
         }
     }
@@ -141,9 +158,9 @@ impl Map {
         Q: Ord + ?Sized,
     {
         match &mut self.repr {
-            Repr::Small(v) => match find(v, key) {
-                Ok(i) => Some(&mut v[i].1),
-                Err(_) => None,
+            Repr::Small(v) => match position(v, key) {
+                Some(i) => Some(&mut v[i].1),
+                None => None,
             },
             Repr::Large(m) => m.get_mut(key),
         }
@@ -211,7 +228,7 @@ impl Map {
         Q: Ord + ?Sized,
     {
         match &mut self.repr {
-            Repr::Small(v) => find(v, key).ok().map(|i| v.remove(i)),
+            Repr::Small(v) => position(v, key).map(|i| v.remove(i)),
             Repr::Large(m) => m.remove_entry(key),
         }
     }

@@ -378,9 +378,7 @@ impl Builder {
     /// attaches it to its parent.
     fn end_collection(&mut self, mapping: bool, pos: Pos) -> Result<(), YamlError> {
         let (v, anchor) = match (self.stack.pop(), mapping) {
-            (Some(Frame::Seq { items, anchor, .. }), false) => {
-                (Value::array_fitted(items), anchor)
-            }
+            (Some(Frame::Seq { items, anchor, .. }), false) => (Value::array_fitted(items), anchor),
             (Some(Frame::Map { map, anchor, .. }), true) => (Value::object_fitted(map), anchor),
             _ => {
                 return Err(YamlError::Syntax {
