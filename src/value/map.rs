@@ -102,6 +102,26 @@ impl Map {
         }
     }
 
+    /// Builds a mapping from entries in any order, or `None` if a key is there twice.
+    pub fn from_unique_entries(mut entries: Vec<(String, Value)>) -> Option<Self> {
+        if entries.len() > LARGE {
+            let n = entries.len();
+            let tree: BTreeMap<String, Value> = entries.into_iter().collect();
+            return (tree.len() == n).then(|| Map {
+                repr: Repr::Large(Box::new(tree)),
+            });
+        }
+        if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+                return None;
+            }
+        }
+        Some(Map {
+            repr: Repr::Small(entries),
+        })
+    }
+
     /// Gives back the room a small mapping does not use.
     pub fn shrink_to_fit(&mut self) {
         if let Repr::Small(v) = &mut self.repr {

@@ -50,6 +50,8 @@ pub(super) fn read(text: &str, untracked: bool, skip_keys: &[&str]) -> Option<Ve
         locations: Locations::default(),
         blank_nulls: Vec::new(),
         depth: 0,
+        entries: Vec::new(),
+        items: Vec::new(),
     };
     s.stream().ok()
 }
@@ -122,6 +124,11 @@ struct Scanner<'a, 'k> {
     locations: Locations,
     blank_nulls: Vec<String>,
     depth: usize,
+    /// The entries of the mappings being read, innermost last: each mapping is allocated once,
+    /// to its size, when it ends.
+    entries: Vec<(String, Value)>,
+    /// The items of the sequences being read, the same way.
+    items: Vec<Value>,
 }
 
 impl<'a> Scanner<'a, '_> {
@@ -302,6 +309,8 @@ impl<'a> Scanner<'a, '_> {
     fn document(&mut self, docs: &mut Vec<Document>, start: Pos, col: usize) -> R<()> {
         self.path.clear();
         self.segs.clear();
+        self.entries.clear();
+        self.items.clear();
         let value = self.node(col, None)?;
         match self.next_content()? {
             Next::At(_) => return Err(Bail),
@@ -471,11 +480,25 @@ impl<'a> Scanner<'a, '_> {
         }
     }
 
+    /// The mapping whose entries start at `base` on the entry stack; a repeated key is left to
+    /// the full parser.
+    fn finish_mapping(&mut self, base: usize) -> R<Value> {
+        let entries: Vec<(String, Value)> = self.entries.drain(base..).collect();
+        Map::from_unique_entries(entries)
+            .map(Value::Object)
+            .ok_or(Bail)
+    }
+
+    /// The sequence whose items start at `base` on the item stack.
+    fn finish_sequence(&mut self, base: usize) -> Value {
+        Value::Array(self.items.drain(base..).collect())
+    }
+
     /// A block mapping whose first key is at the cursor (column `col`).
     fn mapping(&mut self, col: usize) -> R<Value> {
         let pos = self.mark_at(self.i);
         self.record(pos);
-        let mut map = Map::new();
+        let base = self.entries.len();
         loop {
             let key_pos = self.mark_at(self.i);
             let key = self.key()?;
@@ -496,9 +519,9 @@ impl<'a> Scanner<'a, '_> {
             self.leave(mark);
             if skip {
                 self.skipping -= 1;
-            } else if self.skipping == 0 && map.insert(key.into_owned(), value).is_some() {
+            } else if self.skipping == 0 {
                 // Inside a skipped value nothing is kept (nor checked for repeated keys).
-                return Err(Bail);
+                self.entries.push((key.into_owned(), value));
             }
             match self.next_content()? {
                 Next::At(c) if c == col => {
@@ -509,7 +532,7 @@ impl<'a> Scanner<'a, '_> {
                     }
                 }
                 Next::At(c) if c > col => return Err(Bail),
-                _ => return Ok(Value::object_fitted(map)),
+                _ => return self.finish_mapping(base),
             }
         }
     }
@@ -615,14 +638,14 @@ impl<'a> Scanner<'a, '_> {
     /// A block sequence whose first `-` is at the cursor (column `col`), placed at `pos`.
     fn sequence(&mut self, col: usize, pos: Pos) -> R<Value> {
         self.record(pos);
-        let mut items = Vec::new();
+        let base = self.items.len();
         loop {
             // `-`
             self.i += 1;
             while self.peek() == Some(b' ') {
                 self.i += 1;
             }
-            let mark = self.enter_index(items.len());
+            let mark = self.enter_index(self.items.len() - base);
             let item = match self.peek() {
                 Some(b'#') => return Err(Bail),
                 None | Some(b'\n') => {
@@ -643,7 +666,7 @@ impl<'a> Scanner<'a, '_> {
             };
             self.leave(mark);
             if self.skipping == 0 {
-                items.push(item);
+                self.items.push(item);
             }
             match self.next_content()? {
                 Next::At(c) if c == col => {
@@ -652,11 +675,11 @@ impl<'a> Scanner<'a, '_> {
                     {
                         // A key after an indentless sequence ends it; anything else at a
                         // sequence's column is the caller's to judge.
-                        return Ok(Value::array_fitted(items));
+                        return Ok(self.finish_sequence(base));
                     }
                 }
                 Next::At(c) if c > col => return Err(Bail),
-                _ => return Ok(Value::array_fitted(items)),
+                _ => return Ok(self.finish_sequence(base)),
             }
         }
     }
