@@ -32,13 +32,19 @@ fn main() -> ExitCode {
     let code = match result {
         Ok(out) => {
             // The masking layer: nothing reaches the terminal without going through it.
-            let stdout = if out.verbatim {
-                rollout::mask::scrub_registered(&out.stdout)
-            } else {
-                rollout::mask::scrub(&out.stdout)
-            };
+            let verbatim = out.verbatim;
+            fn mask(text: &str, verbatim: bool) -> std::borrow::Cow<'_, str> {
+                if verbatim {
+                    rollout::mask::scrub_registered(text)
+                } else {
+                    rollout::mask::scrub(text)
+                }
+            }
+            let stdout = std::iter::once(&out.stdout)
+                .chain(&out.stdout_parts)
+                .map(|part| mask(part, verbatim));
             let stderr = rollout::mask::scrub(&out.stderr);
-            if let Err(e) = write_all(&stdout, &stderr)
+            if let Err(e) = write_all(stdout, &stderr)
                 && e.kind() != std::io::ErrorKind::BrokenPipe
             {
                 eprintln!("error: cannot write output: {e}");
@@ -83,12 +89,17 @@ fn one_line(message: &str) -> String {
     out
 }
 
-fn write_all(stdout: &str, stderr: &str) -> std::io::Result<()> {
+fn write_all<'a>(
+    stdout: impl Iterator<Item = std::borrow::Cow<'a, str>>,
+    stderr: &str,
+) -> std::io::Result<()> {
     if !stderr.is_empty() {
         let mut err = std::io::stderr().lock();
         err.write_all(stderr.as_bytes())?;
     }
     let mut out = std::io::stdout().lock();
-    out.write_all(stdout.as_bytes())?;
+    for part in stdout {
+        out.write_all(part.as_bytes())?;
+    }
     out.flush()
 }

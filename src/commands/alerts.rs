@@ -40,6 +40,7 @@ pub fn run(args: AlertsArgs) -> Result<Output, CommandError> {
                 stderr: String::new(),
                 outcome,
                 verbatim: false,
+                ..Default::default()
             })
         }
         AlertsCommand::Quiet(a) => {
@@ -55,6 +56,7 @@ pub fn run(args: AlertsArgs) -> Result<Output, CommandError> {
                 stderr: String::new(),
                 outcome,
                 verbatim: false,
+                ..Default::default()
             })
         }
     }
@@ -97,6 +99,7 @@ fn routes(a: AlertsRoutesArgs) -> Result<Output, CommandError> {
         stderr,
         outcome: Outcome::from_findings(!unknown.is_empty()),
         verbatim: false,
+        ..Default::default()
     })
 }
 

@@ -46,6 +46,7 @@ fn restore(a: DashboardsRestoreArgs) -> Result<Output, CommandError> {
         stderr: String::new(),
         outcome: Outcome::Clean,
         verbatim: false,
+        ..Default::default()
     })
 }
 
@@ -85,5 +86,6 @@ fn push(a: DashboardsPushArgs) -> Result<Output, CommandError> {
         stderr: String::new(),
         outcome: Outcome::Clean,
         verbatim: false,
+        ..Default::default()
     })
 }

@@ -117,6 +117,7 @@ pub fn run(args: DiffArgs) -> Result<Output, CommandError> {
         stderr,
         outcome,
         verbatim: false,
+        ..Default::default()
     })
 }
 

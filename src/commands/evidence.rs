@@ -102,6 +102,7 @@ fn metrics(a: EvidenceMetricsArgs) -> Result<Output, CommandError> {
         },
         outcome: Outcome::from_findings(!report.ok()),
         verbatim: false,
+        ..Default::default()
     })
 }
 
@@ -149,6 +150,7 @@ fn redis(a: EvidenceRedisArgs) -> Result<Output, CommandError> {
         },
         outcome: Outcome::from_findings(!report.ok()),
         verbatim: false,
+        ..Default::default()
     })
 }
 
@@ -189,6 +191,7 @@ pub fn run(args: EvidenceArgs) -> Result<Output, CommandError> {
                 stderr: format!("wrote {}: {}\n", path.display(), r.summary()),
                 outcome,
                 verbatim: false,
+                ..Default::default()
             })
         }
         None => Ok(Output {
@@ -196,6 +199,7 @@ pub fn run(args: EvidenceArgs) -> Result<Output, CommandError> {
             stderr: format!("{}\n", r.summary()),
             outcome,
             verbatim: false,
+            ..Default::default()
         }),
     }
 }

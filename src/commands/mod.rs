@@ -40,6 +40,9 @@ pub struct Output {
     /// masked there, not text that merely looks like a credential (a URL with user-info in a
     /// manifest), so `render` stays byte-for-byte what `kubectl kustomize` prints.
     pub verbatim: bool,
+    /// More of stdout, printed after `stdout` part by part, each masked as `stdout` is (a large
+    /// render's documents, emitted on several threads, are not joined into one string first).
+    pub stdout_parts: Vec<String>,
 }
 
 /// Any error a command can end with: printed as `error: ...` with its causes, exit 2.

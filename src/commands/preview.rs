@@ -61,6 +61,7 @@ pub fn run(args: PreviewArgs) -> Result<Output, CommandError> {
         stderr,
         outcome: Outcome::from_findings(preview.has_changes()),
         verbatim: false,
+        ..Default::default()
     })
 }
 

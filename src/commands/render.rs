@@ -53,10 +53,11 @@ pub fn run(args: RenderArgs) -> Result<Output, CommandError> {
         stderr.push('\n');
     }
     Ok(Output {
-        stdout: r.stdout,
+        stdout_parts: r.stdout,
         stderr,
         outcome: Outcome::Clean,
         verbatim: true,
+        ..Default::default()
     })
 }
 

@@ -73,6 +73,7 @@ pub fn run(args: StatusArgs) -> Result<Output, CommandError> {
         stderr: format!("wrote {}\n", path.display()),
         outcome: Outcome::from_findings(!report.ok()),
         verbatim: false,
+        ..Default::default()
     })
 }
 

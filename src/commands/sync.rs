@@ -196,6 +196,7 @@ pub(crate) fn finish(report: SyncReport, a: &ArgoArgs) -> Result<Output, Command
         stderr,
         outcome: Outcome::from_findings(report.failure.is_some()),
         verbatim: false,
+        ..Default::default()
     })
 }
 

@@ -133,6 +133,7 @@ pub fn run(args: VerifyArgs) -> Result<Output, CommandError> {
         stderr: String::new(),
         outcome: Outcome::from_findings(report.failed()),
         verbatim: false,
+        ..Default::default()
     })
 }
 

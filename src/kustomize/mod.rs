@@ -193,20 +193,21 @@ pub fn cores() -> usize {
 
 /// Prints a build's resources as `kubectl kustomize` does (documents separated by `---`).
 pub fn render_to_string(build: &Build) -> String {
+    render_parts(build).concat()
+}
+
+/// [`render_to_string`] in parts that are printed one after the other: large builds are
+/// emitted on all cores, a part each, and the parts are not copied into one string.
+pub fn render_parts(build: &Build) -> Vec<String> {
     let list = &build.resources;
-    // Large builds: emit chunks on all cores and join them with the document separator.
-    let parts = crate::fsutil::par_chunks(list, 512, |part| {
-        crate::yaml::emit_stream(part.iter().map(|r| &r.value))
-    });
-    let mut out =
-        String::with_capacity(parts.iter().map(String::len).sum::<usize>() + parts.len() * 4);
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
+    crate::fsutil::par_chunks(list, 512, |part| {
+        let mut out = String::new();
+        if !std::ptr::eq(part.as_ptr(), list.as_ptr()) {
             out.push_str("---\n");
         }
-        out.push_str(p);
-    }
-    out
+        crate::yaml::emit_stream_into(&mut out, part.iter().map(|r| &r.value));
+        out
+    })
 }
 
 /// Options of `rollout render`.
@@ -223,8 +224,9 @@ pub struct RenderOptions {
 /// What `rollout render` produced.
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    /// The YAML stream, empty when it was written to `output`.
-    pub stdout: String,
+    /// The YAML stream in parts, printed one after the other; none when it was written to
+    /// `output`.
+    pub stdout: Vec<String>,
     /// Warnings for stderr, one per line.
     pub warnings: Vec<String>,
     /// The rendered resources (a CLI about to exit may `std::mem::forget` them rather than pay
@@ -252,18 +254,19 @@ pub fn render_reporting(
     let (shown, built) = build_reporting(&opts.dir, &opts.build);
     *warnings = shown;
     let b = built?;
-    let text = render_to_string(&b);
+    let parts = render_parts(&b);
     match &opts.output {
         Some(path) => {
-            crate::fsutil::write_atomic(path, text.as_bytes()).map_err(KustomizeError::Write)?;
+            crate::fsutil::write_atomic(path, parts.concat().as_bytes())
+                .map_err(KustomizeError::Write)?;
             Ok(Rendered {
-                stdout: String::new(),
+                stdout: Vec::new(),
                 warnings: b.warnings,
                 resources: b.resources,
             })
         }
         None => Ok(Rendered {
-            stdout: text,
+            stdout: parts,
             warnings: b.warnings,
             resources: b.resources,
         }),

@@ -40,16 +40,22 @@ fn emit_into(out: &mut String, value: &Value) {
 
 /// Emits several documents separated by `---` lines, as `kubectl kustomize` prints a build.
 pub fn emit_stream<'a>(values: impl IntoIterator<Item = &'a Value>) -> String {
+    let mut out = String::new();
+    emit_stream_into(&mut out, values);
+    out
+}
+
+/// [`emit_stream`], appended to `out`.
+pub fn emit_stream_into<'a>(out: &mut String, values: impl IntoIterator<Item = &'a Value>) {
     let values = values.into_iter();
     // Typical Kubernetes documents print to about 1 KiB.
-    let mut out = String::with_capacity(values.size_hint().0.saturating_mul(1024));
+    out.reserve(values.size_hint().0.saturating_mul(1024));
     for (i, v) in values.enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        emit_into(&mut out, v);
+        emit_into(out, v);
     }
-    out
 }
 
 /// Whether bytewise key order can differ from go-yaml v2's for this key: only digits (compared
