@@ -160,6 +160,78 @@ fn bad_input_is_one_clear_error_with_exit_2() {
     }
 }
 
+/// A Deployment whose container has `n` ports, a third of them with a protocol and each port
+/// twice, under a strategic-merge patch: the list takes kyaml's quadratic multi-key walk.
+fn many_ports_tree(dir: &Path, n: usize) {
+    let ports: String = (0..n)
+        .map(|i| {
+            let proto = if i % 3 == 0 {
+                "\n          protocol: UDP"
+            } else {
+                ""
+            };
+            format!("        - containerPort: {}{proto}\n", 8000 + i % (n / 2))
+        })
+        .collect();
+    std::fs::write(
+        dir.join("deploy.yaml"),
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx\n        ports:\n{ports}"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("patch.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        "resources:\n- deploy.yaml\npatches:\n- path: patch.yaml\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_list_too_long_for_the_quadratic_multi_key_walk_is_one_clear_error() {
+    // 100,000 ports would take kyaml's walk (and ours) hours; it is refused at once.
+    let tmp = tempfile::tempdir().unwrap();
+    many_ports_tree(tmp.path(), 100_000);
+    let out = rollout()
+        .args(["render"])
+        .arg(tmp.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("kustomization.yaml:4:3: cannot apply patch to Deployment.v1.apps/app")
+            && stderr
+                .contains("a list merged by the keys containerPort, protocol has 100000 elements")
+            && stderr.contains("more than 4096"),
+        "{stderr}"
+    );
+    // A short one is merged as kyaml merges it: each port once, the last of a repeated one.
+    let tmp = tempfile::tempdir().unwrap();
+    many_ports_tree(tmp.path(), 40);
+    let out = rollout()
+        .args(["render"])
+        .arg(tmp.path())
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("replicas: 2"), "{stdout}");
+    assert!(stdout.contains("- containerPort: 8019\n"), "{stdout}");
+}
+
 #[test]
 fn build_keeps_source_positions_and_build_fast_does_not() {
     let dir = fixture("own/repo-overlay/overlays/staging");

@@ -204,9 +204,14 @@ pub fn apply_with(
                     }
                     drop_blank_nulls(r);
                     let before = before_view(source, d, &r.res.value);
-                    if strategic::merge_resource(&mut r.res.value, &doc, patch_kind, schema)
-                        == strategic::Outcome::Delete
-                    {
+                    let merged =
+                        strategic::merge_resource(&mut r.res.value, &doc, patch_kind, schema)
+                            .map_err(|e| KustomizeError::Patch {
+                                location: at.to_string(),
+                                target: kid(&r.id()),
+                                message: e.to_string(),
+                            })?;
+                    if merged == strategic::Outcome::Delete {
                         delete.push(i);
                         continue;
                     }
@@ -268,9 +273,18 @@ pub fn apply_with(
                     list.list[i].store_previous_id();
                 }
                 let before = before_view(source, d, &list.list[i].res.value);
-                if strategic::merge_resource(&mut list.list[i].res.value, &doc, patch_kind, schema)
-                    == strategic::Outcome::Delete
-                {
+                let merged = strategic::merge_resource(
+                    &mut list.list[i].res.value,
+                    &doc,
+                    patch_kind,
+                    schema,
+                )
+                .map_err(|e| KustomizeError::Patch {
+                    location: at.to_string(),
+                    target: kid(&list.list[i].id()),
+                    message: e.to_string(),
+                })?;
+                if merged == strategic::Outcome::Delete {
                     remove_indices(list, &[i]);
                 } else {
                     record(source, d, before.as_ref(), &mut list.list[i].res);

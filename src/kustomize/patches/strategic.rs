@@ -4,7 +4,7 @@
 
 use crate::value::{Map, Value};
 
-use super::keyed::{self, Merged};
+use super::keyed::{self, Merged, TooLong};
 use crate::kustomize::schema::{FieldInfo, Schema};
 
 const PATCH: &str = "$patch";
@@ -28,7 +28,7 @@ pub fn merge_resource(
     patch: &Value,
     patch_kind: &str,
     schema: &Schema,
-) -> Outcome {
+) -> Result<Outcome, TooLong> {
     fn text<'a>(v: &'a Value, k: &str) -> &'a str {
         v.get(k).and_then(Value::as_str).unwrap_or("")
     }
@@ -37,10 +37,34 @@ pub fn merge_resource(
         .root(api_version, text(dest, "kind"))
         .or_else(|| schema.root(api_version, patch_kind));
     if directive(patch) == Some("delete") {
-        return Outcome::Delete;
+        return Ok(Outcome::Delete);
     }
-    merge_value(dest, patch, ty, schema);
-    Outcome::Keep
+    let cx = Cx {
+        schema,
+        too_long: std::cell::RefCell::new(None),
+    };
+    merge_value(dest, patch, ty, &cx);
+    match cx.too_long.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(Outcome::Keep),
+    }
+}
+
+/// What the merge functions share: the schema, and the first list found too long for the
+/// quadratic walk (the merge then goes on to its end without it, and the caller gets the error).
+struct Cx<'s> {
+    schema: &'s Schema,
+    too_long: std::cell::RefCell<Option<TooLong>>,
+}
+
+impl Cx<'_> {
+    /// The walked list, or nothing once a list was too long (the merge is refused then).
+    fn walked(&self, walked: Result<Vec<Value>, TooLong>) -> Vec<Value> {
+        walked.unwrap_or_else(|e| {
+            self.too_long.borrow_mut().get_or_insert(e);
+            Vec::new()
+        })
+    }
 }
 
 fn directive(v: &Value) -> Option<&str> {
@@ -86,21 +110,21 @@ pub fn clean(v: &Value) -> Option<Value> {
     }
 }
 
-fn merge_value(dest: &mut Value, patch: &Value, ty: Option<&str>, schema: &Schema) {
+fn merge_value(dest: &mut Value, patch: &Value, ty: Option<&str>, cx: &Cx<'_>) {
     match (dest, patch) {
         (Value::Object(d), Value::Object(p)) => {
             if directive(patch) == Some("replace") {
                 // kyaml walks the replacing map against itself: its keyed lists are rebuilt.
                 if let Some(mut c @ Value::Object(_)) = clean(&Value::Object(without_directive(p)))
                 {
-                    rebuild(&mut c, ty, schema);
+                    rebuild(&mut c, ty, cx);
                     if let Value::Object(c) = c {
                         *d = c;
                     }
                 }
                 return;
             }
-            merge_map(d, p, ty, schema);
+            merge_map(d, p, ty, cx);
         }
         (d, p) => {
             if let Some(c) = clean(p) {
@@ -117,18 +141,18 @@ fn without_directive(p: &Map) -> Map {
         .collect()
 }
 
-fn merge_map(d: &mut Map, p: &Map, ty: Option<&str>, schema: &Schema) {
+fn merge_map(d: &mut Map, p: &Map, ty: Option<&str>, cx: &Cx<'_>) {
     // kyaml walks the target's own fields too: their keyed lists are rebuilt.
     for (k, dv) in d.iter_mut() {
         if !p.contains_key(k) {
-            rebuild_child(dv, ty, k, schema);
+            rebuild_child(dv, ty, k, cx);
         }
     }
     for (k, pv) in p {
         if is_directive_key(k) {
             continue;
         }
-        let info = ty.and_then(|t| schema.field(t, k));
+        let info = ty.and_then(|t| cx.schema.field(t, k));
         let child_ty = info.and_then(|i| i.ty.as_deref());
         if pv.is_null() {
             d.remove(k);
@@ -142,7 +166,7 @@ fn merge_map(d: &mut Map, p: &Map, ty: Option<&str>, schema: &Schema) {
         match dv {
             None => {
                 if let Some(mut c) = clean(pv) {
-                    rebuild_field(&mut c, info, schema);
+                    rebuild_field(&mut c, info, cx);
                     d.insert(k.clone(), c);
                 }
             }
@@ -155,10 +179,10 @@ fn merge_map(d: &mut Map, p: &Map, ty: Option<&str>, schema: &Schema) {
                 }
                 (Value::Array(da), Value::Array(pa)) => {
                     let dest = std::mem::take(da);
-                    *da = merge_list(dest, pa, info, schema);
+                    *da = merge_list(dest, pa, info, cx);
                 }
                 (dv @ Value::Object(_), pv @ Value::Object(_)) => {
-                    merge_value(dv, pv, child_ty, schema);
+                    merge_value(dv, pv, child_ty, cx);
                 }
                 (dv, pv) => {
                     if let Some(c) = clean(pv) {
@@ -174,7 +198,7 @@ fn merge_list(
     dest: Vec<Value>,
     patch: &[Value],
     info: Option<&FieldInfo>,
-    schema: &Schema,
+    cx: &Cx<'_>,
 ) -> Vec<Value> {
     let Some(info) = info.filter(|i| i.merges()) else {
         // kyaml replaces a non-associative list with the patch's list exactly as written
@@ -198,12 +222,12 @@ fn merge_list(
             // kyaml walks the replacing list against itself: its keyed lists are rebuilt.
             Some("replace") => {
                 let mut list: Vec<Value> = others().collect();
-                rebuild_list(&mut list, info, schema);
+                rebuild_list(&mut list, info, cx);
                 return list;
             }
             Some("merge") => {
                 let rest: Vec<Value> = others().collect();
-                return merge_list(dest, &rest, Some(info), schema);
+                return merge_list(dest, &rest, Some(info), cx);
             }
             _ => {}
         }
@@ -224,64 +248,64 @@ fn merge_list(
     } else {
         vec![key]
     };
-    keyed::walk(dest, patch, &keys, |d, p| match (d, p) {
+    cx.walked(keyed::walk(dest, patch, &keys, |d, p| match (d, p) {
         (_, Some(pe)) if directive(pe) == Some("delete") => Merged::Clear,
         // kyaml keeps a matched element as it was when the patch element says replace.
         (Some(d), Some(pe)) if directive(pe) == Some("replace") => Merged::InPlace(d.clone()),
         (Some(d), Some(pe)) => {
             let mut merged = d.clone();
-            merge_value(&mut merged, pe, elem_ty, schema);
+            merge_value(&mut merged, pe, elem_ty, cx);
             Merged::InPlace(merged)
         }
         (Some(d), None) => {
             let mut d = d.clone();
-            rebuild(&mut d, elem_ty, schema);
+            rebuild(&mut d, elem_ty, cx);
             Merged::InPlace(d)
         }
         (None, Some(pe)) => match clean(&Value::Object(
             pe.as_object().map(without_directive).unwrap_or_default(),
         )) {
             Some(mut c) => {
-                rebuild(&mut c, elem_ty, schema);
+                rebuild(&mut c, elem_ty, cx);
                 Merged::New(c)
             }
             None => Merged::Clear,
         },
         (None, None) => Merged::Clear,
-    })
+    }))
 }
 
 /// kyaml's walk over a value of the target the patch does not touch: maps are walked field by
 /// field and keyed lists rebuilt (duplicates folded, empty elements dropped).
-fn rebuild(v: &mut Value, ty: Option<&str>, schema: &Schema) {
+fn rebuild(v: &mut Value, ty: Option<&str>, cx: &Cx<'_>) {
     if let Value::Object(m) = v {
         for (k, x) in m.iter_mut() {
-            rebuild_child(x, ty, k, schema);
+            rebuild_child(x, ty, k, cx);
         }
     }
 }
 
 /// [`rebuild_field`] on the field `key` of a map of type `ty`. Scalars hold no lists: only
 /// containers need their field's schema.
-fn rebuild_child(v: &mut Value, ty: Option<&str>, key: &str, schema: &Schema) {
+fn rebuild_child(v: &mut Value, ty: Option<&str>, key: &str, cx: &Cx<'_>) {
     if v.is_array() || v.is_object() {
-        rebuild_field(v, ty.and_then(|t| schema.field(t, key)), schema);
+        rebuild_field(v, ty.and_then(|t| cx.schema.field(t, key)), cx);
     }
 }
 
-fn rebuild_field(v: &mut Value, info: Option<&FieldInfo>, schema: &Schema) {
+fn rebuild_field(v: &mut Value, info: Option<&FieldInfo>, cx: &Cx<'_>) {
     match v {
         Value::Array(list) => {
             if let Some(info) = info.filter(|i| i.merges()) {
-                rebuild_list(list, info, schema);
+                rebuild_list(list, info, cx);
             }
         }
-        Value::Object(_) => rebuild(v, info.and_then(|i| i.ty.as_deref()), schema),
+        Value::Object(_) => rebuild(v, info.and_then(|i| i.ty.as_deref()), cx),
         _ => {}
     }
 }
 
-fn rebuild_list(list: &mut Vec<Value>, info: &FieldInfo, schema: &Schema) {
+fn rebuild_list(list: &mut Vec<Value>, info: &FieldInfo, cx: &Cx<'_>) {
     let Some(key) = info.merge_key.as_deref() else {
         keyed::dedup_scalars(list);
         return;
@@ -296,19 +320,19 @@ fn rebuild_list(list: &mut Vec<Value>, info: &FieldInfo, schema: &Schema) {
     // it is, its elements walked in place (no copies, no quadratic search).
     if keyed::is_plain(list, &keys) {
         for e in list.iter_mut() {
-            rebuild(e, elem_ty, schema);
+            rebuild(e, elem_ty, cx);
         }
         return;
     }
     let dest = std::mem::take(list);
-    *list = keyed::walk(dest, &[], &keys, |d, _| match d {
+    *list = cx.walked(keyed::walk(dest, &[], &keys, |d, _| match d {
         Some(d) => {
             let mut d = d.clone();
-            rebuild(&mut d, elem_ty, schema);
+            rebuild(&mut d, elem_ty, cx);
             Merged::InPlace(d)
         }
         None => Merged::Clear,
-    });
+    }));
 }
 
 fn extra_keys_used(dest: &[Value], patch: &[Value], info: &FieldInfo) -> bool {
@@ -341,8 +365,9 @@ mod tests {
         let p = parse_document(patch).unwrap().value;
         let kind = p.get("kind").and_then(Value::as_str).unwrap_or("");
         match merge_resource(&mut d, &p, kind, builtin()) {
-            Outcome::Keep => emit(&d),
-            Outcome::Delete => "DELETED".into(),
+            Ok(Outcome::Keep) => emit(&d),
+            Ok(Outcome::Delete) => "DELETED".into(),
+            Err(e) => format!("ERROR: {e}"),
         }
     }
 
