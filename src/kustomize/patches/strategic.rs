@@ -233,13 +233,15 @@ fn merge_list(
         }
     }
     let Some(key) = info.merge_key.as_deref() else {
-        // A list of scalars with strategy merge: union, patch items first.
-        let mut out: Vec<Value> = Vec::new();
-        for v in patch.iter().chain(dest.iter()) {
-            if !v.is_object() && !out.contains(v) {
-                out.push(v.clone());
-            }
-        }
+        // A list of scalars with strategy merge: union, patch items first (each once, by a
+        // hash of its JSON text, so a long list is not compared with itself element by element).
+        let mut out: Vec<Value> = patch
+            .iter()
+            .chain(dest.iter())
+            .filter(|v| !v.is_object())
+            .cloned()
+            .collect();
+        keyed::dedup_scalars(&mut out);
         return out;
     };
     let elem_ty = info.ty.as_deref();
@@ -372,6 +374,27 @@ mod tests {
     }
 
     const DEP: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers:\n      - name: c1\n        image: i\n        env: [{name: E1, value: '1'}, {name: E2, value: '2'}]\n        ports: [{containerPort: 80, name: http}]\n        args: [a, b]\n      - name: c2\n        image: j\n";
+
+    #[test]
+    fn a_long_list_of_scalars_merges_as_a_union_in_linear_time() {
+        // `finalizers` merges without a key: the patch's values, then the target's others. 60,000
+        // against 60,000 compared element by element was 3.6 billion comparisons.
+        let dest: Vec<String> = (0..60_000).map(|i| format!("f{i}")).collect();
+        let patch: Vec<String> = (30_000..90_000).map(|i| format!("f{i}")).collect();
+        let mut d = crate::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "x", "finalizers": dest}});
+        let p = crate::json!({"metadata": {"finalizers": patch}});
+        assert_eq!(
+            merge_resource(&mut d, &p, "ConfigMap", builtin()),
+            Ok(Outcome::Keep)
+        );
+        let got = d["metadata"]["finalizers"].as_array().unwrap();
+        assert_eq!(got.len(), 90_000);
+        assert_eq!(got[0], "f30000");
+        assert_eq!(got[59_999], "f89999");
+        assert_eq!(got[60_000], "f0");
+        assert_eq!(got[89_999], "f29999");
+    }
 
     #[test]
     fn smp_table() {
