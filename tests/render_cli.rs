@@ -192,16 +192,20 @@ fn many_ports_tree(dir: &Path, n: usize) {
     .unwrap();
 }
 
-#[test]
-fn a_list_too_long_for_the_quadratic_multi_key_walk_is_one_clear_error() {
-    // 100,000 ports would take kyaml's walk (and ours) hours; it is refused at once.
+fn render_many_ports(n: usize) -> std::process::Output {
     let tmp = tempfile::tempdir().unwrap();
-    many_ports_tree(tmp.path(), 100_000);
-    let out = rollout()
+    many_ports_tree(tmp.path(), n);
+    rollout()
         .args(["render"])
         .arg(tmp.path())
         .output()
-        .expect("run");
+        .expect("run")
+}
+
+#[test]
+fn a_list_too_long_for_the_quadratic_multi_key_walk_is_one_clear_error() {
+    // 100,000 ports would take kyaml's walk (and ours) hours; it is refused at once.
+    let out = render_many_ports(100_000);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -214,13 +218,7 @@ fn a_list_too_long_for_the_quadratic_multi_key_walk_is_one_clear_error() {
         "{stderr}"
     );
     // A short one is merged as kyaml merges it: each port once, the last of a repeated one.
-    let tmp = tempfile::tempdir().unwrap();
-    many_ports_tree(tmp.path(), 40);
-    let out = rollout()
-        .args(["render"])
-        .arg(tmp.path())
-        .output()
-        .expect("run");
+    let out = render_many_ports(40);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -184,33 +184,34 @@ impl Value {
 
     /// The value at a JSON pointer (RFC 6901); `""` is this value.
     pub fn pointer(&self, pointer: &str) -> Option<&Value> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
-        let rest = pointer.strip_prefix('/')?;
-        rest.split('/')
-            .map(unescape_token)
-            .try_fold(self, |v, token| match v {
-                Value::Object(m) => m.get(token.as_ref()),
-                Value::Array(a) => parse_index(&token).and_then(|i| a.get(i)),
-                _ => None,
-            })
+        tokens(pointer)?.try_fold(self, |v, token| match v {
+            Value::Object(m) => m.get(token.as_ref()),
+            Value::Array(a) => parse_index(&token).and_then(|i| a.get(i)),
+            _ => None,
+        })
     }
 
     /// The value at a JSON pointer, to change.
     pub fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Value> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
-        let rest = pointer.strip_prefix('/')?;
-        rest.split('/')
-            .map(unescape_token)
-            .try_fold(self, |v, token| match v {
-                Value::Object(m) => m.get_mut(token.as_ref()),
-                Value::Array(a) => parse_index(&token).and_then(move |i| a.get_mut(i)),
-                _ => None,
-            })
+        tokens(pointer)?.try_fold(self, |v, token| match v {
+            Value::Object(m) => m.get_mut(token.as_ref()),
+            Value::Array(a) => parse_index(&token).and_then(move |i| a.get_mut(i)),
+            _ => None,
+        })
     }
+}
+
+/// The unescaped tokens of a JSON pointer: none for `""`, `None` when it does not start with `/`.
+fn tokens(pointer: &str) -> Option<impl Iterator<Item = std::borrow::Cow<'_, str>>> {
+    let rest = match pointer {
+        "" => None,
+        p => Some(p.strip_prefix('/')?),
+    };
+    Some(
+        rest.into_iter()
+            .flat_map(|r| r.split('/'))
+            .map(unescape_token),
+    )
 }
 
 fn unescape_token(t: &str) -> std::borrow::Cow<'_, str> {
@@ -701,7 +702,7 @@ mod tests {
         assert_eq!(Value::from(theirs.clone()), ours);
         assert_eq!(serde_json::Value::from(ours.clone()), theirs);
         assert_eq!(serde_json::Value::from(&ours), theirs);
-        for p in ["", "/z/2", "/a/b", "/z/9", "/z/01", "/a~1b", "/m"] {
+        for p in ["", "/z/2", "/a/b", "/z/9", "/z/01", "/a~1b", "/m", "z", "/"] {
             assert_eq!(
                 ours.pointer(p).map(serde_json::Value::from),
                 theirs.pointer(p).cloned(),
