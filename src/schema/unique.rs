@@ -209,7 +209,7 @@ fn host_port_twins(
 pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(at) = pod_spec(group, kind)
-        && let Some(spec) = crate::finding::at_pointer(value, at)
+        && let Some(spec) = value.pointer(at)
     {
         let mut names = HashSet::new();
         for list in ["containers", "initContainers", "ephemeralContainers"] {
@@ -241,7 +241,7 @@ pub fn built_in(group: &str, kind: &str, value: &Value) -> Vec<Finding> {
         );
     }
     if (group, kind) == ("", "Service") {
-        let ports = crate::finding::at_pointer(value, "/spec/ports");
+        let ports = value.pointer("/spec/ports");
         if let Some(Value::Array(items)) = ports {
             let mut seen = HashSet::new();
             for (j, p) in items.iter().enumerate() {

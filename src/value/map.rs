@@ -86,16 +86,16 @@ impl Map {
             };
         }
         if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
-            // Stable, so of equal keys the later is last; keep the last of each run.
+            // Stable, so of equal keys the later is last; each run keeps its last (moved into
+            // the place `dedup_by` keeps).
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut out: Entries = Vec::with_capacity(entries.len());
-            for e in entries {
-                match out.last_mut() {
-                    Some(last) if last.0 == e.0 => *last = e,
-                    _ => out.push(e),
+            entries.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    std::mem::swap(later, kept);
                 }
-            }
-            entries = out;
+                same
+            });
         }
         Map {
             repr: Repr::Small(entries),
@@ -103,23 +103,10 @@ impl Map {
     }
 
     /// Builds a mapping from entries in any order, or `None` if a key is there twice.
-    pub fn from_unique_entries(mut entries: Vec<(String, Value)>) -> Option<Self> {
-        if entries.len() > LARGE {
-            let n = entries.len();
-            let tree: BTreeMap<String, Value> = entries.into_iter().collect();
-            return (tree.len() == n).then(|| Map {
-                repr: Repr::Large(Box::new(tree)),
-            });
-        }
-        if !entries.windows(2).all(|w| w[0].0 < w[1].0) {
-            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            if entries.windows(2).any(|w| w[0].0 == w[1].0) {
-                return None;
-            }
-        }
-        Some(Map {
-            repr: Repr::Small(entries),
-        })
+    pub fn from_unique_entries(entries: Vec<(String, Value)>) -> Option<Self> {
+        let n = entries.len();
+        let map = Map::from_entries(entries);
+        (map.len() == n).then_some(map)
     }
 
     /// Gives back the room a small mapping does not use.
@@ -135,6 +122,7 @@ impl Map {
     }
 
     /// Number of entries.
+    #[inline]
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Small(v) => v.len(),
@@ -148,6 +136,7 @@ impl Map {
     }
 
     /// The value at `key`.
+    #[inline]
     pub fn get<Q>(&self, key: &Q) -> Option<&Value>
     where
         String: Borrow<Q>,
@@ -300,6 +289,7 @@ impl Map {
     }
 
     /// Entries in key order.
+    #[inline]
     pub fn iter(&self) -> Iter<'_> {
         match &self.repr {
             Repr::Small(v) => Iter(IterRepr::Small(v.iter())),
@@ -308,6 +298,7 @@ impl Map {
     }
 
     /// Entries in key order, values to change.
+    #[inline]
     pub fn iter_mut(&mut self) -> IterMut<'_> {
         match &mut self.repr {
             Repr::Small(v) => IterMut(IterMutRepr::Small(v.iter_mut())),
@@ -333,16 +324,6 @@ impl Map {
     /// Values in key order, owned.
     pub fn into_values(self) -> IntoValues {
         IntoValues(self.into_iter())
-    }
-
-    /// Keys in order, owned.
-    pub fn into_keys(self) -> impl Iterator<Item = String> {
-        self.into_iter().map(|(k, _)| k)
-    }
-
-    /// The first entry in key order.
-    pub fn first_key_value(&self) -> Option<(&String, &Value)> {
-        self.iter().next()
     }
 }
 
@@ -399,17 +380,6 @@ impl<'a> Entry<'a> {
     /// The value, set to null first if there was none.
     pub fn or_default(self) -> &'a mut Value {
         self.or_insert(Value::Null)
-    }
-
-    /// Changes the value if there is one.
-    pub fn and_modify<F: FnOnce(&mut Value)>(self, f: F) -> Self {
-        match self {
-            Entry::Occupied(mut e) => {
-                f(e.get_mut());
-                Entry::Occupied(e)
-            }
-            vacant => vacant,
-        }
     }
 }
 
@@ -484,6 +454,7 @@ macro_rules! forward_iterator {
     ($name:ident, $repr:ident, $item:ty, $small:expr, $large:expr) => {
         impl<'a> Iterator for $name<'a> {
             type Item = $item;
+            #[inline]
             fn next(&mut self) -> Option<Self::Item> {
                 match &mut self.0 {
                     $repr::Small(i) => i.next().map($small),
@@ -554,6 +525,7 @@ enum IntoIterRepr {
 
 impl Iterator for IntoIter {
     type Item = (String, Value);
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
             IntoIterRepr::Small(i) => i.next(),
@@ -597,6 +569,7 @@ macro_rules! project_iterator {
     ($name:ty, $item:ty, $f:expr) => {
         impl<'a> Iterator for $name {
             type Item = $item;
+            #[inline]
             fn next(&mut self) -> Option<Self::Item> {
                 self.0.next().map($f)
             }

@@ -172,10 +172,6 @@ impl Value {
             _ => None,
         }
     }
-    /// `null`, or nothing.
-    pub fn as_null(&self) -> Option<()> {
-        self.is_null().then_some(())
-    }
 
     /// Takes the value out, leaving `null`.
     pub fn take(&mut self) -> Value {

@@ -70,7 +70,7 @@ fn pod_spec_pointer(group: &str, kind: &str) -> Option<(&'static str, &'static [
 pub fn check(group: &str, kind: &str, value: &Value) -> Vec<Violation> {
     let mut out = Out(Vec::new());
     if let Some((at, restart)) = pod_spec_pointer(group, kind)
-        && let Some(spec) = crate::finding::at_pointer(value, at)
+        && let Some(spec) = value.pointer(at)
     {
         // A StatefulSet's claim templates are volumes of its pods too.
         let claims: Vec<&str> = value
@@ -78,7 +78,7 @@ pub fn check(group: &str, kind: &str, value: &Value) -> Vec<Violation> {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|c| crate::finding::at_pointer(c, "/metadata/name").and_then(Value::as_str))
+            .filter_map(|c| c.pointer("/metadata/name").and_then(Value::as_str))
             .filter(|_| kind == "StatefulSet")
             .collect();
         pod_spec(&mut out, spec, at, restart, &claims);
@@ -178,7 +178,7 @@ fn resources(out: &mut Out, r: &Value, at: &str) {
             && req - lim > lim.abs() * 1e-9
         {
             let shown = |side: &str| {
-                crate::finding::at_pointer(r, &pointer_push(&format!("/{side}"), name))
+                r.pointer(&pointer_push(&format!("/{side}"), name))
                     .map(|q| q.as_str().map_or(q.to_string(), str::to_string))
                     .unwrap_or_default()
             };
@@ -490,7 +490,7 @@ fn service(out: &mut Out, svc: &Value) {
 }
 
 fn deployment_strategy(out: &mut Out, d: &Value) {
-    let Some(s) = crate::finding::at_pointer(d, "/spec/strategy") else {
+    let Some(s) = d.pointer("/spec/strategy") else {
         return;
     };
     enum_field(

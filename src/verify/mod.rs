@@ -472,7 +472,7 @@ fn secret_value_at(value: &Value, pointer: &str) -> Option<String> {
     let key = parts
         .next()
         .map(|k| k.replace("~1", "/").replace("~0", "~"));
-    let what = match crate::finding::at_pointer(value, pointer) {
+    let what = match value.pointer(pointer) {
         Some(Value::Null) => "null",
         Some(Value::Bool(_)) => "a boolean",
         Some(Value::Number(_)) => "a number",
@@ -519,7 +519,7 @@ impl Ctx<'_> {
             }
             let mut d = Diagnostic::error(v.code, message);
             if v.code == "schema-type"
-                && crate::finding::at_pointer(value, &v.pointer).is_some_and(Value::is_boolean)
+                && value.pointer(&v.pointer).is_some_and(Value::is_boolean)
                 && span
                     .source_line
                     .as_deref()

@@ -91,11 +91,11 @@ fn long_running(value: &Value) -> bool {
 }
 
 fn s<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
-    crate::finding::at_pointer(v, p).and_then(Value::as_str)
+    v.pointer(p).and_then(Value::as_str)
 }
 
 fn truthy(v: &Value, p: &str) -> bool {
-    crate::finding::at_pointer(v, p).and_then(Value::as_bool) == Some(true)
+    v.pointer(p).and_then(Value::as_bool) == Some(true)
 }
 
 /// Whether an image reference names a digest, or a tag other than `latest`.
@@ -119,7 +119,7 @@ pub fn object_findings(value: &Value, object: usize) -> Vec<PracticeFinding> {
     let Some(pod) = pod_spec_pointer(value) else {
         return out;
     };
-    let Some(spec) = crate::finding::at_pointer(value, pod) else {
+    let Some(spec) = value.pointer(pod) else {
         return out;
     };
     let mut push = |rule, pointer: String, message: String| {
@@ -162,7 +162,7 @@ pub fn object_findings(value: &Value, object: usize) -> Vec<PracticeFinding> {
                 ("/resources/limits/memory", "memory limit"),
             ]
             .into_iter()
-            .filter(|(p, _)| crate::finding::at_pointer(c, p).is_none_or(Value::is_null))
+            .filter(|(p, _)| c.pointer(p).is_none_or(Value::is_null))
             .map(|(_, what)| what)
             .collect();
             if !missing.is_empty() {
@@ -266,7 +266,7 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
     let template_labels = |v: &Value| -> Option<Value> {
         let pod = pod_spec_pointer(v)?;
         let meta = pod.strip_suffix("/spec").unwrap_or("");
-        crate::finding::at_pointer(v, &format!("{meta}/metadata/labels")).cloned()
+        v.pointer(&format!("{meta}/metadata/labels")).cloned()
     };
     let kind = |v: &Value| s(v, "/kind").unwrap_or("").to_string();
     let mut names: BTreeMap<(&str, &str), HashSet<&str>> = BTreeMap::new();
@@ -285,9 +285,7 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
         if s(v, "/spec/type") == Some("ExternalName") {
             continue;
         }
-        let Some(selector) =
-            crate::finding::at_pointer(v, "/spec/selector").and_then(Value::as_object)
-        else {
+        let Some(selector) = v.pointer("/spec/selector").and_then(Value::as_object) else {
             continue;
         };
         if selector.is_empty() {
@@ -327,7 +325,7 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
         let labels = template_labels(w);
         let covered = pdbs.iter().any(|p| {
             namespace(p) == namespace(w)
-                && crate::finding::at_pointer(p, "/spec/selector/matchLabels")
+                && p.pointer("/spec/selector/matchLabels")
                     .and_then(Value::as_object)
                     .is_some_and(|sel| labels_match(sel, labels.as_ref()))
         });
@@ -362,7 +360,7 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
                     message: format!("{kind} {name:?} is referenced but not in the render"),
                 });
             };
-        let spec = crate::finding::at_pointer(w, pod).unwrap_or(&Value::Null);
+        let spec = w.pointer(pod).unwrap_or(&Value::Null);
         // (where the references are listed, the reference inside an entry, kind, name field)
         const REFS: [(&str, &str, &str, &str); 6] = [
             ("env", "/valueFrom/configMapKeyRef", "ConfigMap", "name"),
@@ -380,7 +378,7 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
         }
         // A projected volume lists its ConfigMaps and Secrets as sources.
         for (j, volume) in items(spec, "volumes") {
-            let Some(projected) = crate::finding::at_pointer(volume, "/projected") else {
+            let Some(projected) = volume.pointer("/projected") else {
                 continue;
             };
             for (k, source) in items(projected, "sources") {
@@ -399,7 +397,7 @@ pub fn render_findings(objects: &[&Value]) -> Vec<PracticeFinding> {
         for (at, owner) in owners {
             for (list, inner, kind, name_field) in REFS {
                 for (j, entry) in items(owner, list) {
-                    if let Some(r) = crate::finding::at_pointer(entry, inner) {
+                    if let Some(r) = entry.pointer(inner) {
                         check(
                             kind,
                             s(r, &format!("/{name_field}")),
@@ -430,7 +428,7 @@ pub fn selector_mismatch(value: &Value) -> Option<(String, String)> {
         .and_then(Value::as_object)?;
     // Without a pod template the schema's `spec.template` error is the one cause.
     value.pointer("/spec/template").filter(|t| t.is_object())?;
-    let labels = crate::finding::at_pointer(value, "/spec/template/metadata/labels");
+    let labels = value.pointer("/spec/template/metadata/labels");
     if labels_match(selector, labels) {
         return None;
     }

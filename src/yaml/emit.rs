@@ -40,22 +40,16 @@ fn emit_into(out: &mut String, value: &Value) {
 
 /// Emits several documents separated by `---` lines, as `kubectl kustomize` prints a build.
 pub fn emit_stream<'a>(values: impl IntoIterator<Item = &'a Value>) -> String {
-    let mut out = String::new();
-    emit_stream_into(&mut out, values);
-    out
-}
-
-/// [`emit_stream`], appended to `out`.
-pub fn emit_stream_into<'a>(out: &mut String, values: impl IntoIterator<Item = &'a Value>) {
     let values = values.into_iter();
     // Typical Kubernetes documents print to about 1 KiB.
-    out.reserve(values.size_hint().0.saturating_mul(1024));
+    let mut out = String::with_capacity(values.size_hint().0.saturating_mul(1024));
     for (i, v) in values.enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        emit_into(out, v);
+        emit_into(&mut out, v);
     }
+    out
 }
 
 /// Whether bytewise key order can differ from go-yaml v2's for this key: only digits (compared
@@ -124,9 +118,9 @@ pub fn go_key_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     ar.len().cmp(&br.len())
 }
 
-/// Entries in go-yaml v2's key order. `crate::value::Map` is a `BTreeMap` here (the
-/// `preserve_order` feature is off; `map_iteration_is_sorted` guards that), so bytewise order
-/// comes for free and only maps with keys where the orders can differ are sorted again.
+/// Entries in go-yaml v2's key order. A [`Map`] iterates in bytewise key order
+/// (`map_iteration_is_sorted` guards that), so that order comes for free and only maps with
+/// keys where the orders can differ are sorted again.
 fn resorted(m: &Map) -> Option<Vec<(&String, &Value)>> {
     if m.len() < 2 || !m.keys().any(|k| key_may_sort_differently(k)) {
         return None;

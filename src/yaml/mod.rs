@@ -360,7 +360,7 @@ mod differential_tests;
 #[cfg(test)]
 mod tests;
 
-pub use emit::{emit, emit_stream, emit_stream_into, format_number, go_key_cmp};
+pub use emit::{emit, emit_stream, format_number, go_key_cmp};
 pub use parallel::EachObject;
 use parallel::{join_parts, list_chunked, on_parts, thread_panicked};
 pub use scalar::{resolve_scalar, timestamp_rfc3339};

@@ -169,7 +169,7 @@ fn chunked_list_reading_equals_whole_reading() {
 
 #[test]
 fn map_iteration_is_sorted() {
-    // The emitter relies on serde_json's default BTreeMap (no `preserve_order`).
+    // The emitter relies on the value tree's maps iterating in bytewise key order.
     let mut m = Map::new();
     for k in ["b", "a", "C", "_x", "10", "9"] {
         m.insert(k.to_string(), Value::Null);
