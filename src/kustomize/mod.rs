@@ -25,6 +25,7 @@ mod replacements;
 mod resmap;
 pub mod schema;
 mod selector;
+mod stream;
 pub mod transformers;
 mod vars;
 mod yaml11;
@@ -32,6 +33,7 @@ mod yaml11;
 use std::path::Path;
 
 pub use error::KustomizeError;
+pub use stream::Emitter;
 
 use crate::resource::ResourceList;
 
@@ -199,17 +201,7 @@ pub fn render_to_string(build: &Build) -> String {
 /// [`render_to_string`] in parts that are printed one after the other: large builds are
 /// emitted on all cores, a part each, and the parts are not copied into one string.
 pub fn render_parts(build: &Build) -> Vec<String> {
-    let parts = crate::fsutil::par_chunks(&build.resources, 512, |part| {
-        crate::yaml::emit_stream(part.iter().map(|r| &r.value))
-    });
-    let mut out = Vec::with_capacity(parts.len() * 2);
-    for (i, p) in parts.into_iter().enumerate() {
-        if i > 0 {
-            out.push("---\n".to_string());
-        }
-        out.push(p);
-    }
-    out
+    stream::all_parts(&build.resources)
 }
 
 /// Options of `rollout render`.
@@ -226,14 +218,11 @@ pub struct RenderOptions {
 /// What `rollout render` produced.
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    /// The YAML stream in parts, printed one after the other; none when it was written to
-    /// `output`.
-    pub stdout: Vec<String>,
+    /// The YAML stream in parts, emitted as they are printed one after the other; none when it
+    /// was written to `output`. It holds the rendered resources.
+    pub stdout: Emitter,
     /// Warnings for stderr, one per line.
     pub warnings: Vec<String>,
-    /// The rendered resources (a CLI about to exit may `std::mem::forget` them rather than pay
-    /// for freeing every node).
-    pub resources: ResourceList,
 }
 
 /// Builds `opts.dir` and returns (or writes) the YAML stream.
@@ -256,21 +245,18 @@ pub fn render_reporting(
     let (shown, built) = build_reporting(&opts.dir, &opts.build);
     *warnings = shown;
     let b = built?;
-    let parts = render_parts(&b);
     match &opts.output {
         Some(path) => {
-            crate::fsutil::write_atomic(path, parts.concat().as_bytes())
+            crate::fsutil::write_atomic(path, render_to_string(&b).as_bytes())
                 .map_err(KustomizeError::Write)?;
             Ok(Rendered {
-                stdout: Vec::new(),
+                stdout: Emitter::finished(b.resources),
                 warnings: b.warnings,
-                resources: b.resources,
             })
         }
         None => Ok(Rendered {
-            stdout: parts,
+            stdout: Emitter::new(b.resources),
             warnings: b.warnings,
-            resources: b.resources,
         }),
     }
 }

@@ -36,6 +36,15 @@ impl Default for Repr {
     }
 }
 
+/// Makes room for one more entry. Mappings are mostly built once at their size and then gain an
+/// entry or two (a label, a namespace), so a full vector grows by a quarter, not by double: the
+/// growth stays geometric, and a resource tree carries little unused capacity.
+fn room_for_one(v: &mut Vec<(String, Value)>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 4).max(1));
+    }
+}
+
 fn find<Q>(entries: &[(String, Value)], key: &Q) -> Result<usize, usize>
 where
     String: Borrow<Q>,
@@ -202,6 +211,7 @@ impl Map {
                 // Keys often come in order: append without a search.
                 if v.last().is_none_or(|(k, _)| *k < key) {
                     if v.len() < LARGE {
+                        room_for_one(v);
                         v.push((key, value));
                         return None;
                     }
@@ -209,6 +219,7 @@ impl Map {
                     match find(v, key.as_str()) {
                         Ok(i) => return Some(std::mem::replace(&mut v[i].1, value)),
                         Err(i) if v.len() < LARGE => {
+                            room_for_one(v);
                             v.insert(i, (key, value));
                             return None;
                         }
@@ -396,6 +407,7 @@ impl<'a> VacantEntry<'a> {
             let Repr::Small(v) = &mut map.repr else {
                 unreachable!("small above")
             };
+            room_for_one(v);
             v.insert(at, (key, value));
             return &mut v[at].1;
         }
