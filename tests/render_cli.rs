@@ -243,6 +243,9 @@ fn build_keeps_source_positions_and_build_fast_does_not() {
         .origin
         .describe("/spec/template/spec/containers/0/image");
     assert!(at.ends_with("base/deployments.yaml:22:9"), "{at}");
+    // The field a patch file set points at the patch.
+    let at = auth.origin.describe("/spec/replicas");
+    assert!(at.contains("overlays/staging/replicas.yaml:"), "{at}");
     let fast = rollout::kustomize::build_fast(&dir).expect("build_fast");
     assert_eq!(
         rollout::kustomize::render_to_string(&fast),
@@ -254,6 +257,8 @@ fn build_keeps_source_positions_and_build_fast_does_not() {
         .find(|r| r.kind() == "Deployment" && r.name() == "auth")
         .expect("auth");
     assert!(auth.origin.locations.is_none());
+    // Nor where patches set fields: only findings read that, and recording it is not free.
+    assert!(auth.origin.fields.is_none());
     let at = auth.origin.describe("/spec");
     assert!(at.ends_with("base/deployments.yaml:1:1"), "{at}");
 }

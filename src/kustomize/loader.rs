@@ -62,7 +62,7 @@ pub(super) enum Expect {
 #[derive(Default)]
 pub(super) struct Loader {
     /// Keep per-node source positions of resources (slower; for callers that report findings).
-    positions: bool,
+    pub(super) positions: bool,
     /// Refuse files outside the kustomization root (`LoadRestrictionsRootOnly`, the default;
     /// see [`Loader::file_in_root`]).
     pub(super) restrict: bool,

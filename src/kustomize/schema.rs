@@ -37,6 +37,26 @@ impl FieldInfo {
     }
 }
 
+/// The fields of one type: from the builtin table or from an added schema.
+#[derive(Debug, Clone, Copy)]
+pub enum Fields<'a> {
+    Builtin(&'static [(&'static str, FieldInfo)]),
+    Added(&'a BTreeMap<String, FieldInfo>),
+}
+
+impl<'a> Fields<'a> {
+    /// The field named `field`.
+    pub fn get(self, field: &str) -> Option<&'a FieldInfo> {
+        match self {
+            Fields::Added(m) => m.get(field),
+            Fields::Builtin(fields) => fields
+                .binary_search_by(|(f, _)| (*f).cmp(field))
+                .ok()
+                .map(|j| &fields[j].1),
+        }
+    }
+}
+
 /// Types by name and root types by (apiVersion, kind): the builtin tables (compiled in) under
 /// the definitions of `openapi:` schemas added to them (a type defined there replaces the
 /// builtin one whole).
@@ -60,13 +80,17 @@ impl Schema {
 
     /// A field of a type.
     pub fn field(&self, ty: &str, field: &str) -> Option<&FieldInfo> {
+        self.fields(ty)?.get(field)
+    }
+
+    /// The fields of a type, found once for a walk over all of a mapping's keys (type names
+    /// share long prefixes: finding one costs more than finding a field in it).
+    pub fn fields(&self, ty: &str) -> Option<Fields<'_>> {
         if let Some(fields) = self.types.get(ty) {
-            return fields.get(field);
+            return Some(Fields::Added(fields));
         }
         let i = TYPES.binary_search_by(|(t, _)| (*t).cmp(ty)).ok()?;
-        let fields = TYPES[i].1;
-        let j = fields.binary_search_by(|(f, _)| (*f).cmp(field)).ok()?;
-        Some(&fields[j].1)
+        Some(Fields::Builtin(TYPES[i].1))
     }
 
     /// Adds the definitions of an OpenAPI v2 document (`definitions`) or a JSON Schema

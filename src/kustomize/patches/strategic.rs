@@ -5,7 +5,7 @@
 use crate::value::{Map, Value};
 
 use super::keyed::{self, Merged, TooLong};
-use crate::kustomize::schema::{FieldInfo, Schema};
+use crate::kustomize::schema::{FieldInfo, Fields, Schema};
 
 const PATCH: &str = "$patch";
 
@@ -142,17 +142,18 @@ fn without_directive(p: &Map) -> Map {
 }
 
 fn merge_map(d: &mut Map, p: &Map, ty: Option<&str>, cx: &Cx<'_>) {
+    let fields = ty.and_then(|t| cx.schema.fields(t));
     // kyaml walks the target's own fields too: their keyed lists are rebuilt.
     for (k, dv) in d.iter_mut() {
         if !p.contains_key(k) {
-            rebuild_child(dv, ty, k, cx);
+            rebuild_child(dv, fields, k, cx);
         }
     }
     for (k, pv) in p {
         if is_directive_key(k) {
             continue;
         }
-        let info = ty.and_then(|t| cx.schema.field(t, k));
+        let info = fields.and_then(|f| f.get(k));
         let child_ty = info.and_then(|i| i.ty.as_deref());
         if pv.is_null() {
             d.remove(k);
@@ -281,17 +282,18 @@ fn merge_list(
 /// field and keyed lists rebuilt (duplicates folded, empty elements dropped).
 fn rebuild(v: &mut Value, ty: Option<&str>, cx: &Cx<'_>) {
     if let Value::Object(m) = v {
+        let fields = ty.and_then(|t| cx.schema.fields(t));
         for (k, x) in m.iter_mut() {
-            rebuild_child(x, ty, k, cx);
+            rebuild_child(x, fields, k, cx);
         }
     }
 }
 
-/// [`rebuild_field`] on the field `key` of a map of type `ty`. Scalars hold no lists: only
+/// [`rebuild_field`] on the field `key` of a map with `fields`. Scalars hold no lists: only
 /// containers need their field's schema.
-fn rebuild_child(v: &mut Value, ty: Option<&str>, key: &str, cx: &Cx<'_>) {
+fn rebuild_child(v: &mut Value, fields: Option<Fields<'_>>, key: &str, cx: &Cx<'_>) {
     if v.is_array() || v.is_object() {
-        rebuild_field(v, ty.and_then(|t| cx.schema.field(t, key)), cx);
+        rebuild_field(v, fields.and_then(|f| f.get(key)), cx);
     }
 }
 
