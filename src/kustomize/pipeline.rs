@@ -20,7 +20,7 @@ impl Loader {
     /// Marks a patch as read from `file` so the fields it sets point there, in a build that keeps
     /// positions: only findings read those origins ([`super::provenance`]), and recording them
     /// costs about a tenth of a large render.
-    fn from_file(&self, patch: Patch, file: &std::path::Path) -> Patch {
+    fn read_from(&self, patch: Patch, file: &std::path::Path) -> Patch {
         if self.positions {
             patch.from_file(file)
         } else {
@@ -46,7 +46,7 @@ impl Loader {
                 let file = self.file_in_root(&k.dir, p, &e.at)?;
                 let text = read_text(&file, &e.at, "patch", p)?;
                 let patch = self.parse_patch(&text, &format!("{} ({})", e.at, p))?;
-                Ok(self.from_file(patch, &file))
+                Ok(self.read_from(patch, &file))
             }
             (None, Some(text)) => patches::parse(text, &e.at),
             (Some(_), Some(_)) => Err(KustomizeError::invalid(
@@ -85,7 +85,7 @@ impl Loader {
                 None => patches::parse(&text, &at)?,
             };
             let patch = match file {
-                Some(f) => self.from_file(patch, &f),
+                Some(f) => self.read_from(patch, &f),
                 None => patch,
             };
             psm.push((patch, at));
