@@ -273,11 +273,11 @@ fn line_starts(text: &str) -> Vec<usize> {
 }
 
 impl Sources {
+    /// Holds a file's text; its lines are indexed when a snippet is first asked for (most
+    /// files have none).
     fn insert(&mut self, path: &Path, text: &str) {
-        self.texts.insert(
-            path.to_path_buf(),
-            Some((Arc::from(text), line_starts(text))),
-        );
+        self.texts
+            .insert(path.to_path_buf(), Some((Arc::from(text), Vec::new())));
     }
 
     fn line(&mut self, path: &Path, line: usize) -> Option<String> {
@@ -319,14 +319,20 @@ impl Sources {
 
     /// A file's text and line starts, read when first needed.
     fn indexed(&mut self, path: &Path) -> Option<&Indexed> {
-        self.texts
+        let held = self
+            .texts
             .entry(path.to_path_buf())
             .or_insert_with(|| {
                 crate::fsutil::read_to_string(path)
                     .ok()
-                    .map(|t| (Arc::from(t.as_str()), line_starts(&t)))
+                    .map(|t| (Arc::from(t.as_str()), Vec::new()))
             })
-            .as_ref()
+            .as_mut()?;
+        // Every text has a first line: no starts yet means not indexed yet.
+        if held.1.is_empty() {
+            held.1 = line_starts(&held.0);
+        }
+        Some(held)
     }
 
     /// Whether a line of a file may show a Secret's values (see [`secret_lines`]).
@@ -346,6 +352,40 @@ impl Sources {
 
 /// A schema's errors, and what else it reported (severity, finding).
 type Checked = (Vec<Violation>, Vec<(Severity, Violation)>);
+
+/// What [`Ctx::schema_violations`] gives for one object.
+type SchemaCheck = Result<Option<Checked>, VerifyError>;
+
+/// Objects per thread when `len` are checked on `threads`.
+fn chunk_len(len: usize, threads: usize) -> usize {
+    len.div_ceil(threads.max(1)).max(1)
+}
+
+/// `f` over consecutive chunks of `objs`, one per thread (`threads` of them), each thread with the
+/// stack a CRD's rules may need; `None` for a chunk whose thread could not start or panicked.
+fn par_check<R: Send>(
+    objs: &[Obj],
+    threads: usize,
+    f: impl Fn(&[Obj]) -> R + Sync,
+) -> Vec<Option<R>> {
+    let chunk = chunk_len(objs.len(), threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = objs
+            .chunks(chunk)
+            .map(|part| {
+                std::thread::Builder::new()
+                    .name("verify-check".into())
+                    .stack_size(crate::schema::cel::STACK_BYTES)
+                    .spawn_scoped(s, move || f(part))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.ok().and_then(|h| h.join().ok()))
+            .collect()
+    })
+}
 
 /// Everything the dispatch needs.
 struct Ctx<'a> {
@@ -591,9 +631,7 @@ impl Ctx<'_> {
     /// [`Ctx::is_clean`] of every object, on up to one thread per core for large files (the
     /// first thread to find a dirty object stops the others).
     fn all_clean(&self, objs: &[Obj]) -> Result<bool, VerifyError> {
-        /// Fewer objects than this per thread are checked on the calling thread.
-        const PER_THREAD: usize = 200;
-        let threads = crate::fsutil::cores().min(objs.len() / PER_THREAD);
+        let threads = self.check_threads(objs);
         if threads < 2 {
             for obj in objs {
                 if !self.is_clean(obj)? {
@@ -602,8 +640,38 @@ impl Ctx<'_> {
             }
             return Ok(true);
         }
-        // The built-in kinds' validators first, different kinds on different threads: checking
-        // would otherwise start with every thread waiting for the one compiling its first kind.
+        let dirty = std::sync::atomic::AtomicBool::new(false);
+        let results = par_check(objs, threads, |part| -> Result<bool, VerifyError> {
+            for obj in part {
+                if dirty.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(false);
+                }
+                if !self.is_clean(obj)? {
+                    dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        });
+        // A panicking thread, or one that could not start, counts as dirty: the full path
+        // checks the file again.
+        let mut clean = true;
+        for r in results {
+            clean &= r.unwrap_or(Ok(false))?;
+        }
+        Ok(clean)
+    }
+
+    /// How many threads check `objs` (1: this one), with the built-in kinds' validators among
+    /// them compiled first, different kinds on different threads: checking would otherwise start
+    /// with every thread waiting for the one compiling its first kind.
+    fn check_threads(&self, objs: &[Obj]) -> usize {
+        /// Fewer objects than this per thread are checked on the calling thread.
+        const PER_THREAD: usize = 200;
+        let threads = crate::fsutil::cores().min(objs.len() / PER_THREAD);
+        if threads < 2 {
+            return 1;
+        }
         let mut gvks: Vec<Gvk> = Vec::new();
         let mut seen: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
         for obj in objs {
@@ -615,42 +683,31 @@ impl Ctx<'_> {
             }
         }
         self.schemas().warm(&gvks, threads);
-        let dirty = std::sync::atomic::AtomicBool::new(false);
-        let chunk = objs.len().div_ceil(threads);
-        let results: Vec<Result<bool, VerifyError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = objs
-                .chunks(chunk)
-                .map(|part| {
-                    let dirty = &dirty;
-                    let worker = std::thread::Builder::new()
-                        .name("verify-check".into())
-                        .stack_size(crate::schema::cel::STACK_BYTES);
-                    worker.spawn_scoped(s, move || {
-                        for obj in part {
-                            if dirty.load(std::sync::atomic::Ordering::Relaxed) {
-                                return Ok(false);
-                            }
-                            if !self.is_clean(obj)? {
-                                dirty.store(true, std::sync::atomic::Ordering::Relaxed);
-                                return Ok(false);
-                            }
-                        }
-                        Ok(true)
-                    })
-                })
-                .collect();
-            // A panicking thread, or one that could not start, counts as dirty: the full path
-            // checks the file again.
-            handles
-                .into_iter()
-                .map(|h| h.map_or(Ok(false), |h| h.join().unwrap_or(Ok(false))))
-                .collect()
-        });
-        let mut clean = true;
-        for r in results {
-            clean &= r?;
+        threads
+    }
+
+    /// The schema check of each object ([`Ctx::schema_violations`]), the bulk of checking a
+    /// large file, on all cores; `None` where it is left to [`Ctx::check_object`] (a small file,
+    /// an object without a kind, a thread that could not start).
+    fn schema_checks(&self, objs: &[Obj]) -> Vec<Option<SchemaCheck>> {
+        let threads = self.check_threads(objs);
+        if threads < 2 {
+            return objs.iter().map(|_| None).collect();
         }
-        Ok(clean)
+        let parts = par_check(objs, threads, |part| {
+            part.iter()
+                .map(|obj| {
+                    let get = |k: &str| obj.value.get(k).and_then(Value::as_str);
+                    let (a, k) = (get("apiVersion")?, get("kind")?);
+                    Some(self.schema_violations(&Gvk::from_api_version(a, k), &obj.value))
+                })
+                .collect::<Vec<_>>()
+        });
+        parts
+            .into_iter()
+            .zip(objs.chunks(chunk_len(objs.len(), threads)))
+            .flat_map(|(p, objs)| p.unwrap_or_else(|| objs.iter().map(|_| None).collect()))
+            .collect()
     }
 
     /// Violations from the first schema that knows the kind: a CRD, a `--schema-location`, the
@@ -674,7 +731,7 @@ impl Ctx<'_> {
     }
 
     /// Validates one Kubernetes object against the first schema that knows its kind.
-    fn check_object(&mut self, obj: &Obj) -> Result<(), VerifyError> {
+    fn check_object(&mut self, obj: &Obj, checked: Option<SchemaCheck>) -> Result<(), VerifyError> {
         // Whatever is reported about a Secret (a duplicate key, a type), its values stay masked.
         register_secret_values(&mut self.secrets, &obj.value);
         let label = label(&obj.value);
@@ -698,7 +755,11 @@ impl Ctx<'_> {
             return Ok(());
         }
         self.practices(obj, &label);
-        if let Some((mut found, other)) = self.schema_violations(&gvk, &obj.value)? {
+        let checked = match checked {
+            Some(c) => c,
+            None => self.schema_violations(&gvk, &obj.value),
+        };
+        if let Some((mut found, other)) = checked? {
             // What the API server's own validation refuses, once the schema accepts the object.
             if found.is_empty() {
                 found = apivalidation::check(&gvk.group, &gvk.kind, &obj.value);
@@ -1632,6 +1693,7 @@ impl Ctx<'_> {
                         drop_large(objs);
                         return Ok(());
                     }
+                    drop_large(objs);
                 }
                 let objs = self.load_objects(&input.path, &text, idx);
                 self.report.inputs[idx].objects = objs.len();
@@ -1713,8 +1775,9 @@ impl Ctx<'_> {
         for obj in objects {
             self.check_crd(obj);
         }
-        for obj in objects {
-            self.check_object(obj)?;
+        let checked = self.schema_checks(objects);
+        for (obj, checked) in objects.iter().zip(checked) {
+            self.check_object(obj, checked)?;
         }
         Ok(())
     }
