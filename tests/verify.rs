@@ -679,6 +679,42 @@ fn large_file_findings_are_located_exactly() {
     );
 }
 
+#[test]
+fn findings_of_a_large_file_checked_on_all_cores_stay_with_their_objects() {
+    // The schema checks of a file with findings run on all cores, a chunk of objects each: every
+    // finding must still be reported once, in order, at its own object (first, around the
+    // middle where chunks meet, last).
+    let dir = tempfile::tempdir().unwrap();
+    let n = 4001;
+    let bad = [0, 1, 1999, 2000, 2001, 2002, n - 1];
+    let mut text = String::new();
+    let mut want = Vec::new();
+    let file = dir.path().join("big.yaml");
+    for i in 0..n {
+        let value = if bad.contains(&i) {
+            "1".to_string()
+        } else {
+            format!("\"{i}\"")
+        };
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  A: {value}\n"
+        ));
+        if bad.contains(&i) {
+            want.push((
+                "schema-type".to_string(),
+                format!("{}:{}:3", file.display(), text.lines().count()),
+            ));
+        }
+    }
+    std::fs::write(&file, &text).unwrap();
+    let r = run(&VerifyOptions {
+        paths: vec![file.clone()],
+        ..VerifyOptions::default()
+    });
+    assert_eq!(r.counts().objects, n);
+    assert_eq!(located(&r), want);
+}
+
 /// Issue 13: every built-in version loads and checks a Deployment and a Service.
 #[test]
 fn every_builtin_kubernetes_version_loads() {

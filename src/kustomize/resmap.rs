@@ -177,6 +177,14 @@ pub fn ns_equal(a: &str, b: &str) -> bool {
     n(a) == n(b)
 }
 
+/// Resources by id while conflicts are looked for, hashed with foldhash (seeded per process)
+/// rather than SipHash: every build appends and checks every resource.
+type IdIndex<'a> = std::collections::HashMap<
+    (&'a str, &'a str, &'a str, &'a str),
+    usize,
+    foldhash::fast::RandomState,
+>;
+
 /// A resource's id as borrowed keys (apiVersion, kind, namespace with "default" as "", name):
 /// no allocation.
 fn id_key(r: &KRes) -> (&str, &str, &str, &str) {
@@ -223,8 +231,7 @@ impl ResMap {
     /// # Errors
     /// [`KustomizeError::Invalid`] at the second resource, naming the id and the first.
     pub fn check_unique(&self, what: &str) -> Result<(), KustomizeError> {
-        let mut seen: std::collections::HashMap<(&str, &str, &str, &str), usize> =
-            std::collections::HashMap::with_capacity(self.list.len());
+        let mut seen = IdIndex::with_capacity_and_hasher(self.list.len(), Default::default());
         for (i, r) in self.list.iter().enumerate() {
             if let Some(&first) = seen.get(&id_key(r)) {
                 return Err(KustomizeError::invalid(
@@ -247,8 +254,8 @@ impl ResMap {
     /// [`KustomizeError::IdConflict`].
     pub fn append_all(&mut self, items: Vec<KRes>) -> Result<(), KustomizeError> {
         let key = id_key;
-        let mut seen: std::collections::HashMap<(&str, &str, &str, &str), usize> =
-            std::collections::HashMap::with_capacity(self.list.len() + items.len());
+        let mut seen =
+            IdIndex::with_capacity_and_hasher(self.list.len() + items.len(), Default::default());
         for (i, r) in self.list.iter().chain(items.iter()).enumerate() {
             if let Some(&first) = seen.get(&key(r)) {
                 let at = |j: usize| {

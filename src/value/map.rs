@@ -48,7 +48,7 @@ fn room_for_one(v: &mut Vec<(String, Value)>) {
 fn find<Q>(entries: &[(String, Value)], key: &Q) -> Result<usize, usize>
 where
     String: Borrow<Q>,
-    Q: Ord + ?Sized,
+    Q: Ord + AsRef<str> + ?Sized,
 {
     entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
 }
@@ -58,12 +58,46 @@ where
 fn position<Q>(entries: &[(String, Value)], key: &Q) -> Option<usize>
 where
     String: Borrow<Q>,
-    Q: Ord + ?Sized,
+    Q: Ord + AsRef<str> + ?Sized,
 {
     if entries.len() <= SCAN {
-        entries.iter().position(|(k, _)| k.borrow() == key)
+        let key = key.as_ref().as_bytes();
+        entries
+            .iter()
+            .position(|(k, _)| same_key(k.as_bytes(), key))
     } else {
         find(entries, key).ok()
+    }
+}
+
+/// Whether two keys are equal: lengths, then the first and last bytes, and only then the whole
+/// (keys of one mapping that have the same length mostly differ at an end, and comparing the
+/// whole is a call into `memcmp`).
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.first() == b.first() && a.last() == b.last() && same_bytes(a, b)
+}
+
+/// `a == b` for slices of the same length, short ones (most keys) compared as two overlapping
+/// machine words instead of by a call into `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    fn word(s: &[u8], at: usize) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_ne_bytes(w)
+    }
+    fn half(s: &[u8], at: usize) -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_ne_bytes(w)
+    }
+    let n = a.len();
+    debug_assert_eq!(n, b.len());
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
     }
 }
 
@@ -149,7 +183,7 @@ impl Map {
     pub fn get<Q>(&self, key: &Q) -> Option<&Value>
     where
         String: Borrow<Q>,
-        Q: Ord + ?Sized,
+        Q: Ord + AsRef<str> + ?Sized,
     {
         match &self.repr {
             Repr::Small(v) => position(v, key).map(|i| &v[i].1),
@@ -161,7 +195,7 @@ impl Map {
     pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&String, &Value)>
     where
         String: Borrow<Q>,
-        Q: Ord + ?Sized,
+        Q: Ord + AsRef<str> + ?Sized,
     {
         match &self.repr {
             Repr::Small(v) => position(v, key).map(|i| (&v[i].0, &v[i].1)),
@@ -173,7 +207,7 @@ impl Map {
     pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut Value>
     where
         String: Borrow<Q>,
-        Q: Ord + ?Sized,
+        Q: Ord + AsRef<str> + ?Sized,
     {
         match &mut self.repr {
             Repr::Small(v) => match position(v, key) {
@@ -188,7 +222,7 @@ impl Map {
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
         String: Borrow<Q>,
-        Q: Ord + ?Sized,
+        Q: Ord + AsRef<str> + ?Sized,
     {
         self.get(key).is_some()
     }
@@ -236,7 +270,7 @@ impl Map {
     pub fn remove<Q>(&mut self, key: &Q) -> Option<Value>
     where
         String: Borrow<Q>,
-        Q: Ord + ?Sized,
+        Q: Ord + AsRef<str> + ?Sized,
     {
         self.remove_entry(key).map(|(_, v)| v)
     }
@@ -245,7 +279,7 @@ impl Map {
     pub fn remove_entry<Q>(&mut self, key: &Q) -> Option<(String, Value)>
     where
         String: Borrow<Q>,
-        Q: Ord + ?Sized,
+        Q: Ord + AsRef<str> + ?Sized,
     {
         match &mut self.repr {
             Repr::Small(v) => position(v, key).map(|i| v.remove(i)),
@@ -679,7 +713,7 @@ impl std::fmt::Debug for Map {
 impl<Q> std::ops::Index<&Q> for Map
 where
     String: Borrow<Q>,
-    Q: Ord + ?Sized,
+    Q: Ord + AsRef<str> + ?Sized,
 {
     type Output = Value;
     fn index(&self, key: &Q) -> &Value {
@@ -690,7 +724,7 @@ where
 impl<Q> std::ops::IndexMut<&Q> for Map
 where
     String: Borrow<Q>,
-    Q: Ord + ?Sized,
+    Q: Ord + AsRef<str> + ?Sized,
 {
     fn index_mut(&mut self, key: &Q) -> &mut Value {
         self.get_mut(key).expect("no entry found for key")

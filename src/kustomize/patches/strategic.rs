@@ -282,9 +282,13 @@ fn merge_list(
 /// field and keyed lists rebuilt (duplicates folded, empty elements dropped).
 fn rebuild(v: &mut Value, ty: Option<&str>, cx: &Cx<'_>) {
     if let Value::Object(m) = v {
-        let fields = ty.and_then(|t| cx.schema.fields(t));
+        // Found at the first field that holds a container (many mappings hold only scalars).
+        let mut fields = None;
         for (k, x) in m.iter_mut() {
-            rebuild_child(x, fields, k, cx);
+            if x.is_array() || x.is_object() {
+                let f = *fields.get_or_insert_with(|| ty.and_then(|t| cx.schema.fields(t)));
+                rebuild_child(x, f, k, cx);
+            }
         }
     }
 }
