@@ -730,3 +730,27 @@ where
         self.get_mut(key).expect("no entry found for key")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{same_bytes, same_key};
+
+    #[test]
+    fn keys_compare_equal_only_when_every_byte_is() {
+        // Every length around the word-sized paths, a difference at every position.
+        for n in 0..=40usize {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_key(&a, &a.clone()), "{n}");
+            assert!(same_bytes(&a, &a.clone()), "{n}");
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!same_key(&a, &b), "length {n}, byte {i}");
+                assert!(!same_bytes(&a, &b), "length {n}, byte {i}");
+            }
+            if n > 0 {
+                assert!(!same_key(&a, &a[..n - 1]), "{n}");
+            }
+        }
+    }
+}
