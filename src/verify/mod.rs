@@ -356,33 +356,30 @@ type Checked = (Vec<Violation>, Vec<(Severity, Violation)>);
 /// What [`Ctx::schema_violations`] gives for one object.
 type SchemaCheck = Result<Option<Checked>, VerifyError>;
 
-/// Objects per thread when `len` are checked on `threads`.
-fn chunk_len(len: usize, threads: usize) -> usize {
-    len.div_ceil(threads.max(1)).max(1)
-}
-
 /// `f` over consecutive chunks of `objs`, one per thread (`threads` of them), each thread with the
-/// stack a CRD's rules may need; `None` for a chunk whose thread could not start or panicked.
+/// stack a CRD's rules may need: each chunk with its result, `None` where its thread could not
+/// start or panicked.
 fn par_check<R: Send>(
     objs: &[Obj],
     threads: usize,
     f: impl Fn(&[Obj]) -> R + Sync,
-) -> Vec<Option<R>> {
-    let chunk = chunk_len(objs.len(), threads);
+) -> Vec<(&[Obj], Option<R>)> {
+    let chunk = objs.len().div_ceil(threads.max(1)).max(1);
     let f = &f;
     std::thread::scope(|s| {
         let handles: Vec<_> = objs
             .chunks(chunk)
             .map(|part| {
-                std::thread::Builder::new()
+                let h = std::thread::Builder::new()
                     .name("verify-check".into())
                     .stack_size(crate::schema::cel::STACK_BYTES)
-                    .spawn_scoped(s, move || f(part))
+                    .spawn_scoped(s, move || f(part));
+                (part, h)
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.ok().and_then(|h| h.join().ok()))
+            .map(|(part, h)| (part, h.ok().and_then(|h| h.join().ok())))
             .collect()
     })
 }
@@ -656,7 +653,7 @@ impl Ctx<'_> {
         // A panicking thread, or one that could not start, counts as dirty: the full path
         // checks the file again.
         let mut clean = true;
-        for r in results {
+        for (_, r) in results {
             clean &= r.unwrap_or(Ok(false))?;
         }
         Ok(clean)
@@ -705,8 +702,7 @@ impl Ctx<'_> {
         });
         parts
             .into_iter()
-            .zip(objs.chunks(chunk_len(objs.len(), threads)))
-            .flat_map(|(p, objs)| p.unwrap_or_else(|| objs.iter().map(|_| None).collect()))
+            .flat_map(|(objs, p)| p.unwrap_or_else(|| objs.iter().map(|_| None).collect()))
             .collect()
     }
 
